@@ -1,0 +1,38 @@
+# Shared by every tests/*.bats file.
+# The Makefile sets ARK_BIN (the built tools), ARK_TESTBIN (test helpers such as the loopback
+# server) and ARK_SHARE (share/ark).  Fallbacks let `bats tests/x.bats` work from the top.
+TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+: "${ARK_BIN:=$TOP/build/bin}"
+: "${ARK_TESTBIN:=$TOP/build/tests}"
+: "${ARK_SHARE:=$TOP/share/ark}"
+export ARK_BIN ARK_TESTBIN ARK_SHARE
+export PATH="$ARK_BIN:$PATH"
+FIX="$BATS_TEST_DIRNAME/fixtures"
+
+# Tests run with no terminal and no network credentials.
+unset OPENAI_API_KEY ANTHROPIC_API_KEY OPENAI_BASE_URL
+
+# Each test gets its own scratch directory.
+setup_scratch() { T="$BATS_TEST_TMPDIR"; }
+
+# assert_status N: fail with the output shown when $status differs.
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		echo "expected status $1, got $status; output:" >&2
+		printf '%s\n' "$output" >&2
+		return 1
+	fi
+}
+# assert_contains STRING: $output must contain it.
+assert_contains() {
+	case "$output" in
+	*"$1"*) return 0 ;;
+	*) echo "output does not contain '$1':" >&2; printf '%s\n' "$output" >&2; return 1 ;;
+	esac
+}
+# Run a tool with its stderr kept apart: stdout in $output, stderr in $stderr_out.
+run_split() {
+	local errf="$BATS_TEST_TMPDIR/stderr.$$"
+	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
+	stderr_out="$(cat "$errf")"
+}

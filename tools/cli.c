@@ -1,0 +1,268 @@
+/* cli.c: the shared front end of every ark tool (see cli.h). */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli.h"
+
+const char *cli_prog = "ark";
+int cli_quiet;
+static int progress_shown;
+
+void cli_init(const char *prog)
+{
+	cli_prog = prog;
+	signal(SIGPIPE, SIG_DFL);
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	if (progress_shown)
+		cli_progress_end();
+	fprintf(stderr, "%s: ", cli_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void cli_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "try '%s --help'\n", cli_prog);
+	exit(2);
+}
+
+void cli_version(void)
+{
+	printf("%s %s\n", cli_prog, ARK_VERSION);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		cli_die("write error on <stdout>: %s", strerror(errno));
+	exit(0);
+}
+
+long cli_long(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end || errno)
+		cli_usage_error("%s: invalid number '%s'", opt, s);
+	if (v < lo || v > hi)
+		cli_usage_error("%s: %ld is out of range [%ld, %ld]", opt, v, lo, hi);
+	return v;
+}
+
+double cli_double(const char *opt, const char *s, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v))
+		cli_usage_error("%s: invalid number '%s'", opt, s);
+	if (v < lo || v > hi)
+		cli_usage_error("%s: %g is out of range [%g, %g]", opt, v, lo, hi);
+	return v;
+}
+
+size_t cli_read_bufsize(void)
+{
+	const char *s = getenv("ARK_READ_BUFSIZE");
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return 0;
+	v = strtoul(s, &end, 10);
+	return *end ? 0 : (size_t)v;
+}
+
+void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad)
+{
+	memset(in, 0, sizeof *in);
+	in->paths = paths;
+	in->npaths = npaths;
+	in->skip_bad = skip_bad;
+}
+
+int cli_in_next(cli_in *in, jv **rec)
+{
+	char err[512];
+	int r;
+
+	for (;;) {
+		if (!in->r) {
+			const char *p;
+			if (in->idx >= (in->npaths ? in->npaths : 1))
+				return 0;
+			p = in->npaths ? in->paths[in->idx] : "-";
+			in->r = ark_reader_open(p, cli_read_bufsize(), err, sizeof err);
+			if (!in->r)
+				cli_die("%s", err);
+		}
+		r = ark_reader_next(in->r, rec, err, sizeof err);
+		if (r == 1) {
+			in->records++;
+			return 1;
+		}
+		if (r < 0) {
+			if (ark_reader_fatal(in->r) || !in->skip_bad)
+				cli_die("%s", err);
+			cli_warn("%s (skipped)", err);
+			in->skipped++;
+			continue;
+		}
+		ark_reader_close(in->r);
+		in->r = NULL;
+		in->idx++;
+	}
+}
+
+const char *cli_in_name(const cli_in *in)
+{
+	return in->r ? ark_reader_name(in->r) : "<input>";
+}
+
+long cli_in_line(const cli_in *in)
+{
+	return in->r ? ark_reader_lineno(in->r) : 0;
+}
+
+void cli_in_close(cli_in *in)
+{
+	ark_reader_close(in->r);
+	in->r = NULL;
+}
+
+int cli_in_bad(cli_in *in, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!in->skip_bad)
+		cli_die("%s:%ld: %s", cli_in_name(in), cli_in_line(in), msg);
+	cli_warn("%s:%ld: %s (skipped)", cli_in_name(in), cli_in_line(in), msg);
+	in->skipped++;
+	return 0;
+}
+
+ark_writer *cli_out_open(const char *path, int gzip, int append)
+{
+	char err[512];
+	ark_writer *w = ark_writer_open(path, gzip, append, err, sizeof err);
+
+	if (!w)
+		cli_die("%s", err);
+	return w;
+}
+
+void cli_out_put(ark_writer *w, const jv *rec)
+{
+	char err[512];
+
+	if (ark_writer_put(w, rec, err, sizeof err) < 0)
+		cli_die("%s", err);
+}
+
+void cli_out_close(ark_writer *w)
+{
+	char err[512];
+
+	if (ark_writer_close(w, err, sizeof err) < 0)
+		cli_die("%s", err);
+}
+
+static int isdir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_sharedir(void)
+{
+	static char buf[PATH_MAX];
+	static const char *dir;
+	const char *env = getenv("ARK_SHARE");
+	char exe[PATH_MAX - 32], *slash;
+	ssize_t n;
+
+	if (dir)
+		return dir;
+	if (env && *env)
+		return dir = env;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')))
+			*slash = '\0';
+		snprintf(buf, sizeof buf, "%s/../share/ark", exe);
+		if (isdir(buf))
+			return dir = buf;
+		snprintf(buf, sizeof buf, "%s/../../share/ark", exe);
+		if (isdir(buf))
+			return dir = buf;
+	}
+	return dir = ARK_SHAREDIR;
+}
+
+int cli_progress_on(void)
+{
+	return !cli_quiet && isatty(2);
+}
+
+void cli_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cli_progress_on())
+		return;
+	fputs("\r\033[K", stderr);
+	fprintf(stderr, "%s: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	progress_shown = 1;
+}
+
+void cli_progress_end(void)
+{
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+}

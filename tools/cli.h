@@ -1,0 +1,66 @@
+/* cli.h: what every ark tool shares at the front end: diagnostics, number parsing, the input
+ * loop over files or stdin, the record output, progress, and where share/ark is.
+ *
+ * This is the only place (with the tools themselves) that prints or exits.  Exit status:
+ * 0 success, 1 runtime or data error, 2 usage error.
+ */
+#ifndef ARK_CLI_H
+#define ARK_CLI_H
+#include <stdio.h>
+#include "buf.h"
+#include "json.h"
+#include "io.h"
+
+extern const char *cli_prog;        /* "ark-l1" */
+extern int cli_quiet;               /* -q */
+
+void cli_init(const char *prog);    /* sets cli_prog, locale-free, SIGPIPE default */
+void cli_warn(const char *fmt, ...) ARK_FMT(1, 2);          /* "prog: msg\n" on stderr */
+void cli_die(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn));   /* exit 1 */
+void cli_usage_error(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn)); /* exit 2,
+                                                               adds "try 'prog --help'" */
+void cli_version(void) __attribute__((noreturn));          /* prints "prog VERSION", exit 0 */
+
+/* Numbers from option arguments: strtol/strtod with an end-pointer and range check; a bad value
+ * is a usage error naming the option ("--boot: invalid number 'x'"). */
+long   cli_long(const char *opt, const char *s, long lo, long hi);
+double cli_double(const char *opt, const char *s, double lo, double hi);
+
+/* Input: the files named on the command line, in order, or stdin when there are none ("-" also
+ * means stdin).  Each record comes back parsed; a bad line stops the program with
+ * "prog: file:line: message" (exit 1), or with skip_bad set is warned about and counted. */
+typedef struct cli_in {
+	char **paths; int npaths; int idx;
+	ark_reader *r;
+	int  skip_bad;
+	long skipped;
+	long records;
+} cli_in;
+void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad);
+/* 1 record (caller frees), 0 end of all inputs.  Never returns on a fatal error. */
+int  cli_in_next(cli_in *in, jv **rec);
+const char *cli_in_name(const cli_in *in);     /* current input's name */
+long cli_in_line(const cli_in *in);            /* current line number */
+void cli_in_close(cli_in *in);
+/* A data error in the current record: "prog: file:line: msg"; exit 1, or with skip_bad a warning
+ * and 0 is returned so the caller skips the record. */
+int  cli_in_bad(cli_in *in, const char *fmt, ...) ARK_FMT(2, 3);
+
+/* Output: path NULL or "-" = stdout; gzip forced by -z or by a name ending ".gz". */
+ark_writer *cli_out_open(const char *path, int gzip, int append);
+void cli_out_put(ark_writer *w, const jv *rec);    /* dies on a write error */
+void cli_out_close(ark_writer *w);                 /* flush, check, close; dies on error */
+
+/* share/ark: $ARK_SHARE, else next to the executable (../share/ark, ../../share/ark), else the
+ * installed ARK_SHAREDIR. */
+const char *cli_sharedir(void);
+
+/* Progress on stderr only when it is a terminal and not -q.  cli_progress prints a \r line. */
+int  cli_progress_on(void);
+void cli_progress(const char *fmt, ...) ARK_FMT(1, 2);
+void cli_progress_end(void);
+
+/* Environment knob for tests: ARK_READ_BUFSIZE sets the reader's buffer size (default 0). */
+size_t cli_read_bufsize(void);
+
+#endif
