@@ -1,0 +1,128 @@
+/* test-json.c: the JSON tree keeps every field, order and number text; errors are reported. */
+#include <stdlib.h>
+#include "unit.h"
+#include "json.h"
+#include "rng.h"
+
+static char *roundtrip(const char *in)
+{
+	char err[200];
+	ark_buf b = ARK_BUF_INIT;
+	jv *v = jv_parse(in, strlen(in), err, sizeof err);
+
+	if (!v)
+		return NULL;
+	jv_dump(v, &b);
+	jv_free(v);
+	return ark_buf_take(&b);
+}
+
+static void check_rt(const char *in, const char *want)
+{
+	char *out = roundtrip(in);
+
+	CHECK_STR(out, want);
+	free(out);
+}
+
+int main(void)
+{
+	char err[200];
+	jv *v, *o;
+	ark_buf b = ARK_BUF_INIT;
+	double d;
+	long long ll;
+
+	/* numbers keep their text: big integers, long doubles, exponents */
+	check_rt("{\"a\":12345678901234567890123,\"b\":0.1000000000000000055511151231257827,"
+	         "\"c\":-1.5E+300,\"d\":0}",
+	         "{\"a\":12345678901234567890123,\"b\":0.1000000000000000055511151231257827,"
+	         "\"c\":-1.5E+300,\"d\":0}");
+	/* order, unknown fields, nesting, escapes, unicode */
+	check_rt(" { \"z\" : [1, {\"y\": null}, true, false, \"\\u00e9\\n\\\"\"], \"a\": {} } ",
+	         "{\"z\":[1,{\"y\":null},true,false,\"\xc3\xa9\\n\\\"\"],\"a\":{}}");
+	/* a slash is not escaped; embedded NUL survives */
+	check_rt("[\"a/b\",\"x\\u0000y\"]", "[\"a/b\",\"x\\u0000y\"]");
+
+	/* errors */
+	CHECK(jv_parse("{\"a\":", 5, err, sizeof err) == NULL);
+	CHECK(strstr(err, "invalid json") != NULL);
+	CHECK(jv_parse("{} x", 4, err, sizeof err) == NULL);
+	CHECK(jv_parse("", 0, err, sizeof err) == NULL);
+	CHECK(jv_parse("[\"\xff\"]", 5, err, sizeof err) == NULL);      /* invalid UTF-8 */
+	{
+		char deep[400];
+		memset(deep, '[', 300);
+		
+		CHECK(jv_parse(deep, 300, err, sizeof err) == NULL);
+		CHECK(strstr(err, "nested deeper") != NULL);
+	}
+
+	/* set / get / del keep positions */
+	v = jv_parse("{\"a\":1,\"b\":2}", 13, err, sizeof err);
+	CHECK(v != NULL);
+	CHECK(jv_set(v, "a", jv_string("x")) == 0);
+	CHECK(jv_set(v, "c", jv_number(0.1)) == 0);
+	CHECK(jv_del(v, "b") == 1);
+	CHECK(jv_del(v, "b") == 0);
+	jv_dump(v, &b);
+	CHECK_STR(b.p, "{\"a\":\"x\",\"c\":0.1}");
+	CHECK_STR(jv_get_str(v, "a"), "x");
+	CHECK(jv_get(v, "b") == NULL);
+	CHECK_NEAR(jv_get_num(v, "c", -1), 0.1, 0);
+	CHECK_NEAR(jv_get_num(v, "a", -1), -1, 0);
+	o = jv_dup(v);
+	ark_buf_reset(&b);
+	jv_dump(o, &b);
+	CHECK_STR(b.p, "{\"a\":\"x\",\"c\":0.1}");
+	jv_free(o);
+	jv_free(v);
+
+	/* number constructors: shortest round-trip, integers, non-finite as null */
+	v = jv_array();
+	jv_push(v, jv_number(1.0 / 3));
+	jv_push(v, jv_number(2.5));
+	jv_push(v, jv_int(-9007199254740993LL));
+	jv_push(v, jv_number(NAN));
+	jv_push(v, jv_number(1e300 * 1e10));
+	ark_buf_reset(&b);
+	jv_dump(v, &b);
+	CHECK_STR(b.p, "[0.3333333333333333,2.5,-9007199254740993,null,null]");
+	CHECK(jv_num(jv_at(v, 0), &d) == 0 && d == 1.0 / 3);
+	CHECK(jv_ll(jv_at(v, 2), &ll) == 0 && ll == -9007199254740993LL);
+	CHECK(jv_ll(jv_at(v, 1), &ll) == -1);
+	CHECK(jv_len(v) == 5);
+	CHECK(jv_at(v, 5) == NULL);
+	jv_free(v);
+
+	/* hashes and streams are stable across releases (shard assignment depends on it) */
+	CHECK(ark_hash_str("") == ark_mix64(0xcbf29ce484222325ULL));
+	{
+		ark_rng r1, r2;
+		unsigned k, n;
+		ark_rng_stream(&r1, 7, "q1", 2, 3);
+		ark_rng_stream(&r2, 7, "q1", 2, 3);
+		CHECK(ark_rng_u64(&r1) == ark_rng_u64(&r2));
+		ark_rng_stream(&r2, 7, "q1", 2, 4);
+		CHECK(ark_rng_u64(&r1) != ark_rng_u64(&r2));
+		double s = 0;
+		for (int i = 0; i < 100000; i++) s += ark_rng_double(&r1);
+		CHECK_NEAR(s / 100000, 0.5, 0.01);
+		int cnt[3] = {0, 0, 0};
+		for (int i = 0; i < 30000; i++) cnt[ark_rng_below(&r1, 3)]++;
+		CHECK(cnt[0] > 9500 && cnt[1] > 9500 && cnt[2] > 9500);
+		CHECK(ark_shard_parse("1/3", &k, &n, err, sizeof err) == 0 && k == 1 && n == 3);
+		CHECK(ark_shard_parse("3/3", &k, &n, err, sizeof err) == -1);
+		CHECK(ark_shard_parse("a/3", &k, &n, err, sizeof err) == -1);
+		CHECK(ark_shard_parse("1/0", &k, &n, err, sizeof err) == -1);
+		int kept = 0;
+		for (int i = 0; i < 300; i++) {
+			char id[16];
+			snprintf(id, sizeof id, "t%d", i);
+			kept += ark_shard_keep(id, 0, 3) + ark_shard_keep(id, 1, 3) + ark_shard_keep(id, 2, 3);
+		}
+		CHECK(kept == 300);
+	}
+	ark_buf_release(&b);
+	return unit_done("test-json");
+}
