@@ -10,7 +10,7 @@ done
 if [ "$(id -u)" = 0 ]; then
 	echo "ark: installing missing packages:$missing" >&2
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >&2 || {
+	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; } </dev/null >&2 || {
 		echo "ark: apt-get failed" >&2; exit 1; }
 else
 	echo "ark: missing packages; run as root:" >&2
