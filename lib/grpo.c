@@ -42,7 +42,7 @@ const char *ark_norm_name(ark_norm n) { return (unsigned)n < 2 ? norm_names[n] :
 /* Neumaier's compensated sum: c collects the low-order bits each addition loses, whichever of
  * the two operands is larger, so a long group of rewards near 1e8 with small differences keeps
  * its differences.  Error O(eps) independent of n, against O(n eps) for the plain loop. */
-double ark_sum(const double *x, size_t n)
+double ark_grpo_sum(const double *x, size_t n)
 {
 	double s = 0, c = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -56,9 +56,9 @@ double ark_sum(const double *x, size_t n)
 	return s + c;
 }
 
-double ark_mean(const double *x, size_t n)
+double ark_grpo_mean(const double *x, size_t n)
 {
-	return n ? ark_sum(x, n) / (double)n : 0.0;
+	return n ? ark_grpo_sum(x, n) / (double)n : 0.0;
 }
 
 /* Two-pass deviation: first the (compensated) mean, then the sum of squared deviations from it,
@@ -67,11 +67,11 @@ double ark_mean(const double *x, size_t n)
  * E[x^2] - E[x]^2 is never used: it cancels catastrophically when the spread is small next to the
  * mean.
  *   population: var = SS / n        sample: var = SS / (n - 1)  (Bessel's correction) */
-double ark_std(const double *x, size_t n, int sample)
+double ark_grpo_std(const double *x, size_t n, int sample)
 {
 	if (n == 0 || (sample && n < 2))
 		return 0.0;
-	double m = ark_mean(x, n), ss = 0, corr = 0;
+	double m = ark_grpo_mean(x, n), ss = 0, corr = 0;
 	for (size_t i = 0; i < n; i++) {
 		double d = x[i] - m;
 		ss += d * d;
@@ -105,12 +105,12 @@ int ark_advantages(const double *r, size_t n, const ark_grpo_opts *o, double bat
 		return 0;
 	}
 	*flat = 0;
-	double m = ark_mean(r, n);
+	double m = ark_grpo_mean(r, n);
 	double sd = 1.0;   /* divisor before eps; scale none divides by 1 with no eps */
 	int scaled = 0;
 	if (o->est != ARK_EST_MEAN) {
 		if (o->scale == ARK_SCALE_GROUP) {
-			sd = ark_std(r, n, o->sample_std);
+			sd = ark_grpo_std(r, n, o->sample_std);
 			scaled = 1;
 		} else if (o->scale == ARK_SCALE_BATCH) {
 			if (!isfinite(batch_std) || batch_std < 0)

@@ -41,14 +41,14 @@ const char *ark_kl_name(ark_kl k);
 const char *ark_norm_name(ark_norm n);
 
 /* Compensated (Neumaier) sum and mean; the mean of nothing is 0. */
-double ark_sum(const double *x, size_t n);
-double ark_mean(const double *x, size_t n);
+double ark_grpo_sum(const double *x, size_t n);
+double ark_grpo_mean(const double *x, size_t n);
 /* Standard deviation about the mean, two-pass.  sample: divide by n-1 (0 when n < 2);
  * otherwise by n (0 when n == 0). */
-double ark_std(const double *x, size_t n, int sample);
+double ark_grpo_std(const double *x, size_t n, int sample);
 
 /* Advantages of one group.  r[0..n) rewards, adv[0..n) out.  batch_std is the deviation used
- * when o->scale is ARK_SCALE_BATCH (computed by the caller over the whole batch with ark_std).
+ * when o->scale is ARK_SCALE_BATCH (computed by the caller over the whole batch with ark_grpo_std).
  * *flat is set to 1 when every reward of the group is equal (then every advantage is exactly
  * 0), or when n == 1.  0, or -1 with a message for n == 0 or a non-finite reward. */
 int ark_advantages(const double *r, size_t n, const ark_grpo_opts *o, double batch_std,

@@ -9,16 +9,16 @@ static char err[256];
 static void test_stats(void)
 {
 	double x[] = { 1, 2, 3 };
-	CHECK_NEAR(ark_mean(x, 3), 2.0, 1e-15);
+	CHECK_NEAR(ark_grpo_mean(x, 3), 2.0, 1e-15);
 	/* SS = 1 + 0 + 1 = 2: sample var 2/2 = 1, population var 2/3 */
-	CHECK_NEAR(ark_std(x, 3, 1), 1.0, 1e-15);
-	CHECK_NEAR(ark_std(x, 3, 0), sqrt(2.0 / 3.0), 1e-15);
-	CHECK_NEAR(ark_std(x, 1, 1), 0.0, 0);     /* sample deviation of one value: 0 by convention */
-	CHECK_NEAR(ark_std(x, 1, 0), 0.0, 0);
-	CHECK_NEAR(ark_mean(x, 0), 0.0, 0);
+	CHECK_NEAR(ark_grpo_std(x, 3, 1), 1.0, 1e-15);
+	CHECK_NEAR(ark_grpo_std(x, 3, 0), sqrt(2.0 / 3.0), 1e-15);
+	CHECK_NEAR(ark_grpo_std(x, 1, 1), 0.0, 0);     /* sample deviation of one value: 0 by convention */
+	CHECK_NEAR(ark_grpo_std(x, 1, 0), 0.0, 0);
+	CHECK_NEAR(ark_grpo_mean(x, 0), 0.0, 0);
 	/* 1e16 + 1 + 1 - 1e16: the plain loop gives 0 (or 2 by luck), the compensated sum 2 */
 	double y[] = { 1e16, 1, 1, -1e16 };
-	CHECK_NEAR(ark_sum(y, 4), 2.0, 0);
+	CHECK_NEAR(ark_grpo_sum(y, 4), 2.0, 0);
 }
 
 static void test_grpo_basic(void)
@@ -122,9 +122,9 @@ static void test_long_group(void)
 	double *r = malloc(n * sizeof *r), *a = malloc(n * sizeof *a);
 	for (size_t i = 0; i < n; i++)
 		r[i] = 1e8 + (i % 2 ? 0.5 : -0.5);
-	CHECK_NEAR(ark_mean(r, n), 1e8, 1e-7);
-	CHECK_NEAR(ark_std(r, n, 0), 0.5, 1e-9);
-	CHECK_NEAR(ark_std(r, n, 1), 0.5 * sqrt((double)n / (double)(n - 1)), 1e-9);
+	CHECK_NEAR(ark_grpo_mean(r, n), 1e8, 1e-7);
+	CHECK_NEAR(ark_grpo_std(r, n, 0), 0.5, 1e-9);
+	CHECK_NEAR(ark_grpo_std(r, n, 1), 0.5 * sqrt((double)n / (double)(n - 1)), 1e-9);
 	ark_grpo_opts o;
 	ark_grpo_opts_init(&o);
 	o.sample_std = 0;
@@ -147,7 +147,7 @@ static void test_long_group(void)
 	CHECK(ark_advantages(r, n, &o, 0, a, &flat, err, sizeof err) == 0);
 	CHECK(flat == 1 && a[0] == 0.0 && a[n - 1] == 0.0);
 	/* 1e6 copies of 0.1: the compensated sum is within an ulp of 1e5 */
-	CHECK_NEAR(ark_sum(r, n), 100000.0, 1e-9);
+	CHECK_NEAR(ark_grpo_sum(r, n), 100000.0, 1e-9);
 	free(r);
 	free(a);
 }
