@@ -284,8 +284,14 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 		m->max_completion_tokens = b;
 		return 0;
 	}
-	if (key_is(key, "seed"))
+	if (key_is(key, "seed")) {
+		/* seed=N: always N; seed=none: never sent; default: the call's derived seed */
+		if ((p.text && !strcmp(p.text, "none")) || (p.v && p.v->t == JV_NULL)) {
+			m->seed = -2;
+			return 0;
+		}
 		return get_long(&m->seed, key, p, 0, 0x7fffffffffffffffL, err, errlen);
+	}
 	if (key_is(key, "logprobs")) {
 		long n;
 		int b;
@@ -354,7 +360,7 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 /* Fill what a spec left out and check what the backend needs. */
 static int finish_member(ark_member *m, char *err, size_t errlen)
 {
-	const char *dflt_url = NULL, *dflt_env = NULL;
+	const char *dflt_url = NULL;
 	if (m->backend == ARK_BACKEND_SIM) {
 		if (!m->model && !(m->model = strdup("sim")))
 			return ark_errf(err, errlen, "out of memory");
@@ -363,11 +369,9 @@ static int finish_member(ark_member *m, char *err, size_t errlen)
 	if (m->backend == ARK_BACKEND_OPENAI) {
 		const char *e = getenv("OPENAI_BASE_URL");
 		dflt_url = e && *e ? e : DEFAULT_OPENAI_URL;
-		dflt_env = "OPENAI_API_KEY";
 	} else {
 		const char *e = getenv("ANTHROPIC_BASE_URL");
 		dflt_url = e && *e ? e : DEFAULT_ANTHROPIC_URL;
-		dflt_env = "ANTHROPIC_API_KEY";
 	}
 	if (!m->model)
 		return ark_errf(err, errlen, "%s member needs model=NAME", backend_name(m->backend));
@@ -379,8 +383,9 @@ static int finish_member(ark_member *m, char *err, size_t errlen)
 	/* drop trailing slashes so paths join cleanly */
 	for (size_t n = strlen(m->url); n > 8 && m->url[n - 1] == '/'; n--)
 		m->url[n - 1] = 0;
-	if (!m->key_env && !(m->key_env = strdup(dflt_env)))
-		return ark_errf(err, errlen, "out of memory");
+	/* key_env stays NULL unless given: the backend's usual variable (OPENAI_API_KEY,
+	 * ANTHROPIC_API_KEY) is then used when set, and a keyless local server works too; a named
+	 * key-env that is unset is an error at the first call. */
 	if (m->backend == ARK_BACKEND_ANTHROPIC && m->max_completion_tokens)
 		return ark_errf(err, errlen, "max-completion-tokens is for openai members");
 	return 0;
@@ -560,6 +565,8 @@ jv *ark_member_describe(const ark_member *m)
 			rc |= put(pr, "max_completion_tokens", jv_bool(1));
 		if (m->seed >= 0)
 			rc |= put(pr, "seed", jv_int(m->seed));
+		else if (m->seed == -2)
+			rc |= put(pr, "seed", jv_null());
 		if (m->nstop) {
 			jv *a = jv_array();
 			rc |= a ? 0 : -1;

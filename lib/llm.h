@@ -27,7 +27,8 @@ typedef struct ark_member {
 	char  *spec;            /* the text as given, minus nothing secret (keys never appear) */
 	char  *model;           /* model name (sim: "sim") */
 	char  *url;             /* base URL (…/v1 for openai; https://api.anthropic.com for anthropic) */
-	char  *key_env;         /* environment variable holding the key; the key itself is never stored */
+	char  *key_env;         /* environment variable holding the key; the key itself is never stored
+	                           (NULL: OPENAI_API_KEY / ANTHROPIC_API_KEY when set, else no key) */
 	double temperature;     /* < 0: not sent */
 	double top_p;           /* < 0: not sent */
 	long   max_tokens;      /* 0: backend default */
@@ -35,7 +36,8 @@ typedef struct ark_member {
 	int    logprobs;        /* ask for log-probabilities (top_logprobs = logprobs when > 1) */
 	char **stop; size_t nstop;
 	jv    *extra;           /* object merged into the request body, or NULL */
-	long   seed;            /* < 0: not sent; else sent as "seed" (openai) */
+	long   seed;            /* >= 0: sent as "seed" (openai); -1 (default): the call's derived
+	                           seed, folded to 31 bits, is sent; -2 (seed=none): not sent */
 	/* simulator parameters (ignored by HTTP backends) */
 	double skill;           /* probability of a correct first answer (default 0.6) */
 	double conformity;      /* 0..1, how far it moves toward what it reads (default 0.5) */
