@@ -1,0 +1,486 @@
+/* ark-score: score reasoning steps with a process reward model, train the built-in one, and
+ * code discussion turns by behaviour. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "prm.h"
+#include "steps.h"
+
+static void usage(void) __attribute__((noreturn));
+static void usage(void)
+{
+	fputs("usage: ark-score [-hqVz] --train MODEL [--bits N] [--epochs N] [--lr X] [--l2 X]\n"
+	      "                 [--rank-weight X] [--holdout X] [--seed N] [FILE ...]\n"
+	      "       ark-score [-hqVz] --scorer model:FILE | judge:SPEC | reward:URL\n"
+	      "                 [--agg softmin|min|mean|last|product] [--temp X] [--sep S]\n"
+	      "                 [--per-step] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n", stdout);
+	exit(0);
+}
+
+/* ---- the solution inside a record -------------------------------------------------------- */
+
+/* A record's question and steps.  Steps come from "completions" (already split) or from a text
+ * ("completion", "text", "output", "response", else the last turn's "text") split by the shared
+ * rule.  Pointers borrow from the record except qbuf/steps/lens. */
+typedef struct sol {
+	const char *q;
+	size_t qlen;
+	char *qbuf;
+	const char *text;           /* the split text, NULL when the steps were given */
+	size_t tlen;
+	const char **steps;
+	size_t *lens;
+	ark_step *offs;
+	size_t n;
+	const jv *labels;           /* "labels" when present and usable */
+} sol;
+
+static void sol_release(sol *s)
+{
+	free(s->qbuf);
+	free(s->steps);
+	free(s->lens);
+	free(s->offs);
+	memset(s, 0, sizeof *s);
+}
+
+/* The question: "question", else "prompt" (a string, or chat messages whose user contents are
+ * joined), else "input"; an empty question when none. */
+static void sol_question(const jv *rec, sol *s)
+{
+	const jv *v = jv_get(rec, "question");
+	if (!v || v->t != JV_STRING)
+		v = jv_get(rec, "prompt");
+	if (v && v->t == JV_ARRAY) {
+		ark_buf b = ARK_BUF_INIT;
+		for (size_t i = 0; i < jv_len(v); i++) {
+			const jv *msg = jv_at(v, i);
+			const char *role = jv_get_str(msg, "role"), *c = jv_get_str(msg, "content");
+			if (c && (!role || !strcmp(role, "user"))) {
+				if (b.len)
+					ark_buf_addc(&b, '\n');
+				ark_buf_adds(&b, c);
+			}
+		}
+		s->qbuf = ark_buf_take(&b);
+		s->q = s->qbuf ? s->qbuf : "";
+		s->qlen = strlen(s->q);
+		return;
+	}
+	if (!v || v->t != JV_STRING)
+		v = jv_get(rec, "input");
+	if (v && v->t == JV_STRING) {
+		s->q = v->u.str.s;
+		s->qlen = v->u.str.len;
+	} else {
+		s->q = "";
+		s->qlen = 0;
+	}
+}
+
+static int sol_get(const jv *rec, const char *sep, sol *s, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	sol_question(rec, s);
+	const jv *c = jv_get(rec, "completions");
+	if (c && c->t == JV_ARRAY) {
+		s->n = jv_len(c);
+		s->steps = calloc(s->n + 1, sizeof *s->steps);
+		s->lens = calloc(s->n + 1, sizeof *s->lens);
+		if (!s->steps || !s->lens)
+			return ark_errf(err, errlen, "out of memory");
+		for (size_t k = 0; k < s->n; k++) {
+			const jv *e = jv_at(c, k);
+			if (!e || e->t != JV_STRING)
+				return ark_errf(err, errlen, "\"completions\"[%zu] is not a string", k);
+			s->steps[k] = e->u.str.s;
+			s->lens[k] = e->u.str.len;
+		}
+	} else {
+		static const char *const keys[] = { "completion", "text", "output", "response" };
+		const jv *t = NULL;
+		for (int i = 0; i < 4 && !t; i++) {
+			t = jv_get(rec, keys[i]);
+			if (t && t->t != JV_STRING)
+				t = NULL;
+		}
+		if (!t) {
+			const jv *turns = jv_get(rec, "turns");
+			size_t nt = jv_len(turns);
+			if (nt) {
+				t = jv_get(jv_at(turns, nt - 1), "text");
+				if (t && t->t != JV_STRING)
+					t = NULL;
+			}
+		}
+		if (!t)
+			return ark_errf(err, errlen, "no solution: expected \"completions\", \"completion\", "
+			                "\"text\" or \"turns\"");
+		s->text = t->u.str.s;
+		s->tlen = t->u.str.len;
+		if (ark_steps_split(s->text, s->tlen, sep, &s->offs, &s->n) < 0)
+			return ark_errf(err, errlen, "out of memory");
+		s->steps = calloc(s->n + 1, sizeof *s->steps);
+		s->lens = calloc(s->n + 1, sizeof *s->lens);
+		if (!s->steps || !s->lens)
+			return ark_errf(err, errlen, "out of memory");
+		for (size_t k = 0; k < s->n; k++) {
+			s->steps[k] = s->text + s->offs[k].off;
+			s->lens[k] = s->offs[k].len;
+		}
+	}
+	const jv *l = jv_get(rec, "labels");
+	if (l && l->t == JV_ARRAY && jv_len(l) == s->n)
+		s->labels = l;
+	return 0;
+}
+
+/* A label: true/false or 1/0.  -1 when neither. */
+static int label_of(const jv *v)
+{
+	double d;
+	if (!v)
+		return -1;
+	if (v->t == JV_TRUE || v->t == JV_FALSE)
+		return v->t == JV_TRUE;
+	if (jv_num(v, &d) == 0 && (d == 0 || d == 1))
+		return d == 1;
+	return -1;
+}
+
+static void put(jv *rec, const char *k, jv *v)
+{
+	if (!v || jv_set(rec, k, v) < 0)
+		cli_die("out of memory");
+}
+
+static jv *num_or_null(double d)
+{
+	return isfinite(d) ? jv_number(d) : jv_null();
+}
+
+/* ---- options ----------------------------------------------------------------------------- */
+
+static struct {
+	const char *train;
+	ark_prm_opts po;
+	const char *scorer;        /* "model:FILE" ... */
+	ark_agg agg;
+	double temp;
+	const char *sep;
+	int per_step;
+	long jobs;
+	int skip;
+} opt;
+
+/* ---- training ------------------------------------------------------------------------------ */
+
+static int do_train(cli_in *in, ark_writer *w)
+{
+	char err[256];
+	ark_prm_data *d = ark_prm_data_new(opt.po.bits);
+	jv *rec;
+	int *lab = NULL;
+	size_t labcap = 0;
+	if (!d)
+		cli_die("out of memory");
+	while (cli_in_next(in, &rec) == 1) {
+		sol s;
+		if (sol_get(rec, opt.sep, &s, err, sizeof err) < 0 || !s.steps) {
+			cli_in_bad(in, "%s", err);
+			goto next;
+		}
+		const jv *l = jv_get(rec, "labels");
+		if (!l || l->t != JV_ARRAY) {
+			if (l)
+				cli_in_bad(in, "\"labels\" is a %s, not an array", jv_type_name(l->t));
+			else
+				cli_in_bad(in, "missing \"labels\"");
+			goto next;
+		}
+		if (jv_len(l) != s.n) {
+			cli_in_bad(in, "%zu labels for %zu steps", jv_len(l), s.n);
+			goto next;
+		}
+		if (s.n > labcap) {
+			labcap = s.n * 2;
+			lab = realloc(lab, labcap * sizeof *lab);
+			if (!lab)
+				cli_die("out of memory");
+		}
+		int ok = 1;
+		for (size_t k = 0; k < s.n; k++)
+			if ((lab[k] = label_of(jv_at(l, k))) < 0) {
+				cli_in_bad(in, "\"labels\"[%zu] is not true, false, 1 or 0", k);
+				ok = 0;
+				break;
+			}
+		if (ok && ark_prm_data_add(d, s.q, s.qlen, s.steps, s.lens, lab, s.n, err, sizeof err) < 0)
+			cli_die("%s", err);
+	next:
+		sol_release(&s);
+		jv_free(rec);
+	}
+	free(lab);
+	if (ark_prm_data_steps(d) == 0)
+		cli_die("no labelled steps in the input");
+	ark_prm_report rep;
+	ark_prm *m = ark_prm_train(d, &opt.po, &rep, err, sizeof err);
+	if (!m)
+		cli_die("%s", err);
+	if (ark_prm_save(m, opt.train, &rep, err, sizeof err) < 0)
+		cli_die("%s", err);
+	jv *o = jv_object();
+	if (!o)
+		cli_die("out of memory");
+	put(o, "model", jv_string(opt.train));
+	put(o, "version", jv_int(ARK_PRM_VERSION));
+	put(o, "bits", jv_int(opt.po.bits));
+	put(o, "seed", jv_int((long long)opt.po.seed));
+	put(o, "train_steps", jv_int((long long)rep.train_steps));
+	put(o, "train_questions", jv_int((long long)rep.train_questions));
+	put(o, "train_good", jv_int((long long)rep.train_pos));
+	put(o, "test_steps", jv_int((long long)rep.test_steps));
+	put(o, "test_questions", jv_int((long long)rep.test_questions));
+	put(o, "test_good", jv_int((long long)rep.test_pos));
+	put(o, "train_loss", num_or_null(rep.train_loss));
+	put(o, "train_auc", num_or_null(rep.train_auc));
+	put(o, "test_loss", num_or_null(rep.test_loss));
+	put(o, "test_auc", num_or_null(rep.test_auc));
+	put(o, "test_pair_acc", num_or_null(rep.test_pair_acc));
+	put(o, "test_pairs", jv_int((long long)rep.test_pairs));
+	cli_out_put(w, o);
+	jv_free(o);
+	if (!cli_quiet)
+		fprintf(stderr, "%s: trained on %zu steps of %zu questions; held-out AUC %.4f over %zu steps "
+		        "of %zu questions (pair accuracy %.4f); model in %s\n", cli_prog, rep.train_steps,
+		        rep.train_questions, rep.test_auc, rep.test_steps, rep.test_questions,
+		        rep.test_pair_acc, opt.train);
+	ark_prm_free(m);
+	ark_prm_data_free(d);
+	return 0;
+}
+
+/* ---- scoring ------------------------------------------------------------------------------- */
+
+/* Step scores against the records' own labels, for the end-of-run AUC. */
+static double *ev_s;
+static int *ev_y;
+static size_t ev_n, ev_cap;
+
+static void ev_add(double s, int y)
+{
+	if (ev_n == ev_cap) {
+		ev_cap = ev_cap ? ev_cap * 2 : 1024;
+		ev_s = realloc(ev_s, ev_cap * sizeof *ev_s);
+		ev_y = realloc(ev_y, ev_cap * sizeof *ev_y);
+		if (!ev_s || !ev_y)
+			cli_die("out of memory");
+	}
+	ev_s[ev_n] = s;
+	ev_y[ev_n++] = y;
+}
+
+static long n_scored, n_steps, n_nosteps;
+
+/* Add steps, step_scores, score and score_agg to rec.  scores may hold NaN (no score). */
+static void finish_record(jv *rec, const sol *s, const double *scores, const char *scorer)
+{
+	jv *st = jv_array(), *sc = jv_array();
+	if (!st || !sc)
+		cli_die("out of memory");
+	int all = 1;
+	for (size_t k = 0; k < s->n; k++) {
+		if (jv_push(st, jv_stringn(s->steps[k], s->lens[k])) < 0 ||
+		    jv_push(sc, num_or_null(scores[k])) < 0)
+			cli_die("out of memory");
+		if (!isfinite(scores[k]))
+			all = 0;
+		else if (s->labels) {
+			int y = label_of(jv_at(s->labels, k));
+			if (y >= 0)
+				ev_add(scores[k], y);
+		}
+	}
+	if (s->text) {
+		put(rec, "steps", st);
+		jv *off = jv_array();
+		if (!off)
+			cli_die("out of memory");
+		for (size_t k = 0; k < s->n; k++) {
+			jv *p = jv_array();
+			if (!p || jv_push(p, jv_int((long long)s->offs[k].off)) < 0 ||
+			    jv_push(p, jv_int((long long)s->offs[k].len)) < 0 || jv_push(off, p) < 0)
+				cli_die("out of memory");
+		}
+		put(rec, "step_offsets", off);
+	} else {
+		put(rec, "steps", st);
+	}
+	put(rec, "step_scores", sc);
+	double agg = all ? ark_aggregate(opt.agg, scores, s->n, opt.temp) : NAN;
+	put(rec, "score", num_or_null(agg));
+	char name[64];
+	if (opt.agg == ARK_AGG_SOFTMIN)
+		snprintf(name, sizeof name, "softmin:%g", opt.temp);
+	else
+		snprintf(name, sizeof name, "%s", ark_agg_name(opt.agg));
+	put(rec, "score_agg", jv_string(name));
+	put(rec, "scorer", jv_string(scorer));
+	n_scored++;
+	n_steps += (long)s->n;
+	if (s->n == 0)
+		n_nosteps++;
+}
+
+static void report_scoring(void)
+{
+	if (cli_quiet)
+		return;
+	fprintf(stderr, "%s: %ld records, %ld steps scored", cli_prog, n_scored, n_steps);
+	if (n_nosteps)
+		fprintf(stderr, " (%ld records without steps: score null)", n_nosteps);
+	if (ev_n) {
+		size_t pos = 0;
+		for (size_t i = 0; i < ev_n; i++)
+			pos += (size_t)ev_y[i];
+		double auc = ark_auc(ev_s, ev_y, ev_n);
+		fprintf(stderr, "; step AUC against the records' labels ");
+		if (isnan(auc))
+			fprintf(stderr, "undefined");
+		else
+			fprintf(stderr, "%.4f", auc);
+		fprintf(stderr, " (%zu good, %zu bad)", pos, ev_n - pos);
+	}
+	fputc('\n', stderr);
+}
+
+static int do_model(cli_in *in, ark_writer *w, const char *path)
+{
+	char err[512];
+	ark_prm *m = ark_prm_load(path, err, sizeof err);
+	jv *rec;
+	double *sc = NULL;
+	size_t cap = 0;
+	if (!m)
+		cli_die("%s", err);
+	while (cli_in_next(in, &rec) == 1) {
+		sol s;
+		if (sol_get(rec, opt.sep, &s, err, sizeof err) < 0) {
+			cli_in_bad(in, "%s", err);
+			sol_release(&s);
+			jv_free(rec);
+			continue;
+		}
+		if (s.n > cap) {
+			cap = s.n * 2;
+			if (!(sc = realloc(sc, cap * sizeof *sc)))
+				cli_die("out of memory");
+		}
+		if (ark_prm_score(m, s.q, s.qlen, s.steps, s.lens, s.n, sc, err, sizeof err) < 0)
+			cli_die("%s", err);
+		finish_record(rec, &s, sc, "model");
+		cli_out_put(w, rec);
+		sol_release(&s);
+		jv_free(rec);
+	}
+	free(sc);
+	ark_prm_free(m);
+	report_scoring();
+	return 0;
+}
+
+enum { O_TRAIN = 256, O_BITS, O_EPOCHS, O_LR, O_L2, O_RANKW, O_HOLD, O_SEED, O_SCORER, O_AGG,
+       O_TEMP, O_SEP, O_PERSTEP, O_SKIP, O_MODEL };
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "train", 1, 0, O_TRAIN }, { "bits", 1, 0, O_BITS }, { "epochs", 1, 0, O_EPOCHS },
+		{ "lr", 1, 0, O_LR }, { "l2", 1, 0, O_L2 }, { "rank-weight", 1, 0, O_RANKW },
+		{ "holdout", 1, 0, O_HOLD }, { "seed", 1, 0, O_SEED }, { "scorer", 1, 0, O_SCORER },
+		{ "model", 1, 0, O_MODEL }, { "agg", 1, 0, O_AGG }, { "temp", 1, 0, O_TEMP },
+		{ "sep", 1, 0, O_SEP }, { "per-step", 0, 0, O_PERSTEP }, { "jobs", 1, 0, 'j' },
+		{ "skip-bad", 0, 0, O_SKIP }, { "output", 1, 0, 'o' }, { "help", 0, 0, 'h' },
+		{ "quiet", 0, 0, 'q' }, { "version", 0, 0, 'V' }, { "gzip", 0, 0, 'z' }, { 0, 0, 0, 0 }
+	};
+	const char *out = NULL;
+	int c, gz = 0, v;
+
+	cli_init("ark-score");
+	ark_prm_opts_init(&opt.po);
+	opt.agg = ARK_AGG_SOFTMIN;
+	opt.temp = 0.1;
+	opt.jobs = 16;
+	while ((c = getopt_long(argc, argv, "hqVzo:j:", lo, NULL)) != -1) {
+		switch (c) {
+		case O_TRAIN: opt.train = optarg; break;
+		case O_BITS: opt.po.bits = (int)cli_long("--bits", optarg, 8, 26); break;
+		case O_EPOCHS: opt.po.epochs = (int)cli_long("--epochs", optarg, 1, 10000); break;
+		case O_LR: opt.po.lr = cli_double("--lr", optarg, 1e-9, 100); break;
+		case O_L2: opt.po.l2 = cli_double("--l2", optarg, 0, 10); break;
+		case O_RANKW: opt.po.rank_weight = cli_double("--rank-weight", optarg, 0, 100); break;
+		case O_HOLD: opt.po.holdout = cli_double("--holdout", optarg, 0, 0.9); break;
+		case O_SEED: opt.po.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
+		case O_SCORER: opt.scorer = optarg; break;
+		case O_MODEL: {
+			static char buf[4096];
+			snprintf(buf, sizeof buf, "model:%s", optarg);
+			opt.scorer = buf;
+			break;
+		}
+		case O_AGG:
+			if ((v = ark_agg_parse(optarg)) < 0)
+				cli_usage_error("--agg: unknown aggregation '%s'", optarg);
+			opt.agg = (ark_agg)v;
+			break;
+		case O_TEMP: opt.temp = cli_double("--temp", optarg, 1e-6, 1e6); break;
+		case O_SEP:
+			if (!*optarg)
+				cli_usage_error("--sep: empty separator");
+			opt.sep = optarg;
+			break;
+		case O_PERSTEP: opt.per_step = 1; break;
+		case 'j': opt.jobs = cli_long("-j", optarg, 1, 4096); break;
+		case O_SKIP: opt.skip = 1; break;
+		case 'o': out = optarg; break;
+		case 'q': cli_quiet = 1; break;
+		case 'z': gz = 1; break;
+		case 'V': cli_version();
+		case 'h': usage();
+		default:
+			fprintf(stderr, "try '%s --help'\n", cli_prog);
+			exit(2);
+		}
+	}
+	if (!!opt.train + !!opt.scorer != 1)
+		cli_usage_error("give exactly one of --train MODEL and --scorer");
+	const char *arg = NULL;
+	if (opt.scorer) {
+		arg = strchr(opt.scorer, ':');
+		if (!arg || !arg[1])
+			cli_usage_error("--scorer: expected model:FILE, judge:SPEC or reward:URL, not '%s'",
+			                opt.scorer);
+		arg++;
+		if (strncmp(opt.scorer, "model:", 6))
+			cli_usage_error("--scorer: unknown scorer '%.*s'", (int)(arg - 1 - opt.scorer), opt.scorer);
+	}
+
+	cli_in in;
+	cli_in_init(&in, argv + optind, argc - optind, opt.skip);
+	ark_writer *w = cli_out_open(out, gz, 0);
+	if (opt.train)
+		do_train(&in, w);
+	else
+		do_model(&in, w, arg);
+	cli_in_close(&in);
+	cli_out_close(w);
+	if (!cli_quiet && in.skipped)
+		cli_warn("%ld bad records skipped", in.skipped);
+	free(ev_s);
+	free(ev_y);
+	return 0;
+}
