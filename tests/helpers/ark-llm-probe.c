@@ -1,0 +1,194 @@
+/* ark-llm-probe: drive lib/llm.c directly, for the tests and benchmarks of the HTTP client.
+ *
+ *   ark-llm-probe -a SPEC [-a SPEC]... [-n CALLS] [-j N] [--retries N] [--timeout S]
+ *                 [--rpm N] [--tpm N] [--insecure] [-v] [--question TEXT] [--system TEXT]
+ *                 [--task JSON] [--seed N] [--quiet-records]
+ *
+ * Makes CALLS calls (default 1), call i going to member i mod (number of -a), each with the
+ * messages [system?, user: "Question: TEXT (call i)"], and prints one JSON line per call in the
+ * order they completed: {"i","member","ok","fatal","status","attempts","text","reasoning",
+ * "finish","model","fingerprint","in","out","logprobs","error"}.  The totals go to stderr as
+ * "calls C retries R failures F tokens_in I tokens_out O".  Exit 0 when every call succeeded,
+ * 1 when any failed, 2 on a usage error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "buf.h"
+#include "json.h"
+#include "llm.h"
+
+static long done_n, fail_n;
+static int quiet_records;
+
+typedef struct slot {
+	ark_call c;
+	ark_msg msgs[2];
+	char *user;
+	long i;
+	int member;
+} slot;
+
+static void emit(ark_call *c)
+{
+	slot *s = c->user;
+	if (!c->ok)
+		fail_n++;
+	done_n++;
+	if (quiet_records)
+		return;
+	jv *o = jv_object();
+	jv_set(o, "i", jv_int(s->i));
+	jv_set(o, "member", jv_int(s->member));
+	jv_set(o, "ok", jv_bool(c->ok));
+	jv_set(o, "fatal", jv_bool(c->fatal));
+	jv_set(o, "status", jv_int(c->http_status));
+	jv_set(o, "attempts", jv_int(c->attempts));
+	jv_set(o, "text", c->text ? jv_string(c->text) : jv_null());
+	jv_set(o, "reasoning", c->reasoning ? jv_string(c->reasoning) : jv_null());
+	jv_set(o, "finish", c->finish ? jv_string(c->finish) : jv_null());
+	jv_set(o, "model", c->served_model ? jv_string(c->served_model) : jv_null());
+	jv_set(o, "fingerprint", c->fingerprint ? jv_string(c->fingerprint) : jv_null());
+	jv_set(o, "in", jv_int(c->in_tokens));
+	jv_set(o, "out", jv_int(c->out_tokens));
+	jv_set(o, "logprobs", c->logprobs ? jv_dup(c->logprobs) : jv_null());
+	jv_set(o, "error", c->ok ? jv_null() : jv_string(c->err));
+	ark_buf b = ARK_BUF_INIT;
+	jv_dump(o, &b);
+	ark_buf_addc(&b, '\n');
+	fwrite(b.p, 1, b.len, stdout);
+	ark_buf_release(&b);
+	jv_free(o);
+}
+
+static void logline(void *ctx, const char *line)
+{
+	fprintf(stderr, "ark-llm-probe: %s\n", line);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ark-llm-probe -a SPEC [-a SPEC]... [-n CALLS] [-j N] [--retries N] "
+	        "[--timeout S] [--rpm N] [--tpm N] [--insecure] [-v] [--question TEXT] "
+	        "[--system TEXT] [--task JSON] [--seed N] [--quiet-records]\n");
+	exit(2);
+}
+
+static double num(const char *opt, const char *s)
+{
+	char *e;
+	errno = 0;
+	double d = strtod(s, &e);
+	if (e == s || *e || errno || d < 0) {
+		fprintf(stderr, "ark-llm-probe: %s: invalid number '%s'\n", opt, s);
+		exit(2);
+	}
+	return d;
+}
+
+int main(int argc, char **argv)
+{
+	ark_llm_opts o;
+	ark_llm_opts_init(&o);
+	const char *specs[64];
+	int nspec = 0;
+	long n = 1;
+	const char *question = "What is 6 times 7?", *system = NULL, *task_json = NULL;
+	unsigned long long seed = 17;
+	char err[512];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define TAKE() do { if (!v) usage(); i++; } while (0)
+		if (!strcmp(a, "-a")) { TAKE(); if (nspec == 64) usage(); specs[nspec++] = v; }
+		else if (!strcmp(a, "-n")) { TAKE(); n = (long)num(a, v); }
+		else if (!strcmp(a, "-j")) { TAKE(); o.max_inflight = (int)num(a, v); }
+		else if (!strcmp(a, "--retries")) { TAKE(); o.retries = (int)num(a, v); }
+		else if (!strcmp(a, "--timeout")) { TAKE(); o.timeout_s = num(a, v); }
+		else if (!strcmp(a, "--rpm")) { TAKE(); o.rpm = num(a, v); }
+		else if (!strcmp(a, "--tpm")) { TAKE(); o.tpm = num(a, v); }
+		else if (!strcmp(a, "--insecure")) o.insecure = 1;
+		else if (!strcmp(a, "-v")) o.verbose = 1;
+		else if (!strcmp(a, "--question")) { TAKE(); question = v; }
+		else if (!strcmp(a, "--system")) { TAKE(); system = v; }
+		else if (!strcmp(a, "--task")) { TAKE(); task_json = v; }
+		else if (!strcmp(a, "--seed")) { TAKE(); seed = (unsigned long long)num(a, v); }
+		else if (!strcmp(a, "--quiet-records")) quiet_records = 1;
+		else usage();
+#undef TAKE
+	}
+	if (!nspec)
+		usage();
+	o.log = logline;
+	ark_member *ms = calloc((size_t)nspec, sizeof *ms);
+	for (int k = 0; k < nspec; k++)
+		if (ark_member_parse(&ms[k], specs[k], err, sizeof err)) {
+			fprintf(stderr, "ark-llm-probe: -a: %s\n", err);
+			return 2;
+		}
+	jv *task = NULL;
+	if (task_json && !(task = jv_parse(task_json, strlen(task_json), err, sizeof err))) {
+		fprintf(stderr, "ark-llm-probe: --task: %s\n", err);
+		return 2;
+	}
+	ark_llm *l = ark_llm_new(&o, err, sizeof err);
+	if (!l) {
+		fprintf(stderr, "ark-llm-probe: %s\n", err);
+		return 1;
+	}
+	slot *slots = calloc((size_t)(n ? n : 1), sizeof *slots);
+	for (long i = 0; i < n; i++) {
+		slot *s = &slots[i];
+		s->i = i;
+		s->member = (int)(i % nspec);
+		ark_buf b = ARK_BUF_INIT;
+		ark_buf_addf(&b, "Question: %s (call %ld)", question, i);
+		s->user = ark_buf_take(&b);
+		size_t k = 0;
+		if (system) {
+			s->msgs[k].role = "system";
+			s->msgs[k].content = (char *)system;
+			k++;
+		}
+		s->msgs[k].role = "user";
+		s->msgs[k].content = s->user;
+		k++;
+		s->c.m = &ms[s->member];
+		s->c.msgs = s->msgs;
+		s->c.nmsg = k;
+		s->c.seed = seed * 1000003ULL + (unsigned long long)i;
+		s->c.task = task;
+		s->c.done = emit;
+		s->c.user = s;
+		if (ark_llm_submit(l, &s->c, err, sizeof err)) {
+			fprintf(stderr, "ark-llm-probe: call %ld: %s\n", i, err);
+			return 1;
+		}
+	}
+	int rc = 0;
+	while (ark_llm_pending(l) > 0) {
+		if (ark_llm_run(l, 1000, err, sizeof err) < 0) {
+			fprintf(stderr, "ark-llm-probe: %s\n", err);
+			rc = 1;
+			break;
+		}
+	}
+	fflush(stdout);
+	ark_llm_stats st;
+	ark_llm_stats_get(l, &st);
+	fprintf(stderr, "calls %ld retries %ld failures %ld tokens_in %ld tokens_out %ld\n",
+	        st.calls, st.retries, st.failures, st.in_tokens, st.out_tokens);
+	ark_llm_free(l);
+	for (long i = 0; i < n; i++) {
+		ark_call_release(&slots[i].c);
+		free(slots[i].user);
+	}
+	free(slots);
+	for (int k = 0; k < nspec; k++)
+		ark_member_release(&ms[k]);
+	free(ms);
+	jv_free(task);
+	if (ferror(stdout))
+		return 1;
+	return rc ? rc : (fail_n ? 1 : 0);
+}

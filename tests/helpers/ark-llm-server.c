@@ -1,0 +1,1060 @@
+/* ark-llm-server: the loopback LLM server for the tests and benchmarks.
+ *
+ * Speaks OpenAI-style chat completions (POST /v1/chat/completions) and Anthropic messages
+ * (POST /v1/messages) on 127.0.0.1, answering with the simulator's text (ark_sim_reply) for the
+ * task whose question appears in the request, and a vLLM-style pooling endpoint (POST /pooling)
+ * with deterministic per-step reward scores.  It injects latency and faults at given rates, drawn
+ * from a seeded stream in arrival order, and counts what it saw (GET /stats).
+ *
+ *   ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]
+ *                  [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]
+ *                  [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]
+ *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...
+ *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS] [-v]
+ *
+ * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
+ * gives up), drop (connection closed without an answer), truncate (a 200 whose body stops half
+ * way), malformed (a 200 whose body is not JSON), quota (429 insufficient_quota), 401.
+ * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had.
+ * One thread per connection (libmicrohttpd), so injected latency is a plain wait.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include "buf.h"
+#include "io.h"
+#include "json.h"
+#include "llm.h"
+#include "rng.h"
+
+#define BODY_MAX ((size_t)32 << 20)
+
+enum { F_429, F_500, F_529, F_HANG, F_DROP, F_TRUNC, F_MALFORMED, F_QUOTA, F_401, NFAULT };
+static const char *fault_names[NFAULT] = { "429", "500", "529", "hang", "drop", "truncate",
+                                           "malformed", "quota", "401" };
+
+static struct {
+	double rate[NFAULT];
+	uint64_t seed;
+	double latency_ms;
+	int dist;               /* 0 fixed, 1 uniform, 2 exp, 3 lognormal */
+	double retry_after_s;
+	long retry_after_ms;    /* -1: header not sent */
+	const char *key;
+	int q_parts, q_no_usage, q_reasoning, q_null;
+	int reject_max_tokens;
+	const char *judge_marker;
+	const char *step_sep;
+	long hang_ms;           /* -1: until shutdown */
+	int verbose;
+} cfg;
+
+/* ---- tasks and the question index ---------------------------------------------------------- */
+
+static jv **tasks;
+static size_t ntasks;
+static size_t win;                     /* window length of the rolling hash */
+typedef struct slot { uint64_t h; size_t task; struct slot *next; } slot;
+static slot **tab;
+static size_t tabsize;
+static uint64_t base_pow;              /* B^(win-1) */
+#define B 1099511628211ULL
+
+static const char *task_question(const jv *t, size_t *len)
+{
+	const jv *q = jv_get(t, "question");
+	if (!q || q->t != JV_STRING)
+		q = jv_get(t, "query");
+	if (!q || q->t != JV_STRING || !q->u.str.len)
+		return NULL;
+	*len = q->u.str.len;
+	return q->u.str.s;
+}
+
+static uint64_t win_hash(const unsigned char *p)
+{
+	uint64_t h = 0;
+	for (size_t i = 0; i < win; i++)
+		h = h * B + p[i];
+	return h;
+}
+
+static int load_tasks(const char *path)
+{
+	char err[256];
+	ark_reader *r = ark_reader_open(path, 0, err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "ark-llm-server: %s\n", err);
+		return -1;
+	}
+	jv *rec;
+	int rc;
+	size_t cap = 0;
+	while ((rc = ark_reader_next(r, &rec, err, sizeof err)) == 1) {
+		size_t ql;
+		if (!task_question(rec, &ql)) {
+			jv_free(rec);
+			continue;
+		}
+		if (ntasks == cap) {
+			cap = cap ? 2 * cap : 64;
+			tasks = realloc(tasks, cap * sizeof *tasks);
+			if (!tasks)
+				return -1;
+		}
+		tasks[ntasks++] = rec;
+	}
+	ark_reader_close(r);
+	if (rc < 0) {
+		fprintf(stderr, "ark-llm-server: %s\n", err);
+		return -1;
+	}
+	/* index: hash of each question's first `win` bytes */
+	win = 32;
+	for (size_t i = 0; i < ntasks; i++) {
+		size_t ql;
+		task_question(tasks[i], &ql);
+		if (ql < win)
+			win = ql;
+	}
+	base_pow = 1;
+	for (size_t i = 1; i < win; i++)
+		base_pow *= B;
+	tabsize = 1;
+	while (tabsize < 2 * ntasks + 1)
+		tabsize <<= 1;
+	tab = calloc(tabsize, sizeof *tab);
+	for (size_t i = 0; i < ntasks; i++) {
+		size_t ql;
+		const char *q = task_question(tasks[i], &ql);
+		slot *s = malloc(sizeof *s);
+		s->h = win_hash((const unsigned char *)q);
+		s->task = i;
+		s->next = tab[s->h & (tabsize - 1)];
+		tab[s->h & (tabsize - 1)] = s;
+	}
+	return 0;
+}
+
+/* The task whose question occurs in text (the longest when several do), or NULL.  Rabin-Karp:
+ * one pass of a rolling hash over the text, a table look-up per position, memcmp to confirm. */
+static const jv *find_task(const char *text, size_t len)
+{
+	if (!ntasks || len < win || !win)
+		return NULL;
+	const unsigned char *p = (const unsigned char *)text;
+	uint64_t h = win_hash(p);
+	const jv *best = NULL;
+	size_t bestlen = 0;
+	for (size_t i = 0; ; i++) {
+		for (slot *s = tab[h & (tabsize - 1)]; s; s = s->next) {
+			if (s->h != h)
+				continue;
+			size_t ql;
+			const char *q = task_question(tasks[s->task], &ql);
+			if (ql > bestlen && ql <= len - i && !memcmp(p + i, q, ql)) {
+				best = tasks[s->task];
+				bestlen = ql;
+			}
+		}
+		if (i + win >= len)
+			break;
+		h = (h - p[i] * base_pow) * B + p[i + win];
+	}
+	return best;
+}
+
+/* ---- counters ------------------------------------------------------------------------------ */
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cv = PTHREAD_COND_INITIALIZER;
+static int stopping;
+static struct {
+	long requests, chat, messages, pooling, other, ok, bad;
+	long faults[NFAULT];
+	long inflight, max_inflight;
+} st;
+static char *last_body;
+static char last_hdr[512];
+static pthread_mutex_t sim_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Wait ms milliseconds, or less when the server stops.  Returns 1 when stopping. */
+static int wait_ms(double ms)
+{
+	if (ms <= 0)
+		return 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	double s = ts.tv_sec + ts.tv_nsec * 1e-9 + ms / 1000;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	pthread_mutex_lock(&mu);
+	while (!stopping) {
+		if (pthread_cond_timedwait(&stop_cv, &mu, &ts) == ETIMEDOUT)
+			break;
+	}
+	int r = stopping;
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
+/* ---- responses ----------------------------------------------------------------------------- */
+
+typedef struct conn {
+	ark_buf body;
+	int too_big;
+} conn;
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, const char *s,
+                                 size_t n, int fault)
+{
+	char *copy = malloc(n ? n : 1);
+	if (!copy)
+		return MHD_NO;
+	memcpy(copy, s, n);
+	struct MHD_Response *r = MHD_create_response_from_buffer(n, copy, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (fault == F_429 || fault == F_500 || fault == F_529) {
+		char v[32];
+		if (fault == F_429 || cfg.retry_after_ms >= 0) {
+			snprintf(v, sizeof v, "%g", cfg.retry_after_s);
+			MHD_add_response_header(r, "Retry-After", v);
+		}
+		if (cfg.retry_after_ms >= 0) {
+			snprintf(v, sizeof v, "%ld", cfg.retry_after_ms);
+			MHD_add_response_header(r, "retry-after-ms", v);
+		}
+	}
+	if (fault == F_QUOTA)
+		MHD_add_response_header(r, "x-should-retry", "false");
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, ark_buf *b, int fault)
+{
+	return send_json(c, status, b->p ? b->p : "", b->len, fault);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int anthropic,
+                                  const char *type, const char *msg, int fault)
+{
+	jv *o = jv_object(), *e = jv_object();
+	if (anthropic) {
+		jv_set(o, "type", jv_string("error"));
+		jv_set(e, "type", jv_string(type));
+		jv_set(e, "message", jv_string(msg));
+	} else {
+		jv_set(e, "message", jv_string(msg));
+		jv_set(e, "type", jv_string(type));
+		jv_set(e, "code", jv_string(type));
+	}
+	jv_set(o, "error", e);
+	ark_buf b = ARK_BUF_INIT;
+	jv_dump(o, &b);
+	jv_free(o);
+	enum MHD_Result r = send_buf(c, status, &b, fault);
+	ark_buf_release(&b);
+	return r;
+}
+
+/* A body cut half way: the callback gives the first half, then reports an error, so the
+ * connection closes short of its Content-Length. */
+typedef struct trunc { char *s; size_t n; } trunc_t;
+static ssize_t trunc_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	trunc_t *t = cls;
+	size_t half = t->n / 2;
+	if (pos >= half)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	size_t k = half - (size_t)pos;
+	if (k > max)
+		k = max;
+	memcpy(buf, t->s + pos, k);
+	return (ssize_t)k;
+}
+static void trunc_free(void *cls)
+{
+	trunc_t *t = cls;
+	free(t->s);
+	free(t);
+}
+
+static enum MHD_Result send_truncated(struct MHD_Connection *c, ark_buf *b)
+{
+	trunc_t *t = malloc(sizeof *t);
+	if (!t)
+		return MHD_NO;
+	t->n = b->len;
+	t->s = ark_buf_take(b);
+	struct MHD_Response *r = MHD_create_response_from_callback(t->n, 4096, trunc_cb, t,
+	                                                           trunc_free);
+	if (!r) {
+		trunc_free(t);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Text of a message content: a string, or a list of parts/blocks with "text". */
+static void content_text(const jv *v, ark_buf *out)
+{
+	if (!v)
+		return;
+	if (v->t == JV_STRING) {
+		ark_buf_add(out, v->u.str.s, v->u.str.len);
+		return;
+	}
+	if (v->t == JV_ARRAY)
+		for (size_t i = 0; i < v->u.arr.n; i++) {
+			const jv *t = jv_get(v->u.arr.v[i], "text");
+			if (t && t->t == JV_STRING)
+				ark_buf_add(out, t->u.str.s, t->u.str.len);
+		}
+}
+
+/* Log-probabilities in OpenAI's shape: one entry per word of the text. */
+static jv *make_logprobs(const char *text, int top)
+{
+	jv *content = jv_array();
+	const char *p = text;
+	while (*p) {
+		size_t n = strcspn(p, " \n");
+		n += strspn(p + n, " \n");
+		if (!n)
+			break;
+		uint64_t h = ark_hash(p, n);
+		double lp = -(double)(h % 1000) / 400.0;   /* in (-2.5, 0] */
+		jv *e = jv_object();
+		jv_set(e, "token", jv_stringn(p, n));
+		jv_set(e, "logprob", jv_number(lp));
+		jv *bytes = jv_array();
+		for (size_t i = 0; i < n; i++)
+			jv_push(bytes, jv_int((unsigned char)p[i]));
+		jv_set(e, "bytes", bytes);
+		jv *tl = jv_array();
+		for (int k = 0; k < top; k++) {
+			jv *a = jv_object();
+			if (k == 0)
+				jv_set(a, "token", jv_stringn(p, n));
+			else {
+				char alt[32];
+				snprintf(alt, sizeof alt, "<alt%d>", k);
+				jv_set(a, "token", jv_string(alt));
+			}
+			jv_set(a, "logprob", jv_number(k == 0 ? lp : lp - 1.5 * k));
+			jv_set(a, "bytes", jv_null());
+			jv_push(tl, a);
+		}
+		jv_set(e, "top_logprobs", tl);
+		jv_push(content, e);
+		p += n;
+	}
+	jv *lp = jv_object();
+	jv_set(lp, "content", content);
+	return lp;
+}
+
+/* The judge answer: "Yes" or "No", p(yes) from a hash of the request text. */
+static double judge_p(const char *text, size_t n)
+{
+	return 0.05 + 0.9 * (double)(ark_hash(text, n) % 10007) / 10006.0;
+}
+
+static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *req, long reqno)
+{
+	const jv *msgs = jv_get(req, "messages");
+	const char *model = jv_get_str(req, "model");
+	if (!model)
+		return send_error(c, 400, anthropic, "invalid_request_error", "model: field required", -1);
+	if (!msgs || msgs->t != JV_ARRAY || !msgs->u.arr.n)
+		return send_error(c, 400, anthropic, "invalid_request_error",
+		                  "messages: a non-empty list is required", -1);
+	if (anthropic && !jv_get(req, "max_tokens"))
+		return send_error(c, 400, 1, "invalid_request_error", "max_tokens: field required", -1);
+	if (!anthropic && cfg.reject_max_tokens && jv_get(req, "max_tokens"))
+		return send_error(c, 400, 0, "invalid_request_error", "Unsupported parameter: "
+		                  "'max_tokens' is not supported with this model. Use "
+		                  "'max_completion_tokens' instead.", -1);
+
+	/* the messages, as the simulator reads them */
+	size_t n = msgs->u.arr.n + 1;
+	ark_msg *am = calloc(n, sizeof *am);
+	ark_buf *texts = calloc(n, sizeof *texts);
+	ark_buf all = ARK_BUF_INIT;
+	size_t k = 0;
+	const jv *sys = jv_get(req, "system");
+	if (anthropic && sys) {
+		content_text(sys, &texts[k]);
+		am[k].role = "system";
+		k++;
+	}
+	for (size_t i = 0; i < msgs->u.arr.n; i++) {
+		const jv *m = msgs->u.arr.v[i];
+		const char *role = jv_get_str(m, "role");
+		am[k].role = (char *)(role ? role : "user");
+		content_text(jv_get(m, "content"), &texts[k]);
+		k++;
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (!texts[i].p)
+			ark_buf_adds(&texts[i], "");
+		am[i].content = texts[i].p;
+		ark_buf_add(&all, texts[i].p, texts[i].len);
+		ark_buf_addc(&all, '\n');
+	}
+
+	/* seed: the request's "seed", else the X-Ark-Seed hint, else a hash of the messages */
+	long long sd;
+	uint64_t seed;
+	const char *hs = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Ark-Seed");
+	if (jv_ll(jv_get(req, "seed"), &sd) == 0)
+		seed = (uint64_t)sd;
+	else if (hs && *hs)
+		seed = strtoull(hs, NULL, 10);
+	else
+		seed = ark_hash(all.p ? all.p : "", all.len);
+
+	ark_buf out = ARK_BUF_INIT;
+	int judge = cfg.judge_marker && all.p && strstr(all.p, cfg.judge_marker);
+	double pj = 0;
+	if (judge) {
+		pj = judge_p(all.p, all.len);
+		ark_buf_adds(&out, pj >= 0.5 ? "Yes" : "No");
+	} else {
+		const jv *task = find_task(all.p ? all.p : "", all.len);
+		ark_member m;
+		char err[256];
+		int have = 0;
+		if (!strncmp(model, "sim", 3) && (model[3] == 0 || model[3] == ':'))
+			have = ark_member_parse(&m, model, err, sizeof err) == 0;
+		if (!have) {
+			ark_member_init(&m);
+			m.model = strdup("sim");
+		}
+		pthread_mutex_lock(&sim_mu);
+		int rc = ark_sim_reply(&m, task, am, k, seed, &out, NULL, err, sizeof err);
+		pthread_mutex_unlock(&sim_mu);
+		ark_member_release(&m);
+		if (rc) {
+			ark_buf_reset(&out);
+			ark_buf_addf(&out, "I could not work this out.\n\nAnswer: none");
+		}
+	}
+	if (!out.p)
+		ark_buf_adds(&out, "");
+	long in_tok = (long)(all.len + 3) / 4, out_tok = (long)(out.len + 3) / 4;
+
+	jv *r = jv_object();
+	char id[48];
+	if (anthropic) {
+		snprintf(id, sizeof id, "msg_loop%ld", reqno);
+		jv_set(r, "id", jv_string(id));
+		jv_set(r, "type", jv_string("message"));
+		jv_set(r, "role", jv_string("assistant"));
+		jv_set(r, "model", jv_string(model));
+		jv *content = jv_array();
+		if (cfg.q_reasoning) {
+			jv *t = jv_object();
+			jv_set(t, "type", jv_string("thinking"));
+			jv_set(t, "thinking", jv_string("Let me think this through."));
+			jv_set(t, "signature", jv_string("loopback"));
+			jv_push(content, t);
+		}
+		jv *t = jv_object();
+		jv_set(t, "type", jv_string("text"));
+		jv_set(t, "text", jv_stringn(out.p, out.len));
+		jv_push(content, t);
+		jv_set(r, "content", content);
+		jv_set(r, "stop_reason", jv_string("end_turn"));
+		jv_set(r, "stop_sequence", jv_null());
+		if (!cfg.q_no_usage) {
+			jv *u = jv_object();
+			jv_set(u, "input_tokens", jv_int(in_tok));
+			jv_set(u, "output_tokens", jv_int(out_tok));
+			jv_set(r, "usage", u);
+		}
+	} else {
+		snprintf(id, sizeof id, "chatcmpl-loop%ld", reqno);
+		jv_set(r, "id", jv_string(id));
+		jv_set(r, "object", jv_string("chat.completion"));
+		jv_set(r, "created", jv_int(1700000000));
+		jv_set(r, "model", jv_string(model));
+		jv_set(r, "system_fingerprint", jv_string("fp_loopback"));
+		jv *ch = jv_object(), *msg = jv_object();
+		jv_set(ch, "index", jv_int(0));
+		jv_set(msg, "role", jv_string("assistant"));
+		if (cfg.q_null) {
+			jv_set(msg, "content", jv_null());
+			jv_set(msg, "reasoning_content", jv_stringn(out.p, out.len));
+		} else if (cfg.q_parts) {
+			/* the text as two parts, split at its middle */
+			jv *parts = jv_array();
+			size_t half = out.len / 2;
+			for (int i = 0; i < 2; i++) {
+				jv *pt = jv_object();
+				jv_set(pt, "type", jv_string("text"));
+				jv_set(pt, "text", i ? jv_stringn(out.p + half, out.len - half)
+				                     : jv_stringn(out.p, half));
+				jv_push(parts, pt);
+			}
+			jv_set(msg, "content", parts);
+		} else
+			jv_set(msg, "content", jv_stringn(out.p, out.len));
+		if (cfg.q_reasoning && !cfg.q_null)
+			jv_set(msg, "reasoning_content", jv_string("Let me think this through."));
+		jv_set(ch, "message", msg);
+		if (jv_truthy(jv_get(req, "logprobs"))) {
+			long long top = jv_get_ll(req, "top_logprobs", 0);
+			if (judge) {
+				/* the first token and its alternative carry p(yes) */
+				jv *lp = jv_object(), *content = jv_array(), *e = jv_object(), *tl = jv_array();
+				const char *tok = pj >= 0.5 ? "Yes" : "No", *alt = pj >= 0.5 ? "No" : "Yes";
+				double lt = log(pj >= 0.5 ? pj : 1 - pj), la = log(pj >= 0.5 ? 1 - pj : pj);
+				jv_set(e, "token", jv_string(tok));
+				jv_set(e, "logprob", jv_number(lt));
+				jv *a1 = jv_object(), *a2 = jv_object();
+				jv_set(a1, "token", jv_string(tok));
+				jv_set(a1, "logprob", jv_number(lt));
+				jv_set(a2, "token", jv_string(alt));
+				jv_set(a2, "logprob", jv_number(la));
+				jv_push(tl, a1);
+				if (top > 1)
+					jv_push(tl, a2);
+				else
+					jv_free(a2);
+				jv_set(e, "top_logprobs", tl);
+				jv_push(content, e);
+				jv_set(lp, "content", content);
+				jv_set(ch, "logprobs", lp);
+			} else
+				jv_set(ch, "logprobs", make_logprobs(out.p, (int)(top > 20 ? 20 : top)));
+		} else
+			jv_set(ch, "logprobs", jv_null());
+		jv_set(ch, "finish_reason", jv_string("stop"));
+		jv *chs = jv_array();
+		jv_push(chs, ch);
+		jv_set(r, "choices", chs);
+		if (!cfg.q_no_usage) {
+			jv *u = jv_object();
+			jv_set(u, "prompt_tokens", jv_int(in_tok));
+			jv_set(u, "completion_tokens", jv_int(out_tok));
+			jv_set(u, "total_tokens", jv_int(in_tok + out_tok));
+			jv_set(r, "usage", u);
+		}
+	}
+	ark_buf body = ARK_BUF_INIT;
+	jv_dump(r, &body);
+	jv_free(r);
+	for (size_t i = 0; i < n; i++)
+		ark_buf_release(&texts[i]);
+	free(texts);
+	free(am);
+	ark_buf_release(&all);
+	ark_buf_release(&out);
+	/* faults that still answer 200 */
+	enum MHD_Result ret;
+	ret = send_buf(c, 200, &body, -1);
+	ark_buf_release(&body);
+	return ret;
+}
+
+/* vLLM-style pooling for a step reward model: each input is split at the step separator; every
+ * step gets [p(bad), p(good)] with p(good) a hash of the step text, so scores are stable. */
+static enum MHD_Result answer_pooling(struct MHD_Connection *c, jv *req, long reqno)
+{
+	const jv *in = jv_get(req, "input");
+	const char *model = jv_get_str(req, "model");
+	if (!in || (in->t != JV_STRING && in->t != JV_ARRAY))
+		return send_error(c, 400, 0, "invalid_request_error", "input: a string or a list of "
+		                  "strings is required", -1);
+	size_t nin = in->t == JV_STRING ? 1 : in->u.arr.n;
+	jv *data = jv_array();
+	long tokens = 0;
+	const char *sep = cfg.step_sep;
+	size_t sl = strlen(sep);
+	for (size_t i = 0; i < nin; i++) {
+		const jv *s = in->t == JV_STRING ? in : in->u.arr.v[i];
+		if (s->t != JV_STRING) {
+			jv_free(data);
+			return send_error(c, 400, 0, "invalid_request_error", "input: strings only", -1);
+		}
+		tokens += (long)(s->u.str.len + 3) / 4;
+		jv *scores = jv_array();
+		const char *p = s->u.str.s, *end = p + s->u.str.len, *q;
+		const char *start = p;
+		/* a step ends at each separator; text after the last one (or all of it when there is
+		 * none) is not scored, as a step reward model scores only at its step tokens */
+		while ((q = sl ? memmem(p, (size_t)(end - p), sep, sl) : NULL)) {
+			/* score the step text since the previous separator */
+			double pg = 0.05 + 0.9 * (double)(ark_hash(start, (size_t)(q - start)) % 10007) /
+			            10006.0;
+			jv *pair = jv_array();
+			jv_push(pair, jv_number(1 - pg));
+			jv_push(pair, jv_number(pg));
+			jv_push(scores, pair);
+			p = q + sl;
+			start = p;
+		}
+		jv *d = jv_object();
+		jv_set(d, "index", jv_int((long long)i));
+		jv_set(d, "object", jv_string("pooling"));
+		jv_set(d, "data", scores);
+		jv_push(data, d);
+	}
+	jv *r = jv_object();
+	char id[48];
+	snprintf(id, sizeof id, "pool-loop%ld", reqno);
+	jv_set(r, "id", jv_string(id));
+	jv_set(r, "object", jv_string("list"));
+	jv_set(r, "created", jv_int(1700000000));
+	jv_set(r, "model", jv_string(model ? model : "prm"));
+	jv_set(r, "data", data);
+	jv *u = jv_object();
+	jv_set(u, "prompt_tokens", jv_int(tokens));
+	jv_set(u, "total_tokens", jv_int(tokens));
+	jv_set(u, "completion_tokens", jv_int(0));
+	jv_set(r, "usage", u);
+	ark_buf b = ARK_BUF_INIT;
+	jv_dump(r, &b);
+	jv_free(r);
+	enum MHD_Result ret = send_buf(c, 200, &b, -1);
+	ark_buf_release(&b);
+	return ret;
+}
+
+static enum MHD_Result answer_stats(struct MHD_Connection *c)
+{
+	ark_buf b = ARK_BUF_INIT;
+	pthread_mutex_lock(&mu);
+	ark_buf_addf(&b, "{\"requests\":%ld,\"chat\":%ld,\"messages\":%ld,\"pooling\":%ld,"
+	             "\"other\":%ld,\"ok\":%ld,\"bad\":%ld,\"inflight\":%ld,\"max_inflight\":%ld,"
+	             "\"faults\":{", st.requests, st.chat, st.messages, st.pooling, st.other, st.ok,
+	             st.bad, st.inflight, st.max_inflight);
+	for (int i = 0; i < NFAULT; i++)
+		ark_buf_addf(&b, "%s\"%s\":%ld", i ? "," : "", fault_names[i], st.faults[i]);
+	ark_buf_adds(&b, "}}");
+	pthread_mutex_unlock(&mu);
+	enum MHD_Result r = send_buf(c, 200, &b, -1);
+	ark_buf_release(&b);
+	return r;
+}
+
+static enum MHD_Result answer_last(struct MHD_Connection *c)
+{
+	ark_buf b = ARK_BUF_INIT;
+	pthread_mutex_lock(&mu);
+	ark_buf_addf(&b, "{\"headers\":{%s},\"body\":%s}", last_hdr, last_body ? last_body : "null");
+	pthread_mutex_unlock(&mu);
+	enum MHD_Result r = send_buf(c, 200, &b, -1);
+	ark_buf_release(&b);
+	return r;
+}
+
+static double draw_latency(long reqno)
+{
+	if (cfg.latency_ms <= 0)
+		return 0;
+	ark_rng r;
+	ark_rng_stream(&r, cfg.seed, "latency", (int)(reqno & 0x7fffffff), -1);
+	double u = ark_rng_double(&r), L = cfg.latency_ms;
+	switch (cfg.dist) {
+	case 1: return 2 * L * u;                          /* uniform on [0, 2L]: mean L */
+	case 2: return -L * log1p(-u);                     /* exponential with mean L */
+	case 3: return L * exp(0.5 * ark_rng_normal(&r));  /* log-normal, median L, sigma 0.5 */
+	default: return L;
+	}
+}
+
+static int draw_fault(long reqno)
+{
+	ark_rng r;
+	ark_rng_stream(&r, cfg.seed, "fault", (int)(reqno & 0x7fffffff), -1);
+	double u = ark_rng_double(&r), acc = 0;
+	for (int i = 0; i < NFAULT; i++) {
+		acc += cfg.rate[i];
+		if (u < acc)
+			return i;
+	}
+	return -1;
+}
+
+static void json_escape_into(char *dst, size_t dl, const char *s)
+{
+	size_t k = 0;
+	for (; *s && k + 2 < dl; s++)
+		if (*s >= 32 && *s != '"' && *s != '\\' && (unsigned char)*s < 127)
+			dst[k++] = *s;
+	dst[k] = 0;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+	conn *cn = *con_cls;
+	if (!cn) {
+		cn = calloc(1, sizeof *cn);
+		if (!cn)
+			return MHD_NO;
+		ark_buf_init(&cn->body);
+		*con_cls = cn;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (cn->body.len + *upload_size > BODY_MAX)
+			cn->too_big = 1;
+		else
+			ark_buf_add(&cn->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!strcmp(method, "GET")) {
+		if (!strcmp(url, "/stats"))
+			return answer_stats(c);
+		if (!strcmp(url, "/last"))
+			return answer_last(c);
+		if (!strcmp(url, "/v1/models") || !strcmp(url, "/models")) {
+			const char *s = "{\"object\":\"list\",\"data\":[{\"id\":\"sim\",\"object\":\"model\"}]}";
+			return send_json(c, 200, s, strlen(s), -1);
+		}
+		return send_error(c, 404, 0, "not_found", "no such path", -1);
+	}
+	int chat = !strcmp(url, "/v1/chat/completions") || !strcmp(url, "/chat/completions");
+	int msgs = !strcmp(url, "/v1/messages") || !strcmp(url, "/messages");
+	int pool = !strcmp(url, "/pooling") || !strcmp(url, "/v1/pooling");
+	long reqno;
+	pthread_mutex_lock(&mu);
+	reqno = st.requests++;
+	if (chat)
+		st.chat++;
+	else if (msgs)
+		st.messages++;
+	else if (pool)
+		st.pooling++;
+	else
+		st.other++;
+	if (++st.inflight > st.max_inflight)
+		st.max_inflight = st.inflight;
+	if (chat || msgs) {
+		free(last_body);
+		last_body = NULL;
+		jv *v = jv_parse(cn->body.p ? cn->body.p : "", cn->body.len, NULL, 0);
+		if (v) {
+			last_body = ark_strndup(cn->body.p, cn->body.len);
+			jv_free(v);
+		}
+		const char *av = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "anthropic-version");
+		const char *sv = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Ark-Seed");
+		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+		char a1[64] = "", a2[64] = "", a3[64] = "";
+		json_escape_into(a1, sizeof a1, av ? av : "");
+		json_escape_into(a2, sizeof a2, sv ? sv : "");
+		json_escape_into(a3, sizeof a3, ct ? ct : "");
+		snprintf(last_hdr, sizeof last_hdr, "\"path\":\"%s\",\"anthropic-version\":\"%s\","
+		         "\"x-ark-seed\":\"%s\",\"content-type\":\"%s\",\"authorization\":%s,"
+		         "\"x-api-key\":%s", chat ? "chat" : "messages", a1, a2, a3,
+		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") ? "true" : "false",
+		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key") ? "true" : "false");
+	}
+	pthread_mutex_unlock(&mu);
+
+	enum MHD_Result ret = MHD_YES;
+	int fault = -1;
+	jv *req = NULL;
+	if (!(chat || msgs || pool) || strcmp(method, "POST")) {
+		ret = send_error(c, 404, msgs, "not_found", "no such path", -1);
+		goto out;
+	}
+	if (wait_ms(draw_latency(reqno))) {
+		ret = MHD_NO;
+		goto out;
+	}
+	fault = draw_fault(reqno);
+	if (cfg.verbose)
+		fprintf(stderr, "ark-llm-server: #%ld %s %s%s%s\n", reqno, method, url,
+		        fault >= 0 ? " fault " : "", fault >= 0 ? fault_names[fault] : "");
+	if (fault >= 0) {
+		pthread_mutex_lock(&mu);
+		st.faults[fault]++;
+		pthread_mutex_unlock(&mu);
+	}
+	/* auth first, as a real server: a bad key is a 401 whatever else happens */
+	if (cfg.key && (chat || msgs)) {
+		const char *got;
+		int good;
+		if (msgs) {
+			got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
+			good = got && !strcmp(got, cfg.key);
+		} else {
+			got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+			good = got && !strncmp(got, "Bearer ", 7) && !strcmp(got + 7, cfg.key);
+			if (got && !strncmp(got, "Bearer ", 7))
+				got += 7;
+		}
+		if (!good) {
+			/* echo the key that was sent, as some providers do in part: the client must
+			 * redact it */
+			char m[512];
+			char g[300];
+			json_escape_into(g, sizeof g, got ? got : "");
+			snprintf(m, sizeof m, "Incorrect API key provided: %s.", got ? g : "(none)");
+			ret = send_error(c, 401, msgs, msgs ? "authentication_error" : "invalid_api_key", m,
+			                 -1);
+			goto out;
+		}
+	}
+	switch (fault) {
+	case F_429:
+		ret = send_error(c, 429, msgs, msgs ? "rate_limit_error" : "rate_limit_exceeded",
+		                 "Rate limit reached; please retry after a short wait.", fault);
+		goto out;
+	case F_500:
+		ret = send_error(c, 500, msgs, msgs ? "api_error" : "server_error",
+		                 "The server had an error while processing your request.", fault);
+		goto out;
+	case F_529:
+		ret = send_error(c, 529, msgs, "overloaded_error", "Overloaded", fault);
+		goto out;
+	case F_QUOTA:
+		ret = send_error(c, 429, msgs, "insufficient_quota", "You exceeded your current quota, "
+		                 "please check your plan and billing details.", fault);
+		goto out;
+	case F_401:
+		ret = send_error(c, 401, msgs, msgs ? "authentication_error" : "invalid_api_key",
+		                 "Invalid authentication.", fault);
+		goto out;
+	case F_HANG:
+		wait_ms(cfg.hang_ms >= 0 ? (double)cfg.hang_ms : 1e9);
+		ret = MHD_NO;
+		goto out;
+	case F_DROP:
+		ret = MHD_NO;
+		goto out;
+	case F_MALFORMED: {
+		const char *s = "{\"id\":\"chatcmpl-broken\",\"choices\":[{\"message\":{\"content\": <html>";
+		ret = send_json(c, 200, s, strlen(s), fault);
+		goto out;
+	}
+	default:
+		break;
+	}
+	if (cn->too_big) {
+		ret = send_error(c, 413, msgs, "request_too_large", "request body too large", -1);
+		goto out;
+	}
+	char perr[200];
+	req = jv_parse(cn->body.p ? cn->body.p : "", cn->body.len, perr, sizeof perr);
+	if (!req || req->t != JV_OBJECT) {
+		char m[300];
+		snprintf(m, sizeof m, "invalid JSON body: %s", req ? "not an object" : perr);
+		ret = send_error(c, 400, msgs, "invalid_request_error", m, -1);
+		goto out;
+	}
+	if (msgs && !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "anthropic-version")) {
+		ret = send_error(c, 400, 1, "invalid_request_error", "anthropic-version: header is "
+		                 "required", -1);
+		goto out;
+	}
+	if (fault == F_TRUNC) {
+		/* a full answer, cut half way */
+		ark_buf b = ARK_BUF_INIT;
+		ark_buf_adds(&b, "{\"id\":\"chatcmpl-cut\",\"object\":\"chat.completion\",\"choices\":"
+		             "[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Step 1: this "
+		             "answer never arrives whole.\"},\"finish_reason\":\"stop\"}]}");
+		ret = send_truncated(c, &b);
+		ark_buf_release(&b);
+		goto out;
+	}
+	ret = pool ? answer_pooling(c, req, reqno) : answer_chat(c, msgs, req, reqno);
+	pthread_mutex_lock(&mu);
+	st.ok++;
+	pthread_mutex_unlock(&mu);
+out:
+	jv_free(req);
+	pthread_mutex_lock(&mu);
+	st.inflight--;
+	pthread_mutex_unlock(&mu);
+	return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+	conn *cn = *con_cls;
+	if (cn) {
+		ark_buf_release(&cn->body);
+		free(cn);
+		*con_cls = NULL;
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]\n"
+	        "       [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]\n"
+	        "       [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]\n"
+	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...\n"
+	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]"
+	        " [-v]\n"
+	        "fault kinds: 429 500 529 hang drop truncate malformed quota 401\n");
+	exit(2);
+}
+
+static double num(const char *opt, const char *s, double lo, double hi)
+{
+	char *e;
+	errno = 0;
+	double d = strtod(s, &e);
+	if (e == s || *e || errno || !(d >= lo && d <= hi)) {
+		fprintf(stderr, "ark-llm-server: %s: invalid number '%s'\n", opt, s);
+		exit(2);
+	}
+	return d;
+}
+
+int main(int argc, char **argv)
+{
+	long port = 0;
+	const char *port_file = NULL, *tasks_path = NULL;
+	cfg.retry_after_s = 0;
+	cfg.retry_after_ms = -1;
+	cfg.hang_ms = -1;
+	cfg.step_sep = "<extra_0>";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define TAKE() do { if (!v) usage(); i++; } while (0)
+		if (!strcmp(a, "--port")) { TAKE(); port = (long)num(a, v, 0, 65535); }
+		else if (!strcmp(a, "--port-file")) { TAKE(); port_file = v; }
+		else if (!strcmp(a, "--tasks")) { TAKE(); tasks_path = v; }
+		else if (!strcmp(a, "--seed")) { TAKE(); cfg.seed = (uint64_t)num(a, v, 0, 9e15); }
+		else if (!strcmp(a, "--latency")) { TAKE(); cfg.latency_ms = num(a, v, 0, 1e7); }
+		else if (!strcmp(a, "--latency-dist")) {
+			TAKE();
+			if (!strcmp(v, "fixed")) cfg.dist = 0;
+			else if (!strcmp(v, "uniform")) cfg.dist = 1;
+			else if (!strcmp(v, "exp")) cfg.dist = 2;
+			else if (!strcmp(v, "lognormal")) cfg.dist = 3;
+			else usage();
+		} else if (!strcmp(a, "--fault")) {
+			TAKE();
+			const char *eq = strchr(v, '=');
+			int k = -1;
+			for (int f = 0; eq && f < NFAULT; f++)
+				if (strlen(fault_names[f]) == (size_t)(eq - v) &&
+				    !strncmp(v, fault_names[f], (size_t)(eq - v)))
+					k = f;
+			if (k < 0) {
+				fprintf(stderr, "ark-llm-server: --fault: unknown fault '%s'\n", v);
+				exit(2);
+			}
+			cfg.rate[k] = num(a, eq + 1, 0, 1);
+		} else if (!strcmp(a, "--retry-after")) { TAKE(); cfg.retry_after_s = num(a, v, 0, 1e6); }
+		else if (!strcmp(a, "--retry-after-ms")) {
+			TAKE();
+			cfg.retry_after_ms = (long)num(a, v, 0, 1e9);
+		} else if (!strcmp(a, "--require-key")) { TAKE(); cfg.key = v; }
+		else if (!strcmp(a, "--quirk")) {
+			TAKE();
+			if (!strcmp(v, "parts")) cfg.q_parts = 1;
+			else if (!strcmp(v, "no-usage")) cfg.q_no_usage = 1;
+			else if (!strcmp(v, "reasoning")) cfg.q_reasoning = 1;
+			else if (!strcmp(v, "null-content")) cfg.q_null = 1;
+			else usage();
+		} else if (!strcmp(a, "--reject-max-tokens")) cfg.reject_max_tokens = 1;
+		else if (!strcmp(a, "--judge-marker")) { TAKE(); cfg.judge_marker = v; }
+		else if (!strcmp(a, "--step-sep")) { TAKE(); cfg.step_sep = v; }
+		else if (!strcmp(a, "--hang-ms")) { TAKE(); cfg.hang_ms = (long)num(a, v, 0, 1e9); }
+		else if (!strcmp(a, "-v")) cfg.verbose = 1;
+		else usage();
+#undef TAKE
+	}
+	double total = 0;
+	for (int i = 0; i < NFAULT; i++)
+		total += cfg.rate[i];
+	if (total > 1) {
+		fprintf(stderr, "ark-llm-server: fault rates add up to more than 1\n");
+		return 2;
+	}
+	if (tasks_path && load_tasks(tasks_path))
+		return 1;
+
+	/* signals are taken by sigwait in main; every thread inherits the mask */
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+		MHD_USE_ITC,
+		(uint16_t)port, NULL, NULL, handle, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 << 10),
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "ark-llm-server: cannot listen on 127.0.0.1:%ld\n", port);
+		return 1;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	unsigned bound = info ? info->port : (unsigned)port;
+	printf("%u\n", bound);
+	fflush(stdout);
+	if (port_file) {
+		/* written whole, then renamed: a reader never sees half a number */
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s.tmp%ld", port_file, (long)getpid());
+		FILE *f = fopen(tmp, "w");
+		if (!f || fprintf(f, "%u\n", bound) < 0 || fclose(f) != 0 || rename(tmp, port_file)) {
+			fprintf(stderr, "ark-llm-server: cannot write %s\n", port_file);
+			return 1;
+		}
+	}
+	int sig;
+	sigwait(&ss, &sig);
+	pthread_mutex_lock(&mu);
+	stopping = 1;
+	pthread_cond_broadcast(&stop_cv);
+	pthread_mutex_unlock(&mu);
+	MHD_stop_daemon(d);
+	for (size_t i = 0; i < ntasks; i++)
+		jv_free(tasks[i]);
+	free(tasks);
+	if (tab)
+		for (size_t i = 0; i < tabsize; i++)
+			for (slot *s = tab[i], *n; s; s = n) {
+				n = s->next;
+				free(s);
+			}
+	free(tab);
+	free(last_body);
+	return 0;
+}
