@@ -714,10 +714,60 @@ int ark_rank_items(const jv *task, const char **items, size_t max, size_t *n,
 	return 0;
 }
 
+int ark_ranker_names(const ark_ranker *rk, const jv *names, int *order, char *err, size_t errlen)
+{
+	if (!names || names->t != JV_ARRAY)
+		return ark_errf(err, errlen, "not an array of item names");
+	size_t n = rk->n;
+	if (jv_len(names) != n)
+		return ark_errf(err, errlen, "%zu names for %zu items", jv_len(names), n);
+	int used[ARK_RANK_MAX_ITEMS] = { 0 };
+	for (size_t k = 0; k < n; k++) {
+		const jv *v = jv_at(names, k);
+		const char *s = jv_str(v);
+		if (!s)
+			return ark_errf(err, errlen, "[%zu] is %s, not a string", k, jv_type_name(v->t));
+		int hit = -1;
+		for (size_t i = 0; i < n && hit < 0; i++)
+			if (rk->names[i] && !strcmp(rk->names[i], s))
+				hit = (int)i;
+		if (hit < 0) {
+			phrase ps;
+			phrase_make(&ps, v->u.str.s, v->u.str.len);
+			for (size_t i = 0; i < n && hit < 0; i++)
+				if (ps.n > 0 && ph_same(&ps, &rk->item[i]))
+					hit = (int)i;
+		}
+		if (hit < 0)
+			return ark_errf(err, errlen, "'%s' is not among the items", s);
+		if (used[hit])
+			return ark_errf(err, errlen, "'%s' is named twice", s);
+		used[hit] = 1;
+		order[k] = hit;
+	}
+	return 0;
+}
+
+int ark_ranker_answer(const ark_ranker *rk, const jv *ans, int *order, char *err, size_t errlen)
+{
+	if (ans && ans->t == JV_ARRAY)
+		return ark_ranker_names(rk, ans, order, err, errlen);
+	if (!ans || ans->t != JV_STRING)
+		return ark_errf(err, errlen, "the answer is %s, not a ranking",
+		                ans ? jv_type_name(ans->t) : "missing");
+	span a[ARK_RANK_MAX_ITEMS + 1];
+	list l = { a, rk->n + 1, 0 };
+	block_list(&l, ans->u.str.s, ans->u.str.s + ans->u.str.len, rk->n);
+	if (l.n == 0)
+		return ark_errf(err, errlen, "no ranking found");
+	return check_list(rk, &l, order, err, errlen);
+}
+
 int ark_rank_key(const jv *task, const char *const *items, size_t n, int *key,
                  char *err, size_t errlen)
 {
 	const jv *a = jv_get(task, "answer");
+	char e2[200];
 	if (!a)
 		return ark_errf(err, errlen, "missing \"answer\"");
 	if (a->t != JV_ARRAY)
@@ -725,34 +775,12 @@ int ark_rank_key(const jv *task, const char *const *items, size_t n, int *key,
 		                jv_type_name(a->t));
 	if (jv_len(a) != n)
 		return ark_errf(err, errlen, "\"answer\" has %zu names for %zu items", jv_len(a), n);
-	if (n > ARK_RANK_MAX_ITEMS)
-		return ark_errf(err, errlen, "too many items (%zu, at most %d)", n, ARK_RANK_MAX_ITEMS);
-	int used[ARK_RANK_MAX_ITEMS] = { 0 };
-	for (size_t k = 0; k < n; k++) {
-		const char *s = jv_str(jv_at(a, k));
-		if (!s)
-			return ark_errf(err, errlen, "\"answer\"[%zu] is %s, not a string", k,
-			                jv_type_name(jv_at(a, k)->t));
-		int hit = -1;
-		for (size_t i = 0; i < n && hit < 0; i++)
-			if (items[i] && !strcmp(items[i], s))
-				hit = (int)i;
-		if (hit < 0) {
-			phrase ps, pi;
-			phrase_make(&ps, s, strlen(s));
-			for (size_t i = 0; i < n && hit < 0; i++) {
-				phrase_make(&pi, items[i] ? items[i] : "", items[i] ? strlen(items[i]) : 0);
-				if (ps.n > 0 && ph_same(&ps, &pi))
-					hit = (int)i;
-			}
-		}
-		if (hit < 0)
-			return ark_errf(err, errlen, "\"answer\" names '%s', which is not among the items",
-			                s);
-		if (used[hit])
-			return ark_errf(err, errlen, "\"answer\" names '%s' twice", s);
-		used[hit] = 1;
-		key[k] = hit;
-	}
+	ark_ranker *rk = ark_ranker_new(items, n, e2, sizeof e2);
+	if (!rk)
+		return ark_errf(err, errlen, "\"items\": %s", e2);
+	int r = ark_ranker_names(rk, a, key, e2, sizeof e2);
+	ark_ranker_free(rk);
+	if (r < 0)
+		return ark_errf(err, errlen, "\"answer\": %s", e2);
 	return 0;
 }

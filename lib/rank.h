@@ -46,6 +46,14 @@ ark_ranker *ark_ranker_new(const char *const *items, size_t nitems, char *err, s
 int         ark_ranker_parse(const ark_ranker *rk, const char *text, size_t len, int *order,
                              char *err, size_t errlen);
 size_t      ark_ranker_nitems(const ark_ranker *rk);
+/* An array of item names (all of them, each once), matched exactly or after normalisation
+ * (case, punctuation, articles; no abbreviations), as item indices.  0 ok, -1 with a message. */
+int         ark_ranker_names(const ark_ranker *rk, const jv *names, int *order,
+                             char *err, size_t errlen);
+/* An extracted answer: an array of names (as ark_ranker_names), or a string that holds a
+ * ranking: "A > B > C" (the grader's form), "A, B, C", or a numbered list.  0 ok, -1. */
+int         ark_ranker_answer(const ark_ranker *rk, const jv *ans, int *order,
+                              char *err, size_t errlen);
 void        ark_ranker_free(ark_ranker *rk);
 
 #endif

@@ -209,7 +209,7 @@ static void test_key(void)
 	jv_free(t);
 	t = js("{\"items\":[\"X\",\"Y\"],\"answer\":[\"X\",\"X\"]}", err);
 	CHECK(t && ark_rank_items(t, items, 64, &n, err, sizeof err) == 0);
-	CHECK(t && ark_rank_key(t, items, n, key, err, sizeof err) == -1 && strstr(err, "twice"));
+	CHECK(t && ark_rank_key(t, items, n, key, err, sizeof err) == -1 && strstr(err, "\"answer\": 'X' is named twice"));
 	jv_free(t);
 	t = js("{\"items\":[\"X\",3],\"answer\":\"X\"}", err);
 	CHECK(t && ark_rank_items(t, items, 64, &n, err, sizeof err) == -1 &&
