@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "behaviour.h"
 #include "cli.h"
 #include "prm.h"
 #include "steps.h"
@@ -16,7 +17,9 @@ static void usage(void)
 	      "                 [--rank-weight X] [--holdout X] [--seed N] [FILE ...]\n"
 	      "       ark-score [-hqVz] --scorer model:FILE | judge:SPEC | reward:URL\n"
 	      "                 [--agg softmin|min|mean|last|product] [--temp X] [--sep S]\n"
-	      "                 [--per-step] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n", stdout);
+	      "                 [--per-step] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n"
+	      "       ark-score [-hqVz] --rubric behaviour [--coder rank] [--still X] [--defer X]\n"
+	      "                 [--toward X] [--skip-bad] [-o FILE] [FILE ...]\n", stdout);
 	exit(0);
 }
 
@@ -174,6 +177,9 @@ static struct {
 	int per_step;
 	long jobs;
 	int skip;
+	const char *rubric;
+	const char *coder;
+	ark_beh_opts bo;
 } opt;
 
 /* ---- training ------------------------------------------------------------------------------ */
@@ -393,8 +399,82 @@ static int do_model(cli_in *in, ark_writer *w, const char *path)
 	return 0;
 }
 
+/* ---- behaviour codes ----------------------------------------------------------------------- */
+
+static int do_behaviour(cli_in *in, ark_writer *w)
+{
+	char err[256];
+	long total[ARK_BEH_N] = { 0 }, conf[ARK_BEH_N][ARK_BEH_N] = { { 0 } };
+	long nrec = 0;
+	jv *rec;
+	while (cli_in_next(in, &rec) == 1) {
+		long counts[ARK_BEH_N] = { 0 };
+		if (ark_beh_code_record(rec, &opt.bo, counts, conf, err, sizeof err) < 0) {
+			cli_in_bad(in, "%s", err);
+			jv_free(rec);
+			continue;
+		}
+		jv *o = jv_object();
+		if (!o)
+			cli_die("out of memory");
+		for (int b = 0; b < ARK_BEH_N; b++) {
+			put(o, ark_beh_name((ark_beh)b), jv_int(counts[b]));
+			total[b] += counts[b];
+		}
+		put(rec, "behaviour", o);
+		put(rec, "behaviour_coder", jv_string(opt.coder));
+		cli_out_put(w, rec);
+		jv_free(rec);
+		nrec++;
+	}
+	if (cli_quiet)
+		return 0;
+	long coded = 0, cmp = 0, agree = 0;
+	for (int b = 0; b < ARK_BEH_N; b++)
+		coded += total[b];
+	fprintf(stderr, "%s: %ld records, %ld turns coded:", cli_prog, nrec, coded);
+	for (int b = 0; b < ARK_BEH_N; b++)
+		fprintf(stderr, " %s %ld", ark_beh_name((ark_beh)b), total[b]);
+	fputc('\n', stderr);
+	/* agreement with the simulator's own codes, and Cohen's kappa:
+	 *   kappa = (p_o - p_e) / (1 - p_e),  p_e = sum_b (row_b / N)(col_b / N) */
+	double pe = 0;
+	for (int t = 0; t < ARK_BEH_N; t++)
+		for (int b = 0; b < ARK_BEH_N; b++) {
+			cmp += conf[t][b];
+			if (t == b)
+				agree += conf[t][b];
+		}
+	if (cmp) {
+		for (int b = 0; b < ARK_BEH_N; b++) {
+			long row = 0, col = 0;
+			for (int k = 0; k < ARK_BEH_N; k++) {
+				row += conf[b][k];
+				col += conf[k][b];
+			}
+			pe += ((double)row / (double)cmp) * ((double)col / (double)cmp);
+		}
+		double po = (double)agree / (double)cmp;
+		fprintf(stderr, "%s: agreement with the simulator's codes %.4f over %ld turns (kappa %.4f)\n",
+		        cli_prog, po, cmp, pe < 1 ? (po - pe) / (1 - pe) : NAN);
+		for (int t = 0; t < ARK_BEH_N; t++) {
+			long row = 0;
+			for (int b = 0; b < ARK_BEH_N; b++)
+				row += conf[t][b];
+			if (!row)
+				continue;
+			fprintf(stderr, "%s:   true %-11s %5ld:", cli_prog, ark_beh_name((ark_beh)t), row);
+			for (int b = 0; b < ARK_BEH_N; b++)
+				if (conf[t][b])
+					fprintf(stderr, " %s %ld", ark_beh_name((ark_beh)b), conf[t][b]);
+			fputc('\n', stderr);
+		}
+	}
+	return 0;
+}
+
 enum { O_TRAIN = 256, O_BITS, O_EPOCHS, O_LR, O_L2, O_RANKW, O_HOLD, O_SEED, O_SCORER, O_AGG,
-       O_TEMP, O_SEP, O_PERSTEP, O_SKIP, O_MODEL };
+       O_TEMP, O_SEP, O_PERSTEP, O_SKIP, O_MODEL, O_RUBRIC, O_CODER, O_STILL, O_DEFER, O_TOWARD };
 
 int main(int argc, char **argv)
 {
@@ -404,6 +484,8 @@ int main(int argc, char **argv)
 		{ "holdout", 1, 0, O_HOLD }, { "seed", 1, 0, O_SEED }, { "scorer", 1, 0, O_SCORER },
 		{ "model", 1, 0, O_MODEL }, { "agg", 1, 0, O_AGG }, { "temp", 1, 0, O_TEMP },
 		{ "sep", 1, 0, O_SEP }, { "per-step", 0, 0, O_PERSTEP }, { "jobs", 1, 0, 'j' },
+		{ "rubric", 1, 0, O_RUBRIC }, { "coder", 1, 0, O_CODER }, { "still", 1, 0, O_STILL },
+		{ "defer", 1, 0, O_DEFER }, { "toward", 1, 0, O_TOWARD },
 		{ "skip-bad", 0, 0, O_SKIP }, { "output", 1, 0, 'o' }, { "help", 0, 0, 'h' },
 		{ "quiet", 0, 0, 'q' }, { "version", 0, 0, 'V' }, { "gzip", 0, 0, 'z' }, { 0, 0, 0, 0 }
 	};
@@ -415,6 +497,8 @@ int main(int argc, char **argv)
 	opt.agg = ARK_AGG_SOFTMIN;
 	opt.temp = 0.1;
 	opt.jobs = 16;
+	opt.coder = "rank";
+	ark_beh_opts_init(&opt.bo);
 	while ((c = getopt_long(argc, argv, "hqVzo:j:", lo, NULL)) != -1) {
 		switch (c) {
 		case O_TRAIN: opt.train = optarg; break;
@@ -444,6 +528,15 @@ int main(int argc, char **argv)
 			opt.sep = optarg;
 			break;
 		case O_PERSTEP: opt.per_step = 1; break;
+		case O_RUBRIC:
+			if (strcmp(optarg, "behaviour") && strcmp(optarg, "behavior"))
+				cli_usage_error("--rubric: unknown rubric '%s' (the one rubric is 'behaviour')", optarg);
+			opt.rubric = "behaviour";
+			break;
+		case O_CODER: opt.coder = optarg; break;
+		case O_STILL: opt.bo.still = cli_double("--still", optarg, 0, 1); break;
+		case O_DEFER: opt.bo.defer = cli_double("--defer", optarg, 0, 1); break;
+		case O_TOWARD: opt.bo.toward = cli_double("--toward", optarg, 0, 1); break;
 		case 'j': opt.jobs = cli_long("-j", optarg, 1, 4096); break;
 		case O_SKIP: opt.skip = 1; break;
 		case 'o': out = optarg; break;
@@ -456,8 +549,10 @@ int main(int argc, char **argv)
 			exit(2);
 		}
 	}
-	if (!!opt.train + !!opt.scorer != 1)
-		cli_usage_error("give exactly one of --train MODEL and --scorer");
+	if (!!opt.train + !!opt.scorer + !!opt.rubric != 1)
+		cli_usage_error("give exactly one of --train MODEL, --scorer and --rubric");
+	if (opt.rubric && strcmp(opt.coder, "rank"))
+		cli_usage_error("--coder: unknown coder '%s'", opt.coder);
 	const char *arg = NULL;
 	if (opt.scorer) {
 		arg = strchr(opt.scorer, ':');
@@ -474,6 +569,8 @@ int main(int argc, char **argv)
 	ark_writer *w = cli_out_open(out, gz, 0);
 	if (opt.train)
 		do_train(&in, w);
+	else if (opt.rubric)
+		do_behaviour(&in, w);
 	else
 		do_model(&in, w, arg);
 	cli_in_close(&in);
