@@ -172,6 +172,9 @@ static char *unicode_ascii(char *s)
 		{ "\xef\xbc\x88", "(" },           /* U+FF08 full-width parentheses */
 		{ "\xef\xbc\x89", ")" },
 		{ "\xc3\xb7", "/" },               /* U+00F7 division sign */
+		{ "\xc2\xbd", "\\frac{1}{2}" },      /* U+00BD vulgar fraction one half */
+		{ "\xc2\xbc", "\\frac{1}{4}" },      /* U+00BC one quarter */
+		{ "\xc2\xbe", "\\frac{3}{4}" },      /* U+00BE three quarters */
 		{ "\xe2\x80\xaf", " " },
 	};
 	for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
@@ -690,6 +693,26 @@ static double ev_primary(ev *e)
 		tmp[n] = '\0';
 		v = strtod(tmp, NULL);
 		e->p = q;
+		/* a mixed number: an integer followed directly by \frac{int}{int} ("2\frac{1}{2}" is
+		 * 2.5, as written in answers, not the product 1) */
+		if (!memchr(tmp, '.', n) && !memchr(tmp, 'e', n) && !memchr(tmp, 'E', n) &&
+		    starts(q, "\\frac{")) {
+			const char *a = q + 6, *ae = a;
+			while (a_digit((unsigned char)*ae))
+				ae++;
+			if (ae > a && ae[0] == '}' && ae[1] == '{') {
+				const char *b = ae + 2, *be = b;
+				while (a_digit((unsigned char)*be))
+					be++;
+				if (be > b && *be == '}') {
+					double num = strtod(a, NULL), den = strtod(b, NULL);
+					if (den != 0 && num < den) {
+						v += num / den;
+						e->p = be + 1;
+					}
+				}
+			}
+		}
 	} else if (*p == '(' || *p == '{') {
 		char close = *p == '(' ? ')' : '}';
 		e->p++;
@@ -983,12 +1006,38 @@ static char *last_boxed(const char *s)
 	return best ? dupn(best, (size_t)(best_end - best)) : NULL;
 }
 
+/* Does a lower-case word of at least 3 letters start at p (the end of a math phrase: "5 because",
+ * "12 apples in all")?  A LaTeX command or a capitalised word does not count. */
+static int word_at(const char *p)
+{
+	int n = 0;
+	while (p[n] >= 'a' && p[n] <= 'z')
+		n++;
+	return n >= 3 && !a_alnum((unsigned char)p[n]);
+}
+
 /* The phrase after a marker: "$..$" / "\(..\)" content when it starts with one, else up to the
- * end of the line or of the sentence (a '.' not followed by a digit). */
-static char *phrase_after(const char *p)
+ * end of the line or of the sentence (a '.' not followed by a digit), or " because" / " since" /
+ * a ", word" clause.  math: also stop at the first lower-case word after some maths ("is 5 cm in
+ * total"), after skipping leading filler ("equal to", "approximately"). */
+static char *phrase_after_k(const char *p, int math)
 {
 	while (*p == ' ' || *p == '\t' || *p == ':' || *p == '*' || *p == '_')
 		p++;
+	if (math) {
+		static const char *const filler[] = { "equal to ", "equals ", "approximately ", "about ",
+			"exactly ", "roughly ", "then ", "therefore ", "thus ", "so " };
+		for (int again = 1; again;) {
+			again = 0;
+			for (size_t i = 0; i < sizeof filler / sizeof filler[0]; i++)
+				if (ci_eq(p, filler[i], strlen(filler[i]))) {
+					p += strlen(filler[i]);
+					again = 1;
+				}
+		}
+		while (*p == ' ' || *p == ':')
+			p++;
+	}
 	if (*p == '$') {
 		const char *b = p + (p[1] == '$' ? 2 : 1);
 		const char *e = strchr(b, '$');
@@ -1007,13 +1056,26 @@ static char *phrase_after(const char *p)
 			depth++;
 		else if (*e == '}' || *e == ')' || *e == ']')
 			depth--;
-		else if (*e == '.' && depth <= 0 && !a_digit((unsigned char)e[1]))
+		else if (depth <= 0 && *e == '.' && !a_digit((unsigned char)e[1]))
+			break;
+		else if (depth <= 0 && *e == ';')
+			break;
+		else if (depth <= 0 && *e == ',' && e[1] == ' ' && word_at(e + 2) &&
+		         (math || !(e[2] >= 'a' && e[2] <= 'z') || starts(e + 2, "because") ||
+		          starts(e + 2, "since") || starts(e + 2, "which") || starts(e + 2, "so ")))
+			break;
+		else if (depth <= 0 && *e == ' ' && (starts(e + 1, "because") || starts(e + 1, "since ")))
+			break;
+		else if (math && depth <= 0 && e > p && *e == ' ' && word_at(e + 1))
 			break;
 		e++;
 	}
 	char *r = dupn(p, (size_t)(e - p));
 	if (r) {
 		trim(r);
+		size_t n = strlen(r);
+		while (n > 0 && (r[n - 1] == ',' || r[n - 1] == ':'))
+			r[--n] = '\0';
 		/* a $..$ inside the phrase: "is $5$ cm" keeps the maths */
 		char *d1 = strchr(r, '$'), *d2 = d1 ? strchr(d1 + 1, '$') : NULL;
 		if (d2) {
@@ -1025,8 +1087,10 @@ static char *phrase_after(const char *p)
 	return r;
 }
 
+static char *phrase_after(const char *p) { return phrase_after_k(p, 0); }
+
 /* The phrase after the last of the markers (case-insensitive); NULL when none is present. */
-static char *after_last_marker(const char *s, const char *const *markers, size_t nm)
+static char *after_last_marker(const char *s, const char *const *markers, size_t nm, int math)
 {
 	const char *best = NULL;
 	size_t blen = 0;
@@ -1037,7 +1101,7 @@ static char *after_last_marker(const char *s, const char *const *markers, size_t
 			blen = strlen(markers[i]);
 		}
 	}
-	return best ? phrase_after(best + blen) : NULL;
+	return best ? phrase_after_k(best + blen, math) : NULL;
 }
 
 /* The last number in s: -?digits with thousands commas, decimals, an optional /digits. */
@@ -1060,6 +1124,12 @@ static char *last_number(const char *s)
 				e += 4;
 			if (*e == '.' && a_digit((unsigned char)e[1])) {
 				e++;
+				while (a_digit((unsigned char)*e))
+					e++;
+			}
+			if ((*e == 'e' || *e == 'E') && !a_alpha((unsigned char)e[1 + (e[1] == '-' ||
+			    e[1] == '+')]) && a_digit((unsigned char)e[1 + (e[1] == '-' || e[1] == '+')])) {
+				e += 1 + (e[1] == '-' || e[1] == '+');
 				while (a_digit((unsigned char)*e))
 					e++;
 			}
@@ -1111,8 +1181,8 @@ static const char *const answer_markers[] = { "answer is", "answer:" };
 static void math_candidates(const char *s, char *cands[4])
 {
 	cands[0] = last_boxed(s);
-	cands[1] = after_last_marker(s, final_markers, 2);
-	cands[2] = after_last_marker(s, answer_markers, 2);
+	cands[1] = after_last_marker(s, final_markers, 2, 1);
+	cands[2] = after_last_marker(s, answer_markers, 2, 1);
 	cands[3] = last_number(s);
 }
 
@@ -1522,10 +1592,11 @@ static int grade_math(const jv *task, const char *s, int number, double tol, ark
 			goto oom;
 		double v;
 		if (number && !eval_num(n, &v)) {
-			/* not a number as a whole: its last number, if any */
+			/* not a number as a whole: a box is skipped ("\boxed{x+3}"); a phrase gives its
+			 * last number ("is 3 (three)") */
 			free(n);
 			n = NULL;
-			char *ln = last_number(c[i]);
+			char *ln = i > 0 ? last_number(c[i]) : NULL;
 			if (ln) {
 				n = math_norm(ln);
 				free(ln);
@@ -1568,9 +1639,9 @@ static int grade_short(const jv *task, const char *s, ark_grade *g)
 {
 	char *cand = last_boxed(s);
 	if (!cand)
-		cand = after_last_marker(s, final_markers, 2);
+		cand = after_last_marker(s, final_markers, 2, 0);
 	if (!cand)
-		cand = after_last_marker(s, answer_markers, 2);
+		cand = after_last_marker(s, answer_markers, 2, 0);
 	if (cand) {
 		char *t = trim(cand);
 		if (!t[0]) {

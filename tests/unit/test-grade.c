@@ -1,0 +1,306 @@
+/* test-grade.c: the grader against a table of hand-checked cases
+ * (tests/fixtures/grade/corpus.tsv), plus direct checks of ark_answers_equiv, the kinds, the
+ * tolerance option and the error paths.
+ *
+ * corpus.tsv: one case per line, tab-separated, '#' lines are comments:
+ *   kind  gold  choices  text  ok  answer  correct
+ * gold     "-" for none; short answers may list aliases as a|b; rank keys as a|b|c
+ * choices  option texts a|b|c (rank: the items), "-" for none
+ * text     the reply; "␤" (U+2424) stands for a newline and "␉" (U+2409) for a tab
+ * ok       1 / 0 expected extract_ok, or E when grading must fail (unusable task)
+ * answer   the expected normalised answer, "-" for none, "*" for do not check
+ * correct  1, 0 or -1
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "unit.h"
+#include "grade.h"
+#include "json.h"
+#include "buf.h"
+
+static char *unescape(const char *s)
+{
+	ark_buf b = ARK_BUF_INIT;
+	for (const char *p = s; *p;) {
+		if (!strncmp(p, "\xe2\x90\xa4", 3)) {          /* U+2424 */
+			ark_buf_addc(&b, '\n');
+			p += 3;
+		} else if (!strncmp(p, "\xe2\x90\x89", 3)) {   /* U+2409 */
+			ark_buf_addc(&b, '\t');
+			p += 3;
+		} else {
+			ark_buf_addc(&b, *p++);
+		}
+	}
+	ark_buf_addc(&b, '\0');
+	return ark_buf_take(&b);
+}
+
+/* a|b|c -> JSON array of strings */
+static jv *split_list(const char *s)
+{
+	jv *a = jv_array();
+	const char *p = s;
+	for (;;) {
+		const char *e = strchr(p, '|');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		jv_push(a, jv_stringn(p, n));
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return a;
+}
+
+static jv *make_task(const char *kind, const char *gold, const char *choices)
+{
+	jv *t = jv_object();
+	jv_set(t, "id", jv_string("case"));
+	jv_set(t, "kind", jv_string(kind));
+	int rank = !strcmp(kind, "rank");
+	if (strcmp(choices, "-"))
+		jv_set(t, rank ? "items" : "choices", split_list(choices));
+	if (strcmp(gold, "-")) {
+		if (rank || (!strcmp(kind, "short") && strchr(gold, '|')))
+			jv_set(t, "answer", split_list(gold));
+		else
+			jv_set(t, "answer", jv_string(gold));
+	}
+	return t;
+}
+
+static int run_corpus(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		return -1;
+	}
+	char line[8192];
+	int lineno = 0, cases = 0;
+	int by_kind[5] = { 0 };
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		size_t n = strlen(line);
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n || line[0] == '#')
+			continue;
+		char *col[8];
+		int nc = 0;
+		char *p = line;
+		while (nc < 8) {
+			col[nc++] = p;
+			char *t = strchr(p, '\t');
+			if (!t)
+				break;
+			*t = '\0';
+			p = t + 1;
+		}
+		if (nc != 7) {
+			fprintf(stderr, "%s:%d: %d columns, expected 7\n", path, lineno, nc);
+			unit_failed++;
+			continue;
+		}
+		cases++;
+		int k = ark_kind_parse(col[0]);
+		if (k >= 0)
+			by_kind[k]++;
+		jv *task = make_task(col[0], col[1], col[2]);
+		char *text = unescape(col[3]);
+		ark_grade g;
+		char err[256] = "";
+		int rc = ark_grade_text(task, text, strlen(text), NULL, &g, err, sizeof err);
+		unit_checked++;
+		if (!strcmp(col[4], "E")) {
+			if (rc != -1 || !err[0]) {
+				fprintf(stderr, "%s:%d: expected an error, got rc %d\n", path, lineno, rc);
+				unit_failed++;
+			}
+			if (rc == 0)
+				ark_grade_release(&g);
+		} else if (rc != 0) {
+			fprintf(stderr, "%s:%d: grading failed: %s\n", path, lineno, err);
+			unit_failed++;
+		} else {
+			int want_ok = atoi(col[4]), want_correct = atoi(col[6]);
+			const char *want = col[5];
+			int bad = g.extract_ok != want_ok || g.correct != want_correct;
+			if (strcmp(want, "*")) {
+				if (!strcmp(want, "-"))
+					bad |= g.answer != NULL;
+				else
+					bad |= !g.answer || strcmp(g.answer, want);
+			}
+			if (bad) {
+				fprintf(stderr, "%s:%d: got ok=%d answer=\"%s\" correct=%d, expected ok=%s "
+				        "answer=\"%s\" correct=%s\n", path, lineno, g.extract_ok,
+				        g.answer ? g.answer : "(none)", g.correct, col[4], want, col[6]);
+				unit_failed++;
+			}
+			ark_grade_release(&g);
+		}
+		free(text);
+		jv_free(task);
+	}
+	fclose(f);
+	fprintf(stderr, "corpus: %d cases (math %d, choice %d, number %d, short %d, rank %d)\n",
+	        cases, by_kind[0], by_kind[1], by_kind[2], by_kind[3], by_kind[4]);
+	return cases;
+}
+
+static void test_equiv(void)
+{
+	ark_grade_opts o;
+	ark_grade_opts_init(&o);
+	CHECK_NEAR(o.rel_tol, 1e-4, 0);
+	CHECK(ark_answers_equiv(ARK_KIND_MATH, "\\frac{1}{2}", "0.5", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_MATH, "\\dfrac12", "1/2", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_MATH, "1,000", "1000", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_MATH, "(1,2)", "(1, 2)", &o));
+	CHECK(!ark_answers_equiv(ARK_KIND_MATH, "(1,2)", "(2,1)", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_MATH, "\\{1,2\\}", "\\{2,1\\}", &o));
+	CHECK(!ark_answers_equiv(ARK_KIND_MATH, "[1,2)", "(1,2)", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_MATH, "2\\sqrt{3}", "\\sqrt{12}", &o));
+	CHECK(!ark_answers_equiv(ARK_KIND_MATH, "3", "4", &o));
+	CHECK(!ark_answers_equiv(ARK_KIND_MATH, NULL, "4", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_NUMBER, "3.14159", "\\pi", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_CHOICE, "b", "B", &o));
+	CHECK(!ark_answers_equiv(ARK_KIND_CHOICE, "A", "B", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_SHORT, "The Eiffel Tower", "eiffel tower!", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_RANK, "a > b", "a > b", &o));
+	CHECK(!ark_answers_equiv(ARK_KIND_RANK, "a > b", "b > a", &o));
+	/* the tolerance is relative: 1e-4 of the larger magnitude */
+	CHECK(ark_answers_equiv(ARK_KIND_NUMBER, "10000", "10000.9", &o));
+	CHECK(!ark_answers_equiv(ARK_KIND_NUMBER, "10000", "10001.1", &o));
+	CHECK(!ark_answers_equiv(ARK_KIND_NUMBER, "0", "0.000001", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_NUMBER, "0", "-0", &o));
+	o.rel_tol = 1e-2;
+	CHECK(ark_answers_equiv(ARK_KIND_NUMBER, "3.14", "\\pi", &o));
+	o.rel_tol = 0;
+	CHECK(!ark_answers_equiv(ARK_KIND_NUMBER, "3.14159", "\\pi", &o));
+	CHECK(ark_answers_equiv(ARK_KIND_NUMBER, "0.25", "1/4", &o));
+}
+
+static void test_kinds_and_errors(void)
+{
+	CHECK(ark_kind_parse("math") == ARK_KIND_MATH);
+	CHECK(ark_kind_parse("choice") == ARK_KIND_CHOICE);
+	CHECK(ark_kind_parse("number") == ARK_KIND_NUMBER);
+	CHECK(ark_kind_parse("short") == ARK_KIND_SHORT);
+	CHECK(ark_kind_parse("rank") == ARK_KIND_RANK);
+	CHECK(ark_kind_parse("essay") == -1);
+	CHECK(ark_kind_parse(NULL) == -1);
+	CHECK_STR(ark_kind_name(ARK_KIND_SHORT), "short");
+	CHECK_STR(ark_kind_name(ARK_KIND_RANK), "rank");
+
+	char err[256];
+	ark_grade g;
+	const char *bad[] = {
+		"{\"id\":\"x\",\"answer\":\"1\"}",                       /* no kind */
+		"{\"id\":\"x\",\"kind\":\"essay\",\"answer\":\"1\"}",    /* unknown kind */
+		"{\"id\":\"x\",\"kind\":7}",                              /* kind not a string */
+		"{\"id\":\"x\",\"kind\":\"rank\",\"answer\":[\"a\"]}",    /* rank without items */
+		"{\"id\":\"x\",\"kind\":\"choice\",\"choices\":\"abc\"}", /* choices not a list */
+		"{\"id\":\"x\",\"kind\":\"choice\",\"choices\":[],\"answer\":\"A\"}",
+		"{\"id\":\"x\",\"kind\":\"choice\",\"choices\":[\"p\",\"q\"],\"answer\":\"F\"}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		jv *t = jv_parse(bad[i], strlen(bad[i]), err, sizeof err);
+		CHECK(t != NULL);
+		err[0] = '\0';
+		CHECK(ark_grade_text(t, "Answer: A", 9, NULL, &g, err, sizeof err) == -1);
+		CHECK(err[0] != '\0');
+		jv_free(t);
+	}
+	/* a task that is not an object */
+	jv *arr = jv_array();
+	CHECK(ark_grade_text(arr, "1", 1, NULL, &g, err, sizeof err) == -1);
+	jv_free(arr);
+
+	/* the text is a byte range, not a C string: only len bytes are read */
+	const char *tj = "{\"kind\":\"number\",\"answer\":\"12\"}";
+	jv *t = jv_parse(tj, strlen(tj), err, sizeof err);
+	CHECK(ark_grade_text(t, "12 and 13", 2, NULL, &g, err, sizeof err) == 0);
+	CHECK(g.correct == 1);
+	CHECK_STR(g.answer, "12");
+	ark_grade_release(&g);
+	CHECK(g.answer == NULL);
+	/* NULL text: nothing extracted */
+	CHECK(ark_grade_text(t, NULL, 0, NULL, &g, err, sizeof err) == 0);
+	CHECK(g.extract_ok == 0 && g.correct == 0 && g.answer == NULL);
+	ark_grade_release(&g);
+	/* a numeric gold given as a JSON number */
+	jv_free(t);
+	tj = "{\"kind\":\"math\",\"answer\":0.25}";
+	t = jv_parse(tj, strlen(tj), err, sizeof err);
+	CHECK(ark_grade_text(t, "\\boxed{\\frac14}", 15, NULL, &g, err, sizeof err) == 0);
+	CHECK(g.correct == 1);
+	ark_grade_release(&g);
+	/* the tolerance option is honoured */
+	ark_grade_opts o;
+	ark_grade_opts_init(&o);
+	o.rel_tol = 0.1;
+	CHECK(ark_grade_text(t, "\\boxed{0.26}", 12, &o, &g, err, sizeof err) == 0);
+	CHECK(g.correct == 1);
+	ark_grade_release(&g);
+	CHECK(ark_grade_text(t, "\\boxed{0.26}", 12, NULL, &g, err, sizeof err) == 0);
+	CHECK(g.correct == 0);
+	ark_grade_release(&g);
+	jv_free(t);
+
+	/* short answers: token F1 against the best alias, by hand:
+	 * pred "eiffel tower in paris" (4 tokens), gold "eiffel tower" (2): common 2,
+	 * P = 2/4, R = 2/2, F1 = 2*0.5*1/1.5 = 2/3 */
+	tj = "{\"kind\":\"short\",\"answer\":[\"Eiffel Tower\",\"tour eiffel\"]}";
+	t = jv_parse(tj, strlen(tj), err, sizeof err);
+	const char *txt = "Answer: the Eiffel Tower in Paris";
+	CHECK(ark_grade_text(t, txt, strlen(txt), NULL, &g, err, sizeof err) == 0);
+	CHECK(g.correct == 0);
+	CHECK_NEAR(g.f1, 2.0 / 3.0, 1e-12);
+	CHECK_STR(g.answer, "eiffel tower in paris");
+	ark_grade_release(&g);
+	txt = "Answer: Tour Eiffel.";
+	CHECK(ark_grade_text(t, txt, strlen(txt), NULL, &g, err, sizeof err) == 0);
+	CHECK(g.correct == 1);
+	CHECK_NEAR(g.f1, 1.0, 1e-12);
+	ark_grade_release(&g);
+	jv_free(t);
+}
+
+static void test_rank_order(void)
+{
+	char err[256];
+	const char *tj = "{\"kind\":\"rank\",\"items\":[\"water\",\"map\",\"rope\",\"food\"],"
+	                 "\"answer\":[\"map\",\"water\",\"food\",\"rope\"]}";
+	jv *t = jv_parse(tj, strlen(tj), err, sizeof err);
+	ark_grade g;
+	const char *txt = "MY RANKING:\n1. rope\n2. Map\n3. water\n4. food\n";
+	CHECK(ark_grade_text(t, txt, strlen(txt), NULL, &g, err, sizeof err) == 0);
+	CHECK(g.extract_ok == 1 && g.correct == 0);
+	CHECK(g.norder == 4);
+	if (g.norder == 4)
+		CHECK(g.order[0] == 2 && g.order[1] == 1 && g.order[2] == 0 && g.order[3] == 3);
+	CHECK_STR(g.answer, "rope > map > water > food");
+	ark_grade_release(&g);
+	jv_free(t);
+}
+
+int main(void)
+{
+	/* the corpus sits next to this file's directory: tests/fixtures/grade/corpus.tsv */
+	const char *path = getenv("ARK_GRADE_CORPUS");
+	char buf[1024];
+	if (!path) {
+		const char *f = __FILE__;             /* ".../tests/unit/test-grade.c" */
+		const char *cut = strstr(f, "unit/test-grade.c");
+		snprintf(buf, sizeof buf, "%.*sfixtures/grade/corpus.tsv", cut ? (int)(cut - f) : 0, f);
+		path = buf;
+	}
+	int n = run_corpus(path);
+	CHECK(n >= 300);
+	test_equiv();
+	test_kinds_and_errors();
+	test_rank_order();
+	return unit_done("test-grade");
+}
