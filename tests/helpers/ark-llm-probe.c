@@ -3,6 +3,8 @@
  *   ark-llm-probe -a SPEC [-a SPEC]... [-n CALLS] [-j N] [--retries N] [--timeout S]
  *                 [--rpm N] [--tpm N] [--insecure] [-v] [--question TEXT] [--system TEXT]
  *                 [--task JSON] [--seed N] [--quiet-records]
+ *   ark-llm-probe --get URL       (prints the body of a GET: the test server's /stats and /last,
+ *                                  so the tests need no curl program)
  *
  * Makes CALLS calls (default 1), call i going to member i mod (number of -a), each with the
  * messages [system?, user: "Question: TEXT (call i)"], and prints one JSON line per call in the
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
 #include "buf.h"
 #include "json.h"
 #include "llm.h"
@@ -67,6 +70,30 @@ static void logline(void *ctx, const char *line)
 	fprintf(stderr, "ark-llm-probe: %s\n", line);
 }
 
+static size_t get_body(char *p, size_t sz, size_t n, void *ud)
+{
+	return fwrite(p, sz, n, stdout) * sz;
+}
+
+static int get(const char *url)
+{
+	CURL *e = curl_easy_init();
+	if (!e)
+		return 1;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, get_body);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
+	CURLcode cc = curl_easy_perform(e);
+	curl_easy_cleanup(e);
+	if (cc != CURLE_OK) {
+		fprintf(stderr, "ark-llm-probe: %s: %s\n", url, curl_easy_strerror(cc));
+		return 1;
+	}
+	putchar('\n');
+	return fflush(stdout) ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ark-llm-probe -a SPEC [-a SPEC]... [-n CALLS] [-j N] [--retries N] "
@@ -114,6 +141,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--task")) { TAKE(); task_json = v; }
 		else if (!strcmp(a, "--seed")) { TAKE(); seed = (unsigned long long)num(a, v); }
 		else if (!strcmp(a, "--quiet-records")) quiet_records = 1;
+		else if (!strcmp(a, "--get")) { TAKE(); return get(v); }
 		else usage();
 #undef TAKE
 	}

@@ -10,7 +10,8 @@
  *                  [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]
  *                  [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]
  *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...
- *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS] [-v]
+ *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
+ *                  [--max-context BYTES] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
  * gives up), drop (connection closed without an answer), truncate (a 200 whose body stops half
@@ -55,6 +56,7 @@ static struct {
 	const char *judge_marker;
 	const char *step_sep;
 	long hang_ms;           /* -1: until shutdown */
+	long max_context;       /* 400 context_length_exceeded past this many bytes of messages */
 	int verbose;
 } cfg;
 
@@ -182,6 +184,7 @@ static struct {
 	long requests, chat, messages, pooling, other, ok, bad;
 	long faults[NFAULT];
 	long inflight, max_inflight;
+	long connections;
 } st;
 static char *last_body;
 static char last_hdr[512];
@@ -419,6 +422,19 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		ark_buf_addc(&all, '\n');
 	}
 
+	if (cfg.max_context > 0 && (long)all.len > cfg.max_context) {
+		char m[200];
+		snprintf(m, sizeof m, "This model's maximum context length is %ld tokens; your "
+		         "messages resulted in %ld tokens.", cfg.max_context / 4, (long)all.len / 4);
+		for (size_t i = 0; i < n; i++)
+			ark_buf_release(&texts[i]);
+		free(texts);
+		free(am);
+		ark_buf_release(&all);
+		return send_error(c, 400, anthropic, anthropic ? "invalid_request_error" :
+		                  "context_length_exceeded", m, -1);
+	}
+
 	/* seed: the request's "seed", else the X-Ark-Seed hint, else a hash of the messages */
 	long long sd;
 	uint64_t seed;
@@ -644,8 +660,9 @@ static enum MHD_Result answer_stats(struct MHD_Connection *c)
 	pthread_mutex_lock(&mu);
 	ark_buf_addf(&b, "{\"requests\":%ld,\"chat\":%ld,\"messages\":%ld,\"pooling\":%ld,"
 	             "\"other\":%ld,\"ok\":%ld,\"bad\":%ld,\"inflight\":%ld,\"max_inflight\":%ld,"
-	             "\"faults\":{", st.requests, st.chat, st.messages, st.pooling, st.other, st.ok,
-	             st.bad, st.inflight, st.max_inflight);
+	             "\"connections\":%ld,\"faults\":{", st.requests, st.chat, st.messages,
+	             st.pooling, st.other, st.ok, st.bad, st.inflight, st.max_inflight,
+	             st.connections);
 	for (int i = 0; i < NFAULT; i++)
 		ark_buf_addf(&b, "%s\"%s\":%ld", i ? "," : "", fault_names[i], st.faults[i]);
 	ark_buf_adds(&b, "}}");
@@ -904,14 +921,24 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **sock_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	pthread_mutex_lock(&mu);
+	st.connections++;
+	pthread_mutex_unlock(&mu);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]\n"
 	        "       [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]\n"
 	        "       [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]\n"
 	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...\n"
-	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]"
-	        " [-v]\n"
+	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
+	        "       [--max-context BYTES] [-v]\n"
 	        "fault kinds: 429 500 529 hang drop truncate malformed quota 401\n");
 	exit(2);
 }
@@ -981,6 +1008,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--judge-marker")) { TAKE(); cfg.judge_marker = v; }
 		else if (!strcmp(a, "--step-sep")) { TAKE(); cfg.step_sep = v; }
 		else if (!strcmp(a, "--hang-ms")) { TAKE(); cfg.hang_ms = (long)num(a, v, 0, 1e9); }
+		else if (!strcmp(a, "--max-context")) { TAKE(); cfg.max_context = (long)num(a, v, 1, 1e12); }
 		else if (!strcmp(a, "-v")) cfg.verbose = 1;
 		else usage();
 #undef TAKE
@@ -1019,6 +1047,7 @@ int main(int argc, char **argv)
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 << 10),
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 		MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "ark-llm-server: cannot listen on 127.0.0.1:%ld\n", port);

@@ -1,0 +1,465 @@
+#!/usr/bin/env bats
+# The HTTP backends against the loopback server: each protocol, each fault, budgets, fatal
+# errors, key hygiene; then ark-debate over HTTP.  The client tests drive lib/llm.c through
+# ark-llm-probe; the debate tests run ark-debate itself.
+
+load test_helper
+
+setup() {
+	setup_scratch
+	SERVER_PID=
+	export ARK_BACKOFF_MS=5     # short backoffs: the tests are about counts, not waiting
+}
+
+teardown() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+}
+
+start_server() {
+	rm -f "$T/port"
+	"$ARK_TESTBIN/ark-llm-server" --port-file "$T/port" "$@" >/dev/null 2>"$T/server.err" &
+	SERVER_PID=$!
+	for _ in $(seq 200); do
+		[ -s "$T/port" ] && break
+		sleep 0.025
+	done
+	[ -s "$T/port" ] || { cat "$T/server.err" >&2; return 1; }
+	PORT=$(cat "$T/port")
+	URL="http://127.0.0.1:$PORT"
+}
+
+# stat FIELD: a number from the server's /stats
+stat() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/stats" | jq -r "$1"; }
+last() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/last" | jq -c "$1"; }
+PROBE="$ARK_TESTBIN/ark-llm-probe"
+
+OA() { echo "openai:model=gpt-loop,url=$URL/v1$1"; }
+AN() { echo "anthropic:model=claude-loop,url=$URL$1"; }
+
+# ---- the server itself ------------------------------------------------------------------------
+
+@test "server: picks a port, answers both protocols and pooling, counts requests" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	[ "$PORT" -gt 0 ]
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 4
+	assert_status 0
+	[ "$(stat .requests)" -eq 4 ]
+	[ "$(stat .chat)" -eq 2 ]
+	[ "$(stat .messages)" -eq 2 ]
+	[ "$(stat .faults.\"429\")" -eq 0 ]
+}
+
+@test "server: pooling gives one [bad, good] pair per step, the same every time" {
+	start_server
+	body='{"model":"prm","input":"Step 1: add.<extra_0>Step 2: divide.<extra_0>tail"}'
+	a=$(curl_post "$URL/pooling" "$body")
+	b=$(curl_post "$URL/pooling" "$body")
+	[ "$(jq -c .data <<<"$a")" = "$(jq -c .data <<<"$b")" ]
+	[ "$(jq '.data[0].data | length' <<<"$a")" -eq 2 ]
+	jq -e '.object == "list" and .data[0].object == "pooling" and .data[0].index == 0' <<<"$a"
+	jq -e '.data[0].data | all(length == 2 and (.[0] + .[1] - 1 | fabs) < 1e-9)' <<<"$a"
+	[ "$(stat .pooling)" -eq 2 ]
+}
+
+@test "server: bad options are usage errors" {
+	run "$ARK_TESTBIN/ark-llm-server" --fault bogus=0.1
+	assert_status 2
+	assert_contains "unknown fault"
+	run "$ARK_TESTBIN/ark-llm-server" --fault 500=0.7 --fault 429=0.7
+	assert_status 2
+}
+
+# curl_post URL BODY: a POST through the probe's libcurl is not offered; use the openai client
+# path for chat and this tiny helper (bash /dev/tcp) for the pooling endpoint.
+curl_post() {
+	local hostport=${1#http://}; hostport=${hostport%%/*}
+	local path=/${1#http://*/}
+	exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}"
+	printf 'POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+		"$path" "$hostport" "${#2}" "$2" >&3
+	sed '1,/^\r$/d' <&3
+	exec 3<&-
+}
+
+# ---- OpenAI-compatible chat completions ---------------------------------------------------------
+
+@test "openai: text, finish, served model, fingerprint, usage; the request body" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	run_split "$PROBE" -a "$(OA ",temperature=0.5,top-p=0.9,max-tokens=256,stop=[\"END\"],extra={\"top_k\":20,\"min_p\":0.05}")" \
+		--system "You are careful." --question "What is the sum of the first ten positive odd numbers?"
+	assert_status 0
+	jq -e '.ok and .status == 200 and .finish == "stop" and .model == "gpt-loop"
+	       and .fingerprint == "fp_loopback" and .in > 0 and .out > 0 and (.text | length) > 0
+	       and .attempts == 1' <<<"$output"
+	b=$(last .body)
+	jq -e '.model == "gpt-loop" and .temperature == 0.5 and .top_p == 0.9 and .max_tokens == 256
+	       and .stop == ["END"] and .top_k == 20 and .min_p == 0.05 and (.seed | type) == "number"
+	       and .messages[0].role == "system" and .messages[1].role == "user"
+	       and (has("max_completion_tokens") | not) and (has("logprobs") | not)' <<<"$b"
+	[ "$(last .headers.authorization)" = false ]
+}
+
+@test "openai: seed=none sends no seed; seed=N sends N; the default seed follows the call" {
+	start_server
+	run_split "$PROBE" -a "$(OA ",seed=none")"
+	assert_status 0
+	[ "$(last '.body | has("seed")')" = false ]
+	run_split "$PROBE" -a "$(OA ",seed=1234")"
+	[ "$(last .body.seed)" = 1234 ]
+	run_split "$PROBE" -a "$(OA)" --seed 5
+	s1=$(last .body.seed)
+	run_split "$PROBE" -a "$(OA)" --seed 6
+	s2=$(last .body.seed)
+	[ "$s1" != "$s2" ]
+}
+
+@test "openai: max-completion-tokens for servers that refuse max_tokens" {
+	start_server --reject-max-tokens
+	run_split "$PROBE" -a "$(OA ",max-tokens=64")"
+	assert_status 1
+	assert_contains "HTTP 400"
+	assert_contains "max_completion_tokens"
+	run_split "$PROBE" -a "$(OA ",max-completion-tokens=64")"
+	assert_status 0
+	jq -e '.max_completion_tokens == 64 and (has("max_tokens") | not)' <<<"$(last .body)"
+}
+
+@test "openai: content as a list of parts reads as the same text" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	run_split "$PROBE" -a "$(OA)" --question "How many edges does a cube have?"
+	plain=$(jq -r .text <<<"$output")
+	kill "$SERVER_PID"; wait "$SERVER_PID" || true
+	start_server --tasks "$FIX/http/tasks.jsonl" --quirk parts
+	run_split "$PROBE" -a "$(OA)" --question "How many edges does a cube have?"
+	assert_status 0
+	[ "$(jq -r .text <<<"$output")" = "$plain" ]
+}
+
+@test "openai: content null with reasoning_content; usage missing" {
+	start_server --quirk null-content --quirk no-usage
+	run_split "$PROBE" -a "$(OA)"
+	assert_status 0
+	jq -e '.ok and .text == "" and (.reasoning | length) > 0 and .in == -1 and .out == -1' <<<"$output"
+}
+
+@test "openai: reasoning_content is kept beside the answer" {
+	start_server --quirk reasoning
+	run_split "$PROBE" -a "$(OA)"
+	assert_status 0
+	jq -e '.reasoning == "Let me think this through." and (.text | length) > 0' <<<"$output"
+}
+
+@test "openai: log-probabilities when asked" {
+	start_server
+	run_split "$PROBE" -a "$(OA ",logprobs=3")"
+	assert_status 0
+	jq -e '(.logprobs | type) == "array" and (.logprobs | length) > 0
+	       and (.logprobs[0].top_logprobs | length) == 3 and (.logprobs[0].logprob | type) == "number"' <<<"$output"
+	jq -e '.logprobs == true and .top_logprobs == 3' <<<"$(last .body)"
+	run_split "$PROBE" -a "$(OA)"
+	jq -e '.logprobs == null' <<<"$output"
+}
+
+# ---- Anthropic messages -------------------------------------------------------------------------
+
+@test "anthropic: version header, top-level system, required max_tokens, blocks, stop_reason" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --quirk reasoning
+	export ANTHROPIC_API_KEY=sk-ant-loopback-0001
+	run_split "$PROBE" -a "$(AN ",stop=END,temperature=0.2")" --system "Be brief."
+	assert_status 0
+	jq -e '.ok and .finish == "end_turn" and .model == "claude-loop" and .in > 0 and .out > 0
+	       and .reasoning == "Let me think this through." and .fingerprint == null' <<<"$output"
+	jq -e '.system == "Be brief." and .max_tokens == 4096 and .stop_sequences == ["END"]
+	       and .temperature == 0.2 and (.messages | length) == 1 and .messages[0].role == "user"
+	       and (has("seed") | not)' <<<"$(last .body)"
+	[ "$(last '.headers."anthropic-version"')" = '"2023-06-01"' ]
+	[ "$(last '.headers."x-api-key"')" = true ]
+	[ "$(last .headers.authorization)" = false ]
+}
+
+@test "anthropic: max-tokens is sent as given; usage may be missing" {
+	start_server --quirk no-usage
+	run_split "$PROBE" -a "$(AN ",max-tokens=100")"
+	assert_status 0
+	jq -e '.ok and .in == -1 and .out == -1' <<<"$output"
+	[ "$(last .body.max_tokens)" = 100 ]
+}
+
+@test "both protocols answer a task's question with the simulator, deterministically" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	q="A baker makes 12 loaves an hour for 7 hours. How many loaves does the baker make?"
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 4 --question "$q" --seed 3
+	assert_status 0
+	a=$(jq -c -s 'sort_by(.i) | map(.text)' <<<"$output")
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 4 --question "$q" --seed 3
+	[ "$(jq -c -s 'sort_by(.i) | map(.text)' <<<"$output")" = "$a" ]
+}
+
+# ---- faults and retries -------------------------------------------------------------------------
+
+fault_case() {
+	local kind=$1; shift
+	start_server --seed 11 --fault "$kind=0.3" --retry-after-ms 5 --hang-ms 5000 "$@"
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 40 -j 8 --retries 8 --timeout 0.5
+	assert_status 0
+	[ "$(jq -s 'map(select(.ok)) | length' <<<"$output")" -eq 40 ]
+	[ "$(jq -s 'map(.i) | unique | length' <<<"$output")" -eq 40 ]
+	[ "$(stat ".faults.\"$kind\"")" -gt 0 ]
+	# no more requests than 9 attempts a call allow
+	[ "$(stat .requests)" -le 360 ]
+	[ "$(jq -s 'map(.attempts) | max' <<<"$output")" -gt 1 ]
+	case "$stderr_out" in *"retries 0 "*) return 1 ;; esac
+}
+
+@test "fault 429 with Retry-After: every call completes" { fault_case 429; }
+@test "fault 500: every call completes" { fault_case 500; }
+@test "fault 529 overloaded: every call completes" { fault_case 529; }
+@test "fault dropped connection: every call completes" { fault_case drop; }
+@test "fault truncated body: every call completes" { fault_case truncate; }
+@test "fault malformed JSON body: every call completes" { fault_case malformed; }
+@test "fault hang: the attempt times out and is retried" { fault_case hang; }
+
+@test "20% mixed transient faults: all complete, none lost or doubled, requests within bounds" {
+	start_server --seed 5 --tasks "$FIX/http/tasks.jsonl" --retry-after-ms 2 --hang-ms 5000 \
+		--fault 429=0.05 --fault 500=0.04 --fault 529=0.03 --fault drop=0.03 \
+		--fault truncate=0.02 --fault malformed=0.02 --fault hang=0.01
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 300 -j 32 --retries 6 --timeout 0.5 --quiet-records
+	assert_status 0
+	[ "$(stat .requests)" -le $((300 * 7)) ]
+	[ "$(stat .ok)" -ge 300 ]
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 300 -j 32 --retries 6 --timeout 0.5
+	[ "$(jq -s 'map(select(.ok)) | map(.i) | unique | length' <<<"$output")" -eq 300 ]
+	[ "$(wc -l <<<"$output")" -eq 300 ]
+}
+
+@test "retries run out: the call fails (not fatal) after exactly retries+1 attempts" {
+	start_server --fault 500=1 --retry-after-ms 1
+	run_split "$PROBE" -a "$(OA)" -n 5 --retries 2
+	assert_status 1
+	jq -e -s 'length == 5 and all(.ok == false and .fatal == false and .attempts == 3)' <<<"$output"
+	jq -e -s 'all(.error | test("HTTP 500.*after 3 attempts"))' <<<"$output"
+	[ "$(stat .requests)" -eq 15 ]
+}
+
+@test "Retry-After in seconds is honoured over the backoff" {
+	start_server --fault 429=1 --retry-after 1
+	SECONDS=0
+	run_split "$PROBE" -a "$(OA)" -n 2 --retries 1
+	assert_status 1
+	[ "$SECONDS" -ge 1 ]
+	[ "$(stat .requests)" -eq 4 ]
+}
+
+@test "retry-after-ms is honoured even when the backoff would be long" {
+	start_server --fault 500=1 --retry-after-ms 10
+	export ARK_BACKOFF_MS=20000
+	SECONDS=0
+	run_split "$PROBE" -a "$(OA)" -n 3 --retries 2
+	assert_status 1
+	[ "$SECONDS" -le 3 ]
+	[ "$(stat .requests)" -eq 9 ]
+}
+
+@test "connection refused: retried with backoff, then a clear failure" {
+	start_server
+	kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+	run_split "$PROBE" -a "$(OA)" -n 2 --retries 2
+	assert_status 1
+	jq -e -s 'all(.ok == false and .fatal == false and .attempts == 3)' <<<"$output"
+	assert_contains "after 3 attempts"
+	assert_contains "127.0.0.1"
+}
+
+# ---- fatal errors -------------------------------------------------------------------------------
+
+@test "insufficient_quota stops the member at once with a clear message" {
+	start_server --fault quota=1
+	SECONDS=0
+	run_split "$PROBE" -a "$(OA)" -n 200 -j 4
+	assert_status 1
+	[ "$SECONDS" -le 2 ]
+	jq -e -s 'length == 200 and all(.ok == false and .fatal == true)' <<<"$output"
+	jq -e -s 'all(.error | test("HTTP 429 insufficient_quota: You exceeded your current quota"))' <<<"$output"
+	# only the requests already in flight reached the server
+	[ "$(stat .requests)" -le 4 ]
+}
+
+@test "a fatal member does not stop the others" {
+	start_server --require-key sk-loop-right-key
+	export GOOD=sk-loop-right-key BAD=sk-loop-wrong-key
+	run_split "$PROBE" -a "$(OA ",key-env=GOOD")" -a "$(AN ",key-env=BAD")" -n 40 -j 4
+	assert_status 1
+	[ "$(jq -s 'map(select(.member == 0 and .ok)) | length' <<<"$output")" -eq 20 ]
+	[ "$(jq -s 'map(select(.member == 1 and .ok == false and .fatal)) | length' <<<"$output")" -eq 20 ]
+}
+
+@test "401: fatal, the key the server echoed is redacted everywhere, also under -v" {
+	start_server --require-key sk-loop-right-key
+	export WRONGKEY=sk-loop-WRONG-0123456789
+	run_split "$PROBE" -a "$(OA ",key-env=WRONGKEY")" -a "$(AN ",key-env=WRONGKEY")" -n 10 -j 2 -v
+	assert_status 1
+	case "$output$stderr_out" in *0123456789*) echo "key leaked" >&2; return 1 ;; esac
+	case "$output" in *"[redacted]"*) ;; *) return 1 ;; esac
+	jq -e -s 'all(.fatal and (.error | test("HTTP 401.*check the key in [$]WRONGKEY")))' <<<"$output"
+	case "$stderr_out" in *"http: 401 from"*) ;; *) return 1 ;; esac
+	[ "$(stat .requests)" -le 4 ]
+}
+
+@test "the key goes only in the header: never in the body, records or logs" {
+	start_server --require-key sk-loop-right-key-42
+	export OPENAI_API_KEY=sk-loop-right-key-42 ANTHROPIC_API_KEY=sk-loop-right-key-42
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 4 -v
+	assert_status 0
+	case "$output$stderr_out$(last .)" in *right-key-42*) return 1 ;; esac
+	[ "$(stat .ok)" -eq 4 ]
+}
+
+@test "a key-env that is not set is a clear fatal error and no request is made" {
+	start_server
+	unset NOT_SET_KEY
+	run_split "$PROBE" -a "$(OA ",key-env=NOT_SET_KEY")" -n 3
+	assert_status 1
+	assert_contains "environment variable NOT_SET_KEY (key-env) is not set"
+	[ "$(stat .requests)" -eq 0 ]
+}
+
+@test "a 400 about the request stops the member" {
+	start_server
+	# an empty messages list (forced through extra=) is refused for every call alike
+	run_split "$PROBE" -a "openai:model=m,url=$URL/v1,extra={\"messages\":[]}" -n 3 -j 1
+	assert_status 1
+	jq -e -s 'all(.fatal and (.error | test("HTTP 400")))' <<<"$output"
+	[ "$(stat .requests)" -eq 1 ]
+}
+
+@test "a 400 for a prompt over the context length fails that call only" {
+	start_server --max-context 60
+	run_split "$PROBE" -a "$(OA)" -n 12 -j 1 --question "short"
+	assert_status 0
+	run_split "$PROBE" -a "$(OA)" -n 12 -j 1 \
+		--question "$(printf 'a very long question %.0s' 1 2 3 4 5 6 7 8 9 10)"
+	assert_status 1
+	jq -e -s 'length == 12 and all(.ok == false and .fatal and (.error | test("context")))' <<<"$output"
+	[ "$(stat .requests)" -eq 24 ]
+}
+
+# ---- concurrency and budgets --------------------------------------------------------------------
+
+@test "-j bounds the requests in flight; connections are reused" {
+	start_server --latency 40
+	run_split "$PROBE" -a "$(OA)" -n 40 -j 4 --quiet-records
+	assert_status 0
+	# the first look at /stats is itself one connection
+	[ "$(stat .connections)" -le 5 ]
+	[ "$(stat .max_inflight)" -le 4 ]
+	[ "$(stat .max_inflight)" -ge 2 ]
+}
+
+@test "many in flight at once: -j 64 with 40 ms latency takes about one latency per 64 calls" {
+	start_server --latency 40
+	SECONDS=0
+	run_split "$PROBE" -a "$(OA)" -n 256 -j 64 --quiet-records
+	assert_status 0
+	[ "$SECONDS" -le 3 ]
+	[ "$(stat .max_inflight)" -ge 32 ]
+}
+
+@test "--rpm holds the request rate" {
+	start_server
+	# 1200 a minute = 20 a second with a burst of 20: 40 calls need about a second
+	start=$(date +%s%N)
+	run_split "$PROBE" -a "$(OA)" -n 40 -j 40 --rpm 1200 --quiet-records
+	assert_status 0
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$ms" -ge 800 ]
+	start=$(date +%s%N)
+	run_split "$PROBE" -a "$(OA)" -n 40 -j 40 --quiet-records
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$ms" -lt 800 ]
+}
+
+@test "--tpm holds the token rate" {
+	start_server
+	# each call is charged about 30 prompt tokens + 100 completion = ~130; 6000 a minute =
+	# 100 a second, so 8 calls (~1040 tokens) need several seconds without settling; usage
+	# returned (~20 tokens a call) refunds the estimate, so it finishes in a second or two
+	start=$(date +%s%N)
+	run_split "$PROBE" -a "$(OA ",max-tokens=100")" -n 8 -j 8 --tpm 6000 --quiet-records
+	assert_status 0
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$ms" -ge 500 ]
+}
+
+# ---- ark-debate over HTTP -----------------------------------------------------------------------
+
+need_debate() {
+	[ -x "$ARK_BIN/ark-debate" ] || skip "ark-debate is not built yet"
+}
+
+# the shape of a record: every path with array indices and leaf values dropped
+shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique'; }
+
+@test "debate: a heterogeneous team gives the same record shape as a sim team" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	sed "s#URL#$URL#g" "$FIX/http/team.json" > "$T/team.json"
+	run_split ark-debate --team "$T/team.json" -n 4 --rounds 2 --seed 7 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	printf '%s\n' "$output" > "$T/http.jsonl"
+	run_split ark-debate -n 4 --rounds 2 --seed 7 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	printf '%s\n' "$output" > "$T/sim.jsonl"
+	[ "$(wc -l < "$T/http.jsonl")" -eq 6 ]
+	jq -e -s 'all(.status == "ok")' "$T/http.jsonl"
+	jq -e -s 'all(.run.backend == "mixed")' "$T/http.jsonl"
+	jq -e -s 'all([.agents[].backend] == ["openai","openai","anthropic","anthropic"])' "$T/http.jsonl"
+	# same shape, but for the simulator's own per-turn "sim" notes and parameters
+	strip='del(.turns[].sim) | del(.agents[].params) | del(.agents[].url)'
+	a=$(jq -c "$strip" "$T/http.jsonl" | shape | sort -u)
+	b=$(jq -c "$strip" "$T/sim.jsonl" | shape | sort -u)
+	[ "$(jq -c .data <<<"$a")" = "$(jq -c .data <<<"$b")" ]
+}
+
+@test "debate: 20% transient failures, every record ok, none duplicated or lost" {
+	need_debate
+	start_server --seed 9 --tasks "$FIX/http/tasks.jsonl" --retry-after-ms 2 --hang-ms 5000 \
+		--fault 429=0.06 --fault 500=0.05 --fault 529=0.03 --fault drop=0.03 \
+		--fault truncate=0.02 --fault malformed=0.01
+	run_split ark-debate -a "$(OA)" -a "$(AN)" -n 4 --rounds 2 --repeat 5 --seed 3 -j 16 \
+		--retries 8 --timeout 2 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	[ "$(wc -l <<<"$output")" -eq 30 ]
+	jq -e -s 'all(.status == "ok")' <<<"$output"
+	[ "$(jq -r '[.id, .run.seed] | @tsv' <<<"$output" | sort -u | wc -l)" -eq 30 ]
+	calls=$(jq -s 'map(.usage.calls) | add' <<<"$output")
+	[ "$(stat .requests)" -le $((calls * 9)) ]
+	[ "$(stat .requests)" -ge "$calls" ]
+}
+
+@test "debate: a fatal error stops quickly; records say status error with the reason" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl" --fault quota=1
+	SECONDS=0
+	run_split ark-debate -a "$(OA)" -n 3 --rounds 2 "$FIX/http/tasks.jsonl"
+	[ "$SECONDS" -le 5 ]
+	[ "$(wc -l <<<"$output")" -eq 6 ]
+	jq -e -s 'all(.status == "error" and (.error | test("insufficient_quota")))' <<<"$output"
+	[ "$(stat .requests)" -le 64 ]
+}
+
+@test "debate: the key appears nowhere in records or -v logs" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl" --require-key sk-loop-debate-secret-77
+	export OPENAI_API_KEY=sk-loop-debate-secret-77
+	run_split ark-debate -v -a "$(OA)" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	case "$output$stderr_out" in *debate-secret-77*) return 1 ;; esac
+	jq -e -s 'all(.status == "ok")' <<<"$output"
+	export OPENAI_API_KEY=sk-loop-debate-WRONG-88
+	run_split ark-debate -v -a "$(OA)" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
+	case "$output$stderr_out" in *WRONG-88*) return 1 ;; esac
+	jq -e -s 'all(.status == "error")' <<<"$output"
+}
