@@ -7,6 +7,10 @@
 #include <string.h>
 #include "behaviour.h"
 #include "cli.h"
+#include "judge.h"
+#include "llm.h"
+#include "reward.h"
+#include "rng.h"
 #include "prm.h"
 #include "steps.h"
 
@@ -17,7 +21,8 @@ static void usage(void)
 	      "                 [--rank-weight X] [--holdout X] [--seed N] [FILE ...]\n"
 	      "       ark-score [-hqVz] --scorer model:FILE | judge:SPEC | reward:URL\n"
 	      "                 [--agg softmin|min|mean|last|product] [--temp X] [--sep S]\n"
-	      "                 [--per-step] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n"
+	      "                 [--per-step] [--no-logprobs] [--step-tag T] [--reward-model M]\n"
+	      "                 [--key-env NAME] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n"
 	      "       ark-score [-hqVz] --rubric behaviour [--coder rank] [--still X] [--defer X]\n"
 	      "                 [--toward X] [--skip-bad] [-o FILE] [FILE ...]\n", stdout);
 	exit(0);
@@ -177,6 +182,8 @@ static struct {
 	int per_step;
 	long jobs;
 	int skip;
+	int no_logprobs;
+	const char *step_tag, *reward_model, *key_env;
 	const char *rubric;
 	const char *coder;
 	ark_beh_opts bo;
@@ -399,6 +406,261 @@ static int do_model(cli_in *in, ark_writer *w, const char *path)
 	return 0;
 }
 
+/* ---- the judge scorer: an LLM over HTTP, calls in flight while records keep their order ----- */
+
+typedef struct job job;
+typedef struct jcall {
+	ark_call c;
+	ark_msg msgs[2];
+	ark_buf sys, user;
+	job *j;
+	long k;                     /* step judged, -1 for the whole solution */
+} jcall;
+struct job {
+	jv *rec;
+	sol s;
+	double *sc;
+	jcall *calls;
+	size_t ncalls, left;
+	int failed;
+	char err[300];
+	job *next;
+};
+
+static long n_calls_failed;
+static int judge_fatal;
+static char judge_fatal_msg[300];
+
+static void judge_done(ark_call *c)
+{
+	jcall *jc = c->user;
+	job *j = jc->j;
+	char e[200];
+	if (!c->ok) {
+		if (!j->failed)
+			snprintf(j->err, sizeof j->err, "judge call failed: %s", c->err[0] ? c->err : "no reply");
+		j->failed = 1;
+		n_calls_failed++;
+		if (c->fatal && !judge_fatal) {
+			judge_fatal = 1;
+			snprintf(judge_fatal_msg, sizeof judge_fatal_msg, "%s", c->err);
+		}
+	} else if (jc->k >= 0) {
+		double pk;
+		if (ark_judge_p_one(c->text, c->logprobs, &pk, e, sizeof e) < 0) {
+			if (!j->failed)
+				snprintf(j->err, sizeof j->err, "step %ld: %s", jc->k + 1, e);
+			j->failed = 1;
+		} else {
+			j->sc[jc->k] = 2 * pk - 1;
+		}
+	} else {
+		double *pv = malloc((j->s.n + 1) * sizeof *pv);
+		if (!pv)
+			cli_die("out of memory");
+		if (ark_judge_p_all(c->text, c->logprobs, j->s.n, pv, e, sizeof e) < 0) {
+			if (!j->failed)
+				snprintf(j->err, sizeof j->err, "%s", e);
+			j->failed = 1;
+		} else {
+			for (size_t k = 0; k < j->s.n; k++)
+				j->sc[k] = 2 * pv[k] - 1;
+		}
+		free(pv);
+	}
+	j->left--;
+}
+
+static void job_free(job *j)
+{
+	for (size_t i = 0; i < j->ncalls; i++) {
+		ark_call_release(&j->calls[i].c);
+		ark_buf_release(&j->calls[i].sys);
+		ark_buf_release(&j->calls[i].user);
+	}
+	free(j->calls);
+	free(j->sc);
+	sol_release(&j->s);
+	jv_free(j->rec);
+	free(j);
+}
+
+/* Write a finished job: scored, or with "score": null and "score_error". */
+static void job_put(ark_writer *w, job *j, const char *scorer)
+{
+	if (j->failed) {
+		for (size_t k = 0; k < j->s.n; k++)
+			j->sc[k] = NAN;
+		finish_record(j->rec, &j->s, j->sc, scorer);
+		put(j->rec, "score_error", jv_string(j->err));
+	} else {
+		finish_record(j->rec, &j->s, j->sc, scorer);
+	}
+	cli_out_put(w, j->rec);
+}
+
+static int do_judge(cli_in *in, ark_writer *w, const char *spec)
+{
+	char err[512];
+	ark_member m;
+	if (ark_member_parse(&m, spec, err, sizeof err) < 0)
+		cli_usage_error("--scorer judge: %s", err);
+	if (m.backend == ARK_BACKEND_OPENAI && !opt.no_logprobs && m.logprobs < 5)
+		m.logprobs = 5;   /* the verdict token's alternatives give p */
+	if (m.max_tokens == 0)
+		m.max_tokens = 16 + 12 * 64;
+	ark_llm_opts lo;
+	ark_llm_opts_init(&lo);
+	lo.max_inflight = (int)opt.jobs;
+	ark_llm *l = ark_llm_new(&lo, err, sizeof err);
+	if (!l)
+		cli_die("%s", err);
+	job *head = NULL, *tail = NULL;
+	size_t queued = 0, window = (size_t)opt.jobs * 4;
+	int eof = 0;
+	uint64_t seq = 0;
+	while (!eof || head) {
+		/* fill the window */
+		while (!eof && queued < window && !judge_fatal) {
+			jv *rec;
+			if (cli_in_next(in, &rec) != 1) {
+				eof = 1;
+				break;
+			}
+			job *j = calloc(1, sizeof *j);
+			if (!j)
+				cli_die("out of memory");
+			j->rec = rec;
+			if (sol_get(rec, opt.sep, &j->s, err, sizeof err) < 0) {
+				cli_in_bad(in, "%s", err);
+				job_free(j);
+				continue;
+			}
+			j->sc = malloc((j->s.n + 1) * sizeof *j->sc);
+			j->ncalls = j->s.n == 0 ? 0 : opt.per_step ? j->s.n : 1;
+			j->calls = calloc(j->ncalls + 1, sizeof *j->calls);
+			if (!j->sc || !j->calls)
+				cli_die("out of memory");
+			for (size_t i = 0; i < j->ncalls; i++) {
+				jcall *jc = &j->calls[i];
+				jc->j = j;
+				jc->k = opt.per_step ? (long)i : -1;
+				ark_buf_init(&jc->sys);
+				ark_buf_init(&jc->user);
+				if (ark_judge_prompt(j->s.q, j->s.qlen, j->s.steps, j->s.lens, j->s.n, jc->k,
+				                     &jc->sys, &jc->user) < 0)
+					cli_die("out of memory");
+				jc->msgs[0].role = "system";
+				jc->msgs[0].content = jc->sys.p;
+				jc->msgs[1].role = "user";
+				jc->msgs[1].content = jc->user.p;
+				jc->c.m = &m;
+				jc->c.msgs = jc->msgs;
+				jc->c.nmsg = 2;
+				jc->c.seed = ark_mix64(++seq);
+				jc->c.task = rec;
+				jc->c.done = judge_done;
+				jc->c.user = jc;
+			}
+			j->left = j->ncalls;
+			for (size_t i = 0; i < j->ncalls; i++)
+				if (ark_llm_submit(l, &j->calls[i].c, err, sizeof err) < 0)
+					cli_die("%s", err);
+			if (tail)
+				tail->next = j;
+			else
+				head = j;
+			tail = j;
+			queued++;
+		}
+		/* write finished records from the front, in input order */
+		while (head && head->left == 0) {
+			job *j = head;
+			head = j->next;
+			if (!head)
+				tail = NULL;
+			job_put(w, j, "judge");
+			job_free(j);
+			queued--;
+		}
+		if (judge_fatal)
+			cli_die("judge: %s (stopping: retrying cannot fix this)", judge_fatal_msg);
+		if (head && ark_llm_run(l, 50, err, sizeof err) < 0)
+			cli_die("%s", err);
+	}
+	ark_llm_free(l);
+	ark_member_release(&m);
+	report_scoring();
+	if (n_calls_failed && !cli_quiet)
+		cli_warn("%ld judge calls failed (their records have \"score\": null and \"score_error\")",
+		         n_calls_failed);
+	return 0;
+}
+
+/* ---- the reward scorer: a served PRM's pooling endpoint ------------------------------------- */
+
+static int do_reward(cli_in *in, ark_writer *w, const char *url)
+{
+	char err[512];
+	ark_reward_opts ro;
+	ark_reward_opts_init(&ro);
+	ro.url = url;
+	if (opt.reward_model)
+		ro.model = opt.reward_model;
+	if (opt.step_tag)
+		ro.tag = opt.step_tag;
+	ro.key_env = opt.key_env;
+	ark_reward *r = ark_reward_new(&ro, err, sizeof err);
+	if (!r)
+		cli_die("%s", err);
+	ark_buf input = ARK_BUF_INIT;
+	double *p = NULL;
+	size_t cap = 0;
+	long failed = 0;
+	jv *rec;
+	while (cli_in_next(in, &rec) == 1) {
+		sol s;
+		if (sol_get(rec, opt.sep, &s, err, sizeof err) < 0) {
+			cli_in_bad(in, "%s", err);
+			sol_release(&s);
+			jv_free(rec);
+			continue;
+		}
+		if (s.n + 1 > cap) {
+			cap = 2 * (s.n + 1);
+			if (!(p = realloc(p, cap * sizeof *p)))
+				cli_die("out of memory");
+		}
+		int bad = 0, fatal = 0;
+		if (s.n) {
+			ark_buf_reset(&input);
+			if (ark_reward_input(s.q, s.qlen, s.steps, s.lens, s.n, ro.tag, &input) < 0)
+				cli_die("out of memory");
+			if (ark_reward_score(r, input.p, input.len, s.n, p, &fatal, err, sizeof err) < 0) {
+				if (fatal)
+					cli_die("%s:%ld: %s", cli_in_name(in), cli_in_line(in), err);
+				bad = 1;
+				failed++;
+			}
+		}
+		for (size_t k = 0; k < s.n; k++)
+			p[k] = bad ? NAN : 2 * p[k] - 1;
+		finish_record(rec, &s, p, "reward");
+		if (bad)
+			put(rec, "score_error", jv_string(err));
+		cli_out_put(w, rec);
+		sol_release(&s);
+		jv_free(rec);
+	}
+	free(p);
+	ark_buf_release(&input);
+	report_scoring();
+	if (failed && !cli_quiet)
+		cli_warn("%ld records could not be scored (\"score\": null and \"score_error\")", failed);
+	ark_reward_free(r);
+	return 0;
+}
+
 /* ---- behaviour codes ----------------------------------------------------------------------- */
 
 static int do_behaviour(cli_in *in, ark_writer *w)
@@ -474,7 +736,8 @@ static int do_behaviour(cli_in *in, ark_writer *w)
 }
 
 enum { O_TRAIN = 256, O_BITS, O_EPOCHS, O_LR, O_L2, O_RANKW, O_HOLD, O_SEED, O_SCORER, O_AGG,
-       O_TEMP, O_SEP, O_PERSTEP, O_SKIP, O_MODEL, O_RUBRIC, O_CODER, O_STILL, O_DEFER, O_TOWARD };
+       O_TEMP, O_SEP, O_PERSTEP, O_SKIP, O_MODEL, O_RUBRIC, O_CODER, O_STILL, O_DEFER, O_TOWARD,
+       O_NOLP, O_TAG, O_RMODEL, O_KEYENV, O_JUDGE, O_REWARD };
 
 int main(int argc, char **argv)
 {
@@ -482,10 +745,12 @@ int main(int argc, char **argv)
 		{ "train", 1, 0, O_TRAIN }, { "bits", 1, 0, O_BITS }, { "epochs", 1, 0, O_EPOCHS },
 		{ "lr", 1, 0, O_LR }, { "l2", 1, 0, O_L2 }, { "rank-weight", 1, 0, O_RANKW },
 		{ "holdout", 1, 0, O_HOLD }, { "seed", 1, 0, O_SEED }, { "scorer", 1, 0, O_SCORER },
-		{ "model", 1, 0, O_MODEL }, { "agg", 1, 0, O_AGG }, { "temp", 1, 0, O_TEMP },
+		{ "model", 1, 0, O_MODEL }, { "judge", 1, 0, O_JUDGE }, { "reward", 1, 0, O_REWARD }, { "agg", 1, 0, O_AGG }, { "temp", 1, 0, O_TEMP },
 		{ "sep", 1, 0, O_SEP }, { "per-step", 0, 0, O_PERSTEP }, { "jobs", 1, 0, 'j' },
 		{ "rubric", 1, 0, O_RUBRIC }, { "coder", 1, 0, O_CODER }, { "still", 1, 0, O_STILL },
 		{ "defer", 1, 0, O_DEFER }, { "toward", 1, 0, O_TOWARD },
+		{ "no-logprobs", 0, 0, O_NOLP }, { "step-tag", 1, 0, O_TAG },
+		{ "reward-model", 1, 0, O_RMODEL }, { "key-env", 1, 0, O_KEYENV },
 		{ "skip-bad", 0, 0, O_SKIP }, { "output", 1, 0, 'o' }, { "help", 0, 0, 'h' },
 		{ "quiet", 0, 0, 'q' }, { "version", 0, 0, 'V' }, { "gzip", 0, 0, 'z' }, { 0, 0, 0, 0 }
 	};
@@ -510,9 +775,10 @@ int main(int argc, char **argv)
 		case O_HOLD: opt.po.holdout = cli_double("--holdout", optarg, 0, 0.9); break;
 		case O_SEED: opt.po.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
 		case O_SCORER: opt.scorer = optarg; break;
-		case O_MODEL: {
+		case O_MODEL: case O_JUDGE: case O_REWARD: {
 			static char buf[4096];
-			snprintf(buf, sizeof buf, "model:%s", optarg);
+			snprintf(buf, sizeof buf, "%s:%s", c == O_MODEL ? "model" : c == O_JUDGE ? "judge" : "reward",
+			         optarg);
 			opt.scorer = buf;
 			break;
 		}
@@ -534,6 +800,10 @@ int main(int argc, char **argv)
 			opt.rubric = "behaviour";
 			break;
 		case O_CODER: opt.coder = optarg; break;
+		case O_NOLP: opt.no_logprobs = 1; break;
+		case O_TAG: opt.step_tag = optarg; break;
+		case O_RMODEL: opt.reward_model = optarg; break;
+		case O_KEYENV: opt.key_env = optarg; break;
 		case O_STILL: opt.bo.still = cli_double("--still", optarg, 0, 1); break;
 		case O_DEFER: opt.bo.defer = cli_double("--defer", optarg, 0, 1); break;
 		case O_TOWARD: opt.bo.toward = cli_double("--toward", optarg, 0, 1); break;
@@ -560,7 +830,8 @@ int main(int argc, char **argv)
 			cli_usage_error("--scorer: expected model:FILE, judge:SPEC or reward:URL, not '%s'",
 			                opt.scorer);
 		arg++;
-		if (strncmp(opt.scorer, "model:", 6))
+		if (strncmp(opt.scorer, "model:", 6) && strncmp(opt.scorer, "judge:", 6) &&
+		    strncmp(opt.scorer, "reward:", 7))
 			cli_usage_error("--scorer: unknown scorer '%.*s'", (int)(arg - 1 - opt.scorer), opt.scorer);
 	}
 
@@ -571,6 +842,10 @@ int main(int argc, char **argv)
 		do_train(&in, w);
 	else if (opt.rubric)
 		do_behaviour(&in, w);
+	else if (!strncmp(opt.scorer, "judge:", 6))
+		do_judge(&in, w, arg);
+	else if (!strncmp(opt.scorer, "reward:", 7))
+		do_reward(&in, w, arg);
 	else
 		do_model(&in, w, arg);
 	cli_in_close(&in);
