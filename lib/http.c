@@ -7,6 +7,9 @@
  * attempt, the end of its backoff.  Connections are kept in the multi handle's cache and reused;
  * over https HTTP/2 is asked for and requests wait to multiplex on an open connection.
  *
+ * The loop is curl's socket interface over epoll: a run touches only the connections that have
+ * something to do, so its cost per request stays flat however many are in flight.
+ *
  * Keys are read from the environment when a request is built, copied only into the header list
  * of that attempt, and wiped when the attempt ends; messages that could carry a key (server error
  * texts) pass through redact() before they are stored or logged.
@@ -18,6 +21,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
 #include <curl/curl.h>
 #include "llm.h"
 #include "rng.h"
@@ -84,6 +89,8 @@ struct ark_http {
 	ark_llm_stats st;
 	ark_rng rng;
 	double backoff_base, backoff_max;
+	int epfd;                            /* sockets curl asked to watch */
+	double timer;                        /* curl's next timeout (monotonic s), < 0 none */
 };
 
 static double now_s(void)
@@ -1085,6 +1092,68 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 	schedule_retry(h, r, delay, brief);
 }
 
+/* ---- curl's socket interface over epoll ---------------------------------------------------- */
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
+{
+	ark_http *h = ud;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.data.fd = s;
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+		epoll_ctl(h->epfd, EPOLL_CTL_ADD, s, &ev);
+	return 0;
+}
+
+static int on_timer(CURLM *multi, long ms, void *ud)
+{
+	ark_http *h = ud;
+	h->timer = ms < 0 ? -1 : now_s() + ms / 1000.0;
+	return 0;
+}
+
+/* Wait up to ms for socket events (0: only what is ready now), hand them to curl, run curl's
+ * timer when due.  -1 on an epoll error. */
+static int drive(ark_http *h, double ms, char *err, size_t errlen)
+{
+	struct epoll_event evs[256];
+	int running;
+	double t = now_s();
+	if (h->timer >= 0) {
+		double tm = (h->timer - t) * 1000;
+		if (tm < ms)
+			ms = tm;
+	}
+	if (ms < 0)
+		ms = 0;
+	int n = epoll_wait(h->epfd, evs, 256, (int)ceil(ms));
+	if (n < 0) {
+		if (errno == EINTR)
+			return 0;
+		return ark_errf(err, errlen, "epoll: %s", strerror(errno));
+	}
+	for (int i = 0; i < n; i++) {
+		int f = 0;
+		if (evs[i].events & EPOLLIN)
+			f |= CURL_CSELECT_IN;
+		if (evs[i].events & EPOLLOUT)
+			f |= CURL_CSELECT_OUT;
+		if (evs[i].events & (EPOLLERR | EPOLLHUP))
+			f |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(h->multi, evs[i].data.fd, f, &running);
+	}
+	if (h->timer >= 0 && h->timer <= now_s()) {
+		h->timer = -1;
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	return 0;
+}
+
 /* ---- the interface ------------------------------------------------------------------------- */
 
 static int curl_ready;
@@ -1131,7 +1200,9 @@ ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
 	h->cappool = (size_t)h->o.max_inflight;
 	h->pool = malloc(h->cappool * sizeof *h->pool);
 	h->multi = curl_multi_init();
-	if (!h->pool || !h->multi) {
+	h->timer = -1;
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!h->pool || !h->multi || h->epfd < 0) {
 		ark_http_free(h);
 		ark_errf(err, errlen, "cannot create the curl multi handle");
 		return NULL;
@@ -1139,6 +1210,10 @@ ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->o.max_inflight + 8);
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)h->o.max_inflight);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
 	return h;
 }
 
@@ -1223,32 +1298,27 @@ static void harvest(ark_http *h)
 
 int ark_http_run(ark_http *h, int timeout_ms, char *err, size_t errlen)
 {
-	int running;
 	if (!ark_http_pending(h))
 		return 0;
 	start_ready(h, err, errlen);
-	curl_multi_perform(h->multi, &running);
+	if (drive(h, 0, err, errlen))
+		return -1;
 	harvest(h);
 	if (!h->ndone) {
+		/* nothing to hand back yet: wait for the network, a backoff or a bucket */
 		double wait = start_ready(h, err, errlen);
 		double ms = timeout_ms;
 		if (wait * 1000 < ms)
 			ms = wait * 1000;
-		if (ms < 0)
-			ms = 0;
-		if (h->nflight || ms > 0) {
-			int numfds;
-			CURLMcode mc = curl_multi_poll(h->multi, NULL, 0, (int)ceil(ms), &numfds);
-			if (mc != CURLM_OK)
-				return ark_errf(err, errlen, "curl: %s", curl_multi_strerror(mc));
-		}
-		curl_multi_perform(h->multi, &running);
+		if (drive(h, ms, err, errlen))
+			return -1;
 		harvest(h);
 	}
 	deliver(h);
 	/* calls their done() submitted: put them on the wire now rather than on the next run */
 	start_ready(h, err, errlen);
-	curl_multi_perform(h->multi, &running);
+	if (drive(h, 0, err, errlen))
+		return -1;
 	harvest(h);
 	size_t p = ark_http_pending(h);
 	return p > 0x7fffffff ? 0x7fffffff : (int)p;
@@ -1306,5 +1376,7 @@ void ark_http_free(ark_http *h)
 	free(h->pool);
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
+	if (h->epfd >= 0)
+		close(h->epfd);
 	free(h);
 }
