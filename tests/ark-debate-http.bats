@@ -428,7 +428,7 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	start_server --seed 9 --tasks "$FIX/http/tasks.jsonl" --retry-after-ms 2 --hang-ms 5000 \
 		--fault 429=0.06 --fault 500=0.05 --fault 529=0.03 --fault drop=0.03 \
 		--fault truncate=0.02 --fault malformed=0.01
-	run_split ark-debate -a "$(OA)" -a "$(AN)" -n 4 --rounds 2 --repeat 5 --seed 3 -j 16 \
+	run_split ark-debate -a "$(OA)" -a "$(OA)" -a "$(AN)" -a "$(AN)" -n 4 --rounds 2 --repeat 5 --seed 3 -j 16 \
 		--retries 8 --timeout 2 "$FIX/http/tasks.jsonl"
 	assert_status 0
 	[ "$(wc -l <<<"$output")" -eq 30 ]
