@@ -23,7 +23,7 @@ int ark_beh_parse(const char *s)
 void ark_beh_opts_init(ark_beh_opts *o)
 {
 	o->still = 0.0;
-	o->defer = 0.05;
+	o->defer = 0.02;
 	o->toward = 0.0;
 }
 
@@ -59,8 +59,9 @@ ark_beh ark_beh_code_rank(int is_expert, const int *prev, const int *now, size_t
 	if (!is_expert) {
 		if (kept)
 			return ARK_BEH_OTHER;
+		/* adopting the expert's view: ending within `defer` of it, closer than before */
 		if (expert && (double)l1_pos(now, expert, n) / mx <= o->defer &&
-		    (double)l1_pos(prev, expert, n) / mx > o->defer)
+		    l1_pos(now, expert, n) < l1_pos(prev, expert, n))
 			return ARK_BEH_DEFERENCE;
 		return toward ? ARK_BEH_COMPROMISE : ARK_BEH_OTHER;
 	}

@@ -18,7 +18,7 @@
  * other agents' latest rankings (the consensus).  Distances are L1 over item positions, divided
  * by the largest possible L1 (floor(n^2/2)) so they lie in [0, 1]:
  *   moved  = d(P, N)            kept when moved <= still       (default still 0)
- *   member:  deference    moved, d(N, E) <= defer and d(P, E) > defer   (default defer 0.05)
+ *   member:  deference    moved, d(N, E) <= defer and d(N, E) < d(P, E)  (default defer 0.02)
  *            compromise   moved, not deference, d(N, C) < (1 - toward) d(P, C)  (default toward 0)
  *            other        otherwise (kept its ranking, or moved away from the others)
  *   expert:  other        when no agent it read ranks differently from P (nothing to react to)
@@ -45,7 +45,7 @@ int         ark_beh_parse(const char *s); /* -1 when unknown */
 
 typedef struct ark_beh_opts {
 	double still;    /* fraction of the largest L1 a ranking may move and count as kept (0) */
-	double defer;    /* fraction within which a ranking counts as the expert's (0.05) */
+	double defer;    /* fraction within which a ranking counts as the expert's (0.02) */
 	double toward;   /* relative shrink of the distance to the consensus that counts (0) */
 } ark_beh_opts;
 void ark_beh_opts_init(ark_beh_opts *o);
