@@ -1582,8 +1582,9 @@ static void plot(const size_t *order, const sizegrp_t *sg, size_t nsg)
 /* ---- main -------------------------------------------------------------------------------------- */
 static void parse_by(char *list)
 {
-	char *save = NULL;
-	for (char *f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+	for (char *f; (f = strsep(&list, ",")) != NULL;) {
+		if (!*f)
+			cli_usage_error("--by: empty field name");
 		if (nby == MAX_BY)
 			cli_usage_error("--by: at most %d fields", MAX_BY);
 		for (size_t i = 0; i < nby; i++)
@@ -1600,9 +1601,8 @@ static void parse_by(char *list)
 
 static void parse_best(char *list)
 {
-	char *save = NULL;
 	memset(want_ref, 0, sizeof want_ref);
-	for (char *f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+	for (char *f; (f = strsep(&list, ",")) != NULL;) {
 		int k;
 		for (k = 0; k < R_N; k++)
 			if (!strcmp(f, ref_names[k]))

@@ -1,0 +1,381 @@
+#!/usr/bin/env bats
+# ark-gap: synergy-gap tables.  The fixtures come from fixtures/gap/make-fixtures.py, whose
+# comments give the scores; the expected values below were worked out by hand from them.
+
+load test_helper
+
+setup() {
+	setup_scratch
+	F="$FIX/gap"
+}
+
+# near X Y [TOL]: |X - Y| <= TOL * max(1, |Y|) (default 1e-10; the output has 12 digits)
+near() {
+	awk -v a="$1" -v b="$2" -v t="${3:-1e-10}" 'BEGIN { d = a - b; if (d < 0) d = -d;
+		m = b < 0 ? -b : b; if (m < 1) m = 1; exit !(d <= t * m) }' ||
+		{ echo "got $1, expected $2 (tol ${3:-1e-10})"; return 1; }
+}
+
+# calc EXPR: the value of an awk expression, to 17 digits
+calc() { awk "BEGIN { printf \"%.17g\\n\", $1 }"; }
+
+# row JQFILTER FILE [ark-gap options...]: the first output row that the filter selects
+row() {
+	local sel="$1" file="$2"; shift 2
+	ark-gap -q "$@" "$file" | jq -c "select($sel)" | head -1
+}
+
+@test "--help shows the synopsis of the manual page; --version" {
+	run ark-gap --help
+	assert_status 0
+	assert_contains "usage: ark-gap [-hqV] [--by FIELD,...]"
+	for o in --by --best --boot --seed --level --corr --table --plot --skip-bad; do
+		assert_contains "$o"
+		grep -q -- "Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/ark-gap.1" || { echo "$o not in man page"; return 1; }
+	done
+	run ark-gap --version
+	assert_status 0
+	assert_contains "ark-gap 0."
+}
+
+@test "published check: team 86% against oracle 91.8% is a gap of 6.3%" {
+	r="$(row '.best == "oracle"' "$F/pub-86.jsonl.gz" --by condition)"
+	near "$(jq .team_score <<<"$r")" 0.86
+	near "$(jq .best_score <<<"$r")" 0.918
+	near "$(jq .gap <<<"$r")" "$(calc '(91.8 - 86) / 91.8')"
+	[ "$(jq '.gap * 1000 | round' <<<"$r")" = 63 ]
+	run ark-gap -q --by condition --best oracle --table text "$F/pub-86.jsonl.gz"
+	assert_status 0
+	assert_contains "  6.3%  "
+}
+
+@test "published check: team 28% against oracle 47.5% is a gap of 41.1%" {
+	r="$(row '.best == "oracle"' "$F/pub-28.jsonl.gz" --by condition)"
+	near "$(jq .team_score <<<"$r")" 0.28
+	near "$(jq .best_score <<<"$r")" 0.475
+	[ "$(jq '.gap * 1000 | round' <<<"$r")" = 411 ]
+	run ark-gap -q --by condition --best oracle --table markdown "$F/pub-28.jsonl.gz"
+	assert_status 0
+	assert_contains "| 41.1% |"
+}
+
+@test "golden outputs: JSON rows, text table, markdown table" {
+	run ark-gap -q "$F/rank.jsonl"
+	assert_status 0
+	diff <(printf '%s\n' "$output") "$F/rank.out.jsonl"
+	run ark-gap -q --by size --table text "$F/acc.jsonl"
+	assert_status 0
+	diff <(printf '%s\n' "$output") "$F/acc.out.txt"
+	run ark-gap -q --by condition --table markdown "$F/acc-cond.jsonl"
+	assert_status 0
+	diff <(printf '%s\n' "$output") "$F/acc-cond.out.md"
+}
+
+@test "error form (L1): oracle, best fixed member and expert against the team" {
+	sel='.table == "gap" and .group.condition == "hidden"'
+	# team 40, 44, 36; best round-0 answers 20, 24, 18 (agent 3 beats the expert on seed 3)
+	r="$(row "$sel and .best == \"oracle\"" "$F/rank.jsonl")"
+	near "$(jq .team_score <<<"$r")" 40
+	near "$(jq .best_score <<<"$r")" "$(calc '62 / 3')"
+	near "$(jq .gap <<<"$r")" "$(calc '(40 - 62/3) / (62/3)')"
+	near "$(jq .gap_seeds <<<"$r")" "$(calc '(20/20 + 20/24 + 18/18) / 3')"
+	[ "$(jq .seeds <<<"$r")" = 3 ]
+	# the best fixed member is agent 0 (mean 22), who is also the expert: (40 - 22) / 22
+	r="$(row "$sel and .best == \"member\"" "$F/rank.jsonl")"
+	[ "$(jq .member <<<"$r")" = 0 ]
+	near "$(jq .gap <<<"$r")" "$(calc '18 / 22')"
+	r="$(row "$sel and .best == \"expert\"" "$F/rank.jsonl")"
+	near "$(jq .gap <<<"$r")" "$(calc '18 / 22')"
+	near "$(jq .gap_seeds <<<"$r")" "$(calc '(20/20 + 20/24 + 14/22) / 3')"
+	# the round-0 aggregate beside the team: l1.round0_aggregate 52, 48, 48
+	near "$(jq .majority_score <<<"$r")" "$(calc '148 / 3')"
+}
+
+@test "no expert, no expert row; an unparsable team ranking is counted as missing" {
+	run ark-gap -q "$F/rank.jsonl"
+	[ "$(printf '%s\n' "$output" | jq -s '[.[] | select(.group.condition == "none")] | map(.best)')" = \
+	  "$(printf '%s' '["oracle","member"]' | jq .)" ]
+	r="$(row '.group.condition == "none" and .best == "oracle"' "$F/rank.jsonl")"
+	[ "$(jq '[.records, .missing, .seeds]' -c <<<"$r")" = "[2,1,2]" ]
+	near "$(jq .gap <<<"$r")" "$(calc '(48 - 42) / 42')"
+}
+
+@test "records with status error are left out and said so on stderr; -q silences it" {
+	run_split ark-gap "$F/rank.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *'1 record with status "error" left out'* ]]
+	[[ "$stderr_out" == *"12 records in 4 groups"* ]]
+	[ "$(printf '%s\n' "$output" | jq -s 'map(select(.group.condition == "hidden" and .best == "oracle")) | .[0].records')" = 3 ]
+	run_split ark-gap -q "$F/rank.jsonl"
+	[ -z "$stderr_out" ]
+}
+
+@test "decomposition (error units): identification 12 + leveraging 6 = total 18" {
+	r="$(row '.table == "decomposition"' "$F/rank.jsonl")"
+	[ "$(jq -c .group <<<"$r")" = '{"task":"moon","split":"concentrated","size":4}' ]
+	[ "$(jq -c '[.pairs, .hidden, .revealed, .solo, .identification, .leveraging, .total]' <<<"$r")" = \
+	  "[3,40,28,22,12,6,18]" ]
+	near "$(jq .total_rel <<<"$r")" "$(calc '18 / 22')"
+	near "$(jq '.identification_rel + .leveraging_rel' <<<"$r")" "$(jq .total_rel <<<"$r")"
+	jq -e '.identification_ci[0] <= .identification and .identification <= .identification_ci[1]' <<<"$r"
+}
+
+@test "decomposition (accuracy): signs flipped, parts sum to the total" {
+	r="$(row '.table == "decomposition"' "$F/acc-cond.jsonl" --by condition)"
+	near "$(jq .hidden <<<"$r")" "$(calc '1/3')"
+	near "$(jq .identification <<<"$r")" "$(calc '1/3')"
+	near "$(jq .leveraging <<<"$r")" "$(calc '1/6')"
+	near "$(jq .total <<<"$r")" 0.5
+	near "$(jq .total_rel <<<"$r")" 0.6
+	# by other groupings too, every decomposition row sums exactly
+	for by in condition task,condition condition,split,size; do
+		ark-gap -q --by "$by" "$F/acc-cond.jsonl" "$F/rank.jsonl" |
+		  jq -e 'select(.table == "decomposition") | (.identification + .leveraging - .total | fabs) < 1e-12' >/dev/null
+	done
+}
+
+@test "no decomposition without solo records, with a note on stderr" {
+	grep -v '"condition":"solo"' "$F/rank.jsonl" > "$T/nosolo.jsonl"
+	run_split ark-gap "$T/nosolo.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"no decomposition"* ]]
+	! printf '%s\n' "$output" | grep -q decomposition
+}
+
+@test "accuracy form: oracle, best member, majority with ties, adversary left out" {
+	# size 4: team 1/3 and 2/3, oracle 2/3 and 1 over seeds 1 and 2
+	r="$(row '.group.size == 4 and .best == "oracle"' "$F/acc.jsonl" --by size)"
+	near "$(jq .gap <<<"$r")" 0.4
+	near "$(jq .gap_seeds <<<"$r")" "$(calc '(0.5 + 1/3) / 2')"
+	# majority: seed 1 votes 1, tie 0.5, 0; seed 2 votes 1, 0, 0
+	near "$(jq .majority_score <<<"$r")" "$(calc '(1.5/3 + 1/3) / 2')"
+	near "$(jq .majority_gap <<<"$r")" 0.5
+	# size 3 has a three-way tie with one right answer: 1/3
+	r="$(row '.group.size == 3 and .best == "oracle"' "$F/acc.jsonl" --by size)"
+	near "$(jq .majority_score <<<"$r")" "$(calc '(1/3 + (1 + 1/3)/3) / 2')"
+	r="$(row '.group.size == 4 and .best == "member"' "$F/acc.jsonl" --by size)"
+	[ "$(jq .member <<<"$r")" = 0 ]
+	near "$(jq .gap <<<"$r")" 0.25
+	# hidden: agent 2 is an adversary and alone right on seed 2, q3; the oracle ignores it
+	r="$(row '.group.condition == "hidden" and .best == "oracle"' "$F/acc-cond.jsonl" --by condition)"
+	near "$(jq .best_score <<<"$r")" "$(calc '5/6')"
+	near "$(jq .gap <<<"$r")" 0.6
+	near "$(jq .majority_score <<<"$r")" "$(calc '2/9')"
+}
+
+@test "team size: gap per size, slope, Pearson r and p" {
+	r="$(row '.table == "size" and .best == "oracle"' "$F/acc.jsonl" --by size)"
+	[ "$(jq -c .sizes <<<"$r")" = "[2,3,4]" ]
+	[ "$(jq -c .gaps <<<"$r")" = "[0.2,0.4,0.4]" ]
+	near "$(jq .slope <<<"$r")" 0.1
+	near "$(jq .intercept <<<"$r")" "$(calc '1/30')"
+	near "$(jq .r <<<"$r")" "$(calc 'sqrt(3) / 2')"
+	# r = sqrt(3)/2 on 1 degree of freedom: t = sqrt 3, p = 1 - (2/pi) atan(sqrt 3) = 1/3
+	near "$(jq .p <<<"$r")" "$(calc '1/3')"
+	# no size field, no size table
+	run ark-gap -q --by condition "$F/acc.jsonl"
+	! printf '%s\n' "$output" | grep -q '"table":"size"'
+}
+
+@test "--best restricts the references; a bad name is a usage error" {
+	run ark-gap -q --best member "$F/acc.jsonl"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.table == "gap") | .best' | sort -u)" = member ]
+	run ark-gap -q --best oracle,expert "$F/rank.jsonl"
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.table == "gap") | .best' | sort -u | tr '\n' ' ')" = "expert oracle " ]
+	run ark-gap --best champion "$F/acc.jsonl"
+	assert_status 2
+	assert_contains "--best: expected oracle, member or expert, not 'champion'"
+}
+
+@test "--corr: a record-level count and a count of coded turns" {
+	for field in behaviour.deference turns.sim.behaviour=deference; do
+		r="$(row '.table == "corr" and .group.condition == "hidden" and .best == "oracle"' \
+		     "$F/rank.jsonl" --by condition --corr "$field")"
+		# counts 3, 1, 2 against gaps 1, 5/6, 1: r = sqrt(3)/2, p = 1/3, slope 1/12
+		[ "$(jq .n <<<"$r")" = 3 ]
+		near "$(jq .r <<<"$r")" "$(calc 'sqrt(3) / 2')"
+		near "$(jq .p <<<"$r")" "$(calc '1/3')"
+		near "$(jq .slope <<<"$r")" "$(calc '1/12')"
+		near "$(jq .count_mean <<<"$r")" 2
+	done
+	[ "$(jq -r .field <<<"$r")" = turns.sim.behaviour ]
+	[ "$(jq -r .value <<<"$r")" = deference ]
+	# zero variance in the counts: r and p are null, not a crash
+	r="$(row '.table == "corr" and .group.condition == "solo"' "$F/rank.jsonl" --by condition --corr behaviour.deference)"
+	[ "$(jq -c '[.r, .p]' <<<"$r")" = "[null,null]" ]
+}
+
+@test "--corr on a field the record lacks, or of the wrong type, is an error with file:line" {
+	run ark-gap --corr behaviour.shouting "$F/rank.jsonl"
+	assert_status 1
+	assert_contains "ark-gap: $F/rank.jsonl:1: missing \"behaviour.shouting\" (for --corr)"
+	run ark-gap --corr question "$F/rank.jsonl"
+	assert_status 1
+	assert_contains 'rank.jsonl:1: "question" (for --corr) is a string, not a count'
+}
+
+@test "bootstrap: seeded and reproducible, --boot 0 turns it off, --level narrows it" {
+	a="$(ark-gap -q --by condition --seed 7 "$F/pub-86.jsonl.gz")"
+	b="$(ark-gap -q --by condition --seed 7 "$F/pub-86.jsonl.gz")"
+	c="$(ark-gap -q --by condition --seed 9 "$F/pub-86.jsonl.gz")"
+	[ "$a" = "$b" ]
+	[ "$a" != "$c" ]
+	# the interval does not depend on the order of the input
+	zcat "$F/pub-86.jsonl.gz" | tac > "$T/rev.jsonl"
+	[ "$(ark-gap -q --by condition --seed 7 "$T/rev.jsonl")" = "$a" ]
+	r="$(jq -c 'select(.best == "oracle")' <<<"$a")"
+	jq -e '.gap_ci[0] < .gap and .gap < .gap_ci[1]' <<<"$r"
+	jq -e '.gap_seeds_ci[0] < .gap_seeds and .gap_seeds < .gap_seeds_ci[1]' <<<"$r"
+	n="$(row '.best == "oracle"' "$F/pub-86.jsonl.gz" --by condition --seed 7 --level 0.5)"
+	jq -e --argjson w "$r" '.gap_ci[0] > $w.gap_ci[0] and .gap_ci[1] < $w.gap_ci[1]' <<<"$n"
+	r="$(row '.best == "oracle"' "$F/pub-86.jsonl.gz" --by condition --boot 0)"
+	[ "$(jq -c '[.gap_ci, .gap_seeds_ci]' <<<"$r")" = "[null,null]" ]
+	# one seed: no interval
+	r="$(row '.best == "oracle"' "$F/rank.jsonl" --by seed,condition)"
+	[ "$(jq -c .gap_ci <<<"$r")" = null ]
+}
+
+@test "--by: nested and run-level fields, several files, gzip, tiny read buffers" {
+	r="$(row '.best == "oracle"' "$F/acc.jsonl" --by domain,run.protocol,backend)"
+	[ "$(jq -c .group <<<"$r")" = '{"domain":"arithmetic","run.protocol":"debate","backend":"sim"}' ]
+	[ "$(jq .records <<<"$r")" = 18 ]
+	gzip -c "$F/acc.jsonl" > "$T/acc.jsonl.gz"
+	want="$(ark-gap -q --by size "$F/acc.jsonl")"
+	[ "$(ark-gap -q --by size "$T/acc.jsonl.gz")" = "$want" ]
+	[ "$(ARK_READ_BUFSIZE=7 ark-gap -q --by size "$F/acc.jsonl")" = "$want" ]
+	head -9 "$F/acc.jsonl" > "$T/a"
+	tail -n +10 "$F/acc.jsonl" | gzip > "$T/b"
+	[ "$(ark-gap -q --by size "$T/a" "$T/b")" = "$want" ]
+	[ "$(cat "$F/acc.jsonl" | ark-gap -q --by size)" = "$want" ]
+	# stdout is nothing but JSON records
+	ark-gap --corr turns --by size "$F/acc.jsonl" 2>/dev/null | jq -e -s 'length == 14' >/dev/null
+}
+
+@test "empty input: no rows, exit 0" {
+	run_split ark-gap < /dev/null
+	assert_status 0
+	[ -z "$output" ]
+	[[ "$stderr_out" == *"0 records in 0 groups"* ]]
+}
+
+@test "bad input: malformed JSON names the file and line" {
+	{ head -2 "$F/acc.jsonl"; echo '{"id": "q9", "run": '; } > "$T/bad.jsonl"
+	run ark-gap "$T/bad.jsonl"
+	assert_status 1
+	assert_contains "ark-gap: $T/bad.jsonl:3: "
+}
+
+@test "bad input: missing and mistyped fields, each with file:line and exit 1" {
+	one="$(head -1 "$F/acc.jsonl")"
+	rk="$(head -1 "$F/rank.jsonl")"
+	check() {   # check JQ-EDIT RECORD MESSAGE [OPTIONS]
+		printf '%s\n%s\n' "$one" "$(jq -c "$1" <<<"$2")" > "$T/in.jsonl"
+		run ark-gap ${4:-} "$T/in.jsonl"
+		assert_status 1
+		assert_contains "ark-gap: $T/in.jsonl:2: $3"
+	}
+	check 'del(.id)' "$one" 'missing "id"'
+	check '.id = 7' "$one" '"id" is not a string'
+	check 'del(.run)' "$one" 'missing "run"'
+	check '.run = []' "$one" '"run" is not an object'
+	check 'del(.run.seed)' "$one" 'missing "run.seed"'
+	check '.run.seed = "one"' "$one" '"run.seed" is not an integer'
+	check 'del(.run.n)' "$one" 'missing "run.n" (the team size, for --by size)'
+	check 'del(.run.split)' "$one" 'missing "split" (a --by field'
+	check '.kind = 3' "$one" '"kind" is not a string'
+	check 'del(.final)' "$one" 'missing "final"'
+	check '.final.correct = "yes"' "$one" '"final.correct" is not true, false or null'
+	check 'del(.final.correct)' "$one" 'missing "final.correct"'
+	check 'del(.turns)' "$one" 'missing "turns"'
+	check '.turns = {}' "$one" '"turns" is not an array'
+	check '.turns[1].round = 0.5' "$one" 'turns[1]: "round" is not an integer'
+	check 'del(.turns[2].agent)' "$one" 'turns[2]: missing "agent"'
+	check '.turns[0].agent = -1' "$one" 'turns[0]: "agent" is not an agent index'
+	check '.turns[0].correct = 1' "$one" 'turns[0]: "correct" is not true, false or null'
+	check '.turns[0].answer = 12' "$one" 'turns[0]: "answer" is not a string or null'
+	check '.run.expert = "A"' "$one" '"run.expert" is not an agent index or null'
+	check '.run.adversary = 1.5' "$one" '"run.adversary" is not an agent index or null'
+	check '.agents = 3' "$one" '"agents" is not an array'
+	check 'del(.l1)' "$rk" 'missing "l1" (run ark-l1 first)'
+	check '.l1 = 4' "$rk" '"l1" is not an object'
+	check 'del(.l1.team)' "$rk" 'missing "l1.team"'
+	check '.l1.team = "40"' "$rk" '"l1.team" is not a number or null'
+	check '.l1.expert = true' "$rk" '"l1.expert" is not a number or null'
+	check '.l1.members = 2' "$rk" '"l1.members" is not an array'
+	check '.l1.members[1].round0 = "x"' "$rk" 'l1.members[1]: "round0" is not a number or null'
+	check 'del(.l1.members[0].agent)' "$rk" 'l1.members[0]: "agent" is missing or not an agent index'
+	check '.run.condition = 1' "$rk" '"run.condition" is not a string'
+	check 'del(.domain)' "$one" 'missing "domain" (a --by field' '--by domain'
+}
+
+@test "--skip-bad: a bad record is warned about and skipped" {
+	{ head -3 "$F/acc.jsonl"; echo 'not json'; jq -c 'del(.final)' <<<"$(sed -n 4p "$F/acc.jsonl")"; tail -n +5 "$F/acc.jsonl"; } > "$T/in.jsonl"
+	run_split ark-gap --skip-bad --by size "$T/in.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"in.jsonl:4: "*"(skipped)"* ]]
+	[[ "$stderr_out" == *'in.jsonl:5: missing "final" (skipped)'* ]]
+	[[ "$stderr_out" == *"17 records in 3 groups"* ]]
+}
+
+@test "truncated gzip input is an error" {
+	gzip -c "$F/acc.jsonl" > "$T/full.gz"
+	head -c 700 "$T/full.gz" > "$T/cut.gz"
+	run ark-gap "$T/cut.gz"
+	assert_status 1
+	assert_contains "truncated gzip"
+	run ark-gap "$T/missing-file.jsonl"
+	assert_status 1
+	assert_contains "missing-file.jsonl"
+}
+
+@test "a write error on stdout is an error (/dev/full), in JSON and in table form" {
+	run bash -c 'ark-gap -q "$1" > /dev/full' _ "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "ark-gap: "
+	run bash -c 'ark-gap -q --table text "$1" > /dev/full' _ "$F/acc.jsonl"
+	assert_status 1
+}
+
+@test "usage errors exit 2" {
+	for args in "--boot -1" "--boot x" "--level 1.5" "--table html" "--by ," "--by size,size" \
+	            "--corr .x" "--plot ''" "--no-such-option"; do
+		eval "run ark-gap $args $F/acc.jsonl"
+		[ "$status" -eq 2 ] || { echo "ark-gap $args: status $status: $output"; return 1; }
+	done
+}
+
+@test "--plot draws an SVG with gnuplot, gap against size or per group" {
+	command -v gnuplot >/dev/null || skip "gnuplot is not installed"
+	run ark-gap -q --by size --plot "$T/size.svg" "$F/acc.jsonl"
+	assert_status 0
+	grep -q '<svg' "$T/size.svg"
+	grep -q 'team size' "$T/size.svg"
+	run ark-gap -q --by condition --plot "$T/cond.svg" "$F/rank.jsonl"
+	assert_status 0
+	grep -q '<svg' "$T/cond.svg"
+	grep -q 'hidden' "$T/cond.svg"
+	# stdout still carries the rows, and only them
+	printf '%s\n' "$output" | jq -e -s 'length > 0' >/dev/null
+	run ark-gap -q --plot "$T/no/such/dir/x.svg" "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "ark-gap: --plot: gnuplot failed"
+}
+
+@test "--plot without gnuplot is a clear error" {
+	mkdir "$T/bin"
+	run env PATH="$T/bin" "$ARK_BIN/ark-gap" -q --plot "$T/x.svg" "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "ark-gap: --plot: gnuplot is not installed (not found in PATH)"
+	[ ! -e "$T/x.svg" ]
+}
+
+@test "pipeline: rank records without scores | ark-l1 | ark-gap" {
+	[ -x "$ARK_BIN/ark-l1" ] || skip "ark-l1 not built"
+	jq -c 'del(.l1) | del(.turns[].l1)' "$F/rank.jsonl" | ark-l1 -q | ark-gap -q > "$T/out.jsonl"
+	r="$(jq -c 'select(.table == "gap" and .group.condition == "hidden" and .best == "oracle")' "$T/out.jsonl")"
+	near "$(jq .team_score <<<"$r")" 40
+	near "$(jq .gap <<<"$r")" "$(calc '(40 - 62/3) / (62/3)')"
+	r="$(jq -c 'select(.table == "decomposition")' "$T/out.jsonl")"
+	[ "$(jq -c '[.identification, .leveraging, .total]' <<<"$r")" = "[12,6,18]" ]
+}
