@@ -273,6 +273,18 @@ fault_case() {
 	assert_contains "127.0.0.1"
 }
 
+@test "https: the certificate is verified; --insecure skips the check" {
+	start_server --tls-cert "$FIX/http/tls-cert.pem" --tls-key "$FIX/http/tls-key.pem"
+	H="https://127.0.0.1:$PORT"
+	run_split "$PROBE" -a "openai:model=m,url=$H/v1" -n 3 -j 1
+	assert_status 1
+	jq -e -s 'all(.fatal and (.error | test("certificate|TLS")))' <<<"$output"
+	assert_contains "--insecure skips it"
+	run_split "$PROBE" -a "openai:model=m,url=$H/v1" -a "anthropic:model=c,url=$H" -n 4 --insecure
+	assert_status 0
+	jq -e -s 'length == 4 and all(.ok)' <<<"$output"
+}
+
 # ---- fatal errors -------------------------------------------------------------------------------
 
 @test "insufficient_quota stops the member at once with a clear message" {

@@ -11,7 +11,7 @@
  *                  [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]
  *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
- *                  [--max-context BYTES] [-v]
+ *                  [--max-context BYTES] [--tls-cert PEM --tls-key PEM] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
  * gives up), drop (connection closed without an answer), truncate (a 200 whose body stops half
@@ -57,6 +57,7 @@ static struct {
 	const char *step_sep;
 	long hang_ms;           /* -1: until shutdown */
 	long max_context;       /* 400 context_length_exceeded past this many bytes of messages */
+	char *tls_cert, *tls_key;   /* PEM text: serve https */
 	int verbose;
 } cfg;
 
@@ -938,9 +939,25 @@ static void usage(void)
 	        "       [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]\n"
 	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
-	        "       [--max-context BYTES] [-v]\n"
+	        "       [--max-context BYTES] [--tls-cert PEM --tls-key PEM] [-v]\n"
 	        "fault kinds: 429 500 529 hang drop truncate malformed quota 401\n");
 	exit(2);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "ark-llm-server: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	ark_buf b = ARK_BUF_INIT;
+	char tmp[4096];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		ark_buf_add(&b, tmp, n);
+	fclose(f);
+	return b.p ? ark_buf_take(&b) : strdup("");
 }
 
 static double num(const char *opt, const char *s, double lo, double hi)
@@ -1009,6 +1026,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--step-sep")) { TAKE(); cfg.step_sep = v; }
 		else if (!strcmp(a, "--hang-ms")) { TAKE(); cfg.hang_ms = (long)num(a, v, 0, 1e9); }
 		else if (!strcmp(a, "--max-context")) { TAKE(); cfg.max_context = (long)num(a, v, 1, 1e12); }
+		else if (!strcmp(a, "--tls-cert")) { TAKE(); cfg.tls_cert = slurp(v); }
+		else if (!strcmp(a, "--tls-key")) { TAKE(); cfg.tls_key = slurp(v); }
 		else if (!strcmp(a, "-v")) cfg.verbose = 1;
 		else usage();
 #undef TAKE
@@ -1037,9 +1056,16 @@ int main(int argc, char **argv)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (!cfg.tls_cert != !cfg.tls_key) {
+		fprintf(stderr, "ark-llm-server: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	                 MHD_USE_POLL | MHD_USE_ITC;
+	if (cfg.tls_cert)
+		flags |= MHD_USE_TLS;
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-		MHD_USE_ITC,
+		flags,
 		(uint16_t)port, NULL, NULL, handle, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
@@ -1048,6 +1074,8 @@ int main(int argc, char **argv)
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+		cfg.tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg.tls_cert,
+		MHD_OPTION_HTTPS_MEM_KEY, cfg.tls_key,
 		MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "ark-llm-server: cannot listen on 127.0.0.1:%ld\n", port);
@@ -1085,5 +1113,7 @@ int main(int argc, char **argv)
 			}
 	free(tab);
 	free(last_body);
+	free(cfg.tls_cert);
+	free(cfg.tls_key);
 	return 0;
 }
