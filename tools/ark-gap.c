@@ -1476,17 +1476,20 @@ static void plot_point(ark_buf *s, double x, double gap, double lo, double hi)
  * otherwise one column of points per group. */
 static void plot(const size_t *order, const sizegrp_t *sg, size_t nsg)
 {
-	ark_buf s = ARK_BUF_INIT, plots = ARK_BUF_INIT, lab = ARK_BUF_INIT;
+	ark_buf s = ARK_BUF_INIT, plots = ARK_BUF_INIT, lab = ARK_BUF_INIT, tmp = ARK_BUF_INIT;
 	int nseries = 0;
 	ark_buf_adds(&s, "set terminal svg size 900,540 dynamic noenhanced font 'sans,11'\nset output '");
 	for (const char *c = plot_file; *c; c++)
 		ark_buf_adds(&s, *c == '\'' ? "''" : (char[]){ *c, 0 });
 	ark_buf_adds(&s, "'\nset key outside right top\nset grid ytics\nset xzeroaxis\n"
 	                 "set ylabel 'synergy gap (%)'\n");
-	int bysize = 0;
+	int bysize = 0, mixed = 0;
 	for (size_t i = 0; i < nsg; i++)
 		if (sg[i].n >= 2)
 			bysize = 1;
+	for (size_t i = 1; i < ngroups; i++)
+		if (groups[i].form != groups[0].form)
+			mixed = 1;
 	if (bysize) {
 		ark_buf_adds(&s, "set xlabel 'team size'\nset offsets 0.5, 0.5, 0, 0\n");
 		for (size_t i = 0; i < nsg; i++) {
@@ -1503,14 +1506,24 @@ static void plot(const size_t *order, const sizegrp_t *sg, size_t nsg)
 				if (!any)
 					continue;
 				ark_buf_adds(&s, "EOD\n");
-				plot_label(&lab, groups[sg[i].first].vals, bit(by_size), ref_names[k]);
-				ark_buf_addf(&plots, "%s$d%d using 1:2:3:4 with yerrorlines title \"%s\"",
+				ark_buf_reset(&tmp);
+				ark_buf_addf(&tmp, "%s%s%s", mixed ? form_names[groups[sg[i].first].form] : "",
+				             mixed ? " " : "", ref_names[k]);
+				plot_label(&lab, groups[sg[i].first].vals, bit(by_size), tmp.p);
+				ark_buf_addf(&plots, "%s$d%d using 1:2:3:4 with yerrorlines pt 7 ps 0.8 title \"%s\"",
 				             nseries ? ", " : "plot ", nseries, lab.p);
 				nseries++;
 			}
 		}
 	} else {
-		ark_buf_adds(&s, "set xtics rotate by -30\nset offsets 0.5, 0.5, 0, 0\n");
+		/* one tick per group, labelled with its fields (and the form when both occur) */
+		ark_buf_adds(&s, "set offsets 0.5, 0.5, 0, 0\nset xtics rotate by 30 right (");
+		for (size_t oi = 0; oi < ngroups; oi++) {
+			const group_t *g = &groups[order[oi]];
+			plot_label(&lab, g->vals, 0, mixed ? form_names[g->form] : NULL);
+			ark_buf_addf(&s, "%s\"%s\" %zu", oi ? ", " : "", lab.p, oi);
+		}
+		ark_buf_adds(&s, ")\n");
 		for (int k = 0; k < R_N; k++) {
 			int any = 0;
 			for (size_t oi = 0; oi < ngroups; oi++) {
@@ -1520,14 +1533,12 @@ static void plot(const size_t *order, const sizegrp_t *sg, size_t nsg)
 				if (!any)
 					ark_buf_addf(&s, "$d%d << EOD\n", nseries);
 				any = 1;
-				plot_label(&lab, g->vals, 0, NULL);
-				ark_buf_addf(&s, "\"%s\" ", lab.p);
 				plot_point(&s, (double)oi + 0.15 * (k - 1), g->gap[k], g->lo[k], g->hi[k]);
 			}
 			if (!any)
 				continue;
 			ark_buf_adds(&s, "EOD\n");
-			ark_buf_addf(&plots, "%s$d%d using 2:3:4:5:xtic(1) with yerrorbars pt 7 title '%s'",
+			ark_buf_addf(&plots, "%s$d%d using 1:2:3:4 with yerrorbars pt 7 ps 0.8 title '%s'",
 			             nseries ? ", " : "plot ", nseries, ref_names[k]);
 			nseries++;
 		}
@@ -1577,6 +1588,7 @@ static void plot(const size_t *order, const sizegrp_t *sg, size_t nsg)
 	ark_buf_release(&s);
 	ark_buf_release(&plots);
 	ark_buf_release(&lab);
+	ark_buf_release(&tmp);
 }
 
 /* ---- main -------------------------------------------------------------------------------------- */
