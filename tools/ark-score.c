@@ -610,6 +610,13 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 	if (opt.step_tag)
 		ro.tag = opt.step_tag;
 	ro.key_env = opt.key_env;
+	const char *bo = getenv("ARK_BACKOFF_MS");   /* the tests' knob, as for the judge's calls */
+	if (bo && *bo) {
+		char *end;
+		double ms = strtod(bo, &end);
+		if (!*end && ms >= 0 && ms < 1e6)
+			ro.backoff_s = ms / 1000.0;
+	}
 	ark_reward *r = ark_reward_new(&ro, err, sizeof err);
 	if (!r)
 		cli_die("%s", err);
