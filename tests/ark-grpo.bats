@@ -206,3 +206,21 @@ near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d
 	assert_status 0
 	assert_contains "ark-grpo 0.1.0"
 }
+
+@test "grpo: sample groups over HTTP with log-probabilities (loopback server)" {
+	rm -f "$T/port"
+	"$ARK_TESTBIN/ark-llm-server" --port-file "$T/port" --tasks "$FIX/score/math-tasks.jsonl" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.025; done
+	url="http://127.0.0.1:$(cat "$T/port")/v1"
+	head -4 "$FIX/score/math-tasks.jsonl" |
+		ark-debate -q -p sample -g 3 -a "openai:model=sim,url=$url,logprobs=1" >"$T/s.jsonl"
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	run_split ark-grpo "$T/s.jsonl"
+	assert_status 0
+	[ "$(wc -l <<<"$output")" -eq 12 ]
+	# sequence sums: on-policy ratio 1, objective = advantage, every sample weighs 1/12
+	[ "$(jq -s '[.[] | select(.ratio != 1 or .objective != .advantage or .tokens != 1)] | length' <<<"$output")" -eq 0 ]
+	[ "$(jq -s '[.[] | .logp | type] | unique == ["number"]' <<<"$output")" = true ]
+	[[ "$stderr_out" == *"4 groups, 12 samples"* ]]
+}
