@@ -9,6 +9,28 @@ setup() {
 	G="$F/golden"
 	D="$F/debates.jsonl"
 	S="$F/sim-debates.jsonl"
+	SERVER_PID=
+	export ARK_BACKOFF_MS=5
+}
+
+teardown() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+}
+
+# the loopback LLM server; sets URL
+start_server() {
+	rm -f "$T/port"
+	"$ARK_TESTBIN/ark-llm-server" --port-file "$T/port" "$@" >/dev/null 2>"$T/server.err" &
+	SERVER_PID=$!
+	for _ in $(seq 200); do
+		[ -s "$T/port" ] && break
+		sleep 0.025
+	done
+	[ -s "$T/port" ] || { cat "$T/server.err" >&2; return 1; }
+	URL="http://127.0.0.1:$(cat "$T/port")"
 }
 
 # golden FILE ARGS...: stdout of ark-filter -q ARGS equals FILE
@@ -350,4 +372,36 @@ class_of() {
 	ark-filter -q -f sft "$T/d.jsonl" | jq -e '.class == "corrected" or .class == "steady"' | grep -qv true && return 1
 	ark-filter -q -f prm "$T/d.jsonl" | jq -e '(.labels | length) == (.completions | length)' | grep -qv true && return 1
 	true
+}
+
+# ---- the external judge ---------------------------------------------------------------------------
+
+@test "--judge asks a model about undecided turns only, and records its verdicts" {
+	[ -x "$ARK_TESTBIN/ark-llm-server" ] || skip "loopback server not built"
+	start_server --judge-marker "Reference answer:"
+	# undecided: j1 agent 0 rounds 0 and 1 and agent 2 round 1 (no answer extracted from a
+	# non-empty reply), j2 agent 0 (a short answer sharing words with the gold); agent 2's empty
+	# round-0 reply is not asked about
+	run_split ark-filter --judge "openai:model=judge,url=$URL/v1" "$F/judge.jsonl"
+	assert_status 0
+	[ "$(curl -s "$URL/stats" | jq .chat)" -eq 4 ]
+	judged="$(printf '%s\n' "$output" | jq -c '[.id, .agent, [.path[] | select(.judged) | .round]]' | tr '\n' ' ')"
+	[ "$judged" = '["j1",0,[0,1]] ["j1",1,[]] ["j1",2,[1]] ["j2",0,[0]] ["j2",1,[]] ' ]
+	yes="$(printf '%s\n' "$output" | jq -s 'map([.path[] | select(.judged and .correct)] | length) | add')"
+	no="$(printf '%s\n' "$output" | jq -s 'map([.path[] | select(.judged and (.correct | not))] | length) | add')"
+	case "$stderr_out" in *"judge: 4 asked, $yes yes, $no no, 0 undecided"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	# the request carried the question, the gold answer and the reply
+	curl -s "$URL/last" | grep -q "Reference answer: William Shakespeare" ||
+	  curl -s "$URL/last" | grep -q "Reference answer: 12"
+	# without the judge the same turns keep the rule's verdict (all wrong)
+	[ "$(ark-filter -q "$F/judge.jsonl" | jq -c '[.path[] | select(.judged)] | length' | sort -u)" = 0 ]
+}
+
+@test "--judge: failed calls leave the rule's verdict and are counted" {
+	[ -x "$ARK_TESTBIN/ark-llm-server" ] || skip "loopback server not built"
+	start_server --judge-marker "Reference answer:" --fault 401=1
+	run_split ark-filter --judge "openai:model=judge,url=$URL/v1" "$F/judge.jsonl"
+	assert_status 0
+	diff <(printf '%s\n' "$output") <(ark-filter -q "$F/judge.jsonl")
+	case "$stderr_out" in *"judge: 4 asked, 0 yes, 0 no, 4 undecided"*) ;; *) echo "$stderr_out"; return 1 ;; esac
 }
