@@ -278,7 +278,8 @@ typedef struct agent_t {
 	size_t nhist, caphist;
 	char *last_text;         /* its latest answer (owned) */
 	int last_round;
-	jv *last_turn;           /* borrowed: its latest turn object in the turns array */
+	jv *last_turn;           /* borrowed: its latest turn object */
+	jv *held_turn;           /* a turn of a concurrent round, kept until the round is over */
 	dcall call;
 } agent_t;
 
@@ -504,7 +505,9 @@ static uint64_t call_seed(ark_debate *d, int agent, int round)
 {
 	ark_rng r;
 	ark_rng_stream(&r, d->seed, d->id, agent, round);
-	return ark_rng_u64(&r);
+	/* 31 bits: servers take "seed" as a signed 32-bit integer, and the HTTP client sends such
+	 * a seed unchanged, so a simulator behind the loopback server sees the same seed */
+	return ark_rng_u64(&r) & 0x7fffffffULL;
 }
 
 static int submit(ark_debate *d, dcall *dc, const ark_member *m, const ark_msg *msgs,
@@ -631,10 +634,11 @@ static jv *make_turn(ark_debate *d, dcall *dc, int *correct_out, char **answer_o
 	rc |= jv_set(t, "tokens_out", num_or_null(c->out_tokens));
 	rc |= jv_set(t, "ms", jv_number(c->ms));
 	rc |= jv_set(t, "finish", c->finish ? jv_string(c->finish) : jv_null());
-	if (c->m->backend != ARK_BACKEND_SIM && c->served_model)
-		rc |= jv_set(t, "model", jv_string(c->served_model));
-	if (c->fingerprint)
-		rc |= jv_set(t, "system_fingerprint", jv_string(c->fingerprint));
+	/* the served model and fingerprint on every turn (null when not known), so records of
+	 * every backend have one shape */
+	const char *model = c->served_model ? c->served_model : c->m->model;
+	rc |= jv_set(t, "model", model ? jv_string(model) : jv_null());
+	rc |= jv_set(t, "system_fingerprint", c->fingerprint ? jv_string(c->fingerprint) : jv_null());
 	if (c->logprobs) {
 		double s;
 		jv *toks = NULL;
@@ -811,10 +815,24 @@ static void start_final(ark_debate *d)
 		finish(d);
 }
 
+/* move the held turns of a finished concurrent round into the record, in agent order */
+static void flush_round(ark_debate *d)
+{
+	for (int k = 0; k < d->nactive; k++) {
+		agent_t *a = &d->ag[d->active[k]];
+		if (a->held_turn) {
+			if (jv_push(d->turns, a->held_turn))
+				fail(d, 1, "out of memory");
+			a->held_turn = NULL;
+		}
+	}
+}
+
 /* called when every call of the current step has reported */
 static void advance(ark_debate *d)
 {
 	const ark_debate_cfg *c = d->cfg;
+	flush_round(d);
 	if (d->failed || d->state == ST_AGGREGATE || c->protocol == ARK_PROTO_SAMPLE) {
 		finish(d);
 		return;
@@ -887,7 +905,14 @@ static void on_done(ark_call *c)
 					fail(d, 1, "out of memory");
 			} else {
 				agent_t *a = &d->ag[dc->agent];
-				if (jv_push(d->turns, t)) {
+				/* turns of a concurrent round are written in agent order once the round is
+				 * over, whatever order they completed in; discussion turns as spoken */
+				int concurrent = d->cfg->protocol == ARK_PROTO_DEBATE || dc->round == 0;
+				if (concurrent) {
+					jv_free(a->held_turn);
+					a->held_turn = t;
+				}
+				if (!concurrent && jv_push(d->turns, t)) {
 					fail(d, 1, "out of memory");
 				} else {
 					a->last_turn = t;
@@ -1080,7 +1105,7 @@ static jv *final_object(ark_debate *d)
 			who[nw++] = k;
 	agent_t *a = &d->ag[d->active[who[ark_rng_below(&r, (uint64_t)nw)]]];
 	jv *f = final_from_turn(a->last_turn, a->idx, rule);
-	if (f && (jv_set(f, "votes", jv_int(best)) || jv_set(f, "voters", jv_int(d->nactive - 0)))) {
+	if (f && (jv_set(f, "votes", jv_int(best)) || jv_set(f, "voters", jv_int(d->nactive)))) {
 		jv_free(f);
 		return NULL;
 	}
@@ -1151,6 +1176,7 @@ static void finish(ark_debate *d)
 {
 	if (d->state == ST_DONE)
 		return;
+	flush_round(d);
 	d->state = ST_DONE;
 	int n = d->cfg->protocol == ARK_PROTO_SAMPLE ? d->nsample : 1;
 	d->records = calloc((size_t)n, sizeof *d->records);
@@ -1352,6 +1378,7 @@ void ark_debate_free(ark_debate *d)
 		free(a->system);
 		free(a->last_text);
 		free(a->call.user);
+		jv_free(a->held_turn);
 	}
 	free(d->ag);
 	for (int k = 0; d->sc && k < d->nsample; k++)

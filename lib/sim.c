@@ -23,7 +23,7 @@
  *   the task's facts it holds: s + (1 - s) f.  A wrong answer is drawn from plausible neighbours
  *   (another option; the gold number off by a small amount; the gold expression plus one).  In a
  *   later round, with the peers' latest answers read: a member told who the expert is adopts the
- *   expert's differing answer with probability 0.35 + 0.5 c (firm wording: 0.85 + 0.15 c), where c
+ *   expert's differing answer with probability 0.25 + 0.4 c (firm wording: 0.7 + 0.3 c), where c
  *   is its conformity; otherwise it moves to the most common differing peer answer a (share q of
  *   the peers) with probability min(1, c q w (1 - p h)), where w = 1.5 when a is right and 0.6
  *   when it is wrong (a sound argument persuades more often), p its persistence and h = 1 when it
@@ -523,7 +523,7 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 			}
 		double u = ark_rng_double(r), v = ark_rng_double(r);
 		if (ex && peer_ans[exi] && !ark_answers_equiv(kind, own, peer_ans[exi], &go) &&
-		    u < (st->strong ? 0.85 + 0.15 * conf : 0.35 + 0.5 * conf)) {
+		    u < (st->strong ? 0.7 + 0.3 * conf : 0.25 + 0.4 * conf)) {
 			free(belief);
 			belief = strdup(peer_ans[exi]);
 			behaviour = holder ? "flexibility" : "deference";
@@ -752,12 +752,12 @@ static long l1_between(const int *a, const int *b, size_t n)
 }
 
 static void private_ranking(const ark_member *m, const rk *t, const unsigned char *item_fact,
-                            double skill, ark_rng *r, int *order)
+                            const int *prior, double skill, ark_rng *r, int *order)
 {
 	double score[ARK_RANK_MAX_ITEMS] = { 0 };
 	for (size_t i = 0; i < t->n; i++) {
 		double sd = item_fact[i] ? m->noise * (1 - skill) / 2 : m->noise;
-		score[i] = t->keypos[i] + sd * ark_rng_normal(r);
+		score[i] = (item_fact[i] ? t->keypos[i] : prior[i]) + sd * ark_rng_normal(r);
 	}
 	order_by(score, t->n, order);
 }
@@ -779,12 +779,34 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 	for (size_t k = 0; k < t.n; k++)
 		t.keypos[t.key[k]] = (int)k;
 	const jv *facts = jv_get(task, "facts");
+	const jv *meta = jv_get(task, "meta");
+	const char *forder = jv_get_str(meta, "facts_order");
 	unsigned char item_fact[ARK_RANK_MAX_ITEMS] = { 0 };
 	for (size_t j = 0; j < st->nfacts && j < 256; j++) {
 		const char *f = jv_str(jv_at(facts, j));
-		t.fact_item[j] = f ? fact_to_item(&t, f, j) : -1;
+		/* the task may say how its facts line up: one per item in key order or item order */
+		if (forder && !strcmp(forder, "answer") && st->nfacts == t.n)
+			t.fact_item[j] = t.key[j];
+		else if (forder && !strcmp(forder, "items") && st->nfacts == t.n)
+			t.fact_item[j] = (int)j;
+		else
+			t.fact_item[j] = f ? fact_to_item(&t, f, j) : -1;
 		if (st->held[j] && t.fact_item[j] >= 0)
 			item_fact[t.fact_item[j]] = 1;
+	}
+	/* a hidden-profile task names the ranking members share before the facts are pooled
+	 * (meta.shared_ranking): without a fact on an item a member's view centres there */
+	int prior[ARK_RANK_MAX_ITEMS];
+	memcpy(prior, t.keypos, sizeof prior);
+	const jv *shared = jv_get(meta, "shared_ranking");
+	if (shared && shared->t == JV_ARRAY && jv_len(shared) == t.n) {
+		int sorder[ARK_RANK_MAX_ITEMS];
+		jv *tmp = jv_object();
+		if (tmp && jv_set(tmp, "answer", jv_dup(shared)) == 0 &&
+		    ark_rank_key(tmp, t.items, t.n, sorder, e, sizeof e) == 0)
+			for (size_t k = 0; k < t.n; k++)
+				prior[sorder[k]] = (int)k;
+		jv_free(tmp);
 	}
 	double skill = skill_of(m, task), conf = m->conformity;
 	int holder = st->nheld > 0;
@@ -816,11 +838,11 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 	if (st->aggregator) {
 		double score[ARK_RANK_MAX_ITEMS] = { 0 };
 		for (size_t k = 0; k < t.n; k++)
-			score[k] = npeer_ok ? mean[k] : t.keypos[k] + m->noise * ark_rng_normal(r);
+			score[k] = npeer_ok ? mean[k] : prior[k] + m->noise * ark_rng_normal(r);
 		order_by(score, t.n, neworder);
 	} else if (!have_own) {
 		int priv[ARK_RANK_MAX_ITEMS];
-		private_ranking(m, &t, item_fact, skill, r, priv);
+		private_ranking(m, &t, item_fact, prior, skill, r, priv);
 		if (st->adversary) {
 			/* argue for the reverse of the key when shown it, else of its own belief */
 			for (size_t k = 0; k < t.n; k++)
@@ -855,7 +877,7 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 			if (differ)
 				behaviour = "persistence";
 		} else if (ex && l1_between(own, ex, t.n) > 0 &&
-		           u < (st->strong ? 0.85 + 0.15 * conf : 0.35 + 0.5 * conf)) {
+		           u < (st->strong ? 0.7 + 0.3 * conf : 0.25 + 0.4 * conf)) {
 			memcpy(neworder, ex, t.n * sizeof(int));
 			behaviour = holder ? "flexibility" : "deference";
 			toward = exname;
@@ -894,7 +916,7 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 		int cited = 0;
 		for (size_t j = 0; j < st->nfacts && cited < 4; j++)
 			if (st->held[j]) {
-				ark_buf_addf(out, "Step %d: I know that %s\n\n", step++,
+				ark_buf_addf(out, "Step %d: What I know: %s\n\n", step++,
 				             jv_str(jv_at(facts, j)));
 				cited++;
 			}
@@ -941,11 +963,11 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 					w = (int)i;
 			error_step = step;
 			if (pos[w] < t.keypos[w])
-				ark_buf_addf(out, "Step %d: %s looks more useful here than it first seems, so "
-				             "I rank it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
+				ark_buf_addf(out, "Step %d: Of all the items, I rate the %s higher than it first "
+				             "seems and put it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
 			else
-				ark_buf_addf(out, "Step %d: %s seems of little use here, so I put it at place "
-				             "%d.\n\n", step++, t.items[w], pos[w] + 1);
+				ark_buf_addf(out, "Step %d: Of all the items, the %s seems of little use here, so "
+				             "I put it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
 		}
 		if (t.n >= 3)
 			ark_buf_addf(out, "Step %d: My first three are %s, %s and %s.\n\n", step++,
