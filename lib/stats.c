@@ -1,6 +1,7 @@
 /* stats.c: means, deviations, quantiles, correlation with its p-value, least squares and the
  * bootstrap.  See stats.h for the conventions (NaN = missing, undefined results are NaN). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
@@ -302,37 +303,52 @@ double ark_pearson_p(double r, size_t m)
 	return betai2(df / 2, 0.5, 1 - r2, r2);
 }
 
-long ark_boot_ci(size_t n, ark_boot_stat stat, void *ctx, size_t B, double level, ark_rng *r,
-                 double *lo, double *hi, char *err, size_t errlen)
+long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
+                  double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen)
 {
-	*lo = *hi = NAN;
+	for (size_t j = 0; j < k; j++)
+		lo[j] = hi[j] = NAN;
 	if (!(level > 0 && level < 1))
 		return ark_errf(err, errlen, "confidence level %g is not between 0 and 1", level);
-	if (n == 0 || B == 0)
+	if (n == 0 || B == 0 || k == 0)
 		return 0;
-	size_t *idx = malloc(n * sizeof *idx);
-	double *rep = malloc(B * sizeof *rep);
-	if (!idx || !rep) {
+	size_t *idx = malloc(n * sizeof *idx), *m = calloc(k, sizeof *m);
+	double *rep = B <= SIZE_MAX / sizeof *rep / k ? malloc(k * B * sizeof *rep) : NULL;
+	if (!idx || !rep || !m) {
 		free(idx);
 		free(rep);
+		free(m);
 		return ark_errf(err, errlen, "out of memory for %zu bootstrap replicates", B);
 	}
-	size_t k = 0;
 	for (size_t b = 0; b < B; b++) {
 		for (size_t i = 0; i < n; i++)
 			idx[i] = (size_t)ark_rng_below(r, n);
-		double s = stat(idx, n, ctx);
-		if (!isnan(s))
-			rep[k++] = s;
+		for (size_t j = 0; j < k; j++) {
+			double s = stat[j](idx, n, ctx[j]);
+			if (!isnan(s))
+				rep[j * B + m[j]++] = s;
+		}
 	}
-	if (k) {
-		qsort(rep, k, sizeof *rep, cmp_double);
-		*lo = ark_quantile_sorted(rep, k, (1 - level) / 2);
-		*hi = ark_quantile_sorted(rep, k, (1 + level) / 2);
+	size_t least = B;
+	for (size_t j = 0; j < k; j++) {
+		if (m[j]) {
+			qsort(rep + j * B, m[j], sizeof *rep, cmp_double);
+			lo[j] = ark_quantile_sorted(rep + j * B, m[j], (1 - level) / 2);
+			hi[j] = ark_quantile_sorted(rep + j * B, m[j], (1 + level) / 2);
+		}
+		if (m[j] < least)
+			least = m[j];
 	}
 	free(idx);
 	free(rep);
-	return (long)k;
+	free(m);
+	return (long)least;
+}
+
+long ark_boot_ci(size_t n, ark_boot_stat stat, void *ctx, size_t B, double level, ark_rng *r,
+                 double *lo, double *hi, char *err, size_t errlen)
+{
+	return ark_boot_cis(n, &stat, &ctx, 1, B, level, r, lo, hi, err, errlen);
 }
 
 static double boot_mean(const size_t *idx, size_t n, void *ctx)

@@ -70,6 +70,12 @@ int    ark_linfit(const double *x, const double *y, size_t n, double *slope, dou
 typedef double (*ark_boot_stat)(const size_t *idx, size_t n, void *ctx);
 long   ark_boot_ci(size_t n, ark_boot_stat stat, void *ctx, size_t B, double level, ark_rng *r,
                    double *lo, double *hi, char *err, size_t errlen);
+/* Several statistics on the same resamples: stat[j] with ctx[j] gives lo[j], hi[j], each
+ * interval exactly as ark_boot_ci would from these draws (sharing them saves their cost; for
+ * k == 1 the result equals ark_boot_ci's).  Returns the smallest number of defined replicates
+ * over the statistics, or -1 with a message. */
+long   ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
+                    double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen);
 /* The common case: the mean of x (NaN entries skipped inside each resample). */
 long   ark_boot_mean_ci(const double *x, size_t n, size_t B, double level, ark_rng *r,
                         double *lo, double *hi, char *err, size_t errlen);

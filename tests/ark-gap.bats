@@ -163,6 +163,18 @@ row() {
 	near "$(jq .majority_score <<<"$r")" "$(calc '2/9')"
 }
 
+@test "the majority vote groups answers with the shared grader (12, 12.0 and 24/2 agree)" {
+	rec="$(head -1 "$F/acc.jsonl")"   # q1, gold 12, four agents
+	for a in '"12.0"' '"24/2"' '"\\frac{24}{2}"'; do
+		jq -c --argjson a "$a" '.turns[0].answer = "12" | .turns[1].answer = $a | .turns[2].answer = "15"
+		  | .turns[3].answer = "16" | .turns[2].correct = false | .turns[3].correct = false' <<<"$rec"
+	done > "$T/eq.jsonl"
+	# exact strings would make a four-way tie (score 1/2); the grader sees 12 twice (score 1)
+	run ark-gap -q --by task --best oracle "$T/eq.jsonl"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq .majority_score)" = 1 ]
+}
+
 @test "team size: gap per size, slope, Pearson r and p" {
 	r="$(row '.table == "size" and .best == "oracle"' "$F/acc.jsonl" --by size)"
 	[ "$(jq -c .sizes <<<"$r")" = "[2,3,4]" ]

@@ -307,35 +307,18 @@ static int count_at(const jv *v, const char *path, int in_array, double *out, ch
 
 /* ---- the round-0 majority vote (accuracy records) ---------------------------------------------- */
 
-/* Answers are equivalent by the shared grader's rule when it is built in (ark_answers_equiv,
- * lib/grade.c); until then by exact string equality. */
-#if defined(__has_include)
-#if __has_include("grade.c")
-#define HAVE_GRADER 1
-#endif
-#endif
-
+/* Answers are equivalent by the shared grader's rule (lib/grade.c: numeric tolerance, LaTeX
+ * normalisation, choice letters); for a record without a known kind, by exact equality. */
 static int kind_of(const char *name)
 {
-#ifdef HAVE_GRADER
 	return name ? ark_kind_parse(name) : -1;
-#else
-	(void)name;
-	return -1;
-#endif
 }
 
 static int same_answer(int kind, const char *a, const char *b)
 {
-#ifdef HAVE_GRADER
-	if (kind >= 0) {
-		ark_grade_opts o;
-		ark_grade_opts_init(&o);
-		return ark_answers_equiv((ark_kind)kind, a, b, &o);
-	}
-#endif
-	(void)kind;
-	return !strcmp(a, b);
+	if (kind < 0)
+		return !strcmp(a, b);
+	return ark_answers_equiv((ark_kind)kind, a, b, NULL);
 }
 
 /* The vote's score: the answers fall into classes of equivalent answers; the score is the mean
@@ -993,16 +976,19 @@ static double st_mean_of_ratios(const size_t *idx, size_t n, void *ctx)
 	return m ? s / (double)m : NAN;
 }
 
-static void boot(const char *key, int a, int b, size_t n, ark_boot_stat st, void *ctx,
-                 double *lo, double *hi)
+/* Bootstrap intervals of k statistics on shared resamples of n units, from the stream named
+ * by (--seed, key, a): a group's intervals do not depend on any other group or on input order. */
+static void boot(const char *key, int a, size_t n, size_t k, const ark_boot_stat *st,
+                 void *const *ctx, double *lo, double *hi)
 {
 	char err[256];
 	ark_rng rng;
-	*lo = *hi = NAN;
+	for (size_t j = 0; j < k; j++)
+		lo[j] = hi[j] = NAN;
 	if (n < 2 || nboot <= 0)
 		return;
-	ark_rng_stream(&rng, boot_seed, key, a, b);
-	if (ark_boot_ci(n, st, ctx, (size_t)nboot, level, &rng, lo, hi, err, sizeof err) < 0)
+	ark_rng_stream(&rng, boot_seed, key, a, -1);
+	if (ark_boot_cis(n, st, ctx, k, (size_t)nboot, level, &rng, lo, hi, err, sizeof err) < 0)
 		cli_die("%s", err);
 }
 
@@ -1140,10 +1126,12 @@ static void gap_table(ark_writer *w, const size_t *order, tab_t *t)
 			}
 			double team = ark_mean(T, ns), best = ark_mean(R, ns), maj = ark_mean(M, ns);
 			double gap = gapf(g->form, best, team), gap_seeds = ark_mean(Q, ns);
-			double lo, hi, lo2, hi2;
+			double blo[2], bhi[2];
 			bctx_t bc = { T, R, Q, g->form };
-			boot(key.p, k, 0, ns, st_ratio_of_means, &bc, &lo, &hi);
-			boot(key.p, k, 1, ns, st_mean_of_ratios, &bc, &lo2, &hi2);
+			static const ark_boot_stat st[2] = { st_ratio_of_means, st_mean_of_ratios };
+			void *const bctx[2] = { &bc, &bc };
+			boot(key.p, k, ns, 2, st, bctx, blo, bhi);
+			double lo = blo[0], hi = bhi[0], lo2 = blo[1], hi2 = bhi[1];
 			g->done[k] = 1;
 			g->gap[k] = gap;
 			g->lo[k] = lo;
@@ -1261,9 +1249,9 @@ static void decomposition_table(ark_writer *w, tab_t *t)
 		double lo[3], hi[3];
 		unsigned skip = bit(by_cond);
 		make_key(&key, dg->form, (const jv *const *)dg->vals, skip);
-		boot(key.p, 3, 0, np, st_mean, ID, &lo[0], &hi[0]);
-		boot(key.p, 3, 1, np, st_mean, LV, &lo[1], &hi[1]);
-		boot(key.p, 3, 2, np, st_mean, TO, &lo[2], &hi[2]);
+		static const ark_boot_stat st[3] = { st_mean, st_mean, st_mean };
+		void *const bctx[3] = { ID, LV, TO };
+		boot(key.p, R_N, np, 3, st, bctx, lo, hi);
 		double rel = solo == 0 ? NAN : 1 / solo;
 		if (outfmt == OUT_JSON) {
 			jv *o = jv_object();

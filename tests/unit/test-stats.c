@@ -216,6 +216,16 @@ static double boot_ratio(const size_t *idx, size_t n, void *ctx)
 	return b == 0 ? NAN : a / b;
 }
 
+/* the mean of x[idx] as a statistic, to compare ark_boot_cis with ark_boot_mean_ci */
+static double mean_stat(const size_t *idx, size_t n, void *ctx)
+{
+	const double *x = ctx;
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += x[idx[i]];
+	return s / (double)n;
+}
+
 static void test_bootstrap(void)
 {
 	ark_rng r;
@@ -256,6 +266,21 @@ static void test_bootstrap(void)
 	long k = ark_boot_ci(3, boot_ratio, v, 500, 0.95, &r, &lo, &hi, err, sizeof err);
 	CHECK(k > 450 && k < 500);             /* P(only unit 0 drawn) = 1/27 */
 	CHECK(lo >= 0.5 && hi <= 1.0 && lo <= 0.6 && hi > 0.6);  /* replicates lie in [0.5, 1] */
+
+	/* several statistics on shared draws: the first equals ark_boot_ci's result on the same
+	 * stream; the second sees the same resamples (ratio of sums of v) */
+	ark_boot_stat st[2] = { mean_stat, boot_ratio };
+	void *ctx[2] = { x, v };
+	double los[2], his[2];
+	ark_rng_seed(&r, 42);
+	ark_boot_mean_ci(x, 3, 300, 0.9, &r, &lo, &hi, err, sizeof err);
+	ark_rng_seed(&r, 42);
+	k = ark_boot_cis(3, st, ctx, 2, 300, 0.9, &r, los, his, err, sizeof err);
+	CHECK(los[0] == lo && his[0] == hi);
+	CHECK(k > 250 && k < 300);          /* the ratio drops its undefined resamples */
+	CHECK(los[1] >= 0.5 && his[1] <= 1.0);
+	CHECK(ark_boot_cis(3, st, ctx, 2, 300, 0, &r, los, his, err, sizeof err) == -1);
+	CHECK(isnan(los[0]) && isnan(his[1]));
 
 	/* n = 0, B = 0, a bad level */
 	CHECK(ark_boot_mean_ci(x, 0, 100, 0.95, &r, &lo, &hi, err, sizeof err) == 0);
