@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# The recipes in examples/: scale-out over GNU parallel (shard and pipe modes, a killed shard
+# resumed), the nightly cron job (lock, resume, dated archive, log), and the make recipes.
+
+load test_helper
+
+setup() {
+	setup_scratch
+	SERVER_PID=
+	EX="$TOP/examples"
+	TASKS="$ARK_SHARE/tasks/arith.jsonl"
+}
+
+teardown() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+}
+
+start_server() {
+	rm -f "$T/port"
+	"$ARK_TESTBIN/ark-llm-server" --port-file "$T/port" "$@" >/dev/null 2>"$T/server.err" &
+	SERVER_PID=$!
+	for _ in $(seq 200); do
+		[ -s "$T/port" ] && break
+		sleep 0.025
+	done
+	[ -s "$T/port" ] || { cat "$T/server.err" >&2; return 1; }
+	URL="http://127.0.0.1:$(cat "$T/port")"
+}
+
+# records as a sorted set of lines, without the wall-clock fields that differ between runs
+canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
+
+@test "parallel, shard mode: the merged shards equal a single-process run as a set" {
+	run "$EX/scale/parallel.sh" -j 3 "$TASKS" "$T/par" --repeat 2
+	assert_status 0
+	[ -f "$T/par/shard-0.jsonl.gz" ] && [ -f "$T/par/shard-2.jsonl.gz" ]
+	ark-debate -q --repeat 2 "$TASKS" > "$T/single.jsonl"
+	[ "$(canon "$T/single.jsonl" | wc -l)" -eq 80 ]
+	diff <(canon "$T/single.jsonl") <(canon "$T/par/debates.jsonl.gz")
+	# every shard holds only its own tasks, and none is empty
+	for k in 0 1 2; do
+		[ "$(gzip -cd "$T/par/shard-$k.jsonl.gz" | wc -l)" -gt 0 ]
+	done
+}
+
+@test "parallel, pipe mode: blocks of tasks give the same set" {
+	run "$EX/scale/parallel.sh" -m pipe -j 2 "$TASKS" "$T/pipe" -p discussion -n 3
+	assert_status 0
+	ark-debate -q -p discussion -n 3 "$TASKS" > "$T/single.jsonl"
+	diff <(canon "$T/single.jsonl") <(canon "$T/pipe/debates.jsonl.gz")
+}
+
+@test "parallel: a shard cut off mid-record (as by kill -9) is resumed by rerunning the recipe" {
+	run "$EX/scale/parallel.sh" -j 3 "$TASKS" "$T/par" --repeat 2
+	assert_status 0
+	full=$(stat -c %s "$T/par/shard-1.jsonl.gz")
+	truncate -s $((full * 2 / 3)) "$T/par/shard-1.jsonl.gz"
+	run "$EX/scale/parallel.sh" -j 3 "$TASKS" "$T/par" --repeat 2
+	assert_status 0
+	ark-debate -q --repeat 2 "$TASKS" > "$T/single.jsonl"
+	diff <(canon "$T/single.jsonl") <(canon "$T/par/debates.jsonl.gz")
+}
+
+@test "parallel: a shard killed with SIGKILL during HTTP calls resumes to the full set" {
+	start_server --tasks "$TASKS" --latency 40
+	agent="openai:model=loop,url=$URL/v1,seed=7"
+	"$EX/scale/parallel.sh" -j 3 "$TASKS" "$T/par" -a "$agent" -j 4 >/dev/null 2>&1 &
+	pid=$!
+	# wait until shard 1 has written something, then kill it outright
+	for _ in $(seq 200); do
+		[ -s "$T/par/shard-1.jsonl.gz" ] && break
+		sleep 0.05
+	done
+	pkill -9 -f -- '--shard 1/3' || true
+	wait $pid || true
+	before=$(gzip -cdf "$T/par/shard-1.jsonl.gz" 2>/dev/null | wc -l || true)
+	run "$EX/scale/parallel.sh" -j 3 "$TASKS" "$T/par" -a "$agent" -j 4
+	assert_status 0
+	ark-debate -q -a "$agent" -j 16 "$TASKS" > "$T/single.jsonl"
+	[ "$(canon "$T/single.jsonl" | wc -l)" -eq 40 ]
+	[ "$before" -lt "$(gzip -cd "$T/par/shard-1.jsonl.gz" | wc -l)" ]
+	diff <(canon "$T/single.jsonl") <(canon "$T/par/debates.jsonl.gz")
+}
+
+@test "parallel: usage errors and a missing task file" {
+	run "$EX/scale/parallel.sh" "$TASKS"
+	assert_status 2
+	run "$EX/scale/parallel.sh" -m nope "$TASKS" "$T/x"
+	assert_status 2
+	run "$EX/scale/parallel.sh" "$T/none.jsonl" "$T/x"
+	assert_status 1
+	assert_contains "cannot read"
+}
+
+@test "cron: a dated gzip archive, a log, and no second run while the lock is held" {
+	export ARK_NIGHTLY_DATE=2026-11-25
+	run "$EX/cron/nightly.sh" "$TASKS" "$T/n"
+	assert_status 0
+	[ "$(gzip -cd "$T/n/runs/debates-2026-11-25.jsonl.gz" | wc -l)" -eq 40 ]
+	grep -q "done: 40 records" "$T/n/logs/2026-11-25.log"
+	[ ! -e "$T/n/runs/.current" ]
+	# hold the lock as a running job would; the second run must not start
+	exec 8>>"$T/n/.lock"
+	flock -n 8
+	ARK_NIGHTLY_DATE=2026-11-26 run "$EX/cron/nightly.sh" "$TASKS" "$T/n"
+	assert_status 0
+	exec 8>&-
+	[ ! -e "$T/n/runs/debates-2026-11-26.jsonl.gz" ]
+	grep -q "another run holds" "$T/n/logs/2026-11-26.log"
+}
+
+@test "cron: a run cut short is resumed by the next night, under its original name" {
+	export ARK_NIGHTLY_DATE=2026-11-25
+	run "$EX/cron/nightly.sh" "$TASKS" "$T/n" --repeat 2
+	assert_status 0
+	f="$T/n/runs/debates-2026-11-25.jsonl.gz"
+	# make it look killed: a damaged tail and the in-progress marker left behind
+	truncate -s $(( $(stat -c %s "$f") / 2 )) "$f"
+	echo "$f" > "$T/n/runs/.current"
+	ARK_NIGHTLY_DATE=2026-11-26 run "$EX/cron/nightly.sh" "$TASKS" "$T/n" --repeat 2
+	assert_status 0
+	[ ! -e "$T/n/runs/debates-2026-11-26.jsonl.gz" ]
+	grep -q "resuming the unfinished run" "$T/n/logs/2026-11-26.log"
+	ark-debate -q --repeat 2 "$TASKS" > "$T/single.jsonl"
+	diff <(canon "$T/single.jsonl") <(canon "$f")
+}
+
+@test "cron: a failing run is logged, exits non-zero and leaves the marker for the next run" {
+	export ARK_NIGHTLY_DATE=2026-11-25
+	run "$EX/cron/nightly.sh" "$TASKS" "$T/n" --no-such-option
+	[ "$status" -ne 0 ]
+	grep -q "ark-debate failed" "$T/n/logs/2026-11-25.log"
+	[ -s "$T/n/runs/.current" ]
+}
+
+@test "teams recipe: a small grid is incremental: a second make runs nothing" {
+	run make -s -f "$EX/teams/Makefile" OUT="$T/teams" TASKS=election CONDS="hidden revealed solo" \
+		SPLITS=concentrated SIZES="2 4" SEEDS=3 ADV_TASK=election
+	assert_status 0
+	[ -s "$T/teams/synergy.md" ]
+	grep -q "identification" "$T/teams/synergy.md"
+	run make -f "$EX/teams/Makefile" -n OUT="$T/teams" TASKS=election CONDS="hidden revealed solo" \
+		SPLITS=concentrated SIZES="2 4" SEEDS=3 ADV_TASK=election
+	assert_status 0
+	[ -z "$(printf '%s' "$output" | grep ark-debate)" ]
+}
+
+@test "distill recipe: every stage's file, rows of the documented shapes" {
+	run make -s -f "$EX/distill/Makefile" OUT="$T/d" SEEDS=1 G=4
+	assert_status 0
+	for f in debates.jsonl.gz trajectories.jsonl sft.jsonl da.jsonl prm.jsonl prm.model \
+		samples.jsonl.gz scored.jsonl advantages.jsonl; do
+		[ -s "$T/d/$f" ] || { echo "missing $f" >&2; return 1; }
+	done
+	jq -e 'has("messages") and has("id")' "$T/d/sft.jsonl" >/dev/null
+	jq -e '(.completions|length) == (.labels|length)' "$T/d/prm.jsonl" >/dev/null
+	jq -e 'has("advantage") and has("group")' "$T/d/advantages.jsonl" >/dev/null
+}
