@@ -33,9 +33,22 @@ typedef struct phrase {
 	char buf[PH_BUF];
 } phrase;
 
+/* What each entry head seen so far resolved to, by its exact bytes: LLM replies repeat the
+ * same few spellings of each item thousands of times in a log.  Direct-mapped; a ranker is
+ * logically const, the memo only saves work (so one ranker must not be shared by threads). */
+#define MEMO_N 512
+#define MEMO_KEY 56
+typedef struct memo {
+	uint32_t h;
+	uint8_t len;                /* head length + 1; 0 = empty slot */
+	signed char r, a, b;        /* resolve's result and the ambiguous pair */
+	char key[MEMO_KEY];
+} memo;
+
 struct ark_ranker {
 	size_t n;
 	const char *const *names;   /* borrowed, for messages */
+	memo *memo;
 	phrase item[];
 };
 
@@ -120,17 +133,31 @@ static void phrase_make(phrase *p, const char *s, size_t n)
 
 static int tok_eq(const phrase *a, int i, const phrase *b, int j)
 {
-	return a->len[i] == b->len[j] && !memcmp(a->buf + a->off[i], b->buf + b->off[j], a->len[i]);
+	const char *x = a->buf + a->off[i], *y = b->buf + b->off[j];
+	int n = a->len[i];
+	if (n != b->len[j] || x[0] != y[0])
+		return 0;
+	for (int k = 1; k < n; k++)
+		if (x[k] != y[k])
+			return 0;
+	return 1;
 }
 
-/* token i of a matches some token of b: equal, or (letters, >= 3 of them) a prefix of it */
+/* token i of a matches some token of b: equal, or (letters, >= 3 of them) a prefix of it.
+ * Tokens are short; the first byte rules out almost every pair. */
 static int tok_in(const phrase *a, int i, const phrase *b)
 {
+	const char *x = a->buf + a->off[i];
+	int n = a->len[i], pre = a->alpha[i] && n >= 3;
 	for (int j = 0; j < b->n; j++) {
-		if (tok_eq(a, i, b, j))
-			return 1;
-		if (a->alpha[i] && a->len[i] >= 3 && b->alpha[j] && b->len[j] > a->len[i] &&
-		    !memcmp(a->buf + a->off[i], b->buf + b->off[j], a->len[i]))
+		const char *y = b->buf + b->off[j];
+		int m = b->len[j];
+		if (x[0] != y[0] || m < n || (m > n && !pre))
+			continue;
+		int k = 1;
+		while (k < n && x[k] == y[k])
+			k++;
+		if (k == n)
 			return 1;
 	}
 	return 0;
@@ -154,9 +181,14 @@ static int ph_overlap(const phrase *a, const phrase *b)   /* tokens of a found i
 	return k;
 }
 
-static int ph_subset(const phrase *a, const phrase *b)
+static int ph_subset(const phrase *a, const phrase *b)   /* every token of a found in b */
 {
-	return a->n > 0 && ph_overlap(a, b) == a->n;
+	if (a->n == 0)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (!tok_in(a, i, b))
+			return 0;
+	return 1;
 }
 
 /* ---- compiled items --------------------------------------------------------------------- */
@@ -190,8 +222,12 @@ ark_ranker *ark_ranker_new(const char *const *items, size_t nitems, char *err, s
 		return ark_errf(err, errlen, "too many items (%zu, at most %d)", nitems,
 		                ARK_RANK_MAX_ITEMS), NULL;
 	ark_ranker *rk = malloc(sizeof *rk + nitems * sizeof(phrase));
-	if (!rk)
+	memo *m = calloc(MEMO_N, sizeof *m);
+	if (!rk || !m) {
+		free(rk), free(m);
 		return ark_errf(err, errlen, "out of memory"), NULL;
+	}
+	rk->memo = m;
 	rk->n = nitems;
 	rk->names = items;
 	for (size_t i = 0; i < nitems; i++) {
@@ -199,21 +235,27 @@ ark_ranker *ark_ranker_new(const char *const *items, size_t nitems, char *err, s
 		phrase_make(&rk->item[i], s, strlen(s));
 		if (rk->item[i].n == 0) {
 			ark_errf(err, errlen, "item %zu ('%s') has no letters or digits", i + 1, s);
-			free(rk);
+			ark_ranker_free(rk);
 			return NULL;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (ph_same(&rk->item[i], &rk->item[j])) {
 				ark_errf(err, errlen, "items '%s' and '%s' cannot be told apart",
 				         items[j], s);
-				free(rk);
+				ark_ranker_free(rk);
 				return NULL;
 			}
 	}
 	return rk;
 }
 
-void ark_ranker_free(ark_ranker *rk) { free(rk); }
+void ark_ranker_free(ark_ranker *rk)
+{
+	if (rk) {
+		free(rk->memo);
+		free(rk);
+	}
+}
 size_t ark_ranker_nitems(const ark_ranker *rk) { return rk->n; }
 
 /* ---- entries ------------------------------------------------------------------------------ */
@@ -279,14 +321,18 @@ static int marker_at(const char *p, const char *e, int *num, const char **rest)
  * Returns its start or NULL. */
 static const char *inline_marker(const char *s, const char *e, int want, const char **rest)
 {
-	char dig[8];
-	int dl = snprintf(dig, sizeof dig, "%d", want);
+	char dig[8], *de = dig + sizeof dig, *d = de;
+	int w = want;
+	do
+		*--d = (char)('0' + w % 10);
+	while ((w /= 10) > 0);
+	int dl = (int)(de - d);
 	for (const char *p = s; p + dl < e; p++) {
 		if (!is_digit((unsigned char)*p))
 			continue;
 		if (p > s && is_digit((unsigned char)p[-1]))
 			continue;
-		if (memcmp(p, dig, (size_t)dl) != 0)
+		if (memcmp(p, d, (size_t)dl) != 0)
 			continue;
 		const char *b = p;
 		if (b > s && b[-1] == '#') b--;
@@ -479,9 +525,17 @@ static const char *find_marker(const char *s, const char *before, const char *e,
 
 /* ---- resolving an entry --------------------------------------------------------------- */
 
+/* bytes that may end a head (is_cut decides) */
+static const unsigned char cutbyte[256] = {
+	[':'] = 1, ['('] = 1, ['['] = 1, [','] = 1, [';'] = 1, ['!'] = 1, ['?'] = 1, ['='] = 1,
+	['\n'] = 1, ['\r'] = 1, ['.'] = 1, ['-'] = 1, [0xE2] = 1,
+};
+
 static int is_cut(const char *p, const char *e)
 {
 	unsigned char c = (unsigned char)*p;
+	if (!cutbyte[c])
+		return 0;
 	if (c == ':' || c == '(' || c == '[' || c == ',' || c == ';' || c == '!' || c == '?' ||
 	    c == '=' || c == '\n' || c == '\r')
 		return 1;
@@ -574,11 +628,10 @@ static int match(const ark_ranker *rk, const phrase *h, int *a, int *b)
 }
 
 /* index of the item an entry names; -1 unknown, -2 ambiguous (a, b set) */
-static int resolve(const ark_ranker *rk, const char *s, size_t n, int *a, int *b)
+static int resolve_head(const ark_ranker *rk, span hd, int *a, int *b)
 {
 	phrase h;
 	int cut = 0;
-	span hd = head_of(s, n);
 	phrase_make(&h, hd.s, hd.n);
 	int r = match(rk, &h, a, b);
 	if (r != -1)
@@ -586,6 +639,28 @@ static int resolve(const ark_ranker *rk, const char *s, size_t n, int *a, int *b
 	/* a name run into its explanation without punctuation: "Water is vital" */
 	phrase_make_x(&h, hd.s, hd.n, 1, &cut);
 	return cut ? match(rk, &h, a, b) : -1;
+}
+
+static int resolve(const ark_ranker *rk, const char *s, size_t n, int *a, int *b)
+{
+	span hd = head_of(s, n);
+	if (hd.n >= MEMO_KEY)
+		return resolve_head(rk, hd, a, b);
+	/* FNV-1a over the head's bytes */
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < hd.n; i++)
+		h = (h ^ (unsigned char)hd.s[i]) * 16777619u;
+	memo *m = &rk->memo[h & (MEMO_N - 1)];
+	if (m->len == hd.n + 1 && m->h == h && !memcmp(m->key, hd.s, hd.n)) {
+		*a = m->a, *b = m->b;
+		return m->r;
+	}
+	int r = resolve_head(rk, hd, a, b);
+	m->h = h;
+	m->len = (uint8_t)(hd.n + 1);
+	m->r = (signed char)r, m->a = (signed char)*a, m->b = (signed char)*b;
+	memcpy(m->key, hd.s, hd.n);
+	return r;
 }
 
 static int check_list(const ark_ranker *rk, const list *l, int *order, char *err, size_t errlen)
@@ -665,19 +740,21 @@ int ark_rank_parse(const char *text, size_t len, const char *const *items, size_
  * arithmetic throughout. */
 long ark_rank_l1(const int *order, const int *key, size_t n)
 {
-	if (!order || !key)
+	int p[ARK_RANK_MAX_ITEMS], q[ARK_RANK_MAX_ITEMS];
+	if (!order || !key || n > ARK_RANK_MAX_ITEMS)
 		return -1;
-	long sum = 0;
-	for (size_t i = 0; i < n; i++) {
-		long p = -1, q = -1;
-		for (size_t k = 0; k < n; k++) {
-			if (order[k] == (int)i) { if (p >= 0) return -1; p = (long)k; }
-			if (key[k] == (int)i) { if (q >= 0) return -1; q = (long)k; }
-		}
-		if (p < 0 || q < 0)
+	for (size_t i = 0; i < n; i++)
+		p[i] = q[i] = -1;
+	for (size_t k = 0; k < n; k++) {
+		int o = order[k], y = key[k];
+		if (o < 0 || (size_t)o >= n || p[o] >= 0 || y < 0 || (size_t)y >= n || q[y] >= 0)
 			return -1;
-		sum += p > q ? p - q : q - p;
+		p[o] = (int)k;
+		q[y] = (int)k;
 	}
+	long sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += p[i] > q[i] ? p[i] - q[i] : q[i] - p[i];
 	return sum;
 }
 

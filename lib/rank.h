@@ -22,7 +22,7 @@ int  ark_rank_parse(const char *text, size_t len, const char *const *items, size
                     int *order, char *err, size_t errlen);
 
 /* sum over items of |position in order - position in key|; -1 when either is not a permutation
- * of 0..n-1. */
+ * of 0..n-1 (or n > ARK_RANK_MAX_ITEMS). */
 long ark_rank_l1(const int *order, const int *key, size_t n);
 
 /* The largest L1 for n items, reached by the reversed key: floor(n^2 / 2) (112 for 15, 8 for 4). */
@@ -40,7 +40,8 @@ int  ark_rank_items(const jv *task, const char **items, size_t max, size_t *n,
                     char *err, size_t errlen);
 
 /* For callers that parse many texts against the same items (ark-l1 on every turn of a log):
- * compile the item names once.  ark_ranker_parse behaves exactly as ark_rank_parse. */
+ * compile the item names once.  ark_ranker_parse behaves exactly as ark_rank_parse; it remembers
+ * how the entry names it saw resolved, so a ranker must not be shared between threads. */
 typedef struct ark_ranker ark_ranker;
 ark_ranker *ark_ranker_new(const char *const *items, size_t nitems, char *err, size_t errlen);
 int         ark_ranker_parse(const ark_ranker *rk, const char *text, size_t len, int *order,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "jscan.h"
 #include "rank.h"
 
 static void usage(void) __attribute__((noreturn));
@@ -30,17 +31,7 @@ typedef struct agent_l1 {
 	int r0_order[NMAX];
 	int r0_ok;
 } agent_l1;
-
-static jv *num_or_null(long v)
-{
-	return v >= 0 ? jv_int(v) : jv_null();
-}
-
-static int get_int(const jv *o, const char *key, long long *out)
-{
-	const jv *v = jv_get(o, key);
-	return v && jv_ll(v, out) == 0 ? 0 : -1;
-}
+static agent_l1 ag[AMAX];
 
 /* Mean-rank aggregate of k rankings of n items: item i's score is the sum of its positions
  * (the mean times k, kept as an exact integer); items sorted by score, ties by their index in
@@ -65,127 +56,313 @@ static void aggregate(int (*orders)[NMAX], size_t k, size_t n, int *out)
 	}
 }
 
-/* Process one record in place.  0 done (or passed through), -1 a data error in err. */
-static int do_record(jv *rec, cli_in *in, char *err, size_t errlen)
+/* The record being worked on: the input line stays as it is, and the new fields are spliced
+ * into it (an "l1" that is already there has its value replaced in place). */
+typedef struct splice { const char *at; size_t del, off, len; } splice;
+static splice *SP;
+static size_t nsp, capsp;
+static ark_buf ins = ARK_BUF_INIT;      /* the text of the splices */
+static int ins_bad;                     /* an append to ins failed */
+static ark_buf text = ARK_BUF_INIT;     /* a decoded turn text */
+
+static void put(const char *s, size_t n)
+{
+	if (ark_buf_add(&ins, s, n) < 0)
+		ins_bad = 1;
+}
+#define PUTS(lit) put(lit, sizeof lit - 1)
+
+/* an error as JSON: the number, or null (-1 nothing to score, -2 unparsable) */
+static void put_l1(long v)
+{
+	char b[24], *e = b + sizeof b, *p = e;
+	if (v < 0) {
+		PUTS("null");
+		return;
+	}
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	put(p, (size_t)(e - p));
+}
+
+static void splice_begin(const char *at, size_t del)
+{
+	if (nsp == capsp) {
+		size_t nc = capsp ? capsp * 2 : 64;
+		splice *ns = realloc(SP, nc * sizeof *ns);
+		if (!ns)
+			cli_die("out of memory");
+		SP = ns, capsp = nc;
+	}
+	SP[nsp] = (splice){ at, del, ins.len, 0 };
+}
+
+static void splice_end(void)
+{
+	SP[nsp].len = ins.len - SP[nsp].off;
+	nsp++;
+}
+
+static const char *tname(jspan v) { return jv_type_name(v.t); }
+
+static int raw_is(jspan v, const char *lit)   /* the value's bytes spell lit exactly */
+{
+	size_t n = strlen(lit);
+	return v.p && v.n == n && !memcmp(v.p, lit, n);
+}
+
+static void new_agents(size_t upto, size_t *nag)
+{
+	for (size_t k = *nag; k <= upto; k++) {
+		memset(&ag[k], 0, sizeof ag[k]);
+		ag[k].id = (int)k;
+		ag[k].round0 = ag[k].final = -1;
+		ag[k].r0_round = ag[k].fin_round = -1;
+	}
+	if (upto + 1 > *nag)
+		*nag = upto + 1;
+}
+
+/* The task of the last record: its "items" and "answer" bytes, the compiled items and the key.
+ * A log holds thousands of records of a few tasks, so these are usually reused as they are. */
+static struct {
+	ark_buf items_raw, answer_raw;
+	char *items[NMAX];
+	size_t n;
+	int key[NMAX];
+	ark_ranker *rk;
+} last;
+
+static void task_drop(void)
+{
+	ark_ranker_free(last.rk);
+	last.rk = NULL;
+	for (size_t i = 0; i < last.n; i++)
+		free(last.items[i]);
+	last.n = 0;
+	ark_buf_reset(&last.items_raw);
+	ark_buf_reset(&last.answer_raw);
+}
+
+static int same_bytes(const ark_buf *b, jspan v)
+{
+	return v.p && b->len == v.n && (v.n == 0 || !memcmp(b->p, v.p, v.n));
+}
+
+/* Set up the items, key and ranker for a record (reusing the last ones when its "items" and
+ * "answer" are byte for byte the same).  0 or -1 with a message. */
+static int task_for(jspan s_items, jspan s_answer, char *err, size_t errlen)
 {
 	const char *items[NMAX];
+	char e2[256];
 	size_t n;
-	int key[NMAX], order[NMAX];
+	int ret = -1;
+
+	if (last.rk && same_bytes(&last.items_raw, s_items) && same_bytes(&last.answer_raw, s_answer))
+		return 0;
+	task_drop();
+	jv *task = jv_object();
+	if (!task)
+		return ark_errf(err, errlen, "out of memory");
+	if (s_items.p && jv_set(task, "items", jv_parse(s_items.p, s_items.n, e2, sizeof e2)) < 0)
+		goto nomem;
+	if (s_answer.p && jv_set(task, "answer", jv_parse(s_answer.p, s_answer.n, e2, sizeof e2)) < 0)
+		goto nomem;
+	if (ark_rank_items(task, items, NMAX, &n, err, errlen) < 0 ||
+	    ark_rank_key(task, items, n, last.key, err, errlen) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!(last.items[last.n++] = strdup(items[i])))
+			goto nomem;
+	if (!(last.rk = ark_ranker_new((const char *const *)last.items, n, e2, sizeof e2))) {
+		ark_errf(err, errlen, "\"items\": %s", e2);
+		goto out;
+	}
+	if (ark_buf_add(&last.items_raw, s_items.p, s_items.n) < 0 ||
+	    ark_buf_add(&last.answer_raw, s_answer.p, s_answer.n) < 0)
+		goto nomem;
+	ret = 0;
+	goto out;
+nomem:
+	ark_errf(err, errlen, "out of memory");
+out:
+	if (ret < 0)
+		task_drop();
+	jv_free(task);
+	return ret;
+}
+
+/* An answer value (a ranking string or an array of names) scored against the key: the error,
+ * or -2 with the reason in e2. */
+static long answer_l1(jspan ans, int *order, char *e2, size_t e2len)
+{
+	jv *a = jv_parse(ans.p, ans.n, e2, e2len);
+	int r = a ? ark_ranker_answer(last.rk, a, order, e2, e2len) : -1;
+	jv_free(a);
+	return r == 0 ? ark_rank_l1(order, last.key, last.n) : -2;
+}
+
+/* Work out one record.  1 pass the line through as it is; 0 the splices are ready; -1 a data
+ * error in err. */
+static int do_record(const char *line, size_t len, const char *name, long lineno,
+                     char *err, size_t errlen)
+{
+	int order[NMAX];
 	char e2[256];
 
-	const char *status = jv_get_str(rec, "status");
-	if (status && !strcmp(status, "error")) {
-		n_error++;
-		return 0;
-	}
-	const jv *kind = jv_get(rec, "kind");
-	if (kind && kind->t == JV_STRING && strcmp(jv_str(kind), "rank") != 0) {
-		n_other++;
-		return 0;
-	}
-	if (kind && kind->t != JV_STRING)
-		return ark_errf(err, errlen, "\"kind\" is %s, not a string", jv_type_name(kind->t));
-	if (ark_rank_items(rec, items, NMAX, &n, err, errlen) < 0)
+	nsp = 0;
+	ins_bad = 0;
+	ark_buf_reset(&ins);
+	if (jscan_check(line, len, err, errlen) < 0)
 		return -1;
-	if (ark_rank_key(rec, items, n, key, err, errlen) < 0)
-		return -1;
-	jv *turns = jv_get(rec, "turns");
-	if (!turns)
-		return ark_errf(err, errlen, "missing \"turns\"");
-	if (turns->t != JV_ARRAY)
-		return ark_errf(err, errlen, "\"turns\" is %s, not an array", jv_type_name(turns->t));
+	jspan top = jscan_value(line);
+	if (top.t != JV_OBJECT)
+		return ark_errf(err, errlen, "expected a JSON object, got %s", tname(top));
 
-	/* the team: "agents" (when present) names every member and the expert */
-	static agent_l1 ag[AMAX];
+	/* the fields that matter, by span (a repeated key: the last one counts, as in jv_parse) */
+	jspan status = { 0 }, kind = { 0 }, s_items = { 0 }, s_answer = { 0 }, turns = { 0 },
+	      s_agents = { 0 }, s_run = { 0 }, s_final = { 0 }, old = { 0 }, k, v;
+	jscan_it it;
+	jscan_members(&it, top);
+	while (jscan_next_member(&it, &k, &v)) {
+		if (jscan_key_is(k, "status")) status = v;
+		else if (jscan_key_is(k, "kind")) kind = v;
+		else if (jscan_key_is(k, "items")) s_items = v;
+		else if (jscan_key_is(k, "answer")) s_answer = v;
+		else if (jscan_key_is(k, "turns")) turns = v;
+		else if (jscan_key_is(k, "agents")) s_agents = v;
+		else if (jscan_key_is(k, "run")) s_run = v;
+		else if (jscan_key_is(k, "final")) s_final = v;
+		else if (jscan_key_is(k, "l1")) old = v;
+	}
+	if (raw_is(status, "\"error\"")) {
+		n_error++;
+		return 1;
+	}
+	if (kind.p && kind.t != JV_STRING)
+		return ark_errf(err, errlen, "\"kind\" is %s, not a string", tname(kind));
+	if (kind.p && !raw_is(kind, "\"rank\"")) {
+		n_other++;
+		return 1;
+	}
+	if (task_for(s_items, s_answer, err, errlen) < 0)
+		return -1;
+	size_t n = last.n;
+	const int *key = last.key;
+	if (!turns.p)
+		return ark_errf(err, errlen, "missing \"turns\"");
+	if (turns.t != JV_ARRAY)
+		return ark_errf(err, errlen, "\"turns\" is %s, not an array", tname(turns));
+
+	/* the team: run.expert, and "agents" (when present) names every member and the expert */
 	size_t nag = 0;
 	long expert = -1;
-	const jv *run = jv_get(rec, "run");
-	if (run && run->t == JV_OBJECT) {
-		long long e;
-		if (get_int(run, "expert", &e) == 0 && e >= 0)
-			expert = (long)e;
-	}
-	const jv *agents = jv_get(rec, "agents");
-	if (agents && agents->t != JV_ARRAY)
-		return ark_errf(err, errlen, "\"agents\" is %s, not an array", jv_type_name(agents->t));
-	for (size_t i = 0; agents && i < jv_len(agents); i++) {
-		const jv *a = jv_at(agents, i);
-		long long id;
-		if (a->t != JV_OBJECT || get_int(a, "agent", &id) < 0 || id < 0 || id >= AMAX)
-			return ark_errf(err, errlen, "\"agents\"[%zu] has no \"agent\" index in [0, %d)", i,
-			                AMAX);
-		const char *role = jv_get_str(a, "role");
-		if (role && !strcmp(role, "expert") && expert < 0)
-			expert = (long)id;
-		if ((size_t)id >= nag) {
-			for (size_t k = nag; k <= (size_t)id; k++)
-				memset(&ag[k], 0, sizeof ag[k]), ag[k].id = (int)k,
-				ag[k].round0 = ag[k].final = -1, ag[k].r0_round = ag[k].fin_round = -1;
-			nag = (size_t)id + 1;
+	int solo = 0;
+	if (s_run.t == JV_OBJECT) {
+		jscan_members(&it, s_run);
+		while (jscan_next_member(&it, &k, &v)) {
+			long long e;
+			if (jscan_key_is(k, "expert") && jscan_ll(v, &e) == 0 && e >= 0)
+				expert = (long)e;
+			else if (jscan_key_is(k, "condition"))
+				solo = raw_is(v, "\"solo\"");
 		}
-		ag[id].in_team = 1;
+	}
+	if (s_agents.p && s_agents.t != JV_ARRAY)
+		return ark_errf(err, errlen, "\"agents\" is %s, not an array", tname(s_agents));
+	if (s_agents.p) {
+		jspan a;
+		jscan_it ai;
+		jscan_elements(&ai, s_agents);
+		for (size_t i = 0; jscan_next_element(&ai, &a); i++) {
+			long long id = -1;
+			int is_expert = 0;
+			if (a.t == JV_OBJECT) {
+				jscan_members(&it, a);
+				while (jscan_next_member(&it, &k, &v)) {
+					if (jscan_key_is(k, "agent") && jscan_ll(v, &id) < 0)
+						id = -1;
+					else if (jscan_key_is(k, "role"))
+						is_expert = raw_is(v, "\"expert\"");
+				}
+			}
+			if (id < 0 || id >= AMAX)
+				return ark_errf(err, errlen, "\"agents\"[%zu] has no \"agent\" index in [0, %d)",
+				                i, AMAX);
+			if (is_expert && expert < 0)
+				expert = (long)id;
+			new_agents((size_t)id, &nag);
+			ag[id].in_team = 1;
+		}
 	}
 
-	ark_ranker *rk = ark_ranker_new(items, n, e2, sizeof e2);
-	if (!rk)
-		return ark_errf(err, errlen, "\"items\": %s", e2);
 	long parsed = 0, unparsable = 0;
-	for (size_t t = 0; t < jv_len(turns); t++) {
-		jv *turn = jv_at(turns, t);
+	jscan_it ti;
+	jspan turn;
+	jscan_elements(&ti, turns);
+	for (size_t t = 0; jscan_next_element(&ti, &turn); t++) {
+		if (turn.t != JV_OBJECT)
+			return ark_errf(err, errlen, "\"turns\"[%zu] is %s, not an object", t, tname(turn));
+		jspan s_round = { 0 }, s_agent = { 0 }, s_text = { 0 }, s_ans = { 0 }, s_l1 = { 0 };
+		jscan_members(&it, turn);
+		while (jscan_next_member(&it, &k, &v)) {
+			if (jscan_key_is(k, "round")) s_round = v;
+			else if (jscan_key_is(k, "agent")) s_agent = v;
+			else if (jscan_key_is(k, "text")) s_text = v;
+			else if (jscan_key_is(k, "answer")) s_ans = v;
+			else if (jscan_key_is(k, "l1")) s_l1 = v;
+		}
 		long long rnd, aid;
-		if (turn->t != JV_OBJECT) {
-			ark_errf(err, errlen, "\"turns\"[%zu] is %s, not an object", t, jv_type_name(turn->t));
-			goto fail;
-		}
-		if (get_int(turn, "round", &rnd) < 0 || rnd < 0) {
-			ark_errf(err, errlen, "\"turns\"[%zu]: missing or bad \"round\"", t);
-			goto fail;
-		}
-		if (get_int(turn, "agent", &aid) < 0 || aid < 0 || aid >= AMAX) {
-			ark_errf(err, errlen, "\"turns\"[%zu]: missing or bad \"agent\"", t);
-			goto fail;
-		}
-		const jv *text = jv_get(turn, "text");
-		int r;
-		if (text && text->t == JV_STRING)
-			r = ark_ranker_parse(rk, text->u.str.s, text->u.str.len, order, e2, sizeof e2);
-		else if (!text || text->t == JV_NULL)
+		if (jscan_ll(s_round, &rnd) < 0 || rnd < 0)
+			return ark_errf(err, errlen, "\"turns\"[%zu]: missing or bad \"round\"", t);
+		if (jscan_ll(s_agent, &aid) < 0 || aid < 0 || aid >= AMAX)
+			return ark_errf(err, errlen, "\"turns\"[%zu]: missing or bad \"agent\"", t);
+		long l1;
+		if (s_text.t == JV_STRING) {
+			ark_buf_reset(&text);
+			if (jscan_unescape(s_text, &text) < 0)
+				return ark_errf(err, errlen, "out of memory");
+			l1 = ark_ranker_parse(last.rk, text.p, text.len, order, e2, sizeof e2) == 0 ?
+			     ark_rank_l1(order, key, n) : -2;
+		} else if (!s_text.p || s_text.t == JV_NULL) {
 			/* no text kept: fall back on the extracted answer, if any */
-			r = ark_ranker_answer(rk, jv_get(turn, "answer"), order, e2, sizeof e2);
-		else {
-			ark_errf(err, errlen, "\"turns\"[%zu]: \"text\" is %s, not a string", t,
-			         jv_type_name(text->t));
-			goto fail;
+			if (s_ans.p && s_ans.t != JV_NULL)
+				l1 = answer_l1(s_ans, order, e2, sizeof e2);
+			else
+				l1 = -2, snprintf(e2, sizeof e2, "no text and no answer");
+		} else {
+			return ark_errf(err, errlen, "\"turns\"[%zu]: \"text\" is %s, not a string", t,
+			                tname(s_text));
 		}
-		long l1 = -2;
-		if (r == 0) {
-			l1 = ark_rank_l1(order, key, n);
+		int ok = l1 >= 0;
+		if (ok) {
 			parsed++;
 		} else {
 			unparsable++;
 			if (verbose)
-				cli_warn("%s:%ld: turn %zu (round %lld, agent %lld): %s", cli_in_name(in),
-				         cli_in_line(in), t, rnd, aid, e2);
+				cli_warn("%s:%ld: turn %zu (round %lld, agent %lld): %s", name, lineno, t,
+				         rnd, aid, e2);
 		}
-		if (jv_set(turn, "l1", num_or_null(l1)) < 0) {
-			ark_errf(err, errlen, "out of memory");
-			goto fail;
+		/* "l1" replaces an earlier value in place, else goes last */
+		if (s_l1.p) {
+			splice_begin(s_l1.p, s_l1.n);
+		} else {
+			splice_begin(turn.p + turn.n - 1, 0);
+			PUTS(",\"l1\":");
 		}
-		if ((size_t)aid >= nag) {
-			for (size_t k = nag; k <= (size_t)aid; k++)
-				memset(&ag[k], 0, sizeof ag[k]), ag[k].id = (int)k,
-				ag[k].round0 = ag[k].final = -1, ag[k].r0_round = ag[k].fin_round = -1;
-			nag = (size_t)aid + 1;
-		}
+		put_l1(l1);
+		splice_end();
+		new_agents((size_t)aid, &nag);
 		agent_l1 *a = &ag[aid];
 		a->in_team = 1;
 		/* the last turn of round 0 is the independent answer; the last turn of the highest
-		 * round the final one (turns of one agent come in round order; be safe anyway) */
+		 * round the final one */
 		if (rnd == 0) {
 			a->round0 = l1;
 			a->r0_round = 0;
-			a->r0_ok = r == 0;
-			if (r == 0)
+			a->r0_ok = ok;
+			if (ok)
 				memcpy(a->r0_order, order, n * sizeof(int));
 		}
 		if (rnd >= a->fin_round) {
@@ -196,44 +373,66 @@ static int do_record(jv *rec, cli_in *in, char *err, size_t errlen)
 
 	/* the team's answer: "final".answer, else the final turn of "final".agent */
 	long team = -2;
-	const jv *fin = jv_get(rec, "final");
-	if (fin && fin->t == JV_OBJECT) {
-		const jv *ans = jv_get(fin, "answer");
-		long long fa;
-		if (ans && ans->t != JV_NULL) {
-			if (ark_ranker_answer(rk, ans, order, e2, sizeof e2) == 0)
-				team = ark_rank_l1(order, key, n);
-			else if (verbose)
-				cli_warn("%s:%ld: final answer: %s", cli_in_name(in), cli_in_line(in), e2);
-		} else if (get_int(fin, "agent", &fa) == 0 && fa >= 0 && (size_t)fa < nag) {
+	if (s_final.t == JV_OBJECT) {
+		jspan ans = { 0 };
+		long long fa = -1;
+		jscan_members(&it, s_final);
+		while (jscan_next_member(&it, &k, &v)) {
+			if (jscan_key_is(k, "answer")) ans = v;
+			else if (jscan_key_is(k, "agent") && jscan_ll(v, &fa) < 0) fa = -1;
+		}
+		if (ans.p && ans.t != JV_NULL) {
+			team = answer_l1(ans, order, e2, sizeof e2);
+			if (team < 0 && verbose)
+				cli_warn("%s:%ld: final answer: %s", name, lineno, e2);
+		} else if (fa >= 0 && (size_t)fa < nag) {
 			team = ag[fa].final;
 		}
-	} else if (fin && fin->t != JV_NULL) {
-		ark_errf(err, errlen, "\"final\" is %s, not an object", jv_type_name(fin->t));
-		goto fail;
+	} else if (s_final.p && s_final.t != JV_NULL) {
+		return ark_errf(err, errlen, "\"final\" is %s, not an object", tname(s_final));
 	}
 
-	/* members, the best independent answer, and the mean-rank aggregate of round 0 */
+	/* a solo run is the expert alone */
+	if (expert < 0 && solo) {
+		size_t cnt = 0, who = 0;
+		for (size_t i = 0; i < nag; i++)
+			if (ag[i].in_team)
+				cnt++, who = i;
+		if (cnt == 1)
+			expert = (long)who;
+	}
+	long ex = expert >= 0 && (size_t)expert < nag && ag[expert].in_team ? ag[expert].final : -1;
+
+	/* the record's "l1": members, the best independent answer, the round-0 aggregate */
 	static int r0[AMAX][NMAX];
 	size_t k0 = 0;
 	long best0 = -1;
-	jv *members = jv_array(), *o = jv_object();
-	if (!members || !o) {
-		jv_free(members), jv_free(o);
-		ark_errf(err, errlen, "out of memory");
-		goto fail;
+	if (old.p) {
+		splice_begin(old.p, old.n);
+	} else {
+		splice_begin(top.p + top.n - 1, 0);
+		PUTS(",\"l1\":");
 	}
-	for (size_t i = 0; i < nag; i++) {
+	PUTS("{\"max\":");
+	put_l1(ark_rank_l1_max(n));
+	PUTS(",\"team\":");
+	put_l1(team);
+	PUTS(",\"expert\":");
+	put_l1(ex);
+	PUTS(",\"members\":[");
+	for (size_t i = 0, first = 1; i < nag; i++) {
 		if (!ag[i].in_team)
 			continue;
-		jv *m = jv_object();
-		if (!m || jv_set(m, "agent", jv_int((long long)i)) < 0 ||
-		    jv_set(m, "round0", num_or_null(ag[i].round0)) < 0 ||
-		    jv_set(m, "final", num_or_null(ag[i].final)) < 0 || jv_push(members, m) < 0) {
-			jv_free(members), jv_free(o);
-			ark_errf(err, errlen, "out of memory");
-			goto fail;
-		}
+		if (!first)
+			PUTS(",");
+		first = 0;
+		PUTS("{\"agent\":");
+		put_l1((long)i);
+		PUTS(",\"round0\":");
+		put_l1(ag[i].round0);
+		PUTS(",\"final\":");
+		put_l1(ag[i].final);
+		PUTS("}");
 		if (ag[i].round0 >= 0 && (best0 < 0 || ag[i].round0 < best0))
 			best0 = ag[i].round0;
 		if (ag[i].r0_ok)
@@ -244,34 +443,19 @@ static int do_record(jv *rec, cli_in *in, char *err, size_t errlen)
 		aggregate(r0, k0, n, order);
 		agg = ark_rank_l1(order, key, n);
 	}
-	/* a solo run is the expert alone */
-	const char *cond = run && run->t == JV_OBJECT ? jv_get_str(run, "condition") : NULL;
-	if (expert < 0 && cond && !strcmp(cond, "solo")) {
-		size_t cnt = 0, who = 0;
-		for (size_t i = 0; i < nag; i++)
-			if (ag[i].in_team)
-				cnt++, who = i;
-		if (cnt == 1)
-			expert = (long)who;
-	}
-	long ex = expert >= 0 && (size_t)expert < nag && ag[expert].in_team ? ag[expert].final : -1;
-	if (jv_set(o, "max", jv_int(ark_rank_l1_max(n))) < 0 ||
-	    jv_set(o, "team", num_or_null(team)) < 0 ||
-	    jv_set(o, "expert", num_or_null(ex)) < 0 ||
-	    jv_set(o, "members", members) < 0 ||
-	    jv_set(o, "best_round0", num_or_null(best0)) < 0 ||
-	    jv_set(o, "round0_aggregate", num_or_null(agg)) < 0 ||
-	    jv_set(o, "parsed", jv_int(parsed)) < 0 ||
-	    jv_set(o, "unparsable", jv_int(unparsable)) < 0) {
-		jv_free(o);
-		ark_errf(err, errlen, "out of memory");
-		goto fail;
-	}
-	if (jv_set(rec, "l1", o) < 0) {
-		ark_errf(err, errlen, "out of memory");
-		goto fail;
-	}
-	ark_ranker_free(rk);
+	PUTS("],\"best_round0\":");
+	put_l1(best0);
+	PUTS(",\"round0_aggregate\":");
+	put_l1(agg);
+	PUTS(",\"parsed\":");
+	put_l1(parsed);
+	PUTS(",\"unparsable\":");
+	put_l1(unparsable);
+	PUTS("}");
+	splice_end();
+	if (ins_bad)
+		return ark_errf(err, errlen, "out of memory");
+
 	n_records++;
 	n_turns += parsed + unparsable;
 	n_parsed += parsed;
@@ -279,9 +463,36 @@ static int do_record(jv *rec, cli_in *in, char *err, size_t errlen)
 	if (team >= 0)
 		n_team++, sum_team += (double)team;
 	return 0;
-fail:
-	ark_ranker_free(rk);
-	return -1;
+}
+
+/* The line with the splices applied, in order of position. */
+static int spliced(const char *line, size_t len, ark_buf *out)
+{
+	/* insertion sort: turns come in order; only a replaced top-level "l1" may be out of place */
+	for (size_t i = 1; i < nsp; i++) {
+		splice x = SP[i];
+		size_t j = i;
+		while (j > 0 && SP[j - 1].at > x.at)
+			SP[j] = SP[j - 1], j--;
+		SP[j] = x;
+	}
+	const char *p = line;
+	ark_buf_reset(out);
+	for (size_t i = 0; i < nsp; i++) {
+		if (ark_buf_add(out, p, (size_t)(SP[i].at - p)) < 0 ||
+		    ark_buf_add(out, ins.p + SP[i].off, SP[i].len) < 0)
+			return -1;
+		p = SP[i].at + SP[i].del;
+	}
+	return ark_buf_add(out, p, (size_t)(line + len - p));
+}
+
+static int blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -319,17 +530,46 @@ int main(int argc, char **argv)
 	cli_in in;
 	cli_in_init(&in, argv + optind, argc - optind, skip);
 	ark_writer *w = cli_out_open(out, gz, 0);
-	jv *rec;
+	ark_buf line_out = ARK_BUF_INIT;
 	char err[512];
-	while (cli_in_next(&in, &rec) == 1) {
-		if (do_record(rec, &in, err, sizeof err) < 0) {
-			cli_in_bad(&in, "%s", err);
-			jv_free(rec);
-			continue;
+	int ninputs = in.npaths ? in.npaths : 1;
+	for (in.idx = 0; in.idx < ninputs; in.idx++) {
+		const char *path = in.npaths ? in.paths[in.idx] : "-";
+		const char *line;
+		size_t len;
+		int got;
+		if (!(in.r = ark_reader_open(path, cli_read_bufsize(), err, sizeof err)))
+			cli_die("%s", err);
+		while ((got = ark_reader_line(in.r, &line, &len, err, sizeof err)) == 1) {
+			if (blank(line, len))
+				continue;
+			in.records++;
+			int r = do_record(line, len, ark_reader_name(in.r), ark_reader_lineno(in.r), err,
+			                  sizeof err);
+			if (r < 0) {
+				cli_in_bad(&in, "%s", err);
+				continue;
+			}
+			if (r == 0) {
+				if (spliced(line, len, &line_out) < 0)
+					cli_die("out of memory");
+				line = line_out.p, len = line_out.len;
+			}
+			if (ark_writer_line(w, line, len, err, sizeof err) < 0)
+				cli_die("%s", err);
 		}
-		cli_out_put(w, rec);
-		jv_free(rec);
+		if (got < 0)
+			cli_die("%s", err);
+		ark_reader_close(in.r);
+		in.r = NULL;
 	}
+	task_drop();
+	ark_buf_release(&last.items_raw);
+	ark_buf_release(&last.answer_raw);
+	ark_buf_release(&line_out);
+	ark_buf_release(&ins);
+	ark_buf_release(&text);
+	free(SP);
 	cli_in_close(&in);
 	cli_out_close(w);
 	if (!cli_quiet) {
