@@ -391,3 +391,31 @@ row() {
 	r="$(jq -c 'select(.table == "decomposition")' "$T/out.jsonl")"
 	[ "$(jq -c '[.identification, .leveraging, .total]' <<<"$r")" = "[12,6,18]" ]
 }
+
+@test "end to end: ark-debate --tasks moon | ark-l1 | ark-gap, checked against jq" {
+	[ -x "$ARK_BIN/ark-debate" ] && [ -x "$ARK_BIN/ark-l1" ] || skip "ark-debate or ark-l1 not built"
+	for c in hidden revealed solo; do
+		ark-debate -q --tasks moon -p discussion --condition "$c" --split concentrated --repeat 3 ||
+			return 1
+	done | ark-l1 -q > "$T/scored.jsonl"
+	run_split ark-gap "$T/scored.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"9 records in 3 groups"* ]]
+	printf '%s\n' "$output" > "$T/gap.jsonl"
+	# the hidden team against the oracle, recomputed from ark-l1's fields (one record a seed)
+	want="$(jq -s '[.[] | select(.run.condition == "hidden")] |
+	  ((map(.l1.team) | add / length) as $t | (map([.l1.members[].round0] | min) | add / length) as $o
+	   | ($t - $o) / $o)' "$T/scored.jsonl")"
+	got="$(jq 'select(.table == "gap" and .group.condition == "hidden" and .best == "oracle") | .gap' "$T/gap.jsonl")"
+	near "$got" "$want"
+	# the decomposition pairs the three conditions on (moon, seed) and adds up
+	r="$(jq -c 'select(.table == "decomposition")' "$T/gap.jsonl")"
+	[ "$(jq .pairs <<<"$r")" = 3 ]
+	want="$(jq -s '[.[] | select(.run.condition == "solo") | .l1.team] | add / length' "$T/scored.jsonl")"
+	near "$(jq .solo <<<"$r")" "$want"
+	jq -e '(.identification + .leveraging - .total | fabs) < 1e-9' <<<"$r" >/dev/null
+	# the text table of the same run
+	run ark-gap -q --table text "$T/scored.jsonl"
+	assert_status 0
+	assert_contains "decomposition"
+}
