@@ -1296,29 +1296,40 @@ static void harvest(ark_http *h)
 	}
 }
 
+/* Fire curl's timer when it is due, without polling: puts newly added transfers on the wire. */
+static void kick(ark_http *h)
+{
+	int running;
+	if (h->timer >= 0 && h->timer <= now_s()) {
+		h->timer = -1;
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+}
+
 int ark_http_run(ark_http *h, int timeout_ms, char *err, size_t errlen)
 {
 	if (!ark_http_pending(h))
 		return 0;
-	start_ready(h, err, errlen);
-	if (drive(h, 0, err, errlen))
-		return -1;
-	harvest(h);
-	if (!h->ndone) {
-		/* nothing to hand back yet: wait for the network, a backoff or a bucket */
+	/* Wait until something finishes, a backoff or a bucket lets a request start, or the
+	 * timeout passes; one epoll_wait per pass, so a busy loop costs one system call. */
+	double deadline = now_s() + (timeout_ms > 0 ? timeout_ms / 1000.0 : 0);
+	for (;;) {
 		double wait = start_ready(h, err, errlen);
-		double ms = timeout_ms;
+		if (h->ndone)
+			break;
+		double ms = (deadline - now_s()) * 1000;
 		if (wait * 1000 < ms)
 			ms = wait * 1000;
 		if (drive(h, ms, err, errlen))
 			return -1;
 		harvest(h);
+		if (h->ndone || now_s() >= deadline)
+			break;
 	}
 	deliver(h);
-	/* calls their done() submitted: put them on the wire now rather than on the next run */
+	/* calls their done() submitted go on the wire now rather than on the next run */
 	start_ready(h, err, errlen);
-	if (drive(h, 0, err, errlen))
-		return -1;
+	kick(h);
 	harvest(h);
 	size_t p = ark_http_pending(h);
 	return p > 0x7fffffff ? 0x7fffffff : (int)p;

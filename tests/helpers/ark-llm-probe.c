@@ -48,6 +48,7 @@ static void emit(ark_call *c)
 	jv_set(o, "fatal", jv_bool(c->fatal));
 	jv_set(o, "status", jv_int(c->http_status));
 	jv_set(o, "attempts", jv_int(c->attempts));
+	jv_set(o, "ms", jv_number(c->ms));
 	jv_set(o, "text", c->text ? jv_string(c->text) : jv_null());
 	jv_set(o, "reasoning", c->reasoning ? jv_string(c->reasoning) : jv_null());
 	jv_set(o, "finish", c->finish ? jv_string(c->finish) : jv_null());
