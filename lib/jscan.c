@@ -5,7 +5,10 @@
  * per text; control characters are not allowed in strings; \u needs four hex digits and lone
  * surrogates pass; a multi-byte UTF-8 sequence is a lead byte 110xxxxx, 1110xxxx or 11110xxx
  * followed by that many 10xxxxxx bytes (yajl's rule, which does not look for overlong forms);
- * containers nest at most JSCAN_MAX_DEPTH deep (jv_parse's cap).
+ * containers nest at most JSCAN_MAX_DEPTH deep (jv_parse's cap); blanks are space, tab, CR, LF,
+ * FF and VT.  One difference, on purpose: after a complete value, yajl lets an unfinished token
+ * through (`{} "` and `{} 1` parse as `{}`); here anything but blanks after the value is
+ * trailing garbage.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,7 +27,11 @@ static const unsigned char stop[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+/* yajl's blanks include \f and \v */
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 static int is_dig(char c) { return c >= '0' && c <= '9'; }
 static int is_hex(char c)
 {

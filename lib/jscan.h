@@ -2,8 +2,9 @@
  *
  * For tools that read large logs and change little in each record (ark-l1 adds a few fields to
  * records of tens of kilobytes): the record's bytes pass through as they are and the new fields
- * are spliced in.  jscan_check accepts exactly what the yajl-based jv_parse accepts (the same
- * grammar, the same UTF-8 rule, the same nesting cap); the walkers assume a checked text.
+ * are spliced in.  jscan_check accepts what the yajl-based jv_parse accepts (the same grammar,
+ * the same UTF-8 rule, the same nesting cap), except that it refuses an unfinished token after
+ * the value, which yajl lets through; the walkers assume a checked text.
  * Owned by the ark-l1 engineer.
  */
 #ifndef ARK_JSCAN_H

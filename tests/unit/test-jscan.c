@@ -1,0 +1,192 @@
+/* test-jscan.c: the checking JSON scanner must accept exactly what jv_parse accepts, and its
+ * walkers must see the same members and strings as the tree. */
+#include <stdint.h>
+#include <stdlib.h>
+#include "unit.h"
+#include "jscan.h"
+
+static int agree_fail;
+
+/* jscan_check and jv_parse agree on s[0..n); for an accepted object, the walk agrees too */
+static void agree(const char *s, size_t n)
+{
+	char e1[256], e2[256];
+	int a = jscan_check(s, n, e1, sizeof e1) == 0;
+	jv *t = jv_parse(s, n, e2, sizeof e2);
+	unit_checked++;
+	/* yajl lets an unfinished token after a complete value through ("{} \"", "{} 1"); jscan
+	 * calls it trailing garbage, on purpose */
+	if (!a && t && strstr(e1, "trailing garbage"))
+		a = 1;
+	if (a != (t != NULL)) {
+		unit_failed++;
+		if (agree_fail++ < 10)
+			fprintf(stderr, "test-jscan: disagree (jscan %s, jv_parse %s) on %zu bytes: %.*s\n",
+			        a ? "accepts" : e1, t ? "accepts" : e2, n, (int)(n < 200 ? n : 200), s);
+	}
+	if (a && t && t->t == JV_OBJECT) {
+		jspan top = jscan_value(s), k, v;
+		jscan_it it;
+		size_t i = 0;
+		int bad = 0;
+		ark_buf b = ARK_BUF_INIT;
+		jscan_members(&it, top);
+		while (jscan_next_member(&it, &k, &v)) {
+			/* keys in order; string values decode to the tree's bytes */
+			ark_buf_reset(&b);
+			jscan_unescape(k, &b);
+			if (i >= t->u.obj.n || b.len != t->u.obj.klen[i] ||
+			    memcmp(b.p ? b.p : "", t->u.obj.k[i], b.len))
+				bad = 1;
+			else {
+				const jv *tv = t->u.obj.v[i];
+				if (tv->t != v.t && !((tv->t == JV_TRUE || tv->t == JV_FALSE) && v.t == tv->t))
+					bad = 1;
+				if (tv->t == JV_STRING) {
+					ark_buf_reset(&b);
+					jscan_unescape(v, &b);
+					if (b.len != tv->u.str.len || memcmp(b.p ? b.p : "", tv->u.str.s, b.len))
+						bad = 1;
+				}
+			}
+			i++;
+		}
+		ark_buf_release(&b);
+		/* duplicate keys collapse in the tree; only compare when there were none */
+		if (!bad && i != t->u.obj.n)
+			bad = 2;
+		if (bad == 1) {
+			unit_checked++, unit_failed++;
+			fprintf(stderr, "test-jscan: walk differs from the tree on: %.*s\n",
+			        (int)(n < 200 ? n : 200), s);
+		}
+	}
+	jv_free(t);
+}
+
+static void agree_str(const char *s) { agree(s, strlen(s)); }
+
+static uint64_t rnd_state = 88172645463325252ull;
+static uint32_t rnd(void)       /* xorshift64 */
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint32_t)(rnd_state >> 16);
+}
+
+static void fuzz(const char *base, size_t n, int rounds)
+{
+	static const char pick[] = "\"\\{}[],:e-0.1 \tnutf+E\x80\xc3\xa9\xff\x01/ab";
+	char *buf = malloc(n + 16);
+	for (int r = 0; r < rounds; r++) {
+		size_t m = n;
+		memcpy(buf, base, n);
+		int edits = 1 + (int)(rnd() % 3);
+		for (int e = 0; e < edits && m > 0; e++) {
+			size_t at = rnd() % m;
+			char c = pick[rnd() % (sizeof pick - 1)];
+			switch (rnd() % 4) {
+			case 0: buf[at] = c; break;                                      /* replace */
+			case 1: memmove(buf + at + 1, buf + at, m - at); buf[at] = c; m++; break;
+			case 2: memmove(buf + at, buf + at + 1, m - at - 1); m--; break;  /* delete */
+			case 3: m = at; break;                                           /* truncate */
+			}
+		}
+		agree(buf, m);
+	}
+	free(buf);
+}
+
+static void test_cases(void)
+{
+	static const char *cases[] = {
+		"{}", "[]", "1", "-0", "0.5e+3", "\"x\"", "true", "false", "null", " {\"a\" : [1, 2.0, -3e-2] } ",
+		"", "   ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\"}", "{a:1}", "[01]", "[1.]", "[.5]",
+		"[1e]", "[-]", "[+1]", "[tru]", "[nul]", "[\"\\x\"]", "[\"\\u12\"]", "[\"\\u12G4\"]",
+		"[\"\\ud800\"]", "[\"a\tb\"]", "[\"\xc3\xa9\"]", "[\"\xc3\"]", "[\"\xe2\x82\xac\"]",
+		"[\"\xf0\x9f\x98\x80\"]", "[\"\xff\"]", "[\"\xc0\x80\"]", "[\"\x80\"]", "{} {}", "[] x",
+		"{\"a\":1}\n", "[\"\\\\\"]", "[\"\\\\\\\"\"]", "{\"a\\u0062\":\"\\u00e9\\n\\/\"}",
+		"[[[[[[[[[[]]]]]]]]]]", "[1 2]", "{\"a\":1 \"b\":2}", "{\"a\":{\"b\":[{}]}}", "\"\\u0000\"",
+		"{\"a\":1,\"a\":2}", "[1,\n2]", "[\r1]", "[\f1]", "[\v1]", "{} \"", "{} 1", "{} x",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		agree_str(cases[i]);
+	/* the nesting cap */
+	char deep[400];
+	for (int d = 118; d <= 122; d++) {
+		memset(deep, '[', (size_t)d);
+		memset(deep + d, ']', (size_t)d);
+		agree(deep, (size_t)(2 * d));
+	}
+}
+
+static void test_walk(void)
+{
+	const char *s = "{\"id\":\"x\",\"turns\":[{\"round\":0,\"text\":\"a\\\"}]\\n\\u00e9\\ud83d\\ude00\"},"
+	                "{\"round\":12345678901234567890}],\"n\":-3 ,\"e\":1e3}";
+	char err[200];
+	CHECK(jscan_check(s, strlen(s), err, sizeof err) == 0);
+	jspan top = jscan_value(s), k, v, turns = { 0 }, t;
+	CHECK(top.t == JV_OBJECT && top.n == strlen(s));
+	jscan_it it, ti;
+	long long x;
+	jscan_members(&it, top);
+	int nm = 0;
+	while (jscan_next_member(&it, &k, &v)) {
+		nm++;
+		if (jscan_key_is(k, "turns")) turns = v;
+		if (jscan_key_is(k, "n")) CHECK(jscan_ll(v, &x) == 0 && x == -3);
+		if (jscan_key_is(k, "e")) CHECK(jscan_ll(v, &x) == -1);
+	}
+	CHECK(nm == 4);
+	CHECK(turns.t == JV_ARRAY);
+	jscan_elements(&ti, turns);
+	CHECK(jscan_next_element(&ti, &t) == 1 && t.t == JV_OBJECT);
+	jscan_members(&it, t);
+	CHECK(jscan_next_member(&it, &k, &v) && jscan_key_is(k, "round") && jscan_ll(v, &x) == 0 && x == 0);
+	CHECK(jscan_next_member(&it, &k, &v) && jscan_key_is(k, "text") && v.t == JV_STRING);
+	ark_buf b = ARK_BUF_INIT;
+	CHECK(jscan_unescape(v, &b) == 0);
+	CHECK(b.len == 11 && !memcmp(b.p, "a\"}]\n\xc3\xa9\xf0\x9f\x98\x80", 11));
+	ark_buf_release(&b);
+	CHECK(jscan_next_member(&it, &k, &v) == 0);
+	CHECK(jscan_next_element(&ti, &t) == 1);
+	jscan_members(&it, t);
+	CHECK(jscan_next_member(&it, &k, &v) && jscan_ll(v, &x) == -1);   /* too big */
+	CHECK(jscan_next_element(&ti, &t) == 0);
+	/* a key with an escape still matches */
+	const char *s2 = "{\"te\\u0078t\":1}";
+	CHECK(jscan_check(s2, strlen(s2), err, sizeof err) == 0);
+	jscan_members(&it, jscan_value(s2));
+	CHECK(jscan_next_member(&it, &k, &v) && jscan_key_is(k, "text") && !jscan_key_is(k, "tex"));
+	/* the error names the byte */
+	CHECK(jscan_check("{\"a\":tru}", 9, err, sizeof err) == -1 && strstr(err, "near byte 6"));
+	CHECK(jscan_check("", 0, err, sizeof err) == -1 && strstr(err, "empty input"));
+}
+
+int main(void)
+{
+	test_cases();
+	test_walk();
+	/* mutations of real records, and of small documents */
+	FILE *f = fopen("tests/fixtures/l1/debates.jsonl", "r");
+	if (f) {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		while ((n = getline(&line, &cap, f)) > 0) {
+			if (line[n - 1] == '\n')
+				n--;
+			agree(line, (size_t)n);
+			fuzz(line, (size_t)n, 300);
+		}
+		free(line);
+		fclose(f);
+	} else {
+		fprintf(stderr, "test-jscan: no fixture (run from the top directory); small documents only\n");
+	}
+	const char *small = "{\"a\":[1,-2.5e3,\"x\\ny\\u00e9\",true,false,null,{\"b\":{}}],\"c\":\"\xc3\xa9\"}";
+	fuzz(small, strlen(small), 20000);
+	return unit_done("test-jscan");
+}
