@@ -141,6 +141,10 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 		SPLITS=concentrated SIZES="2 4" SEEDS=3 ADV_TASK=election
 	assert_status 0
 	[ -s "$T/teams/synergy.md" ]
+	# cells and the L1 file are gzip, as their names say
+	for f in "$T"/teams/cells/*.jsonl.gz "$T/teams/l1.jsonl.gz"; do
+		[ "$(head -c2 "$f" | od -An -tx1 | tr -d ' ')" = 1f8b ] || { echo "$f is not gzip" >&2; return 1; }
+	done
 	grep -q "identification" "$T/teams/synergy.md"
 	run make -f "$EX/teams/Makefile" -n OUT="$T/teams" TASKS=election CONDS="hidden revealed solo" \
 		SPLITS=concentrated SIZES="2 4" SEEDS=3 ADV_TASK=election
@@ -154,6 +158,9 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 	for f in debates.jsonl.gz trajectories.jsonl sft.jsonl da.jsonl prm.jsonl prm.model \
 		samples.jsonl.gz scored.jsonl advantages.jsonl; do
 		[ -s "$T/d/$f" ] || { echo "missing $f" >&2; return 1; }
+	done
+	for f in debates samples; do
+		[ "$(head -c2 "$T/d/$f.jsonl.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ]
 	done
 	jq -e 'has("messages") and has("id")' "$T/d/sft.jsonl" >/dev/null
 	jq -e '(.completions|length) == (.labels|length)' "$T/d/prm.jsonl" >/dev/null
