@@ -1,4 +1,5 @@
 /* test-rank.c: the ranking parser and the L1 error (lib/rank.c). */
+#include <stdint.h>
 #include <stdlib.h>
 #include "unit.h"
 #include "rank.h"
@@ -155,6 +156,15 @@ static void test_tolerant(void)
 	                elect, 4, dcab));
 	CHECK(parses_to("Final.\nMY RANKING:\n1.D\n2.C\n3.A\n4.B\n", elect, 4, dcab));
 	CHECK(parses_to("MY RANKING:\n| 1 | D |\n| 2 | C |\n| 3 | A |\n| 4 | B |\n", elect, 4, dcab));
+	/* a name run into its explanation; several numbered entries on one line; item numbers */
+	CHECK(parses_to("MY RANKING:\n1. D is the best fit\n2. C will be free on Tuesdays\n"
+	                "3. A because of the fair\n4. B", elect, 4, dcab));
+	const char *nums[3] = { "Nylon rope (50 ft)", "Water (5 gallons)", "Two .45 calibre pistols" };
+	int n3[3] = { 1, 0, 2 };
+	CHECK(parses_to("MY RANKING: 1. 5 gallons of water 2. 50 ft of nylon rope 3. .45 pistols",
+	                nums, 3, n3));
+	CHECK(parses_to("MY RANKING:\n1. Water (5 gallons)\n2. Nylon rope (50 ft)\n3. Two .45 calibre pistols",
+	                nums, 3, n3));
 	int adcb[4] = { 1, 2, 0, 3 };
 	CHECK(parses_to("MY RANKING:\n1. A\n2. D\n3. C\n4. B\n", elect, 4, adcb));
 	CHECK(parses_to("MY RANKING:\n- 1. Candidate A\n- 2. Candidate D\n- 3. Candidate C\n- 4. Candidate B\n",
@@ -217,8 +227,45 @@ static void test_key(void)
 	jv_free(t);
 }
 
+/* mutated rankings never crash, and a success is always a permutation */
+static void test_fuzz(void)
+{
+	static const char pick[] = "0123456789.)#*_:-,> \n\tMYRANKINGmy rankingOxygenWater\xe2\x80\x94(";
+	uint64_t st = 0x9E3779B97F4A7C15ull;
+	char buf[4096];
+	int order[64], ok = 1;
+	char err[256];
+	size_t base = strlen(moon_text_plain);
+	for (int r = 0; r < 20000; r++) {
+		size_t m = base;
+		memcpy(buf, moon_text_plain, m);
+		for (int e = 0; e < 1 + r % 5; e++) {
+			st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+			size_t at = (size_t)(st >> 20) % (m ? m : 1);
+			char c = pick[(st >> 8) % (sizeof pick - 1)];
+			if ((st & 3) == 0 && m + 1 < sizeof buf)
+				memmove(buf + at + 1, buf + at, m - at), buf[at] = c, m++;
+			else if ((st & 3) == 1 && m)
+				memmove(buf + at, buf + at + 1, m - at - 1), m--;
+			else if ((st & 3) == 2)
+				m = at;
+			else if (m)
+				buf[at] = c;
+		}
+		if (ark_rank_parse(buf, m, moon, 15, order, err, sizeof err) == 0) {
+			int seen[15] = { 0 };
+			for (int i = 0; i < 15; i++)
+				if (order[i] < 0 || order[i] >= 15 || seen[order[i]]++)
+					ok = 0;
+		} else if (!err[0])
+			ok = 0;
+	}
+	CHECK(ok);
+}
+
 int main(void)
 {
+	test_fuzz();
 	test_l1();
 	test_tolerant();
 	test_unparsable();
