@@ -35,6 +35,7 @@
 #ifndef ARK_BEHAVIOUR_H
 #define ARK_BEHAVIOUR_H
 #include <stddef.h>
+#include "buf.h"
 #include "json.h"
 
 typedef enum { ARK_BEH_DEFERENCE, ARK_BEH_COMPROMISE, ARK_BEH_PERSISTENCE, ARK_BEH_FLEXIBILITY,
@@ -65,5 +66,16 @@ ark_beh ark_beh_code_rank(int is_expert, const int *prev, const int *now, size_t
  * usable debate (no "turns", rank task without "items"). */
 int ark_beh_code_record(jv *rec, const ark_beh_opts *o, long counts[ARK_BEH_N],
                         long conf[ARK_BEH_N][ARK_BEH_N], char *err, size_t errlen);
+
+/* The judge coder (an LLM with a written rubric) in three parts, so the caller can run the
+ * calls concurrently: the turns to code (idx has room for every turn; *n set), the messages for
+ * turn i (the rubric as system message; the member's role, its previous answer, what it had
+ * read and its new turn as user message), and the code read from a reply (the first of the five
+ * code words, -1 when none).  ark_beh_apply writes the codes as ark_beh_code_record does. */
+int ark_beh_judge_turns(jv *rec, long *idx, size_t *n, char *err, size_t errlen);
+int ark_beh_judge_prompt(jv *rec, size_t i, ark_buf *sys, ark_buf *user, char *err, size_t errlen);
+int ark_beh_judge_parse(const char *text);
+int ark_beh_apply(jv *rec, const long *idx, const int *codes, size_t n, long counts[ARK_BEH_N],
+                  long conf[ARK_BEH_N][ARK_BEH_N], char *err, size_t errlen);
 
 #endif

@@ -233,6 +233,26 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 	[[ "$stderr_out" == *'missing or bad "agent"'* ]]
 }
 
+@test "score: judge coder: one call per coded turn, order kept, faults" {
+	start_server
+	run_split ark-score --rubric behaviour --coder "judge:openai:model=coder,url=$URL/v1" -j 4 \
+		"$S/discussion.jsonl" "$S/discussion.jsonl"
+	assert_status 0
+	# 6 coded turns in each record, two records read twice
+	[ "$(stats .chat)" -eq 24 ]
+	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "rk1 ch1 rk1 ch1 " ]
+	[ "$(jq -s -r '.[0].behaviour_coder' <<<"$output")" = judge ]
+	# the loopback server answers with simulator text, which names no code: other, with a warning
+	[ "$(jq -s -c '.[0].behaviour' <<<"$output")" = '{"deference":0,"compromise":0,"persistence":0,"flexibility":0,"other":6}' ]
+	[[ "$stderr_out" == *"24 judge replies named no code"* ]]
+	curl -s "$URL/last" | grep -q "deference: a member without special expertise"
+	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+	start_server --fault 401=1
+	run_split ark-score --rubric behaviour --coder "judge:openai:model=coder,url=$URL/v1" "$S/discussion.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"stopping"* ]]
+}
+
 # ---- the judge and reward scorers against the loopback server -----------------------------------
 
 @test "score: judge per step, p from the verdict's log-probabilities" {

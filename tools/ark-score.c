@@ -23,8 +23,9 @@ static void usage(void)
 	      "                 [--agg softmin|min|mean|last|product] [--temp X] [--sep S]\n"
 	      "                 [--per-step] [--no-logprobs] [--step-tag T] [--reward-model M]\n"
 	      "                 [--key-env NAME] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n"
-	      "       ark-score [-hqVz] --rubric behaviour [--coder rank] [--still X] [--defer X]\n"
-	      "                 [--toward X] [--skip-bad] [-o FILE] [FILE ...]\n", stdout);
+	      "       ark-score [-hqVz] --rubric behaviour [--coder rank|judge:SPEC] [--still X]\n"
+	      "                 [--defer X] [--toward X] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n",
+	      stdout);
 	exit(0);
 }
 
@@ -668,6 +669,8 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 	return 0;
 }
 
+static void beh_report(long nrec, long total[ARK_BEH_N], long conf[ARK_BEH_N][ARK_BEH_N]);
+
 /* ---- behaviour codes ----------------------------------------------------------------------- */
 
 static int do_behaviour(cli_in *in, ark_writer *w)
@@ -696,8 +699,14 @@ static int do_behaviour(cli_in *in, ark_writer *w)
 		jv_free(rec);
 		nrec++;
 	}
+	beh_report(nrec, total, conf);
+	return 0;
+}
+
+static void beh_report(long nrec, long total[ARK_BEH_N], long conf[ARK_BEH_N][ARK_BEH_N])
+{
 	if (cli_quiet)
-		return 0;
+		return;
 	long coded = 0, cmp = 0, agree = 0;
 	for (int b = 0; b < ARK_BEH_N; b++)
 		coded += total[b];
@@ -739,6 +748,177 @@ static int do_behaviour(cli_in *in, ark_writer *w)
 			fputc('\n', stderr);
 		}
 	}
+}
+
+/* The judge coder: one call per coded turn, records written in input order. */
+typedef struct bjob bjob;
+typedef struct bcall {
+	ark_call c;
+	ark_msg msgs[2];
+	ark_buf sys, user;
+	bjob *j;
+	size_t k;
+} bcall;
+struct bjob {
+	jv *rec;
+	long *idx;
+	int *codes;
+	size_t n, left;
+	bcall *calls;
+	int failed;
+	char err[300];
+	bjob *next;
+};
+static long beh_unreadable;
+
+static void beh_done(ark_call *c)
+{
+	bcall *bc = c->user;
+	bjob *j = bc->j;
+	if (!c->ok) {
+		if (!j->failed)
+			snprintf(j->err, sizeof j->err, "judge call failed: %s", c->err[0] ? c->err : "no reply");
+		j->failed = 1;
+		n_calls_failed++;
+		if (c->fatal && !judge_fatal) {
+			judge_fatal = 1;
+			snprintf(judge_fatal_msg, sizeof judge_fatal_msg, "%s", c->err);
+		}
+	} else {
+		int b = ark_beh_judge_parse(c->text);
+		if (b < 0) {
+			b = ARK_BEH_OTHER;   /* a reply without a code word counts as other */
+			beh_unreadable++;
+		}
+		j->codes[bc->k] = b;
+	}
+	j->left--;
+}
+
+static void bjob_free(bjob *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		ark_call_release(&j->calls[i].c);
+		ark_buf_release(&j->calls[i].sys);
+		ark_buf_release(&j->calls[i].user);
+	}
+	free(j->calls);
+	free(j->idx);
+	free(j->codes);
+	jv_free(j->rec);
+	free(j);
+}
+
+static int do_behaviour_judge(cli_in *in, ark_writer *w, const char *spec)
+{
+	char err[512];
+	ark_member m;
+	long total[ARK_BEH_N] = { 0 }, conf[ARK_BEH_N][ARK_BEH_N] = { { 0 } }, nrec = 0;
+	if (ark_member_parse(&m, spec, err, sizeof err) < 0)
+		cli_usage_error("--coder judge: %s", err);
+	if (m.max_tokens == 0)
+		m.max_tokens = 16;
+	ark_llm_opts lo;
+	ark_llm_opts_init(&lo);
+	lo.max_inflight = (int)opt.jobs;
+	ark_llm *l = ark_llm_new(&lo, err, sizeof err);
+	if (!l)
+		cli_die("%s", err);
+	bjob *head = NULL, *tail = NULL;
+	size_t queued = 0, window = (size_t)opt.jobs;
+	int eof = 0;
+	uint64_t seq = 0;
+	while (!eof || head) {
+		while (!eof && queued < window && !judge_fatal) {
+			jv *rec;
+			if (cli_in_next(in, &rec) != 1) {
+				eof = 1;
+				break;
+			}
+			bjob *j = calloc(1, sizeof *j);
+			size_t nt = jv_len(jv_get(rec, "turns"));
+			if (!j || !(j->idx = calloc(nt + 1, sizeof *j->idx)) ||
+			    !(j->codes = calloc(nt + 1, sizeof *j->codes)) ||
+			    !(j->calls = calloc(nt + 1, sizeof *j->calls)))
+				cli_die("out of memory");
+			j->rec = rec;
+			if (ark_beh_judge_turns(rec, j->idx, &j->n, err, sizeof err) < 0) {
+				cli_in_bad(in, "%s", err);
+				bjob_free(j);
+				continue;
+			}
+			for (size_t k = 0; k < j->n; k++) {
+				bcall *bc = &j->calls[k];
+				bc->j = j;
+				bc->k = k;
+				ark_buf_init(&bc->sys);
+				ark_buf_init(&bc->user);
+				if (ark_beh_judge_prompt(rec, (size_t)j->idx[k], &bc->sys, &bc->user, err,
+				                         sizeof err) < 0)
+					cli_die("%s", err);
+				bc->msgs[0].role = "system";
+				bc->msgs[0].content = bc->sys.p;
+				bc->msgs[1].role = "user";
+				bc->msgs[1].content = bc->user.p;
+				bc->c.m = &m;
+				bc->c.msgs = bc->msgs;
+				bc->c.nmsg = 2;
+				bc->c.seed = ark_mix64(++seq);
+				bc->c.task = rec;
+				bc->c.done = beh_done;
+				bc->c.user = bc;
+			}
+			j->left = j->n;
+			for (size_t k = 0; k < j->n; k++)
+				if (ark_llm_submit(l, &j->calls[k].c, err, sizeof err) < 0)
+					cli_die("%s", err);
+			if (tail)
+				tail->next = j;
+			else
+				head = j;
+			tail = j;
+			queued++;
+		}
+		while (head && head->left == 0) {
+			bjob *j = head;
+			long counts[ARK_BEH_N] = { 0 };
+			head = j->next;
+			if (!head)
+				tail = NULL;
+			if (j->failed) {
+				put(j->rec, "behaviour", jv_null());
+				put(j->rec, "behaviour_error", jv_string(j->err));
+			} else {
+				if (ark_beh_apply(j->rec, j->idx, j->codes, j->n, counts, conf, err, sizeof err) < 0)
+					cli_die("%s", err);
+				jv *o = jv_object();
+				if (!o)
+					cli_die("out of memory");
+				for (int b = 0; b < ARK_BEH_N; b++) {
+					put(o, ark_beh_name((ark_beh)b), jv_int(counts[b]));
+					total[b] += counts[b];
+				}
+				put(j->rec, "behaviour", o);
+			}
+			put(j->rec, "behaviour_coder", jv_string("judge"));
+			cli_out_put(w, j->rec);
+			nrec++;
+			bjob_free(j);
+			queued--;
+		}
+		if (judge_fatal)
+			cli_die("judge: %s (stopping: retrying cannot fix this)", judge_fatal_msg);
+		if (head && ark_llm_run(l, 50, err, sizeof err) < 0)
+			cli_die("%s", err);
+	}
+	ark_llm_free(l);
+	ark_member_release(&m);
+	beh_report(nrec, total, conf);
+	if (!cli_quiet && beh_unreadable)
+		cli_warn("%ld judge replies named no code (counted as other)", beh_unreadable);
+	if (!cli_quiet && n_calls_failed)
+		cli_warn("%ld judge calls failed (their records have \"behaviour\": null and "
+		         "\"behaviour_error\")", n_calls_failed);
 	return 0;
 }
 
@@ -828,8 +1008,8 @@ int main(int argc, char **argv)
 	}
 	if (!!opt.train + !!opt.scorer + !!opt.rubric != 1)
 		cli_usage_error("give exactly one of --train MODEL, --scorer and --rubric");
-	if (opt.rubric && strcmp(opt.coder, "rank"))
-		cli_usage_error("--coder: unknown coder '%s'", opt.coder);
+	if (opt.rubric && strcmp(opt.coder, "rank") && strncmp(opt.coder, "judge:", 6))
+		cli_usage_error("--coder: expected rank or judge:SPEC, not '%s'", opt.coder);
 	const char *arg = NULL;
 	if (opt.scorer) {
 		arg = strchr(opt.scorer, ':');
@@ -847,6 +1027,8 @@ int main(int argc, char **argv)
 	ark_writer *w = cli_out_open(out, gz, 0);
 	if (opt.train)
 		do_train(&in, w);
+	else if (opt.rubric && !strncmp(opt.coder, "judge:", 6))
+		do_behaviour_judge(&in, w, opt.coder + 6);
 	else if (opt.rubric)
 		do_behaviour(&in, w);
 	else if (!strncmp(opt.scorer, "judge:", 6))
