@@ -646,7 +646,7 @@ typedef struct rk {
 	int key[ARK_RANK_MAX_ITEMS];       /* key[k] = item at place k */
 	int keypos[ARK_RANK_MAX_ITEMS];    /* keypos[i] = place of item i */
 	int fact_item[256];                /* the item each fact is about, -1 when none */
-} rk;
+} rktask;
 
 static int ci_find(const char *hay, const char *needle)
 {
@@ -667,7 +667,7 @@ static int ci_find(const char *hay, const char *needle)
 /* Which item a fact sentence is about: the item whose whole name it contains (the longest
  * such), else the item with the most of its distinctive words (4+ letters, not shared by every
  * item) in it, else fact j is taken to be about item j. */
-static int fact_to_item(const rk *t, const char *fact, size_t j)
+static int fact_to_item(const rktask *t, const char *fact, size_t j)
 {
 	int best = -1;
 	size_t bestlen = 0;
@@ -716,6 +716,60 @@ static int fact_to_item(const rk *t, const char *fact, size_t j)
 	return j < t->n ? (int)j : -1;
 }
 
+/* Compiled item names and the key of the last few tasks seen, per thread: parsing the peers'
+ * rankings is most of the simulator's work, and compiling the names is most of parsing.  The
+ * entry is found by a hash of the item names and the key, so equal tasks share it. */
+#define RCACHE 8
+typedef struct rcache {
+	uint64_t h;
+	size_t n;
+	ark_ranker *rk;
+	char *names[ARK_RANK_MAX_ITEMS];   /* own copies: the ranker borrows them */
+	int key[ARK_RANK_MAX_ITEMS];
+} rcache;
+static _Thread_local rcache rc_slot[RCACHE];
+static _Thread_local unsigned rc_next;
+
+static const ark_ranker *cached_ranker(const jv *task, const char *const *items, size_t n,
+                                       int *key, char *err, size_t errlen)
+{
+	uint64_t h = 0x6a09e667f3bcc909ULL ^ n;
+	const jv *a = jv_get(task, "answer");
+	for (size_t i = 0; i < n; i++)
+		h = ark_mix64(h ^ ark_hash_str(items[i]));
+	for (size_t i = 0; a && a->t == JV_ARRAY && i < jv_len(a); i++) {
+		const char *s = jv_str(jv_at(a, i));
+		h = ark_mix64(h ^ ark_hash_str(s ? s : "") ^ 0x9e37ULL);
+	}
+	for (unsigned i = 0; i < RCACHE; i++)
+		if (rc_slot[i].rk && rc_slot[i].h == h && rc_slot[i].n == n) {
+			memcpy(key, rc_slot[i].key, n * sizeof *key);
+			return rc_slot[i].rk;
+		}
+	if (ark_rank_key(task, items, n, key, err, errlen) != 0)
+		return NULL;
+	rcache *c = &rc_slot[rc_next++ % RCACHE];
+	ark_ranker_free(c->rk);
+	c->rk = NULL;
+	for (size_t i = 0; i < ARK_RANK_MAX_ITEMS; i++) {
+		free(c->names[i]);
+		c->names[i] = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(c->names[i] = strdup(items[i]))) {
+			ark_errf(err, errlen, "out of memory");
+			return NULL;
+		}
+	ark_ranker *rk = ark_ranker_new((const char *const *)c->names, n, err, errlen);
+	if (!rk)
+		return NULL;
+	c->h = h;
+	c->n = n;
+	c->rk = rk;
+	memcpy(c->key, key, n * sizeof *key);
+	return rk;
+}
+
 /* order from scores (ascending; ties by item index) */
 static void order_by(const double *score, size_t n, int *order)
 {
@@ -751,7 +805,7 @@ static long l1_between(const int *a, const int *b, size_t n)
 	return s;
 }
 
-static void private_ranking(const ark_member *m, const rk *t, const unsigned char *item_fact,
+static void private_ranking(const ark_member *m, const rktask *t, const unsigned char *item_fact,
                             const int *prior, double skill, ark_rng *r, int *order)
 {
 	double score[ARK_RANK_MAX_ITEMS] = { 0 };
@@ -762,19 +816,24 @@ static void private_ranking(const ark_member *m, const rk *t, const unsigned cha
 	order_by(score, t->n, order);
 }
 
-static void join_ranking(const rk *t, const int *order, ark_buf *b)
+static void join_ranking(const rktask *t, const int *order, ark_buf *b)
 {
-	for (size_t k = 0; k < t->n; k++)
-		ark_buf_addf(b, "%s%s", k ? " > " : "", t->items[order[k]]);
+	for (size_t k = 0; k < t->n; k++) {
+		if (k)
+			ark_buf_adds(b, " > ");
+		ark_buf_adds(b, t->items[order[k]]);
+	}
 }
 
 static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, ark_buf *out,
                     jv *info, char *err, size_t errlen)
 {
-	rk t;
+	rktask t;
 	char e[160];
-	if (ark_rank_items(task, t.items, ARK_RANK_MAX_ITEMS, &t.n, e, sizeof e) != 0 ||
-	    ark_rank_key(task, t.items, t.n, t.key, e, sizeof e) != 0)
+	if (ark_rank_items(task, t.items, ARK_RANK_MAX_ITEMS, &t.n, e, sizeof e) != 0)
+		return ark_errf(err, errlen, "simulator: %s", e);
+	const ark_ranker *rkr = cached_ranker(task, t.items, t.n, t.key, e, sizeof e);
+	if (!rkr)
 		return ark_errf(err, errlen, "simulator: %s", e);
 	for (size_t k = 0; k < t.n; k++)
 		t.keypos[t.key[k]] = (int)k;
@@ -812,14 +871,14 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 	int holder = st->nheld > 0;
 
 	int own[ARK_RANK_MAX_ITEMS], have_own = 0, neworder[ARK_RANK_MAX_ITEMS];
-	if (st->own && ark_rank_parse(st->own, st->ownlen, t.items, t.n, own, e, sizeof e) == 0)
+	if (st->own && ark_ranker_parse(rkr, st->own, st->ownlen, own, e, sizeof e) == 0)
 		have_own = 1;
 	int peer[PEERS_MAX][ARK_RANK_MAX_ITEMS];
 	int peer_ok[PEERS_MAX];
 	size_t npeer_ok = 0;
 	for (size_t i = 0; i < st->npeers; i++) {
-		peer_ok[i] = ark_rank_parse(st->peers[i].text, st->peers[i].len, t.items, t.n,
-		                            peer[i], e, sizeof e) == 0;
+		peer_ok[i] = ark_ranker_parse(rkr, st->peers[i].text, st->peers[i].len, peer[i], e,
+		                              sizeof e) == 0;
 		npeer_ok += (size_t)peer_ok[i];
 	}
 	const char *behaviour = "other", *toward = NULL;
@@ -974,8 +1033,14 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 			             t.items[neworder[0]], t.items[neworder[1]], t.items[neworder[2]]);
 	}
 	ark_buf_adds(out, "MY RANKING:\n");
-	for (size_t k = 0; k < t.n; k++)
-		ark_buf_addf(out, "%zu. %s%s", k + 1, t.items[neworder[k]], k + 1 < t.n ? "\n" : "");
+	for (size_t k = 0; k < t.n; k++) {
+		char num[24];
+		int len = snprintf(num, sizeof num, "%zu. ", k + 1);
+		ark_buf_add(out, num, (size_t)len);
+		ark_buf_adds(out, t.items[neworder[k]]);
+		if (k + 1 < t.n)
+			ark_buf_addc(out, '\n');
+	}
 
 	if (info) {
 		ark_buf b = ARK_BUF_INIT;

@@ -433,6 +433,40 @@ static char *task_path(const char *name)
 	cli_usage_error("--tasks %s: no such task file in %s/tasks", name, cli_sharedir());
 }
 
+/* The task inputs, one after the other.  Unlike cli_in, a bad line does not exit at once: the
+ * caller stops starting debates and finishes those in flight first. */
+typedef struct src { char **paths; int n, idx; ark_reader *r; } src;
+
+/* 1 a record, 0 the end, -1 a bad record (message in err; reading may go on unless *fatal) */
+static int src_next(src *s, jv **rec, char *err, size_t errlen, int *fatal)
+{
+	*fatal = 0;
+	for (;;) {
+		if (!s->r) {
+			if (s->idx >= (s->n ? s->n : 1))
+				return 0;
+			const char *p = s->n ? s->paths[s->idx] : "-";
+			s->r = ark_reader_open(p, cli_read_bufsize(), err, errlen);
+			if (!s->r) {
+				*fatal = 1;
+				return -1;
+			}
+		}
+		int r = ark_reader_next(s->r, rec, err, errlen);
+		if (r != 0) {
+			if (r < 0)
+				*fatal = ark_reader_fatal(s->r);
+			return r;
+		}
+		ark_reader_close(s->r);
+		s->r = NULL;
+		s->idx++;
+	}
+}
+
+static const char *src_name(const src *s) { return s->r ? ark_reader_name(s->r) : "<input>"; }
+static long src_line(const src *s) { return s->r ? ark_reader_lineno(s->r) : 0; }
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -667,8 +701,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	cli_in in;
-	cli_in_init(&in, inputs, nin, skip_bad);
+	src in = { inputs, nin, 0, NULL };
 	long max_active = lo.max_inflight > 0 ? lo.max_inflight : 64;
 	int input_done = 0, rc = 0, progress = !cli_quiet && cli_progress_on();
 	long skipped = 0, queued = 0;
@@ -684,19 +717,28 @@ int main(int argc, char **argv)
 				jv *task;
 				jv_free(cur.task);
 				cur.task = NULL;
-				if (!cli_in_next(&in, &task)) {
+				int fatal, got = src_next(&in, &task, err, sizeof err, &fatal);
+				if (got == 0) {
 					input_done = 1;
 					break;
 				}
-				if (ark_task_normalise(task, err, sizeof err) != 0) {
-					jv_free(task);
-					if (!skip_bad) {
-						cli_warn("%s:%ld: %s", cli_in_name(&in), cli_in_line(&in), err);
+				if (got < 0 || ark_task_normalise(task, err + 0, sizeof err) != 0) {
+					char msg[700];
+					if (got < 0)
+						snprintf(msg, sizeof msg, "%s", err);
+					else
+						snprintf(msg, sizeof msg, "%s:%ld: %s", src_name(&in), src_line(&in),
+						         err);
+					if (got > 0)
+						jv_free(task);
+					if (!skip_bad || fatal) {
+						/* stop reading; the debates in flight are finished and written */
+						cli_warn("%s", msg);
 						rc = 1;
 						input_done = 1;
 						break;
 					}
-					cli_warn("%s:%ld: %s (skipped)", cli_in_name(&in), cli_in_line(&in), err);
+					cli_warn("%s (skipped)", msg);
 					skipped++;
 					continue;
 				}
@@ -764,7 +806,7 @@ int main(int argc, char **argv)
 	if (progress)
 		cli_progress_end();
 	jv_free(cur.task);
-	cli_in_close(&in);
+	ark_reader_close(in.r);
 	cli_out_close(S.w);
 
 	ark_llm_stats_get(S.llm, &stats);

@@ -1,0 +1,390 @@
+#!/usr/bin/env bats
+# ark-debate on the built-in simulator: protocols, conditions, splits, adversary, final rules,
+# team sizes, determinism, shards, resume, signals, bad input.
+
+load test_helper
+
+setup() {
+	setup_scratch
+	F="$FIX/debate"
+	TASKS="$F/tasks.jsonl"
+}
+
+# run ark-debate quietly on the fixture tasks with the given options into $T/out.jsonl
+deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
+
+# ---- usage --------------------------------------------------------------------------------------
+
+@test "--help matches the options and exits 0; --version" {
+	run ark-debate --help
+	assert_status 0
+	assert_contains "usage: ark-debate"
+	for o in --protocol --condition --split --expert --reveal-strong --adversary \
+	         --adversary-sees-key --final --aggregator --team --prompts --tasks --resume \
+	         --shard --seed --repeat --rpm --tpm --retries --timeout --insecure --skip-bad; do
+		assert_contains "$o"
+		grep -q -- "Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/ark-debate.1" || { echo "man lacks $o"; return 1; }
+	done
+	run ark-debate --version
+	assert_status 0
+	assert_contains "ark-debate 0."
+}
+
+@test "usage errors exit 2 with a message" {
+	for args in "-p nonsense" "-n 0" "--condition maybe" "--split halves" "--final vote" \
+	            "--expert 9 -n 4 --condition hidden" "--adversary 0 --expert 0 --condition hidden" \
+	            "--reveal-strong" "--adversary-sees-key" "--resume" "-a sim -a sim -n 3" \
+	            "--shard 3/3" "-a nosuch:x=1" "-a sim:skill=2" "--aggregator sim" \
+	            "-p sample -n 3" "--split concentrated --expert oracle"; do
+		run_split ark-debate $args "$TASKS"
+		[ "$status" -eq 2 ] || { echo "'$args': status $status"; return 1; }
+		case "$stderr_out" in ark-debate:*) ;; *) echo "'$args': $stderr_out"; return 1 ;; esac
+	done
+}
+
+@test "without an agent it says it uses the simulator; records say backend sim" {
+	run_split ark-debate -n 2 -r 1 "$TASKS"
+	assert_status 0
+	case "$stderr_out" in *"simulator (backend sim)"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	jq -e -s 'length == 6 and all(.run.backend == "sim" and all(.agents[]; .backend == "sim"))' \
+		<<<"$output"
+	run_split ark-debate -q -n 2 -r 1 "$TASKS"
+	[ -z "$stderr_out" ]
+}
+
+# ---- golden output ------------------------------------------------------------------------------
+
+@test "golden output: a 3-agent debate and a discussion over every kind of task" {
+	deb -n 3 -r 1 --seed 5 "$TASKS"
+	diff "$T/out.jsonl" "$F/golden-debate.jsonl"
+	deb -p discussion -n 3 -r 2 --seed 5 --split distributed --condition hidden "$TASKS"
+	diff "$T/out.jsonl" "$F/golden-discussion.jsonl"
+}
+
+# ---- protocols ----------------------------------------------------------------------------------
+
+@test "debate: n agents x (rounds + 1) turns, round by round in agent order, majority final" {
+	deb -n 5 -r 3 "$TASKS"
+	jq -e -s 'length == 6 and all(.status == "ok")' "$T/out.jsonl"
+	jq -e -s 'all(.turns | length == 20)' "$T/out.jsonl"
+	jq -e -s 'all([.turns[] | [.round, .agent]] == [range(4) as $r | range(5) as $a | [$r, $a]])' \
+		"$T/out.jsonl"
+	jq -e -s 'all(.usage.calls == 20 and .usage.tokens_in > 0 and .usage.tokens_out > 0)' "$T/out.jsonl"
+	jq -e -s 'all(.run | .protocol == "debate" and .n == 5 and .rounds == 3 and .final_rule == "majority")' \
+		"$T/out.jsonl"
+	# the majority: no other answer of the last round is more common than the final one
+	jq -e -s 'all(. as $r | [$r.turns[] | select(.round == 3) | .answer] as $last
+	  | ($last | map(select(. == $r.final.answer)) | length) as $k
+	  | all($last[]; . as $x | ($last | map(select(. == $x)) | length) <= $k)
+	  and $r.final.votes == $k)' "$T/out.jsonl"
+	# later rounds read the others: every agent read n-1 answers
+	jq -e -s 'all(.turns[] | select(.round > 0) | .sim.read == 4)' "$T/out.jsonl"
+}
+
+@test "discussion: a balanced speaking order; each speaker reads the transcript so far" {
+	deb -p discussion -n 4 -r 4 --repeat 3 "$TASKS"
+	jq -e -s 'all(.turns | length == 20)' "$T/out.jsonl"
+	jq -e -s 'all(.run.final_rule == "random-agent")' "$T/out.jsonl"
+	# over 4 rounds every agent holds every place once
+	jq -e -s 'all([.turns[] | select(.round > 0) | .agent] as $o
+	  | [range(4) as $p | [range(4) as $r | $o[$r * 4 + $p]] | sort] | all(. == [0,1,2,3]))' \
+		"$T/out.jsonl"
+	# each round is a permutation, and the order is not the same for every task
+	jq -e -s 'all([.turns[] | select(.round == 1) | .agent] | sort == [0,1,2,3])' "$T/out.jsonl"
+	[ "$(jq -c '[.turns[] | select(.round == 1) | .agent]' "$T/out.jsonl" | sort -u | wc -l)" -gt 1 ]
+	# random-agent: the final answer is that agent's last answer
+	jq -e -s 'all(. as $r | [$r.turns[] | select(.agent == $r.final.agent)] | last | .answer == $r.final.answer)' \
+		"$T/out.jsonl"
+}
+
+@test "sample: G records per task, grouped and adjacent, with correct" {
+	deb -p sample -g 4 "$TASKS"
+	[ "$(wc -l < "$T/out.jsonl")" -eq 24 ]
+	jq -e -s 'all(.group == .id and (.correct | type == "boolean") and (.turns | length == 1))' "$T/out.jsonl"
+	[ "$(jq -r '.group' "$T/out.jsonl" | uniq | wc -l)" -eq 6 ]
+	jq -e -s 'group_by(.id) | all(map(.run.sample) == [0,1,2,3])' "$T/out.jsonl"
+	# samples differ from each other
+	[ "$(jq -r 'select(.id == "r1") | .turns[0].text' "$T/out.jsonl" | sort -u | wc -l)" -gt 1 ]
+}
+
+# ---- conditions and splits ----------------------------------------------------------------------
+
+@test "splits: who holds which facts" {
+	for s in none concentrated distributed full; do
+		deb -p discussion -n 4 -r 1 --split $s --tasks moon
+		case $s in
+		none) jq -e 'all(.agents[]; .facts == [])' "$T/out.jsonl" ;;
+		concentrated) jq -e '.agents[0].facts == [range(15)] and all(.agents[1:][]; .facts == [])
+		                     and .agents[0].role == "expert" and .run.expert == 0' "$T/out.jsonl" ;;
+		distributed) jq -e '[.agents[].facts[]] | sort == [range(15)]' "$T/out.jsonl"
+		             jq -e '[.agents[].facts | length] | sort == [3,4,4,4]' "$T/out.jsonl" ;;
+		full) jq -e 'all(.agents[]; .facts == [range(15)])' "$T/out.jsonl" ;;
+		esac
+		# the simulator found exactly the facts it was given
+		jq -e '. as $r | all(.turns[]; .sim.holds == $r.agents[.agent].facts)' "$T/out.jsonl"
+	done
+	# the same seed deals the same facts in every condition
+	a=$(ark-debate -q -p discussion -n 4 --split distributed --condition hidden --tasks moon | jq -c '[.agents[].facts]')
+	b=$(ark-debate -q -p discussion -n 4 --split distributed --condition revealed --tasks moon | jq -c '[.agents[].facts]')
+	[ "$a" = "$b" ]
+}
+
+@test "conditions: hidden, revealed (plain and strong), solo" {
+	deb -p discussion --split concentrated --condition hidden --repeat 10 --tasks moon
+	jq -e -s 'all(.run.condition == "hidden" and .run.expert == 0)' "$T/out.jsonl"
+	# nobody is told: the expert reads itself as a member, and nobody defers
+	jq -e -s 'all(.[].turns[]; .sim.role == "member")' "$T/out.jsonl"
+	jq -e -s '[.[].turns[] | select(.agent != 0) | .sim.behaviour] | index("deference") == null' "$T/out.jsonl"
+	deb -p discussion --split concentrated --condition revealed --repeat 10 --tasks moon
+	jq -e -s 'all(.run.reveal == "plain")' "$T/out.jsonl"
+	jq -e -s 'all(.[].turns[] | select(.agent == 0); .sim.role == "expert")' "$T/out.jsonl"
+	plain=$(jq -s '[.[].turns[] | select(.sim.behaviour == "deference")] | length' "$T/out.jsonl")
+	jq -e -s '[.[].turns[] | select(.sim.behaviour == "deference") | .sim.toward] | unique == ["A"]' "$T/out.jsonl"
+	deb -p discussion --split concentrated --condition revealed --reveal-strong --repeat 10 --tasks moon
+	strong=$(jq -s '[.[].turns[] | select(.sim.behaviour == "deference")] | length' "$T/out.jsonl")
+	[ "$strong" -gt "$plain" ] || { echo "strong $strong plain $plain"; return 1; }
+	deb -p discussion --split concentrated --condition solo --expert 2 -n 4 --tasks moon
+	jq -e '.run.n == 4 and .run.expert == 2 and (.agents | length == 1) and .agents[0].agent == 2
+	       and .agents[0].role == "expert" and (.turns | length == 1) and .final.agent == 2' "$T/out.jsonl"
+}
+
+@test "--expert oracle picks a member whose round-0 answer was right" {
+	deb --expert oracle --condition revealed -n 4 -r 2 --repeat 4 "$TASKS"
+	jq -e -s 'all(.run.expert_rule == "oracle")' "$T/out.jsonl"
+	jq -e -s 'all(select(.run.expert != null) | . as $r
+	  | $r.turns[] | select(.round == 0 and .agent == $r.run.expert) | .correct == true)' "$T/out.jsonl"
+	jq -e -s 'any(.run.expert != null)' "$T/out.jsonl"
+}
+
+@test "adversary: steers toward the reverse of the key and never moves" {
+	deb -p discussion -n 4 --adversary 3 --adversary-sees-key --tasks moon
+	jq -e '.agents[3].role == "adversary" and .run.adversary == 3 and .run.adversary_sees_key' "$T/out.jsonl"
+	jq -e '[.turns[] | select(.agent == 3) | .answer] | unique | length == 1' "$T/out.jsonl"
+	jq -e '[.turns[] | select(.agent == 3)][0].answer == (.answer | reverse | join(" > "))' "$T/out.jsonl"
+	jq -e 'all(.turns[] | select(.agent == 3); .sim.role == "adversary")' "$T/out.jsonl"
+	# without the key it argues against its own view: still wrong, not the reversed key
+	deb -p discussion -n 4 --adversary 1 --repeat 5 "$TASKS"
+	jq -e -s 'all(.[].turns[] | select(.agent == 1 and .correct != null); .correct == false)' "$T/out.jsonl"
+}
+
+@test "final rules: majority, random-agent, aggregate" {
+	deb --final aggregate -n 3 -r 1 "$TASKS"
+	jq -e -s 'all(.final.rule == "aggregate" and .final.agent == null and (.final.text | length > 0)
+	  and .usage.calls == 7 and .final.sim.role == "aggregator")' "$T/out.jsonl"
+	deb -p discussion --final majority -n 4 -r 1 "$TASKS"
+	jq -e -s 'all(.final.rule == "majority" and .final.votes >= 1)' "$T/out.jsonl"
+	deb --final random-agent -n 4 -r 1 "$TASKS"
+	jq -e -s 'all(.final.rule == "random-agent" and (.final.agent | type == "number"))' "$T/out.jsonl"
+}
+
+@test "team sizes 1, 2, 4 and 8" {
+	for n in 1 2 4 8; do
+		deb -p discussion -n $n -r 2 "$TASKS"
+		want=$(( n == 1 ? 1 : n * 3 ))
+		jq -e -s --argjson n $n --argjson w $want \
+		  'all(.run.n == $n and (.agents | length == $n) and (.turns | length == $w) and .status == "ok")' \
+		  "$T/out.jsonl" || { echo "size $n"; return 1; }
+		deb -n $n -r 2 "$TASKS"
+		jq -e -s --argjson w $want 'all(.turns | length == $w)' "$T/out.jsonl"
+	done
+}
+
+@test "the simulator writes correction trajectories and faulty steps the grader agrees with" {
+	deb -n 5 -r 2 --repeat 5 "$TASKS"
+	# an agent wrong in round 0 and right later, with an explicit correction step
+	jq -e -s '[.[].turns[] | select(.sim.correction_step != null and .correct == true and .sim.changed)] | length > 0' \
+		"$T/out.jsonl"
+	jq -e -s 'all(.[].turns[] | select(.sim.correction_step != null); .text | test("was wrong|change my mind|change my ranking"))' \
+		"$T/out.jsonl"
+	# categorical turns: a faulty step exactly when the grader says wrong
+	jq -e -s 'all(.[] | select(.kind != "rank") | .turns[] | select(.sim.role == "member");
+	  (.sim.error_step != null) == (.correct == false))' "$T/out.jsonl"
+	# what the simulator says it answered is what the grader read
+	jq -e -s 'all(.[] | select(.kind == "rank") | .turns[]; .sim.answer == .answer)' "$T/out.jsonl"
+	jq -e -s 'all(.[].turns[]; .extract_ok)' "$T/out.jsonl"
+}
+
+@test "moon: the concentrated-hidden team scores a worse L1 than its expert alone (ark-l1 | ark-gap)" {
+	[ -x "$ARK_BIN/ark-l1" ] && [ -x "$ARK_BIN/ark-gap" ] || skip "ark-l1 / ark-gap not built"
+	for c in hidden revealed solo; do
+		ark-debate -q --tasks moon -p discussion --split concentrated --condition $c --repeat 20
+	done | ark-l1 -q | ark-gap -q --by condition --best expert > "$T/gap.jsonl"
+	team=$(jq -r 'select(.table == "gap" and .group.condition == "hidden") | .team_score' "$T/gap.jsonl")
+	solo=$(jq -r 'select(.table == "gap" and .group.condition == "solo") | .team_score' "$T/gap.jsonl")
+	echo "hidden team $team, expert alone $solo"
+	awk -v t="$team" -v s="$solo" 'BEGIN { exit !(t > 1.5 * s) }'
+	# and the decomposition names a positive total gap
+	jq -e -s 'any(.table == "decomposition" and .total > 0)' "$T/gap.jsonl"
+}
+
+# ---- determinism, shards, resume ----------------------------------------------------------------
+
+@test "the same seed twice gives byte-identical output; another seed differs; -j does not matter" {
+	ark-debate -q -p discussion --split distributed --condition hidden --repeat 3 "$TASKS" > "$T/a"
+	ark-debate -q -p discussion --split distributed --condition hidden --repeat 3 "$TASKS" > "$T/b"
+	cmp "$T/a" "$T/b"
+	ark-debate -q -p discussion --split distributed --condition hidden --repeat 3 -j 1 "$TASKS" > "$T/c"
+	diff <(sort "$T/a") <(sort "$T/c")
+	ark-debate -q -p discussion --split distributed --condition hidden --repeat 3 --seed 2 "$TASKS" > "$T/d"
+	! cmp -s "$T/a" "$T/d"
+	# --repeat S equals S runs with seeds seed..seed+S-1
+	for s in 1 2 3; do
+		ark-debate -q -p discussion --split distributed --condition hidden --seed $s "$TASKS"
+	done > "$T/e"
+	diff <(sort "$T/a") <(sort "$T/e")
+}
+
+@test "--shard 0/3..2/3 concatenated equal the unsharded run as sets of lines" {
+	ark-debate -q -n 3 -r 1 --repeat 4 "$TASKS" | sort > "$T/all"
+	for k in 0 1 2; do ark-debate -q -n 3 -r 1 --repeat 4 --shard $k/3 "$TASKS"; done | sort > "$T/sh"
+	diff "$T/all" "$T/sh"
+	# no task in two shards
+	for k in 0 1 2; do ark-debate -q -n 3 -r 1 --shard $k/3 "$TASKS" | jq -r .id; done | sort | uniq -d > "$T/dup"
+	[ ! -s "$T/dup" ]
+}
+
+@test "-o FILE.gz writes gzip; a truncated tail is cut and --resume completes the run" {
+	ark-debate -q -n 3 -r 1 --repeat 5 "$TASKS" | sort > "$T/want"
+	for z in "" .gz; do
+		out="$T/o.jsonl$z"
+		ark-debate -q -n 3 -r 1 --repeat 5 -j 2 -o "$out" "$TASKS"
+		[ -z "$z" ] || gzip -t "$out"
+		size=$(stat -c %s "$out")
+		truncate -s $((size * 2 / 3)) "$out"
+		run_split ark-debate -n 3 -r 1 --repeat 5 -j 2 --resume -o "$out" "$TASKS"
+		assert_status 0
+		case "$stderr_out" in *"cut "*) ;; *) echo "$stderr_out"; return 1 ;; esac
+		diff "$T/want" <(zcat -f "$out" | sort)
+		# a second resume has nothing to do
+		run_split ark-debate -n 3 -r 1 --repeat 5 --resume -o "$out" "$TASKS"
+		case "$stderr_out" in *"0 records"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+		diff "$T/want" <(zcat -f "$out" | sort)
+	done
+}
+
+@test "--resume drops failed records and runs them again" {
+	ark-debate -q -n 3 -r 1 "$TASKS" | sort > "$T/want"
+	# two records marked failed, as an interrupted HTTP run would leave them
+	ark-debate -q -n 3 -r 1 "$TASKS" |
+	  jq -c 'if .id == "c1" or .id == "r1" then {id, run, status: "error", error: "boom"} else . end' > "$T/o.jsonl"
+	run_split ark-debate -n 3 -r 1 --resume -o "$T/o.jsonl" "$TASKS"
+	assert_status 0
+	case "$stderr_out" in *"2 failed or incomplete records dropped"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	diff "$T/want" <(sort "$T/o.jsonl")
+}
+
+@test "kill -9 in the middle, then --resume, equals an uninterrupted run" {
+	ark-debate -q -p discussion -n 4 --repeat 300 -j 4 --tasks moon | sort > "$T/want"
+	ark-debate -q -p discussion -n 4 --repeat 300 -j 4 --tasks moon -o "$T/o.jsonl.gz" &
+	pid=$!
+	sleep 0.3
+	kill -9 $pid 2>/dev/null || true
+	wait $pid 2>/dev/null || true
+	ark-debate -q -p discussion -n 4 --repeat 300 -j 4 --tasks moon --resume -o "$T/o.jsonl.gz"
+	diff "$T/want" <(zcat "$T/o.jsonl.gz" | sort)
+}
+
+@test "SIGTERM: stops starting debates, leaves the output valid, exit 1; --resume completes it" {
+	ark-debate -q -p discussion -n 4 --repeat 400 --tasks moon | sort > "$T/want"
+	ark-debate -p discussion -n 4 --repeat 400 -j 2 --tasks moon -o "$T/o.jsonl" 2> "$T/err" &
+	pid=$!
+	sleep 0.3
+	kill -TERM $pid 2>/dev/null || true
+	st=0; wait $pid || st=$?
+	if grep -q interrupted "$T/err"; then
+		[ "$st" -eq 1 ]
+		[ "$(wc -l < "$T/o.jsonl")" -lt 400 ]
+	fi
+	jq -e -s 'all(.status == "ok")' "$T/o.jsonl" > /dev/null
+	ark-debate -q -p discussion -n 4 --repeat 400 -j 2 --tasks moon --resume -o "$T/o.jsonl"
+	diff "$T/want" <(sort "$T/o.jsonl")
+}
+
+# ---- input --------------------------------------------------------------------------------------
+
+@test "--tasks loads shipped tasks; query/gt rows are tasks" {
+	deb -n 2 -r 1 --tasks moon --tasks election
+	[ "$(jq -r .id "$T/out.jsonl" | tr '\n' ' ')" = "moon election " ]
+	printf '%s\n' '{"query":"What is 2+3?","gt":"5"}' '{"query":"What is 2*3?","gt":"6","id":"x"}' > "$T/q.jsonl"
+	deb -n 2 -r 1 "$T/q.jsonl"
+	jq -e -s '.[0].id | test("^q[0-9a-f]{16}$")' "$T/out.jsonl"
+	jq -e -s '.[1].id == "x" and all(.question == .query and .answer == .gt and .kind == "math"
+	  and .status == "ok")' "$T/out.jsonl"
+	run_split ark-debate -q --tasks nosuch
+	assert_status 2
+}
+
+@test "unknown task fields pass through; stdin is read when no file is named" {
+	sed 's/^{/{"extra":{"keep":[1,2.50,"x"]},/' "$TASKS" | ark-debate -q -n 2 -r 1 > "$T/out.jsonl"
+	jq -e -s 'length == 6 and all(.extra == {keep: [1, 2.50, "x"]})' "$T/out.jsonl"
+	grep -q '"keep":\[1,2.50,"x"\]' "$T/out.jsonl"
+}
+
+@test "bad task records: clear errors with file and line; --skip-bad skips them" {
+	cases=(
+		'{"question":"no id"}|missing "id"'
+		'{"id":7,"question":"q"}|"id" must be a string'
+		'{"id":"a"}|missing "question"'
+		'{"id":"a","question":"q","kind":"essay"}|unknown kind "essay"'
+		'{"id":"a","question":"q","kind":"rank","answer":["x"]}|missing "items"'
+		'{"id":"a","question":"q","kind":"rank","items":["x","y"],"answer":["x","z"]}|z'
+		'{"id":"a","question":"q","facts":"one"}|"facts" must be an array'
+		'{"id":"a","question":"q","answer":{"v":1}}|"answer" must be a string'
+		'{"id":"a", "question": |invalid json'
+		'[1,2]|object'
+	)
+	for c in "${cases[@]}"; do
+		line="${c%%|*}"; want="${c#*|}"
+		{ head -2 "$TASKS"; printf '%s\n' "$line"; tail -1 "$TASKS"; } > "$T/bad.jsonl"
+		run_split ark-debate -q -n 2 -r 1 "$T/bad.jsonl"
+		[ "$status" -eq 1 ] || { echo "$line: status $status"; return 1; }
+		case "$stderr_out" in *"bad.jsonl:3:"*"$want"*) ;; *) echo "$line: $stderr_out"; return 1 ;; esac
+		# the good records before it were still written
+		[ "$(printf '%s\n' "$output" | grep -c '"status":"ok"')" -ge 2 ] || { echo "$line: lost records"; return 1; }
+	done
+	run_split ark-debate -q --skip-bad -n 2 -r 1 "$T/bad.jsonl"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 3 ]
+}
+
+@test "truncated gzip input and /dev/full as output are errors" {
+	gzip -c "$TASKS" | head -c 100 > "$T/t.jsonl.gz"
+	run_split ark-debate -q -n 2 -r 1 "$T/t.jsonl.gz"
+	assert_status 1
+	case "$stderr_out" in *truncated*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	run_split ark-debate -q -n 2 -r 1 -o /dev/full "$TASKS"
+	assert_status 1
+	case "$stderr_out" in *"/dev/full"*|*"No space"*|*"write"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	run bash -c "ark-debate -q -n 2 -r 1 '$TASKS' > /dev/full"
+	assert_status 1
+}
+
+# ---- prompts and members ------------------------------------------------------------------------
+
+@test "--prompts overrides templates file by file; an unknown variable is an error" {
+	mkdir -p "$T/p"
+	printf 'QUESTION FOR YOU: {{question}}{{options}}\n\n{{format}}\n' > "$T/p/round0.txt"
+	deb -n 2 -r 1 --prompts "$T/p" "$TASKS"
+	jq -e -s --arg d "$T/p" 'all(.run.prompts == $d and .status == "ok")' "$T/out.jsonl"
+	printf 'Hello {{nosuchvar}}\n' > "$T/p/round0.txt"
+	run_split ark-debate -q -n 2 -r 1 --prompts "$T/p" "$TASKS"
+	jq -e -s 'length == 6 and all(.status == "error" and (.error | test("nosuchvar")))' <<<"$output"
+	run_split ark-debate -q -n 2 -r 1 --prompts "$T/nodir" "$TASKS"
+	assert_status 1
+}
+
+@test "member specs: one for all, one each, --team; parameters are recorded and used" {
+	deb -n 3 -r 1 -a sim:skill=1,conformity=0 "$TASKS"
+	jq -e -s 'all(.agents[].params.skill == 1 and .agents[].params.conformity == 0)' "$T/out.jsonl"
+	jq -e -s 'all(.[] | select(.kind != "rank") | .turns[]; .correct == true)' "$T/out.jsonl"
+	deb -n 2 -r 1 -a sim:skill=1 -a sim:skill=0 "$TASKS"
+	jq -e -s 'all(.[] | select(.kind != "rank") | .turns[] | select(.round == 0); .correct == (.agent == 0))' \
+		"$T/out.jsonl"
+	printf '[{"backend":"sim","skill":0.9},{"backend":"sim","skill":0.1},{"backend":"sim"}]\n' > "$T/team.json"
+	deb -r 1 --team "$T/team.json" "$TASKS"
+	jq -e -s 'all(.run.n == 3 and ([.agents[].params.skill] == [0.9, 0.1, 0.6]))' "$T/out.jsonl"
+	# skill by domain: the fixture's first task is in domain "arithmetic"
+	deb -n 3 -r 0 -a 'sim:skill=0,skill@arithmetic=1' "$TASKS"
+	jq -e -s 'all(.[] | select(.kind != "rank") | . as $r | .turns[] | .correct == ($r.domain == "arithmetic"); .)' \
+		"$T/out.jsonl"
+}
