@@ -338,9 +338,9 @@ static void strip_lhs(char *s)
 }
 
 /* \frac12 -> \frac{1}{2}, \frac1{x} -> \frac{1}{x}; \sqrt2 -> \sqrt{2}.  On a space-free string. */
-static char *brace_args(char *s)
+static char *brace_args_d(char *s, int depth)
 {
-	if (!s || (!strstr(s, "\\frac") && !strstr(s, "\\sqrt")))
+	if (!s || depth > 32 || (!strstr(s, "\\frac") && !strstr(s, "\\sqrt")))
 		return s;
 	ark_buf b = ARK_BUF_INIT;
 	const char *p = s;
@@ -374,7 +374,7 @@ static char *brace_args(char *s)
 					break;
 				/* copy the group as it is; nested shorthands are fixed by the outer loop */
 				char *inner = dupn(p + 1, (size_t)(q - p - 1));
-				inner = brace_args(inner);
+				inner = brace_args_d(inner, depth + 1);
 				if (!inner) {
 					bad = 1;
 					break;
@@ -405,6 +405,8 @@ static char *brace_args(char *s)
 	}
 	return ark_buf_take(&b);
 }
+
+static char *brace_args(char *s) { return brace_args_d(s, 0); }
 
 /* -?\d{1,3}(,\d{3})+(\.\d*)? : a number with thousands separators. */
 static int thousands_form(const char *s)
@@ -772,15 +774,22 @@ static double ev_power(ev *e)
 
 static double ev_unary(ev *e)
 {
+	double v;
+	if (!e->ok || ++e->depth > 200) {
+		e->ok = 0;
+		return 0;
+	}
 	if (*e->p == '-') {
 		e->p++;
-		return -ev_unary(e);
-	}
-	if (*e->p == '+') {
+		v = -ev_unary(e);
+	} else if (*e->p == '+') {
 		e->p++;
-		return ev_unary(e);
+		v = ev_unary(e);
+	} else {
+		v = ev_power(e);
 	}
-	return ev_power(e);
+	e->depth--;
+	return v;
 }
 
 static double ev_term(ev *e)
@@ -881,12 +890,15 @@ static int enclosed(const char *s, size_t len)
 	return depth == 0;
 }
 
-static int math_equiv_n(const char *a, size_t an, const char *b, size_t bn, double tol, int depth);
+/* Comparisons of nested lists are bounded by a budget (unordered matching is quadratic at each
+ * level), so that no answer, however deeply nested, can make grading slow. */
+static int math_equiv_n(const char *a, size_t an, const char *b, size_t bn, double tol, int depth,
+                        long *budget);
 
 #define MAXPARTS 64
 
 static int lists_equiv(const char *a, size_t an, const char *b, size_t bn, double tol, int depth,
-                       int ordered)
+                       int ordered, long *budget)
 {
 	const char *pa[MAXPARTS], *pb[MAXPARTS];
 	size_t la[MAXPARTS], lb[MAXPARTS];
@@ -895,7 +907,7 @@ static int lists_equiv(const char *a, size_t an, const char *b, size_t bn, doubl
 		return 0;
 	if (ordered) {
 		for (int i = 0; i < na; i++)
-			if (!math_equiv_n(pa[i], la[i], pb[i], lb[i], tol, depth + 1))
+			if (!math_equiv_n(pa[i], la[i], pb[i], lb[i], tol, depth + 1, budget))
 				return 0;
 		return 1;
 	}
@@ -904,7 +916,7 @@ static int lists_equiv(const char *a, size_t an, const char *b, size_t bn, doubl
 	for (int i = 0; i < na; i++) {
 		int found = 0;
 		for (int j = 0; j < nb && !found; j++)
-			if (!used[j] && math_equiv_n(pa[i], la[i], pb[j], lb[j], tol, depth + 1))
+			if (!used[j] && math_equiv_n(pa[i], la[i], pb[j], lb[j], tol, depth + 1, budget))
 				used[j] = found = 1;
 		if (!found)
 			return 0;
@@ -926,9 +938,10 @@ static int has_top_comma(const char *s, size_t n)
 	return 0;
 }
 
-static int math_equiv_n(const char *a, size_t an, const char *b, size_t bn, double tol, int depth)
+static int math_equiv_n(const char *a, size_t an, const char *b, size_t bn, double tol, int depth,
+                        long *budget)
 {
-	if (depth > 8)
+	if (depth > 8 || --*budget < 0)
 		return 0;
 	if (an == bn && memcmp(a, b, an) == 0)
 		return 1;
@@ -949,11 +962,11 @@ static int math_equiv_n(const char *a, size_t an, const char *b, size_t bn, doub
 		/* intervals and tuples keep their bracket kinds; sets ({..}) are unordered */
 		if (a[0] != b[0] || a[an - 1] != b[bn - 1])
 			goto out;
-		r = lists_equiv(a + 1, an - 2, b + 1, bn - 2, tol, depth, a[0] != '{');
+		r = lists_equiv(a + 1, an - 2, b + 1, bn - 2, tol, depth, a[0] != '{', budget);
 		goto out;
 	}
 	if (!ea && !eb && has_top_comma(a, an) && has_top_comma(b, bn)) {
-		r = lists_equiv(a, an, b, bn, tol, depth, 0);   /* "2, 3" vs "3,2": a list of roots */
+		r = lists_equiv(a, an, b, bn, tol, depth, 0, budget);   /* "2, 3" vs "3,2": roots */
 		goto out;
 	}
 out:
@@ -964,7 +977,8 @@ out:
 
 static int math_equiv_norm(const char *a, const char *b, double tol)
 {
-	return math_equiv_n(a, strlen(a), b, strlen(b), tol, 0);
+	long budget = 20000;
+	return math_equiv_n(a, strlen(a), b, strlen(b), tol, 0, &budget);
 }
 
 /* ---- extraction -------------------------------------------------------------------------------- */
