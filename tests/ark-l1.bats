@@ -151,6 +151,13 @@ MY RANKING:
 	cmp "$T/a.jsonl" "$T/b.jsonl"
 }
 
+@test "an old l1 anywhere in a record or turn has its value replaced in place" {
+	# stale values, with the top-level l1 moved to the front
+	jq -c 'select(.l1) | {l1: 5} + . | .turns[].l1 = "stale"' "$F/debates.out.jsonl" > "$T/stale.jsonl"
+	ark-l1 -q "$T/stale.jsonl" > "$T/out.jsonl"
+	diff "$T/out.jsonl" <(jq -c 'select(.l1) | {l1: .l1} + .' "$F/debates.out.jsonl")
+}
+
 @test "gzip input, stdin, gzip output" {
 	gzip -c "$F/debates.jsonl" > "$T/d.jsonl.gz"
 	run ark-l1 -q "$T/d.jsonl.gz"
