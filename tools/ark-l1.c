@@ -533,6 +533,7 @@ int main(int argc, char **argv)
 	ark_buf line_out = ARK_BUF_INIT;
 	char err[512];
 	int ninputs = in.npaths ? in.npaths : 1;
+	int progress = cli_progress_on();
 	for (in.idx = 0; in.idx < ninputs; in.idx++) {
 		const char *path = in.npaths ? in.paths[in.idx] : "-";
 		const char *line;
@@ -544,6 +545,8 @@ int main(int argc, char **argv)
 			if (blank(line, len))
 				continue;
 			in.records++;
+			if (progress && in.records % 2000 == 0)
+				cli_progress("%ld records", in.records);
 			int r = do_record(line, len, ark_reader_name(in.r), ark_reader_lineno(in.r), err,
 			                  sizeof err);
 			if (r < 0) {
@@ -563,6 +566,8 @@ int main(int argc, char **argv)
 		ark_reader_close(in.r);
 		in.r = NULL;
 	}
+	if (progress)
+		cli_progress_end();
 	task_drop();
 	ark_buf_release(&last.items_raw);
 	ark_buf_release(&last.answer_raw);
