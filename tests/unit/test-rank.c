@@ -216,6 +216,22 @@ static void test_key(void)
 	CHECK(n == 4);
 	CHECK(ark_rank_key(t, items, n, key, err, sizeof err) == 0);
 	CHECK(key[0] == 2 && key[1] == 0 && key[2] == 1 && key[3] == 3);
+	/* extracted answers: the grader's "A > B" string, a comma list, an array of names */
+	ark_ranker *rk = ark_ranker_new(items, n, err, sizeof err);
+	int o[4];
+	jv *a1 = js("\"Candidate D > Candidate C > Candidate A > Candidate B\"", err);
+	jv *a2 = js("\"D, C, A, B\"", err);
+	jv *a3 = js("[\"candidate d\",\"Candidate C\",\"Candidate A\",\"Candidate B\"]", err);
+	jv *a4 = js("[\"D\",\"C\",\"A\",\"B\"]", err);   /* names, not abbreviations */
+	jv *a5 = js("\"Candidate D > Candidate C\"", err);
+	CHECK(rk && ark_ranker_answer(rk, a1, o, err, sizeof err) == 0 && ark_rank_l1(o, key, 4) == 0);
+	CHECK(rk && ark_ranker_answer(rk, a2, o, err, sizeof err) == 0 && ark_rank_l1(o, key, 4) == 0);
+	CHECK(rk && ark_ranker_answer(rk, a3, o, err, sizeof err) == 0 && ark_rank_l1(o, key, 4) == 0);
+	CHECK(rk && ark_ranker_answer(rk, a4, o, err, sizeof err) == -1 && strstr(err, "not among"));
+	CHECK(rk && ark_ranker_answer(rk, a5, o, err, sizeof err) == -1 && strstr(err, "incomplete"));
+	CHECK(rk && ark_ranker_answer(rk, NULL, o, err, sizeof err) == -1);
+	jv_free(a1), jv_free(a2), jv_free(a3), jv_free(a4), jv_free(a5);
+	ark_ranker_free(rk);
 	jv_free(t);
 	t = js("{\"items\":[\"X\",\"Y\"],\"answer\":[\"X\",\"X\"]}", err);
 	CHECK(t && ark_rank_items(t, items, 64, &n, err, sizeof err) == 0);
