@@ -2,6 +2,7 @@
  * code discussion turns by behaviour. */
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,69 +408,63 @@ static int do_model(cli_in *in, ark_writer *w, const char *path)
 	return 0;
 }
 
-/* ---- the judge scorer: an LLM over HTTP, calls in flight while records keep their order ----- */
+/* ---- LLM calls for many records at once ------------------------------------------------------
+ * The judge scorer and the judge coder share this: one job per record, one call per request,
+ * many calls in flight (-j), and each record written, in input order, once all its calls have
+ * finished. */
 
 typedef struct job job;
-typedef struct jcall {
+typedef struct lcall {
 	ark_call c;
 	ark_msg msgs[2];
 	ark_buf sys, user;
 	job *j;
-	long k;                     /* step judged, -1 for the whole solution */
-} jcall;
+	long k;                     /* scorer: the step judged (-1: all); coder: index into idx */
+} lcall;
 struct job {
 	jv *rec;
-	sol s;
+	sol s;                      /* scorer: the solution and its step scores */
 	double *sc;
-	jcall *calls;
+	long *idx;                  /* coder: the coded turns and their codes */
+	int *codes;
+	size_t ncode;
+	lcall *calls;
 	size_t ncalls, left;
 	int failed;
 	char err[300];
 	job *next;
 };
 
-static long n_calls_failed;
+static long n_calls_failed, beh_unreadable;
 static int judge_fatal;
 static char judge_fatal_msg[300];
 
-static void judge_done(ark_call *c)
+/* Note a failed call on its job (and a failure retrying cannot fix on the run).  1 if failed. */
+static int call_failed(job *j, ark_call *c)
 {
-	jcall *jc = c->user;
-	job *j = jc->j;
-	char e[200];
-	if (!c->ok) {
-		if (!j->failed)
-			snprintf(j->err, sizeof j->err, "judge call failed: %s", c->err[0] ? c->err : "no reply");
-		j->failed = 1;
-		n_calls_failed++;
-		if (c->fatal && !judge_fatal) {
-			judge_fatal = 1;
-			snprintf(judge_fatal_msg, sizeof judge_fatal_msg, "%s", c->err);
-		}
-	} else if (jc->k >= 0) {
-		double pk;
-		if (ark_judge_p_one(c->text, c->logprobs, &pk, e, sizeof e) < 0) {
-			if (!j->failed)
-				snprintf(j->err, sizeof j->err, "step %ld: %s", jc->k + 1, e);
-			j->failed = 1;
-		} else {
-			j->sc[jc->k] = 2 * pk - 1;
-		}
-	} else {
-		double *pv = malloc((j->s.n + 1) * sizeof *pv);
-		if (!pv)
-			cli_die("out of memory");
-		if (ark_judge_p_all(c->text, c->logprobs, j->s.n, pv, e, sizeof e) < 0) {
-			if (!j->failed)
-				snprintf(j->err, sizeof j->err, "%s", e);
-			j->failed = 1;
-		} else {
-			for (size_t k = 0; k < j->s.n; k++)
-				j->sc[k] = 2 * pv[k] - 1;
-		}
-		free(pv);
+	if (c->ok)
+		return 0;
+	if (!j->failed)
+		snprintf(j->err, sizeof j->err, "judge call failed: %s", c->err[0] ? c->err : "no reply");
+	j->failed = 1;
+	n_calls_failed++;
+	if (c->fatal && !judge_fatal) {
+		judge_fatal = 1;
+		snprintf(judge_fatal_msg, sizeof judge_fatal_msg, "%s", c->err);
 	}
-	j->left--;
+	return 1;
+}
+
+static void job_fail(job *j, const char *fmt, ...) ARK_FMT(2, 3);
+static void job_fail(job *j, const char *fmt, ...)
+{
+	va_list ap;
+	if (!j->failed) {
+		va_start(ap, fmt);
+		vsnprintf(j->err, sizeof j->err, fmt, ap);
+		va_end(ap);
+	}
+	j->failed = 1;
 }
 
 static void job_free(job *j)
@@ -481,35 +476,34 @@ static void job_free(job *j)
 	}
 	free(j->calls);
 	free(j->sc);
+	free(j->idx);
+	free(j->codes);
 	sol_release(&j->s);
 	jv_free(j->rec);
 	free(j);
 }
 
-/* Write a finished job: scored, or with "score": null and "score_error". */
-static void job_put(ark_writer *w, job *j, const char *scorer)
-{
-	if (j->failed) {
-		for (size_t k = 0; k < j->s.n; k++)
-			j->sc[k] = NAN;
-		finish_record(j->rec, &j->s, j->sc, scorer);
-		put(j->rec, "score_error", jv_string(j->err));
-	} else {
-		finish_record(j->rec, &j->s, j->sc, scorer);
-	}
-	cli_out_put(w, j->rec);
-}
+/* start: allocate j->calls, set j->ncalls and fill each call's sys/user messages and k; 0, or
+ * -1 for a bad record with a message. */
+typedef struct job_kind {
+	int  (*start)(job *j, char *err, size_t errlen);
+	void (*done)(ark_call *c);
+	void (*finish)(job *j, ark_writer *w);
+	long max_tokens;            /* when the spec sets none */
+	int  want_logprobs;
+} job_kind;
 
-static int do_judge(cli_in *in, ark_writer *w, const char *spec)
+static void run_jobs(cli_in *in, ark_writer *w, const char *spec, const char *what,
+                     const job_kind *kind)
 {
 	char err[512];
 	ark_member m;
 	if (ark_member_parse(&m, spec, err, sizeof err) < 0)
-		cli_usage_error("--scorer judge: %s", err);
-	if (m.backend == ARK_BACKEND_OPENAI && !opt.no_logprobs && m.logprobs < 5)
+		cli_usage_error("%s: %s", what, err);
+	if (kind->want_logprobs && m.backend == ARK_BACKEND_OPENAI && !opt.no_logprobs && m.logprobs < 5)
 		m.logprobs = 5;   /* the verdict token's alternatives give p */
 	if (m.max_tokens == 0)
-		m.max_tokens = 16 + 12 * 64;
+		m.max_tokens = kind->max_tokens;
 	ark_llm_opts lo;
 	ark_llm_opts_init(&lo);
 	lo.max_inflight = (int)opt.jobs;
@@ -532,36 +526,25 @@ static int do_judge(cli_in *in, ark_writer *w, const char *spec)
 			if (!j)
 				cli_die("out of memory");
 			j->rec = rec;
-			if (sol_get(rec, opt.sep, &j->s, err, sizeof err) < 0) {
+			if (kind->start(j, err, sizeof err) < 0) {
 				cli_in_bad(in, "%s", err);
 				job_free(j);
 				continue;
 			}
-			j->sc = malloc((j->s.n + 1) * sizeof *j->sc);
-			j->ncalls = j->s.n == 0 ? 0 : opt.per_step ? j->s.n : 1;
-			j->calls = calloc(j->ncalls + 1, sizeof *j->calls);
-			if (!j->sc || !j->calls)
-				cli_die("out of memory");
 			for (size_t i = 0; i < j->ncalls; i++) {
-				jcall *jc = &j->calls[i];
-				jc->j = j;
-				jc->k = opt.per_step ? (long)i : -1;
-				ark_buf_init(&jc->sys);
-				ark_buf_init(&jc->user);
-				if (ark_judge_prompt(j->s.q, j->s.qlen, j->s.steps, j->s.lens, j->s.n, jc->k,
-				                     &jc->sys, &jc->user) < 0)
-					cli_die("out of memory");
-				jc->msgs[0].role = "system";
-				jc->msgs[0].content = jc->sys.p;
-				jc->msgs[1].role = "user";
-				jc->msgs[1].content = jc->user.p;
-				jc->c.m = &m;
-				jc->c.msgs = jc->msgs;
-				jc->c.nmsg = 2;
-				jc->c.seed = ark_mix64(++seq);
-				jc->c.task = rec;
-				jc->c.done = judge_done;
-				jc->c.user = jc;
+				lcall *lc = &j->calls[i];
+				lc->j = j;
+				lc->msgs[0].role = "system";
+				lc->msgs[0].content = lc->sys.p;
+				lc->msgs[1].role = "user";
+				lc->msgs[1].content = lc->user.p;
+				lc->c.m = &m;
+				lc->c.msgs = lc->msgs;
+				lc->c.nmsg = 2;
+				lc->c.seed = ark_mix64(++seq);
+				lc->c.task = rec;
+				lc->c.done = kind->done;
+				lc->c.user = lc;
 			}
 			j->left = j->ncalls;
 			for (size_t i = 0; i < j->ncalls; i++)
@@ -580,7 +563,7 @@ static int do_judge(cli_in *in, ark_writer *w, const char *spec)
 			head = j->next;
 			if (!head)
 				tail = NULL;
-			job_put(w, j, "judge");
+			kind->finish(j, w);
 			job_free(j);
 			queued--;
 		}
@@ -591,6 +574,76 @@ static int do_judge(cli_in *in, ark_writer *w, const char *spec)
 	}
 	ark_llm_free(l);
 	ark_member_release(&m);
+}
+
+/* ---- the judge scorer: an LLM asked whether each step is correct ------------------------------ */
+
+static int judge_start(job *j, char *err, size_t errlen)
+{
+	if (sol_get(j->rec, opt.sep, &j->s, err, errlen) < 0)
+		return -1;
+	j->sc = malloc((j->s.n + 1) * sizeof *j->sc);
+	j->ncalls = j->s.n == 0 ? 0 : opt.per_step ? j->s.n : 1;
+	j->calls = calloc(j->ncalls + 1, sizeof *j->calls);
+	if (!j->sc || !j->calls)
+		cli_die("out of memory");
+	for (size_t i = 0; i < j->ncalls; i++) {
+		lcall *lc = &j->calls[i];
+		lc->k = opt.per_step ? (long)i : -1;
+		ark_buf_init(&lc->sys);
+		ark_buf_init(&lc->user);
+		if (ark_judge_prompt(j->s.q, j->s.qlen, j->s.steps, j->s.lens, j->s.n, lc->k,
+		                     &lc->sys, &lc->user) < 0)
+			cli_die("out of memory");
+	}
+	return 0;
+}
+
+static void judge_done(ark_call *c)
+{
+	lcall *lc = c->user;
+	job *j = lc->j;
+	char e[200];
+	if (call_failed(j, c)) {
+		/* noted */
+	} else if (lc->k >= 0) {
+		double pk;
+		if (ark_judge_p_one(c->text, c->logprobs, &pk, e, sizeof e) < 0)
+			job_fail(j, "step %ld: %s", lc->k + 1, e);
+		else
+			j->sc[lc->k] = 2 * pk - 1;
+	} else {
+		double *pv = malloc((j->s.n + 1) * sizeof *pv);
+		if (!pv)
+			cli_die("out of memory");
+		if (ark_judge_p_all(c->text, c->logprobs, j->s.n, pv, e, sizeof e) < 0) {
+			job_fail(j, "%s", e);
+		} else {
+			for (size_t k = 0; k < j->s.n; k++)
+				j->sc[k] = 2 * pv[k] - 1;
+		}
+		free(pv);
+	}
+	j->left--;
+}
+
+/* A finished record: scored, or with "score": null and "score_error". */
+static void judge_finish(job *j, ark_writer *w)
+{
+	if (j->failed)
+		for (size_t k = 0; k < j->s.n; k++)
+			j->sc[k] = NAN;
+	finish_record(j->rec, &j->s, j->sc, "judge");
+	if (j->failed)
+		put(j->rec, "score_error", jv_string(j->err));
+	cli_out_put(w, j->rec);
+}
+
+static int do_judge(cli_in *in, ark_writer *w, const char *spec)
+{
+	static const job_kind kind = { judge_start, judge_done, judge_finish,
+	                               16 + 12 * 64, 1 };
+	run_jobs(in, w, spec, "--scorer judge", &kind);
 	report_scoring();
 	if (n_calls_failed && !cli_quiet)
 		cli_warn("%ld judge calls failed (their records have \"score\": null and \"score_error\")",
@@ -750,170 +803,74 @@ static void beh_report(long nrec, long total[ARK_BEH_N], long conf[ARK_BEH_N][AR
 	}
 }
 
-/* The judge coder: one call per coded turn, records written in input order. */
-typedef struct bjob bjob;
-typedef struct bcall {
-	ark_call c;
-	ark_msg msgs[2];
-	ark_buf sys, user;
-	bjob *j;
-	size_t k;
-} bcall;
-struct bjob {
-	jv *rec;
-	long *idx;
-	int *codes;
-	size_t n, left;
-	bcall *calls;
-	int failed;
-	char err[300];
-	bjob *next;
-};
-static long beh_unreadable;
+/* ---- the judge coder: one call per coded turn ------------------------------------------------ */
 
-static void beh_done(ark_call *c)
+static long beh_total[ARK_BEH_N], beh_conf[ARK_BEH_N][ARK_BEH_N], beh_nrec;
+
+static int coder_start(job *j, char *err, size_t errlen)
 {
-	bcall *bc = c->user;
-	bjob *j = bc->j;
-	if (!c->ok) {
-		if (!j->failed)
-			snprintf(j->err, sizeof j->err, "judge call failed: %s", c->err[0] ? c->err : "no reply");
-		j->failed = 1;
-		n_calls_failed++;
-		if (c->fatal && !judge_fatal) {
-			judge_fatal = 1;
-			snprintf(judge_fatal_msg, sizeof judge_fatal_msg, "%s", c->err);
-		}
-	} else {
+	size_t nt = jv_len(jv_get(j->rec, "turns"));
+	if (!(j->idx = calloc(nt + 1, sizeof *j->idx)) || !(j->codes = calloc(nt + 1, sizeof *j->codes)) ||
+	    !(j->calls = calloc(nt + 1, sizeof *j->calls)))
+		cli_die("out of memory");
+	if (ark_beh_judge_turns(j->rec, j->idx, &j->ncode, err, errlen) < 0)
+		return -1;
+	j->ncalls = j->ncode;
+	for (size_t k = 0; k < j->ncode; k++) {
+		lcall *lc = &j->calls[k];
+		lc->k = (long)k;
+		ark_buf_init(&lc->sys);
+		ark_buf_init(&lc->user);
+		if (ark_beh_judge_prompt(j->rec, (size_t)j->idx[k], &lc->sys, &lc->user, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void coder_done(ark_call *c)
+{
+	lcall *lc = c->user;
+	job *j = lc->j;
+	if (!call_failed(j, c)) {
 		int b = ark_beh_judge_parse(c->text);
 		if (b < 0) {
 			b = ARK_BEH_OTHER;   /* a reply without a code word counts as other */
 			beh_unreadable++;
 		}
-		j->codes[bc->k] = b;
+		j->codes[lc->k] = b;
 	}
 	j->left--;
 }
 
-static void bjob_free(bjob *j)
+static void coder_finish(job *j, ark_writer *w)
 {
-	for (size_t i = 0; i < j->n; i++) {
-		ark_call_release(&j->calls[i].c);
-		ark_buf_release(&j->calls[i].sys);
-		ark_buf_release(&j->calls[i].user);
+	char err[256];
+	long counts[ARK_BEH_N] = { 0 };
+	if (j->failed) {
+		put(j->rec, "behaviour", jv_null());
+		put(j->rec, "behaviour_error", jv_string(j->err));
+	} else {
+		if (ark_beh_apply(j->rec, j->idx, j->codes, j->ncode, counts, beh_conf, err, sizeof err) < 0)
+			cli_die("%s", err);
+		jv *o = jv_object();
+		if (!o)
+			cli_die("out of memory");
+		for (int b = 0; b < ARK_BEH_N; b++) {
+			put(o, ark_beh_name((ark_beh)b), jv_int(counts[b]));
+			beh_total[b] += counts[b];
+		}
+		put(j->rec, "behaviour", o);
 	}
-	free(j->calls);
-	free(j->idx);
-	free(j->codes);
-	jv_free(j->rec);
-	free(j);
+	put(j->rec, "behaviour_coder", jv_string("judge"));
+	cli_out_put(w, j->rec);
+	beh_nrec++;
 }
 
 static int do_behaviour_judge(cli_in *in, ark_writer *w, const char *spec)
 {
-	char err[512];
-	ark_member m;
-	long total[ARK_BEH_N] = { 0 }, conf[ARK_BEH_N][ARK_BEH_N] = { { 0 } }, nrec = 0;
-	if (ark_member_parse(&m, spec, err, sizeof err) < 0)
-		cli_usage_error("--coder judge: %s", err);
-	if (m.max_tokens == 0)
-		m.max_tokens = 16;
-	ark_llm_opts lo;
-	ark_llm_opts_init(&lo);
-	lo.max_inflight = (int)opt.jobs;
-	ark_llm *l = ark_llm_new(&lo, err, sizeof err);
-	if (!l)
-		cli_die("%s", err);
-	bjob *head = NULL, *tail = NULL;
-	size_t queued = 0, window = (size_t)opt.jobs;
-	int eof = 0;
-	uint64_t seq = 0;
-	while (!eof || head) {
-		while (!eof && queued < window && !judge_fatal) {
-			jv *rec;
-			if (cli_in_next(in, &rec) != 1) {
-				eof = 1;
-				break;
-			}
-			bjob *j = calloc(1, sizeof *j);
-			size_t nt = jv_len(jv_get(rec, "turns"));
-			if (!j || !(j->idx = calloc(nt + 1, sizeof *j->idx)) ||
-			    !(j->codes = calloc(nt + 1, sizeof *j->codes)) ||
-			    !(j->calls = calloc(nt + 1, sizeof *j->calls)))
-				cli_die("out of memory");
-			j->rec = rec;
-			if (ark_beh_judge_turns(rec, j->idx, &j->n, err, sizeof err) < 0) {
-				cli_in_bad(in, "%s", err);
-				bjob_free(j);
-				continue;
-			}
-			for (size_t k = 0; k < j->n; k++) {
-				bcall *bc = &j->calls[k];
-				bc->j = j;
-				bc->k = k;
-				ark_buf_init(&bc->sys);
-				ark_buf_init(&bc->user);
-				if (ark_beh_judge_prompt(rec, (size_t)j->idx[k], &bc->sys, &bc->user, err,
-				                         sizeof err) < 0)
-					cli_die("%s", err);
-				bc->msgs[0].role = "system";
-				bc->msgs[0].content = bc->sys.p;
-				bc->msgs[1].role = "user";
-				bc->msgs[1].content = bc->user.p;
-				bc->c.m = &m;
-				bc->c.msgs = bc->msgs;
-				bc->c.nmsg = 2;
-				bc->c.seed = ark_mix64(++seq);
-				bc->c.task = rec;
-				bc->c.done = beh_done;
-				bc->c.user = bc;
-			}
-			j->left = j->n;
-			for (size_t k = 0; k < j->n; k++)
-				if (ark_llm_submit(l, &j->calls[k].c, err, sizeof err) < 0)
-					cli_die("%s", err);
-			if (tail)
-				tail->next = j;
-			else
-				head = j;
-			tail = j;
-			queued++;
-		}
-		while (head && head->left == 0) {
-			bjob *j = head;
-			long counts[ARK_BEH_N] = { 0 };
-			head = j->next;
-			if (!head)
-				tail = NULL;
-			if (j->failed) {
-				put(j->rec, "behaviour", jv_null());
-				put(j->rec, "behaviour_error", jv_string(j->err));
-			} else {
-				if (ark_beh_apply(j->rec, j->idx, j->codes, j->n, counts, conf, err, sizeof err) < 0)
-					cli_die("%s", err);
-				jv *o = jv_object();
-				if (!o)
-					cli_die("out of memory");
-				for (int b = 0; b < ARK_BEH_N; b++) {
-					put(o, ark_beh_name((ark_beh)b), jv_int(counts[b]));
-					total[b] += counts[b];
-				}
-				put(j->rec, "behaviour", o);
-			}
-			put(j->rec, "behaviour_coder", jv_string("judge"));
-			cli_out_put(w, j->rec);
-			nrec++;
-			bjob_free(j);
-			queued--;
-		}
-		if (judge_fatal)
-			cli_die("judge: %s (stopping: retrying cannot fix this)", judge_fatal_msg);
-		if (head && ark_llm_run(l, 50, err, sizeof err) < 0)
-			cli_die("%s", err);
-	}
-	ark_llm_free(l);
-	ark_member_release(&m);
-	beh_report(nrec, total, conf);
+	static const job_kind kind = { coder_start, coder_done, coder_finish, 16, 0 };
+	run_jobs(in, w, spec, "--coder judge", &kind);
+	beh_report(beh_nrec, beh_total, beh_conf);
 	if (!cli_quiet && beh_unreadable)
 		cli_warn("%ld judge replies named no code (counted as other)", beh_unreadable);
 	if (!cli_quiet && n_calls_failed)
