@@ -52,8 +52,12 @@ struct endpoint {
 	size_t nready;
 };
 
+/* A member as the server sees it: identical specs share one state, so a rejected key or an
+ * exhausted quota stops them together. */
 typedef struct member_state {
-	const ark_member *m;
+	ark_backend backend;
+	char *url, *model, *key_env;
+	char *pub;              /* the URL for messages and logs: no user:password@, no ?query */
 	char *fatal;            /* set once the member has failed fatally */
 } member_state;
 
@@ -65,6 +69,7 @@ struct req {
 	CURL *e;
 	struct curl_slist *hdr;
 	char *url;              /* full request URL */
+	char *pub;              /* the same without credentials or query, for logs */
 	ark_buf body, resp;
 	double t_submit, not_before;
 	double cost;            /* tokens charged to the tpm bucket */
@@ -267,11 +272,47 @@ static endpoint *endpoint_get(ark_http *h, const char *url)
 	return ep;
 }
 
+static int same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* url without credentials or query, for anything a person reads */
+static char *public_url(const char *url)
+{
+	const char *s = strstr(url, "://");
+	ark_buf b = ARK_BUF_INIT;
+	if (!s)
+		return strdup(url);
+	s += 3;
+	const char *hostend = s + strcspn(s, "/?#");
+	const char *at = memchr(s, '@', (size_t)(hostend - s));
+	ark_buf_add(&b, url, (size_t)(s - url));
+	const char *rest = at ? at + 1 : s;
+	ark_buf_add(&b, rest, strcspn(rest, "?#"));
+	return b.p ? ark_buf_take(&b) : strdup(url);
+}
+
+static void member_state_free(member_state *ms)
+{
+	if (!ms)
+		return;
+	free(ms->url);
+	free(ms->model);
+	free(ms->key_env);
+	free(ms->pub);
+	free(ms->fatal);
+	free(ms);
+}
+
 static member_state *member_get(ark_http *h, const ark_member *m)
 {
-	for (size_t i = 0; i < h->nms; i++)
-		if (h->mss[i]->m == m)
-			return h->mss[i];
+	for (size_t i = 0; i < h->nms; i++) {
+		member_state *ms = h->mss[i];
+		if (ms->backend == m->backend && same(ms->url, m->url) && same(ms->model, m->model) &&
+		    same(ms->key_env, m->key_env))
+			return ms;
+	}
 	member_state **nm = realloc(h->mss, (h->nms + 1) * sizeof *nm);
 	if (!nm)
 		return NULL;
@@ -279,7 +320,15 @@ static member_state *member_get(ark_http *h, const ark_member *m)
 	member_state *ms = calloc(1, sizeof *ms);
 	if (!ms)
 		return NULL;
-	ms->m = m;
+	ms->backend = m->backend;
+	ms->url = strdup(m->url);
+	ms->model = strdup(m->model);
+	ms->key_env = m->key_env ? strdup(m->key_env) : NULL;
+	ms->pub = public_url(m->url);
+	if (!ms->url || !ms->model || !ms->pub || (m->key_env && !ms->key_env)) {
+		member_state_free(ms);
+		return NULL;
+	}
 	h->mss[h->nms++] = ms;
 	return ms;
 }
@@ -317,6 +366,7 @@ static void req_free(req *r)
 	ark_buf_release(&r->body);
 	ark_buf_release(&r->resp);
 	free(r->url);
+	free(r->pub);
 	free(r);
 }
 
@@ -629,18 +679,22 @@ oom:
 	return NULL;
 }
 
+/* base URL + the protocol's path; a query in the base (Azure's ?api-version=) goes after it */
 static char *full_url(const ark_member *m)
 {
 	ark_buf u = ARK_BUF_INIT;
-	ark_buf_adds(&u, m->url);
+	size_t n = strcspn(m->url, "?#");
+	while (n > 8 && m->url[n - 1] == '/')
+		n--;
+	ark_buf_add(&u, m->url, n);
 	if (m->backend == ARK_BACKEND_ANTHROPIC) {
-		size_t n = strlen(m->url);
-		if (n >= 3 && !strcmp(m->url + n - 3, "/v1"))
+		if (n >= 3 && !strncmp(m->url + n - 3, "/v1", 3))
 			ark_buf_adds(&u, "/messages");
 		else
 			ark_buf_adds(&u, "/v1/messages");
 	} else
 		ark_buf_adds(&u, "/chat/completions");
+	ark_buf_adds(&u, m->url + strcspn(m->url, "?#"));
 	return ark_buf_take(&u);
 }
 
@@ -678,6 +732,19 @@ static long tokens_of(const jv *usage, const char *k)
 	if (jv_ll(jv_get(usage, k), &v) == 0 && v >= 0)
 		return (long)v;
 	return -1;
+}
+
+static void clear_out(ark_call *c)
+{
+	free(c->text);
+	free(c->reasoning);
+	free(c->finish);
+	free(c->served_model);
+	free(c->fingerprint);
+	jv_free(c->logprobs);
+	c->text = c->reasoning = c->finish = c->served_model = c->fingerprint = NULL;
+	c->logprobs = NULL;
+	c->in_tokens = c->out_tokens = -1;
 }
 
 /* Fill the call from a 2xx body.  0 ok, -1 malformed (message in why). */
@@ -802,7 +869,7 @@ static void schedule_retry(ark_http *h, req *r, double delay, const char *why)
 {
 	h->st.retries++;
 	r->not_before = now_s() + delay;
-	logf_(h, "http: retry %d of %s %s in %.3f s: %s", r->c->attempts, r->c->m->model, r->url,
+	logf_(h, "http: retry %d of %s %s in %.3f s: %s", r->c->attempts, r->c->m->model, r->pub,
 	      delay, why);
 	if (delay <= 0) {
 		r->state = R_QUEUED;
@@ -908,7 +975,7 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 	if (h->flight)
 		h->flight->fprev = r;
 	h->flight = r;
-	logf_(h, "http: POST %s model=%s attempt=%d bytes=%zu", r->url, m->model, r->c->attempts,
+	logf_(h, "http: POST %s model=%s attempt=%d bytes=%zu", r->pub, m->model, r->c->attempts,
 	      r->body.len);
 	return 0;
 }
@@ -1005,25 +1072,31 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 
 	if (cc != CURLE_OK) {
 		const char *ce = r->cerr[0] ? r->cerr : curl_easy_strerror(cc);
-		logf_(h, "http: %s %s: %s", m->model, r->url, ce);
+		logf_(h, "http: %s %s: %s", m->model, r->pub, ce);
+		if (cc == CURLE_WRITE_ERROR || cc == CURLE_OUT_OF_MEMORY) {
+			/* the response passed the size cap or memory ran out: another try would too */
+			fail(h, r, 1, "%s member %s at %s: response too large or out of memory (%s)",
+			     backend_label(m), m->model, r->ms->pub, ce);
+			return;
+		}
 		if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
 		    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_UNSUPPORTED_PROTOCOL ||
 		    cc == CURLE_URL_MALFORMAT) {
 			snprintf(why, sizeof why, "%s member %.80s at %.120s: %.200s%s", backend_label(m), m->model,
-			         m->url, ce, cc == CURLE_PEER_FAILED_VERIFICATION ?
+			         r->ms->pub, ce, cc == CURLE_PEER_FAILED_VERIFICATION ?
 			         " (TLS verification failed; --insecure skips it)" : "");
 			member_fatal(h, r, why);
 			return;
 		}
 		if (last) {
 			fail(h, r, 0, "%s member %s at %s: %s after %d attempts", backend_label(m), m->model,
-			     m->url, ce, c->attempts);
+			     r->ms->pub, ce, c->attempts);
 			return;
 		}
 		schedule_retry(h, r, backoff(h, c->attempts), ce);
 		return;
 	}
-	logf_(h, "http: %ld from %s model=%s attempt=%d %.1f ms bytes=%zu", status, r->url, m->model,
+	logf_(h, "http: %ld from %s model=%s attempt=%d %.1f ms bytes=%zu", status, r->pub, m->model,
 	      c->attempts, ms, r->resp.len);
 	if (status >= 200 && status < 300) {
 		if (parse_ok(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
@@ -1040,11 +1113,10 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 			return;
 		}
 		/* a 2xx that does not parse: the body was cut or garbled; worth another try */
-		free(c->served_model);
-		c->served_model = NULL;
+		clear_out(c);
 		if (last || r->should_retry == 0) {
 			fail(h, r, 0, "%s member %s at %s: %s (after %d attempts)", backend_label(m),
-			     m->model, m->url, why, c->attempts);
+			     m->model, r->ms->pub, why, c->attempts);
 			return;
 		}
 		schedule_retry(h, r, backoff(h, c->attempts), why);
@@ -1055,7 +1127,7 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 	error_info(r->resp.p, r->resp.len, emsg, sizeof emsg, code, sizeof code);
 	redact(m, emsg, sizeof emsg);
 	snprintf(why, sizeof why, "%s member %s at %s: HTTP %ld%s%s%s%s%s", backend_label(m),
-	         m->model, m->url, status, code[0] ? " " : "", code, emsg[0] ? ": " : "", emsg,
+	         m->model, r->ms->pub, status, code[0] ? " " : "", code, emsg[0] ? ": " : "", emsg,
 	         status == 401 || status == 403 ? " (check the key in $" : "");
 	if (status == 401 || status == 403) {
 		size_t n = strlen(why);
@@ -1233,7 +1305,7 @@ int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
 	r->c = c;
 	r->t_submit = now_s();
 	if (!(r->ms = member_get(h, m)) || !(r->ep = endpoint_get(h, m->url)) ||
-	    !(r->url = full_url(m))) {
+	    !(r->url = full_url(m)) || !(r->pub = public_url(r->url))) {
 		req_free(r);
 		return ark_errf(err, errlen, "out of memory");
 	}
@@ -1377,10 +1449,8 @@ void ark_http_free(ark_http *h)
 		req_free(r);
 		r = n;
 	}
-	for (size_t i = 0; i < h->nms; i++) {
-		free(h->mss[i]->fatal);
-		free(h->mss[i]);
-	}
+	for (size_t i = 0; i < h->nms; i++)
+		member_state_free(h->mss[i]);
 	free(h->mss);
 	for (size_t i = 0; i < h->npool; i++)
 		curl_easy_cleanup(h->pool[i]);

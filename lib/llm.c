@@ -517,20 +517,20 @@ static int put(jv *o, const char *k, jv *v)
 	return v ? jv_set(o, k, v) : -1;
 }
 
-/* A URL without any user:password@ part, for records. */
+/* A URL without any user:password@ part or ?query (either may carry a credential), for
+ * records. */
 static jv *url_public(const char *url)
 {
 	const char *s = strstr(url, "://");
 	if (!s)
 		return jv_string(url);
 	s += 3;
-	const char *slash = s + strcspn(s, "/?#");
-	const char *at = memchr(s, '@', (size_t)(slash - s));
-	if (!at)
-		return jv_string(url);
+	const char *hostend = s + strcspn(s, "/?#");
+	const char *at = memchr(s, '@', (size_t)(hostend - s));
+	const char *rest = at ? at + 1 : s;
 	ark_buf b = ARK_BUF_INIT;
 	ark_buf_add(&b, url, (size_t)(s - url));
-	ark_buf_adds(&b, at + 1);
+	ark_buf_add(&b, rest, strcspn(rest, "?#"));
 	jv *v = b.p ? jv_string(b.p) : NULL;
 	ark_buf_release(&b);
 	return v;

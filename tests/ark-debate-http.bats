@@ -329,6 +329,17 @@ fault_case() {
 	[ "$(stat .ok)" -eq 4 ]
 }
 
+@test "credentials in a URL stay out of messages and logs" {
+	start_server --fault 500=1 --retry-after-ms 1
+	run_split "$PROBE" -a "openai:model=m,url=http://user:pw-in-url-55@127.0.0.1:$PORT/v1?token=q-in-url-66" \
+		-n 2 --retries 1 -v
+	assert_status 1
+	assert_contains "HTTP 500"
+	assert_contains "http://127.0.0.1:$PORT/v1"
+	case "$output$stderr_out" in *in-url-55*|*in-url-66*) return 1 ;; esac
+	[ "$(stat .requests)" -eq 4 ]
+}
+
 @test "a key-env that is not set is a clear fatal error and no request is made" {
 	start_server
 	unset NOT_SET_KEY
