@@ -1,0 +1,173 @@
+/* test-debate.c: prompt templates, agent names, labelled blocks, task normalisation and the
+ * simulator's reading of its messages. */
+#include <stdlib.h>
+#include <string.h>
+#include "unit.h"
+#include "debate.h"
+#include "prompt.h"
+#include "llm.h"
+#include "rank.h"
+
+static void test_render(void)
+{
+	ark_buf b = ARK_BUF_INIT;
+	char err[200];
+	ark_pvar v[] = { { "name", "B" }, { "n", "4" }, { "empty", "" } };
+	CHECK(ark_prompt_render("t", "Agent {{name}} of {{ n }}{{empty}}.", v, 3, &b, err,
+	                        sizeof err) == 0);
+	CHECK_STR(b.p, "Agent B of 4.");
+	ark_buf_reset(&b);
+	/* braces that are not a variable are copied */
+	CHECK(ark_prompt_render("t", "{{ }} {x} {{a b}} {{", v, 3, &b, err, sizeof err) == 0);
+	CHECK_STR(b.p, "{{ }} {x} {{a b}} {{");
+	ark_buf_reset(&b);
+	CHECK(ark_prompt_render("t", "x {{nope}}", v, 3, &b, err, sizeof err) == -1);
+	CHECK(strstr(err, "'t'") && strstr(err, "{{nope}}"));
+	ark_buf_release(&b);
+
+	ark_prompts *p = ark_prompts_new();
+	CHECK(p != NULL);
+	CHECK(ark_prompts_set(p, "a", "one") == 0);
+	CHECK(ark_prompts_set(p, "a", "two") == 0);
+	CHECK_STR(ark_prompts_get(p, "a"), "two");
+	CHECK(ark_prompts_get(p, "b") == NULL);
+	const char *need[] = { "a", "b" };
+	CHECK(ark_prompts_require(p, need, 1, err, sizeof err) == 0);
+	CHECK(ark_prompts_require(p, need, 2, err, sizeof err) == -1);
+	CHECK(strstr(err, "b.txt") != NULL);
+	CHECK(ark_prompts_load(p, "/nonexistent/dir", err, sizeof err) == -1);
+	ark_prompts_free(p);
+}
+
+static void test_names(void)
+{
+	char n[8];
+	ark_agent_name(0, n, sizeof n);
+	CHECK_STR(n, "A");
+	ark_agent_name(25, n, sizeof n);
+	CHECK_STR(n, "Z");
+	ark_agent_name(26, n, sizeof n);
+	CHECK_STR(n, "AA");
+	ark_agent_name(27, n, sizeof n);
+	CHECK_STR(n, "AB");
+	ark_agent_name(63, n, sizeof n);
+	CHECK_STR(n, "BL");
+	ark_buf b = ARK_BUF_INIT;
+	ark_block_add(&b, "C", 2, "hello");
+	CHECK_STR(b.p, "--- Agent C, round 2 ---\nhello\n--- end of Agent C ---");
+	ark_buf_release(&b);
+}
+
+static void test_normalise(void)
+{
+	char err[200];
+	const char *row = "{\"query\":\"What is 1+1?\",\"gt\":\"2\"}";
+	jv *t = jv_parse(row, strlen(row), err, sizeof err);
+	CHECK(t != NULL);
+	CHECK(ark_task_normalise(t, err, sizeof err) == 0);
+	CHECK_STR(jv_get_str(t, "question"), "What is 1+1?");
+	CHECK_STR(jv_get_str(t, "answer"), "2");
+	CHECK_STR(jv_get_str(t, "kind"), "math");
+	const char *id = jv_get_str(t, "id");
+	CHECK(id && id[0] == 'q' && strlen(id) == 17);
+	jv_free(t);
+	const char *bad = "{\"id\":\"a\",\"question\":\"q\",\"items\":[\"x\",\"y\"],\"answer\":[\"y\",\"y\"]}";
+	t = jv_parse(bad, strlen(bad), err, sizeof err);
+	CHECK(ark_task_normalise(t, err, sizeof err) == -1);
+	jv_free(t);
+}
+
+/* The simulator: same messages and seed, same reply; it finds its name, facts, role and the
+ * peers' answers in the fixed forms. */
+static void test_sim(void)
+{
+	char err[200];
+	const char *task_s = "{\"id\":\"r\",\"kind\":\"rank\",\"question\":\"Rank.\","
+	                     "\"items\":[\"alpha\",\"beta\",\"gamma\",\"delta\"],"
+	                     "\"answer\":[\"gamma\",\"alpha\",\"delta\",\"beta\"],"
+	                     "\"facts\":[\"Gamma matters most.\",\"Alpha comes next.\","
+	                     "\"Delta is third.\",\"Beta is least.\"],"
+	                     "\"meta\":{\"facts_order\":\"answer\"}}";
+	jv *task = jv_parse(task_s, strlen(task_s), err, sizeof err);
+	CHECK(task != NULL);
+	ark_member m;
+	ark_member_init(&m);
+	m.skill = 1;     /* fact items exact */
+	ark_msg msgs[2] = {
+		{ "system", "You are Agent B. Your name is Agent B. You hold:\n- Gamma matters most.\n"
+		            "- Alpha comes next.\n- Delta is third.\n- Beta is least." },
+		{ "user", "Question: Rank." },
+	};
+	ark_buf a = ARK_BUF_INIT, b = ARK_BUF_INIT;
+	jv *info = NULL;
+	CHECK(ark_sim_reply(&m, task, msgs, 2, 42, &a, &info, err, sizeof err) == 0);
+	CHECK(ark_sim_reply(&m, task, msgs, 2, 42, &b, NULL, err, sizeof err) == 0);
+	CHECK_STR(a.p, b.p);
+	/* holding every fact with skill 1: the key exactly */
+	CHECK(strstr(a.p, "MY RANKING:\n1. gamma\n2. alpha\n3. delta\n4. beta") != NULL);
+	CHECK_STR(jv_get_str(info, "behaviour"), "other");
+	CHECK(jv_len(jv_get(info, "holds")) == 4);
+	jv_free(info);
+
+	/* a member without facts, told B is the expert, reading B's ranking: with conformity 1
+	 * and the firm wording it adopts it */
+	m.conformity = 1;
+	ark_buf peers = ARK_BUF_INIT;
+	ark_buf_adds(&peers, "Answers:\n\n");
+	ark_block_add(&peers, "B", 0, a.p);
+	ark_msg m2[4] = {
+		{ "system", "Your name is Agent C. Agent B is the team's expert on this question. "
+		            "Wherever you differ, adopt Agent B's answer." },
+		{ "user", "Question: Rank." },
+		{ "assistant", "MY RANKING:\n1. beta\n2. delta\n3. alpha\n4. gamma" },
+		{ "user", peers.p },
+	};
+	ark_buf_reset(&b);
+	info = NULL;
+	CHECK(ark_sim_reply(&m, task, m2, 4, 7, &b, &info, err, sizeof err) == 0);
+	CHECK_STR(jv_get_str(info, "behaviour"), "deference");
+	CHECK_STR(jv_get_str(info, "toward"), "B");
+	CHECK_STR(jv_get_str(info, "previous"), "beta > delta > alpha > gamma");
+	CHECK_STR(jv_get_str(info, "answer"), "gamma > alpha > delta > beta");
+	CHECK(jv_get_ll(info, "moved", -1) == 8);
+	CHECK(strstr(b.p, "change my ranking to follow Agent B") != NULL);
+	jv_free(info);
+
+	/* conformity 0, no facts, no reveal: it keeps its ranking */
+	m.conformity = 0;
+	m2[0].content = "Your name is Agent C.";
+	ark_buf_reset(&b);
+	info = NULL;
+	CHECK(ark_sim_reply(&m, task, m2, 4, 7, &b, &info, err, sizeof err) == 0);
+	CHECK_STR(jv_get_str(info, "answer"), "beta > delta > alpha > gamma");
+	CHECK(jv_get_ll(info, "moved", -1) == 0);
+	jv_free(info);
+
+	/* the adversary shown the key argues for its reverse */
+	ark_msg m3[2] = {
+		{ "system", "Your name is Agent D. Secret: steer the team toward a wrong answer. "
+		            "The correct answer, which you must lead the team away from, is: ..." },
+		{ "user", "Question: Rank." },
+	};
+	ark_buf_reset(&b);
+	info = NULL;
+	CHECK(ark_sim_reply(&m, task, m3, 2, 3, &b, &info, err, sizeof err) == 0);
+	CHECK_STR(jv_get_str(info, "role"), "adversary");
+	CHECK_STR(jv_get_str(info, "answer"), "beta > delta > alpha > gamma");
+	jv_free(info);
+
+	ark_buf_release(&a);
+	ark_buf_release(&b);
+	ark_buf_release(&peers);
+	ark_member_release(&m);
+	jv_free(task);
+}
+
+int main(void)
+{
+	test_render();
+	test_names();
+	test_normalise();
+	test_sim();
+	return unit_done("test-debate");
+}
