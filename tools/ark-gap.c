@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "grade.h"
+#include "jscan.h"
 #include "rng.h"
 #include "stats.h"
 
@@ -316,8 +317,10 @@ static int kind_of(const char *name)
 
 static int same_answer(int kind, const char *a, const char *b)
 {
+	if (!strcmp(a, b))          /* the common case, without normalising */
+		return 1;
 	if (kind < 0)
-		return !strcmp(a, b);
+		return 0;
 	return ark_answers_equiv((ark_kind)kind, a, b, NULL);
 }
 
@@ -680,6 +683,202 @@ static void take_record(cli_in *in, const jv *rec, scratch_t *s, ark_buf *key, a
 	if (!isnan(r.team)) {
 		cells[ci].sum[which] += r.team;
 		cells[ci].cnt[which]++;
+	}
+}
+
+/* ---- reading: a slim tree of the fields ark-gap reads --------------------------------------------
+ * A debate record is mostly text: the question, the facts and every turn's reply.  Each line is
+ * checked whole by jscan_check (the grammar of jv_parse), and then only the top-level fields
+ * ark-gap reads are built into a jv tree, with every turn cut down to round, agent, correct and
+ * answer (whole turns when --corr reaches into them).  The code above sees an ordinary record.
+ * The fastest path matters here: a log of a few thousand debates is hundreds of megabytes. */
+static const char *const top_keys[] = { "id", "run", "kind", "status", "final", "l1", "agents",
+	"turns" };
+static char *extra_keys[MAX_BY + 1];    /* first segments of --by names and of --corr */
+static size_t nextra;
+static int full_turns, full_agents;     /* --corr or --by reads inside turns, agents */
+
+static void add_extra_key(const char *path)
+{
+	size_t n = strcspn(path, ".");
+	for (size_t i = 0; i < nextra; i++)
+		if (strlen(extra_keys[i]) == n && !strncmp(extra_keys[i], path, n))
+			return;
+	if (!(extra_keys[nextra++] = ark_strndup(path, n)))
+		cli_die("out of memory");
+}
+
+static int wanted_key(jspan k)
+{
+	for (size_t i = 0; i < sizeof top_keys / sizeof *top_keys; i++)
+		if (jscan_key_is(k, top_keys[i]))
+			return 1;
+	for (size_t i = 0; i < nextra; i++)
+		if (jscan_key_is(k, extra_keys[i]))
+			return 1;
+	return 0;
+}
+
+/* The value of a span: scalars are made directly (a yajl parser for every small value would
+ * cost more than the whole slim tree), objects and arrays through jv_parse. */
+static jv *parse_span(jspan v)
+{
+	char err[256], num[128];
+	jv *x;
+	if (v.t == JV_NULL) {
+		x = jv_null();
+	} else if (v.t == JV_TRUE || v.t == JV_FALSE) {
+		x = jv_bool(v.t == JV_TRUE);
+	} else if (v.t == JV_NUMBER && v.n < sizeof num) {
+		memcpy(num, v.p, v.n);
+		num[v.n] = '\0';
+		x = jv_number_raw(num);
+	} else if (v.t == JV_STRING) {
+		ark_buf b = ARK_BUF_INIT;
+		if (jscan_unescape(v, &b) < 0)
+			cli_die("out of memory");
+		x = jv_stringn(b.p ? b.p : "", b.len);
+		ark_buf_release(&b);
+	} else {
+		x = jv_parse(v.p, v.n, err, sizeof err);
+		if (!x)             /* the line was checked: only memory can fail here */
+			cli_die("%s", err);
+	}
+	if (!x)
+		cli_die("out of memory");
+	return x;
+}
+
+static void put(jv *o, ark_buf *kb, jspan k, jv *v)
+{
+	ark_buf_reset(kb);
+	if (jscan_unescape(k, kb) < 0 || ark_buf_addc(kb, '\0') < 0 || jv_set(o, kb->p, v) < 0)
+		cli_die("out of memory");
+}
+
+/* An array of objects cut down to the keys in keep[0..nkeep) (other elements kept whole). */
+static jv *slim_array(jspan turns, ark_buf *kb, const char *const *keep, size_t nkeep)
+{
+	jv *arr = jv_array();
+	jscan_it ti, it;
+	jspan t, k, v;
+	if (!arr)
+		cli_die("out of memory");
+	jscan_elements(&ti, turns);
+	while (jscan_next_element(&ti, &t)) {
+		jv *o;
+		if (t.t != JV_OBJECT) {
+			o = parse_span(t);
+		} else {
+			if (!(o = jv_object()))
+				cli_die("out of memory");
+			jscan_members(&it, t);
+			while (jscan_next_member(&it, &k, &v))
+				for (size_t i = 0; i < nkeep; i++)
+					if (jscan_key_is(k, keep[i])) {
+						put(o, kb, k, parse_span(v));
+						break;
+					}
+		}
+		if (jv_push(arr, o) < 0)
+			cli_die("out of memory");
+	}
+	return arr;
+}
+
+/* The slim record of a line, or NULL with a message (not JSON, not an object). */
+static jv *slim_record(const char *line, size_t len, ark_buf *kb, char *err, size_t errlen)
+{
+	if (jscan_check(line, len, err, errlen) < 0)
+		return NULL;
+	jspan top = jscan_value(line), k, v;
+	if (top.t != JV_OBJECT) {
+		ark_errf(err, errlen, "expected a JSON object, got %s", jv_type_name(top.t));
+		return NULL;
+	}
+	/* first the spans of the wanted fields (a repeated key: the last one counts, as with
+	 * jv_parse); rank records are scored from "l1", so their turns are not needed */
+	static const char *const turn_keys[] = { "round", "agent", "correct", "answer" };
+	static const char *const agent_keys[] = { "agent", "role" };
+	enum { MAXF = 64 };
+	jspan ks[MAXF], vs[MAXF];
+	size_t nf = 0;
+	int rank = 0, has_kind = 0, has_l1 = 0;
+	jscan_it it;
+	jscan_members(&it, top);
+	while (jscan_next_member(&it, &k, &v)) {
+		if (!wanted_key(k))
+			continue;
+		if (jscan_key_is(k, "kind")) {
+			has_kind = 1;
+			rank = v.t == JV_STRING && v.n == 6 && !memcmp(v.p, "\"rank\"", 6);
+		}
+		if (jscan_key_is(k, "l1"))
+			has_l1 = 1;
+		if (nf == MAXF)
+			nf--;           /* a record of 64+ wanted keys repeats some: keep the last */
+		ks[nf] = k;
+		vs[nf++] = v;
+	}
+	if (!has_kind)
+		rank = has_l1;
+	jv *rec = jv_object();
+	if (!rec)
+		cli_die("out of memory");
+	for (size_t i = 0; i < nf; i++) {
+		k = ks[i];
+		v = vs[i];
+		int turns = jscan_key_is(k, "turns");
+		if (turns && rank && !full_turns && v.t == JV_ARRAY)
+			continue;
+		if (turns && !full_turns && v.t == JV_ARRAY)
+			put(rec, kb, k, slim_array(v, kb, turn_keys, 4));
+		else if (jscan_key_is(k, "agents") && !full_agents && v.t == JV_ARRAY)
+			put(rec, kb, k, slim_array(v, kb, agent_keys, 2));
+		else
+			put(rec, kb, k, parse_span(v));
+	}
+	return rec;
+}
+
+static int blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* The next non-blank line of the inputs, as cli_in_next walks them (the same messages, the same
+ * --skip-bad rule), so that cli_in_bad can name the file and line. */
+static int next_line(cli_in *in, const char **line, size_t *len)
+{
+	char err[512];
+	for (;;) {
+		if (!in->r) {
+			if (in->idx >= (in->npaths ? in->npaths : 1))
+				return 0;
+			const char *p = in->npaths ? in->paths[in->idx] : "-";
+			if (!(in->r = ark_reader_open(p, cli_read_bufsize(), err, sizeof err)))
+				cli_die("%s", err);
+		}
+		int r = ark_reader_line(in->r, line, len, err, sizeof err);
+		if (r == 1) {
+			if (blank(*line, *len))
+				continue;
+			in->records++;
+			return 1;
+		}
+		if (r < 0) {
+			if (ark_reader_fatal(in->r) || !in->skip_bad)
+				cli_die("%s", err);
+			cli_warn("%s (skipped)", err);
+			in->skipped++;
+			continue;
+		}
+		ark_reader_close(in->r);
+		in->r = NULL;
+		in->idx++;
 	}
 }
 
@@ -1689,12 +1888,30 @@ int main(int argc, char **argv)
 	ark_buf key = ARK_BUF_INIT, sk = ARK_BUF_INIT;
 	jv *rec;
 	memset(&s, 0, sizeof s);
+	const char *line;
+	size_t len;
+	char err[512];
+	for (size_t i = 0; i < nby; i++)
+		if (strcmp(by[i], "task") && strcmp(by[i], "size"))
+			add_extra_key(by[i]);
+	if (corr_path)
+		add_extra_key(corr_path);
+	for (size_t i = 0; i < nextra; i++) {
+		full_turns |= !strcmp(extra_keys[i], "turns");
+		full_agents |= !strcmp(extra_keys[i], "agents");
+	}
 	cli_in_init(&in, argv + optind, argc - optind, skip_bad);
-	while (cli_in_next(&in, &rec) > 0) {
+	while (next_line(&in, &line, &len) > 0) {
+		if (!(rec = slim_record(line, len, &key, err, sizeof err))) {
+			cli_in_bad(&in, "%s", err);
+			continue;
+		}
 		take_record(&in, rec, &s, &key, &sk);
 		jv_free(rec);
 	}
 	cli_in_close(&in);
+	for (size_t i = 0; i < nextra; i++)
+		free(extra_keys[i]);
 
 	ark_writer *w = cli_out_open(NULL, 0, 0);
 	size_t *order = sorted_index(ngroups, group_cmp);
