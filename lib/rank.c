@@ -510,7 +510,8 @@ static const char *find_marker(const char *s, const char *before, const char *e,
 	const size_t ml = sizeof m - 1;
 	if (before - s < (ptrdiff_t)ml)
 		return NULL;
-	for (const char *p = before - ml; p >= s; p--) {
+	for (size_t i = (size_t)(before - s) - ml + 1; i-- > 0;) {
+		const char *p = s + i;
 		if ((*p | 32) != 'm' || (p[1] | 32) != 'y')
 			continue;
 		size_t k = 2;
@@ -707,11 +708,13 @@ int ark_ranker_parse(const ark_ranker *rk, const char *text, size_t len, int *or
 		return ark_errf(err, errlen, "no text");
 	const char *e = text + len;
 	/* 1: the last marker followed by a list */
-	const char *after;
+	/* a marker's block ends where the next (later) marker begins: that one had no list, and
+	 * bounding the blocks keeps a text full of markers linear */
+	const char *after, *bound = e;
 	for (const char *m = find_marker(text, e, e, &after); m;
-	     m = find_marker(text, m, e, &after)) {
+	     bound = m, m = find_marker(text, m, e, &after)) {
 		l.n = 0;
-		block_list(&l, after, e, rk->n);
+		block_list(&l, after, bound, rk->n);
 		if (l.n > 0)
 			return check_list(rk, &l, order, err, errlen);
 	}
