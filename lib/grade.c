@@ -77,6 +77,19 @@ static char *trim(char *s)
 	return s;
 }
 
+/* End a rewrite: the new string (NUL-terminated even when empty) replaces s, which is freed;
+ * NULL when any append failed. */
+static char *buf_finish(ark_buf *b, int bad, char *s)
+{
+	bad |= ark_buf_addc(b, '\0');
+	free(s);
+	if (bad) {
+		ark_buf_release(b);
+		return NULL;
+	}
+	return ark_buf_take(b);
+}
+
 /* Replace every occurrence of from by to.  Takes s (frees it) and returns a new string; NULL in,
  * NULL out, so calls chain. */
 static char *repl(char *s, const char *from, const char *to)
@@ -124,13 +137,7 @@ static char *repl_cmd(char *s, const char *name, const char *to)
 			bad |= ark_buf_addc(&b, *p++);
 		}
 	}
-	bad |= ark_buf_addc(&b, '\0');
-	free(s);
-	if (bad) {
-		ark_buf_release(&b);
-		return NULL;
-	}
-	return ark_buf_take(&b);
+	return buf_finish(&b, bad, s);
 }
 
 /* p points at '{': the matching '}' or NULL.  Escaped braces (\{ \}) do not count. */
@@ -219,13 +226,8 @@ static char *unwrap_cmd(char *s, const char *name)
 		} else {     /* unbalanced: drop the command and its brace, keep the rest */
 			bad |= ark_buf_adds(&b, open + 1);
 		}
-		bad |= ark_buf_addc(&b, '\0');
-		free(s);
-		if (bad) {
-			ark_buf_release(&b);
+		if (!(s = buf_finish(&b, bad, s)))
 			return NULL;
-		}
-		s = ark_buf_take(&b);
 	}
 	return s;
 }
@@ -397,13 +399,7 @@ static char *brace_args_d(char *s, int depth)
 			}
 		}
 	}
-	bad |= ark_buf_addc(&b, '\0');
-	free(s);
-	if (bad) {
-		ark_buf_release(&b);
-		return NULL;
-	}
-	return ark_buf_take(&b);
+	return buf_finish(&b, bad, s);
 }
 
 static char *brace_args(char *s) { return brace_args_d(s, 0); }
@@ -479,13 +475,7 @@ static char *fix_decimals(char *s)
 		}
 		bad |= ark_buf_addc(&b, *p++);
 	}
-	bad |= ark_buf_addc(&b, '\0');
-	free(s);
-	if (bad) {
-		ark_buf_release(&b);
-		return NULL;
-	}
-	return ark_buf_take(&b);
+	return buf_finish(&b, bad, s);
 }
 
 static void remove_spaces(char *s)
@@ -1234,13 +1224,7 @@ static char *short_norm(const char *in)
 			bad |= ark_buf_addc(&b, ' ');
 		bad |= ark_buf_add(&b, w, n);
 	}
-	bad |= ark_buf_addc(&b, '\0');
-	free(s);
-	if (bad) {
-		ark_buf_release(&b);
-		return NULL;
-	}
-	return ark_buf_take(&b);
+	return buf_finish(&b, bad, s);
 }
 
 /* Token F1 of two normalised strings: 2PR/(P+R) over the multiset of shared tokens. */
