@@ -214,8 +214,14 @@ static int do_record(const char *line, size_t len, const char *name, long lineno
 	nsp = 0;
 	ins_bad = 0;
 	ark_buf_reset(&ins);
-	if (jscan_check(line, len, err, errlen) < 0)
+	if (jscan_check(line, len, err, errlen) < 0) {
+		/* say it in the words every other tool uses (jv_parse), where it agrees */
+		jv *t = jv_parse(line, len, e2, sizeof e2);
+		if (!t)
+			ark_errf(err, errlen, "%s", e2);
+		jv_free(t);
 		return -1;
+	}
 	jspan top = jscan_value(line);
 	if (top.t != JV_OBJECT)
 		return ark_errf(err, errlen, "expected a JSON object, got %s", tname(top));
