@@ -414,9 +414,9 @@ static int add_separated(list *l, const char *p, const char *le)
 	return l->n - before >= 2;
 }
 
-/* The list following a "MY RANKING" marker that ends at p: preamble lines are skipped until the
- * first numbered line; the list ends at a line that is neither numbered, blank, indented nor a
- * bullet, at a number out of sequence, or once nitems entries are in. */
+/* The list following a "MY RANKING" marker that ends at p: lines that are not numbered (a
+ * preamble, explanations under or between entries) are skipped; the list ends at a number out of
+ * sequence, once nitems entries are in, or at e (the next marker). */
 static void block_list(list *l, const char *p, const char *e, size_t nitems)
 {
 	while (p < e && (*p == ' ' || *p == '\t'))
@@ -436,10 +436,6 @@ static void block_list(list *l, const char *p, const char *e, size_t nitems)
 			if (seen < 2 && add_separated(l, p, le))
 				break;
 			l->n = 0;
-		} else if (*p == ' ' || *p == '\t' || *p == '-' || *p == '*') {
-			;    /* an indented or bulleted explanation under an entry */
-		} else {
-			break;
 		}
 		if (!blank(p, le))
 			seen++;
