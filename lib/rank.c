@@ -416,12 +416,14 @@ static int add_separated(list *l, const char *p, const char *le)
 
 /* The list following a "MY RANKING" marker that ends at p: lines that are not numbered (a
  * preamble, explanations under or between entries) are skipped; the list ends at a number out of
- * sequence, once nitems entries are in, or at e (the next marker). */
+ * sequence, once nitems entries are in, or at e (the next marker).  Without a numbered line,
+ * one of the first two lines may be a list of names separated by '>', ',' or ';'. */
 static void block_list(list *l, const char *p, const char *e, size_t nitems)
 {
 	while (p < e && (*p == ' ' || *p == '\t'))
 		p++;
-	int expect = 0, seen = 0;   /* non-blank lines looked at */
+	const char *start = p;
+	int expect = 0;
 	while (p < e && l->n < nitems) {
 		const char *le = line_end(p, e);
 		int num;
@@ -430,17 +432,27 @@ static void block_list(list *l, const char *p, const char *e, size_t nitems)
 			if (num != expect + 1)
 				break;
 			add_numbered(l, rest, le, &expect);
-		} else if (blank(p, le)) {
-			;
-		} else if (l->n == 0) {
-			if (seen < 2 && add_separated(l, p, le))
-				break;
-			l->n = 0;
 		}
-		if (!blank(p, le))
-			seen++;
 		p = le < e ? le + 1 : e;
 	}
+	if (l->n > 0)
+		return;
+	/* of the first two lines, one with as many names as items, else the first with two or more */
+	const char *pick = NULL;
+	for (int seen = 0; start < e && seen < 2;) {
+		const char *le = line_end(start, e);
+		if (!blank(start, le)) {
+			seen++;
+			if (add_separated(l, start, le) && l->n == nitems)
+				return;
+			if (l->n >= 2 && !pick)
+				pick = start;
+			l->n = 0;
+		}
+		start = le < e ? le + 1 : e;
+	}
+	if (pick)
+		add_separated(l, pick, line_end(pick, e));
 }
 
 /* Without a marker: the last list starting at 1 with at least nitems entries, else the last list

@@ -167,6 +167,9 @@ static void test_tolerant(void)
 	                nums, 3, n3));
 	CHECK(parses_to("MY RANKING:\n1. D\nReason: four needs met.\n2. C\nReason: three.\n3. A\n\n"
 	                "Reason: two.\n4. B\nReason: leaves in January.\n", elect, 4, dcab));
+	CHECK(parses_to("MY RANKING: after weighing it all, best first:\n1. D\n2. C\n3. A\n4. B\n",
+	                elect, 4, dcab));
+	CHECK(parses_to("MY RANKING:\nAfter weighing everything, best first:\nD > C > A > B\n", elect, 4, dcab));
 	CHECK(fails_with("MY RANKING:\n1. D\n2. C\nThen:\n1. A\n2. B\n", elect, 4, "incomplete"));
 	int adcb[4] = { 1, 2, 0, 3 };
 	CHECK(parses_to("MY RANKING:\n1. A\n2. D\n3. C\n4. B\n", elect, 4, adcb));
