@@ -392,6 +392,8 @@ typedef struct {
 	size_t  na, cap;
 	const char **ans;
 	double *cor;
+	size_t *off;
+	ark_buf text;
 	size_t  n0, cap0;
 } scratch_t;
 
@@ -410,9 +412,52 @@ static void scratch_agents(scratch_t *s, size_t na)
 		s->na = na;
 }
 
-/* Mark the adversaries: run.adversary and every agent whose role is "adversary". */
-static int mark_adversaries(cli_in *in, const jv *rec, const jv *run, scratch_t *s)
+/* The turns and agents of a record are read from their spans in the input line, not from a
+ * tree (see slim_record): they are most of a record's values.  p is NULL when absent. */
+typedef struct { jspan turns, agents; } rec_spans;
+
+/* The members of an object span that matter: vals[i] gets the last member named keys[i]. */
+static void span_fields(jspan obj, const char *const *keys, size_t n, jspan *vals)
 {
+	jscan_it it;
+	jspan k, v;
+	for (size_t i = 0; i < n; i++)
+		vals[i] = (jspan){ NULL, 0, JV_NULL };
+	jscan_members(&it, obj);
+	while (jscan_next_member(&it, &k, &v))
+		for (size_t i = 0; i < n; i++)
+			if (jscan_key_is(k, keys[i])) {
+				vals[i] = v;
+				break;
+			}
+}
+
+/* agent_index() on a span: -1 absent or null, -2 not an index below MAX_AGENT */
+static long span_agent(jspan v)
+{
+	long long a;
+	if (!v.p || v.t == JV_NULL)
+		return -1;
+	if (v.t != JV_NUMBER || jscan_ll(v, &a) < 0 || a < 0 || a >= MAX_AGENT)
+		return -2;
+	return (long)a;
+}
+
+/* bool_or_null() on a span */
+static int span_bool(jspan v, double *out)
+{
+	*out = NAN;
+	if (!v.p)
+		return -1;
+	if (v.t == JV_TRUE || v.t == JV_FALSE)
+		*out = v.t == JV_TRUE;
+	return v.t == JV_TRUE || v.t == JV_FALSE || v.t == JV_NULL ? 0 : -1;
+}
+
+/* Mark the adversaries: run.adversary and every agent whose role is "adversary". */
+static int mark_adversaries(cli_in *in, const jv *run, jspan agents, scratch_t *s)
+{
+	static const char *const keys[] = { "role", "agent" };
 	long a = agent_index(jv_get(run, "adversary"));
 	if (a == -2)
 		return cli_in_bad(in, "\"run.adversary\" is not an agent index or null"), -1;
@@ -420,15 +465,20 @@ static int mark_adversaries(cli_in *in, const jv *rec, const jv *run, scratch_t 
 		scratch_agents(s, (size_t)a + 1);
 		s->adv[a] = 1;
 	}
-	const jv *agents = jv_get(rec, "agents");
-	if (agents && agents->t != JV_ARRAY)
+	if (!agents.p)
+		return 0;
+	if (agents.t != JV_ARRAY)
 		return cli_in_bad(in, "\"agents\" is not an array"), -1;
-	for (size_t i = 0; i < jv_len(agents); i++) {
-		const jv *ag = jv_at(agents, i);
-		const char *role = jv_get_str(ag, "role");
-		if (!role || strcmp(role, "adversary"))
+	jscan_it ai;
+	jspan ag, f[2];
+	jscan_elements(&ai, agents);
+	for (size_t i = 0; jscan_next_element(&ai, &ag); i++) {
+		if (ag.t != JV_OBJECT)
 			continue;
-		long k = jv_get(ag, "agent") ? agent_index(jv_get(ag, "agent")) : (long)i;
+		span_fields(ag, keys, 2, f);
+		if (f[0].t != JV_STRING || f[0].n != 11 || memcmp(f[0].p, "\"adversary\"", 11))
+			continue;
+		long k = f[1].p ? span_agent(f[1]) : (long)i;
 		if (k < 0)
 			return cli_in_bad(in, "agents[%zu]: \"agent\" is not an agent index", i), -1;
 		scratch_agents(s, (size_t)k + 1);
@@ -439,9 +489,11 @@ static int mark_adversaries(cli_in *in, const jv *rec, const jv *run, scratch_t 
 
 /* Accuracy record: team = final.correct; per-agent round-0 correctness; the expert's round-0
  * correctness; the round-0 majority vote.  0 or -1 (reported). */
-static int take_accuracy(cli_in *in, const jv *rec, long expert_idx, scratch_t *s, rec_t *r)
+static int take_accuracy(cli_in *in, const jv *rec, jspan turns, long expert_idx, scratch_t *s,
+                         rec_t *r)
 {
-	const jv *final = jv_get(rec, "final"), *turns = jv_get(rec, "turns");
+	static const char *const keys[] = { "round", "agent", "correct", "answer" };
+	const jv *final = jv_get(rec, "final");
 	if (!final)
 		return cli_in_bad(in, "missing \"final\""), -1;
 	if (final->t != JV_OBJECT)
@@ -449,39 +501,51 @@ static int take_accuracy(cli_in *in, const jv *rec, long expert_idx, scratch_t *
 	if (bool_or_null(jv_get(final, "correct"), &r->team) < 0)
 		return cli_in_bad(in, jv_get(final, "correct") ? "\"final.correct\" is not true, false or null"
 		                                                : "missing \"final.correct\""), -1;
-	if (!turns)
+	if (!turns.p)
 		return cli_in_bad(in, "missing \"turns\""), -1;
-	if (turns->t != JV_ARRAY)
+	if (turns.t != JV_ARRAY)
 		return cli_in_bad(in, "\"turns\" is not an array"), -1;
 	s->n0 = 0;
-	for (size_t i = 0; i < jv_len(turns); i++) {
-		const jv *t = jv_at(turns, i);
+	ark_buf_reset(&s->text);
+	jscan_it ti;
+	jspan t, f[4];
+	jscan_elements(&ti, turns);
+	for (size_t i = 0; jscan_next_element(&ti, &t); i++) {
 		long long round;
-		if (t->t != JV_OBJECT)
+		if (t.t != JV_OBJECT)
 			return cli_in_bad(in, "turns[%zu] is not an object", i), -1;
-		if (jv_ll(jv_get(t, "round"), &round) < 0)
-			return cli_in_bad(in, jv_get(t, "round") ? "turns[%zu]: \"round\" is not an integer"
-			                                         : "turns[%zu]: missing \"round\"", i), -1;
+		span_fields(t, keys, 4, f);
+		if (f[0].t != JV_NUMBER || jscan_ll(f[0], &round) < 0)
+			return cli_in_bad(in, f[0].p ? "turns[%zu]: \"round\" is not an integer"
+			                             : "turns[%zu]: missing \"round\"", i), -1;
 		if (round != 0)
 			continue;
-		long a = agent_index(jv_get(t, "agent"));
+		long a = span_agent(f[1]);
 		if (a < 0)
-			return cli_in_bad(in, jv_get(t, "agent") ? "turns[%zu]: \"agent\" is not an agent index"
-			                                         : "turns[%zu]: missing \"agent\"", i), -1;
+			return cli_in_bad(in, f[1].p ? "turns[%zu]: \"agent\" is not an agent index"
+			                             : "turns[%zu]: missing \"agent\"", i), -1;
 		double c;
-		if (bool_or_null(jv_get(t, "correct"), &c) < 0)
-			return cli_in_bad(in, jv_get(t, "correct") ? "turns[%zu]: \"correct\" is not true, false or null"
-			                                           : "turns[%zu]: missing \"correct\"", i), -1;
-		const jv *av = jv_get(t, "answer");
-		if (av && av->t != JV_STRING && av->t != JV_NULL)
+		if (span_bool(f[2], &c) < 0)
+			return cli_in_bad(in, f[2].p ? "turns[%zu]: \"correct\" is not true, false or null"
+			                             : "turns[%zu]: missing \"correct\"", i), -1;
+		if (f[3].p && f[3].t != JV_STRING && f[3].t != JV_NULL)
 			return cli_in_bad(in, "turns[%zu]: \"answer\" is not a string or null", i), -1;
 		scratch_agents(s, (size_t)a + 1);
 		s->raw[a] = c;
-		GROW(s->ans, s->n0, s->cap0);
+		GROW(s->off, s->n0, s->cap0);
 		s->cor = xrealloc(s->cor, s->cap0 * sizeof *s->cor);
-		s->ans[s->n0] = jv_str(av);
+		s->ans = xrealloc(s->ans, s->cap0 * sizeof *s->ans);
+		/* answers go into one buffer; pointers are taken once it has stopped growing */
+		s->off[s->n0] = SIZE_MAX;
+		if (f[3].t == JV_STRING) {
+			s->off[s->n0] = s->text.len;
+			if (jscan_unescape(f[3], &s->text) < 0 || ark_buf_addc(&s->text, '\0') < 0)
+				cli_die("out of memory");
+		}
 		s->cor[s->n0++] = c;
 	}
+	for (size_t i = 0; i < s->n0; i++)
+		s->ans[i] = s->off[i] == SIZE_MAX ? NULL : s->text.p + s->off[i];
 	r->majority = majority_score(kind_of(jv_get_str(rec, "kind")), s->ans, s->cor, s->n0);
 	r->expert = expert_idx >= 0 && (size_t)expert_idx < s->na ? s->raw[expert_idx] : NAN;
 	return 0;
@@ -528,7 +592,8 @@ static int take_error(cli_in *in, const jv *rec, scratch_t *s, rec_t *r, int *ha
 	return mem ? 1 : 0;
 }
 
-static void take_record(cli_in *in, const jv *rec, scratch_t *s, ark_buf *key, ark_buf *sk)
+static void take_record(cli_in *in, const jv *rec, const rec_spans *sp, scratch_t *s,
+                        ark_buf *key, ark_buf *sk)
 {
 	char err[512];
 	const char *st = jv_get_str(rec, "status");
@@ -571,7 +636,7 @@ static void take_record(cli_in *in, const jv *rec, scratch_t *s, ark_buf *key, a
 	const char *cond = jv_str(cv);
 
 	s->na = 0;
-	if (mark_adversaries(in, rec, run, s) < 0)
+	if (mark_adversaries(in, run, sp->agents, s) < 0)
 		return;
 	rec_t r;
 	memset(&r, 0, sizeof r);
@@ -579,7 +644,7 @@ static void take_record(cli_in *in, const jv *rec, scratch_t *s, ark_buf *key, a
 	int has_expert = e >= 0, have_members = 1;
 	double best_round0 = NAN;
 	if (form == F_ACC) {
-		if (take_accuracy(in, rec, e, s, &r) < 0)
+		if (take_accuracy(in, rec, sp->turns, e, s, &r) < 0)
 			return;
 	} else {
 		int hx, k = take_error(in, rec, s, &r, &hx, &best_round0);
@@ -756,39 +821,11 @@ static void put(jv *o, ark_buf *kb, jspan k, jv *v)
 		cli_die("out of memory");
 }
 
-/* An array of objects cut down to the keys in keep[0..nkeep) (other elements kept whole). */
-static jv *slim_array(jspan turns, ark_buf *kb, const char *const *keep, size_t nkeep)
-{
-	jv *arr = jv_array();
-	jscan_it ti, it;
-	jspan t, k, v;
-	if (!arr)
-		cli_die("out of memory");
-	jscan_elements(&ti, turns);
-	while (jscan_next_element(&ti, &t)) {
-		jv *o;
-		if (t.t != JV_OBJECT) {
-			o = parse_span(t);
-		} else {
-			if (!(o = jv_object()))
-				cli_die("out of memory");
-			jscan_members(&it, t);
-			while (jscan_next_member(&it, &k, &v))
-				for (size_t i = 0; i < nkeep; i++)
-					if (jscan_key_is(k, keep[i])) {
-						put(o, kb, k, parse_span(v));
-						break;
-					}
-		}
-		if (jv_push(arr, o) < 0)
-			cli_die("out of memory");
-	}
-	return arr;
-}
-
 /* The slim record of a line, or NULL with a message (not JSON, not an object). */
-static jv *slim_record(const char *line, size_t len, ark_buf *kb, char *err, size_t errlen)
+static jv *slim_record(const char *line, size_t len, ark_buf *kb, rec_spans *sp, char *err,
+                       size_t errlen)
 {
+	sp->turns = sp->agents = (jspan){ NULL, 0, JV_NULL };
 	if (jscan_check(line, len, err, errlen) < 0)
 		return NULL;
 	jspan top = jscan_value(line), k, v;
@@ -796,47 +833,26 @@ static jv *slim_record(const char *line, size_t len, ark_buf *kb, char *err, siz
 		ark_errf(err, errlen, "expected a JSON object, got %s", jv_type_name(top.t));
 		return NULL;
 	}
-	/* first the spans of the wanted fields (a repeated key: the last one counts, as with
-	 * jv_parse); rank records are scored from "l1", so their turns are not needed */
-	static const char *const turn_keys[] = { "round", "agent", "correct", "answer" };
-	static const char *const agent_keys[] = { "agent", "role" };
-	enum { MAXF = 64 };
-	jspan ks[MAXF], vs[MAXF];
-	size_t nf = 0;
-	int rank = 0, has_kind = 0, has_l1 = 0;
+	/* the wanted fields in order, so that a repeated key ends with its last value, as with
+	 * jv_parse; turns and agents are read from their spans (built only for --corr or --by) */
+	jv *rec = jv_object();
 	jscan_it it;
+	if (!rec)
+		cli_die("out of memory");
 	jscan_members(&it, top);
 	while (jscan_next_member(&it, &k, &v)) {
 		if (!wanted_key(k))
 			continue;
-		if (jscan_key_is(k, "kind")) {
-			has_kind = 1;
-			rank = v.t == JV_STRING && v.n == 6 && !memcmp(v.p, "\"rank\"", 6);
+		if (jscan_key_is(k, "turns")) {
+			sp->turns = v;
+			if (!full_turns)
+				continue;
+		} else if (jscan_key_is(k, "agents")) {
+			sp->agents = v;
+			if (!full_agents)
+				continue;
 		}
-		if (jscan_key_is(k, "l1"))
-			has_l1 = 1;
-		if (nf == MAXF)
-			nf--;           /* a record of 64+ wanted keys repeats some: keep the last */
-		ks[nf] = k;
-		vs[nf++] = v;
-	}
-	if (!has_kind)
-		rank = has_l1;
-	jv *rec = jv_object();
-	if (!rec)
-		cli_die("out of memory");
-	for (size_t i = 0; i < nf; i++) {
-		k = ks[i];
-		v = vs[i];
-		int turns = jscan_key_is(k, "turns");
-		if (turns && rank && !full_turns && v.t == JV_ARRAY)
-			continue;
-		if (turns && !full_turns && v.t == JV_ARRAY)
-			put(rec, kb, k, slim_array(v, kb, turn_keys, 4));
-		else if (jscan_key_is(k, "agents") && !full_agents && v.t == JV_ARRAY)
-			put(rec, kb, k, slim_array(v, kb, agent_keys, 2));
-		else
-			put(rec, kb, k, parse_span(v));
+		put(rec, kb, k, parse_span(v));
 	}
 	return rec;
 }
@@ -1902,11 +1918,12 @@ int main(int argc, char **argv)
 	}
 	cli_in_init(&in, argv + optind, argc - optind, skip_bad);
 	while (next_line(&in, &line, &len) > 0) {
-		if (!(rec = slim_record(line, len, &key, err, sizeof err))) {
+		rec_spans sp;
+		if (!(rec = slim_record(line, len, &key, &sp, err, sizeof err))) {
 			cli_in_bad(&in, "%s", err);
 			continue;
 		}
-		take_record(&in, rec, &s, &key, &sk);
+		take_record(&in, rec, &sp, &s, &key, &sk);
 		jv_free(rec);
 	}
 	cli_in_close(&in);
@@ -1999,6 +2016,8 @@ int main(int argc, char **argv)
 	free(s.adv);
 	free(s.ans);
 	free(s.cor);
+	free(s.off);
+	ark_buf_release(&s.text);
 	ark_buf_release(&key);
 	ark_buf_release(&sk);
 	return 0;
