@@ -886,6 +886,14 @@ static void member_fatal(ark_http *h, req *r, const char *msg);
 
 static int start(ark_http *h, req *r, char *err, size_t errlen)
 {
+	if (!r->body.len) {
+		const ark_call *c = r->c;
+		jv *b = c->m->backend == ARK_BACKEND_ANTHROPIC ? body_anthropic(c) : body_openai(c);
+		int rc = !b || jv_dump(b, &r->body);
+		jv_free(b);
+		if (rc)
+			return ark_errf(err, errlen, "out of memory building a request");
+	}
 	CURL *e = h->npool ? h->pool[--h->npool] : curl_easy_init();
 	if (!e)
 		return ark_errf(err, errlen, "cannot create a curl handle");
@@ -1320,16 +1328,13 @@ int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
 		member_fatal(h, r, msg);
 		return 0;
 	}
-	jv *b = m->backend == ARK_BACKEND_ANTHROPIC ? body_anthropic(c) : body_openai(c);
-	if (!b || jv_dump(b, &r->body)) {
-		jv_free(b);
-		req_free(r);
-		return ark_errf(err, errlen, "out of memory building a request");
-	}
-	jv_free(b);
-	/* tpm estimate: about four bytes a prompt token, plus the completion the member allows */
-	r->cost = (double)r->body.len / 4 + (m->max_tokens > 0 ? (double)m->max_tokens
-	                                                         : TPM_DEFAULT_OUT);
+	/* The body is built when the request first starts (queued calls hold no copy of their
+	 * messages).  tpm estimate: about four bytes a prompt token, plus the completion the
+	 * member allows. */
+	size_t bytes = 0;
+	for (size_t i = 0; i < c->nmsg; i++)
+		bytes += (c->msgs[i].content ? strlen(c->msgs[i].content) : 0) + 16;
+	r->cost = (double)bytes / 4 + (m->max_tokens > 0 ? (double)m->max_tokens : TPM_DEFAULT_OUT);
 	r->state = R_QUEUED;
 	h->nqueued++;
 	ep_push(r->ep, r);
