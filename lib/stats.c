@@ -303,6 +303,60 @@ double ark_pearson_p(double r, size_t m)
 	return betai2(df / 2, 0.5, 1 - r2, r2);
 }
 
+/* The k-th smallest of a[0..n) (k < n), by Hoare's quickselect with a median-of-three pivot:
+ * a is reordered so that a[k] holds it, a[0..k) nothing larger and a(k..n) nothing smaller.
+ * Expected O(n); the bootstrap needs two order statistics of B replicates, not a full sort. */
+static double select_kth(double *a, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+	while (hi > lo) {
+		size_t mid = lo + (hi - lo) / 2;
+		/* order a[lo], a[mid], a[hi]; the median goes to a[mid] */
+		if (a[mid] < a[lo]) { double t = a[mid]; a[mid] = a[lo]; a[lo] = t; }
+		if (a[hi] < a[lo]) { double t = a[hi]; a[hi] = a[lo]; a[lo] = t; }
+		if (a[hi] < a[mid]) { double t = a[hi]; a[hi] = a[mid]; a[mid] = t; }
+		double piv = a[mid];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < piv) i++;
+			while (a[j] > piv) j--;
+			if (i <= j) {
+				double t = a[i]; a[i] = a[j]; a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		/* now a[lo..j] <= piv <= a[i..hi], and a(j..i) == piv */
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return a[k];
+	}
+	return a[k];
+}
+
+/* The type-7 quantile of unsorted a[0..m) (reordered): the order statistic at floor h, plus
+ * the fraction of the step to the next one, which is the smallest value above position j. */
+static double quantile_select(double *a, size_t m, double q)
+{
+	double h = (double)(m - 1) * q;
+	size_t j = (size_t)floor(h);
+	if (j >= m - 1)
+		return select_kth(a, m, m - 1);
+	double f = h - (double)j, x = select_kth(a, m, j);
+	if (f == 0)
+		return x;
+	double y = a[j + 1];
+	for (size_t i = j + 2; i < m; i++)
+		if (a[i] < y)
+			y = a[i];
+	return x + f * (y - x);
+}
+
 long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
                   double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen)
 {
@@ -332,9 +386,8 @@ long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t 
 	size_t least = B;
 	for (size_t j = 0; j < k; j++) {
 		if (m[j]) {
-			qsort(rep + j * B, m[j], sizeof *rep, cmp_double);
-			lo[j] = ark_quantile_sorted(rep + j * B, m[j], (1 - level) / 2);
-			hi[j] = ark_quantile_sorted(rep + j * B, m[j], (1 + level) / 2);
+			lo[j] = quantile_select(rep + j * B, m[j], (1 - level) / 2);
+			hi[j] = quantile_select(rep + j * B, m[j], (1 + level) / 2);
 		}
 		if (m[j] < least)
 			least = m[j];

@@ -282,6 +282,38 @@ static void test_bootstrap(void)
 	CHECK(ark_boot_cis(3, st, ctx, 2, 300, 0, &r, los, his, err, sizeof err) == -1);
 	CHECK(isnan(los[0]) && isnan(his[1]));
 
+	/* the interval by selection equals the interval by sorting the replicates: recompute the
+	 * replicates of a small case by hand from the same stream */
+	{
+		double y[7] = { 3, 1, 4, 1, 5, 9, 2 }, reps[401];
+		size_t id[7];
+		ark_rng_seed(&r, 99);
+		for (int b = 0; b < 401; b++) {
+			double sum = 0;
+			for (int i = 0; i < 7; i++) {
+				id[i] = (size_t)ark_rng_below(&r, 7);
+				sum += y[id[i]];
+			}
+			reps[b] = sum / 7;
+		}
+		/* insertion sort, then type 7 at 0.025 and 0.975: h = 400 q = 10 and 390 exactly */
+		for (int i = 1; i < 401; i++)
+			for (int j = i; j > 0 && reps[j - 1] > reps[j]; j--) {
+				double t = reps[j]; reps[j] = reps[j - 1]; reps[j - 1] = t;
+			}
+		ark_rng_seed(&r, 99);
+		ark_boot_mean_ci(y, 7, 401, 0.95, &r, &lo, &hi, err, sizeof err);
+		CHECK(lo == reps[10] && hi == reps[390]);
+		/* and at 0.9 (h = 20 and 380) and 0.5 (h = 100 and 300), 0.33 (interpolated) */
+		ark_rng_seed(&r, 99);
+		ark_boot_mean_ci(y, 7, 401, 0.9, &r, &lo, &hi, err, sizeof err);
+		CHECK(lo == reps[20] && hi == reps[380]);
+		ark_rng_seed(&r, 99);
+		ark_boot_mean_ci(y, 7, 401, 0.33, &r, &lo, &hi, err, sizeof err);
+		CHECK_NEAR(lo, ark_quantile_sorted(reps, 401, 0.335), 1e-15);
+		CHECK_NEAR(hi, ark_quantile_sorted(reps, 401, 0.665), 1e-15);
+	}
+
 	/* n = 0, B = 0, a bad level */
 	CHECK(ark_boot_mean_ci(x, 0, 100, 0.95, &r, &lo, &hi, err, sizeof err) == 0);
 	CHECK(isnan(lo) && isnan(hi));
