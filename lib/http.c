@@ -71,7 +71,7 @@ struct req {
 	char *url;              /* full request URL */
 	char *pub;              /* the same without credentials or query, for logs */
 	ark_buf body, resp;
-	double t_submit, not_before;
+	double t_submit, t_start, not_before;
 	double cost;            /* tokens charged to the tpm bucket */
 	long retry_after_ms;    /* from the last response's headers, -1 none */
 	int should_retry;       /* x-should-retry: -1 absent, 0 false, 1 true */
@@ -976,6 +976,7 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 		return ark_errf(err, errlen, "curl: %s", curl_multi_strerror(mc));
 	}
 	r->c->attempts++;
+	r->t_start = now_s();
 	r->state = R_FLIGHT;
 	h->nflight++;
 	r->fprev = NULL;
@@ -1105,7 +1106,7 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 		return;
 	}
 	logf_(h, "http: %ld from %s model=%s attempt=%d %.1f ms bytes=%zu", status, r->pub, m->model,
-	      c->attempts, ms, r->resp.len);
+	      c->attempts, (now_s() - r->t_start) * 1000, r->resp.len);
 	if (status >= 200 && status < 300) {
 		if (parse_ok(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
 			c->ok = 1;
