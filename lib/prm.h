@@ -1,16 +1,20 @@
 /* prm.h: the built-in process reward model, and how step scores become one score.
  *
- * The model is logistic regression over hashed sparse features of a reasoning step:
- *   step words        "w" + each word of the step
- *   step word pairs   "b" + each pair of adjacent words of the step
- *   question words    "q" + each word of the question
- *   position          "p" + the step's index (capped at 15), "l" when it is the last step,
- *                     "n" + the number of steps (capped at 15)
- * A word is a run of letters and digits (a number keeps its decimal point: "3.5"), lower-cased,
- * or one of the symbols + - * / = ^ ( ) < > % $.  Each feature string is hashed (ark_hash) to
- * one of 2^bits weights with a sign taken from the hash's top bit (so colliding features tend
- * to cancel rather than add); each of the four families is scaled by 1/sqrt(its count) so a
- * long step does not outweigh a short one.
+ * The model is logistic regression over hashed sparse features of a reasoning step, in four
+ * families:
+ *   step words        each word of the step
+ *   step word pairs   each pair of adjacent words of the step
+ *   question words    each word of the question
+ *   position          the step's index (capped at 15), the number of steps (capped at 15), and
+ *                     a flag when it is the last step
+ * A word is a run of letters and digits (a number keeps its decimal point: "3.5"; words longer
+ * than 64 bytes keep their first 64), lower-cased, or one of the symbols + - * / = ^ ( ) < > % $.
+ * A word's hash is ark_hash of its bytes; a feature's hash mixes that (for a pair, the two
+ * words' hashes, order kept) with a constant per family through ark_mix64, so the same word in
+ * the step and in the question lands on different weights.  The low bits pick one of 2^bits
+ * weights and the top bit a sign (so colliding features tend to cancel rather than add).  Each
+ * family of words is scaled by 1/sqrt(its count) so a long step does not outweigh a short one;
+ * position features have value 1.  Changing any of this changes the model file version.
  *
  * p(step correct) = sigmoid(b + w . x); the step's score is 2p - 1, in [-1, 1].
  *
