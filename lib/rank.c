@@ -540,7 +540,7 @@ static const unsigned char cutbyte[256] = {
 	['\n'] = 1, ['\r'] = 1, ['.'] = 1, ['-'] = 1, [0xE2] = 1,
 };
 
-static int is_cut(const char *p, const char *e)
+static int is_cut(const char *head_start, const char *p, const char *e)
 {
 	unsigned char c = (unsigned char)*p;
 	if (!cutbyte[c])
@@ -548,8 +548,17 @@ static int is_cut(const char *p, const char *e)
 	if (c == ':' || c == '(' || c == '[' || c == ',' || c == ';' || c == '!' || c == '?' ||
 	    c == '=' || c == '\n' || c == '\r')
 		return 1;
-	if (c == '.')
-		return p + 1 >= e || isspace((unsigned char)p[1]) || p[1] == '*';
+	if (c == '.') {
+		/* a full stop ends the name; the dot of "U.S." or "lb." does not: the word before a
+		 * sentence's full stop has three letters or more */
+		if (!(p + 1 >= e || isspace((unsigned char)p[1]) || p[1] == '*'))
+			return 0;
+		int w = 0;
+		for (const char *q = p - 1; q >= head_start && (is_alpha((unsigned char)*q) ||
+		                                                is_digit((unsigned char)*q)); q--)
+			w++;
+		return w >= 3;
+	}
 	if (c == '-')                                /* " - " and " -- " but not "self-inflating" */
 		return p + 1 < e && (p[1] == ' ' || p[1] == '-') && (p[-1] == ' ' || p[-1] == '-');
 	if (c == 0xE2 && p + 2 < e && (unsigned char)p[1] == 0x80 &&
@@ -580,7 +589,7 @@ static span head_of(const char *s, size_t n)
 		}
 	}
 	const char *q = p;
-	while (q < e && !(q > p && is_cut(q, e)))
+	while (q < e && !(q > p && is_cut(p, q, e)))
 		q++;
 	return (span){ p, (size_t)(q - p) };
 }

@@ -102,6 +102,49 @@ MY RANKING:
 	[ "$(printf '%s\n' "$output" | jq -c '[.turns[].l1]')" = "[0,0,null,2]" ]
 }
 
+@test "the item names as chat models spell them, on the shipped moon and sea tasks" {
+	moon='After careful thought:
+
+**MY RANKING:**
+
+1. **Two 100-lb tanks of oxygen** – there is no air.
+2. **5 gallons of water** – heat and sweat.
+3. **Stellar map** – navigation by the stars.
+4. **Food concentrate** – energy.
+5. **Solar-powered FM receiver-transmitter** – talk to the ship.
+6. **50 feet of nylon rope** – climbing.
+7. **First aid kit, including injection needles** – medicine.
+8. **Parachute silk** – shade.
+9. **Life raft** – a sled.
+10. **Signal flares** – distress signal.
+11. **Two .45 caliber pistols** – propulsion.
+12. **One case of dehydrated milk** – bulky.
+13. **Portable heating unit** – not needed.
+14. **Magnetic compass** – no magnetic poles.
+15. **Box of matches** – no oxygen.'
+	sea='MY RANKING:
+1. Shaving mirror: signal aircraft
+2. Two-gallon can of oil-gas mixture: a fire signal
+3. Five-gallon can of water
+4. Case of U.S. Army C rations
+5. 20 square feet of opaque plastic
+6. Two boxes of chocolate bars
+7. Fishing kit
+8. 15 feet of nylon rope
+9. Floating seat cushion
+10. Can of shark repellent
+11. One quart of 160-proof Puerto Rican rum
+12. Small transistor radio
+13. Maps of the Pacific Ocean
+14. Mosquito netting
+15. Sextant'
+	mkrec "$ARK_SHARE/tasks/moon.jsonl" "$moon" > "$T/m.jsonl"
+	mkrec "$ARK_SHARE/tasks/sea.jsonl" "$sea" > "$T/s.jsonl"
+	run ark-l1 -q "$T/m.jsonl" "$T/s.jsonl"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq -c '.turns[].l1' | tr '\n' ' ')" = "0 0 " ]
+}
+
 @test "unparsable rankings are null, never guessed, and -v says why" {
 	task="$ARK_SHARE/tasks/election.jsonl"
 	mkrec "$task" 'MY RANKING:

@@ -171,6 +171,11 @@ static void test_tolerant(void)
 	                elect, 4, dcab));
 	CHECK(parses_to("MY RANKING:\nAfter weighing everything, best first:\nD > C > A > B\n", elect, 4, dcab));
 	CHECK(fails_with("MY RANKING:\n1. D\n2. C\nThen:\n1. A\n2. B\n", elect, 4, "incomplete"));
+	/* abbreviation dots do not end a name; a sentence's full stop does */
+	const char *r2[2] = { "Army rations (one case)", "Water (5 gallons)" };
+	int r2o[2] = { 0, 1 }, r2w[2] = { 1, 0 };
+	CHECK(parses_to("MY RANKING:\n1. Case of U.S. Army C rations\n2. 5 gal. of water", r2, 2, r2o));
+	CHECK(parses_to("MY RANKING:\n1. Water. We sweat.\n2. Rations. Food.", r2, 2, r2w));
 	int adcb[4] = { 1, 2, 0, 3 };
 	CHECK(parses_to("MY RANKING:\n1. A\n2. D\n3. C\n4. B\n", elect, 4, adcb));
 	CHECK(parses_to("MY RANKING:\n- 1. Candidate A\n- 2. Candidate D\n- 3. Candidate C\n- 4. Candidate B\n",
