@@ -24,11 +24,10 @@ static long n_records, n_error, n_other, n_turns, n_parsed, n_unparsable, n_team
 static double sum_team;
 
 typedef struct agent_l1 {
-	int id;
 	int in_team;                   /* seen in "agents" or in a turn */
-	long round0, final;            /* -1 = no turn; -2 = unparsable */
-	long r0_round, fin_round;      /* rounds of the turns they came from */
-	int r0_order[NMAX];
+	long round0, final;            /* errors; -1 no such turn, -2 unparsable */
+	long fin_round;                /* the round "final" came from */
+	int r0_order[NMAX];            /* the round-0 ranking, when r0_ok */
 	int r0_ok;
 } agent_l1;
 static agent_l1 ag[AMAX];
@@ -116,9 +115,8 @@ static void new_agents(size_t upto, size_t *nag)
 {
 	for (size_t k = *nag; k <= upto; k++) {
 		memset(&ag[k], 0, sizeof ag[k]);
-		ag[k].id = (int)k;
 		ag[k].round0 = ag[k].final = -1;
-		ag[k].r0_round = ag[k].fin_round = -1;
+		ag[k].fin_round = -1;
 	}
 	if (upto + 1 > *nag)
 		*nag = upto + 1;
@@ -366,7 +364,6 @@ static int do_record(const char *line, size_t len, const char *name, long lineno
 		 * round the final one */
 		if (rnd == 0) {
 			a->round0 = l1;
-			a->r0_round = 0;
 			a->r0_ok = ok;
 			if (ok)
 				memcpy(a->r0_order, order, n * sizeof(int));
