@@ -97,7 +97,7 @@ rate() { echo "scale=0; $1 / $2" | bc -l; }
 {
 	echo "## ark-filter (bench/filter.sh)"
 	echo
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(uname -sm); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; best of $RUNS run(s)."
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(uname -sm); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; best of $RUNS run(s); load average at start $(cut -d" " -f1-3 /proc/loadavg)."
 	echo "Log: simulator debates (4 agents, rounds 0-2; math, number and choice questions), every turn"
 	echo "lengthened with ~150 words of seeded filler so that it compresses like model text:"
 	echo "$records records, $((records * 12)) turns, $plainbytes bytes plain, $gzbytes bytes gzip."
@@ -124,6 +124,9 @@ rate() { echo "scale=0; $1 / $2" | bc -l; }
 	measure "$BIN/ark-filter" -q -f prm "$W/log.jsonl.gz"
 	echo "- memory: max RSS of \`ark-filter -f prm\` is $small_rss KiB on a $smallgz-byte gzip log and"
 	echo "  $rss KiB on the $gzbytes-byte one: it does not grow with the input (one record at a time)."
+	echo "- records/s counts debate records read (each 12 turns); rows/s counts rows written (trajectories:"
+	echo "  one per agent; sft: one per kept question; da: up to 3; prm: one per turn of a kept question)."
+	echo "  Timings are wall-clock on a shared machine: compare them with the zcat line of the same run."
 } > "$W/section.md"
 
 cat "$W/section.md"
