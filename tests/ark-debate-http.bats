@@ -244,6 +244,26 @@ fault_case() {
 	[ "$(stat .requests)" -eq 15 ]
 }
 
+@test "x-should-retry: false stops the retries, true retries even a 400" {
+	start_server --fault 500=1 --should-retry false
+	run_split "$PROBE" -a "$(OA)" -n 3 --retries 4
+	assert_status 1
+	jq -e -s 'length == 3 and all(.attempts == 1 and .fatal and (.error | test("HTTP 500")))' <<<"$output"
+	[ "$(stat .requests)" -eq 3 ]
+	kill "$SERVER_PID"; wait "$SERVER_PID" || true
+	start_server --fault 400=0.5 --should-retry true --seed 4
+	run_split "$PROBE" -a "$(OA)" -n 20 -j 2 --retries 8
+	assert_status 0
+	[ "$(stat '.faults."400"')" -gt 0 ]
+	kill "$SERVER_PID"; wait "$SERVER_PID" || true
+	# without the header a 400 is final and stops the member
+	start_server --fault 400=1
+	run_split "$PROBE" -a "$(OA)" -n 20 -j 1 --retries 8
+	assert_status 1
+	jq -e -s 'all(.fatal and (.error | test("HTTP 400 invalid_request_error: Unrecognized")))' <<<"$output"
+	[ "$(stat .requests)" -eq 1 ]
+}
+
 @test "Retry-After in seconds is honoured over the backoff" {
 	start_server --fault 429=1 --retry-after 1
 	SECONDS=0

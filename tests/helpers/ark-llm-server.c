@@ -11,11 +11,13 @@
  *                  [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]
  *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
- *                  [--max-context BYTES] [--tls-cert PEM --tls-key PEM] [-v]
+ *                  [--max-context BYTES] [--tls-cert PEM --tls-key PEM]
+ *                  [--should-retry true|false] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
  * gives up), drop (connection closed without an answer), truncate (a 200 whose body stops half
- * way), malformed (a 200 whose body is not JSON), quota (429 insufficient_quota), 401.
+ * way), malformed (a 200 whose body is not JSON), quota (429 insufficient_quota), 401, 400.
+ * --should-retry adds x-should-retry to every injected error (quota always says false).
  * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had.
  * One thread per connection (libmicrohttpd), so injected latency is a plain wait.
  */
@@ -39,9 +41,9 @@
 
 #define BODY_MAX ((size_t)32 << 20)
 
-enum { F_429, F_500, F_529, F_HANG, F_DROP, F_TRUNC, F_MALFORMED, F_QUOTA, F_401, NFAULT };
+enum { F_429, F_500, F_529, F_HANG, F_DROP, F_TRUNC, F_MALFORMED, F_QUOTA, F_401, F_400, NFAULT };
 static const char *fault_names[NFAULT] = { "429", "500", "529", "hang", "drop", "truncate",
-                                           "malformed", "quota", "401" };
+                                           "malformed", "quota", "401", "400" };
 
 static struct {
 	double rate[NFAULT];
@@ -57,6 +59,7 @@ static struct {
 	const char *step_sep;
 	long hang_ms;           /* -1: until shutdown */
 	long max_context;       /* 400 context_length_exceeded past this many bytes of messages */
+	const char *should_retry;   /* x-should-retry on every injected error, or NULL */
 	char *tls_cert, *tls_key;   /* PEM text: serve https */
 	int verbose;
 } cfg;
@@ -242,6 +245,8 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cons
 	}
 	if (fault == F_QUOTA)
 		MHD_add_response_header(r, "x-should-retry", "false");
+	else if (fault >= 0 && cfg.should_retry)
+		MHD_add_response_header(r, "x-should-retry", cfg.should_retry);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -857,6 +862,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		ret = send_error(c, 401, msgs, msgs ? "authentication_error" : "invalid_api_key",
 		                 "Invalid authentication.", fault);
 		goto out;
+	case F_400:
+		ret = send_error(c, 400, msgs, "invalid_request_error", "Unrecognized request argument "
+		                 "supplied: frobnicate", fault);
+		goto out;
 	case F_HANG:
 		wait_ms(cfg.hang_ms >= 0 ? (double)cfg.hang_ms : 1e9);
 		ret = MHD_NO;
@@ -939,8 +948,9 @@ static void usage(void)
 	        "       [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]\n"
 	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
-	        "       [--max-context BYTES] [--tls-cert PEM --tls-key PEM] [-v]\n"
-	        "fault kinds: 429 500 529 hang drop truncate malformed quota 401\n");
+	        "       [--max-context BYTES] [--tls-cert PEM --tls-key PEM]\n"
+	        "       [--should-retry true|false] [-v]\n"
+	        "fault kinds: 429 500 529 hang drop truncate malformed quota 401 400\n");
 	exit(2);
 }
 
@@ -1027,6 +1037,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--hang-ms")) { TAKE(); cfg.hang_ms = (long)num(a, v, 0, 1e9); }
 		else if (!strcmp(a, "--max-context")) { TAKE(); cfg.max_context = (long)num(a, v, 1, 1e12); }
 		else if (!strcmp(a, "--tls-cert")) { TAKE(); cfg.tls_cert = slurp(v); }
+		else if (!strcmp(a, "--should-retry")) {
+			TAKE();
+			if (strcmp(v, "true") && strcmp(v, "false"))
+				usage();
+			cfg.should_retry = v;
+		}
 		else if (!strcmp(a, "--tls-key")) { TAKE(); cfg.tls_key = slurp(v); }
 		else if (!strcmp(a, "-v")) cfg.verbose = 1;
 		else usage();
