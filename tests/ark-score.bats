@@ -72,6 +72,12 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 	assert_status 1
 	[[ "$stderr_out" == *"no labelled steps"* ]]
 	[ ! -e "$T/m.model" ]
+	# one question: nothing to hold out, the AUC is undefined (null), not a number
+	echo '{"prompt":"q","completions":["a","b"],"labels":[true,false]}' >"$T/one.jsonl"
+	run_split ark-score --train "$T/one.model" "$T/one.jsonl"
+	assert_status 0
+	[ "$(jq -r .test_auc <<<"$output")" = null ]
+	[[ "$stderr_out" == *"held-out AUC undefined over 0 steps"* ]]
 	run_split ark-score --train /nonexistent/dir/m.model "$S/prm.jsonl"
 	assert_status 1
 	[[ "$stderr_out" == *"/nonexistent/dir/m.model"* ]]

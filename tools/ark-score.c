@@ -269,11 +269,15 @@ static int do_train(cli_in *in, ark_writer *w)
 	put(o, "test_pairs", jv_int((long long)rep.test_pairs));
 	cli_out_put(w, o);
 	jv_free(o);
-	if (!cli_quiet)
-		fprintf(stderr, "%s: trained on %zu steps of %zu questions; held-out AUC %.4f over %zu steps "
-		        "of %zu questions (pair accuracy %.4f); model in %s\n", cli_prog, rep.train_steps,
-		        rep.train_questions, rep.test_auc, rep.test_steps, rep.test_questions,
-		        rep.test_pair_acc, opt.train);
+	if (!cli_quiet) {
+		char auc[32], acc[32];
+		/* undefined when the held-out side lacks good or bad steps */
+		snprintf(auc, sizeof auc, isnan(rep.test_auc) ? "undefined" : "%.4f", rep.test_auc);
+		snprintf(acc, sizeof acc, isnan(rep.test_pair_acc) ? "undefined" : "%.4f", rep.test_pair_acc);
+		fprintf(stderr, "%s: trained on %zu steps of %zu questions; held-out AUC %s over %zu steps "
+		        "of %zu questions (pair accuracy %s); model in %s\n", cli_prog, rep.train_steps,
+		        rep.train_questions, auc, rep.test_steps, rep.test_questions, acc, opt.train);
+	}
 	ark_prm_free(m);
 	ark_prm_data_free(d);
 	return 0;
