@@ -1404,7 +1404,29 @@ static int choice_marker(const char *s, const char *marker, int first, const opt
 	return found;
 }
 
-/* The last lone option letter: "(B)", "[c]", "B)", "B.", "**B**", a bare capital. */
+/* Is the letter at p the label of a restated option ("B. green" / "(B) green" when option B is
+ * "green"): the rest of its line is exactly that option's text. */
+static int restates_option(const char *p, const opts_t *o)
+{
+	const char *q = p + 1;
+	int idx = a_upper((unsigned char)*p) - 'A';
+	if (!o->norm[idx] || !o->norm[idx][0])
+		return 0;
+	if (*q == ')' || *q == '.' || *q == ']' || *q == ':')
+		q++;
+	if (*q != ' ' && *q != '\t')
+		return 0;
+	const char *e = strchr(q, '\n');
+	char *rest = dupn(q, e ? (size_t)(e - q) : strlen(q));
+	char *n = rest ? short_norm(rest) : NULL;
+	int r = n && strcmp(n, o->norm[idx]) == 0;
+	free(rest);
+	free(n);
+	return r;
+}
+
+/* The last lone option letter: "(B)", "[c]", "B)", "B.", "**B**", a bare capital; not the label
+ * of an option restated on its own line. */
 static int lone_letter(const char *s, const opts_t *o)
 {
 	int found = 0;
@@ -1422,6 +1444,8 @@ static int lone_letter(const char *s, const opts_t *o)
 		if (lower && !wrapped && p[1] != ')')
 			continue;
 		if (is_word_letter(p, wrapped))
+			continue;
+		if (restates_option(p, o))
 			continue;
 		found = a_upper((unsigned char)*p);
 	}
