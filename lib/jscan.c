@@ -11,6 +11,7 @@
  * trailing garbage.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "jscan.h"
@@ -49,6 +50,22 @@ static const char *skip_ws(const char *p, const char *e)
 static const char *check_str(const char *p, const char *e, const char **why)
 {
 	for (;;) {
+		/* eight bytes at a time while none of them is '"', '\\', a control or non-ASCII:
+		 * the usual zero-byte tests (v - 0x01..) & ~v & 0x80.. on v = w ^ '"' and w ^ '\\',
+		 * the same with 0x20 for bytes below 0x20, and the high bits for non-ASCII */
+		while (e - p >= 8) {
+			uint64_t w, q, b;
+			memcpy(&w, p, 8);
+			q = w ^ 0x2222222222222222ull;
+			b = w ^ 0x5C5C5C5C5C5C5C5Cull;
+			if (((q - 0x0101010101010101ull) & ~q) & 0x8080808080808080ull)
+				break;
+			if (((b - 0x0101010101010101ull) & ~b) & 0x8080808080808080ull)
+				break;
+			if (((w - 0x2020202020202020ull) | w) & 0x8080808080808080ull)
+				break;
+			p += 8;
+		}
 		while (p < e && !stop[(unsigned char)*p])
 			p++;
 		if (p >= e)

@@ -510,24 +510,26 @@ static const char *marker_colon(const char *p, const char *e)
 }
 
 /* The last "my ranking:" (any case) that starts before `before`; NULL when none.  *after is the
- * byte after its ':'. */
+ * byte after its ':'.  Found from its colon (memrchr), colons being rare in prose. */
 static const char *find_marker(const char *s, const char *before, const char *e,
                                const char **after)
 {
 	static const char m[] = "my ranking";
 	const size_t ml = sizeof m - 1;
-	if (before - s < (ptrdiff_t)ml)
-		return NULL;
-	for (size_t i = (size_t)(before - s) - ml + 1; i-- > 0;) {
-		const char *p = s + i;
-		if ((*p | 32) != 'm' || (p[1] | 32) != 'y')
-			continue;
-		size_t k = 2;
-		while (k < ml && (p[k] | 32) == m[k])
-			k++;
-		if (k == ml && (p == s || !is_alpha((unsigned char)p[-1])) &&
-		    (*after = marker_colon(p, e)) != NULL)
-			return p;
+	const char *c = before + ml + 8 < e ? before + ml + 8 : e;   /* a colon a little past it */
+	while (c > s && (c = memrchr(s, ':', (size_t)(c - s))) != NULL) {
+		const char *q = c;
+		while (q > s && (q[-1] == '*' || q[-1] == '_' || q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+		if ((size_t)(q - s) >= ml) {
+			const char *p = q - ml;
+			size_t k = 0;
+			while (k < ml && (p[k] | 32) == m[k])
+				k++;
+			if (k == ml && p < before && (p == s || !is_alpha((unsigned char)p[-1])) &&
+			    (*after = marker_colon(p, e)) != NULL)
+				return p;
+		}
 	}
 	return NULL;
 }
