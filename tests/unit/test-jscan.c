@@ -112,6 +112,19 @@ static void test_cases(void)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		agree_str(cases[i]);
+	/* a special byte at every offset of a long string (the eight-byte scan and its tail) */
+	static const char special[] = { '\x01', '\x1f', ' ', '"', '\\', '\x7f', '\x80', '\xc3', '\xff', 'a' };
+	char buf[64];
+	for (size_t k = 0; k < sizeof special; k++)
+		for (int at = 0; at < 40; at++) {
+			int len = 2 + 40;
+			memset(buf, 'x', sizeof buf);
+			buf[0] = '"';
+			buf[1 + at] = special[k];
+			buf[len - 1] = '"';
+			agree(buf, (size_t)len);
+			agree(buf, (size_t)len - 1);     /* unterminated */
+		}
 	/* the nesting cap */
 	char deep[400];
 	for (int d = 118; d <= 122; d++) {
