@@ -138,6 +138,24 @@ static int run_corpus(const char *path)
 				        g.answer ? g.answer : "(none)", g.correct, col[4], want, col[6]);
 				unit_failed++;
 			}
+			/* the vote-time comparison agrees with grading: equiv(answer, gold) == correct
+			 * (choice golds may be option texts, and short golds lists: skipped) */
+			if (g.answer && strcmp(col[1], "-") && (k == ARK_KIND_MATH || k == ARK_KIND_NUMBER ||
+			    (k == ARK_KIND_SHORT && !strchr(col[1], '|')))) {
+				unit_checked++;
+				if (ark_answers_equiv((ark_kind)k, g.answer, col[1], NULL) != (g.correct == 1)) {
+					fprintf(stderr, "%s:%d: ark_answers_equiv(\"%s\", \"%s\") disagrees with "
+					        "correct=%d\n", path, lineno, g.answer, col[1], g.correct);
+					unit_failed++;
+				}
+				/* and normalising an extracted answer again changes nothing */
+				unit_checked++;
+				if (!ark_answers_equiv((ark_kind)k, g.answer, g.answer, NULL)) {
+					fprintf(stderr, "%s:%d: \"%s\" is not equivalent to itself\n", path,
+					        lineno, g.answer);
+					unit_failed++;
+				}
+			}
 			ark_grade_release(&g);
 		}
 		free(text);
