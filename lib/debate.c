@@ -57,8 +57,13 @@ void ark_agent_name(int i, char *buf, size_t len)
 
 int ark_block_add(ark_buf *b, const char *name, int round, const char *text)
 {
-	return ark_buf_addf(b, "--- Agent %s, round %d ---\n%s\n--- end of Agent %s ---", name,
-	                    round, text ? text : "", name);
+	/* adds, not addf: texts are long and vsnprintf would walk them twice */
+	int rc = ark_buf_addf(b, "--- Agent %s, round %d ---\n", name, round);
+	rc |= ark_buf_adds(b, text ? text : "");
+	rc |= ark_buf_adds(b, "\n--- end of Agent ");
+	rc |= ark_buf_adds(b, name);
+	rc |= ark_buf_adds(b, " ---");
+	return rc ? -1 : 0;
 }
 
 /* ---- configuration ----------------------------------------------------------------------- */

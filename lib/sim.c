@@ -269,13 +269,59 @@ typedef struct cat {
 	char gold_letter;          /* choice: the right letter, 0 if none is right */
 	const char *gold;          /* the gold answer as text (NULL when absent) */
 	char goldbuf[64];
+	uint64_t thash;            /* task_grade_hash */
 } cat;
+
+/* Grades of texts already read, per thread: every member reads each peer's answer, so most
+ * texts are graded n - 1 times.  Direct-mapped on a 64-bit hash of the text and of what the
+ * grade depends on in the task (kind, gold answer, options); a slot also checks the length. */
+#define GCACHE 1024
+typedef struct gcache { uint64_t h; size_t len; char *answer; int correct, used; } gcache;
+static _Thread_local gcache gc_slot[GCACHE];
+
+static uint64_t hash_value(const jv *v, uint64_t h)
+{
+	if (!v)
+		return ark_mix64(h ^ 1);
+	h = ark_mix64(h ^ (uint64_t)v->t * 0x100000001b3ULL);
+	switch (v->t) {
+	case JV_STRING:
+	case JV_NUMBER:
+		return ark_mix64(h ^ ark_hash(v->u.str.s, v->u.str.len));
+	case JV_ARRAY:
+		for (size_t i = 0; i < v->u.arr.n; i++)
+			h = hash_value(v->u.arr.v[i], h);
+		return h;
+	case JV_OBJECT:
+		for (size_t i = 0; i < v->u.obj.n; i++)
+			h = hash_value(v->u.obj.v[i], ark_mix64(h ^ ark_hash(v->u.obj.k[i],
+			                                                    v->u.obj.klen[i])));
+		return h;
+	default:
+		return h;
+	}
+}
+
+static uint64_t task_grade_hash(const jv *task)
+{
+	static const char *const keys[] = { "kind", "answer", "choices", "items" };
+	uint64_t h = 0x243f6a8885a308d3ULL;
+	for (size_t i = 0; i < 4; i++)
+		h = hash_value(jv_get(task, keys[i]), h);
+	return h;
+}
 
 /* grade text; the normalised answer (malloc'd) or NULL; *correct set (-1 unknown) */
 static char *grade_answer(const cat *c, const char *text, size_t len, int *correct)
 {
 	ark_grade g;
 	char e[128];
+	uint64_t h = ark_mix64(ark_hash(text, len) ^ c->thash);
+	gcache *s = &gc_slot[h % GCACHE];
+	if (s->used && s->h == h && s->len == len) {
+		*correct = s->correct;
+		return s->answer ? strdup(s->answer) : NULL;
+	}
 	*correct = -1;
 	if (ark_grade_text(c->task, text, len, c->go, &g, e, sizeof e) != 0)
 		return NULL;
@@ -283,7 +329,37 @@ static char *grade_answer(const cat *c, const char *text, size_t len, int *corre
 	g.answer = NULL;
 	*correct = g.correct;
 	ark_grade_release(&g);
+	free(s->answer);
+	s->answer = a ? strdup(a) : NULL;
+	s->used = !a || s->answer;
+	s->h = h;
+	s->len = len;
+	s->correct = *correct;
 	return a;
+}
+
+/* two extracted answers the same? (normalised strings first, then the grader's equivalence,
+ * remembered per thread: the same pairs come up in every round) */
+#define ECACHE 1024
+typedef struct ecache { uint64_t h; int eq, used; } ecache;
+static _Thread_local ecache ec_slot[ECACHE];
+
+static int same(const cat *c, const char *a, const char *b)
+{
+	if (!a || !b)
+		return 0;
+	if (!strcmp(a, b))
+		return 1;
+	uint64_t ha = ark_hash_str(a), hb = ark_hash_str(b);
+	/* symmetric in a and b */
+	uint64_t h = ark_mix64((ha < hb ? ha : hb) * 31 + (ha < hb ? hb : ha) + (uint64_t)c->kind);
+	ecache *e = &ec_slot[h % ECACHE];
+	if (e->used && e->h == h)
+		return e->eq;
+	e->eq = ark_answers_equiv(c->kind, a, b, c->go);
+	e->h = h;
+	e->used = 1;
+	return e->eq;
 }
 
 /* The final line the grader reads, for an answer string. */
@@ -312,6 +388,7 @@ static int cat_init(cat *c, const jv *task, ark_kind kind, const ark_grade_opts 
 	c->kind = kind;
 	c->task = task;
 	c->go = go;
+	c->thash = task_grade_hash(task);
 	const jv *a = jv_get(task, "answer");
 	if (a && a->t == JV_ARRAY)
 		a = jv_at(a, 0);
@@ -464,7 +541,7 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 				continue;
 			size_t k = 0;
 			for (size_t j = 0; j < st->npeers; j++)
-				if (peer_ans[j] && ark_answers_equiv(kind, peer_ans[i], peer_ans[j], &go))
+				if (same(&c, peer_ans[i], peer_ans[j]))
 					k++;
 			if (k > best) {
 				best = k;
@@ -474,7 +551,7 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 				/* reservoir draw over answers tied at the top (each answer once) */
 				int seen = 0;
 				for (size_t j = 0; j < i; j++)
-					if (peer_ans[j] && ark_answers_equiv(kind, peer_ans[i], peer_ans[j], &go))
+					if (same(&c, peer_ans[i], peer_ans[j]))
 						seen = 1;
 				if (!seen && ark_rng_below(r, ++nbest) == 0)
 					win = i;
@@ -506,13 +583,13 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 	} else if (st->adversary) {
 		belief = strdup(own);
 		for (size_t i = 0; i < st->npeers; i++)
-			if (peer_ans[i] && !ark_answers_equiv(kind, own, peer_ans[i], &go))
+			if (peer_ans[i] && !same(&c, own, peer_ans[i]))
 				behaviour = "persistence";
 	} else {
 		belief = strdup(own);
 		int differ = 0;
 		for (size_t i = 0; i < st->npeers; i++)
-			if (peer_ans[i] && !ark_answers_equiv(kind, own, peer_ans[i], &go))
+			if (peer_ans[i] && !same(&c, own, peer_ans[i]))
 				differ = 1;
 		const block *ex = NULL;
 		size_t exi = 0;
@@ -522,7 +599,7 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 				exi = i;
 			}
 		double u = ark_rng_double(r), v = ark_rng_double(r);
-		if (ex && peer_ans[exi] && !ark_answers_equiv(kind, own, peer_ans[exi], &go) &&
+		if (ex && peer_ans[exi] && !same(&c, own, peer_ans[exi]) &&
 		    u < (st->strong ? 0.7 + 0.3 * conf : 0.25 + 0.4 * conf)) {
 			free(belief);
 			belief = strdup(peer_ans[exi]);
@@ -536,11 +613,11 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 				if (!peer_ans[i])
 					continue;
 				npeer_ans++;
-				if (ark_answers_equiv(kind, own, peer_ans[i], &go))
+				if (same(&c, own, peer_ans[i]))
 					continue;
 				size_t k = 0;
 				for (size_t j = 0; j < st->npeers; j++)
-					if (peer_ans[j] && ark_answers_equiv(kind, peer_ans[i], peer_ans[j], &go))
+					if (same(&c, peer_ans[i], peer_ans[j]))
 						k++;
 				if (k > best) {
 					best = k;
