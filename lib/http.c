@@ -1404,8 +1404,11 @@ int ark_http_run(ark_http *h, int timeout_ms, char *err, size_t errlen)
 		if (h->ndone || now_s() >= deadline)
 			break;
 	}
+	/* refill the freed slots from the queue before running the callbacks (which may take a
+	 * while for a burst of answers), then once more for the calls the callbacks submitted */
+	start_ready(h, err, errlen);
+	kick(h);
 	deliver(h);
-	/* calls their done() submitted go on the wire now rather than on the next run */
 	start_ready(h, err, errlen);
 	kick(h);
 	harvest(h);
