@@ -388,3 +388,17 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	jq -e -s 'all(.[] | select(.kind != "rank") | . as $r | .turns[] | .correct == ($r.domain == "arithmetic"); .)' \
 		"$T/out.jsonl"
 }
+
+@test "the README's one-liners turn MMLU-Pro, GPQA, MATH-500, GSM8K and MedMCQA rows into tasks" {
+	D="$F/datasets"
+	for ds in mmlu-pro gpqa math-500 gsm8k medmcqa; do
+		sh "$D/convert.sh" $ds < "$D/$ds.jsonl"
+	done > "$T/tasks.jsonl"
+	[ "$(wc -l < "$T/tasks.jsonl")" -eq 6 ]
+	# a member that is always right gets every one of them right: the gold answers and the
+	# options came through in a form the grader reads
+	deb -n 3 -r 1 -a sim:skill=1 "$T/tasks.jsonl"
+	jq -e -s 'length == 6 and all(.status == "ok" and .final.correct == true)' "$T/out.jsonl"
+	jq -e -s 'map(.id) == ["mmlu-pro-70","recA1","test/prealgebra/1.json","gsm8k-0","gsm8k-1","e9ad821a"]' "$T/out.jsonl"
+	jq -e -s 'map(.answer) == ["B","A","\\frac{3}{4}","1207","4","C"]' "$T/out.jsonl"
+}
