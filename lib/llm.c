@@ -391,6 +391,19 @@ static int finish_member(ark_member *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* Drop any user:password@ from URLs inside a spec's text, in place, so m->spec is safe to show. */
+static void scrub_userinfo(char *s)
+{
+	char *p = s;
+	while ((p = strstr(p, "://"))) {
+		p += 3;
+		size_t n = strcspn(p, "/?#,\"} ");
+		char *at = memchr(p, '@', n);
+		if (at)
+			memmove(p, at + 1, strlen(at + 1) + 1);
+	}
+}
+
 /* End of a value starting at s: balanced JSON for '{', '[', '"'; else up to the next ','. */
 static const char *value_end(const char *s)
 {
@@ -430,9 +443,14 @@ int ark_member_parse(ark_member *m, const char *spec, char *err, size_t errlen)
 		                "or anthropic)", (int)(blen > 40 ? 40 : blen), spec);
 	if (!(m->spec = strdup(spec)))
 		return ark_errf(err, errlen, "out of memory");
+	scrub_userinfo(m->spec);
 	const char *p = colon ? colon + 1 : spec + blen;
 	char *key = NULL, *val = NULL;
 	while (*p) {
+		if (*p == ',') {        /* empty segment: "a=1,,b=2" */
+			p++;
+			continue;
+		}
 		const char *eq = p + strcspn(p, "=,");
 		if (*eq != '=') {
 			ark_errf(err, errlen, "member spec: expected key=value at '%.*s'",
@@ -505,6 +523,7 @@ int ark_member_from_json(ark_member *m, const jv *obj, char *err, size_t errlen)
 		goto fail;
 	}
 	m->spec = ark_buf_take(&b2);
+	scrub_userinfo(m->spec);
 	return 0;
 fail:
 	ark_member_release(m);

@@ -92,6 +92,7 @@ int main(void)
 	CHECK(m.backend == ARK_BACKEND_OPENAI);
 	CHECK_STR(m.model, "gpt-4o-mini");
 	CHECK_STR(m.url, "http://u:p@127.0.0.1:9/v1");
+	CHECK(strstr(m.spec, "u:p@") == NULL && strstr(m.spec, "http://127.0.0.1:9/v1/") != NULL);
 	CHECK_STR(m.key_env, "MY_KEY");
 	CHECK_NEAR(m.temperature, 0.5, 0);
 	CHECK_NEAR(m.top_p, 0.9, 1e-12);
@@ -125,7 +126,7 @@ int main(void)
 	CHECK(m.max_tokens == 4096 && m.max_completion_tokens == 1);
 	ark_member_release(&m);
 	unsetenv("OPENAI_BASE_URL");
-	CHECK(ark_member_parse(&m, "openai:model=q,seed=7", err, sizeof err) == 0);
+	CHECK(ark_member_parse(&m, "openai:model=q,,seed=7,", err, sizeof err) == 0);
 	CHECK_STR(m.url, "https://api.openai.com/v1");
 	CHECK(m.seed == 7);
 	ark_member_release(&m);
