@@ -52,28 +52,59 @@ static int one_p(const jv *e, double *p)
 	return 0;
 }
 
-int ark_reward_parse(const char *body, size_t len, size_t n, double *p, char *err, size_t errlen)
+int ark_reward_parse_many(const char *body, size_t len, size_t m, const size_t *n,
+                          double *const *p, char (*errs)[ARK_REWARD_ERRLEN], char *err, size_t errlen)
 {
 	char e[160];
 	jv *r = jv_parse(body, len, e, sizeof e);
 	if (!r)
 		return ark_errf(err, errlen, "reward server reply is not JSON: %s", e);
-	const jv *d = jv_at(jv_get(r, "data"), 0);
-	const jv *s = jv_get(d, "data");
+	const jv *data = jv_get(r, "data");
 	int rc = 0;
-	if (!s || s->t != JV_ARRAY) {
-		const jv *m = jv_get(jv_get(r, "error"), "message");
-		rc = ark_errf(err, errlen, "reward server reply has no data[0].data%s%s",
-		              jv_str(m) ? ": " : "", jv_str(m) ? jv_str(m) : "");
-	} else if (jv_len(s) != n) {
-		rc = ark_errf(err, errlen, "reward server gave %zu scores for %zu steps", jv_len(s), n);
-	} else {
-		for (size_t k = 0; k < n && rc == 0; k++)
-			if (one_p(jv_at(s, k), &p[k]) < 0)
-				rc = ark_errf(err, errlen, "reward server score %zu is not a number or a pair", k);
+	if (!data || data->t != JV_ARRAY) {
+		const jv *msg = jv_get(jv_get(r, "error"), "message");
+		rc = ark_errf(err, errlen, "reward server reply has no data list%s%s",
+		              jv_str(msg) ? ": " : "", jv_str(msg) ? jv_str(msg) : "");
+	} else if (jv_len(data) != m) {
+		rc = ark_errf(err, errlen, "reward server gave %zu results for %zu inputs", jv_len(data), m);
+	}
+	for (size_t i = 0; rc == 0 && i < m; i++)
+		errs[i][0] = 0;
+	for (size_t k = 0; rc == 0 && k < m; k++) {
+		const jv *d = jv_at(data, k);
+		long long idx = jv_get_ll(d, "index", (long long)k);
+		if (idx < 0 || (size_t)idx >= m) {
+			rc = ark_errf(err, errlen, "reward server result %zu has index %lld", k, idx);
+			break;
+		}
+		size_t i = (size_t)idx;
+		const jv *sc = jv_get(d, "data");
+		if (!sc || sc->t != JV_ARRAY)
+			snprintf(errs[i], ARK_REWARD_ERRLEN, "reward server result has no data");
+		else if (jv_len(sc) != n[i])
+			snprintf(errs[i], ARK_REWARD_ERRLEN, "reward server gave %zu scores for %zu steps",
+			         jv_len(sc), n[i]);
+		else
+			for (size_t s = 0; s < n[i]; s++)
+				if (one_p(jv_at(sc, s), &p[i][s]) < 0) {
+					snprintf(errs[i], ARK_REWARD_ERRLEN,
+					         "reward server score %zu is not a number or a pair", s);
+					break;
+				}
 	}
 	jv_free(r);
 	return rc;
+}
+
+int ark_reward_parse(const char *body, size_t len, size_t n, double *p, char *err, size_t errlen)
+{
+	char e1[1][ARK_REWARD_ERRLEN];
+	double *pp[1] = { p };
+	if (ark_reward_parse_many(body, len, 1, &n, pp, e1, err, errlen) < 0)
+		return -1;
+	if (e1[0][0])
+		return ark_errf(err, errlen, "%s", e1[0]);
+	return 0;
 }
 
 struct ark_reward {
@@ -150,17 +181,28 @@ static void sleep_s(double s)
 	nanosleep(&ts, NULL);
 }
 
-int ark_reward_score(ark_reward *r, const char *input, size_t len, size_t n, double *p,
-                     int *fatal, char *err, size_t errlen)
+int ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_t *lens,
+                          const size_t *n, size_t m, double *const *p,
+                          char (*errs)[ARK_REWARD_ERRLEN], int *fatal, char *err, size_t errlen)
 {
 	ark_buf req = ARK_BUF_INIT;
-	jv *o = jv_object();
+	jv *o = jv_object(), *in = NULL;
 	char last[256] = "no attempt";
 	int rc = -1;
 	if (fatal)
 		*fatal = 0;
-	if (!o || jv_set(o, "model", jv_string(r->o.model)) < 0 ||
-	    jv_set(o, "input", jv_stringn(input, len)) < 0 || jv_dump(o, &req) < 0) {
+	if (m == 1) {
+		in = jv_stringn(inputs[0], lens[0]);
+	} else if ((in = jv_array())) {
+		for (size_t i = 0; i < m; i++)
+			if (jv_push(in, jv_stringn(inputs[i], lens[i])) < 0) {
+				jv_free(in);
+				in = NULL;
+				break;
+			}
+	}
+	if (!o || !in || jv_set(o, "model", jv_string(r->o.model)) < 0 || jv_set(o, "input", in) < 0 ||
+	    jv_dump(o, &req) < 0) {
 		jv_free(o);
 		ark_buf_release(&req);
 		return ark_errf(err, errlen, "out of memory");
@@ -198,27 +240,36 @@ int ark_reward_score(ark_reward *r, const char *input, size_t len, size_t n, dou
 			/* a request the server will never accept: say what it said */
 			char e[160];
 			jv *b = jv_parse(r->body.p ? r->body.p : "", r->body.len, e, sizeof e);
-			const char *m = jv_get_str(jv_get(b, "error"), "message");
-			ark_errf(err, errlen, "reward server: HTTP %ld%s%.150s", status, m ? ": " : "", m ? m : "");
+			const char *msg = jv_get_str(jv_get(b, "error"), "message");
+			ark_errf(err, errlen, "reward server: HTTP %ld%s%.150s", status, msg ? ": " : "",
+			         msg ? msg : "");
 			jv_free(b);
 			if (fatal)
 				*fatal = 1;
 			ark_buf_release(&req);
 			return -1;
 		}
-		if (ark_reward_parse(r->body.p ? r->body.p : "", r->body.len, n, p, last, sizeof last) == 0) {
+		/* a 200 whose body is unusable is taken for a glitch on the way and retried */
+		if (ark_reward_parse_many(r->body.p ? r->body.p : "", r->body.len, m, n, p, errs, last,
+		                          sizeof last) == 0) {
 			rc = 0;
 			break;
-		}
-		/* a wrong count is the server's considered answer, not a glitch: no retry */
-		if (strstr(last, "scores for")) {
-			ark_errf(err, errlen, "%s", last);
-			ark_buf_release(&req);
-			return -1;
 		}
 	}
 	if (rc < 0)
 		ark_errf(err, errlen, "reward server: %s (after %d attempts)", last, r->o.retries + 1);
 	ark_buf_release(&req);
 	return rc;
+}
+
+int ark_reward_score(ark_reward *r, const char *input, size_t len, size_t n, double *p,
+                     int *fatal, char *err, size_t errlen)
+{
+	char e1[1][ARK_REWARD_ERRLEN];
+	double *pp[1] = { p };
+	if (ark_reward_score_many(r, &input, &len, &n, 1, pp, e1, fatal, err, errlen) < 0)
+		return -1;
+	if (e1[0][0])
+		return ark_errf(err, errlen, "%s", e1[0]);
+	return 0;
 }

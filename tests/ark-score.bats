@@ -310,14 +310,18 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 	assert_status 0
 	[ "$(jq -s -c '[.[].step_scores | length]' <<<"$output")" = "[3,3,1,2,0]" ]
 	[ "$(jq -s '[.[].step_scores[] | select(. > -1 and . < 1)] | length' <<<"$output")" -eq 9 ]
-	[ "$(stats .pooling)" -eq 4 ]   # no request for the record without steps
-	# the same request gives the same scores
-	a=$(ark-score -q --reward "$URL/pooling" --reward-model qwen-prm "$S/solutions.jsonl" | jq -c .step_scores)
+	[ "$(stats .pooling)" -eq 1 ]   # the four records with steps in one request
+	# one record per request (the record without steps sends none): the same scores
+	a=$(ark-score -q -j 1 --reward "$URL/pooling" --reward-model qwen-prm "$S/solutions.jsonl" | jq -c .step_scores)
 	[ "$a" = "$(jq -c .step_scores <<<"$output")" ]
+	[ "$(stats .pooling)" -eq 5 ]
+	a=$(ark-score -q -j 3 --reward "$URL/pooling" "$S/solutions.jsonl")
+	[ "$a" = "$output" ]
 	# a tag the server does not split on: no scores, a clear error per record, exit 0
 	run_split ark-score --reward "$URL/pooling" --step-tag "<sep>" "$S/solutions.jsonl"
 	assert_status 0
 	[[ "$(jq -s -r '.[0].score_error' <<<"$output")" == *"gave 0 scores for 3 steps"* ]]
+	[ "$(jq -s -r '[.[].score_error] | map(select(. != null)) | length' <<<"$output")" -eq 4 ]
 	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 	start_server --fault 500=0.4 --fault drop=0.2 --seed 5
 	run_split ark-score --reward "$URL/pooling" "$S/solutions.jsonl"

@@ -678,47 +678,95 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 	ark_reward *r = ark_reward_new(&ro, err, sizeof err);
 	if (!r)
 		cli_die("%s", err);
-	ark_buf input = ARK_BUF_INIT;
-	double *p = NULL;
-	size_t cap = 0;
-	long failed = 0;
-	jv *rec;
-	while (cli_in_next(in, &rec) == 1) {
-		sol s;
-		if (sol_get(rec, opt.sep, &s, err, sizeof err) < 0) {
-			cli_in_bad(in, "%s", err);
-			sol_release(&s);
-			jv_free(rec);
-			continue;
+	/* up to -j records per request ("input" as a list), written in input order */
+	size_t B = (size_t)opt.jobs, nb = 0;
+	jv **recs = calloc(B, sizeof *recs);
+	sol *sols = calloc(B, sizeof *sols);
+	ark_buf *inputs = calloc(B, sizeof *inputs);
+	const char **ip = calloc(B, sizeof *ip);
+	size_t *il = calloc(B, sizeof *il), *in_n = calloc(B, sizeof *in_n), *slot = calloc(B, sizeof *slot);
+	double **pv = calloc(B, sizeof *pv);
+	char (*errs)[ARK_REWARD_ERRLEN] = calloc(B, sizeof *errs);
+	long failed = 0, line0 = 0;
+	if (!recs || !sols || !inputs || !ip || !il || !in_n || !slot || !pv || !errs)
+		cli_die("out of memory");
+	for (int eof = 0; !eof;) {
+		jv *rec;
+		if (cli_in_next(in, &rec) == 1) {
+			if (sol_get(rec, opt.sep, &sols[nb], err, sizeof err) < 0) {
+				cli_in_bad(in, "%s", err);
+				sol_release(&sols[nb]);
+				jv_free(rec);
+				continue;
+			}
+			if (nb == 0)
+				line0 = cli_in_line(in);
+			recs[nb++] = rec;
+			if (nb < B)
+				continue;
+		} else {
+			eof = 1;
 		}
-		if (s.n + 1 > cap) {
-			cap = 2 * (s.n + 1);
-			if (!(p = realloc(p, cap * sizeof *p)))
+		if (nb == 0)
+			break;
+		/* one request for the records with steps */
+		size_t m = 0;
+		for (size_t i = 0; i < nb; i++) {
+			errs[i][0] = 0;
+			pv[i] = malloc((sols[i].n + 1) * sizeof **pv);
+			if (!pv[i])
 				cli_die("out of memory");
+			if (!sols[i].n)
+				continue;
+			ark_buf_reset(&inputs[m]);
+			if (ark_reward_input(sols[i].q, sols[i].qlen, sols[i].steps, sols[i].lens, sols[i].n,
+			                     ro.tag, &inputs[m]) < 0)
+				cli_die("out of memory");
+			ip[m] = inputs[m].p;
+			il[m] = inputs[m].len;
+			in_n[m] = sols[i].n;
+			slot[m] = i;
+			m++;
 		}
-		int bad = 0, fatal = 0;
-		if (s.n) {
-			ark_buf_reset(&input);
-			if (ark_reward_input(s.q, s.qlen, s.steps, s.lens, s.n, ro.tag, &input) < 0)
+		int whole_bad = 0, fatal = 0;
+		if (m) {
+			double **mp = malloc(m * sizeof *mp);
+			char (*me)[ARK_REWARD_ERRLEN] = calloc(m, sizeof *me);
+			if (!mp || !me)
 				cli_die("out of memory");
-			if (ark_reward_score(r, input.p, input.len, s.n, p, &fatal, err, sizeof err) < 0) {
+			for (size_t k = 0; k < m; k++)
+				mp[k] = pv[slot[k]];
+			if (ark_reward_score_many(r, ip, il, in_n, m, mp, me, &fatal, err, sizeof err) < 0) {
 				if (fatal)
-					cli_die("%s:%ld: %s", cli_in_name(in), cli_in_line(in), err);
-				bad = 1;
+					cli_die("%s:%ld: %s", cli_in_name(in), line0, err);
+				whole_bad = 1;
+			} else {
+				for (size_t k = 0; k < m; k++)
+					memcpy(errs[slot[k]], me[k], ARK_REWARD_ERRLEN);
+			}
+			free(mp);
+			free(me);
+		}
+		for (size_t i = 0; i < nb; i++) {
+			int bad = sols[i].n && (whole_bad || errs[i][0]);
+			for (size_t k = 0; k < sols[i].n; k++)
+				pv[i][k] = bad ? NAN : 2 * pv[i][k] - 1;
+			finish_record(recs[i], &sols[i], pv[i], "reward");
+			if (bad) {
+				put(recs[i], "score_error", jv_string(whole_bad ? err : errs[i]));
 				failed++;
 			}
+			cli_out_put(w, recs[i]);
+			sol_release(&sols[i]);
+			jv_free(recs[i]);
+			free(pv[i]);
 		}
-		for (size_t k = 0; k < s.n; k++)
-			p[k] = bad ? NAN : 2 * p[k] - 1;
-		finish_record(rec, &s, p, "reward");
-		if (bad)
-			put(rec, "score_error", jv_string(err));
-		cli_out_put(w, rec);
-		sol_release(&s);
-		jv_free(rec);
+		nb = 0;
 	}
-	free(p);
-	ark_buf_release(&input);
+	for (size_t i = 0; i < B; i++)
+		ark_buf_release(&inputs[i]);
+	free(recs); free(sols); free(inputs); free(ip); free(il); free(in_n); free(slot); free(pv);
+	free(errs);
 	report_scoring();
 	if (failed && !cli_quiet)
 		cli_warn("%ld records could not be scored (\"score\": null and \"score_error\")", failed);
