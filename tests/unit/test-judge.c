@@ -125,6 +125,20 @@ static void test_reward_parse(void)
 	const char *e = "{\"error\":{\"message\":\"model not found\"}}";
 	CHECK(ark_reward_parse(e, strlen(e), 1, p, err, sizeof err) == -1);
 	CHECK(strstr(err, "model not found") != NULL);
+	/* several inputs: matched by index, one with the wrong count fails alone */
+	const char *mm = "{\"data\":[{\"index\":1,\"data\":[[0.5,0.5]]},{\"index\":0,\"data\":[0.2,0.4]},"
+	                 "{\"index\":2,\"data\":[]}]}";
+	double q0[2], q1[1], q2[1];
+	double *qs[] = { q0, q1, q2 };
+	size_t nn[] = { 2, 1, 1 };
+	char es[3][ARK_REWARD_ERRLEN];
+	CHECK(ark_reward_parse_many(mm, strlen(mm), 3, nn, qs, es, err, sizeof err) == 0);
+	CHECK(es[0][0] == 0 && es[1][0] == 0 && strstr(es[2], "gave 0 scores for 1 steps") != NULL);
+	CHECK_NEAR(q0[0], 0.2, 1e-15);
+	CHECK_NEAR(q0[1], 0.4, 1e-15);
+	CHECK_NEAR(q1[0], 0.5, 1e-15);
+	CHECK(ark_reward_parse_many(mm, strlen(mm), 2, nn, qs, es, err, sizeof err) == -1);
+	CHECK(strstr(err, "3 results for 2 inputs") != NULL);
 	const char *s = "{\"data\":[{\"data\":[\"x\"]}]}";
 	CHECK(ark_reward_parse(s, strlen(s), 1, p, err, sizeof err) == -1);
 }
