@@ -518,6 +518,7 @@ static void run_jobs(cli_in *in, ark_writer *w, const char *spec, const char *wh
 	size_t queued = 0, window = (size_t)opt.jobs * 4;
 	int eof = 0;
 	uint64_t seq = 0;
+	long written = 0;
 	while (!eof || head) {
 		/* fill the window */
 		while (!eof && queued < window && !judge_fatal) {
@@ -570,12 +571,15 @@ static void run_jobs(cli_in *in, ark_writer *w, const char *spec, const char *wh
 			kind->finish(j, w);
 			job_free(j);
 			queued--;
+			if (cli_progress_on())
+				cli_progress("%ld records, %zu calls in flight", ++written, ark_llm_pending(l));
 		}
 		if (judge_fatal)
 			cli_die("judge: %s (stopping: retrying cannot fix this)", judge_fatal_msg);
 		if (head && ark_llm_run(l, 50, err, sizeof err) < 0)
 			cli_die("%s", err);
 	}
+	cli_progress_end();
 	ark_llm_free(l);
 	ark_member_release(&m);
 }
@@ -757,6 +761,8 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 				failed++;
 			}
 			cli_out_put(w, recs[i]);
+			if (cli_progress_on())
+				cli_progress("%ld records", n_scored);
 			sol_release(&sols[i]);
 			jv_free(recs[i]);
 			free(pv[i]);
@@ -767,6 +773,7 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 		ark_buf_release(&inputs[i]);
 	free(recs); free(sols); free(inputs); free(ip); free(il); free(in_n); free(slot); free(pv);
 	free(errs);
+	cli_progress_end();
 	report_scoring();
 	if (failed && !cli_quiet)
 		cli_warn("%ld records could not be scored (\"score\": null and \"score_error\")", failed);
