@@ -734,17 +734,13 @@ static long tokens_of(const jv *usage, const char *k)
 	return -1;
 }
 
+/* Drop what a reply that failed to parse left in the call, keeping the attempt count. */
 static void clear_out(ark_call *c)
 {
-	free(c->text);
-	free(c->reasoning);
-	free(c->finish);
-	free(c->served_model);
-	free(c->fingerprint);
-	jv_free(c->logprobs);
-	c->text = c->reasoning = c->finish = c->served_model = c->fingerprint = NULL;
-	c->logprobs = NULL;
-	c->in_tokens = c->out_tokens = -1;
+	int attempts = c->attempts, status = c->http_status;
+	ark_call_release(c);
+	c->attempts = attempts;
+	c->http_status = status;
 }
 
 /* Fill the call from a 2xx body.  0 ok, -1 malformed (message in why). */
@@ -1151,6 +1147,12 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 		retryable = 1;
 	else if (r->should_retry == 0)
 		retryable = 0;
+	if (status >= 300 && status < 400) {
+		size_t n = strlen(why);
+		snprintf(why + n, sizeof why - n, " (redirects are not followed: check the url)");
+		member_fatal(h, r, why);
+		return;
+	}
 	if (!retryable) {
 		if (quota || status == 401 || status == 403 || status == 404 || status == 422 ||
 		    (status == 400 && !is_context_error(emsg, code))) {

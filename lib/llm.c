@@ -155,6 +155,16 @@ static int get_bool(int *out, const char *key, pval p, char *err, size_t errlen)
 	return ark_errf(err, errlen, "member parameter \"%s\": expected true or false", key);
 }
 
+/* A count (key=4096) or a switch (key=true): *count is the count, or -1 with *flag set. */
+static int get_count_or_bool(long *count, int *flag, const char *key, pval p, long lo, long hi,
+                             char *err, size_t errlen)
+{
+	*count = -1;
+	if (p.text ? (p.text[0] >= '0' && p.text[0] <= '9') : (p.v->t == JV_NUMBER))
+		return get_long(count, key, p, lo, hi, err, errlen);
+	return get_bool(flag, key, p, err, errlen);
+}
+
 /* A JSON value from text or as given; the caller owns the result. */
 static jv *get_json(const char *key, pval p, char *err, size_t errlen)
 {
@@ -272,16 +282,11 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 		/* a count (max-completion-tokens=4096) or a switch (max-completion-tokens=true) */
 		long n;
 		int b;
-		if (p.text ? (p.text[0] >= '0' && p.text[0] <= '9') : (p.v->t == JV_NUMBER)) {
-			if (get_long(&n, key, p, 1, 100000000L, err, errlen))
-				return -1;
-			m->max_tokens = n;
-			m->max_completion_tokens = 1;
-			return 0;
-		}
-		if (get_bool(&b, key, p, err, errlen))
+		if (get_count_or_bool(&n, &b, key, p, 1, 100000000L, err, errlen))
 			return -1;
-		m->max_completion_tokens = b;
+		if (n >= 0)
+			m->max_tokens = n;
+		m->max_completion_tokens = n >= 0 ? 1 : b;
 		return 0;
 	}
 	if (key_is(key, "seed")) {
@@ -295,15 +300,9 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 	if (key_is(key, "logprobs")) {
 		long n;
 		int b;
-		if (p.text ? (p.text[0] >= '0' && p.text[0] <= '9') : (p.v->t == JV_NUMBER)) {
-			if (get_long(&n, key, p, 0, 20, err, errlen))
-				return -1;
-			m->logprobs = (int)n;
-			return 0;
-		}
-		if (get_bool(&b, key, p, err, errlen))
+		if (get_count_or_bool(&n, &b, key, p, 0, 20, err, errlen))
 			return -1;
-		m->logprobs = b;
+		m->logprobs = n >= 0 ? (int)n : b;
 		return 0;
 	}
 	if (key_is(key, "stop")) {

@@ -257,6 +257,17 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, ark_b
 	return send_json(c, status, b->p ? b->p : "", b->len, fault);
 }
 
+/* Send a JSON tree (freed here). */
+static enum MHD_Result send_jv(struct MHD_Connection *c, unsigned status, jv *v, int fault)
+{
+	ark_buf b = ARK_BUF_INIT;
+	jv_dump(v, &b);
+	jv_free(v);
+	enum MHD_Result r = send_buf(c, status, &b, fault);
+	ark_buf_release(&b);
+	return r;
+}
+
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int anthropic,
                                   const char *type, const char *msg, int fault)
 {
@@ -271,12 +282,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int
 		jv_set(e, "code", jv_string(type));
 	}
 	jv_set(o, "error", e);
-	ark_buf b = ARK_BUF_INIT;
-	jv_dump(o, &b);
-	jv_free(o);
-	enum MHD_Result r = send_buf(c, status, &b, fault);
-	ark_buf_release(&b);
-	return r;
+	return send_jv(c, status, o, fault);
 }
 
 /* A body cut half way: the callback gives the first half, then reports an error, so the
@@ -580,20 +586,13 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 			jv_set(r, "usage", u);
 		}
 	}
-	ark_buf body = ARK_BUF_INIT;
-	jv_dump(r, &body);
-	jv_free(r);
 	for (size_t i = 0; i < n; i++)
 		ark_buf_release(&texts[i]);
 	free(texts);
 	free(am);
 	ark_buf_release(&all);
 	ark_buf_release(&out);
-	/* faults that still answer 200 */
-	enum MHD_Result ret;
-	ret = send_buf(c, 200, &body, -1);
-	ark_buf_release(&body);
-	return ret;
+	return send_jv(c, 200, r, -1);
 }
 
 /* vLLM-style pooling for a step reward model: each input is split at the step separator; every
@@ -652,12 +651,7 @@ static enum MHD_Result answer_pooling(struct MHD_Connection *c, jv *req, long re
 	jv_set(u, "total_tokens", jv_int(tokens));
 	jv_set(u, "completion_tokens", jv_int(0));
 	jv_set(r, "usage", u);
-	ark_buf b = ARK_BUF_INIT;
-	jv_dump(r, &b);
-	jv_free(r);
-	enum MHD_Result ret = send_buf(c, 200, &b, -1);
-	ark_buf_release(&b);
-	return ret;
+	return send_jv(c, 200, r, -1);
 }
 
 static enum MHD_Result answer_stats(struct MHD_Connection *c)
