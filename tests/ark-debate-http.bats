@@ -217,6 +217,13 @@ fault_case() {
 @test "fault 429 with Retry-After: every call completes" { fault_case 429; }
 @test "fault 500: every call completes" { fault_case 500; }
 @test "fault 529 overloaded: every call completes" { fault_case 529; }
+@test "fault 503, 408 and 409: every call completes" {
+	start_server --seed 2 --fault 503=0.1 --fault 408=0.1 --fault 409=0.1
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 40 -j 8 --retries 8
+	assert_status 0
+	[ "$(jq -s 'map(select(.ok)) | length' <<<"$output")" -eq 40 ]
+	for k in 503 408 409; do [ "$(stat ".faults.\"$k\"")" -gt 0 ]; done
+}
 @test "fault dropped connection: every call completes" { fault_case drop; }
 @test "fault truncated body: every call completes" { fault_case truncate; }
 @test "fault malformed JSON body: every call completes" { fault_case malformed; }

@@ -16,7 +16,8 @@
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
  * gives up), drop (connection closed without an answer), truncate (a 200 whose body stops half
- * way), malformed (a 200 whose body is not JSON), quota (429 insufficient_quota), 401, 400.
+ * way), malformed (a 200 whose body is not JSON), quota (429 insufficient_quota), 401, 400,
+ * 408, 409, 503.
  * --should-retry adds x-should-retry to every injected error (quota always says false).
  * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had.
  * One thread per connection (libmicrohttpd), so injected latency is a plain wait.
@@ -41,9 +42,11 @@
 
 #define BODY_MAX ((size_t)32 << 20)
 
-enum { F_429, F_500, F_529, F_HANG, F_DROP, F_TRUNC, F_MALFORMED, F_QUOTA, F_401, F_400, NFAULT };
+enum { F_429, F_500, F_529, F_HANG, F_DROP, F_TRUNC, F_MALFORMED, F_QUOTA, F_401, F_400, F_408,
+       F_409, F_503, NFAULT };
 static const char *fault_names[NFAULT] = { "429", "500", "529", "hang", "drop", "truncate",
-                                           "malformed", "quota", "401", "400" };
+                                           "malformed", "quota", "401", "400", "408", "409",
+                                           "503" };
 
 static struct {
 	double rate[NFAULT];
@@ -232,7 +235,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cons
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "application/json");
-	if (fault == F_429 || fault == F_500 || fault == F_529) {
+	if (fault == F_429 || fault == F_500 || fault == F_529 || fault == F_503) {
 		char v[32];
 		if (fault == F_429 || cfg.retry_after_ms >= 0) {
 			snprintf(v, sizeof v, "%g", cfg.retry_after_s);
@@ -848,6 +851,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case F_529:
 		ret = send_error(c, 529, msgs, "overloaded_error", "Overloaded", fault);
 		goto out;
+	case F_503:
+		ret = send_error(c, 503, msgs, "service_unavailable", "The engine is currently "
+		                 "overloaded.", fault);
+		goto out;
+	case F_408:
+		ret = send_error(c, 408, msgs, "timeout", "Request timed out.", fault);
+		goto out;
+	case F_409:
+		ret = send_error(c, 409, msgs, "conflict", "Conflict; please retry.", fault);
+		goto out;
 	case F_QUOTA:
 		ret = send_error(c, 429, msgs, "insufficient_quota", "You exceeded your current quota, "
 		                 "please check your plan and billing details.", fault);
@@ -944,7 +957,7 @@ static void usage(void)
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
 	        "       [--max-context BYTES] [--tls-cert PEM --tls-key PEM]\n"
 	        "       [--should-retry true|false] [-v]\n"
-	        "fault kinds: 429 500 529 hang drop truncate malformed quota 401 400\n");
+	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n");
 	exit(2);
 }
 
