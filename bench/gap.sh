@@ -5,11 +5,13 @@
 #   sh bench/gap.sh              # writes bench/RESULTS-gap.md
 #   SIZE_MB=20 RUNS=1 sh bench/gap.sh
 #
-# The logs repeat the test fixtures with new seeds, so every copy lands in the same groups as
-# more seeds (the per-seed aggregation and the bootstrap see thousands of seeds):
-#   rank: tests/fixtures/gap/rank.jsonl, moon ranking debates after ark-l1 (4 agents, 2 rounds,
-#         hidden / revealed / solo / none), about 9 KB a record;
-#   acc:  tests/fixtures/gap/acc.jsonl, math debates (2-4 agents), about 2 KB a record.
+# The logs are simulated debates (ark-debate with its built-in simulator, no network), so their
+# texts vary as real logs do:
+#   rank: the moon task, free discussion of 4 agents, conditions hidden, revealed and solo, with
+#         the expertise concentrated, scored by ark-l1; one group per condition, many seeds;
+#   acc:  the arith tasks (the simulator's arithmetic questions), debates of 2, 3 and 4 agents;
+#         one group per task and size.
+# SIZE_MB sets the size of each log (approximately).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,48 +19,52 @@ BIN=${ARK_BIN:-$TOP/build/bin}
 SIZE_MB=${SIZE_MB:-100}
 RUNS=${RUNS:-3}
 OUT=${OUT:-$TOP/bench/RESULTS-gap.md}
-FIX=$TOP/tests/fixtures/gap
+export ARK_SHARE="${ARK_SHARE:-$TOP/share/ark}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/ark-bench-gap.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
 
-[ -x "$BIN/ark-gap" ] || { echo "bench/gap.sh: build first (make)" >&2; exit 1; }
+for t in ark-gap ark-l1 ark-debate; do
+	[ -x "$BIN/$t" ] || { echo "bench/gap.sh: $BIN/$t is missing; build first (make)" >&2; exit 1; }
+done
 [ -x /usr/bin/time ] || { echo "bench/gap.sh: needs /usr/bin/time (GNU time) for max RSS" >&2; exit 1; }
 
-mklog() {   # mklog FIXTURE MB FILE: copies of the fixture, copy i with seeds s -> 100 i + s
-	awk -v mb="$2" '
-	{ line[NR] = $0; bytes += length($0) + 1 }
-	END {
-		n = int(mb * 1048576 / bytes) + 1
-		for (i = 1; i <= n; i++)
-			for (k = 1; k <= NR; k++) {
-				l = line[k]
-				if (match(l, /"seed":[0-9]+/)) {
-					s = substr(l, RSTART + 7, RLENGTH - 7) + 100 * i
-					l = substr(l, 1, RSTART - 1) "\"seed\":" s substr(l, RSTART + RLENGTH)
-				}
-				print l
-			}
-	}' "$1" > "$3"
+mklog() {   # mklog rank|acc MB FILE: simulated debates, about MB megabytes of them
+	case $1 in
+	rank)	# about 36 KB a debate
+		seeds=$(( $2 * 1048576 / 3 / 36000 + 1 ))
+		for c in hidden revealed solo; do
+			"$BIN/ark-debate" -q --tasks moon -p discussion --condition "$c" \
+			    --split concentrated --repeat "$seeds"
+		done | "$BIN/ark-l1" -q > "$3" ;;
+	acc)	# 40 questions, about 9 KB a debate
+		seeds=$(( $2 * 1048576 / 3 / 40 / 9000 + 1 ))
+		for n in 2 3 4; do
+			"$BIN/ark-debate" -q --tasks arith -n "$n" --repeat "$seeds"
+		done > "$3" ;;
+	esac
 }
 
-best() {   # best CMD...: the fastest wall time of RUNS runs, in seconds
+best() {   # best CMD...: "wall cpu" of the fastest of RUNS runs, in seconds (cpu = user + sys)
 	b=
 	for _ in $(seq "$RUNS"); do
-		s=$(date +%s.%N)
-		"$@" > /dev/null
-		e=$(date +%s.%N)
-		t=$(echo "$e - $s" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
+		/usr/bin/time -f '%e %U %S' -o "$W/t" "$@" > /dev/null
+		read -r e u s < "$W/t"
+		if [ -z "$b" ] || [ "$(echo "$e < $b" | bc -l)" = 1 ]; then
+			b=$e
+			c=$(echo "$u + $s" | bc -l)
+		fi
 	done
-	printf '%.3f' "$b"
+	printf '%.3f %.3f' "$b" "$c"
 }
 
 rss() {   # rss CMD...: max RSS in KiB
 	/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1
 }
 
-mbps() { echo "scale=0; $1 / 1048576 / $2" | bc -l; }
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+mbps() { if [ "$(echo "$2 == 0" | bc -l)" = 1 ]; then echo n/a; else echo "scale=0; $1 / 1048576 / $2" | bc -l; fi; }
+ratio() {   # ratio A B: A / B to two decimals, n/a when B rounds to 0
+	if [ "$(echo "$2 == 0" | bc -l)" = 1 ]; then echo n/a; else printf '%.2f' "$(echo "$1 / $2" | bc -l)"; fi
+}
 
 {
 	echo "## ark-gap (bench/gap.sh)"
@@ -70,19 +76,19 @@ ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
 for kind in rank acc; do
 	log=$W/$kind.jsonl
-	mklog "$FIX/$kind.jsonl" "$SIZE_MB" "$log"
+	mklog "$kind" "$SIZE_MB" "$log"
 	gzip -c "$log" > "$log.gz"
 	bytes=$(wc -c < "$log")
 	gzbytes=$(wc -c < "$log.gz")
 	recs=$(wc -l < "$log")
 	groups=$("$BIN/ark-gap" -q --boot 0 "$log" | grep -c '"table":"gap"')
-	t_cat=$(best cat "$log")
-	t_plain=$(best "$BIN/ark-gap" -q "$log")
-	t_zcat=$(best zcat "$log.gz")
-	t_gz=$(best "$BIN/ark-gap" -q "$log.gz")
-	t_noboot=$(best "$BIN/ark-gap" -q --boot 0 "$log.gz")
-	t_text=$(best "$BIN/ark-gap" -q --table text "$log.gz")
-	mklog "$FIX/$kind.jsonl" $((SIZE_MB / 10)) "$W/small.jsonl"
+	set -- $(best cat "$log"); t_cat=$1 c_cat=$2
+	set -- $(best "$BIN/ark-gap" -q "$log"); t_plain=$1 c_plain=$2
+	set -- $(best zcat "$log.gz"); t_zcat=$1 c_zcat=$2
+	set -- $(best "$BIN/ark-gap" -q "$log.gz"); t_gz=$1 c_gz=$2
+	set -- $(best "$BIN/ark-gap" -q --boot 0 "$log.gz"); t_noboot=$1 c_noboot=$2
+	set -- $(best "$BIN/ark-gap" -q --table text "$log.gz"); t_text=$1 c_text=$2
+	mklog "$kind" $((SIZE_MB / 10 + 1)) "$W/small.jsonl"
 	rss_small=$(rss "$BIN/ark-gap" -q "$W/small.jsonl")
 	rss_big=$(rss "$BIN/ark-gap" -q "$log")
 	small_recs=$(wc -l < "$W/small.jsonl")
@@ -90,18 +96,20 @@ for kind in rank acc; do
 		echo
 		echo "### $kind log: $recs records, $bytes bytes plain, $gzbytes bytes gzip; $groups gap rows"
 		echo
-		echo "| command | seconds | MB/s of plain log |"
-		echo "|---|---:|---:|"
-		echo "| \`cat log.jsonl\` | $t_cat | $(mbps "$bytes" "$t_cat") |"
-		echo "| \`ark-gap -q log.jsonl\` | $t_plain | $(mbps "$bytes" "$t_plain") |"
-		echo "| \`zcat log.jsonl.gz\` | $t_zcat | $(mbps "$bytes" "$t_zcat") |"
-		echo "| \`ark-gap -q log.jsonl.gz\` | $t_gz | $(mbps "$bytes" "$t_gz") |"
-		echo "| \`ark-gap -q --boot 0 log.jsonl.gz\` | $t_noboot | $(mbps "$bytes" "$t_noboot") |"
-		echo "| \`ark-gap -q --table text log.jsonl.gz\` | $t_text | $(mbps "$bytes" "$t_text") |"
+		echo "| command | wall s | cpu s | MB/s of plain log (wall) |"
+		echo "|---|---:|---:|---:|"
+		echo "| \`cat log.jsonl\` | $t_cat | $c_cat | $(mbps "$bytes" "$t_cat") |"
+		echo "| \`ark-gap -q log.jsonl\` | $t_plain | $c_plain | $(mbps "$bytes" "$t_plain") |"
+		echo "| \`zcat log.jsonl.gz\` | $t_zcat | $c_zcat | $(mbps "$bytes" "$t_zcat") |"
+		echo "| \`ark-gap -q log.jsonl.gz\` | $t_gz | $c_gz | $(mbps "$bytes" "$t_gz") |"
+		echo "| \`ark-gap -q --boot 0 log.jsonl.gz\` | $t_noboot | $c_noboot | $(mbps "$bytes" "$t_noboot") |"
+		echo "| \`ark-gap -q --table text log.jsonl.gz\` | $t_text | $c_text | $(mbps "$bytes" "$t_text") |"
 		echo
-		echo "- gzip input: ark-gap takes $(ratio "$t_gz" "$t_zcat")x the time of zcat (target: within 3x);"
+		echo "- gzip input: ark-gap takes $(ratio "$t_gz" "$t_zcat")x the wall time of zcat and"
+		echo "  $(ratio "$c_gz" "$c_zcat")x its CPU time (target: within 3x); without the bootstrap"
+		echo "  $(ratio "$t_noboot" "$t_zcat")x and $(ratio "$c_noboot" "$c_zcat")x."
 		echo "  $(echo "scale=0; $recs / $t_gz" | bc -l) records a second."
-		echo "- plain input: $(ratio "$t_plain" "$t_cat")x the time of cat."
+		echo "- plain input: $(ratio "$t_plain" "$t_cat")x the time of cat (which only copies pages)."
 		echo "- max RSS: $rss_small KiB on $small_recs records, $rss_big KiB on $recs records"
 		echo "  (ark-gap keeps a few numbers per record for the per-seed aggregation and the"
 		echo "  decomposition, never the records themselves)."

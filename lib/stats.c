@@ -357,6 +357,28 @@ static double quantile_select(double *a, size_t m, double q)
 	return x + f * (y - x);
 }
 
+/* Lemire, "Fast random integer generation in an interval" (2019): the high 64 bits of x * n
+ * are uniform in [0, n) up to a bias that is removed by rejecting the products whose low half
+ * falls below 2^64 mod n; that threshold needs a division, but only when the low half is below
+ * n, which is rare for the small n here. */
+uint64_t ark_boot_draw(ark_rng *r, uint64_t n)
+{
+#ifdef __SIZEOF_INT128__
+	unsigned __int128 m = (unsigned __int128)ark_rng_u64(r) * n;
+	uint64_t lo = (uint64_t)m;
+	if (lo < n) {
+		uint64_t t = (0 - n) % n;
+		while (lo < t) {
+			m = (unsigned __int128)ark_rng_u64(r) * n;
+			lo = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+#else
+	return ark_rng_below(r, n);
+#endif
+}
+
 long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
                   double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen)
 {
@@ -376,7 +398,7 @@ long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t 
 	}
 	for (size_t b = 0; b < B; b++) {
 		for (size_t i = 0; i < n; i++)
-			idx[i] = (size_t)ark_rng_below(r, n);
+			idx[i] = (size_t)ark_boot_draw(r, n);
 		for (size_t j = 0; j < k; j++) {
 			double s = stat[j](idx, n, ctx[j]);
 			if (!isnan(s))
