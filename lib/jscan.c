@@ -1,14 +1,7 @@
 /* jscan.c: a checking scanner for JSON texts and span walkers.  See jscan.h.
  *
- * The grammar is RFC 8259's, applied as yajl applies it (so that a line jscan_check accepts is a
- * line jv_parse accepts, and the other way round): no comments, no trailing commas, one value
- * per text; control characters are not allowed in strings; \u needs four hex digits and lone
- * surrogates pass; a multi-byte UTF-8 sequence is a lead byte 110xxxxx, 1110xxxx or 11110xxx
- * followed by that many 10xxxxxx bytes (yajl's rule, which does not look for overlong forms);
- * containers nest at most JSCAN_MAX_DEPTH deep (jv_parse's cap); blanks are space, tab, CR, LF,
- * FF and VT.  One difference, on purpose: after a complete value, yajl lets an unfinished token
- * through (`{} "` and `{} 1` parse as `{}`); here anything but blanks after the value is
- * trailing garbage.
+ * jscan_check is yajl's own validation (jv_check in json.c: the grammar, UTF-8 rule and nesting
+ * cap of jv_parse, with no tree built); the walkers below only skip through text that passed it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,222 +9,17 @@
 #include <string.h>
 #include "jscan.h"
 
-/* bytes that end the fast run through a string: '"', '\\', controls, non-ASCII */
-static const unsigned char stop[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
-
 /* yajl's blanks include \f and \v */
 static int is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 static int is_dig(char c) { return c >= '0' && c <= '9'; }
-static int is_hex(char c)
-{
-	return is_dig(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
-static const char *skip_ws(const char *p, const char *e)
-{
-	while (p < e && is_ws(*p))
-		p++;
-	return p;
-}
-
-/* p just after the opening quote; the byte after the closing quote, or NULL (*why set) */
-static const char *check_str(const char *p, const char *e, const char **why)
-{
-	for (;;) {
-		/* eight bytes at a time while none of them is '"', '\\', a control or non-ASCII:
-		 * the usual zero-byte tests (v - 0x01..) & ~v & 0x80.. on v = w ^ '"' and w ^ '\\',
-		 * the same with 0x20 for bytes below 0x20, and the high bits for non-ASCII */
-		while (e - p >= 8) {
-			uint64_t w, q, b;
-			memcpy(&w, p, 8);
-			q = w ^ 0x2222222222222222ull;
-			b = w ^ 0x5C5C5C5C5C5C5C5Cull;
-			if (((q - 0x0101010101010101ull) & ~q) & 0x8080808080808080ull)
-				break;
-			if (((b - 0x0101010101010101ull) & ~b) & 0x8080808080808080ull)
-				break;
-			if (((w - 0x2020202020202020ull) | w) & 0x8080808080808080ull)
-				break;
-			p += 8;
-		}
-		while (p < e && !stop[(unsigned char)*p])
-			p++;
-		if (p >= e)
-			return *why = "unterminated string", NULL;
-		unsigned char c = (unsigned char)*p;
-		if (c == '"')
-			return p + 1;
-		if (c == '\\') {
-			if (++p >= e)
-				return *why = "unterminated string", NULL;
-			switch (*p) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-				p++;
-				break;
-			case 'u':
-				if (e - p < 5 || !is_hex(p[1]) || !is_hex(p[2]) || !is_hex(p[3]) ||
-				    !is_hex(p[4]))
-					return *why = "invalid \\u escape in string", NULL;
-				p += 5;
-				break;
-			default:
-				return *why = "invalid escape in string", NULL;
-			}
-			continue;
-		}
-		if (c < 0x20)
-			return *why = "invalid character in string", NULL;
-		int k = (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
-		if (k < 0)
-			return *why = "invalid UTF-8 in string", NULL;
-		p++;
-		while (k-- > 0) {
-			if (p >= e || ((unsigned char)*p >> 6) != 0x2)
-				return *why = "invalid UTF-8 in string", NULL;
-			p++;
-		}
-	}
-}
-
-static const char *check_num(const char *p, const char *e, const char **why)
-{
-	if (*p == '-')
-		p++;
-	if (p >= e || !is_dig(*p))
-		return *why = "malformed number", NULL;
-	if (*p == '0')
-		p++;
-	else
-		while (p < e && is_dig(*p))
-			p++;
-	if (p < e && *p == '.') {
-		p++;
-		if (p >= e || !is_dig(*p))
-			return *why = "malformed number: no digits after the decimal point", NULL;
-		while (p < e && is_dig(*p))
-			p++;
-	}
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < e && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= e || !is_dig(*p))
-			return *why = "malformed number: no digits in the exponent", NULL;
-		while (p < e && is_dig(*p))
-			p++;
-	}
-	return p;
-}
-
+/* The check is yajl's, through jv_check: one grammar for the whole project. */
 int jscan_check(const char *s, size_t n, char *err, size_t errlen)
 {
-	const char *p = s, *e = s + n, *why = "parse error";
-	char stack[JSCAN_MAX_DEPTH];
-	int depth = 0;
-
-	p = skip_ws(p, e);
-	if (p >= e)
-		return ark_errf(err, errlen, "invalid json: empty input");
-value:
-	p = skip_ws(p, e);
-	if (p >= e) {
-		why = "premature end of input";
-		goto bad;
-	}
-	switch (*p) {
-	case '{':
-	case '[':
-		if (depth >= JSCAN_MAX_DEPTH)
-			return ark_errf(err, errlen, "invalid json: nested deeper than %d levels",
-			                JSCAN_MAX_DEPTH);
-		stack[depth++] = *p;
-		p = skip_ws(p + 1, e);
-		if (p < e && *p == (stack[depth - 1] == '{' ? '}' : ']')) {
-			depth--, p++;
-			goto after;
-		}
-		if (stack[depth - 1] == '{')
-			goto key;
-		goto value;
-	case '"':
-		if (!(p = check_str(p + 1, e, &why)))
-			goto bad;
-		goto after;
-	case 't':
-		if (e - p < 4 || memcmp(p, "true", 4)) { why = "invalid literal"; goto bad; }
-		p += 4;
-		goto after;
-	case 'f':
-		if (e - p < 5 || memcmp(p, "false", 5)) { why = "invalid literal"; goto bad; }
-		p += 5;
-		goto after;
-	case 'n':
-		if (e - p < 4 || memcmp(p, "null", 4)) { why = "invalid literal"; goto bad; }
-		p += 4;
-		goto after;
-	default:
-		if (*p == '-' || is_dig(*p)) {
-			if (!(p = check_num(p, e, &why)))
-				goto bad;
-			goto after;
-		}
-		why = "unallowed token";
-		goto bad;
-	}
-key:
-	p = skip_ws(p, e);
-	if (p >= e || *p != '"') {
-		why = "object key must be a string";
-		goto bad;
-	}
-	if (!(p = check_str(p + 1, e, &why)))
-		goto bad;
-	p = skip_ws(p, e);
-	if (p >= e || *p != ':') {
-		why = "expected ':' after an object key";
-		goto bad;
-	}
-	p++;
-	goto value;
-after:
-	p = skip_ws(p, e);
-	if (depth == 0) {
-		if (p < e) {
-			why = "trailing garbage";
-			goto bad;
-		}
-		return 0;
-	}
-	if (p >= e) {
-		why = "premature end of input";
-		goto bad;
-	}
-	if (*p == ',') {
-		p++;
-		if (stack[depth - 1] == '{')
-			goto key;
-		goto value;
-	}
-	if (*p == (stack[depth - 1] == '{' ? '}' : ']')) {
-		depth--, p++;
-		goto after;
-	}
-	why = stack[depth - 1] == '{' ? "expected ',' or '}' after an object value" :
-	                                 "expected ',' or ']' after an array element";
-bad:
-	return ark_errf(err, errlen, "invalid json near byte %zu: %s", (size_t)(p - s) + 1, why);
+	return jv_check(s, n, err, errlen);
 }
 
 /* ---- walking a checked text ------------------------------------------------------------ */

@@ -348,6 +348,8 @@ long long jv_get_ll(const jv *o, const char *key, long long dflt)
 /* ---- parsing ------------------------------------------------------------------------------ */
 
 struct pctx {
+	yajl_handle h;
+	size_t end;                 /* bytes up to the end of a top-level container, 0 until then */
 	jv  *root;
 	jv  *stack[JV_MAX_DEPTH + 1];
 	int  depth;
@@ -408,7 +410,8 @@ static int cb_end(void *ctx)
 {
 	struct pctx *c = ctx;
 
-	c->depth--;
+	if (--c->depth == 0)
+		c->end = yajl_get_bytes_consumed(c->h);
 	return 1;
 }
 static int cb_key(void *ctx, const unsigned char *s, size_t n)
@@ -430,51 +433,135 @@ static const yajl_callbacks callbacks = {
 	cb_start_map, cb_key, cb_end, cb_start_array, cb_end
 };
 
+static int only_blanks(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!strchr(" \t\r\n\f\v", buf[i]))
+			return 0;
+	return 1;
+}
+
+/* Run yajl over buf, then over one blank: yajl keeps an unfinished token at the end of a chunk
+ * (a number or literal that might go on), so `{} 1` would otherwise pass as `{}`; the blank ends
+ * that token and a trailing one is reported as garbage.  0 or -1 with the reason in err. */
+static int run_yajl(yajl_handle h, const char *buf, size_t len, const size_t *end,
+                    char *err, size_t errlen)
+{
+	yajl_status st;
+	size_t at;
+
+	st = yajl_parse(h, (const unsigned char *)buf, len);
+	at = yajl_get_bytes_consumed(h);
+	if (st == yajl_status_ok) {
+		st = yajl_parse(h, (const unsigned char *)" ", 1);
+		/* an error now is about what follows the value: point at its first byte */
+		for (at = *end ? *end : len; at < len && strchr(" \t\r\n\f\v", buf[at]); at++)
+			;
+	}
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	/* an unterminated string after a top-level container also waits for more input in yajl:
+	 * nothing but blanks may follow the container's closing bracket */
+	if (st == yajl_status_ok && *end && !only_blanks(buf + *end, len - *end))
+		return ark_errf(err, errlen, "invalid json near byte %zu: trailing garbage", *end + 1);
+	if (st == yajl_status_ok)
+		return 0;
+	{
+		unsigned char *m = yajl_get_error(h, 0, (const unsigned char *)buf, len);
+		char *msg = (char *)m, *nl;
+		/* yajl's message ends in a newline and may say "parse error: "; keep the reason */
+		if (m && strncmp(msg, "parse error: ", 13) == 0)
+			msg += 13;
+		if (m && (nl = strchr(msg, '\n')))
+			*nl = '\0';
+		ark_errf(err, errlen, "invalid json near byte %zu: %s", at + 1, m ? msg : "parse error");
+		if (m)
+			yajl_free_error(h, m);
+	}
+	return -1;
+}
+
 jv *jv_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
 	struct pctx c;
 	yajl_handle h;
-	yajl_status st;
+	int r;
 
+	if (only_blanks(buf, len)) {
+		ark_errf(err, errlen, "invalid json: empty input");
+		return NULL;
+	}
 	memset(&c, 0, sizeof c);
 	h = yajl_alloc(&callbacks, NULL, &c);
 	if (!h) {
 		ark_errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	st = yajl_parse(h, (const unsigned char *)buf, len);
-	if (st == yajl_status_ok)
-		st = yajl_complete_parse(h);
-	if (st != yajl_status_ok || !c.root) {
-		if (c.too_deep)
-			ark_errf(err, errlen, "invalid json: nested deeper than %d levels", JV_MAX_DEPTH);
-		else if (c.nomem)
-			ark_errf(err, errlen, "out of memory");
-		else if (!c.root && st == yajl_status_ok)
+	c.h = h;
+	r = run_yajl(h, buf, len, &c.end, err, errlen);
+	/* a callback that stopped the parse says why better than yajl's "client cancelled" */
+	if (r < 0 && c.too_deep)
+		ark_errf(err, errlen, "invalid json: nested deeper than %d levels", JV_MAX_DEPTH);
+	else if (r < 0 && c.nomem)
+		ark_errf(err, errlen, "out of memory");
+	yajl_free(h);
+	free(c.key);
+	if (r < 0 || !c.root) {
+		if (r == 0)
 			ark_errf(err, errlen, "invalid json: empty input");
-		else {
-			unsigned char *m = yajl_get_error(h, 0, (const unsigned char *)buf, len);
-			size_t at = yajl_get_bytes_consumed(h);
-			char *nl;
-			/* yajl's message ends in a newline and may say "parse error: "; keep the reason */
-			const char *msg = (const char *)m;
-			if (m && strncmp(msg, "parse error: ", 13) == 0)
-				msg += 13;
-			if (m && (nl = strchr((char *)msg, '\n')))
-				*nl = '\0';
-			ark_errf(err, errlen, "invalid json near byte %zu: %s", at + 1,
-			         m ? msg : "parse error");
-			if (m)
-				yajl_free_error(h, m);
-		}
-		yajl_free(h);
-		free(c.key);
 		jv_free(c.root);
 		return NULL;
 	}
-	yajl_free(h);
-	free(c.key);
 	return c.root;
+}
+
+/* Validation without a tree: the same grammar, UTF-8 rule and nesting cap as jv_parse, for
+ * tools that pass most of a record through as bytes (see jscan.h). */
+struct cctx { yajl_handle h; size_t end; int depth, too_deep; };
+
+static int cc_open(void *ctx)
+{
+	struct cctx *c = ctx;
+
+	if (++c->depth > JV_MAX_DEPTH) {
+		c->too_deep = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static int cc_close(void *ctx)
+{
+	struct cctx *c = ctx;
+
+	if (--c->depth == 0)
+		c->end = yajl_get_bytes_consumed(c->h);
+	return 1;
+}
+
+static const yajl_callbacks check_callbacks = {
+	NULL, NULL, NULL, NULL, NULL, NULL, cc_open, NULL, cc_close, cc_open, cc_close
+};
+
+int jv_check(const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct cctx c = { NULL, 0, 0, 0 };
+	yajl_handle h;
+	int r;
+
+	if (only_blanks(buf, len))
+		return ark_errf(err, errlen, "invalid json: empty input");
+	h = yajl_alloc(&check_callbacks, NULL, &c);
+	if (!h)
+		return ark_errf(err, errlen, "out of memory");
+	c.h = h;
+	r = run_yajl(h, buf, len, &c.end, err, errlen);
+	if (r < 0 && c.too_deep)
+		ark_errf(err, errlen, "invalid json: nested deeper than %d levels", JV_MAX_DEPTH);
+	yajl_free(h);
+	return r;
 }
 
 /* ---- output ------------------------------------------------------------------------------- */

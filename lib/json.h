@@ -25,6 +25,9 @@ struct jv {
 /* Parse exactly one JSON value from buf[0..len).  NULL on error with a message in err
  * ("invalid json at byte 17: ..."), including trailing garbage after the value. */
 jv  *jv_parse(const char *buf, size_t len, char *err, size_t errlen);
+/* Check that buf[0..len) is exactly one JSON value, as jv_parse would, without building a tree.
+ * 0 or -1 with the same message jv_parse gives. */
+int  jv_check(const char *buf, size_t len, char *err, size_t errlen);
 void jv_free(jv *v);
 jv  *jv_dup(const jv *v);
 

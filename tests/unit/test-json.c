@@ -49,6 +49,13 @@ int main(void)
 	CHECK(strstr(err, "invalid json") != NULL);
 	CHECK(jv_parse("{} x", 4, err, sizeof err) == NULL);
 	CHECK(jv_parse("", 0, err, sizeof err) == NULL);
+	/* yajl alone would let an unfinished token after the value through */
+	CHECK(jv_parse("{} 1", 4, err, sizeof err) == NULL && strstr(err, "trailing garbage"));
+	CHECK(jv_parse("{} \"", 4, err, sizeof err) == NULL && strstr(err, "trailing garbage"));
+	CHECK(jv_parse("[1] tru", 7, err, sizeof err) == NULL);
+	CHECK(jv_check("{} 1", 4, err, sizeof err) == -1 && strstr(err, "near byte 4"));
+	CHECK(jv_check("{\"a\":[1,{}]}  \n", 15, err, sizeof err) == 0);
+	CHECK(jv_check(" 5 ", 3, err, sizeof err) == 0);
 	CHECK(jv_parse("[\"\xff\"]", 5, err, sizeof err) == NULL);      /* invalid UTF-8 */
 	{
 		char deep[400];
