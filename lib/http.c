@@ -959,6 +959,8 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	}
+	if (m->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, m->cacert);
 	if (h->o.insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -49,6 +49,7 @@ void ark_member_release(ark_member *m)
 	free(m->stop);
 	jv_free(m->extra);
 	jv_free(m->skill_by_domain);
+	free(m->cacert);
 	ark_member_init(m);
 }
 
@@ -262,6 +263,8 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 	}
 	if (key_is(key, "url") || key_is(key, "base-url"))
 		return set_str(&m->url, key, p, err, errlen);
+	if (key_is(key, "cacert"))
+		return set_str(&m->cacert, key, p, err, errlen);
 	if (key_is(key, "key-env")) {
 		if (set_str(&m->key_env, key, p, err, errlen))
 			return -1;
@@ -353,7 +356,7 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 	}
 	return ark_errf(err, errlen, "unknown %s parameter \"%s\" (known: model, url, key-env, "
 	                "temperature, top-p, max-tokens, max-completion-tokens, seed, stop, logprobs, "
-	                "extra)", backend_name(m->backend), key);
+	                "extra, cacert)", backend_name(m->backend), key);
 }
 
 /* Fill what a spec left out and check what the backend needs. */

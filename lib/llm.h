@@ -44,6 +44,7 @@ typedef struct ark_member {
 	double persistence;     /* 0..1, how firmly a fact holder keeps its own view (default 0.5) */
 	double noise;           /* rank tasks: spread of the private ranking (default 3.0) */
 	jv    *skill_by_domain; /* object domain -> skill, or NULL */
+	char  *cacert;          /* HTTP: PEM file of CA certificates to verify the server with, or NULL */
 } ark_member;
 
 void ark_member_init(ark_member *m);                 /* defaults; backend sim */

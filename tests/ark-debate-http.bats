@@ -310,6 +310,10 @@ fault_case() {
 	run_split "$PROBE" -a "openai:model=m,url=$H/v1" -a "anthropic:model=c,url=$H" -n 4 --insecure
 	assert_status 0
 	jq -e -s 'length == 4 and all(.ok)' <<<"$output"
+	# verified against the server's own certificate as the CA
+	run_split "$PROBE" -a "openai:model=m,url=$H/v1,cacert=$FIX/http/tls-cert.pem" -n 2
+	assert_status 0
+	jq -e -s 'length == 2 and all(.ok)' <<<"$output"
 }
 
 # ---- fatal errors -------------------------------------------------------------------------------
