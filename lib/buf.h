@@ -25,7 +25,7 @@ int   ark_buf_add(ark_buf *b, const void *p, size_t n);
 int   ark_buf_adds(ark_buf *b, const char *s);
 int   ark_buf_addc(ark_buf *b, char c);
 int   ark_buf_addf(ark_buf *b, const char *fmt, ...) ARK_FMT(2, 3);
-int   ark_buf_vaddf(ark_buf *b, const char *fmt, va_list ap);
+int   ark_buf_vaddf(ark_buf *b, const char *fmt, va_list ap) ARK_FMT(2, 0);
 void  ark_buf_reset(ark_buf *b);                         /* len = 0, keeps memory */
 char *ark_buf_take(ark_buf *b);                          /* caller owns; b is empty again */
 void  ark_buf_release(ark_buf *b);                       /* frees memory */

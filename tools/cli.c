@@ -21,6 +21,7 @@ void cli_init(const char *prog)
 	signal(SIGPIPE, SIG_DFL);
 }
 
+static void vmsg(const char *fmt, va_list ap) ARK_FMT(1, 0);
 static void vmsg(const char *fmt, va_list ap)
 {
 	if (progress_shown)
