@@ -105,8 +105,19 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void logf_(ark_http *h, const char *fmt, ...) ARK_FMT(2, 3);
-static void logf_(ark_http *h, const char *fmt, ...)
+static const char *member_key_env(const ark_member *m)
+{
+	if (m->key_env)
+		return m->key_env;
+	return m->backend == ARK_BACKEND_ANTHROPIC ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
+}
+
+static void redact(const ark_member *m, char *s, size_t size);
+
+/* A verbose line about member m's request, with its key redacted should any text from the
+ * server have carried it. */
+static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...) ARK_FMT(3, 4);
+static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...)
 {
 	if (!h->o.verbose || !h->o.log)
 		return;
@@ -115,14 +126,8 @@ static void logf_(ark_http *h, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	redact(m, line, sizeof line);
 	h->o.log(h->o.log_ctx, line);
-}
-
-static const char *member_key_env(const ark_member *m)
-{
-	if (m->key_env)
-		return m->key_env;
-	return m->backend == ARK_BACKEND_ANTHROPIC ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
 }
 
 /* Replace every occurrence of the member's key in s (in place, NUL-terminated) by "[redacted]"
@@ -865,7 +870,7 @@ static void schedule_retry(ark_http *h, req *r, double delay, const char *why)
 {
 	h->st.retries++;
 	r->not_before = now_s() + delay;
-	logf_(h, "http: retry %d of %s %s in %.3f s: %s", r->c->attempts, r->c->m->model, r->pub,
+	logf_(h, r->c->m, "http: retry %d of %s %s in %.3f s: %s", r->c->attempts, r->c->m->model, r->pub,
 	      delay, why);
 	if (delay <= 0) {
 		r->state = R_QUEUED;
@@ -982,7 +987,7 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 	if (h->flight)
 		h->flight->fprev = r;
 	h->flight = r;
-	logf_(h, "http: POST %s model=%s attempt=%d bytes=%zu", r->pub, m->model, r->c->attempts,
+	logf_(h, m, "http: POST %s model=%s attempt=%d bytes=%zu", r->pub, m->model, r->c->attempts,
 	      r->body.len);
 	return 0;
 }
@@ -1045,7 +1050,7 @@ static void member_fatal(ark_http *h, req *r, const char *msg)
 		ms->fatal = strdup(msg);
 		if (ms->fatal)
 			redact(r->c->m, ms->fatal, strlen(ms->fatal) + 1);
-		logf_(h, "http: member %s stopped: %s", r->c->m->model, ms->fatal ? ms->fatal : msg);
+		logf_(h, r->c->m, "http: member %s stopped: %s", r->c->m->model, ms->fatal ? ms->fatal : msg);
 	}
 	fail(h, r, 1, "%s", ms->fatal ? ms->fatal : msg);
 	if (ms->fatal)
@@ -1079,7 +1084,7 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 
 	if (cc != CURLE_OK) {
 		const char *ce = r->cerr[0] ? r->cerr : curl_easy_strerror(cc);
-		logf_(h, "http: %s %s: %s", m->model, r->pub, ce);
+		logf_(h, m, "http: %s %s: %s", m->model, r->pub, ce);
 		if (cc == CURLE_WRITE_ERROR || cc == CURLE_OUT_OF_MEMORY) {
 			/* the response passed the size cap or memory ran out: another try would too */
 			fail(h, r, 1, "%s member %s at %s: response too large or out of memory (%s)",
@@ -1103,7 +1108,7 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 		schedule_retry(h, r, backoff(h, c->attempts), ce);
 		return;
 	}
-	logf_(h, "http: %ld from %s model=%s attempt=%d %.1f ms bytes=%zu", status, r->pub, m->model,
+	logf_(h, m, "http: %ld from %s model=%s attempt=%d %.1f ms bytes=%zu", status, r->pub, m->model,
 	      c->attempts, (now_s() - r->t_start) * 1000, r->resp.len);
 	if (status >= 200 && status < 300) {
 		if (parse_ok(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
