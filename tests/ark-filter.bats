@@ -243,6 +243,16 @@ class_of() {
 
 # ---- input and output --------------------------------------------------------------------------
 
+@test "escaped texts are decoded before grading and writing" {
+	# \u00fc in the JSON text is the u of Zurich; the gold is written with the raw UTF-8 byte pair
+	printf '%s\n' '{"id":"e","question":"Capital of \u00c9cosse?","kind":"short","answer":"Z\u00fcrich","turns":[{"round":0,"agent":0,"text":"Answer: Z\u00fcrich"},{"round":0,"agent":1,"text":"Answer:\tZ\u00fcrich\n"}]}' > "$T/e.jsonl"
+	run ark-filter -q -f sft -s prompt-completion "$T/e.jsonl"
+	assert_status 0
+	[ "$(jq -r .completion <<<"$output")" = "Answer: Zürich" ]
+	[ "$(jq -r .prompt <<<"$output")" = "Capital of Écosse?" ]
+	[ "$(ark-filter -q "$T/e.jsonl" | jq -r '.path[0].answer' | sort -u)" = "zürich" ]
+}
+
 @test "gzip in and out, tiny read buffers, -o" {
 	gzip -c "$D" > "$T/d.jsonl.gz"
 	diff <(ark-filter -q -f prm "$T/d.jsonl.gz") "$G/prm.jsonl"
@@ -296,6 +306,7 @@ class_of() {
 	bad '{"id":"x","kind":"essay","turns":[{"round":0,"agent":0,"text":"1"}]}' 'turn 0: unknown kind "essay"'
 	bad '{"id":"x","kind":"choice","choices":["a","b"],"answer":"Z","turns":[{"round":0,"agent":0,"text":"1"}]}' \
 	    'turn 0: gold answer "Z" is not one of the choices'
+	bad '[1, 2]' 'not a JSON object'
 	bad '{"id":"x","kind":"math","turns":[]}' 'missing "question"' '-f sft'
 	bad '{"id":"x","question":7,"kind":"math","turns":[]}' '"question" is not a string' '-f prm'
 	printf '%s\n' '{"id":"x", nope}' > "$T/j.jsonl"

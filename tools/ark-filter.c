@@ -5,7 +5,8 @@
  * (the recorded "correct", or the shared grader with --regrade, or an external judge for the
  * turns the rules cannot decide), each agent's path through the rounds is classified, the
  * question-level rules decide whether the question is kept, and the rows of the chosen format
- * are written.
+ * are written.  Records are read with jscan (lib/jscan.h): only the small task fields are built
+ * into a tree; the turns, which hold nearly all the bytes, are walked in place.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include "cli.h"
 #include "grade.h"
+#include "jscan.h"
 #include "llm.h"
 #include "rng.h"
 #include "steps.h"
@@ -72,7 +74,9 @@ typedef struct path {
 } path;
 
 typedef struct rec_state {
-	jv *rec;
+	jv *rec;                 /* the record's small fields as a tree (not "turns"); owned */
+	jspan tspan;             /* the "turns" value in the line (p NULL when absent) */
+	ark_buf arena;           /* the decoded turn texts */
 	const char *id;
 	int kind;                /* -1 unknown */
 	turn *turns;
@@ -136,86 +140,158 @@ static void state_free(rec_state *s)
 		free(s->paths[i].t);
 	free(s->paths);
 	free(s->prompt);
+	jv_free(s->rec);
+	ark_buf_release(&s->arena);
 	memset(s, 0, sizeof *s);
 }
 
 /* ---- reading and grading the turns ------------------------------------------------------------ */
 
-static char *answer_text(const jv *v)
+/* The fields of a record that ark-filter reads besides its turns. */
+static const char *const small_fields[] = { "id", "status", "kind", "question", "answer",
+	"choices", "items", "run", "agents", "final" };
+
+/* Check the line and build s->rec from its small fields; s->turns gets the "turns" span.
+ * 0, or -1 with a message. */
+static int read_record(rec_state *s, const char *line, size_t len, char *err, size_t errlen)
 {
-	if (!v || (v->t != JV_STRING && v->t != JV_NUMBER))
-		return NULL;
-	char *s = ark_strndup(v->u.str.s, v->u.str.len);
-	if (!s)
+	if (jscan_check(line, len, err, errlen) < 0)
+		return -1;
+	jspan top = jscan_value(line);
+	if (top.t != JV_OBJECT)
+		return ark_errf(err, errlen, "not a JSON object");
+	if (!(s->rec = jv_object()))
 		cli_die("out of memory");
-	return s;
+	jscan_it it;
+	jspan k, v;
+	jscan_members(&it, top);
+	while (jscan_next_member(&it, &k, &v)) {
+		if (jscan_key_is(k, "turns")) {
+			s->tspan = v;
+			continue;
+		}
+		for (size_t i = 0; i < sizeof small_fields / sizeof small_fields[0]; i++)
+			if (jscan_key_is(k, small_fields[i])) {
+				jv *x = jv_parse(v.p, v.n, err, errlen);
+				if (!x)
+					return -1;
+				xput(s->rec, small_fields[i], x);
+				break;
+			}
+	}
+	return 0;
 }
 
-/* Fill s->turns from the record.  0, or -1 with a message. */
+/* A string or number span as a new C string; NULL for anything else. */
+static char *span_text(jspan v)
+{
+	ark_buf b = ARK_BUF_INIT;
+	if (v.t == JV_STRING) {
+		if (jscan_unescape(v, &b) < 0 || ark_buf_addc(&b, '\0') < 0)
+			cli_die("out of memory");
+	} else if (v.t == JV_NUMBER) {
+		if (ark_buf_add(&b, v.p, v.n) < 0 || ark_buf_addc(&b, '\0') < 0)
+			cli_die("out of memory");
+	} else {
+		return NULL;
+	}
+	return ark_buf_take(&b);
+}
+
+/* Fill s->turns from the record's "turns" span.  0, or -1 with a message. */
 static int read_turns(rec_state *s, char *err, size_t errlen)
 {
-	const jv *ts = jv_get(s->rec, "turns");
-	if (!ts)
+	if (!s->tspan.p)
 		return ark_errf(err, errlen, "missing \"turns\"");
-	if (ts->t != JV_ARRAY)
+	if (s->tspan.t != JV_ARRAY)
 		return ark_errf(err, errlen, "\"turns\" is not an array");
-	s->nturns = jv_len(ts);
-	s->turns = xmalloc(s->nturns * sizeof *s->turns);
-	memset(s->turns, 0, s->nturns * sizeof *s->turns);
-	for (size_t i = 0; i < s->nturns; i++) {
-		const jv *t = jv_at(ts, i);
-		turn *u = &s->turns[i];
-		long long v;
-		if (t->t != JV_OBJECT)
+	jscan_it it;
+	jspan t;
+	size_t cap = 0;
+	size_t *toff = NULL;          /* text offsets in the arena (it moves while it grows) */
+	jscan_elements(&it, s->tspan);
+	for (size_t i = 0; jscan_next_element(&it, &t); i++) {
+		if (s->nturns == cap) {
+			cap = cap ? cap * 2 : 16;
+			s->turns = xrealloc(s->turns, cap * sizeof *s->turns);
+			toff = xrealloc(toff, cap * sizeof *toff);
+		}
+		turn *u = &s->turns[s->nturns++];
+		memset(u, 0, sizeof *u);
+		if (t.t != JV_OBJECT) {
+			free(toff);
 			return ark_errf(err, errlen, "turn %zu is not an object", i);
-		static const char *const ints[] = { "round", "agent" };
-		for (int k = 0; k < 2; k++) {
-			const jv *f = jv_get(t, ints[k]);
-			if (!f)
-				return ark_errf(err, errlen, "turn %zu: missing \"%s\"", i, ints[k]);
-			if (jv_ll(f, &v) < 0 || v < 0 || v > 1000000)
-				return ark_errf(err, errlen, "turn %zu: \"%s\" is not a non-negative integer",
-				                i, ints[k]);
-			if (k == 0)
-				u->round = (long)v;
+		}
+		jspan f[6] = { { NULL, 0, JV_NULL } };
+		static const char *const names[6] = { "round", "agent", "text", "answer",
+		                                      "extract_ok", "correct" };
+		jscan_it mi;
+		jspan k, v;
+		jscan_members(&mi, t);
+		while (jscan_next_member(&mi, &k, &v))
+			for (int n = 0; n < 6; n++)
+				if (jscan_key_is(k, names[n])) {
+					f[n] = v;
+					break;
+				}
+		int bad = 0;
+		for (int n = 0; n < 2 && !bad; n++) {
+			long long x;
+			if (!f[n].p)
+				bad = ark_errf(err, errlen, "turn %zu: missing \"%s\"", i, names[n]);
+			else if (f[n].t != JV_NUMBER || jscan_ll(f[n], &x) < 0 || x < 0 || x > 1000000)
+				bad = ark_errf(err, errlen, "turn %zu: \"%s\" is not a non-negative integer",
+				               i, names[n]);
+			else if (n == 0)
+				u->round = (long)x;
 			else
-				u->agent = (long)v;
+				u->agent = (long)x;
 		}
-		if (u->agent >= AMAX)
-			return ark_errf(err, errlen, "turn %zu: agent %ld (at most %d agents)", i, u->agent,
-			                AMAX);
-		const jv *tx = jv_get(t, "text");
-		if (!tx)
-			return ark_errf(err, errlen, "turn %zu: missing \"text\"", i);
-		if (tx->t == JV_STRING) {
-			u->text = tx->u.str.s;
-			u->tlen = tx->u.str.len;
-		} else if (tx->t == JV_NULL) {
-			u->text = "";
-		} else {
-			return ark_errf(err, errlen, "turn %zu: \"text\" is not a string", i);
+		if (!bad && u->agent >= AMAX)
+			bad = ark_errf(err, errlen, "turn %zu: agent %ld (at most %d agents)", i,
+			               u->agent, AMAX);
+		if (!bad && !f[2].p)
+			bad = ark_errf(err, errlen, "turn %zu: missing \"text\"", i);
+		if (!bad && f[2].t != JV_STRING && f[2].t != JV_NULL)
+			bad = ark_errf(err, errlen, "turn %zu: \"text\" is not a string", i);
+		if (!bad && f[5].p && f[5].t != JV_TRUE && f[5].t != JV_FALSE && f[5].t != JV_NULL)
+			bad = ark_errf(err, errlen, "turn %zu: \"correct\" is not a boolean", i);
+		if (bad) {
+			free(toff);
+			return -1;
 		}
-		const jv *c = jv_get(t, "correct");
-		if (c && c->t != JV_TRUE && c->t != JV_FALSE && c->t != JV_NULL)
-			return ark_errf(err, errlen, "turn %zu: \"correct\" is not a boolean", i);
-		if (opt.regrade || !c) {
-			ark_grade g;
-			char gerr[256];
-			if (ark_grade_text(s->rec, u->text, u->tlen, &opt.go, &g, gerr, sizeof gerr) < 0)
-				return ark_errf(err, errlen, "turn %zu: %s", i, gerr);
-			u->correct = g.correct;
-			u->extract_ok = g.extract_ok;
-			u->f1 = g.f1;
-			u->answer = g.answer;
-			g.answer = NULL;
-			ark_grade_release(&g);
+		toff[s->nturns - 1] = s->arena.len;
+		if (f[2].t == JV_STRING && jscan_unescape(f[2], &s->arena) < 0)
+			cli_die("out of memory");
+		u->tlen = s->arena.len - toff[s->nturns - 1];
+		if (!f[5].p || opt.regrade) {
+			u->correct = -2;          /* graded below, once the texts are in place */
 		} else {
-			u->correct = c->t == JV_TRUE ? 1 : c->t == JV_FALSE ? 0 : -1;
-			u->answer = answer_text(jv_get(t, "answer"));
-			const jv *ok = jv_get(t, "extract_ok");
-			u->extract_ok = ok ? ok->t == JV_TRUE : u->answer != NULL;
+			u->correct = f[5].t == JV_TRUE ? 1 : f[5].t == JV_FALSE ? 0 : -1;
+			u->answer = span_text(f[3]);
+			u->extract_ok = f[4].p ? f[4].t == JV_TRUE : u->answer != NULL;
 		}
 	}
+	for (size_t i = 0; i < s->nturns; i++) {
+		turn *u = &s->turns[i];
+		u->text = s->arena.p ? s->arena.p + toff[i] : "";
+		if (u->correct != -2)
+			continue;
+		ark_grade g;
+		char gerr[256];
+		if (ark_grade_text(s->rec, u->text, u->tlen, &opt.go, &g, gerr, sizeof gerr) < 0) {
+			free(toff);
+			u->correct = -1;
+			return ark_errf(err, errlen, "turn %zu: %s", i, gerr);
+		}
+		u->correct = g.correct;
+		u->extract_ok = g.extract_ok;
+		u->f1 = g.f1;
+		u->answer = g.answer;
+		g.answer = NULL;
+		ark_grade_release(&g);
+	}
+	free(toff);
 	return 0;
 }
 
@@ -873,26 +949,34 @@ static void emit_trajectories(rec_state *s, ark_writer *w)
 
 /* ---- one record ------------------------------------------------------------------------------- */
 
-static void do_record(jv *rec, cli_in *in, ark_writer *w)
+static void do_record(const char *line, size_t len, cli_in *in, ark_writer *w)
 {
 	rec_state s;
 	char err[512];
 	memset(&s, 0, sizeof s);
-	s.rec = rec;
 	n_read++;
+	if (read_record(&s, line, len, err, sizeof err) < 0) {
+		cli_in_bad(in, "%s", err);
+		state_free(&s);
+		return;
+	}
+	const jv *rec = s.rec;
 	const jv *id = jv_get(rec, "id");
 	if (!id) {
 		cli_in_bad(in, "missing \"id\"");
+		state_free(&s);
 		return;
 	}
 	if (id->t != JV_STRING) {
 		cli_in_bad(in, "\"id\" is not a string");
+		state_free(&s);
 		return;
 	}
 	s.id = id->u.str.s;
 	const char *status = jv_get_str(rec, "status");
 	if (status && strcmp(status, "ok") != 0) {
 		n_err++;
+		state_free(&s);
 		return;
 	}
 	const char *ks = jv_get_str(rec, "kind");
@@ -900,6 +984,7 @@ static void do_record(jv *rec, cli_in *in, ark_writer *w)
 	if (opt.format != F_TRAJ && !jv_get_str(rec, "question")) {
 		cli_in_bad(in, "%s", jv_get(rec, "question") ? "\"question\" is not a string" :
 		           "missing \"question\"");
+		state_free(&s);
 		return;
 	}
 	if (read_turns(&s, err, sizeof err) < 0) {
@@ -1042,14 +1127,30 @@ int main(int argc, char **argv)
 	}
 
 	cli_in in;
-	jv *rec;
+	char err[512];
+	int progress = cli_progress_on();
 	ark_writer *w = cli_out_open(out, gz, 0);
 	cli_in_init(&in, argv + optind, argc - optind, skip_bad);
-	while (cli_in_next(&in, &rec) == 1) {
-		do_record(rec, &in, w);
-		jv_free(rec);
-		if (cli_progress_on() && n_read % 1000 == 0)
-			cli_progress("%ld questions, %ld kept", n_read, n_kept);
+	for (in.idx = 0; in.idx < (in.npaths ? in.npaths : 1); in.idx++) {
+		const char *line;
+		size_t len;
+		int got;
+		in.r = ark_reader_open(in.npaths ? in.paths[in.idx] : "-", cli_read_bufsize(), err,
+		                       sizeof err);
+		if (!in.r)
+			cli_die("%s", err);
+		while ((got = ark_reader_line(in.r, &line, &len, err, sizeof err)) == 1) {
+			if (blank(line, len))
+				continue;
+			in.records++;
+			do_record(line, len, &in, w);
+			if (progress && n_read % 1000 == 0)
+				cli_progress("%ld questions, %ld kept", n_read, n_kept);
+		}
+		if (got < 0)
+			cli_die("%s", err);
+		ark_reader_close(in.r);
+		in.r = NULL;
 	}
 	cli_in_close(&in);
 	cli_out_close(w);
