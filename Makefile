@@ -62,7 +62,8 @@ lint:
 demo: have-deps all
 	@ARK_BIN=$(CURDIR)/$(B)/bin ARK_SHARE=$(CURDIR)/share/ark sh examples/demo.sh
 
-bench: all
+bench: have-deps all
+	@sh tools/deps.sh $(BENCH_PKGS)
 	@sh bench/run.sh
 
 # ---- dependencies -----------------------------------------------------------------------------
