@@ -921,13 +921,11 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 			hd = t;
 		explicit_bzero(line, sizeof line);
 	}
-	long long seed = call_seed(r->c);
-	if (seed >= 0 || m->backend == ARK_BACKEND_ANTHROPIC) {
-		/* for servers that take no seed field (Anthropic): a harmless hint the loopback
-		 * test server uses to stay deterministic */
-		snprintf(line, sizeof line, "X-Ark-Seed: %llu",
-		         (unsigned long long)(seed >= 0 ? (unsigned long long)seed
-		                                        : (r->c->seed & 0x7fffffffULL)));
+	if (m->seed != -2) {
+		/* the call's full seed (or the member's fixed one), in a header servers ignore: the
+		 * loopback test server answers from it exactly as the built-in simulator would */
+		snprintf(line, sizeof line, "X-Ark-Seed: %llu", m->seed >= 0 ?
+		         (unsigned long long)m->seed : (unsigned long long)r->c->seed);
 		if (hd && (t = curl_slist_append(hd, line)))
 			hd = t;
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The HTTP backends against the loopback server: each protocol, each fault, budgets, fatal
 # errors, key hygiene; then ark-debate over HTTP.  The client tests drive lib/llm.c through
-# ark-llm-probe; the debate tests run ark-debate itself.
+# ark-llm-probe; the debate tests run ark-debate itself.  The loopback server answers with the
+# simulator's text for the seed ark sends, so a debate over HTTP repeats the built-in one.
 
 load test_helper
 
@@ -450,7 +451,7 @@ fault_case() {
 # ---- ark-debate over HTTP -----------------------------------------------------------------------
 
 need_debate() {
-	[ -x "$ARK_BIN/ark-debate" ] || skip "ark-debate is not built yet"
+	[ -x "$ARK_BIN/ark-debate" ] || { echo "ark-debate is not built" >&2; return 1; }
 }
 
 # the shape of a record: every path with array indices and leaf values dropped
@@ -475,6 +476,26 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	a=$(jq -c "$strip" "$T/http.jsonl" | shape | sort -u)
 	b=$(jq -c "$strip" "$T/sim.jsonl" | shape | sort -u)
 	[ "$(jq -c .data <<<"$a")" = "$(jq -c .data <<<"$b")" ]
+}
+
+@test "debate: over HTTP the loopback server gives the simulator's own turns, both protocols" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl" --fault 500=0.1 --fault drop=0.05 --seed 8
+	run_split ark-debate -a "openai:model=sim,url=$URL/v1" -a "openai:model=sim,url=$URL/v1" \
+		-a "anthropic:model=sim,url=$URL" -a "anthropic:model=sim,url=$URL" \
+		-n 4 --rounds 2 --seed 5 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	printf '%s\n' "$output" > "$T/http.jsonl"
+	run_split ark-debate -a sim -n 4 --rounds 2 --seed 5 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	printf '%s\n' "$output" > "$T/sim.jsonl"
+	q='[.id, (.turns | sort_by(.round, .agent) | map([.round, .agent, .text, .answer, .correct])),
+	    .final.answer, .final.correct]'
+	a=$(jq -c "$q" "$T/http.jsonl" | sort)
+	b=$(jq -c "$q" "$T/sim.jsonl" | sort)
+	[ -n "$a" ]
+	[ "$a" = "$b" ]
+	[ "$(stat '.faults."500"')" -gt 0 ]
 }
 
 @test "debate: 20% transient failures, every record ok, none duplicated or lost" {

@@ -450,14 +450,15 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		                  "context_length_exceeded", m, -1);
 	}
 
-	/* seed: the request's "seed", else the X-Ark-Seed hint, else a hash of the messages */
+	/* seed: ark's X-Ark-Seed header (the call's full seed, so the reply is the one the built-in
+	 * simulator gives), else the request's "seed", else a hash of the messages */
 	long long sd;
 	uint64_t seed;
 	const char *hs = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Ark-Seed");
-	if (jv_ll(jv_get(req, "seed"), &sd) == 0)
-		seed = (uint64_t)sd;
-	else if (hs && *hs)
+	if (hs && *hs)
 		seed = strtoull(hs, NULL, 10);
+	else if (jv_ll(jv_get(req, "seed"), &sd) == 0)
+		seed = (uint64_t)sd;
 	else
 		seed = ark_hash(all.p ? all.p : "", all.len);
 
