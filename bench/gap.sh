@@ -17,7 +17,7 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${ARK_BIN:-$TOP/build/bin}
 SIZE_MB=${SIZE_MB:-100}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 OUT=${OUT:-$TOP/bench/RESULTS-gap.md}
 export ARK_SHARE="${ARK_SHARE:-$TOP/share/ark}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/ark-bench-gap.XXXXXX")
@@ -44,15 +44,14 @@ mklog() {   # mklog rank|acc MB FILE: simulated debates, about MB megabytes of t
 	esac
 }
 
-best() {   # best CMD...: "wall cpu" of the fastest of RUNS runs, in seconds (cpu = user + sys)
-	b=
+best() {   # best CMD...: "wall cpu", each the least of RUNS runs, in seconds (cpu = user + sys)
+	b= c=
 	for _ in $(seq "$RUNS"); do
 		/usr/bin/time -f '%e %U %S' -o "$W/t" "$@" > /dev/null
 		read -r e u s < "$W/t"
-		if [ -z "$b" ] || [ "$(echo "$e < $b" | bc -l)" = 1 ]; then
-			b=$e
-			c=$(echo "$u + $s" | bc -l)
-		fi
+		t=$(echo "$u + $s" | bc -l)
+		if [ -z "$b" ] || [ "$(echo "$e < $b" | bc -l)" = 1 ]; then b=$e; fi
+		if [ -z "$c" ] || [ "$(echo "$t < $c" | bc -l)" = 1 ]; then c=$t; fi
 	done
 	printf '%.3f %.3f' "$b" "$c"
 }
@@ -69,7 +68,9 @@ ratio() {   # ratio A B: A / B to two decimals, n/a when B rounds to 0
 {
 	echo "## ark-gap (bench/gap.sh)"
 	echo
-	echo "$(date -u '+%Y-%m-%d %H:%M') UTC; $(uname -sm); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores; best of $RUNS runs."
+	echo "$(date -u '+%Y-%m-%d %H:%M') UTC; $(uname -sm); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores;"
+	echo "least wall and least CPU time of $RUNS runs each (the machine is shared: CPU time is the"
+	echo "steadier measure; /usr/bin/time counts in hundredths of a second)."
 	echo "Default options (--by task,condition,split,size; oracle, member and expert; 1000"
 	echo "bootstrap resamples per interval) unless the row says otherwise."
 } > "$W/res.md"

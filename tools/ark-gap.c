@@ -1694,7 +1694,7 @@ static void plot(const size_t *order, const sizegrp_t *sg, size_t nsg)
 		if (groups[i].form != groups[0].form)
 			mixed = 1;
 	if (bysize) {
-		ark_buf_adds(&s, "set xlabel 'team size'\nset offsets 0.5, 0.5, 0, 0\n");
+		ark_buf_adds(&s, "set xlabel 'team size'\nset xtics 1\nset offsets 0.5, 0.5, 0, 0\n");
 		for (size_t i = 0; i < nsg; i++) {
 			for (int k = 0; k < R_N; k++) {
 				int any = 0;
