@@ -83,7 +83,9 @@ report() {
 	echo "## HTTP client and ark-debate over HTTP (bench/debate-http.sh)"
 	echo
 	echo "Machine: $(uname -srm), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')); $(date -u '+%Y-%m-%d %H:%M UTC')."
-	echo "libcurl $(curl-config --version 2>/dev/null | sed 's/libcurl //'); server and client on the same machine over loopback."
+	echo "libcurl $(curl-config --version 2>/dev/null | sed 's/libcurl //'); server and client on the same machine over loopback;"
+	echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every row)."
+
 	echo
 	echo "Limit = -j / latency: the most requests a second that -j requests in flight can give."
 	echo "CPU us/req = (user + system CPU of the client) / requests; the system part includes the"
@@ -91,23 +93,25 @@ report() {
 	echo "after round 0, 20 calls each; ark-debate keeps -j debates open."
 	echo
 	header
-	if [ "$QUICK" = 1 ]; then T100=100; T400=100; NPROBE=4000; else T100=400; T400=1000; NPROBE=10000; fi
+	# enough debates that the start and the tail (the last debates' rounds, which cannot fill
+	# -j) are small beside the steady state
+	if [ "$QUICK" = 1 ]; then T=100; TX=100; NPROBE=4000; else T=1000; TX=400; NPROBE=20000; fi
 
 	start_server --latency 100
 	row "ark-llm-probe" 100 200 "$TESTBIN/ark-llm-probe" -a "openai:model=bench,url=$URL/v1" \
 		-n "$NPROBE" -j 200 --quiet-records
 	# shellcheck disable=SC2046
-	row "ark-debate" 100 200 $(debate "$T100" 200)
-	row "ark-debate" 100 50 $(debate "$((T100 / 4))" 50)
-	row "ark-debate" 100 400 $(debate "$T100" 400)
+	row "ark-debate" 100 200 $(debate "$T" 200)
+	row "ark-debate" 100 50 $(debate "$((T / 4))" 50)
+	row "ark-debate" 100 400 $(debate "$T" 400)
 	stop_server
 
 	start_server --latency 20
-	row "ark-debate" 20 200 $(debate "$T100" 200)
+	row "ark-debate" 20 200 $(debate "$T" 200)
 	stop_server
 
 	start_server --latency 500 --latency-dist exp --seed 1
-	row "ark-debate (exp, mean 500)" 500 200 $(debate "$((T100 / 4))" 200)
+	row "ark-debate (exp, mean 500)" 500 200 $(debate "$TX" 200)
 	stop_server
 
 	echo
@@ -116,7 +120,7 @@ report() {
 	echo
 	header
 	start_server --latency 100
-	row "ark-debate" 100 1000 $(debate "$T400" 1000)
+	row "ark-debate" 100 1000 $(debate "$T" 1000)
 	stop_server
 }
 
