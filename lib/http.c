@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <curl/curl.h>
 #include "llm.h"
 #include "rng.h"
@@ -135,6 +136,8 @@ static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...)
  * would mangle every message). */
 static void redact(const ark_member *m, char *s, size_t size)
 {
+	if (!m)
+		return;
 	const char *key = getenv(member_key_env(m));
 	if (!key)
 		return;
@@ -1285,6 +1288,22 @@ ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ark_rng_seed(&h->rng, (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uintptr_t)h);
+	/* one descriptor a connection: raise the soft limit toward the hard one when -j needs it
+	 * (a common soft limit is 1024), else keep -j within what there is */
+	struct rlimit rl;
+	rlim_t need = (rlim_t)h->o.max_inflight + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		struct rlimit nr = { want, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &nr) == 0)
+			rl.rlim_cur = want;
+		if (rl.rlim_cur < need) {
+			int j = rl.rlim_cur > 96 ? (int)(rl.rlim_cur - 64) : 32;
+			logf_(h, NULL, "http: -j %d needs more open files than the limit (%llu); using -j %d",
+			      h->o.max_inflight, (unsigned long long)rl.rlim_cur, j);
+			h->o.max_inflight = j;
+		}
+	}
 	h->cappool = (size_t)h->o.max_inflight;
 	h->pool = malloc(h->cappool * sizeof *h->pool);
 	h->multi = curl_multi_init();

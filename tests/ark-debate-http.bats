@@ -422,6 +422,19 @@ fault_case() {
 	[ "$(stat .max_inflight)" -ge 32 ]
 }
 
+@test "-j beyond the soft limit on open files still runs" {
+	start_server --latency 50
+	run_split bash -c 'ulimit -Sn 128 && exec "$0" "$@"' "$PROBE" -a "$(OA)" -n 600 -j 300 --quiet-records
+	assert_status 0
+	[ "$(stat .ok)" -eq 600 ]
+	# no connection failed for want of descriptors
+	case "$stderr_out" in *"retries 0 failures 0"*) ;; *) echo "$stderr_out" >&2; return 1 ;; esac
+	hard=$(ulimit -Hn)
+	if [ "$hard" = unlimited ] || [ "$hard" -ge 400 ]; then
+		[ "$(stat .max_inflight)" -gt 200 ]
+	fi
+}
+
 @test "--rpm holds the request rate" {
 	start_server
 	# 1200 a minute = 20 a second with a burst of 20: 40 calls need about a second
