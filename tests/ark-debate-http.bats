@@ -423,7 +423,7 @@ fault_case() {
 }
 
 @test "-j beyond the soft limit on open files still runs" {
-	start_server --latency 50
+	start_server --latency 300
 	run_split bash -c 'ulimit -Sn 128 && exec "$0" "$@"' "$PROBE" -a "$(OA)" -n 600 -j 300 --quiet-records
 	assert_status 0
 	[ "$(stat .ok)" -eq 600 ]
