@@ -413,8 +413,8 @@ fault_case() {
 	[ "$(stat .max_inflight)" -ge 2 ]
 }
 
-@test "many in flight at once: -j 64 with 40 ms latency takes about one latency per 64 calls" {
-	start_server --latency 40
+@test "many in flight at once: -j 64 with 100 ms latency takes about one latency per 64 calls" {
+	start_server --latency 100
 	SECONDS=0
 	run_split "$PROBE" -a "$(OA)" -n 256 -j 64 --quiet-records
 	assert_status 0
