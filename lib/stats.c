@@ -364,12 +364,13 @@ static double quantile_select(double *a, size_t m, double q)
 uint64_t ark_boot_draw(ark_rng *r, uint64_t n)
 {
 #ifdef __SIZEOF_INT128__
-	unsigned __int128 m = (unsigned __int128)ark_rng_u64(r) * n;
+	__extension__ typedef unsigned __int128 u128;   /* GCC and Clang on 64-bit targets */
+	u128 m = (u128)ark_rng_u64(r) * n;
 	uint64_t lo = (uint64_t)m;
 	if (lo < n) {
 		uint64_t t = (0 - n) % n;
 		while (lo < t) {
-			m = (unsigned __int128)ark_rng_u64(r) * n;
+			m = (u128)ark_rng_u64(r) * n;
 			lo = (uint64_t)m;
 		}
 	}

@@ -1213,7 +1213,7 @@ static double ref_of(const rec_t *r, int k, long mem)
 	switch (k) {
 	case R_ORACLE: return r->oracle;
 	case R_EXPERT: return r->expert;
-	default:       return mem >= 0 && (size_t)mem < r->na ? agent_pool[r->aoff + mem] : NAN;
+	default:       return mem >= 0 && (size_t)mem < r->na ? agent_pool[r->aoff + (size_t)mem] : NAN;
 	}
 }
 
