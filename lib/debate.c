@@ -200,12 +200,16 @@ int ark_task_normalise(jv *task, char *err, size_t errlen)
 		return ark_errf(err, errlen, "missing \"id\"");
 	if (id->t != JV_STRING)
 		return ark_errf(err, errlen, "\"id\" must be a string, not %s", jv_type_name(id->t));
+	if (id->u.str.len == 0)
+		return ark_errf(err, errlen, "\"id\" is empty");
 	const jv *qq = jv_get(task, "question");
 	if (!qq)
 		return ark_errf(err, errlen, "missing \"question\"");
 	if (qq->t != JV_STRING)
 		return ark_errf(err, errlen, "\"question\" must be a string, not %s",
 		                jv_type_name(qq->t));
+	if (qq->u.str.len == 0)
+		return ark_errf(err, errlen, "\"question\" is empty");
 	const jv *k = jv_get(task, "kind");
 	if (k && k->t != JV_STRING)
 		return ark_errf(err, errlen, "\"kind\" must be a string, not %s", jv_type_name(k->t));
@@ -253,6 +257,15 @@ int ark_task_normalise(jv *task, char *err, size_t errlen)
 		if (ch && ch->t != JV_ARRAY && ch->t != JV_OBJECT)
 			return ark_errf(err, errlen, "\"choices\" must be an array or an object");
 	}
+	/* what the grader itself refuses (a gold letter that is not among the choices, empty
+	 * choices, ...) is a bad task here, with its line, not a failed record on every run */
+	ark_grade g;
+	ark_grade_opts go;
+	char e[200];
+	ark_grade_opts_init(&go);
+	if (ark_grade_text(task, "", 0, &go, &g, e, sizeof e) != 0)
+		return ark_errf(err, errlen, "%s", e);
+	ark_grade_release(&g);
 	return 0;
 }
 

@@ -332,6 +332,10 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 		'{"id":"a","question":"q","answer":{"v":1}}|"answer" must be a string'
 		'{"id":"a", "question": |invalid json'
 		'[1,2]|object'
+		'{"id":"","question":"q"}|"id" is empty'
+		'{"id":"a","question":""}|"question" is empty'
+		'{"id":"a","question":"q","kind":"choice","choices":["x","y"],"answer":"Z"}|not one of the choices'
+		'{"id":"a","question":"q","kind":"choice","choices":[],"answer":"A"}|"choices" is empty'
 	)
 	for c in "${cases[@]}"; do
 		line="${c%%|*}"; want="${c#*|}"
