@@ -336,6 +336,7 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 		'{"id":"a","question":""}|"question" is empty'
 		'{"id":"a","question":"q","kind":"choice","choices":["x","y"],"answer":"Z"}|not one of the choices'
 		'{"id":"a","question":"q","kind":"choice","choices":[],"answer":"A"}|"choices" is empty'
+		'{"id":"m1","question":"the id of line 1 again"}|duplicate id "m1"'
 	)
 	for c in "${cases[@]}"; do
 		line="${c%%|*}"; want="${c#*|}"

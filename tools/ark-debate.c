@@ -681,7 +681,7 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		inputs[ntasks + i - optind] = argv[i];
 
-	keyset done = { 0 };
+	keyset done = { 0 }, ids = { 0 };
 	int append = 0;
 	if (resume)
 		append = resume_scan(out, cfg->protocol == ARK_PROTO_SAMPLE ? cfg->samples : 0, &done);
@@ -746,6 +746,25 @@ int main(int argc, char **argv)
 					jv_free(task);
 					continue;
 				}
+				/* a second task with an id already read would make records of the same
+				 * identity (id, seed): joins downstream and --resume could not tell them
+				 * apart, so it is a bad record */
+				if (ks_has(&ids, jv_get_str(task, "id"))) {
+					char msg[700];
+					snprintf(msg, sizeof msg, "%s:%ld: duplicate id \"%.200s\"", src_name(&in),
+					         src_line(&in), jv_get_str(task, "id"));
+					jv_free(task);
+					if (!skip_bad) {
+						cli_warn("%s", msg);
+						rc = 1;
+						input_done = 1;
+						break;
+					}
+					cli_warn("%s (skipped)", msg);
+					skipped++;
+					continue;
+				}
+				ks_add(&ids, jv_get_str(task, "id"));
 				cur.task = task;
 				cur.seed = seed;
 				rep_left = repeat;
@@ -830,6 +849,7 @@ int main(int argc, char **argv)
 	if (S.active == 0)
 		ark_llm_free(S.llm);
 	ks_free(&done);
+	ks_free(&ids);
 	ark_prompts_free(pr);
 	for (int i = 0; i < nms; i++) {
 		ark_member_release(ms[i]);
