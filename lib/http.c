@@ -462,14 +462,21 @@ static void member_stop(ark_http *h, member_state *ms)
 			r = n;
 		}
 	}
-	for (size_t i = 0; i < h->nheap; ) {
+	/* waiting out a backoff: rebuild the heap without them (removing in place would let
+	 * sifted elements slip past the scan) */
+	size_t k = 0;
+	for (size_t i = 0; i < h->nheap; i++) {
 		req *r = h->heap[i];
-		if (r->ms == ms) {
-			heap_remove(h, r);
+		if (r->ms == ms)
 			fail(h, r, 1, "%s", ms->fatal);
-		} else
-			i++;
+		else
+			h->heap[k++] = r;
 	}
+	h->nheap = k;
+	for (size_t i = 0; i < k; i++)
+		h->heap[i]->heap_i = i;
+	for (size_t i = k / 2; i-- > 0; )
+		heap_down(h, i);
 	for (req *r = h->flight, *n; r; r = n) {
 		n = r->fnext;
 		if (r->ms == ms) {
@@ -1029,6 +1036,10 @@ static double start_ready(ark_http *h, char *err, size_t errlen)
 			}
 			req *r = ep_pop(ep);
 			h->nqueued--;
+			if (r->ms->fatal) {     /* its member stopped while it waited */
+				fail(h, r, 1, "%s", r->ms->fatal);
+				continue;
+			}
 			if (ep->rpm.rate > 0)
 				ep->rpm.level -= 1;
 			if (ep->tpm.rate > 0)

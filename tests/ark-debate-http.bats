@@ -331,6 +331,18 @@ fault_case() {
 	[ "$(stat .requests)" -le 4 ]
 }
 
+@test "a fatal stop also ends the member's calls waiting out a backoff" {
+	start_server --fault 500=0.6 --fault 400=0.15 --seed 1
+	export ARK_BACKOFF_MS=3000
+	start=$(date +%s%N)
+	run_split "$PROBE" -a "$(OA)" -n 50 -j 10 --retries 5
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	assert_status 1
+	[ "$ms" -lt 1400 ]   # a backoff of 1.5 to 3 s was not waited out
+	jq -e -s 'length == 50 and all(.ok or .fatal)' <<<"$output"
+	[ "$(jq -s 'map(select(.fatal and (.error | test("HTTP 400")))) | length' <<<"$output")" -ge 40 ]
+}
+
 @test "a fatal member does not stop the others" {
 	start_server --require-key sk-loop-right-key
 	export GOOD=sk-loop-right-key BAD=sk-loop-wrong-key
