@@ -82,7 +82,8 @@ struct ark_call {
 	char  *served_model;     /* model the server says it used */
 	char  *fingerprint;      /* system_fingerprint */
 	long   in_tokens, out_tokens;   /* -1 when the server did not say */
-	double ms;               /* wall time from submit to done */
+	double ms;               /* wall time from submit to done (0 for the simulator, so its records
+	                            stay byte-identical run to run) */
 	jv    *logprobs;         /* token log-probabilities when requested and returned, else NULL */
 	jv    *sim_info;         /* simulator only: what the simulated member actually did */
 	char   err[256];
