@@ -352,13 +352,31 @@ struct pctx {
 	size_t end;                 /* bytes up to the end of a top-level container, 0 until then */
 	jv  *root;
 	jv  *stack[JV_MAX_DEPTH + 1];
-	int  depth;
+	const jv_select *sel[JV_MAX_DEPTH + 1];   /* what each open container keeps; NULL all */
+	const jv_select *root_sel, *key_sel;      /* for the root; for the pending key's value */
+	int  depth;                 /* containers built and open */
+	int  nest;                  /* containers open, built or skipped (the nesting cap) */
+	int  skip;                  /* > 0: inside a value that is not kept (its open containers) */
+	int  skip_next;             /* the next value is not kept */
 	char *key; size_t klen;     /* pending object key */
 	int  too_deep, nomem;
 };
 
+/* Is the next value one to drop?  Consumes the skip_next mark. */
+static int p_skipping(struct pctx *c)
+{
+	if (c->skip)
+		return 1;
+	if (c->skip_next) {
+		c->skip_next = 0;
+		return 1;
+	}
+	return 0;
+}
+
 static int p_add(struct pctx *c, jv *v)
 {
+	const jv_select *sel;
 	jv *top;
 
 	if (!v) {
@@ -367,15 +385,18 @@ static int p_add(struct pctx *c, jv *v)
 	}
 	if (c->depth == 0) {
 		c->root = v;
+		sel = c->root_sel;
 	} else {
 		top = c->stack[c->depth - 1];
 		if (top->t == JV_ARRAY) {
+			sel = c->sel[c->depth - 1];     /* elements keep what the array keeps */
 			if (jv_push(top, v) < 0) {
 				c->nomem = 1;
 				return 0;
 			}
 		} else {
 			int r = obj_append(top, c->key, c->klen, v);
+			sel = c->key_sel;
 			free(c->key);
 			c->key = NULL;
 			if (r < 0) {
@@ -385,39 +406,78 @@ static int p_add(struct pctx *c, jv *v)
 		}
 	}
 	if (v->t == JV_ARRAY || v->t == JV_OBJECT) {
-		if (c->depth >= JV_MAX_DEPTH) {
-			c->too_deep = 1;
-			return 0;
-		}
+		c->sel[c->depth] = sel;
 		c->stack[c->depth++] = v;
 	}
 	return 1;
 }
 
-static int cb_null(void *ctx) { return p_add(ctx, jv_null()); }
-static int cb_bool(void *ctx, int b) { return p_add(ctx, jv_bool(b)); }
-static int cb_number(void *ctx, const char *s, size_t n)
+static int p_scalar(struct pctx *c, jv *(*make)(const void *, size_t), const void *s, size_t n)
 {
-	return p_add(ctx, jv_textual(JV_NUMBER, s, n));
+	if (p_skipping(c))
+		return 1;
+	return p_add(c, make(s, n));
 }
+
+static jv *mk_null(const void *s, size_t n) { (void)s; (void)n; return jv_null(); }
+static jv *mk_bool(const void *s, size_t n) { (void)s; return jv_bool((int)n); }
+static jv *mk_number(const void *s, size_t n) { return jv_textual(JV_NUMBER, s, n); }
+static jv *mk_string(const void *s, size_t n) { return jv_stringn(s, n); }
+
+static int cb_null(void *ctx) { return p_scalar(ctx, mk_null, NULL, 0); }
+static int cb_bool(void *ctx, int b) { return p_scalar(ctx, mk_bool, NULL, (size_t)!!b); }
+static int cb_number(void *ctx, const char *s, size_t n) { return p_scalar(ctx, mk_number, s, n); }
 static int cb_string(void *ctx, const unsigned char *s, size_t n)
 {
-	return p_add(ctx, jv_stringn((const char *)s, n));
+	return p_scalar(ctx, mk_string, s, n);
 }
-static int cb_start_map(void *ctx) { return p_add(ctx, jv_object()); }
-static int cb_start_array(void *ctx) { return p_add(ctx, jv_array()); }
+
+static int p_open(struct pctx *c, jv *(*make)(void))
+{
+	if (++c->nest > JV_MAX_DEPTH) {
+		c->too_deep = 1;
+		return 0;
+	}
+	if (p_skipping(c)) {
+		c->skip++;
+		return 1;
+	}
+	return p_add(c, make());
+}
+static int cb_start_map(void *ctx) { return p_open(ctx, jv_object); }
+static int cb_start_array(void *ctx) { return p_open(ctx, jv_array); }
 static int cb_end(void *ctx)
 {
 	struct pctx *c = ctx;
 
-	if (--c->depth == 0)
+	if (--c->nest == 0)
 		c->end = yajl_get_bytes_consumed(c->h);
+	if (c->skip)
+		c->skip--;
+	else
+		c->depth--;
 	return 1;
 }
 static int cb_key(void *ctx, const unsigned char *s, size_t n)
 {
 	struct pctx *c = ctx;
+	const jv_select *sel, *e;
 
+	if (c->skip)
+		return 1;
+	sel = c->sel[c->depth - 1];
+	if (sel) {
+		for (e = sel; e->key; e++)
+			if (strlen(e->key) == n && memcmp(e->key, s, n) == 0)
+				break;
+		if (!e->key) {
+			c->skip_next = 1;
+			return 1;
+		}
+		c->key_sel = e->sub;
+	} else {
+		c->key_sel = NULL;
+	}
 	free(c->key);
 	c->key = ark_strndup((const char *)s, n);
 	c->klen = n;
@@ -485,6 +545,11 @@ static int run_yajl(yajl_handle h, const char *buf, size_t len, const size_t *en
 
 jv *jv_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
+	return jv_parse_select(buf, len, NULL, err, errlen);
+}
+
+jv *jv_parse_select(const char *buf, size_t len, const jv_select *keep, char *err, size_t errlen)
+{
 	struct pctx c;
 	yajl_handle h;
 	int r;
@@ -500,6 +565,7 @@ jv *jv_parse(const char *buf, size_t len, char *err, size_t errlen)
 		return NULL;
 	}
 	c.h = h;
+	c.root_sel = keep;
 	r = run_yajl(h, buf, len, &c.end, err, errlen);
 	/* a callback that stopped the parse says why better than yajl's "client cancelled" */
 	if (r < 0 && c.too_deep)

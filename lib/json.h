@@ -25,6 +25,18 @@ struct jv {
 /* Parse exactly one JSON value from buf[0..len).  NULL on error with a message in err
  * ("invalid json at byte 17: ..."), including trailing garbage after the value. */
 jv  *jv_parse(const char *buf, size_t len, char *err, size_t errlen);
+/* Parse, keeping only some fields: the whole text is checked as by jv_parse, but only the
+ * listed keys of the top-level object are built.  keep is an array ended by {NULL, NULL}; an
+ * entry's sub, when not NULL, selects in the same way inside that field's value (an object, or
+ * each object of an array), so {"turns", turn_keys} keeps only turn_keys of every turn.  keep
+ * NULL keeps everything.  Read-only tools use it to skip the long texts they never look at. */
+typedef struct jv_select {
+	const char *key;
+	const struct jv_select *sub;
+} jv_select;
+jv  *jv_parse_select(const char *buf, size_t len, const jv_select *keep, char *err,
+                     size_t errlen);
+
 /* Check that buf[0..len) is exactly one JSON value, as jv_parse would, without building a tree.
  * 0 or -1 with the same message jv_parse gives. */
 int  jv_check(const char *buf, size_t len, char *err, size_t errlen);

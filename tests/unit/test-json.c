@@ -65,6 +65,31 @@ int main(void)
 		CHECK(strstr(err, "nested deeper") != NULL);
 	}
 
+	/* selective parsing: only listed keys are built, inside arrays of objects too; the whole
+	 * text is still checked */
+	{
+		static const jv_select turn_keys[] = { { "round", NULL }, { "agent", NULL }, { NULL, NULL } };
+		static const jv_select keep[] = { { "id", NULL }, { "run", NULL }, { "turns", turn_keys },
+		                                  { NULL, NULL } };
+		const char *t = "{\"id\":\"a\",\"text\":\"long\",\"run\":{\"x\":[1,{\"y\":2}]},"
+		                "\"turns\":[{\"round\":0,\"text\":\"t\",\"agent\":1,\"deep\":[[{}]]},"
+		                "{\"agent\":2,\"sim\":{\"a\":[true,null]}}],\"tail\":[{\"id\":9}]}";
+		v = jv_parse_select(t, strlen(t), keep, err, sizeof err);
+		CHECK(v != NULL);
+		jv_dump(v, &b);
+		CHECK_STR(b.p, "{\"id\":\"a\",\"run\":{\"x\":[1,{\"y\":2}]},"
+		               "\"turns\":[{\"round\":0,\"agent\":1},{\"agent\":2}]}");
+		jv_free(v);
+		ark_buf_reset(&b);
+		/* errors inside skipped fields are still errors */
+		CHECK(jv_parse_select("{\"text\":[1,}", 12, keep, err, sizeof err) == NULL);
+		CHECK(jv_parse_select("{\"id\":1} x", 10, keep, err, sizeof err) == NULL);
+		/* NULL keeps all */
+		v = jv_parse_select(t, strlen(t), NULL, err, sizeof err);
+		CHECK(v && jv_len(v) == 5);
+		jv_free(v);
+	}
+
 	/* set / get / del keep positions */
 	v = jv_parse("{\"a\":1,\"b\":2}", 13, err, sizeof err);
 	CHECK(v != NULL);
