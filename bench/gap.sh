@@ -4,6 +4,8 @@
 #
 #   sh bench/gap.sh              # writes bench/RESULTS-gap.md
 #   SIZE_MB=20 RUNS=1 sh bench/gap.sh
+#   BEFORE=/tmp/ark-gap.old sh bench/gap.sh   # also time another build of ark-gap (a before/after
+#                                             # comparison on the same logs in the same run)
 #
 # The logs are simulated debates (ark-debate with its built-in simulator, no network), so their
 # texts vary as real logs do:
@@ -19,6 +21,7 @@ BIN=${ARK_BIN:-$TOP/build/bin}
 SIZE_MB=${SIZE_MB:-100}
 RUNS=${RUNS:-5}
 OUT=${OUT:-$TOP/bench/RESULTS-gap.md}
+BEFORE=${BEFORE:-}
 export ARK_SHARE="${ARK_SHARE:-$TOP/share/ark}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/ark-bench-gap.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
@@ -26,6 +29,7 @@ trap 'rm -rf "$W"' EXIT INT TERM
 for t in ark-gap ark-l1 ark-debate; do
 	[ -x "$BIN/$t" ] || { echo "bench/gap.sh: $BIN/$t is missing; build first (make)" >&2; exit 1; }
 done
+[ -z "$BEFORE" ] || [ -x "$BEFORE" ] || { echo "bench/gap.sh: BEFORE=$BEFORE is not executable" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench/gap.sh: needs /usr/bin/time (GNU time) for max RSS" >&2; exit 1; }
 
 mklog() {   # mklog rank|acc MB FILE: simulated debates, about MB megabytes of them
@@ -89,6 +93,13 @@ for kind in rank acc; do
 	set -- $(best "$BIN/ark-gap" -q "$log.gz"); t_gz=$1 c_gz=$2
 	set -- $(best "$BIN/ark-gap" -q --boot 0 "$log.gz"); t_noboot=$1 c_noboot=$2
 	set -- $(best "$BIN/ark-gap" -q --table text "$log.gz"); t_text=$1 c_text=$2
+	if [ -n "$BEFORE" ]; then
+		set -- $(best "$BEFORE" -q "$log.gz"); t_bgz=$1 c_bgz=$2
+		set -- $(best "$BEFORE" -q --boot 0 "$log.gz"); t_bnoboot=$1 c_bnoboot=$2
+		"$BEFORE" -q "$log.gz" > "$W/before.out"
+		"$BIN/ark-gap" -q "$log.gz" > "$W/after.out"
+		same=$(cmp -s "$W/before.out" "$W/after.out" && echo identical || echo DIFFERENT)
+	fi
 	mklog "$kind" $((SIZE_MB / 10 + 1)) "$W/small.jsonl"
 	rss_small=$(rss "$BIN/ark-gap" -q "$W/small.jsonl")
 	rss_big=$(rss "$BIN/ark-gap" -q "$log")
@@ -105,11 +116,20 @@ for kind in rank acc; do
 		echo "| \`ark-gap -q log.jsonl.gz\` | $t_gz | $c_gz | $(mbps "$bytes" "$t_gz") |"
 		echo "| \`ark-gap -q --boot 0 log.jsonl.gz\` | $t_noboot | $c_noboot | $(mbps "$bytes" "$t_noboot") |"
 		echo "| \`ark-gap -q --table text log.jsonl.gz\` | $t_text | $c_text | $(mbps "$bytes" "$t_text") |"
+		if [ -n "$BEFORE" ]; then
+			echo "| before: \`ark-gap -q log.jsonl.gz\` | $t_bgz | $c_bgz | $(mbps "$bytes" "$t_bgz") |"
+			echo "| before: \`ark-gap -q --boot 0 log.jsonl.gz\` | $t_bnoboot | $c_bnoboot | $(mbps "$bytes" "$t_bnoboot") |"
+		fi
 		echo
 		echo "- gzip input: ark-gap takes $(ratio "$t_gz" "$t_zcat")x the wall time of zcat and"
 		echo "  $(ratio "$c_gz" "$c_zcat")x its CPU time (target: within 3x); without the bootstrap"
 		echo "  $(ratio "$t_noboot" "$t_zcat")x and $(ratio "$c_noboot" "$c_zcat")x."
 		echo "  $(echo "scale=0; $recs / $t_gz" | bc -l) records a second."
+		if [ -n "$BEFORE" ]; then
+			echo "- before (\`$BEFORE\`, the build compared against): $(ratio "$c_bgz" "$c_zcat")x the"
+			echo "  CPU time of zcat, $(ratio "$c_bnoboot" "$c_zcat")x without the bootstrap; now"
+			echo "  $(ratio "$c_gz" "$c_bgz")x the CPU time of before; outputs $same."
+		fi
 		echo "- plain input: $(ratio "$t_plain" "$t_cat")x the time of cat (which only copies pages)."
 		echo "- max RSS: $rss_small KiB on $small_recs records, $rss_big KiB on $recs records"
 		echo "  (ark-gap keeps a few numbers per record for the per-seed aggregation and the"

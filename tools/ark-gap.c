@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "grade.h"
-#include "jscan.h"
+#include "json.h"
 #include "rng.h"
 #include "stats.h"
 
@@ -390,10 +390,8 @@ typedef struct {
 	double *raw;   /* per agent round-0 score, NaN when none */
 	char   *adv;
 	size_t  na, cap;
-	const char **ans;
+	const char **ans;   /* round-0 answers (pointing into the record) and their correctness */
 	double *cor;
-	size_t *off;
-	ark_buf text;
 	size_t  n0, cap0;
 } scratch_t;
 
@@ -412,52 +410,9 @@ static void scratch_agents(scratch_t *s, size_t na)
 		s->na = na;
 }
 
-/* The turns and agents of a record are read from their spans in the input line, not from a
- * tree (see slim_record): they are most of a record's values.  p is NULL when absent. */
-typedef struct { jspan turns, agents; } rec_spans;
-
-/* The members of an object span that matter: vals[i] gets the last member named keys[i]. */
-static void span_fields(jspan obj, const char *const *keys, size_t n, jspan *vals)
-{
-	jscan_it it;
-	jspan k, v;
-	for (size_t i = 0; i < n; i++)
-		vals[i] = (jspan){ NULL, 0, JV_NULL };
-	jscan_members(&it, obj);
-	while (jscan_next_member(&it, &k, &v))
-		for (size_t i = 0; i < n; i++)
-			if (jscan_key_is(k, keys[i])) {
-				vals[i] = v;
-				break;
-			}
-}
-
-/* agent_index() on a span: -1 absent or null, -2 not an index below MAX_AGENT */
-static long span_agent(jspan v)
-{
-	long long a;
-	if (!v.p || v.t == JV_NULL)
-		return -1;
-	if (v.t != JV_NUMBER || jscan_ll(v, &a) < 0 || a < 0 || a >= MAX_AGENT)
-		return -2;
-	return (long)a;
-}
-
-/* bool_or_null() on a span */
-static int span_bool(jspan v, double *out)
-{
-	*out = NAN;
-	if (!v.p)
-		return -1;
-	if (v.t == JV_TRUE || v.t == JV_FALSE)
-		*out = v.t == JV_TRUE;
-	return v.t == JV_TRUE || v.t == JV_FALSE || v.t == JV_NULL ? 0 : -1;
-}
-
 /* Mark the adversaries: run.adversary and every agent whose role is "adversary". */
-static int mark_adversaries(cli_in *in, const jv *run, jspan agents, scratch_t *s)
+static int mark_adversaries(cli_in *in, const jv *run, const jv *agents, scratch_t *s)
 {
-	static const char *const keys[] = { "role", "agent" };
 	long a = agent_index(jv_get(run, "adversary"));
 	if (a == -2)
 		return cli_in_bad(in, "\"run.adversary\" is not an agent index or null"), -1;
@@ -465,20 +420,16 @@ static int mark_adversaries(cli_in *in, const jv *run, jspan agents, scratch_t *
 		scratch_agents(s, (size_t)a + 1);
 		s->adv[a] = 1;
 	}
-	if (!agents.p)
+	if (!agents)
 		return 0;
-	if (agents.t != JV_ARRAY)
+	if (agents->t != JV_ARRAY)
 		return cli_in_bad(in, "\"agents\" is not an array"), -1;
-	jscan_it ai;
-	jspan ag, f[2];
-	jscan_elements(&ai, agents);
-	for (size_t i = 0; jscan_next_element(&ai, &ag); i++) {
-		if (ag.t != JV_OBJECT)
+	for (size_t i = 0; i < jv_len(agents); i++) {
+		const jv *ag = jv_at(agents, i), *role = jv_get(ag, "role"), *av = jv_get(ag, "agent");
+		if (!role || role->t != JV_STRING || role->u.str.len != 9 ||
+		    memcmp(role->u.str.s, "adversary", 9))
 			continue;
-		span_fields(ag, keys, 2, f);
-		if (f[0].t != JV_STRING || f[0].n != 11 || memcmp(f[0].p, "\"adversary\"", 11))
-			continue;
-		long k = f[1].p ? span_agent(f[1]) : (long)i;
+		long k = av ? agent_index(av) : (long)i;
 		if (k < 0)
 			return cli_in_bad(in, "agents[%zu]: \"agent\" is not an agent index", i), -1;
 		scratch_agents(s, (size_t)k + 1);
@@ -489,10 +440,9 @@ static int mark_adversaries(cli_in *in, const jv *run, jspan agents, scratch_t *
 
 /* Accuracy record: team = final.correct; per-agent round-0 correctness; the expert's round-0
  * correctness; the round-0 majority vote.  0 or -1 (reported). */
-static int take_accuracy(cli_in *in, const jv *rec, jspan turns, long expert_idx, scratch_t *s,
-                         rec_t *r)
+static int take_accuracy(cli_in *in, const jv *rec, const jv *turns, long expert_idx,
+                         scratch_t *s, rec_t *r)
 {
-	static const char *const keys[] = { "round", "agent", "correct", "answer" };
 	const jv *final = jv_get(rec, "final");
 	if (!final)
 		return cli_in_bad(in, "missing \"final\""), -1;
@@ -501,51 +451,43 @@ static int take_accuracy(cli_in *in, const jv *rec, jspan turns, long expert_idx
 	if (bool_or_null(jv_get(final, "correct"), &r->team) < 0)
 		return cli_in_bad(in, jv_get(final, "correct") ? "\"final.correct\" is not true, false or null"
 		                                                : "missing \"final.correct\""), -1;
-	if (!turns.p)
+	if (!turns)
 		return cli_in_bad(in, "missing \"turns\""), -1;
-	if (turns.t != JV_ARRAY)
+	if (turns->t != JV_ARRAY)
 		return cli_in_bad(in, "\"turns\" is not an array"), -1;
 	s->n0 = 0;
-	ark_buf_reset(&s->text);
-	jscan_it ti;
-	jspan t, f[4];
-	jscan_elements(&ti, turns);
-	for (size_t i = 0; jscan_next_element(&ti, &t); i++) {
+	for (size_t i = 0; i < jv_len(turns); i++) {
+		const jv *t = jv_at(turns, i);
 		long long round;
-		if (t.t != JV_OBJECT)
+		if (t->t != JV_OBJECT)
 			return cli_in_bad(in, "turns[%zu] is not an object", i), -1;
-		span_fields(t, keys, 4, f);
-		if (f[0].t != JV_NUMBER || jscan_ll(f[0], &round) < 0)
-			return cli_in_bad(in, f[0].p ? "turns[%zu]: \"round\" is not an integer"
-			                             : "turns[%zu]: missing \"round\"", i), -1;
+		const jv *fr = jv_get(t, "round"), *fa = jv_get(t, "agent"), *fc = jv_get(t, "correct"),
+		         *fs = jv_get(t, "answer");
+		if (jv_ll(fr, &round) < 0)
+			return cli_in_bad(in, fr ? "turns[%zu]: \"round\" is not an integer"
+			                         : "turns[%zu]: missing \"round\"", i), -1;
 		if (round != 0)
 			continue;
-		long a = span_agent(f[1]);
+		long a = agent_index(fa);
 		if (a < 0)
-			return cli_in_bad(in, f[1].p ? "turns[%zu]: \"agent\" is not an agent index"
-			                             : "turns[%zu]: missing \"agent\"", i), -1;
+			return cli_in_bad(in, fa ? "turns[%zu]: \"agent\" is not an agent index"
+			                         : "turns[%zu]: missing \"agent\"", i), -1;
 		double c;
-		if (span_bool(f[2], &c) < 0)
-			return cli_in_bad(in, f[2].p ? "turns[%zu]: \"correct\" is not true, false or null"
-			                             : "turns[%zu]: missing \"correct\"", i), -1;
-		if (f[3].p && f[3].t != JV_STRING && f[3].t != JV_NULL)
+		if (bool_or_null(fc, &c) < 0)
+			return cli_in_bad(in, fc ? "turns[%zu]: \"correct\" is not true, false or null"
+			                         : "turns[%zu]: missing \"correct\"", i), -1;
+		if (fs && fs->t != JV_STRING && fs->t != JV_NULL)
 			return cli_in_bad(in, "turns[%zu]: \"answer\" is not a string or null", i), -1;
 		scratch_agents(s, (size_t)a + 1);
 		s->raw[a] = c;
-		GROW(s->off, s->n0, s->cap0);
-		s->cor = xrealloc(s->cor, s->cap0 * sizeof *s->cor);
-		s->ans = xrealloc(s->ans, s->cap0 * sizeof *s->ans);
-		/* answers go into one buffer; pointers are taken once it has stopped growing */
-		s->off[s->n0] = SIZE_MAX;
-		if (f[3].t == JV_STRING) {
-			s->off[s->n0] = s->text.len;
-			if (jscan_unescape(f[3], &s->text) < 0 || ark_buf_addc(&s->text, '\0') < 0)
-				cli_die("out of memory");
+		if (s->n0 == s->cap0) {
+			s->cap0 = s->cap0 ? 2 * s->cap0 : 16;
+			s->ans = xrealloc(s->ans, s->cap0 * sizeof *s->ans);
+			s->cor = xrealloc(s->cor, s->cap0 * sizeof *s->cor);
 		}
+		s->ans[s->n0] = jv_str(fs);
 		s->cor[s->n0++] = c;
 	}
-	for (size_t i = 0; i < s->n0; i++)
-		s->ans[i] = s->off[i] == SIZE_MAX ? NULL : s->text.p + s->off[i];
 	r->majority = majority_score(kind_of(jv_get_str(rec, "kind")), s->ans, s->cor, s->n0);
 	r->expert = expert_idx >= 0 && (size_t)expert_idx < s->na ? s->raw[expert_idx] : NAN;
 	return 0;
@@ -592,8 +534,7 @@ static int take_error(cli_in *in, const jv *rec, scratch_t *s, rec_t *r, int *ha
 	return mem ? 1 : 0;
 }
 
-static void take_record(cli_in *in, const jv *rec, const rec_spans *sp, scratch_t *s,
-                        ark_buf *key, ark_buf *sk)
+static void take_record(cli_in *in, const jv *rec, scratch_t *s, ark_buf *key, ark_buf *sk)
 {
 	char err[512];
 	const char *st = jv_get_str(rec, "status");
@@ -636,7 +577,7 @@ static void take_record(cli_in *in, const jv *rec, const rec_spans *sp, scratch_
 	const char *cond = jv_str(cv);
 
 	s->na = 0;
-	if (mark_adversaries(in, run, sp->agents, s) < 0)
+	if (mark_adversaries(in, run, jv_get(rec, "agents"), s) < 0)
 		return;
 	rec_t r;
 	memset(&r, 0, sizeof r);
@@ -644,7 +585,7 @@ static void take_record(cli_in *in, const jv *rec, const rec_spans *sp, scratch_
 	int has_expert = e >= 0, have_members = 1;
 	double best_round0 = NAN;
 	if (form == F_ACC) {
-		if (take_accuracy(in, rec, sp->turns, e, s, &r) < 0)
+		if (take_accuracy(in, rec, jv_get(rec, "turns"), e, s, &r) < 0)
 			return;
 	} else {
 		int hx, k = take_error(in, rec, s, &r, &hx, &best_round0);
@@ -753,15 +694,18 @@ static void take_record(cli_in *in, const jv *rec, const rec_spans *sp, scratch_
 
 /* ---- reading: a slim tree of the fields ark-gap reads --------------------------------------------
  * A debate record is mostly text: the question, the facts and every turn's reply.  Each line is
- * checked whole by jscan_check (the grammar of jv_parse), and then only the top-level fields
- * ark-gap reads are built into a jv tree, with every turn cut down to round, agent, correct and
- * answer (whole turns when --corr reaches into them).  The code above sees an ordinary record.
- * The fastest path matters here: a log of a few thousand debates is hundreds of megabytes. */
-static const char *const top_keys[] = { "id", "run", "kind", "status", "final", "l1", "agents",
-	"turns" };
+ * parsed by jv_parse_select, which checks the whole line (the grammar of jv_parse) in one yajl
+ * pass but builds only the top-level fields ark-gap reads, with every turn cut down to round,
+ * agent, correct and answer and every agent to role and agent (whole turns or agents when --by
+ * or --corr reaches into them).  The code above sees an ordinary record.  The fastest path
+ * matters here: a log of a few thousand debates is hundreds of megabytes. */
+static const char *const top_keys[] = { "id", "run", "kind", "status", "final", "l1" };
+static const jv_select turn_keys[] = { { "round", NULL }, { "agent", NULL }, { "correct", NULL },
+	{ "answer", NULL }, { NULL, NULL } };
+static const jv_select agent_keys[] = { { "role", NULL }, { "agent", NULL }, { NULL, NULL } };
 static char *extra_keys[MAX_BY + 1];    /* first segments of --by names and of --corr */
 static size_t nextra;
-static int full_turns, full_agents;     /* --corr or --by reads inside turns, agents */
+static jv_select keep[sizeof top_keys / sizeof *top_keys + 2 + MAX_BY + 1 + 1];
 
 static void add_extra_key(const char *path)
 {
@@ -773,88 +717,26 @@ static void add_extra_key(const char *path)
 		cli_die("out of memory");
 }
 
-static int wanted_key(jspan k)
+/* The selection: the fields read above, then the first segments of the --by and --corr names
+ * not among them ("turns" or "agents" there keeps them whole). */
+static void build_keep(void)
 {
-	for (size_t i = 0; i < sizeof top_keys / sizeof *top_keys; i++)
-		if (jscan_key_is(k, top_keys[i]))
-			return 1;
-	for (size_t i = 0; i < nextra; i++)
-		if (jscan_key_is(k, extra_keys[i]))
-			return 1;
-	return 0;
-}
-
-/* The value of a span: scalars are made directly (a yajl parser for every small value would
- * cost more than the whole slim tree), objects and arrays through jv_parse. */
-static jv *parse_span(jspan v)
-{
-	char err[256], num[128];
-	jv *x;
-	if (v.t == JV_NULL) {
-		x = jv_null();
-	} else if (v.t == JV_TRUE || v.t == JV_FALSE) {
-		x = jv_bool(v.t == JV_TRUE);
-	} else if (v.t == JV_NUMBER && v.n < sizeof num) {
-		memcpy(num, v.p, v.n);
-		num[v.n] = '\0';
-		x = jv_number_raw(num);
-	} else if (v.t == JV_STRING) {
-		ark_buf b = ARK_BUF_INIT;
-		if (jscan_unescape(v, &b) < 0)
-			cli_die("out of memory");
-		x = jv_stringn(b.p ? b.p : "", b.len);
-		ark_buf_release(&b);
-	} else {
-		x = jv_parse(v.p, v.n, err, sizeof err);
-		if (!x)             /* the line was checked: only memory can fail here */
-			cli_die("%s", err);
+	size_t n = 0;
+	int full_turns = 0, full_agents = 0;
+	for (size_t i = 0; i < nextra; i++) {
+		int known = 0;
+		full_turns |= !strcmp(extra_keys[i], "turns");
+		full_agents |= !strcmp(extra_keys[i], "agents");
+		for (size_t j = 0; j < sizeof top_keys / sizeof *top_keys; j++)
+			known |= !strcmp(extra_keys[i], top_keys[j]);
+		if (!known && strcmp(extra_keys[i], "turns") && strcmp(extra_keys[i], "agents"))
+			keep[n++] = (jv_select){ extra_keys[i], NULL };
 	}
-	if (!x)
-		cli_die("out of memory");
-	return x;
-}
-
-static void put(jv *o, ark_buf *kb, jspan k, jv *v)
-{
-	ark_buf_reset(kb);
-	if (jscan_unescape(k, kb) < 0 || ark_buf_addc(kb, '\0') < 0 || jv_set(o, kb->p, v) < 0)
-		cli_die("out of memory");
-}
-
-/* The slim record of a line, or NULL with a message (not JSON, not an object). */
-static jv *slim_record(const char *line, size_t len, ark_buf *kb, rec_spans *sp, char *err,
-                       size_t errlen)
-{
-	sp->turns = sp->agents = (jspan){ NULL, 0, JV_NULL };
-	if (jscan_check(line, len, err, errlen) < 0)
-		return NULL;
-	jspan top = jscan_value(line), k, v;
-	if (top.t != JV_OBJECT) {
-		ark_errf(err, errlen, "expected a JSON object, got %s", jv_type_name(top.t));
-		return NULL;
-	}
-	/* the wanted fields in order, so that a repeated key ends with its last value, as with
-	 * jv_parse; turns and agents are read from their spans (built only for --corr or --by) */
-	jv *rec = jv_object();
-	jscan_it it;
-	if (!rec)
-		cli_die("out of memory");
-	jscan_members(&it, top);
-	while (jscan_next_member(&it, &k, &v)) {
-		if (!wanted_key(k))
-			continue;
-		if (jscan_key_is(k, "turns")) {
-			sp->turns = v;
-			if (!full_turns)
-				continue;
-		} else if (jscan_key_is(k, "agents")) {
-			sp->agents = v;
-			if (!full_agents)
-				continue;
-		}
-		put(rec, kb, k, parse_span(v));
-	}
-	return rec;
+	for (size_t j = 0; j < sizeof top_keys / sizeof *top_keys; j++)
+		keep[n++] = (jv_select){ top_keys[j], NULL };
+	keep[n++] = (jv_select){ "turns", full_turns ? NULL : turn_keys };
+	keep[n++] = (jv_select){ "agents", full_agents ? NULL : agent_keys };
+	keep[n] = (jv_select){ NULL, NULL };
 }
 
 static int blank(const char *s, size_t n)
@@ -1912,18 +1794,17 @@ int main(int argc, char **argv)
 			add_extra_key(by[i]);
 	if (corr_path)
 		add_extra_key(corr_path);
-	for (size_t i = 0; i < nextra; i++) {
-		full_turns |= !strcmp(extra_keys[i], "turns");
-		full_agents |= !strcmp(extra_keys[i], "agents");
-	}
+	build_keep();
 	cli_in_init(&in, argv + optind, argc - optind, skip_bad);
 	while (next_line(&in, &line, &len) > 0) {
-		rec_spans sp;
-		if (!(rec = slim_record(line, len, &key, &sp, err, sizeof err))) {
+		if (!(rec = jv_parse_select(line, len, keep, err, sizeof err))) {
 			cli_in_bad(&in, "%s", err);
 			continue;
 		}
-		take_record(&in, rec, &sp, &s, &key, &sk);
+		if (rec->t != JV_OBJECT)
+			cli_in_bad(&in, "expected a JSON object, got %s", jv_type_name(rec->t));
+		else
+			take_record(&in, rec, &s, &key, &sk);
 		jv_free(rec);
 	}
 	cli_in_close(&in);
@@ -2016,8 +1897,6 @@ int main(int argc, char **argv)
 	free(s.adv);
 	free(s.ans);
 	free(s.cor);
-	free(s.off);
-	ark_buf_release(&s.text);
 	ark_buf_release(&key);
 	ark_buf_release(&sk);
 	return 0;
