@@ -39,48 +39,83 @@ const char *ark_scale_name(ark_scale s) { return (unsigned)s < 3 ? scale_names[s
 const char *ark_kl_name(ark_kl k) { return (unsigned)k < 3 ? kl_names[k] : "?"; }
 const char *ark_norm_name(ark_norm n) { return (unsigned)n < 2 ? norm_names[n] : "?"; }
 
-/* Neumaier's compensated sum: c collects the low-order bits each addition loses, whichever of
- * the two operands is larger, so a long group of rewards near 1e8 with small differences keeps
- * its differences.  Error O(eps) independent of n, against O(n eps) for the plain loop. */
-double ark_grpo_sum(const double *x, size_t n)
+/* Rewards past about 1e154 square to infinity, and two near 1e308 sum to it.  Such values are
+ * scaled first by a power of two s that brings the largest magnitude into [1, 2): multiplying
+ * by a power of two is exact, so the scaled arithmetic rounds exactly as the unscaled would have
+ * without the overflow, and the advantages, (r - m) / (sd + eps) = (rs - ms) / (sd s + eps s),
+ * come out the same.  Ordinary values (below 2^400) are left alone (s = 1). */
+static double grpo_scale(const double *x, size_t n)
+{
+	double mx = 0;
+	for (size_t i = 0; i < n; i++)
+		if (fabs(x[i]) > mx)
+			mx = fabs(x[i]);
+	if (!(mx > 0x1p400) || isinf(mx))
+		return 1.0;
+	return ldexp(1.0, -ilogb(mx));
+}
+
+/* Neumaier's compensated sum of s * x[i]: c collects the low-order bits each addition loses,
+ * whichever of the two operands is larger, so a long group of rewards near 1e8 with small
+ * differences keeps its differences.  Error O(eps) independent of n, against O(n eps) for the
+ * plain loop. */
+static double nsum(const double *x, size_t n, double sc)
 {
 	double s = 0, c = 0;
 	for (size_t i = 0; i < n; i++) {
-		double t = s + x[i];
-		if (fabs(s) >= fabs(x[i]))
-			c += (s - t) + x[i];
+		double v = x[i] * sc;
+		double t = s + v;
+		if (fabs(s) >= fabs(v))
+			c += (s - t) + v;
 		else
-			c += (x[i] - t) + s;
+			c += (v - t) + s;
 		s = t;
 	}
 	return s + c;
 }
 
-double ark_grpo_mean(const double *x, size_t n)
+double ark_grpo_sum(const double *x, size_t n)
 {
-	return n ? ark_grpo_sum(x, n) / (double)n : 0.0;
+	return nsum(x, n, 1.0);
 }
 
-/* Two-pass deviation: first the (compensated) mean, then the sum of squared deviations from it,
- * with the usual correction term sum(x - m) (zero in exact arithmetic) subtracted to cancel the
- * rounding error of m (Chan, Golub & LeVeque's "corrected two-pass").  The one-pass formula
- * E[x^2] - E[x]^2 is never used: it cancels catastrophically when the spread is small next to the
- * mean.
- *   population: var = SS / n        sample: var = SS / (n - 1)  (Bessel's correction) */
-double ark_grpo_std(const double *x, size_t n, int sample)
+double ark_grpo_mean(const double *x, size_t n)
 {
-	if (n == 0 || (sample && n < 2))
+	if (n == 0)
 		return 0.0;
-	double m = ark_grpo_mean(x, n), ss = 0, corr = 0;
+	double sc = grpo_scale(x, n);
+	return nsum(x, n, sc) / (double)n / sc;
+}
+
+/* Two-pass deviation of s * x: first the (compensated) mean, then the sum of squared deviations
+ * from it, with the usual correction term sum(x - m) (zero in exact arithmetic) subtracted to
+ * cancel the rounding error of m (Chan, Golub & LeVeque's "corrected two-pass").  The one-pass
+ * formula E[x^2] - E[x]^2 is never used: it cancels catastrophically when the spread is small
+ * next to the mean.
+ *   population: var = SS / n        sample: var = SS / (n - 1)  (Bessel's correction) */
+static double sd_scaled(const double *x, size_t n, int sample, double sc, double *mean)
+{
+	double m = nsum(x, n, sc) / (double)n, ss = 0, corr = 0;
 	for (size_t i = 0; i < n; i++) {
-		double d = x[i] - m;
+		double d = x[i] * sc - m;
 		ss += d * d;
 		corr += d;
 	}
 	ss -= corr * corr / (double)n;
 	if (ss < 0)
 		ss = 0;
+	if (mean)
+		*mean = m;
 	return sqrt(ss / (double)(sample ? n - 1 : n));
+}
+
+double ark_grpo_std(const double *x, size_t n, int sample)
+{
+	if (n == 0 || (sample && n < 2))
+		return 0.0;
+	double sc = grpo_scale(x, n);
+	/* +inf when the deviation itself is past DBL_MAX */
+	return sd_scaled(x, n, sample, sc, NULL) / sc;
 }
 
 int ark_advantages(const double *r, size_t n, const ark_grpo_opts *o, double batch_std,
@@ -105,29 +140,30 @@ int ark_advantages(const double *r, size_t n, const ark_grpo_opts *o, double bat
 		return 0;
 	}
 	*flat = 0;
-	double m = ark_grpo_mean(r, n);
-	double sd = 1.0;   /* divisor before eps; scale none divides by 1 with no eps */
-	int scaled = 0;
+	/* in units of 1/sc (see grpo_scale): ms, sds and eps * sc are the scaled mean, deviation
+	 * and epsilon */
+	double sc = grpo_scale(r, n), ms;
+	double sds = sd_scaled(r, n, o->sample_std, sc, &ms);
+	double div = sc;   /* scale none: r - m = (r s - m s) / s, no eps */
 	if (o->est != ARK_EST_MEAN) {
 		if (o->scale == ARK_SCALE_GROUP) {
-			sd = ark_grpo_std(r, n, o->sample_std);
-			scaled = 1;
+			div = sds + o->std_eps * sc;
 		} else if (o->scale == ARK_SCALE_BATCH) {
 			if (!isfinite(batch_std) || batch_std < 0)
 				return ark_errf(err, errlen, "batch deviation is not a finite non-negative number");
-			sd = batch_std;
-			scaled = 1;
+			div = batch_std * sc + o->std_eps * sc;
 		}
 	}
-	double div = scaled ? sd + o->std_eps : 1.0;
 	for (size_t i = 0; i < n; i++) {
-		double a = r[i] - m;
+		double a = r[i] * sc - ms;
 		/* Leave-one-out baseline: b_i = (S - r_i) / (n - 1), the mean of the others, so
 		 *   r_i - b_i = (n r_i - S) / (n - 1) = n / (n - 1) * (r_i - m).
 		 * The last form avoids subtracting two large sums; n >= 2 here (n == 1 is flat). */
 		if (o->est == ARK_EST_RLOO)
 			a *= (double)n / (double)(n - 1);
 		adv[i] = a / div;
+		if (!isfinite(adv[i]))
+			return ark_errf(err, errlen, "the advantage of reward %zu overflows a double", i);
 	}
 	return 0;
 }

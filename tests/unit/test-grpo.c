@@ -152,6 +152,45 @@ static void test_long_group(void)
 	free(a);
 }
 
+static void test_huge(void)
+{
+	/* Rewards near the top of the double range: the sum 1e308 + 1e308 and the squares overflow
+	 * unless the values are scaled first.  Worked in units of 1e308:
+	 *   {1, 1, -1}: mean 1/3, deviations 2/3 2/3 -4/3, SS = 4/9 + 4/9 + 16/9 = 24/9,
+	 *   sample sd = sqrt(12/9) = 1.1547005383792515 (units), so the advantages are
+	 *   (2/3) / 1.1547... = 0.5773502691896258 twice and -1.1547005383792515. */
+	double r[] = { 1e308, 1e308, -1e308 }, a[3];
+	ark_grpo_opts o;
+	ark_grpo_opts_init(&o);
+	int flat = -1;
+	CHECK_NEAR(ark_grpo_mean(r, 3) / 1e308, 1.0 / 3.0, 1e-15);
+	CHECK_NEAR(ark_grpo_std(r, 3, 1) / 1e308, 1.1547005383792515, 1e-15);
+	CHECK(ark_advantages(r, 3, &o, 0, a, &flat, err, sizeof err) == 0);
+	CHECK(flat == 0);
+	CHECK_NEAR(a[0], 0.5773502691896258, 1e-14);
+	CHECK_NEAR(a[1], 0.5773502691896258, 1e-14);
+	CHECK_NEAR(a[2], -1.1547005383792515, 1e-14);
+	/* {1.7e308, -1.7e308}: the sample sd, 1.7e308 sqrt 2, is past DBL_MAX, yet the advantages
+	 * are +-1/sqrt 2 (eps is negligible at this scale) */
+	double h[] = { 1.7e308, -1.7e308 };
+	CHECK(ark_advantages(h, 2, &o, 0, a, &flat, err, sizeof err) == 0);
+	CHECK_NEAR(a[0], 0.7071067811865476, 1e-14);
+	CHECK_NEAR(a[1], -0.7071067811865476, 1e-14);
+	o.sample_std = 0;
+	CHECK_NEAR(ark_grpo_std(h, 2, 0), 1.7e308, 1e294);
+	CHECK(ark_advantages(h, 2, &o, 0, a, &flat, err, sizeof err) == 0);
+	CHECK_NEAR(a[0], 1.0, 1e-14);
+	/* unscaled, rloo's 2 * 1.7e308 is not a double: an error, not an infinite advantage */
+	o.est = ARK_EST_RLOO;
+	o.scale = ARK_SCALE_NONE;
+	CHECK(ark_advantages(h, 2, &o, 0, a, &flat, err, sizeof err) == -1);
+	CHECK(strstr(err, "overflow") != NULL);
+	/* batch scale with the batch deviation past DBL_MAX: an error */
+	o.est = ARK_EST_GRPO;
+	o.scale = ARK_SCALE_BATCH;
+	CHECK(ark_advantages(h, 2, &o, INFINITY, a, &flat, err, sizeof err) == -1);
+}
+
 static void test_clip(void)
 {
 	int c;
@@ -279,6 +318,7 @@ int main(void)
 	test_rloo_mean();
 	test_degenerate();
 	test_long_group();
+	test_huge();
 	test_clip();
 	test_kl();
 	test_seq_terms();
