@@ -20,9 +20,7 @@
  * 408, 409, 503.
  * --should-retry adds x-should-retry to every injected error (quota always says false).
  * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had.
- * libmicrohttpd runs a small pool of event-loop threads; a request that must wait (latency, a
- * hang) is suspended and a timer thread resumes it when its time comes, so thousands of waiting
- * requests cost no threads.
+ * One thread per connection (libmicrohttpd), so injected latency is a plain wait.
  */
 #include <errno.h>
 #include <math.h>
@@ -187,6 +185,9 @@ static const jv *find_task(const char *text, size_t len)
 /* ---- counters ------------------------------------------------------------------------------ */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cv = PTHREAD_COND_INITIALIZER;
+static int stopping;
 static struct {
 	long requests, chat, messages, pooling, other, ok, bad;
 	long faults[NFAULT];
@@ -195,97 +196,25 @@ static struct {
 } st;
 static char *last_body;
 static char last_hdr[512];
-static pthread_mutex_t sim_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* ---- the timer: suspended connections and when to resume them ------------------------------ */
-
-typedef struct titem { double due; struct MHD_Connection *c; } titem;
-static titem *theap;
-static size_t tn, tcap;
-static int tstop;
-static pthread_mutex_t tmu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t tcv;
-
-static double mono_s(void)
+/* Wait ms milliseconds, or less when the server stops.  Returns 1 when stopping. */
+static int wait_ms(double ms)
 {
+	if (ms <= 0)
+		return 0;
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void tswap(size_t a, size_t b)
-{
-	titem t = theap[a];
-	theap[a] = theap[b];
-	theap[b] = t;
-}
-
-static struct MHD_Connection *tpop(void)
-{
-	struct MHD_Connection *c = theap[0].c;
-	theap[0] = theap[--tn];
-	for (size_t i = 0;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < tn && theap[l].due < theap[m].due)
-			m = l;
-		if (r < tn && theap[r].due < theap[m].due)
-			m = r;
-		if (m == i)
+	clock_gettime(CLOCK_REALTIME, &ts);
+	double s = ts.tv_sec + ts.tv_nsec * 1e-9 + ms / 1000;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	pthread_mutex_lock(&stop_mu);
+	while (!stopping) {
+		if (pthread_cond_timedwait(&stop_cv, &stop_mu, &ts) == ETIMEDOUT)
 			break;
-		tswap(i, m);
-		i = m;
 	}
-	return c;
-}
-
-/* Suspend c until ms from now (called from its access handler).  0, or -1 when the server is
- * stopping (c is then not suspended). */
-static int suspend_for(struct MHD_Connection *c, double ms)
-{
-	pthread_mutex_lock(&tmu);
-	if (tstop || (tn == tcap && !(theap = realloc(theap, (tcap = tcap ? 2 * tcap : 256) *
-	                                                        sizeof *theap)))) {
-		pthread_mutex_unlock(&tmu);
-		return -1;
-	}
-	MHD_suspend_connection(c);
-	size_t i = tn++;
-	theap[i].due = mono_s() + ms / 1000;
-	theap[i].c = c;
-	while (i > 0 && theap[(i - 1) / 2].due > theap[i].due) {
-		tswap(i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-	pthread_cond_signal(&tcv);
-	pthread_mutex_unlock(&tmu);
-	return 0;
-}
-
-static void *timer_main(void *arg)
-{
-	pthread_mutex_lock(&tmu);
-	while (!tstop) {
-		if (!tn) {
-			pthread_cond_wait(&tcv, &tmu);
-			continue;
-		}
-		double now = mono_s();
-		if (theap[0].due <= now) {
-			struct MHD_Connection *c = tpop();
-			MHD_resume_connection(c);
-			continue;
-		}
-		double due = theap[0].due;
-		struct timespec ts;
-		ts.tv_sec = (time_t)due;
-		ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
-		pthread_cond_timedwait(&tcv, &tmu, &ts);
-	}
-	/* stopping: resume everything still waiting; the handlers then close them */
-	while (tn)
-		MHD_resume_connection(tpop());
-	pthread_mutex_unlock(&tmu);
-	return NULL;
+	int r = stopping;
+	pthread_mutex_unlock(&stop_mu);
+	return r;
 }
 
 /* ---- responses ----------------------------------------------------------------------------- */
@@ -293,9 +222,6 @@ static void *timer_main(void *arg)
 typedef struct conn {
 	ark_buf body;
 	int too_big;
-	int phase;              /* 0 new, 1 back from the latency wait, 2 back from a hang */
-	long reqno;
-	int fault;
 } conn;
 
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, const char *s,
@@ -553,9 +479,8 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 			ark_member_init(&m);
 			m.model = strdup("sim");
 		}
-		pthread_mutex_lock(&sim_mu);
+		/* the simulator is reentrant (its caches are per thread) */
 		int rc = ark_sim_reply(&m, task, am, k, seed, &out, NULL, err, sizeof err);
-		pthread_mutex_unlock(&sim_mu);
 		ark_member_release(&m);
 		if (rc) {
 			ark_buf_reset(&out);
@@ -833,8 +758,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	int chat = !strcmp(url, "/v1/chat/completions") || !strcmp(url, "/chat/completions");
 	int msgs = !strcmp(url, "/v1/messages") || !strcmp(url, "/messages");
 	int pool = !strcmp(url, "/pooling") || !strcmp(url, "/v1/pooling");
-	if (cn->phase)
-		goto resumed;
 	long reqno;
 	pthread_mutex_lock(&mu);
 	reqno = st.requests++;
@@ -871,34 +794,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	pthread_mutex_unlock(&mu);
 
-	cn->reqno = reqno;
-	cn->fault = -1;
-	if ((chat || msgs || pool) && !strcmp(method, "POST")) {
-		double lat = draw_latency(reqno);
-		cn->fault = draw_fault(reqno);
-		if (lat > 0) {
-			cn->phase = 1;
-			if (suspend_for(c, lat) == 0)
-				return MHD_YES;
-			goto stopped;
-		}
-	}
-resumed:;
 	enum MHD_Result ret = MHD_YES;
-	int fault = cn->fault;
+	int fault = -1;
 	jv *req = NULL;
-	reqno = cn->reqno;
-	pthread_mutex_lock(&tmu);
-	int stop = tstop;
-	pthread_mutex_unlock(&tmu);
-	if (stop || cn->phase == 2) {   /* shutting down, or a hang is over: close, no answer */
-		ret = MHD_NO;
-		goto out;
-	}
 	if (!(chat || msgs || pool) || strcmp(method, "POST")) {
 		ret = send_error(c, 404, msgs, "not_found", "no such path", -1);
 		goto out;
 	}
+	if (wait_ms(draw_latency(reqno))) {
+		ret = MHD_NO;
+		goto out;
+	}
+	fault = draw_fault(reqno);
 	if (cfg.verbose)
 		fprintf(stderr, "ark-llm-server: #%ld %s %s%s%s\n", reqno, method, url,
 		        fault >= 0 ? " fault " : "", fault >= 0 ? fault_names[fault] : "");
@@ -967,12 +874,7 @@ resumed:;
 		                 "supplied: frobnicate", fault);
 		goto out;
 	case F_HANG:
-		/* no answer until hang-ms has passed (or the server stops), then close */
-		cn->phase = 2;
-		if (suspend_for(c, cfg.hang_ms >= 0 ? (double)cfg.hang_ms : 1e12) == 0) {
-			jv_free(req);
-			return MHD_YES;
-		}
+		wait_ms(cfg.hang_ms >= 0 ? (double)cfg.hang_ms : 1e9);
 		ret = MHD_NO;
 		goto out;
 	case F_DROP:
@@ -1023,11 +925,6 @@ out:
 	st.inflight--;
 	pthread_mutex_unlock(&mu);
 	return ret;
-stopped:
-	pthread_mutex_lock(&mu);
-	st.inflight--;
-	pthread_mutex_unlock(&mu);
-	return MHD_NO;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -1186,18 +1083,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ark-llm-server: --tls-cert and --tls-key go together\n");
 		return 2;
 	}
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned pool = ncpu < 2 ? 2 : ncpu > 8 ? 8 : (unsigned)ncpu;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&tcv, &ca);
-	pthread_t timer;
-	if (pthread_create(&timer, NULL, timer_main, NULL)) {
-		fprintf(stderr, "ark-llm-server: cannot start the timer thread\n");
-		return 1;
-	}
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	                 MHD_USE_POLL | MHD_USE_ITC;
 	if (cfg.tls_cert)
 		flags |= MHD_USE_TLS;
 	struct MHD_Daemon *d = MHD_start_daemon(
@@ -1206,8 +1093,7 @@ int main(int argc, char **argv)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-		MHD_OPTION_THREAD_POOL_SIZE, pool,
-		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(1 << 20),
+		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 << 10),
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
@@ -1234,15 +1120,11 @@ int main(int argc, char **argv)
 	}
 	int sig;
 	sigwait(&ss, &sig);
-	/* resume every suspended connection (their handlers close them), then stop */
-	pthread_mutex_lock(&tmu);
-	tstop = 1;
-	pthread_cond_signal(&tcv);
-	pthread_mutex_unlock(&tmu);
-	pthread_join(timer, NULL);
-	usleep(20000);
+	pthread_mutex_lock(&stop_mu);
+	stopping = 1;
+	pthread_cond_broadcast(&stop_cv);
+	pthread_mutex_unlock(&stop_mu);
 	MHD_stop_daemon(d);
-	free(theap);
 	for (size_t i = 0; i < ntasks; i++)
 		jv_free(tasks[i]);
 	free(tasks);
