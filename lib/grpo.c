@@ -216,16 +216,9 @@ double ark_kl_term(ark_kl k, double logp, double logp_ref)
 	}
 }
 
-int ark_seq_terms_get(const double *logp, const double *logp_old, const double *logp_ref,
-                      const double *mask, size_t n, double adv, const ark_grpo_opts *o,
-                      ark_seq_terms *t, char *err, size_t errlen)
+int ark_seq_check(const double *logp, const double *logp_old, const double *logp_ref,
+                  const double *mask, size_t n, char *err, size_t errlen)
 {
-	memset(t, 0, sizeof *t);
-	if (!isfinite(adv))
-		return ark_errf(err, errlen, "advantage is not a finite number");
-	/* Plain accumulation per sequence is enough here: the terms are O(1) per token and the
-	 * sequences at most some 1e5 tokens, where the relative rounding stays below 1e-11. */
-	double rsum = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (mask) {
 			if (mask[i] == 0.0)
@@ -239,6 +232,25 @@ int ark_seq_terms_get(const double *logp, const double *logp_old, const double *
 			return ark_errf(err, errlen, "logp_old %zu is not a finite number", i);
 		if (logp_ref && !isfinite(logp_ref[i]))
 			return ark_errf(err, errlen, "logp_ref %zu is not a finite number", i);
+	}
+	return 0;
+}
+
+int ark_seq_terms_get(const double *logp, const double *logp_old, const double *logp_ref,
+                      const double *mask, size_t n, double adv, const ark_grpo_opts *o,
+                      ark_seq_terms *t, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof *t);
+	if (!isfinite(adv))
+		return ark_errf(err, errlen, "advantage is not a finite number");
+	if (ark_seq_check(logp, logp_old, logp_ref, mask, n, err, errlen) < 0)
+		return -1;
+	/* Plain accumulation per sequence is enough here: the terms are O(1) per token and the
+	 * sequences at most some 1e5 tokens, where the relative rounding stays below 1e-11. */
+	double rsum = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (mask && mask[i] == 0.0)
+			continue;
 		double r = logp_old ? ark_ratio(logp[i], logp_old[i]) : 1.0;
 		int c = 0;
 		double s = ark_clip_term(r, adv, o->clip_eps, o->clip_eps_high, &c);

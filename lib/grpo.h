@@ -76,6 +76,11 @@ typedef struct ark_seq_terms {
 	double obj_sum;        /* sum over tokens of surrogate - beta * KL */
 	size_t clipped;        /* tokens where the clip was active */
 } ark_seq_terms;
+/* Check one sequence's token arrays as ark_seq_terms_get uses them: every mask value 0 or 1 (mask
+ * may be NULL), and every counted token's log-probabilities finite (a masked-out token may hold
+ * anything).  Lets a reader refuse a bad sample where it reads it.  0, or -1 with a message. */
+int ark_seq_check(const double *logp, const double *logp_old, const double *logp_ref,
+                  const double *mask, size_t n, char *err, size_t errlen);
 int ark_seq_terms_get(const double *logp, const double *logp_old, const double *logp_ref,
                       const double *mask, size_t n, double adv, const ark_grpo_opts *o,
                       ark_seq_terms *t, char *err, size_t errlen);

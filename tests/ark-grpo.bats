@@ -156,6 +156,24 @@ near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d
 	[[ "$stderr_out" == *'"correct" is a string'* ]]
 }
 
+@test "grpo: a bad token is reported at its line and --skip-bad skips it" {
+	# the tokens are checked as the line is read, not when its batch is worked out
+	printf '%s\n' '{"group":"g","reward":1,"logp":[-1,-2],"logp_old":[-1,-1]}' \
+	    '{"group":"g","reward":0,"logp":[-1,-1e999],"logp_old":[-1,-1]}' \
+	    '{"group":"g","reward":0,"logp":[-1,-2],"mask":[1,0.5]}' \
+	    '{"group":"g","reward":0.5,"logp":[-1,-1e999],"logp_old":[-1,-1],"mask":[1,0]}' >"$T/t.jsonl"
+	run_split ark-grpo "$T/t.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *'t.jsonl:2: logp 1 is not a finite number'* ]]
+	run_split ark-grpo --skip-bad "$T/t.jsonl"
+	assert_status 0
+	[ "$(wc -l <<<"$output")" -eq 2 ]
+	[[ "$stderr_out" == *"t.jsonl:3: mask value 1 is 0.5, not 0 or 1"* ]]
+	[[ "$stderr_out" == *"2 bad records skipped"* ]]
+	# a masked token may hold anything
+	[ "$(jq -c '[.advantage > 0, .tokens]' <<<"$output" | tr -d '\n')" = '[true,2][false,1]' ]
+}
+
 @test "grpo: malformed JSON, truncated gzip, gzip in and out, /dev/full" {
 	printf '{"group":"g","reward":1}\n{"group":"g",\n' >"$T/j.jsonl"
 	run_split ark-grpo "$T/j.jsonl"

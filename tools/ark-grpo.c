@@ -203,6 +203,8 @@ static int read_sample(const jv *rec, sample *s, char *err, size_t errlen)
 		}
 	}
 	s->n = n;
+	if (s->has_lp && ark_seq_check(s->lp, s->old, s->ref, s->mask, n, err, errlen) < 0)
+		goto fail;
 	return 0;
 fail:
 	free(s->lp); free(s->old); free(s->ref); free(s->mask);

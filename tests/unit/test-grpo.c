@@ -287,6 +287,22 @@ static void test_seq_terms(void)
 	CHECK_NEAR(t.surr_sum, 0.5, 0);
 }
 
+static void test_seq_check(void)
+{
+	double lp[] = { -1, -INFINITY, -2 }, old[] = { -1, -1, NAN }, m1[] = { 1, 0, 1 },
+	       m2[] = { 1, 0, 0 }, m3[] = { 1, 2, 0 };
+	CHECK(ark_seq_check(lp, NULL, NULL, NULL, 3, err, sizeof err) == -1);
+	CHECK_STR(err, "logp 1 is not a finite number");
+	CHECK(ark_seq_check(lp, NULL, NULL, m1, 3, err, sizeof err) == 0);   /* token 1 masked out */
+	CHECK(ark_seq_check(lp, old, NULL, m1, 3, err, sizeof err) == -1);
+	CHECK_STR(err, "logp_old 2 is not a finite number");
+	CHECK(ark_seq_check(lp, NULL, old, m2, 3, err, sizeof err) == 0);
+	CHECK(ark_seq_check(lp, NULL, old, m1, 3, err, sizeof err) == -1);
+	CHECK_STR(err, "logp_ref 2 is not a finite number");
+	CHECK(ark_seq_check(lp, NULL, NULL, m3, 3, err, sizeof err) == -1);
+	CHECK_STR(err, "mask value 1 is 2, not 0 or 1");
+}
+
 static void test_weights(void)
 {
 	/* seq: 1 / (N tokens_i); token: 1 / total */
@@ -322,6 +338,7 @@ int main(void)
 	test_clip();
 	test_kl();
 	test_seq_terms();
+	test_seq_check();
 	test_weights();
 	test_names();
 	return unit_done("test-grpo");
