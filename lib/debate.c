@@ -269,6 +269,100 @@ int ark_task_normalise(jv *task, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- remembered grades ------------------------------------------------------------------ */
+
+static uint64_t hash_value(const jv *v, uint64_t h)
+{
+	if (!v)
+		return ark_mix64(h ^ 1);
+	h = ark_mix64(h ^ (uint64_t)v->t * 0x100000001b3ULL);
+	switch (v->t) {
+	case JV_STRING:
+	case JV_NUMBER:
+		return ark_mix64(h ^ ark_hash(v->u.str.s, v->u.str.len));
+	case JV_ARRAY:
+		for (size_t i = 0; i < v->u.arr.n; i++)
+			h = hash_value(v->u.arr.v[i], h);
+		return h;
+	case JV_OBJECT:
+		for (size_t i = 0; i < v->u.obj.n; i++)
+			h = hash_value(v->u.obj.v[i], ark_mix64(h ^ ark_hash(v->u.obj.k[i],
+			                                                    v->u.obj.klen[i])));
+		return h;
+	default:
+		return h;
+	}
+}
+
+uint64_t ark_grade_task_key(const jv *task, const ark_grade_opts *o)
+{
+	static const char *const keys[] = { "kind", "answer", "choices", "items" };
+	uint64_t h = 0x243f6a8885a308d3ULL;
+	for (size_t i = 0; i < 4; i++)
+		h = hash_value(jv_get(task, keys[i]), h);
+	if (o) {
+		uint64_t bits;
+		memcpy(&bits, &o->rel_tol, sizeof bits);
+		h = ark_mix64(h ^ bits);
+	}
+	return h;
+}
+
+/* Direct-mapped on a hash of (task key, text); a slot keeps its own copy of the text, so a hit
+ * is an exact match, never a hash coincidence.  Texts over GMEMO_TEXT bytes are not kept. */
+#define GMEMO 4096
+#define GMEMO_TEXT 65536
+typedef struct gmemo {
+	uint64_t key;
+	char *text;
+	size_t len;
+	char *answer;
+	int extract_ok, correct;
+	double f1;
+} gmemo;
+static _Thread_local gmemo gm_slot[GMEMO];
+
+int ark_grade_memo(const jv *task, uint64_t task_key, const char *text, size_t len,
+                   const ark_grade_opts *o, ark_grade *g, char *err, size_t errlen)
+{
+	if (len > GMEMO_TEXT)
+		return ark_grade_text(task, text, len, o, g, err, errlen);
+	gmemo *s = &gm_slot[ark_mix64(ark_hash(text, len) ^ task_key) % GMEMO];
+	if (s->text && s->key == task_key && s->len == len && !memcmp(s->text, text, len)) {
+		memset(g, 0, sizeof *g);
+		if (s->answer && !(g->answer = strdup(s->answer)))
+			return ark_errf(err, errlen, "out of memory");
+		g->extract_ok = s->extract_ok;
+		g->correct = s->correct;
+		g->f1 = s->f1;
+		return 0;
+	}
+	if (ark_grade_text(task, text, len, o, g, err, errlen) != 0)
+		return -1;
+	free(g->order);
+	g->order = NULL;
+	g->norder = 0;
+	/* remember it (a failure to copy only means it is not remembered) */
+	free(s->text);
+	free(s->answer);
+	s->text = malloc(len + 1);
+	s->answer = g->answer ? strdup(g->answer) : NULL;
+	if (!s->text || (g->answer && !s->answer)) {
+		free(s->text);
+		free(s->answer);
+		s->text = s->answer = NULL;
+		return 0;
+	}
+	memcpy(s->text, text, len);
+	s->text[len] = 0;
+	s->len = len;
+	s->key = task_key;
+	s->extract_ok = g->extract_ok;
+	s->correct = g->correct;
+	s->f1 = g->f1;
+	return 0;
+}
+
 /* ---- state ------------------------------------------------------------------------------- */
 
 enum { ROLE_MEMBER, ROLE_EXPERT, ROLE_ADVERSARY };
@@ -309,6 +403,7 @@ struct ark_debate {
 	jv *task;
 	const char *id;
 	int kind;
+	uint64_t gkey;           /* ark_grade_task_key of the task */
 	uint64_t seed;
 	int n;                   /* cfg->n */
 	agent_t *ag;               /* n agents */
@@ -629,7 +724,8 @@ static jv *make_turn(ark_debate *d, dcall *dc, int *correct_out, char **answer_o
 	ark_grade g;
 	char e[200];
 	const char *text = c->text ? c->text : "";
-	if (ark_grade_text(d->task, text, strlen(text), &d->cfg->gopts, &g, e, sizeof e) != 0) {
+	if (ark_grade_memo(d->task, d->gkey, text, strlen(text), &d->cfg->gopts, &g, e,
+	                   sizeof e) != 0) {
 		fail(d, 0, "grading: %s", e);
 		return NULL;
 	}
@@ -1291,6 +1387,7 @@ ark_debate *ark_debate_start(const ark_debate_cfg *cfg, ark_llm *l, const jv *ta
 	}
 	if (!jv_get(d->task, "kind"))
 		jv_set(d->task, "kind", jv_string(ark_kind_name((ark_kind)d->kind)));
+	d->gkey = ark_grade_task_key(d->task, &cfg->gopts);
 	for (int i = 0; i < d->n; i++) {
 		agent_t *a = &d->ag[i];
 		a->idx = i;

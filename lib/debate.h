@@ -97,6 +97,16 @@ int  ark_block_add(ark_buf *b, const char *name, int round, const char *text);
 /* Agent names: A, B, ..., Z, AA, AB, ... into buf (room for 8). */
 void ark_agent_name(int i, char *buf, size_t len);
 
+/* Grading with a per-thread memory.  In a debate every text is graded once by the engine and
+ * read again by up to n - 1 simulated peers in the next round, so grades of recent texts are
+ * remembered, keyed by the text itself (compared byte for byte) and by ark_grade_task_key of
+ * the task (a hash of what a grade depends on: kind, answer, choices, items, and the tolerance).
+ * ark_grade_memo fills g as ark_grade_text does, except g->order (left NULL: rank orders are
+ * not remembered); the answer is the caller's to release with ark_grade_release. */
+uint64_t ark_grade_task_key(const jv *task, const ark_grade_opts *o);
+int      ark_grade_memo(const jv *task, uint64_t task_key, const char *text, size_t len,
+                        const ark_grade_opts *o, ark_grade *g, char *err, size_t errlen);
+
 typedef struct ark_debate ark_debate;
 
 /* Start the debate for (task, seed, sample) on l; the task is copied.  finished(d, ctx) runs when
