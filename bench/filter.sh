@@ -74,14 +74,17 @@ plainbytes=$(gzip -dc "$W/log.jsonl.gz" | wc -c)
 records=$(gzip -dc "$W/log.jsonl.gz" | wc -l)
 smallgz=$(wc -c < "$W/small.jsonl.gz")
 
-# run CMD...: best wall seconds and its max RSS (KiB) over RUNS runs; stdout counted in rows
+# run CMD...: best wall seconds, best CPU seconds (user + system: steadier than wall time on a
+# shared machine) and the max RSS (KiB) over RUNS runs; stdout counted in rows
 measure() {
-	best=""; rss=""; rows=0
+	best=""; cpu=""; rss=""; rows=0
 	i=0
 	while [ "$i" -lt "$RUNS" ]; do
-		/usr/bin/time -f '%e %M' -o "$W/time" "$@" > "$W/out" 2>/dev/null
+		/usr/bin/time -f '%e %M %U %S' -o "$W/time" "$@" > "$W/out" 2>/dev/null
 		t=$(cut -d' ' -f1 "$W/time"); m=$(cut -d' ' -f2 "$W/time")
+		c=$(echo "$(cut -d' ' -f3 "$W/time") + $(cut -d' ' -f4 "$W/time")" | bc -l)
 		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+		if [ -z "$cpu" ] || [ "$(echo "$c < $cpu" | bc -l)" = 1 ]; then cpu=$c; fi
 		if [ -z "$rss" ] || [ "$m" -gt "$rss" ]; then rss=$m; fi
 		i=$((i + 1))
 	done
@@ -102,22 +105,22 @@ rate() { echo "scale=0; $1 / $2" | bc -l; }
 	echo "lengthened with ~150 words of seeded filler so that it compresses like model text:"
 	echo "$records records, $((records * 12)) turns, $plainbytes bytes plain, $gzbytes bytes gzip."
 	echo
-	echo "| command | seconds | records/s | rows out | rows/s | max RSS KiB |"
-	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| command | wall s | CPU s | records/s | rows out | rows/s | rows per CPU s | max RSS KiB |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	measure gzip -dc "$W/log.jsonl.gz"
-	echo "| \`zcat log.jsonl.gz\` (baseline) | $best | $(rate "$records" "$best") | - | - | $rss |"
+	echo "| \`zcat log.jsonl.gz\` (baseline) | $best | $cpu | $(rate "$records" "$best") | - | - | - | $rss |"
 	for f in trajectories sft da prm; do
 		measure "$BIN/ark-filter" -q -f "$f" "$W/log.jsonl.gz"
-		echo "| \`ark-filter -f $f\` | $best | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $rss |"
+		echo "| \`ark-filter -f $f\` | $best | $cpu | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $(rate "$rows" "$cpu") | $rss |"
 	done
 	measure "$BIN/ark-filter" -q -f sft -s openai "$W/log.jsonl.gz"
-	echo "| \`ark-filter -f sft -s openai\` | $best | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $rss |"
+	echo "| \`ark-filter -f sft -s openai\` | $best | $cpu | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $(rate "$rows" "$cpu") | $rss |"
 	measure "$BIN/ark-filter" -q -f prm -s openrlhf "$W/log.jsonl.gz"
-	echo "| \`ark-filter -f prm -s openrlhf\` | $best | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $rss |"
+	echo "| \`ark-filter -f prm -s openrlhf\` | $best | $cpu | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $(rate "$rows" "$cpu") | $rss |"
 	measure "$BIN/ark-filter" -q --regrade "$W/log.jsonl.gz"
-	echo "| \`ark-filter --regrade\` (every turn graded again) | $best | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $rss |"
+	echo "| \`ark-filter --regrade\` (every turn graded again) | $best | $cpu | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $(rate "$rows" "$cpu") | $rss |"
 	measure "$BIN/ark-filter" -q -f prm -z "$W/log.jsonl.gz"
-	echo "| \`ark-filter -f prm -z\` (gzip out) | $best | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $rss |"
+	echo "| \`ark-filter -f prm -z\` (gzip out) | $best | $cpu | $(rate "$records" "$best") | $rows | $(rate "$rows" "$best") | $(rate "$rows" "$cpu") | $rss |"
 	echo
 	measure "$BIN/ark-filter" -q -f prm "$W/small.jsonl.gz"
 	small_rss=$rss
@@ -126,7 +129,7 @@ rate() { echo "scale=0; $1 / $2" | bc -l; }
 	echo "  $rss KiB on the $gzbytes-byte one: it does not grow with the input (one record at a time)."
 	echo "- records/s counts debate records read (each 12 turns); rows/s counts rows written (trajectories:"
 	echo "  one per agent; sft: one per kept question; da: up to 3; prm: one per turn of a kept question)."
-	echo "  Timings are wall-clock on a shared machine: compare them with the zcat line of the same run."
+	echo "  Wall times on a shared machine vary with its load (given above); CPU seconds vary less."
 } > "$W/section.md"
 
 cat "$W/section.md"
