@@ -18,22 +18,8 @@ trap 'rm -rf "$W"' EXIT INT TERM
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 [ -x "$BIN/ark-grpo" ] || { echo "bench/grpo.sh: build first (make)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "bench/grpo.sh: needs /usr/bin/time (GNU time) for max RSS" >&2; exit 1; }
-
-best() {
-	b=""
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		s=$(date +%s.%N)
-		"$@" > /dev/null
-		e=$(date +%s.%N)
-		t=$(echo "$e - $s" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
-		i=$((i + 1))
-	done
-	printf '%.3f' "$b"
-}
-rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { print $2 }'; }
+. "$TOP/bench/lib.sh"
+bench_need_time bench/grpo.sh
 
 # synthetic samples: groups of 8, a score in [-1, 1] and a correctness flag; a seeded awk stream
 awk -v n="$SAMPLES" 'BEGIN { srand(7); for (i = 0; i < n; i++) {
@@ -54,16 +40,15 @@ awk -v n="$ntok" -v T="$TOKENS" 'BEGIN { srand(9); for (i = 0; i < n; i++) {
 	}
 	printf ",\"logp\":[%s],\"logp_old\":[%s],\"logp_ref\":[%s],\"mask\":[%s]}\n", a, b, c, m } }' > "$W/tok.jsonl"
 
-t_r=$(best "$BIN/ark-grpo" -q "$W/rewards.jsonl")
-t_rb=$(best "$BIN/ark-grpo" -q --batch 64 "$W/rewards.jsonl")
-t_s=$(best "$BIN/ark-grpo" -q "$W/seq.jsonl")
-t_t=$(best "$BIN/ark-grpo" -q --norm token "$W/tok.jsonl")
-m_r=$(rss "$BIN/ark-grpo" -q "$W/rewards.jsonl")
-m_rb=$(rss "$BIN/ark-grpo" -q --batch 64 "$W/rewards.jsonl")
-rate() { echo "$1 / $2" | bc -l | xargs printf '%.0f'; }
+t_r=$(best_wall "$BIN/ark-grpo" -q "$W/rewards.jsonl")
+t_rb=$(best_wall "$BIN/ark-grpo" -q --batch 64 "$W/rewards.jsonl")
+t_s=$(best_wall "$BIN/ark-grpo" -q "$W/seq.jsonl")
+t_t=$(best_wall "$BIN/ark-grpo" -q --norm token "$W/tok.jsonl")
+m_r=$(max_rss "$BIN/ark-grpo" -q "$W/rewards.jsonl")
+m_rb=$(max_rss "$BIN/ark-grpo" -q --batch 64 "$W/rewards.jsonl")
 mb() { echo "$(wc -c < "$1") / 1048576" | bc -l | xargs printf '%.0f'; }
 
-cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+cpu=$(cpu_model)
 {
 	echo "## ark-grpo (bench/grpo.sh)"
 	echo
@@ -84,10 +69,6 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || 
 	echo "  (a batch is held in memory until its deviation and weights are known)."
 } > "$W/section.md"
 
-if [ -f "$OUT" ]; then
-	awk '/^## ark-grpo /{skip=1; next} /^## /{skip=0} !skip' "$OUT" > "$W/rest.md"
-else
-	: > "$W/rest.md"
-fi
+other_sections "$OUT" "## ark-grpo " > "$W/rest.md"
 { if grep -q . "$W/rest.md"; then cat "$W/rest.md"; echo; fi; cat "$W/section.md"; } > "$OUT"
 cat "$W/section.md"

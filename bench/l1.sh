@@ -22,7 +22,8 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/ark-bench-l1.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
 
 [ -x "$BIN/ark-l1" ] || { echo "bench/l1.sh: build first (make)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "bench/l1.sh: needs /usr/bin/time (GNU time)" >&2; exit 1; }
+. "$TOP/bench/lib.sh"
+bench_need_time bench/l1.sh
 
 # replicate SRC's lines, renaming ids, until MB megabytes: replicate MB SRC DST
 replicate() {
@@ -37,26 +38,6 @@ replicate() {
 			}
 	}' "$1" "$1" > "$3"
 }
-
-# best of RUNS: prints "wall cpu" in seconds
-best() {
-	i=0
-	bw="" bc=""
-	while [ $i -lt "$RUNS" ]; do
-		/usr/bin/time -f "%e %U %S" -o "$W/t" "$@" > /dev/null
-		w=$(awk '{ print $1 }' "$W/t")
-		c=$(awk '{ print $2 + $3 }' "$W/t")
-		if [ -z "$bw" ] || [ "$(echo "$w < $bw" | bc -l)" = 1 ]; then bw=$w; fi
-		if [ -z "$bc" ] || [ "$(echo "$c < $bc" | bc -l)" = 1 ]; then bc=$c; fi
-		i=$((i + 1))
-	done
-	echo "$bw $bc"
-}
-rss() {   # max resident set size in KiB
-	/usr/bin/time -f "%M" -o "$W/m" "$@" > /dev/null
-	cat "$W/m"
-}
-div() { echo "$1 / $2" | bc -l | xargs printf "%.${3:-2}f"; }
 
 bench_log() {   # bench_log NAME FILE
 	name=$1 log=$2
@@ -107,11 +88,11 @@ fi
 
 # memory: a log a tenth the size, the full one, and its gzip
 replicate "$W/one.jsonl" $((SIZE_MB / 10 + 1)) "$W/small.jsonl"
-r_small=$(rss "$BIN/ark-l1" -q "$W/small.jsonl")
-r_big=$(rss "$BIN/ark-l1" -q "$W/a.jsonl")
-r_bigz=$(rss "$BIN/ark-l1" -q "$W/a.jsonl.gz")
+r_small=$(max_rss "$BIN/ark-l1" -q "$W/small.jsonl")
+r_big=$(max_rss "$BIN/ark-l1" -q "$W/a.jsonl")
+r_bigz=$(max_rss "$BIN/ark-l1" -q "$W/a.jsonl.gz")
 
-cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+cpu=$(cpu_model)
 {
 	echo "## ark-l1 (bench/l1.sh)"
 	echo

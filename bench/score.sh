@@ -21,20 +21,8 @@ for t in ark-debate ark-filter ark-score; do
 	[ -x "$BIN/$t" ] || { echo "bench/score.sh: build first (make)" >&2; exit 1; }
 done
 
-# best wall time of RUNS runs, in seconds
-best() {
-	b=""
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		s=$(date +%s.%N)
-		"$@" > /dev/null
-		e=$(date +%s.%N)
-		t=$(echo "$e - $s" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
-		i=$((i + 1))
-	done
-	printf '%.3f' "$b"
-}
+. "$TOP/bench/lib.sh"
+bench_need_time bench/score.sh
 
 "$BIN/ark-debate" -q -n 3 -r 2 --repeat 8 "$TOP/tests/fixtures/score/math-tasks.jsonl" |
 	"$BIN/ark-filter" -q -f prm > "$W/prm.jsonl"
@@ -42,7 +30,7 @@ rows=$(wc -l < "$W/prm.jsonl")
 steps1=$(jq '.completions | length' "$W/prm.jsonl" | awk '{ s += $1 } END { print s }')
 "$BIN/ark-score" -q --train "$W/prm.model" "$W/prm.jsonl" > "$W/report.json"
 auc=$(jq -r '.test_auc' "$W/report.json" | xargs printf '%.3f')
-t_train=$(best "$BIN/ark-score" -q --train "$W/m2.model" "$W/prm.jsonl")
+t_train=$(best_wall "$BIN/ark-score" -q --train "$W/m2.model" "$W/prm.jsonl")
 
 # the scoring input: the rows repeated to about STEPS steps
 reps=$((STEPS / steps1 + 1))
@@ -52,17 +40,16 @@ steps=$((steps1 * reps))
 records=$((rows * reps))
 bytes=$(wc -c < "$W/big.jsonl")
 
-t_cat=$(best cat "$W/big.jsonl")
-t_score=$(best "$BIN/ark-score" -q --model "$W/prm.model" "$W/big.jsonl")
-t_min=$(best "$BIN/ark-score" -q --model "$W/prm.model" --agg min "$W/big.jsonl")
+t_cat=$(best_wall cat "$W/big.jsonl")
+t_score=$(best_wall "$BIN/ark-score" -q --model "$W/prm.model" "$W/big.jsonl")
+t_min=$(best_wall "$BIN/ark-score" -q --model "$W/prm.model" --agg min "$W/big.jsonl")
 # the text path: the same solutions as "text" to be split by the step rule
 jq -c '{id, prompt, text: (.completions | join("\n\n"))}' "$W/prm.jsonl" > "$W/text1.jsonl"
 i=0
 while [ $i -lt $reps ]; do cat "$W/text1.jsonl"; i=$((i + 1)); done > "$W/text.jsonl"
-t_text=$(best "$BIN/ark-score" -q --model "$W/prm.model" "$W/text.jsonl")
+t_text=$(best_wall "$BIN/ark-score" -q --model "$W/prm.model" "$W/text.jsonl")
 
-rate() { echo "$1 / $2" | bc -l | xargs printf '%.0f'; }
-cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+cpu=$(cpu_model)
 {
 	echo "## ark-score (bench/score.sh)"
 	echo
@@ -86,10 +73,6 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || 
 } > "$W/section.md"
 
 # keep the other sections of the results file (bench/grpo.sh writes its own)
-if [ -f "$OUT" ]; then
-	awk '/^## ark-score /{skip=1; next} /^## /{skip=0} !skip' "$OUT" > "$W/rest.md"
-else
-	: > "$W/rest.md"
-fi
+other_sections "$OUT" "## ark-score " > "$W/rest.md"
 { cat "$W/section.md"; if grep -q . "$W/rest.md"; then echo; cat "$W/rest.md"; fi; } > "$OUT"
 cat "$W/section.md"
