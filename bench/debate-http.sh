@@ -122,6 +122,8 @@ report() {
 	start_server --latency 100
 	row "ark-debate" 100 1000 $(debate "$T" 1000)
 	stop_server
+	echo
+	echo "Load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)."
 }
 
 if [ -n "$OUT" ]; then
