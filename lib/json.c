@@ -35,7 +35,7 @@ static jv *jv_textual(jv_type t, const char *s, size_t n)
 
 	if (!v)
 		return NULL;
-	v->u.str.s = malloc(n + 1);
+	v->u.str.s = n < sizeof v->u.str.small ? v->u.str.small : malloc(n + 1);
 	if (!v->u.str.s) {
 		free(v);
 		return NULL;
@@ -86,7 +86,8 @@ void jv_free(jv *v)
 	switch (v->t) {
 	case JV_STRING:
 	case JV_NUMBER:
-		free(v->u.str.s);
+		if (v->u.str.s != v->u.str.small)
+			free(v->u.str.s);
 		break;
 	case JV_ARRAY:
 		for (i = 0; i < v->u.arr.n; i++)

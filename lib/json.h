@@ -16,7 +16,9 @@ typedef struct jv jv;
 struct jv {
 	jv_type t;
 	union {
-		struct { char *s; size_t len; } str;     /* JV_STRING, and JV_NUMBER's raw text */
+		/* JV_STRING, and JV_NUMBER's raw text; s points at small when the text fits there
+		 * (most numbers and short strings: one allocation a value instead of two) */
+		struct { char *s; size_t len; char small[24]; } str;
 		struct { jv **v; size_t n, cap; } arr;
 		struct { char **k; size_t *klen; jv **v; size_t n, cap; } obj;
 	} u;
