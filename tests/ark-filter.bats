@@ -14,24 +14,10 @@ setup() {
 }
 
 teardown() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
+	stop_server
 }
 
 # the loopback LLM server; sets URL
-start_server() {
-	rm -f "$T/port"
-	"$ARK_TESTBIN/ark-llm-server" --port-file "$T/port" "$@" >/dev/null 2>"$T/server.err" &
-	SERVER_PID=$!
-	for _ in $(seq 200); do
-		[ -s "$T/port" ] && break
-		sleep 0.025
-	done
-	[ -s "$T/port" ] || { cat "$T/server.err" >&2; return 1; }
-	URL="http://127.0.0.1:$(cat "$T/port")"
-}
 
 # golden FILE ARGS...: stdout of ark-filter -q ARGS equals FILE
 golden() {

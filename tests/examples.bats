@@ -12,23 +12,9 @@ setup() {
 }
 
 teardown() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
+	stop_server
 }
 
-start_server() {
-	rm -f "$T/port"
-	"$ARK_TESTBIN/ark-llm-server" --port-file "$T/port" "$@" >/dev/null 2>"$T/server.err" &
-	SERVER_PID=$!
-	for _ in $(seq 200); do
-		[ -s "$T/port" ] && break
-		sleep 0.025
-	done
-	[ -s "$T/port" ] || { cat "$T/server.err" >&2; return 1; }
-	URL="http://127.0.0.1:$(cat "$T/port")"
-}
 
 # records as a sorted set of lines, without the wall-clock fields that differ between runs
 canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }

@@ -36,3 +36,28 @@ run_split() {
 	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
 	stderr_out="$(cat "$errf")"
 }
+
+# The loopback LLM server (tests/helpers/ark-llm-server.c) for tests that talk HTTP:
+# start_server [server options] sets SERVER_PID, PORT and URL; stop_server ends it (call it from
+# teardown).  The server picks a free port and writes it to a file, so tests never collide.
+SERVER_PID=
+start_server() {
+	rm -f "$BATS_TEST_TMPDIR/port"
+	"$ARK_TESTBIN/ark-llm-server" --port-file "$BATS_TEST_TMPDIR/port" "$@" >/dev/null \
+		2>"$BATS_TEST_TMPDIR/server.err" &
+	SERVER_PID=$!
+	for _ in $(seq 200); do
+		[ -s "$BATS_TEST_TMPDIR/port" ] && break
+		sleep 0.025
+	done
+	[ -s "$BATS_TEST_TMPDIR/port" ] || { cat "$BATS_TEST_TMPDIR/server.err" >&2; return 1; }
+	PORT=$(cat "$BATS_TEST_TMPDIR/port")
+	URL="http://127.0.0.1:$PORT"
+}
+stop_server() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=
+	fi
+}
