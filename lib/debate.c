@@ -55,10 +55,72 @@ void ark_agent_name(int i, char *buf, size_t len)
 	buf[j] = 0;
 }
 
+/* decimal digits of v, sign first */
+static int add_ll(ark_buf *b, long long v)
+{
+	char d[24];
+	size_t k = sizeof d;
+	/* negate in unsigned arithmetic: -LLONG_MIN overflows a long long */
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		d[--k] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		d[--k] = '-';
+	return ark_buf_add(b, d + k, sizeof d - k);
+}
+
+int ark_sfmt(ark_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc = 0;
+	va_start(ap, fmt);
+	const char *p = fmt;
+	while (*p && !rc) {
+		const char *q = strchr(p, '%');
+		if (!q) {
+			rc |= ark_buf_adds(b, p);
+			break;
+		}
+		if (q > p)
+			rc |= ark_buf_add(b, p, (size_t)(q - p));
+		q++;
+		if (*q == 's') {
+			const char *s = va_arg(ap, const char *);
+			rc |= ark_buf_adds(b, s ? s : "(null)");
+		} else if (*q == 'd') {
+			rc |= add_ll(b, va_arg(ap, int));
+		} else if (*q == 'c') {
+			rc |= ark_buf_addc(b, (char)va_arg(ap, int));
+		} else if (*q == '%') {
+			rc |= ark_buf_addc(b, '%');
+		} else if (q[0] == 'l' && q[1] == 'd') {
+			rc |= add_ll(b, va_arg(ap, long));
+			q++;
+		} else if (q[0] == 'z' && q[1] == 'u') {
+			size_t z = va_arg(ap, size_t);
+			char d[24];
+			size_t k = sizeof d;
+			do {
+				d[--k] = (char)('0' + z % 10);
+				z /= 10;
+			} while (z);
+			rc |= ark_buf_add(b, d + k, sizeof d - k);
+			q++;
+		} else {
+			rc = -1;       /* not a conversion this knows: the arguments cannot be walked */
+			break;
+		}
+		p = q + 1;
+	}
+	va_end(ap);
+	return rc ? -1 : 0;
+}
+
 int ark_block_add(ark_buf *b, const char *name, int round, const char *text)
 {
-	/* adds, not addf: texts are long and vsnprintf would walk them twice */
-	int rc = ark_buf_addf(b, "--- Agent %s, round %d ---\n", name, round);
+	int rc = ark_sfmt(b, "--- Agent %s, round %d ---\n", name, round);
 	rc |= ark_buf_adds(b, text ? text : "");
 	rc |= ark_buf_adds(b, "\n--- end of Agent ");
 	rc |= ark_buf_adds(b, name);
@@ -475,7 +537,7 @@ static void options_text(const jv *task, int kind, ark_buf *b)
 			ark_buf_adds(b, "\n\nOptions:");
 			for (size_t i = 0; i < jv_len(ch) && i < 26; i++) {
 				const jv *x = jv_at(ch, i);
-				ark_buf_addf(b, "\n%c. ", (char)('A' + i));
+				ark_sfmt(b, "\n%c. ", (char)('A' + i));
 				if (x->t == JV_STRING || x->t == JV_NUMBER)
 					ark_buf_add(b, x->u.str.s, x->u.str.len);
 			}
@@ -483,7 +545,7 @@ static void options_text(const jv *task, int kind, ark_buf *b)
 			ark_buf_adds(b, "\n\nOptions:");
 			for (size_t i = 0; i < ch->u.obj.n; i++) {
 				const jv *x = ch->u.obj.v[i];
-				ark_buf_addf(b, "\n%s. ", ch->u.obj.k[i]);
+				ark_sfmt(b, "\n%s. ", ch->u.obj.k[i]);
 				if (x->t == JV_STRING || x->t == JV_NUMBER)
 					ark_buf_add(b, x->u.str.s, x->u.str.len);
 			}
@@ -492,7 +554,7 @@ static void options_text(const jv *task, int kind, ark_buf *b)
 		const jv *it = jv_get(task, "items");
 		ark_buf_adds(b, "\n\nItems:");
 		for (size_t i = 0; i < jv_len(it); i++)
-			ark_buf_addf(b, "\n- %s", jv_str(jv_at(it, i)));
+			ark_sfmt(b, "\n- %s", jv_str(jv_at(it, i)));
 	}
 }
 
@@ -521,7 +583,7 @@ static void key_text(ark_debate *d, ark_buf *b)
 	const jv *a = jv_get(d->task, "answer");
 	if (d->kind == ARK_KIND_RANK && a && a->t == JV_ARRAY) {
 		for (size_t i = 0; i < jv_len(a); i++)
-			ark_buf_addf(b, "%s%zu. %s", i ? "\n" : "", i + 1, jv_str(jv_at(a, i)));
+			ark_sfmt(b, "%s%zu. %s", i ? "\n" : "", i + 1, jv_str(jv_at(a, i)));
 	} else if (a && (a->t == JV_STRING || a->t == JV_NUMBER)) {
 		ark_buf_add(b, a->u.str.s, a->u.str.len);
 	} else {
@@ -560,7 +622,7 @@ static int build_system(ark_debate *d, agent_t *a)
 	if (a->nfacts) {
 		const jv *fa = jv_get(d->task, "facts");
 		for (size_t i = 0; i < a->nfacts; i++)
-			ark_buf_addf(&list, "%s- %s", i ? "\n" : "", jv_str(jv_at(fa, (size_t)a->facts[i])));
+			ark_sfmt(&list, "%s- %s", i ? "\n" : "", jv_str(jv_at(fa, (size_t)a->facts[i])));
 		ark_pvar v[] = { { "facts", list.p } };
 		rc |= render(d, "facts", v, 1, &facts);
 	}

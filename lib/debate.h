@@ -94,6 +94,11 @@ int  ark_task_normalise(jv *task, char *err, size_t errlen);
  *   --- end of Agent B ---
  */
 int  ark_block_add(ark_buf *b, const char *name, int round, const char *text);
+/* Append to b as ark_buf_addf does, for the conversions %s, %c, %d, %ld, %zu and %% only (no
+ * flags, widths or precisions), without vsnprintf, which formats a long %s argument twice: the
+ * engine's prompts and the simulator's replies are written with it.  0, or -1 (out of memory or
+ * a conversion it does not know). */
+int  ark_sfmt(ark_buf *b, const char *fmt, ...) ARK_FMT(2, 3);
 /* Agent names: A, B, ..., Z, AA, AB, ... into buf (room for 8). */
 void ark_agent_name(int i, char *buf, size_t len);
 

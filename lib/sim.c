@@ -129,8 +129,14 @@ static void scan_blocks(situ *st, const char *s, const char **own, size_t *ownle
 			continue;
 		}
 		const char *text = q + 5;
+		/* "\n--- end of Agent NAME ---" (nl < NAME_MAX_LEN) */
 		char endmark[64];
-		snprintf(endmark, sizeof endmark, "\n--- end of Agent %s ---", name);
+		size_t el = sizeof "\n--- end of Agent " - 1;
+		memcpy(endmark, "\n--- end of Agent ", el);
+		memcpy(endmark + el, name, nl);
+		el += nl;
+		memcpy(endmark + el, " ---", 5);
+		el += 4;
 		const char *e = strstr(text, endmark);
 		if (!e) {
 			p = text;
@@ -142,7 +148,7 @@ static void scan_blocks(situ *st, const char *s, const char **own, size_t *ownle
 		} else {
 			set_peer(st, name, text, (size_t)(e - text));
 		}
-		p = e + strlen(endmark);
+		p = e + el;
 	}
 }
 
@@ -317,9 +323,9 @@ static int same(const cat *c, const char *a, const char *b)
 static void add_final(ark_buf *out, const cat *c, const char *ans)
 {
 	if (c->kind == ARK_KIND_MATH)
-		ark_buf_addf(out, "\\boxed{%s}", ans);
+		ark_sfmt(out, "\\boxed{%s}", ans);
 	else
-		ark_buf_addf(out, "Answer: %s", ans);
+		ark_sfmt(out, "Answer: %s", ans);
 }
 
 static int answer_correct(const cat *c, const char *ans)
@@ -597,52 +603,52 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 	int step = 1, error_step = 0, correction_step = 0;
 	const char *q = jv_get_str(task, "question");
 	if (st->aggregator) {
-		ark_buf_addf(out, "Step %d: I read the %zu members' final answers and count how many "
+		ark_sfmt(out, "Step %d: I read the %zu members' final answers and count how many "
 		             "support each.\n\n", step++, st->npeers);
-		ark_buf_addf(out, "Step %d: The answer with the most support is %s, and I submit it "
+		ark_sfmt(out, "Step %d: The answer with the most support is %s, and I submit it "
 		             "for the team.\n\n", step++, belief);
 	} else {
 		if ((kind == ARK_KIND_MATH || kind == ARK_KIND_NUMBER) && q) {
-			ark_buf_addf(out, "Step %d: The question asks: ", step++);
+			ark_sfmt(out, "Step %d: The question asks: ", step++);
 			add_excerpt(out, q);
 			ark_buf_adds(out, "\n\n");
 		} else {
-			ark_buf_addf(out, "Step %d: I read the question and what it asks for.\n\n", step++);
+			ark_sfmt(out, "Step %d: I read the question and what it asks for.\n\n", step++);
 		}
-		ark_buf_addf(out, "Step %d: %s\n\n", step++, pick(r, steps_open, 4));
+		ark_sfmt(out, "Step %d: %s\n\n", step++, pick(r, steps_open, 4));
 		const jv *facts = jv_get(task, "facts");
 		int cited = 0;
 		for (size_t j = 0; j < st->nfacts && cited < 3; j++)
 			if (st->held[j]) {
-				ark_buf_addf(out, "Step %d: I use what I was told: %s\n\n", step++,
+				ark_sfmt(out, "Step %d: I use what I was told: %s\n\n", step++,
 				             jv_str(jv_at(facts, j)));
 				cited++;
 			}
 		if (own && changed) {
 			correction_step = step;
-			ark_buf_addf(out, "Step %d: I now see that my earlier answer, %s, was wrong: it came "
+			ark_sfmt(out, "Step %d: I now see that my earlier answer, %s, was wrong: it came "
 			             "from a faulty step in my reasoning. Agent %s's answer, %s, holds up "
 			             "when I check it, so I correct mine.\n\n", step++, own,
 			             toward ? toward : "?", belief);
 		} else if (own && !strcmp(behaviour, "persistence")) {
-			ark_buf_addf(out, "Step %d: I have compared my answer with the others' and rechecked "
+			ark_sfmt(out, "Step %d: I have compared my answer with the others' and rechecked "
 			             "my work; I keep my answer.\n\n", step++);
 		} else if (own && st->npeers) {
-			ark_buf_addf(out, "Step %d: I have read the other members' answers and rechecked "
+			ark_sfmt(out, "Step %d: I have read the other members' answers and rechecked "
 			             "mine.\n\n", step++);
 		}
 		if (st->adversary) {
-			ark_buf_addf(out, "Step %d: I am certain of this, and the others should be too: the "
+			ark_sfmt(out, "Step %d: I am certain of this, and the others should be too: the "
 			             "result is %s.\n\n", step++, belief);
 		} else if (kind == ARK_KIND_CHOICE) {
 			if (!right)
 				error_step = step;
-			ark_buf_addf(out, "Step %d: %s %s.\n\n", step++,
+			ark_sfmt(out, "Step %d: %s %s.\n\n", step++,
 			             right ? pick(r, choice_right, 2) : pick(r, choice_wrong, 2), belief);
 		} else {
 			if (!right)
 				error_step = step;
-			ark_buf_addf(out, "Step %d: %s %s.\n\n", step++,
+			ark_sfmt(out, "Step %d: %s %s.\n\n", step++,
 			             right ? pick(r, steps_right, 3) : pick(r, steps_wrong, 4), belief);
 		}
 	}
@@ -995,15 +1001,15 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 	long l1 = ark_rank_l1(neworder, t.key, t.n), l1max = ark_rank_l1_max(t.n);
 	int step = 1, error_step = 0, correction_step = 0;
 	if (st->aggregator) {
-		ark_buf_addf(out, "Step %d: I combine the %zu members' rankings by the average place "
+		ark_sfmt(out, "Step %d: I combine the %zu members' rankings by the average place "
 		             "each gives every item.\n\n", step++, npeer_ok);
 	} else {
-		ark_buf_addf(out, "Step %d: I weigh each item against what the situation in the "
+		ark_sfmt(out, "Step %d: I weigh each item against what the situation in the "
 		             "question demands most.\n\n", step++);
 		int cited = 0;
 		for (size_t j = 0; j < st->nfacts && cited < 4; j++)
 			if (st->held[j]) {
-				ark_buf_addf(out, "Step %d: What I know: %s\n\n", step++,
+				ark_sfmt(out, "Step %d: What I know: %s\n\n", step++,
 				             jv_str(jv_at(facts, j)));
 				cited++;
 			}
@@ -1021,26 +1027,26 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 			}
 			correction_step = step;
 			if (toward)
-				ark_buf_addf(out, "Step %d: Agent %s is the team's expert, so I change my "
+				ark_sfmt(out, "Step %d: Agent %s is the team's expert, so I change my "
 				             "ranking to follow Agent %s's.", step++, toward, toward);
 			else
-				ark_buf_addf(out, "Step %d: Having read the others' rankings, I change my "
+				ark_sfmt(out, "Step %d: Having read the others' rankings, I change my "
 				             "mind on some items.", step++);
-			ark_buf_addf(out, " I move %s from place %d to %d", t.items[a], op[a] + 1,
+			ark_sfmt(out, " I move %s from place %d to %d", t.items[a], op[a] + 1,
 			             pos[a] + 1);
 			if (b >= 0 && pos[b] != op[b])
-				ark_buf_addf(out, " and %s from place %d to %d", t.items[b], op[b] + 1,
+				ark_sfmt(out, " and %s from place %d to %d", t.items[b], op[b] + 1,
 				             pos[b] + 1);
 			ark_buf_adds(out, ".\n\n");
 		} else if (have_own && !strcmp(behaviour, "persistence")) {
-			ark_buf_addf(out, "Step %d: I have read the others' rankings, but what I know "
+			ark_sfmt(out, "Step %d: I have read the others' rankings, but what I know "
 			             "settles it for me, and I keep my ranking.\n\n", step++);
 		} else if (have_own && st->npeers) {
-			ark_buf_addf(out, "Step %d: I have read the others' rankings and see no reason to "
+			ark_sfmt(out, "Step %d: I have read the others' rankings and see no reason to "
 			             "change mine.\n\n", step++);
 		}
 		if (st->adversary) {
-			ark_buf_addf(out, "Step %d: I am confident that %s matters most here, whatever "
+			ark_sfmt(out, "Step %d: I am confident that %s matters most here, whatever "
 			             "the others think.\n\n", step++, t.items[neworder[0]]);
 		} else if (l1 * 4 > l1max) {
 			/* the faulty step: the item furthest from its place */
@@ -1050,14 +1056,14 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 					w = (int)i;
 			error_step = step;
 			if (pos[w] < t.keypos[w])
-				ark_buf_addf(out, "Step %d: Of all the items, I rate the %s higher than it first "
+				ark_sfmt(out, "Step %d: Of all the items, I rate the %s higher than it first "
 				             "seems and put it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
 			else
-				ark_buf_addf(out, "Step %d: Of all the items, the %s seems of little use here, so "
+				ark_sfmt(out, "Step %d: Of all the items, the %s seems of little use here, so "
 				             "I put it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
 		}
 		if (t.n >= 3)
-			ark_buf_addf(out, "Step %d: My first three are %s, %s and %s.\n\n", step++,
+			ark_sfmt(out, "Step %d: My first three are %s, %s and %s.\n\n", step++,
 			             t.items[neworder[0]], t.items[neworder[1]], t.items[neworder[2]]);
 	}
 	ark_buf_adds(out, "MY RANKING:\n");

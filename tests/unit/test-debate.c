@@ -1,5 +1,6 @@
 /* test-debate.c: prompt templates, agent names, labelled blocks, task normalisation and the
  * simulator's reading of its messages. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
@@ -163,8 +164,79 @@ static void test_sim(void)
 	jv_free(task);
 }
 
+/* ark_sfmt writes what snprintf writes for the conversions it knows, and refuses others */
+static void test_sfmt(void)
+{
+	ark_buf a = ARK_BUF_INIT;
+	char want[256];
+	static const long long nums[] = { 0, 7, -7, 10, 99, -100, 2147483647LL, -2147483647LL - 1 };
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		ark_buf_reset(&a);
+		CHECK(ark_sfmt(&a, "Step %d: %s%c %ld / %zu %%", (int)nums[i], "x y", 'Q',
+		               (long)nums[i] * 3, (size_t)(nums[i] < 0 ? -nums[i] : nums[i])) == 0);
+		snprintf(want, sizeof want, "Step %d: %s%c %ld / %zu %%", (int)nums[i], "x y", 'Q',
+		         (long)nums[i] * 3, (size_t)(nums[i] < 0 ? -nums[i] : nums[i]));
+		CHECK_STR(a.p, want);
+	}
+	ark_buf_reset(&a);
+	CHECK(ark_sfmt(&a, "%s|%s|", "", "z") == 0);
+	CHECK_STR(a.p, "|z|");
+	ark_buf_reset(&a);
+	CHECK(ark_sfmt(&a, "no conversions") == 0);
+	CHECK_STR(a.p, "no conversions");
+	ark_buf_reset(&a);
+	CHECK(ark_sfmt(&a, "%x", 5u) == -1);
+	ark_buf_release(&a);
+}
+
+/* remembered grades equal fresh ones, for the same text under two different tasks */
+static void test_grade_memo(void)
+{
+	char err[200];
+	const char *s1 = "{\"id\":\"a\",\"kind\":\"math\",\"question\":\"q\",\"answer\":\"3\"}";
+	const char *s2 = "{\"id\":\"b\",\"kind\":\"math\",\"question\":\"q\",\"answer\":\"4\"}";
+	jv *t1 = jv_parse(s1, strlen(s1), err, sizeof err), *t2 = jv_parse(s2, strlen(s2), err,
+	                                                                   sizeof err);
+	CHECK(t1 && t2);
+	if (!t1 || !t2)
+		return;
+	ark_grade_opts o;
+	ark_grade_opts_init(&o);
+	uint64_t k1 = ark_grade_task_key(t1, &o), k2 = ark_grade_task_key(t2, &o);
+	CHECK(k1 != k2);
+	const char *texts[] = { "Step 1: so \\boxed{3}", "the answer is 4", "no answer here", "" };
+	for (int round = 0; round < 2; round++)        /* first fills, second reads back */
+		for (size_t i = 0; i < 4; i++)
+			for (int t = 0; t < 2; t++) {
+				const jv *task = t ? t2 : t1;
+				ark_grade g, m;
+				size_t len = strlen(texts[i]);
+				CHECK(ark_grade_text(task, texts[i], len, &o, &g, err, sizeof err) == 0);
+				CHECK(ark_grade_memo(task, t ? k2 : k1, texts[i], len, &o, &m, err,
+				                     sizeof err) == 0);
+				CHECK(g.extract_ok == m.extract_ok && g.correct == m.correct);
+				CHECK((!g.answer && !m.answer) ||
+				      (g.answer && m.answer && !strcmp(g.answer, m.answer)));
+				CHECK(m.order == NULL);
+				ark_grade_release(&g);
+				ark_grade_release(&m);
+			}
+	/* the same text, right under one task and wrong under the other */
+	ark_grade g;
+	CHECK(ark_grade_memo(t1, k1, texts[0], strlen(texts[0]), &o, &g, err, sizeof err) == 0);
+	CHECK(g.correct == 1);
+	ark_grade_release(&g);
+	CHECK(ark_grade_memo(t2, k2, texts[0], strlen(texts[0]), &o, &g, err, sizeof err) == 0);
+	CHECK(g.correct == 0);
+	ark_grade_release(&g);
+	jv_free(t1);
+	jv_free(t2);
+}
+
 int main(void)
 {
+	test_sfmt();
+	test_grade_memo();
 	test_render();
 	test_names();
 	test_normalise();
