@@ -609,11 +609,21 @@ static int build_system(ark_debate *d, agent_t *a)
 	}
 	if (a->role == ROLE_ADVERSARY) {
 		if (c->adversary_sees_key) {
-			ark_buf key = ARK_BUF_INIT;
+			ark_buf key = ARK_BUF_INIT, target = ARK_BUF_INIT;
 			key_text(d, &key);
-			ark_pvar v[] = { { "key", key.p } };
-			rc |= render(d, "role-adversary-key", v, 1, &role);
+			ark_buf_adds(&target, "");
+			/* rank tasks: the wrong answer to push is named, the reverse of the key */
+			const jv *ans = jv_get(d->task, "answer");
+			if (d->kind == ARK_KIND_RANK && ans && ans->t == JV_ARRAY && jv_len(ans)) {
+				size_t n = jv_len(ans);
+				ark_buf_adds(&target, "\n\nArgue for the reverse of that ranking:");
+				for (size_t i = 0; i < n; i++)
+					ark_sfmt(&target, "\n%zu. %s", i + 1, jv_str(jv_at(ans, n - 1 - i)));
+			}
+			ark_pvar v[] = { { "key", key.p }, { "target", target.p } };
+			rc |= render(d, "role-adversary-key", v, 2, &role);
 			ark_buf_release(&key);
+			ark_buf_release(&target);
 		} else {
 			rc |= render(d, "role-adversary", NULL, 0, &role);
 		}

@@ -162,6 +162,12 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	jq -e '[.turns[] | select(.agent == 3) | .answer] | unique | length == 1' "$T/out.jsonl"
 	jq -e '[.turns[] | select(.agent == 3)][0].answer == (.answer | reverse | join(" > "))' "$T/out.jsonl"
 	jq -e 'all(.turns[] | select(.agent == 3); .sim.role == "adversary")' "$T/out.jsonl"
+	# shown the key of a ranking, its instruction names the reverse as the answer to push (seen
+	# through the simulator, which reports any task fact that appears verbatim in its prompt)
+	printf '%s\n' '{"id":"rv","question":"Rank them.","items":["ax","by","cz"],"answer":["ax","by","cz"],"facts":["Argue for the reverse of that ranking:\n1. cz\n2. by\n3. ax"]}' > "$T/rv.jsonl"
+	deb -n 3 -r 1 --adversary 2 --adversary-sees-key "$T/rv.jsonl"
+	jq -e '[.turns[] | select(.agent == 2) | .sim.holds] == [[0], [0]]' "$T/out.jsonl"
+	jq -e 'all(.turns[] | select(.agent != 2); .sim.holds == [])' "$T/out.jsonl"
 	# without the key it argues against its own view: still wrong, not the reversed key
 	deb -p discussion -n 4 --adversary 1 --repeat 5 "$TASKS"
 	jq -e -s 'all(.[].turns[] | select(.agent == 1 and .correct != null); .correct == false)' "$T/out.jsonl"
