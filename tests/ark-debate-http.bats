@@ -8,29 +8,14 @@ load test_helper
 
 setup() {
 	setup_scratch
-	SERVER_PID=
 	export ARK_BACKOFF_MS=5     # short backoffs: the tests are about counts, not waiting
 }
 
 teardown() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
+	stop_server
 }
 
-start_server() {
-	rm -f "$T/port"
-	"$ARK_TESTBIN/ark-llm-server" --port-file "$T/port" "$@" >/dev/null 2>"$T/server.err" &
-	SERVER_PID=$!
-	for _ in $(seq 200); do
-		[ -s "$T/port" ] && break
-		sleep 0.025
-	done
-	[ -s "$T/port" ] || { cat "$T/server.err" >&2; return 1; }
-	PORT=$(cat "$T/port")
-	URL="http://127.0.0.1:$PORT"
-}
+# start_server and stop_server come from test_helper.bash
 
 # stat FIELD: a number from the server's /stats
 stat() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/stats" | jq -r "$1"; }
@@ -132,7 +117,7 @@ curl_post() {
 	start_server --tasks "$FIX/http/tasks.jsonl"
 	run_split "$PROBE" -a "$(OA)" --question "How many edges does a cube have?"
 	plain=$(jq -r .text <<<"$output")
-	kill "$SERVER_PID"; wait "$SERVER_PID" || true
+	stop_server
 	start_server --tasks "$FIX/http/tasks.jsonl" --quirk parts
 	run_split "$PROBE" -a "$(OA)" --question "How many edges does a cube have?"
 	assert_status 0
@@ -258,12 +243,12 @@ fault_case() {
 	assert_status 1
 	jq -e -s 'length == 3 and all(.attempts == 1 and .fatal and (.error | test("HTTP 500")))' <<<"$output"
 	[ "$(stat .requests)" -eq 3 ]
-	kill "$SERVER_PID"; wait "$SERVER_PID" || true
+	stop_server
 	start_server --fault 400=0.5 --should-retry true --seed 4
 	run_split "$PROBE" -a "$(OA)" -n 20 -j 2 --retries 8
 	assert_status 0
 	[ "$(stat '.faults."400"')" -gt 0 ]
-	kill "$SERVER_PID"; wait "$SERVER_PID" || true
+	stop_server
 	# without the header a 400 is final and stops the member
 	start_server --fault 400=1
 	run_split "$PROBE" -a "$(OA)" -n 20 -j 1 --retries 8
@@ -293,7 +278,7 @@ fault_case() {
 
 @test "connection refused: retried with backoff, then a clear failure" {
 	start_server
-	kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+	stop_server
 	run_split "$PROBE" -a "$(OA)" -n 2 --retries 2
 	assert_status 1
 	jq -e -s 'all(.ok == false and .fatal == false and .attempts == 3)' <<<"$output"
