@@ -277,6 +277,13 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	assert_status 0
 	case "$stderr_out" in *"2 failed or incomplete records dropped"*) ;; *) echo "$stderr_out"; return 1 ;; esac
 	diff "$T/want" <(sort "$T/o.jsonl")
+	# sample groups (id, seed): a group with fewer than G records is run again whole
+	ark-debate -q -p sample -g 3 --repeat 2 "$TASKS" | sort > "$T/want"
+	ark-debate -q -p sample -g 3 --repeat 2 "$TASKS" | head -8 > "$T/s.jsonl"
+	run_split ark-debate -p sample -g 3 --repeat 2 --resume -o "$T/s.jsonl" "$TASKS"
+	assert_status 0
+	case "$stderr_out" in *"2 failed or incomplete records dropped"*"2 skipped"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	diff "$T/want" <(sort "$T/s.jsonl")
 }
 
 @test "kill -9 in the middle, then --resume, equals an uninterrupted run" {

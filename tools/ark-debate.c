@@ -61,9 +61,9 @@ static void usage(FILE *f)
 	"  -h, --help           this help;  --version  the version\n");
 }
 
-/* ---- a set of record keys for --resume ---------------------------------------------------- */
+/* ---- a set of record keys for --resume, with a count per key ------------------------------ */
 
-typedef struct keyset { char **k; size_t n, cap; } keyset;
+typedef struct keyset { char **k; int *c; size_t n, cap; } keyset;
 
 static size_t ks_slot(const keyset *s, const char *k)
 {
@@ -78,16 +78,22 @@ static int ks_has(const keyset *s, const char *k)
 	return s->cap && s->k[ks_slot(s, k)] != NULL;
 }
 
-static void ks_add(keyset *s, const char *k)
+/* add k (once) and return how many times it has been added */
+static int ks_add(keyset *s, const char *k)
 {
 	if (2 * (s->n + 1) > s->cap) {
-		keyset t = { NULL, 0, s->cap ? 2 * s->cap : 1024 };
-		if (!(t.k = calloc(t.cap, sizeof *t.k)))
+		keyset t = { NULL, NULL, 0, s->cap ? 2 * s->cap : 1024 };
+		if (!(t.k = calloc(t.cap, sizeof *t.k)) || !(t.c = calloc(t.cap, sizeof *t.c)))
 			cli_die("out of memory");
 		for (size_t i = 0; i < s->cap; i++)
-			if (s->k[i])
-				t.k[ks_slot(&t, s->k[i])] = s->k[i], t.n++;
+			if (s->k[i]) {
+				size_t j = ks_slot(&t, s->k[i]);
+				t.k[j] = s->k[i];
+				t.c[j] = s->c[i];
+				t.n++;
+			}
 		free(s->k);
+		free(s->c);
 		*s = t;
 	}
 	size_t i = ks_slot(s, k);
@@ -96,6 +102,7 @@ static void ks_add(keyset *s, const char *k)
 			cli_die("out of memory");
 		s->n++;
 	}
+	return ++s->c[i];
 }
 
 static void ks_free(keyset *s)
@@ -103,6 +110,7 @@ static void ks_free(keyset *s)
 	for (size_t i = 0; i < s->cap; i++)
 		free(s->k[i]);
 	free(s->k);
+	free(s->c);
 }
 
 static void key_of(char *buf, size_t len, const char *id, long long seed)
@@ -248,18 +256,16 @@ static int resume_scan(const char *path, int samples, keyset *done)
 			return 0;
 		cli_die("%s: %s", path, strerror(errno));
 	}
-	/* pass 1: the safe end */
+	/* pass 1: the safe end (lines only: a record is checked when pass 2 parses it) */
 	ark_reader *r = ark_reader_open(path, 0, err, sizeof err);
 	if (!r)
 		cli_die("%s", err);
 	jv *rec;
 	int rc;
-	while ((rc = ark_reader_next(r, &rec, err, sizeof err)) != 0) {
-		if (rc > 0)
-			jv_free(rec);
-		else if (ark_reader_fatal(r))
-			break;
-	}
+	const char *line;
+	size_t len;
+	while ((rc = ark_reader_line(r, &line, &len, err, sizeof err)) > 0)
+		;
 	off_t safe = ark_reader_safe_offset(r);
 	ark_reader_close(r);
 	if (safe < sb.st_size) {
@@ -275,9 +281,7 @@ static int resume_scan(const char *path, int samples, keyset *done)
 	if (!(r = ark_reader_open(path, 0, err, sizeof err)))
 		cli_die("%s", err);
 	/* sample groups: count the ok samples of each (id, seed) */
-	typedef struct { char *k; int n; } cnt;
-	cnt *counts = NULL;
-	size_t ncounts = 0, capcounts = 0;
+	keyset counts = { 0 };
 	while ((rc = ark_reader_next(r, &rec, err, sizeof err)) != 0) {
 		if (rc < 0)
 			cli_die("cannot resume: %s", err);
@@ -299,37 +303,23 @@ static int resume_scan(const char *path, int samples, keyset *done)
 			long long k = jv_get_ll(jv_get(rec, "run"), "sample", -1);
 			char sk[1300];
 			snprintf(sk, sizeof sk, "%s\x1f%lld", key, k);
-			if (!ks_has(&seen, sk)) {
-				ks_add(&seen, sk);
-				size_t i;
-				for (i = 0; i < ncounts && strcmp(counts[i].k, key); i++)
-					;
-				if (i == ncounts) {
-					if (ncounts == capcounts) {
-						capcounts = capcounts ? 2 * capcounts : 256;
-						counts = realloc(counts, capcounts * sizeof *counts);
-						if (!counts)
-							cli_die("out of memory");
-					}
-					counts[ncounts].k = strdup(key);
-					counts[ncounts++].n = 0;
-				}
-				counts[i].n++;
-			}
+			if (ks_add(&seen, sk) == 1)
+				ks_add(&counts, key);
 		} else {
 			ks_add(done, key);
 		}
 		jv_free(rec);
 	}
 	ark_reader_close(r);
-	for (size_t i = 0; i < ncounts; i++) {
-		if (counts[i].n >= samples && !ks_has(&partial, counts[i].k))
-			ks_add(done, counts[i].k);
+	for (size_t i = 0; i < counts.cap; i++) {
+		if (!counts.k[i])
+			continue;
+		if (counts.c[i] >= samples && !ks_has(&partial, counts.k[i]))
+			ks_add(done, counts.k[i]);
 		else
-			ks_add(&partial, counts[i].k), bad++;
-		free(counts[i].k);
+			ks_add(&partial, counts.k[i]), bad++;
 	}
-	free(counts);
+	ks_free(&counts);
 	ks_free(&seen);
 	if (bad) {
 		/* rewrite without the failed and incomplete records; they are run again */
@@ -341,8 +331,6 @@ static int resume_scan(const char *path, int samples, keyset *done)
 		ark_writer *w = ark_writer_open(tmp.p, gz, 0, err, sizeof err);
 		if (!w)
 			cli_die("%s", err);
-		const char *line;
-		size_t len;
 		long kept = 0;
 		while ((rc = ark_reader_line(r, &line, &len, err, sizeof err)) > 0) {
 			if (len == 0)
