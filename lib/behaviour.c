@@ -505,3 +505,31 @@ int ark_beh_apply(jv *rec, const long *idx, const int *codes, size_t n, long cou
 	}
 	return 0;
 }
+
+long ark_beh_agreement(long conf[ARK_BEH_N][ARK_BEH_N], double *po, double *kappa)
+{
+	long n = 0, agree = 0;
+	for (int t = 0; t < ARK_BEH_N; t++)
+		for (int b = 0; b < ARK_BEH_N; b++) {
+			n += conf[t][b];
+			if (t == b)
+				agree += conf[t][b];
+		}
+	if (n == 0) {
+		*po = *kappa = NAN;
+		return 0;
+	}
+	/* p_e from the margins, each as a fraction of N (no N^2, which could overflow a long) */
+	double pe = 0;
+	for (int b = 0; b < ARK_BEH_N; b++) {
+		long row = 0, col = 0;
+		for (int k = 0; k < ARK_BEH_N; k++) {
+			row += conf[b][k];
+			col += conf[k][b];
+		}
+		pe += ((double)row / (double)n) * ((double)col / (double)n);
+	}
+	*po = (double)agree / (double)n;
+	*kappa = pe < 1 ? (*po - pe) / (1 - pe) : NAN;
+	return n;
+}

@@ -78,4 +78,11 @@ int ark_beh_judge_parse(const char *text);
 int ark_beh_apply(jv *rec, const long *idx, const int *codes, size_t n, long counts[ARK_BEH_N],
                   long conf[ARK_BEH_N][ARK_BEH_N], char *err, size_t errlen);
 
+/* How far codes agree with the truth, over a confusion matrix conf[truth][code]: returns N, the
+ * number of turns compared; *po the observed agreement (the diagonal over N) and *kappa Cohen's
+ *   kappa = (p_o - p_e) / (1 - p_e),  p_e = sum_b (row_b / N)(col_b / N),
+ * the agreement beyond what the two margins give by chance (NaN when p_e is 1).  With N = 0
+ * both are NaN. */
+long ark_beh_agreement(long conf[ARK_BEH_N][ARK_BEH_N], double *po, double *kappa);
+
 #endif

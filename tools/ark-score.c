@@ -13,7 +13,7 @@
 #include "reward.h"
 #include "rng.h"
 #include "prm.h"
-#include "steps.h"
+#include "solution.h"
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
@@ -28,137 +28,6 @@ static void usage(void)
 	      "                 [--defer X] [--toward X] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n",
 	      stdout);
 	exit(0);
-}
-
-/* ---- the solution inside a record -------------------------------------------------------- */
-
-/* A record's question and steps.  Steps come from "completions" (already split) or from a text
- * ("completion", "text", "output", "response", else the last turn's "text") split by the shared
- * rule.  Pointers borrow from the record except qbuf/steps/lens. */
-typedef struct sol {
-	const char *q;
-	size_t qlen;
-	char *qbuf;
-	const char *text;           /* the split text, NULL when the steps were given */
-	size_t tlen;
-	const char **steps;
-	size_t *lens;
-	ark_step *offs;
-	size_t n;
-	const jv *labels;           /* "labels" when present and usable */
-} sol;
-
-static void sol_release(sol *s)
-{
-	free(s->qbuf);
-	free(s->steps);
-	free(s->lens);
-	free(s->offs);
-	memset(s, 0, sizeof *s);
-}
-
-/* The question: "question", else "prompt" (a string, or chat messages whose user contents are
- * joined), else "input"; an empty question when none. */
-static void sol_question(const jv *rec, sol *s)
-{
-	const jv *v = jv_get(rec, "question");
-	if (!v || v->t != JV_STRING)
-		v = jv_get(rec, "prompt");
-	if (v && v->t == JV_ARRAY) {
-		ark_buf b = ARK_BUF_INIT;
-		for (size_t i = 0; i < jv_len(v); i++) {
-			const jv *msg = jv_at(v, i);
-			const char *role = jv_get_str(msg, "role"), *c = jv_get_str(msg, "content");
-			if (c && (!role || !strcmp(role, "user"))) {
-				if (b.len)
-					ark_buf_addc(&b, '\n');
-				ark_buf_adds(&b, c);
-			}
-		}
-		s->qbuf = ark_buf_take(&b);
-		s->q = s->qbuf ? s->qbuf : "";
-		s->qlen = strlen(s->q);
-		return;
-	}
-	if (!v || v->t != JV_STRING)
-		v = jv_get(rec, "input");
-	if (v && v->t == JV_STRING) {
-		s->q = v->u.str.s;
-		s->qlen = v->u.str.len;
-	} else {
-		s->q = "";
-		s->qlen = 0;
-	}
-}
-
-static int sol_get(const jv *rec, const char *sep, sol *s, char *err, size_t errlen)
-{
-	memset(s, 0, sizeof *s);
-	sol_question(rec, s);
-	const jv *c = jv_get(rec, "completions");
-	if (c && c->t == JV_ARRAY) {
-		s->n = jv_len(c);
-		s->steps = calloc(s->n + 1, sizeof *s->steps);
-		s->lens = calloc(s->n + 1, sizeof *s->lens);
-		if (!s->steps || !s->lens)
-			return ark_errf(err, errlen, "out of memory");
-		for (size_t k = 0; k < s->n; k++) {
-			const jv *e = jv_at(c, k);
-			if (!e || e->t != JV_STRING)
-				return ark_errf(err, errlen, "\"completions\"[%zu] is not a string", k);
-			s->steps[k] = e->u.str.s;
-			s->lens[k] = e->u.str.len;
-		}
-	} else {
-		static const char *const keys[] = { "completion", "text", "output", "response" };
-		const jv *t = NULL;
-		for (int i = 0; i < 4 && !t; i++) {
-			t = jv_get(rec, keys[i]);
-			if (t && t->t != JV_STRING)
-				t = NULL;
-		}
-		if (!t) {
-			const jv *turns = jv_get(rec, "turns");
-			size_t nt = jv_len(turns);
-			if (nt) {
-				t = jv_get(jv_at(turns, nt - 1), "text");
-				if (t && t->t != JV_STRING)
-					t = NULL;
-			}
-		}
-		if (!t)
-			return ark_errf(err, errlen, "no solution: expected \"completions\", \"completion\", "
-			                "\"text\" or \"turns\"");
-		s->text = t->u.str.s;
-		s->tlen = t->u.str.len;
-		if (ark_steps_split(s->text, s->tlen, sep, &s->offs, &s->n) < 0)
-			return ark_errf(err, errlen, "out of memory");
-		s->steps = calloc(s->n + 1, sizeof *s->steps);
-		s->lens = calloc(s->n + 1, sizeof *s->lens);
-		if (!s->steps || !s->lens)
-			return ark_errf(err, errlen, "out of memory");
-		for (size_t k = 0; k < s->n; k++) {
-			s->steps[k] = s->text + s->offs[k].off;
-			s->lens[k] = s->offs[k].len;
-		}
-	}
-	const jv *l = jv_get(rec, "labels");
-	if (l && l->t == JV_ARRAY && jv_len(l) == s->n)
-		s->labels = l;
-	return 0;
-}
-
-/* A label: true/false or 1/0.  -1 when neither. */
-static int label_of(const jv *v)
-{
-	double d;
-	if (!v)
-		return -1;
-	if (v->t == JV_TRUE || v->t == JV_FALSE)
-		return v->t == JV_TRUE;
-	if (jv_num(v, &d) == 0 && (d == 0 || d == 1))
-		return d == 1;
-	return -1;
 }
 
 static void put(jv *rec, const char *k, jv *v)
@@ -203,8 +72,8 @@ static int do_train(cli_in *in, ark_writer *w)
 	if (!d)
 		cli_die("out of memory");
 	while (cli_in_next(in, &rec) == 1) {
-		sol s;
-		if (sol_get(rec, opt.sep, &s, err, sizeof err) < 0 || !s.steps) {
+		ark_sol s;
+		if (ark_sol_get(rec, opt.sep, &s, err, sizeof err) < 0 || !s.steps) {
 			cli_in_bad(in, "%s", err);
 			goto next;
 		}
@@ -228,7 +97,7 @@ static int do_train(cli_in *in, ark_writer *w)
 		}
 		int ok = 1;
 		for (size_t k = 0; k < s.n; k++)
-			if ((lab[k] = label_of(jv_at(l, k))) < 0) {
+			if ((lab[k] = ark_step_label(jv_at(l, k))) < 0) {
 				cli_in_bad(in, "\"labels\"[%zu] is not true, false, 1 or 0", k);
 				ok = 0;
 				break;
@@ -236,7 +105,7 @@ static int do_train(cli_in *in, ark_writer *w)
 		if (ok && ark_prm_data_add(d, s.q, s.qlen, s.steps, s.lens, lab, s.n, err, sizeof err) < 0)
 			cli_die("%s", err);
 	next:
-		sol_release(&s);
+		ark_sol_release(&s);
 		jv_free(rec);
 	}
 	free(lab);
@@ -305,50 +174,18 @@ static void ev_add(double s, int y)
 
 static long n_scored, n_steps, n_nosteps;
 
-/* Add steps, step_scores, score and score_agg to rec.  scores may hold NaN (no score). */
-static void finish_record(jv *rec, const sol *s, const double *scores, const char *scorer)
+/* Add the scored fields to rec (ark_sol_annotate); note its labelled steps for the AUC.
+ * scores may hold NaN (no score). */
+static void finish_record(jv *rec, const ark_sol *s, const double *scores, const char *scorer)
 {
-	jv *st = jv_array(), *sc = jv_array();
-	if (!st || !sc)
-		cli_die("out of memory");
-	int all = 1;
-	for (size_t k = 0; k < s->n; k++) {
-		if (jv_push(st, jv_stringn(s->steps[k], s->lens[k])) < 0 ||
-		    jv_push(sc, num_or_null(scores[k])) < 0)
-			cli_die("out of memory");
-		if (!isfinite(scores[k]))
-			all = 0;
-		else if (s->labels) {
-			int y = label_of(jv_at(s->labels, k));
-			if (y >= 0)
-				ev_add(scores[k], y);
-		}
+	char err[64];
+	if (ark_sol_annotate(rec, s, scores, opt.agg, opt.temp, scorer, err, sizeof err) < 0)
+		cli_die("%s", err);
+	for (size_t k = 0; s->labels && k < s->n; k++) {
+		int y = ark_step_label(jv_at(s->labels, k));
+		if (isfinite(scores[k]) && y >= 0)
+			ev_add(scores[k], y);
 	}
-	if (s->text) {
-		put(rec, "steps", st);
-		jv *off = jv_array();
-		if (!off)
-			cli_die("out of memory");
-		for (size_t k = 0; k < s->n; k++) {
-			jv *p = jv_array();
-			if (!p || jv_push(p, jv_int((long long)s->offs[k].off)) < 0 ||
-			    jv_push(p, jv_int((long long)s->offs[k].len)) < 0 || jv_push(off, p) < 0)
-				cli_die("out of memory");
-		}
-		put(rec, "step_offsets", off);
-	} else {
-		put(rec, "steps", st);
-	}
-	put(rec, "step_scores", sc);
-	double agg = all ? ark_aggregate(opt.agg, scores, s->n, opt.temp) : NAN;
-	put(rec, "score", num_or_null(agg));
-	char name[64];
-	if (opt.agg == ARK_AGG_SOFTMIN)
-		snprintf(name, sizeof name, "softmin:%g", opt.temp);
-	else
-		snprintf(name, sizeof name, "%s", ark_agg_name(opt.agg));
-	put(rec, "score_agg", jv_string(name));
-	put(rec, "scorer", jv_string(scorer));
 	n_scored++;
 	n_steps += (long)s->n;
 	if (s->n == 0)
@@ -387,10 +224,10 @@ static int do_model(cli_in *in, ark_writer *w, const char *path)
 	if (!m)
 		cli_die("%s", err);
 	while (cli_in_next(in, &rec) == 1) {
-		sol s;
-		if (sol_get(rec, opt.sep, &s, err, sizeof err) < 0) {
+		ark_sol s;
+		if (ark_sol_get(rec, opt.sep, &s, err, sizeof err) < 0) {
 			cli_in_bad(in, "%s", err);
-			sol_release(&s);
+			ark_sol_release(&s);
 			jv_free(rec);
 			continue;
 		}
@@ -403,7 +240,7 @@ static int do_model(cli_in *in, ark_writer *w, const char *path)
 			cli_die("%s", err);
 		finish_record(rec, &s, sc, "model");
 		cli_out_put(w, rec);
-		sol_release(&s);
+		ark_sol_release(&s);
 		jv_free(rec);
 	}
 	free(sc);
@@ -427,7 +264,7 @@ typedef struct lcall {
 } lcall;
 struct job {
 	jv *rec;
-	sol s;                      /* scorer: the solution and its step scores */
+	ark_sol s;                      /* scorer: the solution and its step scores */
 	double *sc;
 	long *idx;                  /* coder: the coded turns and their codes */
 	int *codes;
@@ -482,7 +319,7 @@ static void job_free(job *j)
 	free(j->sc);
 	free(j->idx);
 	free(j->codes);
-	sol_release(&j->s);
+	ark_sol_release(&j->s);
 	jv_free(j->rec);
 	free(j);
 }
@@ -588,7 +425,7 @@ static void run_jobs(cli_in *in, ark_writer *w, const char *spec, const char *wh
 
 static int judge_start(job *j, char *err, size_t errlen)
 {
-	if (sol_get(j->rec, opt.sep, &j->s, err, errlen) < 0)
+	if (ark_sol_get(j->rec, opt.sep, &j->s, err, errlen) < 0)
 		return -1;
 	j->sc = malloc((j->s.n + 1) * sizeof *j->sc);
 	j->ncalls = j->s.n == 0 ? 0 : opt.per_step ? j->s.n : 1;
@@ -685,7 +522,7 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 	/* up to -j records per request ("input" as a list), written in input order */
 	size_t B = (size_t)opt.jobs, nb = 0;
 	jv **recs = calloc(B, sizeof *recs);
-	sol *sols = calloc(B, sizeof *sols);
+	ark_sol *sols = calloc(B, sizeof *sols);
 	ark_buf *inputs = calloc(B, sizeof *inputs);
 	const char **ip = calloc(B, sizeof *ip);
 	size_t *il = calloc(B, sizeof *il), *in_n = calloc(B, sizeof *in_n), *slot = calloc(B, sizeof *slot);
@@ -697,9 +534,9 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 	for (int eof = 0; !eof;) {
 		jv *rec;
 		if (cli_in_next(in, &rec) == 1) {
-			if (sol_get(rec, opt.sep, &sols[nb], err, sizeof err) < 0) {
+			if (ark_sol_get(rec, opt.sep, &sols[nb], err, sizeof err) < 0) {
 				cli_in_bad(in, "%s", err);
-				sol_release(&sols[nb]);
+				ark_sol_release(&sols[nb]);
 				jv_free(rec);
 				continue;
 			}
@@ -763,7 +600,7 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 			cli_out_put(w, recs[i]);
 			if (cli_progress_on())
 				cli_progress("%ld records", n_scored);
-			sol_release(&sols[i]);
+			ark_sol_release(&sols[i]);
 			jv_free(recs[i]);
 			free(pv[i]);
 		}
@@ -819,34 +656,19 @@ static void beh_report(long nrec, long total[ARK_BEH_N], long conf[ARK_BEH_N][AR
 {
 	if (cli_quiet)
 		return;
-	long coded = 0, cmp = 0, agree = 0;
+	long coded = 0;
 	for (int b = 0; b < ARK_BEH_N; b++)
 		coded += total[b];
 	fprintf(stderr, "%s: %ld records, %ld turns coded:", cli_prog, nrec, coded);
 	for (int b = 0; b < ARK_BEH_N; b++)
 		fprintf(stderr, " %s %ld", ark_beh_name((ark_beh)b), total[b]);
 	fputc('\n', stderr);
-	/* agreement with the simulator's own codes, and Cohen's kappa:
-	 *   kappa = (p_o - p_e) / (1 - p_e),  p_e = sum_b (row_b / N)(col_b / N) */
-	double pe = 0;
-	for (int t = 0; t < ARK_BEH_N; t++)
-		for (int b = 0; b < ARK_BEH_N; b++) {
-			cmp += conf[t][b];
-			if (t == b)
-				agree += conf[t][b];
-		}
+	/* agreement with the simulator's own codes, and Cohen's kappa */
+	double po, kappa;
+	long cmp = ark_beh_agreement(conf, &po, &kappa);
 	if (cmp) {
-		for (int b = 0; b < ARK_BEH_N; b++) {
-			long row = 0, col = 0;
-			for (int k = 0; k < ARK_BEH_N; k++) {
-				row += conf[b][k];
-				col += conf[k][b];
-			}
-			pe += ((double)row / (double)cmp) * ((double)col / (double)cmp);
-		}
-		double po = (double)agree / (double)cmp;
 		fprintf(stderr, "%s: agreement with the simulator's codes %.4f over %ld turns (kappa %.4f)\n",
-		        cli_prog, po, cmp, pe < 1 ? (po - pe) / (1 - pe) : NAN);
+		        cli_prog, po, cmp, kappa);
 		for (int t = 0; t < ARK_BEH_N; t++) {
 			long row = 0;
 			for (int b = 0; b < ARK_BEH_N; b++)

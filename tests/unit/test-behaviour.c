@@ -108,10 +108,34 @@ static void test_judge_parts(void)
 	jv_free(rec);
 }
 
+static void test_agreement(void)
+{
+	/* deference coded right 20 times and as other 5 times; other coded as deference 10 times
+	 * and right 15 times.  N = 50, p_o = 35/50 = 0.7; rows 25 25, columns 30 20:
+	 * p_e = 0.5 * 0.6 + 0.5 * 0.4 = 0.5, kappa = (0.7 - 0.5) / (1 - 0.5) = 0.4 */
+	long conf[ARK_BEH_N][ARK_BEH_N] = { { 0 } };
+	double po, kappa;
+	CHECK(ark_beh_agreement(conf, &po, &kappa) == 0);
+	CHECK(isnan(po) && isnan(kappa));
+	conf[ARK_BEH_DEFERENCE][ARK_BEH_DEFERENCE] = 20;
+	conf[ARK_BEH_DEFERENCE][ARK_BEH_OTHER] = 5;
+	conf[ARK_BEH_OTHER][ARK_BEH_DEFERENCE] = 10;
+	conf[ARK_BEH_OTHER][ARK_BEH_OTHER] = 15;
+	CHECK(ark_beh_agreement(conf, &po, &kappa) == 50);
+	CHECK_NEAR(po, 0.7, 1e-15);
+	CHECK_NEAR(kappa, 0.4, 1e-15);
+	/* one category only: p_e = 1, kappa undefined */
+	long one[ARK_BEH_N][ARK_BEH_N] = { { 0 } };
+	one[ARK_BEH_OTHER][ARK_BEH_OTHER] = 7;
+	CHECK(ark_beh_agreement(one, &po, &kappa) == 7);
+	CHECK(po == 1.0 && isnan(kappa));
+}
+
 int main(void)
 {
 	test_rank_rules();
 	test_names();
 	test_judge_parts();
+	test_agreement();
 	return unit_done("test-behaviour");
 }
