@@ -158,8 +158,10 @@ static int bctx_init(jv *rec, bctx *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
 	c->turns = jv_get(rec, "turns");
-	if (!c->turns || c->turns->t != JV_ARRAY)
+	if (!c->turns)
 		return ark_errf(err, errlen, "missing \"turns\"");
+	if (c->turns->t != JV_ARRAY)
+		return ark_errf(err, errlen, "\"turns\" is a %s, not an array", jv_type_name(c->turns->t));
 	c->nt = jv_len(c->turns);
 	const jv *run = jv_get(rec, "run");
 	const char *proto = jv_get_str(run, "protocol");
@@ -186,7 +188,13 @@ static int bctx_init(jv *rec, bctx *c, char *err, size_t errlen)
 			return ark_errf(err, errlen, "turn %zu: missing or bad \"agent\"", i);
 		}
 		c->agent[i] = (int)a;
-		c->round[i] = (int)jv_get_ll(t, "round", 0);
+		/* a round is a whole number >= 0 (one that is not was read as round 0, silently) */
+		long long r;
+		if (jv_ll(jv_get(t, "round"), &r) < 0 || r < 0 || r > 1000000) {
+			bctx_free(c);
+			return ark_errf(err, errlen, "turn %zu: missing or bad \"round\"", i);
+		}
+		c->round[i] = (int)r;
 		if (a + 1 > c->maxagent)
 			c->maxagent = (int)a + 1;
 	}

@@ -239,6 +239,23 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 	[[ "$stderr_out" == *'missing or bad "agent"'* ]]
 }
 
+@test "score: behaviour refuses a bad round or a turns field of another type" {
+	# a round that is not a whole number >= 0 used to count as round 0 (nothing coded, exit 0)
+	for r in '"1"' 1e300 -1 5000000000 null; do
+		printf '{"id":"x","kind":"math","turns":[{"round":0,"agent":0,"answer":"1"},{"round":%s,"agent":0,"answer":"2"}]}\n' "$r" >"$T/r.jsonl"
+		run_split ark-score --rubric behaviour "$T/r.jsonl"
+		assert_status 1
+		[[ "$stderr_out" == *'r.jsonl:1: turn 1: missing or bad "round"'* ]]
+	done
+	run_split ark-score --rubric behaviour --skip-bad "$T/r.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"1 bad records skipped"* ]]
+	echo '{"id":"x","kind":"math","turns":"none"}' >"$T/t.jsonl"
+	run_split ark-score --rubric behaviour "$T/t.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *'t.jsonl:1: "turns" is a string, not an array'* ]]
+}
+
 @test "score: judge coder: one call per coded turn, order kept, faults" {
 	start_server
 	run_split ark-score --rubric behaviour --coder "judge:openai:model=coder,url=$URL/v1" -j 4 \
