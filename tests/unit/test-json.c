@@ -3,6 +3,9 @@
 #include "unit.h"
 #include "json.h"
 #include "rng.h"
+#include <yajl/yajl_gen.h>
+
+static void yprint(void *ctx, const char *s, size_t n) { ark_buf_add(ctx, s, n); }
 
 static char *roundtrip(const char *in)
 {
@@ -88,6 +91,41 @@ int main(void)
 		v = jv_parse_select(t, strlen(t), NULL, err, sizeof err);
 		CHECK(v && jv_len(v) == 5);
 		jv_free(v);
+	}
+
+	/* long strings are escaped by json.c itself: byte for byte what yajl_gen_string writes,
+	 * for every byte value, at every position and length around the 32-byte switch-over */
+	{
+		ark_rng r;
+		ark_rng_seed(&r, 42);
+		for (int round = 0; round < 3000; round++) {
+			char raw[200];
+			size_t n = (size_t)ark_rng_below(&r, 120);
+			for (size_t i = 0; i < n; i++)
+				raw[i] = (char)(round < 256 && i == n / 2 ? round :
+				                ark_rng_below(&r, 4) ? ' ' + (int)ark_rng_below(&r, 95)
+				                                     : (int)ark_rng_below(&r, 256));
+			ark_buf want = ARK_BUF_INIT, got = ARK_BUF_INIT;
+			yajl_gen g = yajl_gen_alloc(NULL);
+			yajl_gen_config(g, yajl_gen_print_callback, yprint, &want);
+			yajl_gen_array_open(g);
+			yajl_gen_string(g, (const unsigned char *)raw, n);
+			yajl_gen_string(g, (const unsigned char *)raw, n);
+			yajl_gen_array_close(g);
+			yajl_gen_free(g);
+			jv *a = jv_array();
+			jv_push(a, jv_stringn(raw, n));
+			jv_push(a, jv_stringn(raw, n));
+			jv_dump(a, &got);
+			jv_free(a);
+			unit_checked++;
+			if (want.len != got.len || memcmp(want.p, got.p, want.len) != 0) {
+				unit_failed++;
+				fprintf(stderr, "escape differs from yajl at round %d (n=%zu)\n", round, n);
+			}
+			ark_buf_release(&want);
+			ark_buf_release(&got);
+		}
 	}
 
 	/* set / get / del keep positions */
