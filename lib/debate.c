@@ -1169,6 +1169,52 @@ static jv *run_object(const ark_debate_cfg *c, uint64_t seed, int expert, int ro
 	return r;
 }
 
+static int same_value(const jv *a, const jv *b)
+{
+	if (!a || !b)
+		return !a && !b;
+	if (a->t != b->t)
+		return 0;
+	if (a->t == JV_STRING || a->t == JV_NUMBER)
+		return a->u.str.len == b->u.str.len && !memcmp(a->u.str.s, b->u.str.s, a->u.str.len);
+	return a->t != JV_ARRAY && a->t != JV_OBJECT;
+}
+
+int ark_debate_run_check(const ark_debate_cfg *cfg, const jv *run, char *err, size_t errlen)
+{
+	if (!run || run->t != JV_OBJECT)
+		return ark_errf(err, errlen, "no \"run\" object");
+	/* a single agent (solo, a team of one, the sample protocol) runs no later rounds */
+	int single = cfg->protocol == ARK_PROTO_SAMPLE || cfg->condition == ARK_COND_SOLO ||
+	             cfg->n == 1;
+	int expert = cfg->expert >= 0 ? cfg->expert : -1;
+	jv *want = run_object(cfg, 0, expert, single ? 0 : cfg->rounds, 0);
+	if (!want)
+		return ark_errf(err, errlen, "out of memory");
+	static const char *const keys[] = { "protocol", "n", "rounds", "condition", "split",
+		"expert", "adversary", "adversary_sees_key", "final_rule", "reveal", "expert_rule",
+		"samples" };
+	int rc = 0;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !rc; i++) {
+		if (!strcmp(keys[i], "expert") && cfg->expert == ARK_EXPERT_ORACLE)
+			continue;      /* the member the oracle picked, different for each record */
+		const jv *a = jv_get(run, keys[i]), *b = jv_get(want, keys[i]);
+		if (same_value(a, b))
+			continue;
+		ark_buf x = ARK_BUF_INIT, y = ARK_BUF_INIT;
+		if (a)
+			jv_dump(a, &x);
+		if (b)
+			jv_dump(b, &y);
+		rc = ark_errf(err, errlen, "run.%s is %s there, %s in this run", keys[i],
+		              x.p ? x.p : "absent", y.p ? y.p : "absent");
+		ark_buf_release(&x);
+		ark_buf_release(&y);
+	}
+	jv_free(want);
+	return rc;
+}
+
 jv *ark_debate_error_record(const ark_debate_cfg *cfg, const jv *task, uint64_t seed,
                             int sample, const char *msg)
 {

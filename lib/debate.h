@@ -128,6 +128,12 @@ int  ark_debate_fatal(const ark_debate *d);    /* a failure retrying cannot fix 
 const char *ark_debate_error(const ark_debate *d);
 void ark_debate_free(ark_debate *d);
 
+/* Was a record's "run" written by this configuration?  Compares what the configuration fixes
+ * (protocol, n, rounds, condition, split, expert, adversary, final rule, reveal, samples), not
+ * the seed, the backend or the prompts.  0, or -1 naming the first field that differs; --resume
+ * refuses to append to a file of another configuration. */
+int  ark_debate_run_check(const ark_debate_cfg *cfg, const jv *run, char *err, size_t errlen);
+
 /* A record for a task that could not start at all: the task, run, "status":"error", "error". */
 jv  *ark_debate_error_record(const ark_debate_cfg *cfg, const jv *task, uint64_t seed,
                              int sample, const char *msg);

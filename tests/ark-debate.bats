@@ -277,6 +277,14 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	assert_status 0
 	case "$stderr_out" in *"2 failed or incomplete records dropped"*) ;; *) echo "$stderr_out"; return 1 ;; esac
 	diff "$T/want" <(sort "$T/o.jsonl")
+	# a file written with other options is refused, not mixed with this run's records
+	run_split ark-debate -q -n 4 -r 1 --resume -o "$T/o.jsonl" "$TASKS"
+	assert_status 1
+	case "$stderr_out" in *"o.jsonl:1: written by another configuration: run.n is 3 there, 4 in this run"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	run_split ark-debate -q -n 3 -r 1 --condition hidden --resume -o "$T/o.jsonl" "$TASKS"
+	assert_status 1
+	case "$stderr_out" in *"run.condition"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	diff "$T/want" <(sort "$T/o.jsonl")
 	# sample groups (id, seed): a group with fewer than G records is run again whole
 	ark-debate -q -p sample -g 3 --repeat 2 "$TASKS" | sort > "$T/want"
 	ark-debate -q -p sample -g 3 --repeat 2 "$TASKS" | head -8 > "$T/s.jsonl"

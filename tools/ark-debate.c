@@ -296,6 +296,13 @@ static int resume_scan(const char *path, int samples, keyset *done)
 			        ark_reader_lineno(r));
 		}
 		key_of(key, sizeof key, id, seed);
+		if (st && !strcmp(st, "ok") &&
+		    ark_debate_run_check(&S.cfg, jv_get(rec, "run"), err, sizeof err) != 0) {
+			jv_free(rec);
+			cli_die("cannot resume: %s:%ld: written by another configuration: %s (resume "
+			        "with the options of the first run, or write to a new file)", path,
+			        ark_reader_lineno(r), err);
+		}
 		if (!st || strcmp(st, "ok")) {
 			ks_add(&partial, key);
 			bad++;
