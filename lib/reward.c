@@ -70,6 +70,10 @@ int ark_reward_parse_many(const char *body, size_t len, size_t m, const size_t *
 	}
 	for (size_t i = 0; rc == 0 && i < m; i++)
 		errs[i][0] = 0;
+	/* m results and every index in [0, m) at most once: so every input gets exactly one */
+	unsigned char *seen = rc == 0 ? calloc(m + 1, 1) : NULL;
+	if (rc == 0 && !seen)
+		rc = ark_errf(err, errlen, "out of memory");
 	for (size_t k = 0; rc == 0 && k < m; k++) {
 		const jv *d = jv_at(data, k);
 		long long idx = jv_get_ll(d, "index", (long long)k);
@@ -78,6 +82,10 @@ int ark_reward_parse_many(const char *body, size_t len, size_t m, const size_t *
 			break;
 		}
 		size_t i = (size_t)idx;
+		if (seen[i]++) {
+			rc = ark_errf(err, errlen, "reward server gave index %zu twice", i);
+			break;
+		}
 		const jv *sc = jv_get(d, "data");
 		if (!sc || sc->t != JV_ARRAY)
 			snprintf(errs[i], ARK_REWARD_ERRLEN, "reward server result has no data");
@@ -92,6 +100,7 @@ int ark_reward_parse_many(const char *body, size_t len, size_t m, const size_t *
 					break;
 				}
 	}
+	free(seen);
 	jv_free(r);
 	return rc;
 }

@@ -5,7 +5,7 @@
  * math PRMs), or "input": [TEXT, ...] for several solutions in one request.  The server scores
  * the text before each tag.
  * Response: {"data": [{"index": i, "data": [s_1, ..., s_n]}, ...], ...}, one entry per input
- * (matched by "index", else by position), with one s_k per step, either a pair of
+ * (matched by "index", each index once, else by position), with one s_k per step, either a pair of
  * class probabilities [p(bad), p(good)] (p = p(good)), a pair of logits (p = sigmoid(l1 - l0)
  * when the pair does not sum to 1), or one number (a probability in [0, 1], else a logit).
  * Transient failures (no connection, timeouts, cut bodies, 429 and 5xx, a 200 that is not the

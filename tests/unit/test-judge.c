@@ -141,6 +141,13 @@ static void test_reward_parse(void)
 	CHECK(strstr(err, "3 results for 2 inputs") != NULL);
 	const char *s = "{\"data\":[{\"data\":[\"x\"]}]}";
 	CHECK(ark_reward_parse(s, strlen(s), 1, p, err, sizeof err) == -1);
+	/* two results for input 0 and none for input 1: input 1 must not pass as scored (its
+	 * scores were never written): the reply is refused */
+	const char *dup = "{\"data\":[{\"index\":0,\"data\":[0.2,0.4]},{\"index\":0,\"data\":[0.3]}]}";
+	size_t n2[] = { 2, 1 };
+	int rc = ark_reward_parse_many(dup, strlen(dup), 2, n2, qs, es, err, sizeof err);
+	CHECK(rc == -1);
+	CHECK(strstr(err, "index 0 twice") != NULL);
 }
 
 int main(void)
