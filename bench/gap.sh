@@ -4,8 +4,8 @@
 #
 #   sh bench/gap.sh              # writes bench/RESULTS-gap.md
 #   SIZE_MB=20 RUNS=1 sh bench/gap.sh
-#   BEFORE=/tmp/ark-gap.old sh bench/gap.sh   # also time another build of ark-gap (a before/after
-#                                             # comparison on the same logs in the same run)
+#   BEFORE=/tmp/ark-gap.old sh bench/gap.sh   # also time another build of ark-gap against this
+#                                             # one on the same logs, runs interleaved
 #
 # The logs are simulated debates (ark-debate with its built-in simulator, no network), so their
 # texts vary as real logs do:
@@ -60,6 +60,30 @@ best() {   # best CMD...: "wall cpu", each the least of RUNS runs, in seconds (c
 	printf '%.3f %.3f' "$b" "$c"
 }
 
+# alt CMD1 CMD2 ...: CPU seconds (user + sys) of each command, RUNS rounds in which every command
+# runs once in turn (so that a busy spell of a shared machine falls on all of them alike); prints
+# "least median" per command.  Commands are strings split on blanks (the paths here have none).
+alt() {
+	n=0
+	for c in "$@"; do n=$((n + 1)); : > "$W/alt$n"; done
+	for _ in $(seq "$RUNS"); do
+		n=0
+		for c in "$@"; do
+			n=$((n + 1))
+			# shellcheck disable=SC2086
+			/usr/bin/time -f '%U %S' -o "$W/t" $c > /dev/null
+			read -r u s < "$W/t"
+			echo "$u + $s" | bc -l >> "$W/alt$n"
+		done
+	done
+	n=0
+	for c in "$@"; do
+		n=$((n + 1))
+		sort -n "$W/alt$n" | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+			printf "%.2f %.2f ", v[1], m }'
+	done
+}
+
 rss() {   # rss CMD...: max RSS in KiB
 	/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1
 }
@@ -94,8 +118,9 @@ for kind in rank acc; do
 	set -- $(best "$BIN/ark-gap" -q --boot 0 "$log.gz"); t_noboot=$1 c_noboot=$2
 	set -- $(best "$BIN/ark-gap" -q --table text "$log.gz"); t_text=$1 c_text=$2
 	if [ -n "$BEFORE" ]; then
-		set -- $(best "$BEFORE" -q "$log.gz"); t_bgz=$1 c_bgz=$2
-		set -- $(best "$BEFORE" -q --boot 0 "$log.gz"); t_bnoboot=$1 c_bnoboot=$2
+		set -- $(alt "zcat $log.gz" "$BEFORE -q $log.gz" "$BIN/ark-gap -q $log.gz" \
+		                "$BEFORE -q --boot 0 $log.gz" "$BIN/ark-gap -q --boot 0 $log.gz")
+		a_zcat="$1 $2" a_before="$3 $4" a_after="$5 $6" a_bnb="$7 $8" a_anb="$9 ${10}"
 		"$BEFORE" -q "$log.gz" > "$W/before.out"
 		"$BIN/ark-gap" -q "$log.gz" > "$W/after.out"
 		same=$(cmp -s "$W/before.out" "$W/after.out" && echo identical || echo DIFFERENT)
@@ -116,19 +141,24 @@ for kind in rank acc; do
 		echo "| \`ark-gap -q log.jsonl.gz\` | $t_gz | $c_gz | $(mbps "$bytes" "$t_gz") |"
 		echo "| \`ark-gap -q --boot 0 log.jsonl.gz\` | $t_noboot | $c_noboot | $(mbps "$bytes" "$t_noboot") |"
 		echo "| \`ark-gap -q --table text log.jsonl.gz\` | $t_text | $c_text | $(mbps "$bytes" "$t_text") |"
-		if [ -n "$BEFORE" ]; then
-			echo "| before: \`ark-gap -q log.jsonl.gz\` | $t_bgz | $c_bgz | $(mbps "$bytes" "$t_bgz") |"
-			echo "| before: \`ark-gap -q --boot 0 log.jsonl.gz\` | $t_bnoboot | $c_bnoboot | $(mbps "$bytes" "$t_bnoboot") |"
-		fi
 		echo
 		echo "- gzip input: ark-gap takes $(ratio "$t_gz" "$t_zcat")x the wall time of zcat and"
 		echo "  $(ratio "$c_gz" "$c_zcat")x its CPU time (target: within 3x); without the bootstrap"
 		echo "  $(ratio "$t_noboot" "$t_zcat")x and $(ratio "$c_noboot" "$c_zcat")x."
 		echo "  $(echo "scale=0; $recs / $t_gz" | bc -l) records a second."
 		if [ -n "$BEFORE" ]; then
-			echo "- before (\`$BEFORE\`, the build compared against): $(ratio "$c_bgz" "$c_zcat")x the"
-			echo "  CPU time of zcat, $(ratio "$c_bnoboot" "$c_zcat")x without the bootstrap; now"
-			echo "  $(ratio "$c_gz" "$c_bgz")x the CPU time of before; outputs $same."
+			set -- $a_zcat $a_before $a_after $a_bnb $a_anb
+			echo
+			echo "Before and after ($RUNS interleaved rounds of zcat, the build \`$BEFORE\`"
+			echo "and this one, on log.jsonl.gz; CPU seconds, least and median; outputs $same):"
+			echo
+			echo "| command | least cpu s | median cpu s | median / zcat median |"
+			echo "|---|---:|---:|---:|"
+			echo "| \`zcat\` | $1 | $2 | 1.00 |"
+			echo "| before: \`ark-gap -q\` | $3 | $4 | $(ratio "$4" "$2") |"
+			echo "| after: \`ark-gap -q\` | $5 | $6 | $(ratio "$6" "$2") |"
+			echo "| before: \`ark-gap -q --boot 0\` | $7 | $8 | $(ratio "$8" "$2") |"
+			echo "| after: \`ark-gap -q --boot 0\` | $9 | ${10} | $(ratio "${10}" "$2") |"
 		fi
 		echo "- plain input: $(ratio "$t_plain" "$t_cat")x the time of cat (which only copies pages)."
 		echo "- max RSS: $rss_small KiB on $small_recs records, $rss_big KiB on $recs records"

@@ -930,7 +930,9 @@ static double gapf(int form, double best, double team)
 }
 
 typedef struct { long long seed; double team, ref, maj; } obs_t;
-typedef struct { const double *T, *R, *Q; int form; } bctx_t;
+/* T, R: per-seed team and reference means; Q0: per-seed gaps with 0 for an undefined one, D: 1
+ * for a defined one, 0 else */
+typedef struct { const double *T, *R, *Q0, *D; int form; } bctx_t;
 
 static int obs_cmp(const void *x, const void *y)
 {
@@ -950,18 +952,19 @@ static double st_ratio_of_means(const size_t *idx, size_t n, void *ctx)
 	return gapf(c->form, r / (double)n, t / (double)n);
 }
 
-/* the mean of the per-seed gaps (undefined ones skipped) over the resampled seeds */
+/* the mean of the per-seed gaps (undefined ones skipped) over the resampled seeds.  Without a
+ * branch: an undefined gap adds 0 to the sum and 0 to the count (the sum is the same as when
+ * skipping it, +0 for -0 aside); undefined gaps come at random (a seed whose reference scored
+ * 0), and a mispredicted branch per draw cost more than the sum itself. */
 static double st_mean_of_ratios(const size_t *idx, size_t n, void *ctx)
 {
 	const bctx_t *c = ctx;
-	double s = 0;
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isnan(c->Q[idx[i]])) {
-			s += c->Q[idx[i]];
-			m++;
-		}
-	return m ? s / (double)m : NAN;
+	double s = 0, m = 0;
+	for (size_t i = 0; i < n; i++) {
+		s += c->Q0[idx[i]];
+		m += c->D[idx[i]];
+	}
+	return m > 0 ? s / m : NAN;
 }
 
 static double st_mean(const size_t *idx, size_t n, void *ctx)
@@ -1057,7 +1060,7 @@ static int gap_row(const ark_gap *g, const group_t *gr, const char *key, int k, 
 {
 	/* complete observations, then the per-seed means */
 	obs_t *ob = malloc((gr->nrec + 1) * sizeof *ob);
-	double *T = malloc((gr->nrec + 1) * 4 * sizeof *T);
+	double *T = malloc((gr->nrec + 1) * 6 * sizeof *T);
 	if (!ob || !T) {
 		free(ob);
 		free(T);
@@ -1074,7 +1077,7 @@ static int gap_row(const ark_gap *g, const group_t *gr, const char *key, int k, 
 		ob[no++] = (obs_t){ r->seed, r->team, ref, r->majority };
 	}
 	qsort(ob, no, sizeof *ob, obs_cmp);
-	double *R = T + no + 1, *M = R + no + 1, *Q = M + no + 1;
+	double *R = T + no + 1, *M = R + no + 1, *Q = M + no + 1, *Q0 = Q + no + 1, *D = Q0 + no + 1;
 	size_t ns = 0;
 	/* per-seed means as plain sums over counts: exact when the scores are small integers (0/1
 	 * correctness, L1 points), so equal scores give equal means */
@@ -1093,6 +1096,8 @@ static int gap_row(const ark_gap *g, const group_t *gr, const char *key, int k, 
 		R[ns] = sr / (double)(j - i);
 		M[ns] = nm ? sm / (double)nm : NAN;
 		Q[ns] = gapf(gr->form, R[ns], T[ns]);
+		D[ns] = !isnan(Q[ns]);
+		Q0[ns] = D[ns] ? Q[ns] : 0;
 		ns++;
 	}
 	row->ref = k;
@@ -1108,7 +1113,7 @@ static int gap_row(const ark_gap *g, const group_t *gr, const char *key, int k, 
 	row->gap_seeds = ark_mean(Q, ns);                          /* the mean of the ratios */
 	row->majority_gap = gapf(gr->form, row->best, row->majority);
 	double blo[2], bhi[2];
-	bctx_t bc = { T, R, Q, gr->form };
+	bctx_t bc = { T, R, Q0, D, gr->form };
 	static const ark_boot_stat st[2] = { st_ratio_of_means, st_mean_of_ratios };
 	void *const bctx[2] = { &bc, &bc };
 	int rc = boot(g, key, k, ns, 2, st, bctx, blo, bhi, err, errlen);
