@@ -117,37 +117,87 @@ void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad)
 	in->skip_bad = skip_bad;
 }
 
+/* Open the next input when none is open; 0 when all are done. */
+static int in_open(cli_in *in)
+{
+	char err[512];
+	const char *p;
+
+	if (in->r)
+		return 1;
+	if (in->idx >= (in->npaths ? in->npaths : 1))
+		return 0;
+	p = in->npaths ? in->paths[in->idx] : "-";
+	in->r = ark_reader_open(p, cli_read_bufsize(), err, sizeof err);
+	if (!in->r)
+		cli_die("%s", err);
+	return 1;
+}
+
+static void in_done(cli_in *in)
+{
+	ark_reader_close(in->r);
+	in->r = NULL;
+	in->idx++;
+}
+
+/* An input error: fatal ones (I/O, gzip) always stop; a bad line may be skipped. */
+static void in_error(cli_in *in, const char *err)
+{
+	if (ark_reader_fatal(in->r) || !in->skip_bad)
+		cli_die("%s", err);
+	cli_warn("%s (skipped)", err);
+	in->skipped++;
+}
+
+static int blank_line(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
 int cli_in_next(cli_in *in, jv **rec)
 {
 	char err[512];
 	int r;
 
-	for (;;) {
-		if (!in->r) {
-			const char *p;
-			if (in->idx >= (in->npaths ? in->npaths : 1))
-				return 0;
-			p = in->npaths ? in->paths[in->idx] : "-";
-			in->r = ark_reader_open(p, cli_read_bufsize(), err, sizeof err);
-			if (!in->r)
-				cli_die("%s", err);
-		}
+	while (in_open(in)) {
 		r = ark_reader_next(in->r, rec, err, sizeof err);
 		if (r == 1) {
 			in->records++;
 			return 1;
 		}
-		if (r < 0) {
-			if (ark_reader_fatal(in->r) || !in->skip_bad)
-				cli_die("%s", err);
-			cli_warn("%s (skipped)", err);
-			in->skipped++;
-			continue;
-		}
-		ark_reader_close(in->r);
-		in->r = NULL;
-		in->idx++;
+		if (r < 0)
+			in_error(in, err);
+		else
+			in_done(in);
 	}
+	return 0;
+}
+
+int cli_in_next_raw(cli_in *in, const char **line, size_t *len)
+{
+	char err[512];
+	int r;
+
+	while (in_open(in)) {
+		r = ark_reader_line(in->r, line, len, err, sizeof err);
+		if (r == 1) {
+			if (blank_line(*line, *len))
+				continue;
+			in->records++;
+			return 1;
+		}
+		if (r < 0)
+			in_error(in, err);
+		else
+			in_done(in);
+	}
+	return 0;
 }
 
 const char *cli_in_name(const cli_in *in)

@@ -39,6 +39,11 @@ typedef struct cli_in {
 void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad);
 /* 1 record (caller frees), 0 end of all inputs.  Never returns on a fatal error. */
 int  cli_in_next(cli_in *in, jv **rec);
+/* The next non-blank raw line (no '\n'), for tools that read records without a full tree
+ * (ark-l1 splices fields into the line; ark-gap builds only the fields it reads).  Same inputs,
+ * same errors and --skip-bad rule as cli_in_next; the line is valid until the next call.
+ * 1 line, 0 end of all inputs. */
+int  cli_in_next_raw(cli_in *in, const char **line, size_t *len);
 const char *cli_in_name(const cli_in *in);     /* current input's name */
 long cli_in_line(const cli_in *in);            /* current line number */
 void cli_in_close(cli_in *in);
