@@ -146,6 +146,10 @@ for kind in rank acc; do
 		echo "  $(ratio "$c_gz" "$c_zcat")x its CPU time (target: within 3x); without the bootstrap"
 		echo "  $(ratio "$t_noboot" "$t_zcat")x and $(ratio "$c_noboot" "$c_zcat")x."
 		echo "  $(echo "scale=0; $recs / $t_gz" | bc -l) records a second."
+		echo "- plain input: $(ratio "$t_plain" "$t_cat")x the time of cat (which only copies pages)."
+		echo "- max RSS: $rss_small KiB on $small_recs records, $rss_big KiB on $recs records"
+		echo "  (ark-gap keeps a few numbers per record for the per-seed aggregation and the"
+		echo "  decomposition, never the records themselves)."
 		if [ -n "$BEFORE" ]; then
 			set -- $a_zcat $a_before $a_after $a_bnb $a_anb
 			echo
@@ -160,10 +164,6 @@ for kind in rank acc; do
 			echo "| before: \`ark-gap -q --boot 0\` | $7 | $8 | $(ratio "$8" "$2") |"
 			echo "| after: \`ark-gap -q --boot 0\` | $9 | ${10} | $(ratio "${10}" "$2") |"
 		fi
-		echo "- plain input: $(ratio "$t_plain" "$t_cat")x the time of cat (which only copies pages)."
-		echo "- max RSS: $rss_small KiB on $small_recs records, $rss_big KiB on $recs records"
-		echo "  (ark-gap keeps a few numbers per record for the per-seed aggregation and the"
-		echo "  decomposition, never the records themselves)."
 	} >> "$W/res.md"
 done
 

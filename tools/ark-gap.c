@@ -23,8 +23,6 @@
 #include "gap.h"
 
 #define MAX_BY ARK_GAP_MAX_BY
-#define form_names ark_gap_form_name
-#define ref_names ark_gap_ref_name
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
@@ -305,9 +303,9 @@ static jv *row_obj(const char *table, jv *const *vals, unsigned skip_mask, int f
 		cli_die("out of memory");
 	set(o, "table", jv_string(table));
 	set(o, "group", group_obj(vals, skip_mask));
-	set(o, "form", jv_string(form_names[form]));
+	set(o, "form", jv_string(ark_gap_form_name[form]));
 	if (ref >= 0)
-		set(o, "best", jv_string(ref_names[ref]));
+		set(o, "best", jv_string(ark_gap_ref_name[ref]));
 	return o;
 }
 
@@ -340,11 +338,11 @@ static void put_gap(ark_writer *w, const ark_gap_result *res, tab_t *t)
 			put_row(w, o);
 		} else {
 			tab_group(t, g->vals, 0);
-			tab_add(t, "%s", form_names[g->form]);
+			tab_add(t, "%s", ark_gap_form_name[g->form]);
 			if (r->ref == ARK_GAP_MEMBER)
 				tab_add(t, "member %ld", r->member);
 			else
-				tab_add(t, "%s", ref_names[r->ref]);
+				tab_add(t, "%s", ark_gap_ref_name[r->ref]);
 			tab_add(t, "%zu", r->records);
 			tab_add(t, "%zu", r->seeds);
 			tab_score(t, g->form, r->team);
@@ -378,8 +376,8 @@ static void put_corr(ark_writer *w, const ark_gap_result *res, tab_t *t)
 			put_row(w, o);
 		} else {
 			tab_group(t, g->vals, 0);
-			tab_add(t, "%s", form_names[g->form]);
-			tab_add(t, "%s", ref_names[r->ref]);
+			tab_add(t, "%s", ark_gap_form_name[g->form]);
+			tab_add(t, "%s", ark_gap_ref_name[r->ref]);
 			tab_add(t, "%zu", r->corr_n);
 			tab_fix(t, 3, r->r);
 			tab_p(t, r->p);
@@ -412,7 +410,7 @@ static void put_decomposition(ark_writer *w, const ark_gap_result *res, tab_t *t
 			put_row(w, o);
 		} else {
 			tab_group(t, d->vals, skip);
-			tab_add(t, "%s", form_names[d->form]);
+			tab_add(t, "%s", ark_gap_form_name[d->form]);
 			tab_add(t, "%zu", d->pairs);
 			tab_score(t, d->form, d->hidden);
 			tab_score(t, d->form, d->revealed);
@@ -456,8 +454,8 @@ static void put_size(ark_writer *w, const ark_gap_result *res, tab_t *t)
 			put_row(w, o);
 		} else {
 			tab_group(t, g0->vals, skip);
-			tab_add(t, "%s", form_names[g0->form]);
-			tab_add(t, "%s", ref_names[s->ref]);
+			tab_add(t, "%s", ark_gap_form_name[g0->form]);
+			tab_add(t, "%s", ark_gap_ref_name[s->ref]);
 			ark_buf b = ARK_BUF_INIT;
 			for (size_t j = 0; j < s->n; j++) {
 				ark_buf_addf(&b, "%s%g:", j ? " " : "", s->x[j]);
@@ -565,8 +563,8 @@ static void plot(const ark_gap_result *res)
 					continue;
 				ark_buf_adds(&s, "EOD\n");
 				ark_buf_reset(&tmp);
-				ark_buf_addf(&tmp, "%s%s%s", mixed ? form_names[groups[sg[i].first].form] : "",
-				             mixed ? " " : "", ref_names[k]);
+				ark_buf_addf(&tmp, "%s%s%s", mixed ? ark_gap_form_name[groups[sg[i].first].form] : "",
+				             mixed ? " " : "", ark_gap_ref_name[k]);
 				plot_label(&lab, groups[sg[i].first].vals, bit(by_size), tmp.p);
 				ark_buf_addf(&plots, "%s$d%d using 1:2:3:4 with yerrorlines pt 7 ps 0.8 title \"%s\"",
 				             nseries ? ", " : "plot ", nseries, lab.p);
@@ -578,7 +576,7 @@ static void plot(const ark_gap_result *res)
 		ark_buf_adds(&s, "set offsets 0.5, 0.5, 0, 0\nset xtics rotate by 30 right (");
 		for (size_t oi = 0; oi < res->ngroups; oi++) {
 			const ark_gap_group *g = &groups[oi];
-			plot_label(&lab, g->vals, 0, mixed ? form_names[g->form] : NULL);
+			plot_label(&lab, g->vals, 0, mixed ? ark_gap_form_name[g->form] : NULL);
 			ark_buf_addf(&s, "%s\"%s\" %zu", oi ? ", " : "", lab.p, oi);
 		}
 		ark_buf_adds(&s, ")\n");
@@ -597,7 +595,7 @@ static void plot(const ark_gap_result *res)
 				continue;
 			ark_buf_adds(&s, "EOD\n");
 			ark_buf_addf(&plots, "%s$d%d using 1:2:3:4 with yerrorbars pt 7 ps 0.8 title '%s'",
-			             nseries ? ", " : "plot ", nseries, ref_names[k]);
+			             nseries ? ", " : "plot ", nseries, ark_gap_ref_name[k]);
 			nseries++;
 		}
 	}
@@ -674,7 +672,7 @@ static void parse_best(char *list)
 	for (char *f; (f = strsep(&list, ",")) != NULL;) {
 		int k;
 		for (k = 0; k < ARK_GAP_NREF; k++)
-			if (!strcmp(f, ref_names[k]))
+			if (!strcmp(f, ark_gap_ref_name[k]))
 				break;
 		if (k == ARK_GAP_NREF)
 			cli_usage_error("--best: expected oracle, member or expert, not '%s'", f);
