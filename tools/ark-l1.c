@@ -490,14 +490,6 @@ static int spliced(const char *line, size_t len, ark_buf *out)
 	return ark_buf_add(out, p, (size_t)(line + len - p));
 }
 
-static int blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return 0;
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	enum { O_SKIP = 256 };
@@ -535,39 +527,24 @@ int main(int argc, char **argv)
 	ark_writer *w = cli_out_open(out, gz, 0);
 	ark_buf line_out = ARK_BUF_INIT;
 	char err[512];
-	int ninputs = in.npaths ? in.npaths : 1;
 	int progress = cli_progress_on();
-	for (in.idx = 0; in.idx < ninputs; in.idx++) {
-		const char *path = in.npaths ? in.paths[in.idx] : "-";
-		const char *line;
-		size_t len;
-		int got;
-		if (!(in.r = ark_reader_open(path, cli_read_bufsize(), err, sizeof err)))
-			cli_die("%s", err);
-		while ((got = ark_reader_line(in.r, &line, &len, err, sizeof err)) == 1) {
-			if (blank(line, len))
-				continue;
-			in.records++;
-			if (progress && in.records % 2000 == 0)
-				cli_progress("%ld records", in.records);
-			int r = do_record(line, len, ark_reader_name(in.r), ark_reader_lineno(in.r), err,
-			                  sizeof err);
-			if (r < 0) {
-				cli_in_bad(&in, "%s", err);
-				continue;
-			}
-			if (r == 0) {
-				if (spliced(line, len, &line_out) < 0)
-					cli_die("out of memory");
-				line = line_out.p, len = line_out.len;
-			}
-			if (ark_writer_line(w, line, len, err, sizeof err) < 0)
-				cli_die("%s", err);
+	const char *line;
+	size_t len;
+	while (cli_in_next_raw(&in, &line, &len) == 1) {
+		if (progress && in.records % 2000 == 0)
+			cli_progress("%ld records", in.records);
+		int r = do_record(line, len, cli_in_name(&in), cli_in_line(&in), err, sizeof err);
+		if (r < 0) {
+			cli_in_bad(&in, "%s", err);
+			continue;
 		}
-		if (got < 0)
+		if (r == 0) {
+			if (spliced(line, len, &line_out) < 0)
+				cli_die("out of memory");
+			line = line_out.p, len = line_out.len;
+		}
+		if (ark_writer_line(w, line, len, err, sizeof err) < 0)
 			cli_die("%s", err);
-		ark_reader_close(in.r);
-		in.r = NULL;
 	}
 	if (progress)
 		cli_progress_end();
