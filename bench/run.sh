@@ -12,7 +12,7 @@ export ARK_BIN ARK_SHARE
 echo "machine: $(uname -sm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 for s in "$here"/*.sh; do
-	[ "$(basename "$s")" = run.sh ] && continue
+	case "$(basename "$s")" in run.sh | lib.sh) continue ;; esac
 	[ -n "${BENCH:-}" ] && case " $BENCH " in *" $(basename "$s" .sh) "*) ;; *) continue ;; esac
 	echo
 	echo "== $(basename "$s")"
