@@ -2,7 +2,8 @@
 # ark-debate on the built-in simulator: debates per second and peak memory.
 #   5 agents x 3 rounds after round 0 (20 calls a debate) over 10,000 generated math tasks,
 #   plain and gzip output; and the moon ranking task (4 agents, discussion, 4 rounds) x 2,000
-#   seeds.  Usage: sh bench/debate-sim.sh [N]   (from the top of the tree, after make)
+#   seeds; and --resume over a complete file of N x 4 sample records (the scan alone).
+#   Usage: sh bench/debate-sim.sh [N]   (from the top of the tree, after make)
 set -eu
 N=${1:-10000}
 BIN=${ARK_BIN:-build/bin}
@@ -40,3 +41,15 @@ run "debate 5x3, $N tasks, gzip" "$TMP/o.jsonl.gz" -n 5 -r 3 -z "$TMP/tasks.json
 run "debate 5x3, $N tasks, -j 1000" "$TMP/o.jsonl" -n 5 -r 3 -j 1000 "$TMP/tasks.jsonl"
 run "moon discussion 4x4, 2000 seeds" "$TMP/m.jsonl" -p discussion -n 4 -r 4 --split concentrated \
 	--condition hidden --repeat 2000 --tasks moon
+
+# --resume with nothing left to do: the time to scan the N x 4 records of a finished sample run
+"$BIN/ark-debate" -q -p sample -g 4 -o "$TMP/s.jsonl" "$TMP/tasks.jsonl"
+/usr/bin/time -f "%e %U %S %M" -o "$TMP/time" "$BIN/ark-debate" -q -p sample -g 4 --resume \
+	-o "$TMP/s.jsonl" "$TMP/tasks.jsonl"
+read -r wall user sys rss < "$TMP/time"
+recs=$(wc -l < "$TMP/s.jsonl")
+bytes=$(wc -c < "$TMP/s.jsonl")
+echo "resume scan, sample x4|$recs|$wall|$user|$sys|$rss|$bytes" | awk -F'|' '{
+	cpu = $4 + $5
+	printf "| %s | %d | %.2f | %.2f | %.0f | %.0f | %.1f | %.1f |\n", $1, $2, $3, cpu,
+	       $2 / ($3 > 0 ? $3 : 1e-9), $2 / (cpu > 0 ? cpu : 1e-9), $6 / 1024, $7 / 1048576 }'
