@@ -160,7 +160,7 @@ static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t
 	if (st->nfacts)
 		st->held = calloc(st->nfacts, 1);
 	const char *own_block = NULL, *own_msg = NULL;
-	size_t own_block_len = 0, own_msg_len = 0;
+	size_t own_block_len = 0;
 
 	for (size_t i = 0; i < nmsg; i++) {
 		const char *s = msgs[i].content, *role = msgs[i].role;
@@ -196,8 +196,7 @@ static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t
 				}
 			}
 		} else if (!strcmp(role, "assistant")) {
-			own_msg = s;
-			own_msg_len = strlen(s);
+			own_msg = s;      /* the last one counts: its length is taken after the loop */
 		}
 	}
 	/* blocks are read after the name is known */
@@ -210,7 +209,7 @@ static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t
 	}
 	if (own_msg) {
 		st->own = own_msg;
-		st->ownlen = own_msg_len;
+		st->ownlen = strlen(own_msg);
 	} else if (own_block) {
 		st->own = own_block;
 		st->ownlen = own_block_len;
