@@ -619,8 +619,15 @@ static int build_system(ark_debate *d, agent_t *a)
 		if (a->idx == d->expert) {
 			rc |= render(d, "role-expert", NULL, 0, &role);
 		} else {
-			ark_pvar v[] = { { "expert", d->ag[d->expert].name } };
-			rc |= render(d, c->reveal_strong ? "reveal-strong" : "reveal", v, 1, &role);
+			/* the reason given for the expert's standing is true of this run: only an expert
+			 * given all the facts (split concentrated) is said to hold what others lack; one
+			 * named by index without facts, or by the oracle, is named without a reason */
+			char basis[96] = "";
+			if (c->split == ARK_SPLIT_CONCENTRATED && d->ag[d->expert].nfacts)
+				snprintf(basis, sizeof basis, " Agent %s was given information that no one "
+				         "else on the team has.", d->ag[d->expert].name);
+			ark_pvar v[] = { { "expert", d->ag[d->expert].name }, { "basis", basis } };
+			rc |= render(d, c->reveal_strong ? "reveal-strong" : "reveal", v, 2, &role);
 		}
 	}
 	if (a->role == ROLE_ADVERSARY) {

@@ -143,6 +143,18 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	deb -p discussion --split concentrated --condition revealed --reveal-strong --repeat 10 --tasks moon
 	strong=$(jq -s '[.[].turns[] | select(.sim.behaviour == "deference")] | length' "$T/out.jsonl")
 	[ "$strong" -gt "$plain" ] || { echo "strong $strong plain $plain"; return 1; }
+	# the reveal gives a reason only when it is true: an expert holding the facts the others lack
+	# (seen through the simulator, which reports a task fact found verbatim in its prompt)
+	printf '%s\n' '{"id":"w","kind":"math","question":"1+1?","answer":"2","facts":["was given information"]}' > "$T/w.jsonl"
+	for o in "--split none" "--split full" "--split none --expert oracle" "--split concentrated"; do
+		deb -n 3 -r 1 --condition revealed $o "$T/w.jsonl"
+		case $o in
+		*concentrated) want='[0]' ;;
+		*) want='[]' ;;
+		esac
+		jq -e --argjson w "$want" 'all(.turns[] | select(.agent != .run.expert and .run.expert != null); .sim.holds == $w)' "$T/out.jsonl" ||
+		  { echo "$o"; jq -c '[.run.expert, [.turns[] | .sim.holds]]' "$T/out.jsonl"; return 1; }
+	done
 	deb -p discussion --split concentrated --condition solo --expert 2 -n 4 --tasks moon
 	jq -e '.run.n == 4 and .run.expert == 2 and (.agents | length == 1) and .agents[0].agent == 2
 	       and .agents[0].role == "expert" and (.turns | length == 1) and .final.agent == 2' "$T/out.jsonl"
