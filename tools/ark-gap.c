@@ -60,48 +60,6 @@ static void *xrealloc(void *p, size_t n)
 
 static unsigned bit(int pos) { return pos < 0 ? 0 : 1u << pos; }
 
-/* ---- reading ----------------------------------------------------------------------------------- */
-static int blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return 0;
-	return 1;
-}
-
-/* The next non-blank line of the inputs, as cli_in_next walks them (the same messages, the same
- * --skip-bad rule), so that cli_in_bad can name the file and line. */
-static int next_line(cli_in *in, const char **line, size_t *len)
-{
-	char err[512];
-	for (;;) {
-		if (!in->r) {
-			if (in->idx >= (in->npaths ? in->npaths : 1))
-				return 0;
-			const char *p = in->npaths ? in->paths[in->idx] : "-";
-			if (!(in->r = ark_reader_open(p, cli_read_bufsize(), err, sizeof err)))
-				cli_die("%s", err);
-		}
-		int r = ark_reader_line(in->r, line, len, err, sizeof err);
-		if (r == 1) {
-			if (blank(*line, *len))
-				continue;
-			in->records++;
-			return 1;
-		}
-		if (r < 0) {
-			if (ark_reader_fatal(in->r) || !in->skip_bad)
-				cli_die("%s", err);
-			cli_warn("%s (skipped)", err);
-			in->skipped++;
-			continue;
-		}
-		ark_reader_close(in->r);
-		in->r = NULL;
-		in->idx++;
-	}
-}
-
 /* ---- output helpers ---------------------------------------------------------------------------- */
 static void set(jv *o, const char *k, jv *v)
 {
@@ -763,7 +721,7 @@ int main(int argc, char **argv)
 	size_t len;
 	jv *rec;
 	cli_in_init(&in, argv + optind, argc - optind, skip_bad);
-	while (next_line(&in, &line, &len) > 0) {
+	while (cli_in_next_raw(&in, &line, &len) > 0) {
 		if (!(rec = jv_parse_select(line, len, keep, err, sizeof err)))
 			cli_in_bad(&in, "%s", err);
 		else if (rec->t != JV_OBJECT)
