@@ -6,6 +6,7 @@
  * (after a concurrent round 0); the sample protocol G independent calls.  Nothing here blocks or
  * prints: finished() tells the caller when the records can be taken.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +384,28 @@ typedef struct gmemo {
 	double f1;
 } gmemo;
 static _Thread_local gmemo gm_slot[GMEMO];
+static _Thread_local int gm_registered;
+
+/* A thread's memory is freed when the thread ends (the loopback server runs the simulator on a
+ * thread per connection); the main thread's lasts until exit. */
+static pthread_key_t gm_key;
+static pthread_once_t gm_once = PTHREAD_ONCE_INIT;
+static int gm_key_ok;
+
+static void gm_clear(void *p)
+{
+	gmemo *slot = p;
+	for (size_t i = 0; i < GMEMO; i++) {
+		free(slot[i].text);
+		free(slot[i].answer);
+		slot[i].text = slot[i].answer = NULL;
+	}
+}
+
+static void gm_make_key(void)
+{
+	gm_key_ok = pthread_key_create(&gm_key, gm_clear) == 0;
+}
 
 /* The slot of a text: eight bytes a step, each multiplied in and folded (a byte-at-a-time hash
  * was a tenth of the run); any spread will do, since a hit is confirmed byte for byte. */
@@ -420,6 +443,12 @@ int ark_grade_memo(const jv *task, uint64_t task_key, const char *text, size_t l
 	free(g->order);
 	g->order = NULL;
 	g->norder = 0;
+	if (!gm_registered) {
+		pthread_once(&gm_once, gm_make_key);
+		if (gm_key_ok)
+			pthread_setspecific(gm_key, gm_slot);
+		gm_registered = 1;
+	}
 	/* remember it (a failure to copy only means it is not remembered) */
 	free(s->text);
 	free(s->answer);

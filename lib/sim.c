@@ -48,6 +48,7 @@
  * faulty step and of a correction.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -762,6 +763,31 @@ typedef struct rcache {
 } rcache;
 static _Thread_local rcache rc_slot[RCACHE];
 static _Thread_local unsigned rc_next;
+static _Thread_local int rc_registered;
+
+/* freed when the thread ends (the loopback server runs the simulator on a thread per
+ * connection); the main thread's last until exit */
+static pthread_key_t rc_key;
+static pthread_once_t rc_once = PTHREAD_ONCE_INIT;
+static int rc_key_ok;
+
+static void rc_clear(void *p)
+{
+	rcache *slot = p;
+	for (unsigned i = 0; i < RCACHE; i++) {
+		ark_ranker_free(slot[i].rk);
+		slot[i].rk = NULL;
+		for (size_t k = 0; k < ARK_RANK_MAX_ITEMS; k++) {
+			free(slot[i].names[k]);
+			slot[i].names[k] = NULL;
+		}
+	}
+}
+
+static void rc_make_key(void)
+{
+	rc_key_ok = pthread_key_create(&rc_key, rc_clear) == 0;
+}
 
 static const ark_ranker *cached_ranker(const jv *task, const char *const *items, size_t n,
                                        int *key, char *err, size_t errlen)
@@ -781,6 +807,12 @@ static const ark_ranker *cached_ranker(const jv *task, const char *const *items,
 		}
 	if (ark_rank_key(task, items, n, key, err, errlen) != 0)
 		return NULL;
+	if (!rc_registered) {
+		pthread_once(&rc_once, rc_make_key);
+		if (rc_key_ok)
+			pthread_setspecific(rc_key, rc_slot);
+		rc_registered = 1;
+	}
 	rcache *c = &rc_slot[rc_next++ % RCACHE];
 	ark_ranker_free(c->rk);
 	c->rk = NULL;

@@ -1,5 +1,6 @@
 /* test-debate.c: prompt templates, agent names, labelled blocks, task normalisation and the
  * simulator's reading of its messages. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,8 +234,52 @@ static void test_grade_memo(void)
 	jv_free(t2);
 }
 
+/* a thread's grade memory and the simulator's compiled rankers are freed when the thread ends
+ * (valgrind --leak-check=full shows it) */
+static void *memo_thread(void *arg)
+{
+	const jv *task = arg;
+	char e[200];
+	const char *rs = "{\"id\":\"r\",\"kind\":\"rank\",\"question\":\"q\",\"items\":[\"ax\",\"by\"],"
+	                 "\"answer\":[\"by\",\"ax\"]}";
+	jv *rank = jv_parse(rs, strlen(rs), e, sizeof e);
+	ark_member m;
+	ark_member_init(&m);
+	ark_msg msgs[] = { { "system", "Your name is Agent A." }, { "user", "Rank them." } };
+	ark_buf out = ARK_BUF_INIT;
+	CHECK(rank && ark_sim_reply(&m, rank, msgs, 2, 7, &out, NULL, e, sizeof e) == 0);
+	ark_buf_release(&out);
+	ark_member_release(&m);
+	jv_free(rank);
+	ark_grade_opts o;
+	ark_grade g;
+	char err[200];
+	ark_grade_opts_init(&o);
+	uint64_t k = ark_grade_task_key(task, &o);
+	for (int i = 0; i < 50; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "Step 1: so \\boxed{%d}", i);
+		if (ark_grade_memo(task, k, text, strlen(text), &o, &g, err, sizeof err) == 0)
+			ark_grade_release(&g);
+	}
+	return NULL;
+}
+
+static void test_grade_memo_thread(void)
+{
+	char err[200];
+	const char *s = "{\"id\":\"a\",\"kind\":\"math\",\"question\":\"q\",\"answer\":\"3\"}";
+	jv *t = jv_parse(s, strlen(s), err, sizeof err);
+	pthread_t th;
+	CHECK(t && pthread_create(&th, NULL, memo_thread, t) == 0);
+	if (t)
+		CHECK(pthread_join(th, NULL) == 0);
+	jv_free(t);
+}
+
 int main(void)
 {
+	test_grade_memo_thread();
 	test_sfmt();
 	test_grade_memo();
 	test_render();
