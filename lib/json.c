@@ -361,7 +361,26 @@ struct pctx {
 	int  skip_next;             /* the next value is not kept */
 	char *key; size_t klen;     /* pending object key */
 	int  too_deep, nomem;
+	yajl_callbacks cbs;         /* this parse's callbacks (yajl reads them through the pointer
+	                               given to yajl_alloc at every token) */
 };
+static const yajl_callbacks callbacks;
+/* While a value is skipped its callbacks are switched off, so yajl neither decodes its strings
+ * nor calls back for its scalars: level 0 all callbacks; 1 scalars off (the next value is
+ * skipped and may be a scalar); 2 scalars and keys off (inside a skipped container; the
+ * container callbacks stay to count the nesting). */
+static void p_quiet(struct pctx *c, int level)
+{
+	c->cbs = callbacks;
+	if (level >= 1) {
+		c->cbs.yajl_null = NULL;
+		c->cbs.yajl_boolean = NULL;
+		c->cbs.yajl_number = NULL;
+		c->cbs.yajl_string = NULL;
+	}
+	if (level >= 2)
+		c->cbs.yajl_map_key = NULL;
+}
 
 /* Is the next value one to drop?  Consumes the skip_next mark. */
 static int p_skipping(struct pctx *c)
@@ -440,7 +459,8 @@ static int p_open(struct pctx *c, jv *(*make)(void))
 		return 0;
 	}
 	if (p_skipping(c)) {
-		c->skip++;
+		if (c->skip++ == 0)
+			p_quiet(c, 2);
 		return 1;
 	}
 	return p_add(c, make());
@@ -453,10 +473,16 @@ static int cb_end(void *ctx)
 
 	if (--c->nest == 0)
 		c->end = yajl_get_bytes_consumed(c->h);
-	if (c->skip)
-		c->skip--;
-	else
+	if (c->skip) {
+		if (--c->skip == 0)
+			p_quiet(c, 0);
+	} else {
 		c->depth--;
+		if (c->skip_next) {
+			c->skip_next = 0;
+			p_quiet(c, 0);
+		}
+	}
 	return 1;
 }
 static int cb_key(void *ctx, const unsigned char *s, size_t n)
@@ -466,6 +492,10 @@ static int cb_key(void *ctx, const unsigned char *s, size_t n)
 
 	if (c->skip)
 		return 1;
+	if (c->skip_next) {
+		c->skip_next = 0;
+		p_quiet(c, 0);
+	}
 	sel = c->sel[c->depth - 1];
 	if (sel) {
 		for (e = sel; e->key; e++)
@@ -473,6 +503,7 @@ static int cb_key(void *ctx, const unsigned char *s, size_t n)
 				break;
 		if (!e->key) {
 			c->skip_next = 1;
+			p_quiet(c, 1);
 			return 1;
 		}
 		c->key_sel = e->sub;
@@ -560,7 +591,8 @@ jv *jv_parse_select(const char *buf, size_t len, const jv_select *keep, char *er
 		return NULL;
 	}
 	memset(&c, 0, sizeof c);
-	h = yajl_alloc(&callbacks, NULL, &c);
+	p_quiet(&c, 0);
+	h = yajl_alloc(&c.cbs, NULL, &c);
 	if (!h) {
 		ark_errf(err, errlen, "out of memory");
 		return NULL;

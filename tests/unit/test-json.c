@@ -87,6 +87,22 @@ int main(void)
 		/* errors inside skipped fields are still errors */
 		CHECK(jv_parse_select("{\"text\":[1,}", 12, keep, err, sizeof err) == NULL);
 		CHECK(jv_parse_select("{\"id\":1} x", 10, keep, err, sizeof err) == NULL);
+		/* skipped values of every kind between kept ones, escapes inside skipped strings,
+		 * a skipped scalar last in its object */
+		{
+			const char *u = "{\"a\":\"x\\n\\u00e9\",\"id\":\"q\\t\",\"b\":1,\"n\":null,"
+			                "\"c\":[{\"d\":\"\\u00e9\"},[true]],\"run\":{\"e\":true,\"z\":\"\\\"\"},"
+			                "\"turns\":[{\"x\":1,\"round\":2,\"y\":\"s\\\\\"},{\"agent\":3,\"q\":false}],"
+			                "\"last\":2.5}";
+			v = jv_parse_select(u, strlen(u), keep, err, sizeof err);
+			CHECK(v != NULL);
+			ark_buf_reset(&b);
+			jv_dump(v, &b);
+			CHECK_STR(b.p, "{\"id\":\"q\\t\",\"run\":{\"e\":true,\"z\":\"\\\"\"},"
+			               "\"turns\":[{\"round\":2},{\"agent\":3}]}");
+			jv_free(v);
+			ark_buf_reset(&b);
+		}
 		/* NULL keeps all */
 		v = jv_parse_select(t, strlen(t), NULL, err, sizeof err);
 		CHECK(v && jv_len(v) == 5);
