@@ -139,9 +139,9 @@ static long obj_find(const jv *o, const char *key, size_t klen)
 	return -1;
 }
 
-/* Append key (length klen) -> val without looking for an existing key (the parser keeps
- * duplicate keys as they came; jv_set replaces). */
-static int obj_append(jv *o, const char *key, size_t klen, jv *val)
+/* Append key -> val taking ownership of the malloc'd key k (the parser's pending key, so each
+ * key is allocated once); frees both on failure. */
+static int obj_append_take(jv *o, char *k, size_t klen, jv *val)
 {
 	if (o->u.obj.n == o->u.obj.cap) {
 		size_t nc = o->u.obj.cap ? o->u.obj.cap * 2 : 8;
@@ -153,24 +153,31 @@ static int obj_append(jv *o, const char *key, size_t klen, jv *val)
 			o->u.obj.klen = nl;
 		jv **nv = nl ? realloc(o->u.obj.v, nc * sizeof *nv) : NULL;
 		if (!nv) {
+			free(k);
 			jv_free(val);
 			return -1;
 		}
 		o->u.obj.v = nv;
 		o->u.obj.cap = nc;
 	}
-	char *k = malloc(klen + 1);
-	if (!k) {
-		jv_free(val);
-		return -1;
-	}
-	memcpy(k, key, klen);
-	k[klen] = '\0';
 	o->u.obj.k[o->u.obj.n] = k;
 	o->u.obj.klen[o->u.obj.n] = klen;
 	o->u.obj.v[o->u.obj.n] = val;
 	o->u.obj.n++;
 	return 0;
+}
+
+/* Append key (length klen, copied) -> val without looking for an existing key (the parser keeps
+ * duplicate keys as they came; jv_set replaces). */
+static int obj_append(jv *o, const char *key, size_t klen, jv *val)
+{
+	char *k = ark_strndup(key, klen);
+
+	if (!k) {
+		jv_free(val);
+		return -1;
+	}
+	return obj_append_take(o, k, klen, val);
 }
 
 int jv_set(jv *o, const char *key, jv *val)
@@ -415,9 +422,8 @@ static int p_add(struct pctx *c, jv *v)
 				return 0;
 			}
 		} else {
-			int r = obj_append(top, c->key, c->klen, v);
+			int r = obj_append_take(top, c->key, c->klen, v);
 			sel = c->key_sel;
-			free(c->key);
 			c->key = NULL;
 			if (r < 0) {
 				c->nomem = 1;
