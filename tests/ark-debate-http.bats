@@ -244,8 +244,8 @@ fault_case() {
 	jq -e -s 'length == 3 and all(.attempts == 1 and .fatal and (.error | test("HTTP 500")))' <<<"$output"
 	[ "$(stat .requests)" -eq 3 ]
 	stop_server
-	start_server --fault 400=0.5 --should-retry true --seed 4
-	run_split "$PROBE" -a "$(OA)" -n 20 -j 2 --retries 8
+	start_server --fault 400=0.3 --should-retry true --seed 4
+	run_split "$PROBE" -a "$(OA)" -n 20 -j 2 --retries 20
 	assert_status 0
 	[ "$(stat '.faults."400"')" -gt 0 ]
 	stop_server
