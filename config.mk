@@ -25,6 +25,6 @@ endif
 
 # Debian packages the build and the tests need (make deps installs the missing ones)
 DEB_PKGS = gcc make pkg-config libcurl4-openssl-dev libyajl-dev zlib1g-dev libmicrohttpd-dev \
-           bats jq mandoc gnuplot-nox parallel valgrind curl
+           bats jq mandoc gnuplot-nox parallel valgrind curl procps util-linux
 # make bench also needs these (GNU time for CPU and peak memory, bc for ratios)
 BENCH_PKGS = time bc
