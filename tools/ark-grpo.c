@@ -164,8 +164,7 @@ int main(int argc, char **argv)
 		case 'V': cli_version();
 		case 'h': usage();
 		default:
-			fprintf(stderr, "try '%s --help'\n", cli_prog);
-			exit(2);
+			cli_try_help();
 		}
 	}
 	/* rloo and mean come without scaling unless asked; mean never scales */

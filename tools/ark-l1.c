@@ -517,8 +517,7 @@ int main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case O_SKIP: skip = 1; break;
 		default:
-			fprintf(stderr, "try '%s --help'\n", cli_prog);
-			exit(2);
+			cli_try_help();
 		}
 	}
 

@@ -57,6 +57,11 @@ void cli_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
+	cli_try_help();
+}
+
+void cli_try_help(void)
+{
 	fprintf(stderr, "try '%s --help'\n", cli_prog);
 	exit(2);
 }

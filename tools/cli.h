@@ -19,6 +19,8 @@ void cli_warn(const char *fmt, ...) ARK_FMT(1, 2);          /* "prog: msg\n" on 
 void cli_die(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn));   /* exit 1 */
 void cli_usage_error(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn)); /* exit 2,
                                                                adds "try 'prog --help'" */
+void cli_try_help(void) __attribute__((noreturn));        /* "try 'prog --help'", exit 2: after
+                                                               getopt has printed its message */
 void cli_version(void) __attribute__((noreturn));          /* prints "prog VERSION", exit 0 */
 
 /* Numbers from option arguments: strtol/strtod with an end-pointer and range check; a bad value
