@@ -2,7 +2,8 @@
 include config.mk
 
 B         := $(BUILD)
-LIB_SRC   := $(wildcard lib/*.c)
+LAYERS    := core grade llm engine measure
+LIB_SRC   := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.c))
 LIB_OBJ   := $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
 LIB       := $(B)/libark.a
 TOOL_SRC  := $(wildcard tools/ark-*.c)
@@ -13,7 +14,7 @@ UNITS     := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 HELPER_SRC:= $(wildcard tests/helpers/*.c)
 HELPERS   := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
 MANPAGES  := $(wildcard man/*.1 man/*.5)
-HDRS      := $(wildcard lib/*.h) tools/cli.h
+HDRS      := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.h)) tools/cli.h
 
 .PHONY: all check unit bats demo deps install uninstall clean lint bench have-deps
 .DELETE_ON_ERROR:
@@ -55,7 +56,8 @@ bats: $(TOOLS) $(HELPERS)
 	ARK_BIN=$(CURDIR)/$(B)/bin ARK_TESTBIN=$(CURDIR)/$(B)/tests ARK_SHARE=$(CURDIR)/share/ark \
 	  bats $(BATS_FLAGS) tests
 
-lint:
+lint: $(LIB_OBJ)
+	@sh tools/lint-layers.sh $(B)
 	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning $(MANPAGES) && echo "man: lint clean"; fi
 
 # ---- the demo ---------------------------------------------------------------------------------

@@ -14,11 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
-#include "debate.h"
-#include "io.h"
-#include "llm.h"
-#include "prompt.h"
-#include "rng.h"
+#include "engine/debate.h"
+#include "core/io.h"
+#include "llm/llm.h"
+#include "engine/prompt.h"
+#include "core/rng.h"
 
 static void usage(FILE *f)
 {

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "grade.h"
-#include "jscan.h"
-#include "llm.h"
-#include "rng.h"
-#include "steps.h"
+#include "grade/grade.h"
+#include "core/jscan.h"
+#include "llm/llm.h"
+#include "core/rng.h"
+#include "grade/steps.h"
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)

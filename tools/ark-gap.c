@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
-#include "gap.h"
+#include "measure/gap.h"
 
 #define MAX_BY ARK_GAP_MAX_BY
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "grpo.h"
-#include "grposample.h"
-#include "rng.h"
+#include "measure/grpo.h"
+#include "measure/grposample.h"
+#include "core/rng.h"
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)

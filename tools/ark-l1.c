@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "jscan.h"
-#include "rank.h"
+#include "core/jscan.h"
+#include "grade/rank.h"
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)

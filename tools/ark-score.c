@@ -6,14 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "behaviour.h"
+#include "measure/behaviour.h"
 #include "cli.h"
-#include "judge.h"
-#include "llm.h"
-#include "reward.h"
-#include "rng.h"
-#include "prm.h"
-#include "solution.h"
+#include "measure/judge.h"
+#include "llm/llm.h"
+#include "llm/reward.h"
+#include "core/rng.h"
+#include "measure/prm.h"
+#include "measure/solution.h"
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)

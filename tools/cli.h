@@ -7,9 +7,9 @@
 #ifndef ARK_CLI_H
 #define ARK_CLI_H
 #include <stdio.h>
-#include "buf.h"
-#include "json.h"
-#include "io.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/io.h"
 
 extern const char *cli_prog;        /* "ark-l1" */
 extern int cli_quiet;               /* -q */

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
-#include "buf.h"
-#include "json.h"
-#include "llm.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "llm/llm.h"
 
 static long done_n, fail_n;
 static int quiet_records;

@@ -34,11 +34,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
-#include "buf.h"
-#include "io.h"
-#include "json.h"
-#include "llm.h"
-#include "rng.h"
+#include "core/buf.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "llm/llm.h"
+#include "core/rng.h"
 
 #define BODY_MAX ((size_t)32 << 20)
 

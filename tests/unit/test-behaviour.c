@@ -1,7 +1,7 @@
 /* test-behaviour.c: the rank coder's rules on hand-made rankings, and the judge coder's parts. */
 #include <stdlib.h>
 #include "unit.h"
-#include "behaviour.h"
+#include "measure/behaviour.h"
 
 static char err[256];
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "debate.h"
-#include "prompt.h"
-#include "llm.h"
-#include "rank.h"
+#include "engine/debate.h"
+#include "engine/prompt.h"
+#include "llm/llm.h"
+#include "grade/rank.h"
 
 static void test_render(void)
 {

@@ -2,8 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "gap.h"
-#include "grade.h"
+#include "measure/gap.h"
+#include "grade/grade.h"
 #include "unit.h"
 
 static const char *const by_cond[] = { "condition" };

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "grade.h"
-#include "json.h"
-#include "buf.h"
+#include "grade/grade.h"
+#include "core/json.h"
+#include "core/buf.h"
 
 static char *unescape(const char *s)
 {

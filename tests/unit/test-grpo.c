@@ -2,7 +2,7 @@
  * by hand (the working is in the comments). */
 #include <stdlib.h>
 #include "unit.h"
-#include "grpo.h"
+#include "measure/grpo.h"
 
 static char err[256];
 

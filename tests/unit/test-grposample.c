@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "grposample.h"
+#include "measure/grposample.h"
 
 static char err[256];
 

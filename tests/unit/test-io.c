@@ -3,7 +3,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "unit.h"
-#include "io.h"
+#include "core/io.h"
 
 static char dir[] = "/tmp/ark-test-io-XXXXXX";
 

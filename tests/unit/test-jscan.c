@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "unit.h"
-#include "jscan.h"
+#include "core/jscan.h"
 
 static int agree_fail;
 

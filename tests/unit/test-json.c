@@ -1,8 +1,8 @@
 /* test-json.c: the JSON tree keeps every field, order and number text; errors are reported. */
 #include <stdlib.h>
 #include "unit.h"
-#include "json.h"
-#include "rng.h"
+#include "core/json.h"
+#include "core/rng.h"
 #include <yajl/yajl_gen.h>
 
 static void yprint(void *ctx, const char *s, size_t n) { ark_buf_add(ctx, s, n); }

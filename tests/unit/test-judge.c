@@ -2,8 +2,8 @@
  * texts, against values worked out by hand. */
 #include <stdlib.h>
 #include "unit.h"
-#include "judge.h"
-#include "reward.h"
+#include "measure/judge.h"
+#include "llm/reward.h"
 
 static char err[256];
 

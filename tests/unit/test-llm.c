@@ -1,7 +1,7 @@
 /* test-llm.c: member specs, --team objects, describe, and the simulator queue of lib/llm.c. */
 #include <stdlib.h>
 #include "unit.h"
-#include "llm.h"
+#include "llm/llm.h"
 
 static int ndone;
 static ark_llm *L;

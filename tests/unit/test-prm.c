@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "unit.h"
-#include "prm.h"
-#include "rng.h"
+#include "measure/prm.h"
+#include "core/rng.h"
 
 static char err[256];
 

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "unit.h"
-#include "rank.h"
+#include "grade/rank.h"
 
 static const char *moon[15] = {
 	"Box of matches", "Food concentrate", "Nylon rope (50 ft)", "Parachute silk",

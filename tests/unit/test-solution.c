@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "solution.h"
+#include "measure/solution.h"
 
 static char err[256];
 

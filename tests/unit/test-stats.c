@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "unit.h"
-#include "stats.h"
+#include "core/stats.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "steps.h"
+#include "grade/steps.h"
 
 /* Split and compare the steps' texts with want[] (NULL-terminated). */
 static void expect(const char *text, const char *sep, const char *const *want, int line)

@@ -1,0 +1,537 @@
+/* io.c: JSON-lines input and output, plain or gzip (see io.h for the contract). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "core/buf.h"
+#include "core/io.h"
+
+/* ---- reader ------------------------------------------------------------------------------- */
+
+struct ark_reader {
+	int    fd, own_fd;
+	char  *name;
+	size_t bufsize;
+	/* raw bytes from the file (gzip mode only) */
+	unsigned char *raw;
+	size_t rawcap;
+	off_t  raw_read;           /* bytes read from fd so far */
+	int    raw_eof;
+	/* decoded bytes: lines are cut from data[dpos..dlen) */
+	char  *data;
+	size_t datacap, dpos, dlen;
+	off_t  data_base;          /* plain: file offset of data[0] */
+	int    gzip;
+	z_stream zs;
+	int    zinit;
+	int    member_open;        /* inside a gzip member (some of it consumed, no end seen yet) */
+	int    member_nl;          /* last decoded byte of the current data was '\n' */
+	ark_buf line;              /* a line spanning buffer refills */
+	size_t line_max;
+	long   lineno;
+	int    eof, fatal;
+	off_t  safe;
+};
+
+static ssize_t read_full(int fd, void *p, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, p, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int rd_fail(ark_reader *r, char *err, size_t errlen, const char *fmt, ...) ARK_FMT(4, 5);
+static int rd_fail(ark_reader *r, char *err, size_t errlen, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	r->fatal = 1;
+	return ark_errf(err, errlen, "%s:%ld: %s", r->name, r->lineno + 1, msg);
+}
+
+ark_reader *ark_reader_fdopen(int fd, const char *name, size_t bufsize, char *err, size_t errlen)
+{
+	ark_reader *r = calloc(1, sizeof *r);
+	size_t have = 0;
+	ssize_t n;
+
+	if (!r || !(r->name = strdup(name))) {
+		free(r);
+		ark_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->fd = fd;
+	r->bufsize = bufsize ? bufsize : ARK_IOBUF_DEFAULT;
+	r->line_max = ARK_LINE_MAX;
+	ark_buf_init(&r->line);
+	r->rawcap = r->bufsize < 2 ? 2 : r->bufsize;
+	r->datacap = r->bufsize;
+	r->raw = malloc(r->rawcap);
+	r->data = malloc(r->datacap < 2 ? 2 : r->datacap);
+	if (!r->raw || !r->data) {
+		ark_errf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* sniff the gzip magic from the first two bytes */
+	while (have < 2) {
+		n = read_full(fd, r->raw + have, r->rawcap - have);
+		if (n < 0) {
+			ark_errf(err, errlen, "%s: %s", name, strerror(errno));
+			goto fail;
+		}
+		if (n == 0) {
+			r->raw_eof = 1;
+			break;
+		}
+		have += (size_t)n;
+	}
+	r->raw_read = (off_t)have;
+	if (have >= 2 && r->raw[0] == 0x1f && r->raw[1] == 0x8b) {
+		r->gzip = 1;
+		if (inflateInit2(&r->zs, 15 + 16) != Z_OK) {
+			ark_errf(err, errlen, "%s: cannot start gzip decoder", name);
+			goto fail;
+		}
+		r->zinit = 1;
+		r->zs.next_in = r->raw;
+		r->zs.avail_in = (uInt)have;
+	} else {
+		/* plain: the sniffed bytes are the first data */
+		unsigned char *t = r->raw;
+		size_t tc = r->rawcap;
+		r->raw = (unsigned char *)r->data;
+		r->rawcap = r->datacap < 2 ? 2 : r->datacap;
+		r->data = (char *)t;
+		r->datacap = tc;
+		r->dlen = have;
+	}
+	return r;
+fail:
+	free(r->raw);
+	free(r->data);
+	free(r->name);
+	free(r);
+	return NULL;
+}
+
+ark_reader *ark_reader_open(const char *path, size_t bufsize, char *err, size_t errlen)
+{
+	ark_reader *r;
+	int fd;
+
+	if (!path || strcmp(path, "-") == 0)
+		return ark_reader_fdopen(0, "<stdin>", bufsize, err, errlen);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ark_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	r = ark_reader_fdopen(fd, path, bufsize, err, errlen);
+	if (!r)
+		close(fd);
+	else
+		r->own_fd = 1;
+	return r;
+}
+
+void ark_reader_set_line_max(ark_reader *r, size_t max)
+{
+	r->line_max = max;
+}
+
+/* Refill data[] (which the caller has fully consumed).  1 got bytes, 0 end, -1 error. */
+static int fill(ark_reader *r, char *err, size_t errlen)
+{
+	ssize_t n;
+	int zr;
+
+	if (!r->gzip) {
+		r->data_base += (off_t)r->dlen;
+		r->dpos = r->dlen = 0;
+		if (r->raw_eof)
+			return 0;
+		n = read_full(r->fd, r->data, r->datacap);
+		if (n < 0)
+			return rd_fail(r, err, errlen, "read error: %s", strerror(errno));
+		if (n == 0) {
+			r->raw_eof = 1;
+			return 0;
+		}
+		r->raw_read += n;
+		r->dlen = (size_t)n;
+		return 1;
+	}
+	r->dpos = r->dlen = 0;
+	for (;;) {
+		if (r->zs.avail_in == 0 && !r->raw_eof) {
+			n = read_full(r->fd, r->raw, r->rawcap);
+			if (n < 0)
+				return rd_fail(r, err, errlen, "read error: %s", strerror(errno));
+			if (n == 0)
+				r->raw_eof = 1;
+			r->raw_read += n;
+			r->zs.next_in = r->raw;
+			r->zs.avail_in = (uInt)n;
+		}
+		if (r->zs.avail_in == 0 && r->raw_eof) {
+			if (r->member_open)
+				return rd_fail(r, err, errlen, "truncated gzip input");
+			return 0;
+		}
+		r->zs.next_out = (unsigned char *)r->data;
+		r->zs.avail_out = (uInt)r->datacap;
+		zr = inflate(&r->zs, Z_NO_FLUSH);
+		r->dlen = r->datacap - r->zs.avail_out;
+		if (r->dlen)
+			r->member_nl = r->data[r->dlen - 1] == '\n';
+		if (zr == Z_STREAM_END) {
+			/* a member ended; another may follow (concatenated gzip) */
+			if (r->member_nl)
+				r->safe = r->raw_read - (off_t)r->zs.avail_in;
+			r->member_open = 0;
+			if (inflateReset(&r->zs) != Z_OK)
+				return rd_fail(r, err, errlen, "gzip decoder failed");
+			if (r->zs.avail_in > 0 || !r->raw_eof) {
+				/* peek: bytes after a member must start another member */
+				if (r->zs.avail_in == 0) {
+					n = read_full(r->fd, r->raw, r->rawcap);
+					if (n < 0)
+						return rd_fail(r, err, errlen, "read error: %s",
+						               strerror(errno));
+					if (n == 0)
+						r->raw_eof = 1;
+					r->raw_read += n;
+					r->zs.next_in = r->raw;
+					r->zs.avail_in = (uInt)n;
+				}
+				if (r->zs.avail_in > 0 && r->zs.next_in[0] != 0x1f)
+					return rd_fail(r, err, errlen, "trailing garbage after gzip data");
+			}
+		} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
+			if (zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof && r->dlen == 0)
+				return rd_fail(r, err, errlen, "truncated gzip input");
+			r->member_open = 1;
+		} else {
+			return rd_fail(r, err, errlen, "corrupt gzip input (%s)",
+			               r->zs.msg ? r->zs.msg : "data error");
+		}
+		if (r->dlen)
+			return 1;
+	}
+}
+
+int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, size_t errlen)
+{
+	char *nl;
+	size_t n;
+	int f;
+
+	if (r->fatal)
+		return ark_errf(err, errlen, "%s: input already failed", r->name);
+	if (r->eof)
+		return 0;
+	ark_buf_reset(&r->line);
+	for (;;) {
+		if (r->dpos < r->dlen) {
+			nl = memchr(r->data + r->dpos, '\n', r->dlen - r->dpos);
+			n = nl ? (size_t)(nl - (r->data + r->dpos)) : r->dlen - r->dpos;
+			if (r->line.len + n > r->line_max) {
+				r->fatal = 1;
+				return ark_errf(err, errlen, "%s:%ld: line longer than %zu bytes", r->name,
+				                r->lineno + 1, r->line_max);
+			}
+			if (nl && r->line.len == 0) {
+				/* the whole line is in the buffer: hand it out without copying */
+				*line = r->data + r->dpos;
+				*len = n;
+				r->dpos += n + 1;
+				r->lineno++;
+				if (!r->gzip)
+					r->safe = r->data_base + (off_t)r->dpos;
+				return 1;
+			}
+			if (ark_buf_add(&r->line, r->data + r->dpos, n) < 0) {
+				r->fatal = 1;
+				return ark_errf(err, errlen, "%s:%ld: out of memory", r->name, r->lineno + 1);
+			}
+			r->dpos += n + (nl ? 1 : 0);
+			if (nl) {
+				*line = r->line.p;
+				*len = r->line.len;
+				r->lineno++;
+				if (!r->gzip)
+					r->safe = r->data_base + (off_t)r->dpos;
+				return 1;
+			}
+		}
+		f = fill(r, err, errlen);
+		if (f < 0)
+			return -1;
+		if (f == 0) {
+			r->eof = 1;
+			if (r->line.len == 0)
+				return 0;
+			/* a last line without a newline */
+			*line = r->line.p;
+			*len = r->line.len;
+			r->lineno++;
+			return 1;
+		}
+	}
+}
+
+static int blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int ark_reader_next(ark_reader *r, jv **rec, char *err, size_t errlen)
+{
+	const char *line;
+	size_t len;
+	char msg[200];
+	jv *v;
+	int got;
+
+	*rec = NULL;
+	while ((got = ark_reader_line(r, &line, &len, err, errlen)) == 1 && blank(line, len))
+		;
+	if (got <= 0)
+		return got;
+	v = jv_parse(line, len, msg, sizeof msg);
+	if (!v)
+		return ark_errf(err, errlen, "%s:%ld: %s", r->name, r->lineno, msg);
+	if (v->t != JV_OBJECT) {
+		ark_errf(err, errlen, "%s:%ld: expected a JSON object, got %s", r->name, r->lineno,
+		         jv_type_name(v->t));
+		jv_free(v);
+		return -1;
+	}
+	*rec = v;
+	return 1;
+}
+
+int ark_reader_fatal(const ark_reader *r) { return r->fatal; }
+long ark_reader_lineno(const ark_reader *r) { return r->lineno; }
+const char *ark_reader_name(const ark_reader *r) { return r->name; }
+int ark_reader_is_gzip(const ark_reader *r) { return r->gzip; }
+off_t ark_reader_safe_offset(const ark_reader *r) { return r->safe; }
+
+void ark_reader_close(ark_reader *r)
+{
+	if (!r)
+		return;
+	if (r->zinit)
+		inflateEnd(&r->zs);
+	if (r->own_fd)
+		close(r->fd);
+	ark_buf_release(&r->line);
+	free(r->raw);
+	free(r->data);
+	free(r->name);
+	free(r);
+}
+
+/* ---- writer ------------------------------------------------------------------------------- */
+
+#define WBUF_FLUSH ((size_t)64 << 10)
+
+struct ark_writer {
+	int     fd;
+	char   *name;
+	int     gzip;
+	z_stream zs;
+	int     zinit;
+	int     wrote_member;    /* at least one gzip member written */
+	int     member_data;     /* current member has data */
+	ark_buf pend;            /* whole lines not yet written */
+	ark_buf line;
+	unsigned char *zbuf;
+	int     failed;
+};
+
+static int write_all(ark_writer *w, const void *p, size_t n, char *err, size_t errlen)
+{
+	const char *s = p;
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(w->fd, s, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			w->failed = 1;
+			return ark_errf(err, errlen, "write error on %s: %s", w->name,
+			                k < 0 ? strerror(errno) : "short write");
+		}
+		s += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+ark_writer *ark_writer_open(const char *path, int gzip, int append, char *err, size_t errlen)
+{
+	ark_writer *w = calloc(1, sizeof *w);
+	int std = !path || strcmp(path, "-") == 0;
+
+	if (!w) {
+		ark_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->name = strdup(std ? "<stdout>" : path);
+	w->gzip = gzip || (!std && ends_with(path, ".gz"));
+	ark_buf_init(&w->pend);
+	ark_buf_init(&w->line);
+	if (!w->name)
+		goto nomem;
+	if (std) {
+		w->fd = 1;
+	} else {
+		w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
+		if (w->fd < 0) {
+			ark_errf(err, errlen, "%s: %s", path, strerror(errno));
+			free(w->name);
+			free(w);
+			return NULL;
+		}
+	}
+	if (w->gzip) {
+		w->zbuf = malloc(WBUF_FLUSH);
+		if (!w->zbuf || deflateInit2(&w->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+		                             Z_DEFAULT_STRATEGY) != Z_OK)
+			goto nomem;
+		w->zinit = 1;
+	}
+	return w;
+nomem:
+	ark_errf(err, errlen, "out of memory");
+	if (w->fd > 2)
+		close(w->fd);
+	free(w->zbuf);
+	free(w->name);
+	free(w);
+	return NULL;
+}
+
+/* Compress (or write) the pending lines; with finish, end the gzip member. */
+static int drain(ark_writer *w, int finish, char *err, size_t errlen)
+{
+	int zr;
+
+	if (!w->gzip) {
+		if (w->pend.len && write_all(w, w->pend.p, w->pend.len, err, errlen) < 0)
+			return -1;
+		ark_buf_reset(&w->pend);
+		return 0;
+	}
+	if (w->pend.len)
+		w->member_data = 1;
+	if (!w->pend.len && !finish)
+		return 0;
+	if (finish && !w->member_data)
+		return 0;            /* never write an empty member between records */
+	w->zs.next_in = (unsigned char *)w->pend.p;
+	w->zs.avail_in = (uInt)w->pend.len;
+	do {
+		w->zs.next_out = w->zbuf;
+		w->zs.avail_out = (uInt)WBUF_FLUSH;
+		zr = deflate(&w->zs, finish ? Z_FINISH : Z_NO_FLUSH);
+		if (zr == Z_STREAM_ERROR) {
+			w->failed = 1;
+			return ark_errf(err, errlen, "gzip encoder failed on %s", w->name);
+		}
+		if (write_all(w, w->zbuf, WBUF_FLUSH - w->zs.avail_out, err, errlen) < 0)
+			return -1;
+	} while (w->zs.avail_out == 0 || (finish && zr != Z_STREAM_END));
+	ark_buf_reset(&w->pend);
+	if (finish) {
+		deflateReset(&w->zs);
+		w->wrote_member = 1;
+		w->member_data = 0;
+	}
+	return 0;
+}
+
+int ark_writer_line(ark_writer *w, const char *s, size_t n, char *err, size_t errlen)
+{
+	if (w->failed)
+		return ark_errf(err, errlen, "write error on %s", w->name);
+	if (ark_buf_add(&w->pend, s, n) < 0 || ark_buf_addc(&w->pend, '\n') < 0) {
+		w->failed = 1;
+		return ark_errf(err, errlen, "out of memory writing %s", w->name);
+	}
+	if (w->pend.len >= WBUF_FLUSH)
+		return drain(w, 0, err, errlen);
+	return 0;
+}
+
+int ark_writer_put(ark_writer *w, const jv *rec, char *err, size_t errlen)
+{
+	ark_buf_reset(&w->line);
+	if (jv_dump(rec, &w->line) < 0)
+		return ark_errf(err, errlen, "cannot serialise a record for %s", w->name);
+	return ark_writer_line(w, w->line.p, w->line.len, err, errlen);
+}
+
+int ark_writer_flush(ark_writer *w, char *err, size_t errlen)
+{
+	if (w->failed)
+		return ark_errf(err, errlen, "write error on %s", w->name);
+	return drain(w, 1, err, errlen);
+}
+
+int ark_writer_close(ark_writer *w, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (!w)
+		return 0;
+	if (w->failed)
+		r = ark_errf(err, errlen, "write error on %s", w->name);
+	else
+		r = drain(w, 1, err, errlen);
+	/* an empty gzip output is still a valid gzip file: one empty member */
+	if (r == 0 && w->gzip && !w->wrote_member) {
+		w->member_data = 1;
+		r = drain(w, 1, err, errlen);
+	}
+	if (w->zinit)
+		deflateEnd(&w->zs);
+	if (close(w->fd) < 0 && r == 0)
+		r = ark_errf(err, errlen, "write error on %s: %s", w->name, strerror(errno));
+	ark_buf_release(&w->pend);
+	ark_buf_release(&w->line);
+	free(w->zbuf);
+	free(w->name);
+	free(w);
+	return r;
+}
+
+const char *ark_writer_name(const ark_writer *w)
+{
+	return w->name;
+}

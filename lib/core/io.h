@@ -1,0 +1,60 @@
+/* io.h: JSON-lines record input and output, plain or gzip.
+ *
+ * Reader: input is gzip when its first two bytes are the gzip magic, whatever its name;
+ * concatenated gzip members are read as one stream; a gzip stream that ends early is an error
+ * ("truncated gzip input").  Lines may be of any length up to ARK_LINE_MAX (64 MiB by default);
+ * a longer line is an error, never a silent cut.  Blank lines are skipped by ark_reader_next.
+ *
+ * Writer: each record becomes one complete line.  Plain output is written with write(2) in whole
+ * lines only; gzip output ends a gzip member at every flush, so a file cut by a crash holds whole
+ * members up to the last flush and --resume can cut it back to the last complete member.
+ */
+#ifndef ARK_IO_H
+#define ARK_IO_H
+#include <stddef.h>
+#include <sys/types.h>
+#include "core/json.h"
+
+#define ARK_LINE_MAX ((size_t)64 << 20)
+#define ARK_IOBUF_DEFAULT ((size_t)256 << 10)
+
+typedef struct ark_reader ark_reader;
+
+/* path NULL or "-" reads stdin (named "<stdin>" in messages).  bufsize 0 = default; tests use
+ * tiny sizes (1, 2, 7) to exercise every boundary.  NULL on error. */
+ark_reader *ark_reader_open(const char *path, size_t bufsize, char *err, size_t errlen);
+ark_reader *ark_reader_fdopen(int fd, const char *name, size_t bufsize, char *err, size_t errlen);
+void        ark_reader_set_line_max(ark_reader *r, size_t max);
+/* Next raw line without its '\n' (a final line without '\n' counts).  The pointer is valid until
+ * the next call.  1 line, 0 end of input, -1 error (message in err, prefixed "name:line: "). */
+int         ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, size_t errlen);
+/* Next non-blank line parsed as a JSON object.  1 record (caller frees), 0 end, -1 error with
+ * "name:line: message" in err.  After a parse error (not an I/O error) reading may continue. */
+int         ark_reader_next(ark_reader *r, jv **rec, char *err, size_t errlen);
+/* Whether the last error was an I/O / decompression error (reading cannot continue). */
+int         ark_reader_fatal(const ark_reader *r);
+long        ark_reader_lineno(const ark_reader *r);
+const char *ark_reader_name(const ark_reader *r);
+int         ark_reader_is_gzip(const ark_reader *r);
+/* Raw (compressed) byte offset just past the last complete line that ends a clean cut point:
+ * for plain input the byte after the last '\n' read; for gzip the end of the last gzip member
+ * whose data ended with '\n'.  Used by --resume to cut a damaged tail. */
+off_t       ark_reader_safe_offset(const ark_reader *r);
+void        ark_reader_close(ark_reader *r);
+
+typedef struct ark_writer ark_writer;
+/* path NULL or "-" writes stdout.  gzip: 1 forces gzip; also on when path ends in ".gz".
+ * append: open with O_APPEND (for --resume).  NULL on error. */
+ark_writer *ark_writer_open(const char *path, int gzip, int append, char *err, size_t errlen);
+/* Serialise rec as one line.  Buffered; 0 or -1. */
+int         ark_writer_put(ark_writer *w, const jv *rec, char *err, size_t errlen);
+/* Write an already serialised line (no '\n' in it; one is added). */
+int         ark_writer_line(ark_writer *w, const char *s, size_t n, char *err, size_t errlen);
+/* Push buffered lines to the file (and end the gzip member).  0 or -1. */
+int         ark_writer_flush(ark_writer *w, char *err, size_t errlen);
+/* Flush and close; reports any write error, including ENOSPC on /dev/full.  0 or -1.
+ * Always frees w. */
+int         ark_writer_close(ark_writer *w, char *err, size_t errlen);
+const char *ark_writer_name(const ark_writer *w);
+
+#endif

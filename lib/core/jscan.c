@@ -1,0 +1,238 @@
+/* jscan.c: a checking scanner for JSON texts and span walkers.  See jscan.h.
+ *
+ * jscan_check is yajl's own validation (jv_check in json.c: the grammar, UTF-8 rule and nesting
+ * cap of jv_parse, with no tree built); the walkers below only skip through text that passed it.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/jscan.h"
+
+/* yajl's blanks include \f and \v */
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+static int is_dig(char c) { return c >= '0' && c <= '9'; }
+
+/* The check is yajl's, through jv_check: one grammar for the whole project. */
+int jscan_check(const char *s, size_t n, char *err, size_t errlen)
+{
+	return jv_check(s, n, err, errlen);
+}
+
+/* ---- walking a checked text ------------------------------------------------------------ */
+
+static const char *skip_str(const char *p)   /* p after the opening quote */
+{
+	for (;;) {
+		const char *q = rawmemchr(p, '"');     /* a checked string has its closing quote */
+		const char *b = q;
+		while (b > p && b[-1] == '\\')
+			b--;
+		if (((q - b) & 1) == 0)                /* an even run of backslashes: not escaped */
+			return q + 1;
+		p = q + 1;
+	}
+}
+
+/* structure bytes a container skip has to look at */
+static const unsigned char sbyte[256] = {
+	['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3,
+};
+
+static const char *skip_value(const char *p)
+{
+	switch (*p) {
+	case '"':
+		return skip_str(p + 1);
+	case '{':
+	case '[': {
+		int depth = 1;
+		p++;
+		for (;;) {
+			while (!sbyte[(unsigned char)*p])
+				p++;
+			switch (sbyte[(unsigned char)*p]) {
+			case 1: p = skip_str(p + 1); continue;
+			case 2: depth++; break;
+			case 3: if (--depth == 0) return p + 1; break;
+			}
+			p++;
+		}
+	}
+	case 't': case 'n':
+		return p + 4;
+	case 'f':
+		return p + 5;
+	default:
+		p++;
+		while (is_dig(*p) || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-')
+			p++;
+		return p;
+	}
+}
+
+static jv_type type_of(char c)
+{
+	switch (c) {
+	case '"': return JV_STRING;
+	case '{': return JV_OBJECT;
+	case '[': return JV_ARRAY;
+	case 't': return JV_TRUE;
+	case 'f': return JV_FALSE;
+	case 'n': return JV_NULL;
+	default: return JV_NUMBER;
+	}
+}
+
+/* The value at p.  A checked text never ends inside a value, and after its last value comes
+ * either the end of the buffer or blanks; the walkers never read past a closing bracket. */
+jspan jscan_value(const char *p)
+{
+	jspan v;
+	while (is_ws(*p))
+		p++;
+	v.p = p;
+	v.t = type_of(*p);
+	v.n = (size_t)(skip_value(p) - p);
+	return v;
+}
+
+void jscan_members(jscan_it *it, jspan obj) { it->p = obj.p + 1; }
+void jscan_elements(jscan_it *it, jspan arr) { it->p = arr.p + 1; }
+
+int jscan_next_member(jscan_it *it, jspan *key, jspan *val)
+{
+	const char *p = it->p;
+	while (is_ws(*p) || *p == ',')
+		p++;
+	if (*p == '}')
+		return 0;
+	key->p = p;
+	key->t = JV_STRING;
+	p = skip_str(p + 1);
+	key->n = (size_t)(p - key->p);
+	while (*p != ':')
+		p++;
+	*val = jscan_value(p + 1);
+	it->p = val->p + val->n;
+	return 1;
+}
+
+int jscan_next_element(jscan_it *it, jspan *val)
+{
+	const char *p = it->p;
+	while (is_ws(*p) || *p == ',')
+		p++;
+	if (*p == ']')
+		return 0;
+	*val = jscan_value(p);
+	it->p = val->p + val->n;
+	return 1;
+}
+
+int jscan_key_is(jspan key, const char *name)
+{
+	size_t n = strlen(name);
+	if (key.n < 2)
+		return 0;
+	if (!memchr(key.p + 1, '\\', key.n - 2))
+		return key.n - 2 == n && !memcmp(key.p + 1, name, n);
+	ark_buf b = ARK_BUF_INIT;
+	int same = jscan_unescape(key, &b) == 0 && b.len == n && !memcmp(b.p, name, n);
+	ark_buf_release(&b);
+	return same;
+}
+
+static int hex4(const char *p)
+{
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v = v * 16 + (is_dig(c) ? c - '0' : (c | 32) - 'a' + 10);
+	}
+	return v;
+}
+
+static int put_utf8(ark_buf *out, unsigned long cp)
+{
+	char u[4];
+	size_t k;
+	if (cp < 0x80)
+		u[0] = (char)cp, k = 1;
+	else if (cp < 0x800)
+		u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), k = 2;
+	else if (cp < 0x10000)
+		u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
+		u[2] = (char)(0x80 | (cp & 0x3F)), k = 3;
+	else
+		u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), k = 4;
+	return ark_buf_add(out, u, k);
+}
+
+int jscan_unescape(jspan str, ark_buf *out)
+{
+	const char *p = str.p + 1, *e = str.p + str.n - 1;   /* between the quotes */
+	while (p < e) {
+		const char *q = memchr(p, '\\', (size_t)(e - p));
+		if (!q)
+			return ark_buf_add(out, p, (size_t)(e - p));
+		if (q > p && ark_buf_add(out, p, (size_t)(q - p)) < 0)
+			return -1;
+		char c = q[1], r;
+		p = q + 2;
+		switch (c) {
+		case 'b': r = '\b'; break;
+		case 'f': r = '\f'; break;
+		case 'n': r = '\n'; break;
+		case 'r': r = '\r'; break;
+		case 't': r = '\t'; break;
+		case 'u': {
+			unsigned long cp = (unsigned long)hex4(p);
+			p += 4;
+			if (cp >= 0xD800 && cp < 0xDC00) {
+				/* a high surrogate: combine with a following low one, else U+FFFD */
+				if (e - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+					unsigned long lo = (unsigned long)hex4(p + 2);
+					if (lo >= 0xDC00 && lo < 0xE000) {
+						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+						p += 6;
+					} else
+						cp = 0xFFFD;
+				} else
+					cp = 0xFFFD;
+			} else if (cp >= 0xDC00 && cp < 0xE000)
+				cp = 0xFFFD;
+			if (put_utf8(out, cp) < 0)
+				return -1;
+			continue;
+		}
+		default: r = c; break;     /* '"', '\\', '/' */
+		}
+		if (ark_buf_addc(out, r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int jscan_ll(jspan v, long long *out)
+{
+	char b[32];
+	if (v.t != JV_NUMBER || v.n == 0 || v.n >= sizeof b)
+		return -1;
+	for (size_t i = 0; i < v.n; i++)
+		if (v.p[i] == '.' || v.p[i] == 'e' || v.p[i] == 'E')
+			return -1;
+	memcpy(b, v.p, v.n);
+	b[v.n] = 0;
+	errno = 0;
+	char *end;
+	long long x = strtoll(b, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = x;
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* jscan.h: check a JSON text in one pass and walk it by byte spans, without building a tree.
+ *
+ * For tools that read large logs and change little in each record (ark-l1 adds a few fields to
+ * records of tens of kilobytes): the record's bytes pass through as they are and the new fields
+ * are spliced in.  jscan_check accepts what the yajl-based jv_parse accepts (the same grammar,
+ * the same UTF-8 rule, the same nesting cap), except that it refuses an unfinished token after
+ * the value, which yajl lets through; the walkers assume a checked text.
+ * Owned by the ark-l1 engineer.
+ */
+#ifndef ARK_JSCAN_H
+#define ARK_JSCAN_H
+#include <stddef.h>
+#include "core/buf.h"
+#include "core/json.h"
+
+#define JSCAN_MAX_DEPTH 120
+
+/* A value in the text: p its first byte, n its length; t its type (JV_NULL when absent, p NULL). */
+typedef struct jspan {
+	const char *p;
+	size_t n;
+	jv_type t;
+} jspan;
+
+/* Is s[0..n) exactly one JSON value (surrounding blanks allowed)?  0 yes; -1 with
+ * "invalid json near byte K: reason" in err. */
+int jscan_check(const char *s, size_t n, char *err, size_t errlen);
+
+/* The value that starts at p (blanks skipped) in a checked text. */
+jspan jscan_value(const char *p);
+
+/* Members of an object / elements of an array (v from jscan_value or an iterator), in order.
+ * next returns 1 and fills key (a string span, quotes included) and val, or 0 at the end. */
+typedef struct jscan_it { const char *p; } jscan_it;
+void jscan_members(jscan_it *it, jspan obj);
+int  jscan_next_member(jscan_it *it, jspan *key, jspan *val);
+void jscan_elements(jscan_it *it, jspan arr);
+int  jscan_next_element(jscan_it *it, jspan *val);
+
+/* Does the key span (quotes included) spell name?  Keys with escapes are compared decoded. */
+int  jscan_key_is(jspan key, const char *name);
+
+/* Append the decoded bytes of a string span to out (UTF-8; a lone surrogate becomes U+FFFD).
+ * 0 or -1 (out of memory or over the buffer's cap). */
+int  jscan_unescape(jspan str, ark_buf *out);
+
+/* An integer number span (no fraction or exponent) that fits a long long: 0 and *out, else -1. */
+int  jscan_ll(jspan v, long long *out);
+
+#endif

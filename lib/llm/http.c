@@ -1,0 +1,1509 @@
+/* http.c: the HTTP backends over one libcurl multi handle.
+ *
+ * Every request of every debate runs on the caller's thread.  A call becomes a request: its body
+ * is encoded once (OpenAI-compatible chat completions or Anthropic messages), then it waits in
+ * its endpoint's queue until three things allow it to start: fewer than max_inflight requests in
+ * flight in total, the endpoint's request and token buckets (--rpm, --tpm), and, after a failed
+ * attempt, the end of its backoff.  Connections are kept in the multi handle's cache and reused;
+ * over https HTTP/2 is asked for and requests wait to multiplex on an open connection.
+ *
+ * The loop is curl's socket interface over epoll: a run touches only the connections that have
+ * something to do, so its cost per request stays flat however many are in flight.
+ *
+ * Keys are read from the environment when a request is built, copied only into the header list
+ * of that attempt, and wiped when the attempt ends; messages that could carry a key (server error
+ * texts) pass through redact() before they are stored or logged.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <curl/curl.h>
+#include "llm/llm.h"
+#include "core/rng.h"
+
+#define RESP_MAX        ((size_t)64 << 20)   /* largest response body accepted */
+#define BACKOFF_BASE_S  0.5                  /* first retry after about this long */
+#define BACKOFF_MAX_S   30.0                 /* cap of the exponential backoff */
+#define RETRY_AFTER_MAX 300.0                /* a server's Retry-After is honoured up to this */
+#define ANTHROPIC_VERSION "2023-06-01"
+#define ANTHROPIC_MAX_TOKENS 4096            /* Anthropic requires max_tokens */
+#define TPM_DEFAULT_OUT 512                  /* assumed completion size when none is set */
+
+enum { R_QUEUED, R_WAITING, R_FLIGHT, R_DONE };
+
+typedef struct bucket {
+	double rate;            /* refill per second; 0 = no limit */
+	double cap, level, t;
+} bucket;
+
+typedef struct req req;
+typedef struct endpoint endpoint;
+
+struct endpoint {
+	char *url;              /* base URL: the budget key */
+	bucket rpm, tpm;
+	req *head, *tail;       /* ready to start, FIFO */
+	size_t nready;
+};
+
+/* A member as the server sees it: identical specs share one state, so a rejected key or an
+ * exhausted quota stops them together. */
+typedef struct member_state {
+	ark_backend backend;
+	char *url, *model, *key_env;
+	char *pub;              /* the URL for messages and logs: no user:password@, no ?query */
+	char *fatal;            /* set once the member has failed fatally */
+} member_state;
+
+struct req {
+	ark_call *c;
+	endpoint *ep;
+	member_state *ms;
+	int state;
+	CURL *e;
+	struct curl_slist *hdr;
+	char *url;              /* full request URL */
+	char *pub;              /* the same without credentials or query, for logs */
+	ark_buf body, resp;
+	double t_submit, t_start, not_before;
+	double cost;            /* tokens charged to the tpm bucket */
+	long retry_after_ms;    /* from the last response's headers, -1 none */
+	int should_retry;       /* x-should-retry: -1 absent, 0 false, 1 true */
+	size_t heap_i;
+	req *next;
+	req *fprev, *fnext;     /* the in-flight list */
+	char cerr[CURL_ERROR_SIZE];
+};
+
+struct ark_http {
+	ark_llm_opts o;
+	CURLM *multi;
+	endpoint **eps; size_t neps, rr;
+	member_state **mss; size_t nms;
+	req **heap; size_t nheap, capheap;   /* requests waiting out a backoff, by not_before */
+	req *done_head, *done_tail;          /* finished, done() not yet run */
+	req *flight;                         /* in flight */
+	CURL **pool; size_t npool, cappool;  /* idle easy handles */
+	size_t nqueued, nflight, ndone;
+	ark_llm_stats st;
+	ark_rng rng;
+	double backoff_base, backoff_max;
+	int epfd;                            /* sockets curl asked to watch */
+	double timer;                        /* curl's next timeout (monotonic s), < 0 none */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static const char *member_key_env(const ark_member *m)
+{
+	if (m->key_env)
+		return m->key_env;
+	return m->backend == ARK_BACKEND_ANTHROPIC ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
+}
+
+static void redact(const ark_member *m, char *s, size_t size);
+
+/* A verbose line about member m's request, with its key redacted should any text from the
+ * server have carried it. */
+static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...) ARK_FMT(3, 4);
+static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...)
+{
+	if (!h->o.verbose || !h->o.log)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	redact(m, line, sizeof line);
+	h->o.log(h->o.log_ctx, line);
+}
+
+/* Replace every occurrence of the member's key in s (in place, NUL-terminated) by "[redacted]"
+ * when it fits, else by asterisks.  Keys shorter than 4 bytes are left alone (a one-letter "key"
+ * would mangle every message). */
+static void redact(const ark_member *m, char *s, size_t size)
+{
+	if (!m)
+		return;
+	const char *key = getenv(member_key_env(m));
+	if (!key)
+		return;
+	size_t kl = strlen(key);
+	if (kl < 4)
+		return;
+	static const char mark[] = "[redacted]";
+	char *p;
+	while ((p = strstr(s, key))) {
+		size_t ml = sizeof mark - 1;
+		if (ml <= kl) {
+			memcpy(p, mark, ml);
+			memmove(p + ml, p + kl, strlen(p + kl) + 1);
+		} else {
+			memset(p, '*', kl);
+		}
+	}
+	(void)size;
+}
+
+/* ---- token buckets ------------------------------------------------------------------------- */
+
+/* A bucket refills at `rate` per second up to `cap` (one second's worth, at least one unit).
+ * A request may start when the level covers its cost, or when the bucket is full (so one request
+ * larger than the capacity still runs, leaving the level negative: a debt the refill pays). */
+static void bucket_init(bucket *b, double per_minute, double t)
+{
+	b->rate = per_minute > 0 ? per_minute / 60.0 : 0;
+	b->cap = b->rate > 1 ? b->rate : 1;
+	b->level = b->cap;
+	b->t = t;
+}
+
+static void bucket_fill(bucket *b, double t)
+{
+	if (b->rate <= 0)
+		return;
+	b->level += (t - b->t) * b->rate;
+	if (b->level > b->cap)
+		b->level = b->cap;
+	b->t = t;
+}
+
+/* Seconds until cost can be taken (0 = now). */
+static double bucket_wait(const bucket *b, double cost)
+{
+	if (b->rate <= 0)
+		return 0;
+	double need = cost < b->cap ? cost : b->cap;
+	if (b->level >= need)
+		return 0;
+	return (need - b->level) / b->rate;
+}
+
+/* ---- request heap (backoff) ---------------------------------------------------------------- */
+
+static void heap_swap(ark_http *h, size_t i, size_t j)
+{
+	req *t = h->heap[i];
+	h->heap[i] = h->heap[j];
+	h->heap[j] = t;
+	h->heap[i]->heap_i = i;
+	h->heap[j]->heap_i = j;
+}
+
+static void heap_up(ark_http *h, size_t i)
+{
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (h->heap[p]->not_before <= h->heap[i]->not_before)
+			break;
+		heap_swap(h, i, p);
+		i = p;
+	}
+}
+
+static void heap_down(ark_http *h, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->nheap && h->heap[l]->not_before < h->heap[m]->not_before)
+			m = l;
+		if (r < h->nheap && h->heap[r]->not_before < h->heap[m]->not_before)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(h, i, m);
+		i = m;
+	}
+}
+
+static int heap_push(ark_http *h, req *r)
+{
+	if (h->nheap == h->capheap) {
+		size_t nc = h->capheap ? 2 * h->capheap : 64;
+		req **nh = realloc(h->heap, nc * sizeof *nh);
+		if (!nh)
+			return -1;
+		h->heap = nh;
+		h->capheap = nc;
+	}
+	r->heap_i = h->nheap;
+	h->heap[h->nheap++] = r;
+	heap_up(h, r->heap_i);
+	return 0;
+}
+
+static void heap_remove(ark_http *h, req *r)
+{
+	size_t i = r->heap_i;
+	h->nheap--;
+	if (i != h->nheap) {
+		h->heap[i] = h->heap[h->nheap];
+		h->heap[i]->heap_i = i;
+		heap_down(h, i);
+		heap_up(h, i);
+	}
+}
+
+/* ---- endpoints and members ----------------------------------------------------------------- */
+
+static endpoint *endpoint_get(ark_http *h, const char *url)
+{
+	for (size_t i = 0; i < h->neps; i++)
+		if (!strcmp(h->eps[i]->url, url))
+			return h->eps[i];
+	endpoint **ne = realloc(h->eps, (h->neps + 1) * sizeof *ne);
+	if (!ne)
+		return NULL;
+	h->eps = ne;
+	endpoint *ep = calloc(1, sizeof *ep);
+	if (!ep || !(ep->url = strdup(url))) {
+		free(ep);
+		return NULL;
+	}
+	double t = now_s();
+	bucket_init(&ep->rpm, h->o.rpm, t);
+	bucket_init(&ep->tpm, h->o.tpm, t);
+	h->eps[h->neps++] = ep;
+	return ep;
+}
+
+static int same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* url without credentials or query, for anything a person reads */
+static char *public_url(const char *url)
+{
+	const char *s = strstr(url, "://");
+	ark_buf b = ARK_BUF_INIT;
+	if (!s)
+		return strdup(url);
+	s += 3;
+	const char *hostend = s + strcspn(s, "/?#");
+	const char *at = memchr(s, '@', (size_t)(hostend - s));
+	ark_buf_add(&b, url, (size_t)(s - url));
+	const char *rest = at ? at + 1 : s;
+	ark_buf_add(&b, rest, strcspn(rest, "?#"));
+	return b.p ? ark_buf_take(&b) : strdup(url);
+}
+
+static void member_state_free(member_state *ms)
+{
+	if (!ms)
+		return;
+	free(ms->url);
+	free(ms->model);
+	free(ms->key_env);
+	free(ms->pub);
+	free(ms->fatal);
+	free(ms);
+}
+
+static member_state *member_get(ark_http *h, const ark_member *m)
+{
+	for (size_t i = 0; i < h->nms; i++) {
+		member_state *ms = h->mss[i];
+		if (ms->backend == m->backend && same(ms->url, m->url) && same(ms->model, m->model) &&
+		    same(ms->key_env, m->key_env))
+			return ms;
+	}
+	member_state **nm = realloc(h->mss, (h->nms + 1) * sizeof *nm);
+	if (!nm)
+		return NULL;
+	h->mss = nm;
+	member_state *ms = calloc(1, sizeof *ms);
+	if (!ms)
+		return NULL;
+	ms->backend = m->backend;
+	ms->url = strdup(m->url);
+	ms->model = strdup(m->model);
+	ms->key_env = m->key_env ? strdup(m->key_env) : NULL;
+	ms->pub = public_url(m->url);
+	if (!ms->url || !ms->model || !ms->pub || (m->key_env && !ms->key_env)) {
+		member_state_free(ms);
+		return NULL;
+	}
+	h->mss[h->nms++] = ms;
+	return ms;
+}
+
+static void ep_push(endpoint *ep, req *r)
+{
+	r->next = NULL;
+	if (ep->tail)
+		ep->tail->next = r;
+	else
+		ep->head = r;
+	ep->tail = r;
+	ep->nready++;
+}
+
+static req *ep_pop(endpoint *ep)
+{
+	req *r = ep->head;
+	if (r) {
+		ep->head = r->next;
+		if (!ep->head)
+			ep->tail = NULL;
+		ep->nready--;
+		r->next = NULL;
+	}
+	return r;
+}
+
+/* ---- the life of a request ----------------------------------------------------------------- */
+
+static void req_free(req *r)
+{
+	if (!r)
+		return;
+	ark_buf_release(&r->body);
+	ark_buf_release(&r->resp);
+	free(r->url);
+	free(r->pub);
+	free(r);
+}
+
+/* Wipe and free an attempt's header list: it held the key. */
+static void wipe_headers(struct curl_slist *s)
+{
+	for (struct curl_slist *p = s; p; p = p->next)
+		if (p->data)
+			explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(s);
+}
+
+static void finish(ark_http *h, req *r)
+{
+	r->state = R_DONE;
+	r->next = NULL;
+	if (h->done_tail)
+		h->done_tail->next = r;
+	else
+		h->done_head = r;
+	h->done_tail = r;
+	h->ndone++;
+	h->st.calls++;
+}
+
+/* End a call as failed.  Message formatted into the call's err, redacted. */
+static void fail(ark_http *h, req *r, int fatal, const char *fmt, ...) ARK_FMT(4, 5);
+static void fail(ark_http *h, req *r, int fatal, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->c->err, sizeof r->c->err, fmt, ap);
+	va_end(ap);
+	redact(r->c->m, r->c->err, sizeof r->c->err);
+	r->c->ok = 0;
+	r->c->fatal = fatal;
+	h->st.failures++;
+	finish(h, r);
+}
+
+static void release_easy(ark_http *h, req *r)
+{
+	if (!r->e)
+		return;
+	if (r->fprev)
+		r->fprev->fnext = r->fnext;
+	else
+		h->flight = r->fnext;
+	if (r->fnext)
+		r->fnext->fprev = r->fprev;
+	r->fprev = r->fnext = NULL;
+	h->nflight--;
+	curl_multi_remove_handle(h->multi, r->e);
+	wipe_headers(r->hdr);
+	r->hdr = NULL;
+	if (h->npool < h->cappool)
+		h->pool[h->npool++] = r->e;
+	else
+		curl_easy_cleanup(r->e);
+	r->e = NULL;
+}
+
+/* Stop every call of a member: queued, waiting and in flight. */
+static void member_stop(ark_http *h, member_state *ms)
+{
+	for (size_t i = 0; i < h->neps; i++) {
+		endpoint *ep = h->eps[i];
+		req *keep = NULL, *kt = NULL, *r;
+		while ((r = ep_pop(ep))) {
+			if (r->ms == ms) {
+				h->nqueued--;
+				fail(h, r, 1, "%s", ms->fatal);
+			} else {
+				r->next = NULL;
+				if (kt)
+					kt->next = r;
+				else
+					keep = r;
+				kt = r;
+			}
+		}
+		for (r = keep; r; ) {
+			req *n = r->next;
+			ep_push(ep, r);
+			r = n;
+		}
+	}
+	/* waiting out a backoff: rebuild the heap without them (removing in place would let
+	 * sifted elements slip past the scan) */
+	size_t k = 0;
+	for (size_t i = 0; i < h->nheap; i++) {
+		req *r = h->heap[i];
+		if (r->ms == ms)
+			fail(h, r, 1, "%s", ms->fatal);
+		else
+			h->heap[k++] = r;
+	}
+	h->nheap = k;
+	for (size_t i = 0; i < k; i++)
+		h->heap[i]->heap_i = i;
+	for (size_t i = k / 2; i-- > 0; )
+		heap_down(h, i);
+	for (req *r = h->flight, *n; r; r = n) {
+		n = r->fnext;
+		if (r->ms == ms) {
+			release_easy(h, r);
+			fail(h, r, 1, "%s", ms->fatal);
+		}
+	}
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	req *r = ud;
+	size_t len = sz * n;
+	if (r->resp.len + len > RESP_MAX)
+		return 0;       /* aborts the transfer: CURLE_WRITE_ERROR */
+	if (ark_buf_add(&r->resp, p, len))
+		return 0;
+	return len;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+	req *r = ud;
+	size_t len = sz * n;
+	if (len >= 5 && !strncmp(p, "HTTP/", 5)) {   /* a new response (after 100 or a redirect) */
+		r->retry_after_ms = -1;
+		r->should_retry = -1;
+		return len;
+	}
+	const char *colon = memchr(p, ':', len);
+	if (!colon)
+		return len;
+	size_t kl = (size_t)(colon - p);
+	const char *v = colon + 1, *end = p + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	char val[128];
+	size_t vl = (size_t)(end - v);
+	if (vl >= sizeof val)
+		return len;
+	memcpy(val, v, vl);
+	val[vl] = 0;
+	if (kl == 14 && !strncasecmp(p, "retry-after-ms", 14)) {
+		char *e;
+		double d = strtod(val, &e);
+		if (e != val && d >= 0)
+			r->retry_after_ms = (long)d;
+	} else if (kl == 11 && !strncasecmp(p, "retry-after", 11)) {
+		if (r->retry_after_ms >= 0)   /* retry-after-ms wins, whichever came first */
+			return len;
+		char *e;
+		double d = strtod(val, &e);
+		if (e != val && !*e && d >= 0)
+			r->retry_after_ms = (long)(d * 1000);
+		else {
+			time_t t = curl_getdate(val, NULL);
+			if (t > 0) {
+				double dd = difftime(t, time(NULL));
+				r->retry_after_ms = dd > 0 ? (long)(dd * 1000) : 0;
+			}
+		}
+	} else if (kl == 14 && !strncasecmp(p, "x-should-retry", 14)) {
+		if (!strcasecmp(val, "true"))
+			r->should_retry = 1;
+		else if (!strcasecmp(val, "false"))
+			r->should_retry = 0;
+	}
+	return len;
+}
+
+/* ---- request bodies ------------------------------------------------------------------------ */
+
+static int set(jv *o, const char *k, jv *v)
+{
+	return v ? jv_set(o, k, v) : -1;
+}
+
+static jv *msg_obj(const char *role, const char *content)
+{
+	jv *o = jv_object();
+	if (!o)
+		return NULL;
+	if (set(o, "role", jv_string(role)) || set(o, "content", jv_string(content ? content : ""))) {
+		jv_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int merge_extra(jv *body, const jv *extra)
+{
+	if (!extra)
+		return 0;
+	for (size_t i = 0; i < extra->u.obj.n; i++)
+		if (set(body, extra->u.obj.k[i], jv_dup(extra->u.obj.v[i])))
+			return -1;
+	return 0;
+}
+
+/* The seed sent with a call: the member's fixed seed, or the call's derived seed folded into 31
+ * bits (llama.cpp and some proxies take only 32-bit seeds).  -1: none. */
+static long long call_seed(const ark_call *c)
+{
+	if (c->m->seed == -2)
+		return -1;
+	if (c->m->seed >= 0)
+		return c->m->seed;
+	return (long long)((c->seed ^ (c->seed >> 31) ^ (c->seed >> 62)) & 0x7fffffffULL);
+}
+
+static jv *body_openai(const ark_call *c)
+{
+	const ark_member *m = c->m;
+	jv *b = jv_object(), *msgs = jv_array();
+	int rc = 0;
+	if (!b || !msgs)
+		goto oom;
+	rc |= set(b, "model", jv_string(m->model));
+	for (size_t i = 0; i < c->nmsg; i++)
+		rc |= jv_push(msgs, msg_obj(c->msgs[i].role, c->msgs[i].content));
+	rc |= jv_set(b, "messages", msgs);
+	msgs = NULL;
+	if (m->max_tokens > 0)
+		rc |= set(b, m->max_completion_tokens ? "max_completion_tokens" : "max_tokens",
+		          jv_int(m->max_tokens));
+	if (m->temperature >= 0)
+		rc |= set(b, "temperature", jv_number(m->temperature));
+	if (m->top_p >= 0)
+		rc |= set(b, "top_p", jv_number(m->top_p));
+	long long seed = call_seed(c);
+	if (seed >= 0)
+		rc |= set(b, "seed", jv_int(seed));
+	if (m->nstop) {
+		jv *a = jv_array();
+		rc |= a ? 0 : -1;
+		for (size_t i = 0; a && i < m->nstop; i++)
+			rc |= jv_push(a, jv_string(m->stop[i]));
+		rc |= set(b, "stop", a);
+	}
+	if (m->logprobs) {
+		rc |= set(b, "logprobs", jv_bool(1));
+		if (m->logprobs > 1)
+			rc |= set(b, "top_logprobs", jv_int(m->logprobs));
+	}
+	rc |= merge_extra(b, m->extra);
+	if (rc)
+		goto oom;
+	return b;
+oom:
+	jv_free(b);
+	jv_free(msgs);
+	return NULL;
+}
+
+/* Anthropic: system messages go to the top-level "system"; consecutive messages of one role are
+ * joined (the API wants user and assistant to alternate). */
+static jv *body_anthropic(const ark_call *c)
+{
+	const ark_member *m = c->m;
+	jv *b = jv_object(), *msgs = jv_array();
+	ark_buf sys = ARK_BUF_INIT, cur = ARK_BUF_INIT;
+	const char *cur_role = NULL;
+	int rc = 0;
+	if (!b || !msgs)
+		goto oom;
+	rc |= set(b, "model", jv_string(m->model));
+	rc |= set(b, "max_tokens", jv_int(m->max_tokens > 0 ? m->max_tokens : ANTHROPIC_MAX_TOKENS));
+	for (size_t i = 0; i < c->nmsg; i++) {
+		const char *role = c->msgs[i].role ? c->msgs[i].role : "user";
+		const char *text = c->msgs[i].content ? c->msgs[i].content : "";
+		if (!strcmp(role, "system")) {
+			if (sys.len)
+				rc |= ark_buf_adds(&sys, "\n\n");
+			rc |= ark_buf_adds(&sys, text);
+			continue;
+		}
+		if (cur_role && strcmp(cur_role, role)) {
+			rc |= jv_push(msgs, msg_obj(cur_role, cur.p ? cur.p : ""));
+			ark_buf_reset(&cur);
+		} else if (cur_role)
+			rc |= ark_buf_adds(&cur, "\n\n");
+		cur_role = role;
+		rc |= ark_buf_adds(&cur, text);
+	}
+	if (cur_role)
+		rc |= jv_push(msgs, msg_obj(cur_role, cur.p ? cur.p : ""));
+	if (sys.len)
+		rc |= set(b, "system", jv_string(sys.p));
+	rc |= jv_set(b, "messages", msgs);
+	msgs = NULL;
+	if (m->temperature >= 0)
+		rc |= set(b, "temperature", jv_number(m->temperature));
+	if (m->top_p >= 0)
+		rc |= set(b, "top_p", jv_number(m->top_p));
+	if (m->nstop) {
+		jv *a = jv_array();
+		rc |= a ? 0 : -1;
+		for (size_t i = 0; a && i < m->nstop; i++)
+			rc |= jv_push(a, jv_string(m->stop[i]));
+		rc |= set(b, "stop_sequences", a);
+	}
+	rc |= merge_extra(b, m->extra);
+	if (rc)
+		goto oom;
+	ark_buf_release(&sys);
+	ark_buf_release(&cur);
+	return b;
+oom:
+	ark_buf_release(&sys);
+	ark_buf_release(&cur);
+	jv_free(b);
+	jv_free(msgs);
+	return NULL;
+}
+
+/* base URL + the protocol's path; a query in the base (Azure's ?api-version=) goes after it */
+static char *full_url(const ark_member *m)
+{
+	ark_buf u = ARK_BUF_INIT;
+	size_t n = strcspn(m->url, "?#");
+	while (n > 8 && m->url[n - 1] == '/')
+		n--;
+	ark_buf_add(&u, m->url, n);
+	if (m->backend == ARK_BACKEND_ANTHROPIC) {
+		if (n >= 3 && !strncmp(m->url + n - 3, "/v1", 3))
+			ark_buf_adds(&u, "/messages");
+		else
+			ark_buf_adds(&u, "/v1/messages");
+	} else
+		ark_buf_adds(&u, "/chat/completions");
+	ark_buf_adds(&u, m->url + strcspn(m->url, "?#"));
+	return ark_buf_take(&u);
+}
+
+/* ---- responses ----------------------------------------------------------------------------- */
+
+/* Text of an OpenAI content value: a string, null, or a list of parts ({"type":"text",...}). */
+static int openai_text(const jv *content, ark_buf *out)
+{
+	if (!content || content->t == JV_NULL)
+		return 0;
+	if (content->t == JV_STRING)
+		return ark_buf_add(out, content->u.str.s, content->u.str.len);
+	if (content->t == JV_ARRAY) {
+		for (size_t i = 0; i < content->u.arr.n; i++) {
+			const jv *p = content->u.arr.v[i];
+			const jv *t = p->t == JV_STRING ? p : jv_get(p, "text");
+			if (t && t->t == JV_STRING && ark_buf_add(out, t->u.str.s, t->u.str.len))
+				return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static char *dup_str(const jv *v)
+{
+	if (!v || v->t != JV_STRING)
+		return NULL;
+	return ark_strndup(v->u.str.s, v->u.str.len);
+}
+
+static long tokens_of(const jv *usage, const char *k)
+{
+	long long v;
+	if (jv_ll(jv_get(usage, k), &v) == 0 && v >= 0)
+		return (long)v;
+	return -1;
+}
+
+/* Drop what a reply that failed to parse left in the call, keeping the attempt count. */
+static void clear_out(ark_call *c)
+{
+	int attempts = c->attempts, status = c->http_status;
+	ark_call_release(c);
+	c->attempts = attempts;
+	c->http_status = status;
+}
+
+/* Fill the call from a 2xx body.  0 ok, -1 malformed (message in why). */
+static int parse_ok(ark_call *c, const char *body, size_t len, char *why, size_t whylen)
+{
+	char e[160];
+	jv *v = jv_parse(body, len, e, sizeof e);
+	if (!v)
+		return ark_errf(why, whylen, "malformed response: %s", e);
+	ark_buf text = ARK_BUF_INIT, reas = ARK_BUF_INIT;
+	int rc = -1;
+	if (v->t != JV_OBJECT) {
+		ark_errf(why, whylen, "malformed response: not an object");
+		goto out;
+	}
+	c->served_model = dup_str(jv_get(v, "model"));
+	const jv *usage = jv_get(v, "usage");
+	if (c->m->backend == ARK_BACKEND_ANTHROPIC) {
+		const jv *content = jv_get(v, "content");
+		if (!content || content->t != JV_ARRAY) {
+			ark_errf(why, whylen, "malformed response: no \"content\" list");
+			goto out;
+		}
+		for (size_t i = 0; i < content->u.arr.n; i++) {
+			const jv *blk = content->u.arr.v[i];
+			const char *type = jv_get_str(blk, "type");
+			const jv *t;
+			if (type && !strcmp(type, "text") && (t = jv_get(blk, "text")) && t->t == JV_STRING)
+				ark_buf_add(&text, t->u.str.s, t->u.str.len);
+			else if (type && !strcmp(type, "thinking") && (t = jv_get(blk, "thinking")) &&
+			         t->t == JV_STRING)
+				ark_buf_add(&reas, t->u.str.s, t->u.str.len);
+		}
+		c->finish = dup_str(jv_get(v, "stop_reason"));
+		c->in_tokens = tokens_of(usage, "input_tokens");
+		c->out_tokens = tokens_of(usage, "output_tokens");
+	} else {
+		const jv *choices = jv_get(v, "choices");
+		const jv *ch = jv_at(choices, 0);
+		const jv *msg = jv_get(ch, "message");
+		if (!ch || !msg || msg->t != JV_OBJECT) {
+			const char *em = jv_get_str(jv_get(v, "error"), "message");
+			ark_errf(why, whylen, "malformed response: no choices[0].message%s%.120s",
+			         em ? ": " : "", em ? em : "");
+			goto out;
+		}
+		if (openai_text(jv_get(msg, "content"), &text)) {
+			ark_errf(why, whylen, "malformed response: content is neither text nor parts");
+			goto out;
+		}
+		const jv *r = jv_get(msg, "reasoning_content");
+		if (!r || r->t != JV_STRING)
+			r = jv_get(msg, "reasoning");
+		if (r && r->t == JV_STRING)
+			ark_buf_add(&reas, r->u.str.s, r->u.str.len);
+		c->finish = dup_str(jv_get(ch, "finish_reason"));
+		c->fingerprint = dup_str(jv_get(v, "system_fingerprint"));
+		c->in_tokens = tokens_of(usage, "prompt_tokens");
+		c->out_tokens = tokens_of(usage, "completion_tokens");
+		const jv *lp = jv_get(ch, "logprobs");
+		if (c->m->logprobs && lp && lp->t == JV_OBJECT) {
+			const jv *lc = jv_get(lp, "content");
+			c->logprobs = jv_dup(lc && lc->t == JV_ARRAY ? lc : lp);
+		}
+	}
+	c->text = text.p ? ark_buf_take(&text) : strdup("");
+	if (reas.len)
+		c->reasoning = ark_buf_take(&reas);
+	if (!c->text) {
+		ark_errf(why, whylen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	ark_buf_release(&text);
+	ark_buf_release(&reas);
+	jv_free(v);
+	return rc;
+}
+
+/* The server's error message and code from an error body (both protocols), into msg/code. */
+static void error_info(const char *body, size_t len, char *msg, size_t msglen, char *code,
+                       size_t codelen)
+{
+	msg[0] = code[0] = 0;
+	jv *v = len ? jv_parse(body, len, NULL, 0) : NULL;
+	const jv *e = jv_get(v, "error");
+	const char *m = e && e->t == JV_STRING ? jv_str(e) : jv_get_str(e, "message");
+	if (!m)
+		m = jv_get_str(v, "message");
+	const char *cd = jv_get_str(e, "code");
+	const char *ty = jv_get_str(e, "type");
+	if (m)
+		snprintf(msg, msglen, "%s", m);
+	else if (len && !v) {
+		/* not JSON: the first line of the body, printable bytes only */
+		size_t i = 0;
+		for (; i < len && i + 1 < msglen && i < 160 && body[i] != '\n'; i++)
+			msg[i] = (body[i] >= 32 && body[i] < 127) ? body[i] : '?';
+		msg[i] = 0;
+	}
+	if (cd)
+		snprintf(code, codelen, "%s", cd);
+	else if (ty)
+		snprintf(code, codelen, "%s", ty);
+	jv_free(v);
+}
+
+/* ---- scheduling ---------------------------------------------------------------------------- */
+
+static double backoff(ark_http *h, int attempt)
+{
+	/* capped exponential: base * 2^(attempt-1), at most max; then "equal jitter": half fixed,
+	 * half uniform, so concurrent retries spread out but never fire at once */
+	double d = h->backoff_base * pow(2.0, attempt - 1);
+	if (d > h->backoff_max)
+		d = h->backoff_max;
+	return d * (0.5 + 0.5 * ark_rng_double(&h->rng));
+}
+
+static void schedule_retry(ark_http *h, req *r, double delay, const char *why)
+{
+	h->st.retries++;
+	r->not_before = now_s() + delay;
+	logf_(h, r->c->m, "http: retry %d of %s %s in %.3f s: %s", r->c->attempts, r->c->m->model, r->pub,
+	      delay, why);
+	if (delay <= 0) {
+		r->state = R_QUEUED;
+		h->nqueued++;
+		ep_push(r->ep, r);
+		return;
+	}
+	r->state = R_WAITING;
+	if (heap_push(h, r))
+		fail(h, r, 0, "out of memory");
+}
+
+static void member_fatal(ark_http *h, req *r, const char *msg);
+
+static int start(ark_http *h, req *r, char *err, size_t errlen)
+{
+	if (!r->body.len) {
+		const ark_call *c = r->c;
+		jv *b = c->m->backend == ARK_BACKEND_ANTHROPIC ? body_anthropic(c) : body_openai(c);
+		int rc = !b || jv_dump(b, &r->body);
+		jv_free(b);
+		if (rc)
+			return ark_errf(err, errlen, "out of memory building a request");
+	}
+	CURL *e = h->npool ? h->pool[--h->npool] : curl_easy_init();
+	if (!e)
+		return ark_errf(err, errlen, "cannot create a curl handle");
+	curl_easy_reset(e);
+	const ark_member *m = r->c->m;
+	struct curl_slist *hd = NULL, *t;
+	const char *key = getenv(member_key_env(m));
+	char line[4096];
+	hd = curl_slist_append(hd, "Content-Type: application/json");
+	if (hd && (t = curl_slist_append(hd, "Expect:")))
+		hd = t;
+	if (m->backend == ARK_BACKEND_ANTHROPIC) {
+		if (hd && (t = curl_slist_append(hd, "anthropic-version: " ANTHROPIC_VERSION)))
+			hd = t;
+		if (key && *key && strlen(key) < sizeof line - 16) {
+			snprintf(line, sizeof line, "x-api-key: %s", key);
+			if (hd && (t = curl_slist_append(hd, line)))
+				hd = t;
+			explicit_bzero(line, sizeof line);
+		}
+	} else if (key && *key && strlen(key) < sizeof line - 32) {
+		snprintf(line, sizeof line, "Authorization: Bearer %s", key);
+		if (hd && (t = curl_slist_append(hd, line)))
+			hd = t;
+		explicit_bzero(line, sizeof line);
+	}
+	if (m->seed != -2) {
+		/* the call's full seed (or the member's fixed one), in a header servers ignore: the
+		 * loopback test server answers from it exactly as the built-in simulator would */
+		snprintf(line, sizeof line, "X-Ark-Seed: %llu", m->seed >= 0 ?
+		         (unsigned long long)m->seed : (unsigned long long)r->c->seed);
+		if (hd && (t = curl_slist_append(hd, line)))
+			hd = t;
+	}
+	if (!hd) {
+		curl_easy_cleanup(e);
+		return ark_errf(err, errlen, "out of memory");
+	}
+	r->hdr = hd;
+	r->e = e;
+	ark_buf_reset(&r->resp);
+	r->retry_after_ms = -1;
+	r->should_retry = -1;
+	r->cerr[0] = 0;
+	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.p);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->cerr);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "ark/" ARK_VERSION);
+	long tmo = (long)(h->o.timeout_s * 1000);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, tmo);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, tmo < 30000 ? tmo : 30000L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (!strncmp(r->url, "https:", 6)) {
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	}
+	if (m->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, m->cacert);
+	if (h->o.insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	CURLMcode mc = curl_multi_add_handle(h->multi, e);
+	if (mc != CURLM_OK) {
+		wipe_headers(hd);
+		r->hdr = NULL;
+		r->e = NULL;
+		curl_easy_cleanup(e);
+		return ark_errf(err, errlen, "curl: %s", curl_multi_strerror(mc));
+	}
+	r->c->attempts++;
+	r->t_start = now_s();
+	r->state = R_FLIGHT;
+	h->nflight++;
+	r->fprev = NULL;
+	r->fnext = h->flight;
+	if (h->flight)
+		h->flight->fprev = r;
+	h->flight = r;
+	logf_(h, m, "http: POST %s model=%s attempt=%d bytes=%zu", r->pub, m->model, r->c->attempts,
+	      r->body.len);
+	return 0;
+}
+
+/* Start what the limits allow.  Returns the seconds until a bucket-blocked request could start
+ * (HUGE_VAL when none is blocked), or -1 on error. */
+static double start_ready(ark_http *h, char *err, size_t errlen)
+{
+	double t = now_s(), wait = HUGE_VAL;
+	/* backoffs that have run out go back to their queues */
+	while (h->nheap && h->heap[0]->not_before <= t) {
+		req *r = h->heap[0];
+		heap_remove(h, r);
+		r->state = R_QUEUED;
+		h->nqueued++;
+		ep_push(r->ep, r);
+	}
+	if (h->nheap) {
+		double d = h->heap[0]->not_before - t;
+		if (d < wait)
+			wait = d;
+	}
+	int progress = 1;
+	while (progress && h->nflight < (size_t)h->o.max_inflight && h->nqueued) {
+		progress = 0;
+		for (size_t k = 0; k < h->neps && h->nflight < (size_t)h->o.max_inflight; k++) {
+			endpoint *ep = h->eps[(h->rr + k) % h->neps];
+			if (!ep->head)
+				continue;
+			bucket_fill(&ep->rpm, t);
+			bucket_fill(&ep->tpm, t);
+			double w1 = bucket_wait(&ep->rpm, 1), w2 = bucket_wait(&ep->tpm, ep->head->cost);
+			double w = w1 > w2 ? w1 : w2;
+			if (w > 0) {
+				if (w < wait)
+					wait = w;
+				continue;
+			}
+			req *r = ep_pop(ep);
+			h->nqueued--;
+			if (r->ms->fatal) {     /* its member stopped while it waited */
+				fail(h, r, 1, "%s", r->ms->fatal);
+				continue;
+			}
+			if (ep->rpm.rate > 0)
+				ep->rpm.level -= 1;
+			if (ep->tpm.rate > 0)
+				ep->tpm.level -= r->cost;
+			if (start(h, r, err, errlen)) {
+				fail(h, r, 0, "%s", err);
+				continue;
+			}
+			progress = 1;
+		}
+		h->rr++;
+	}
+	return wait;
+}
+
+static void member_fatal(ark_http *h, req *r, const char *msg)
+{
+	member_state *ms = r->ms;
+	if (!ms->fatal) {
+		ms->fatal = strdup(msg);
+		if (ms->fatal)
+			redact(r->c->m, ms->fatal, strlen(ms->fatal) + 1);
+		logf_(h, r->c->m, "http: member %s stopped: %s", r->c->m->model, ms->fatal ? ms->fatal : msg);
+	}
+	fail(h, r, 1, "%s", ms->fatal ? ms->fatal : msg);
+	if (ms->fatal)
+		member_stop(h, ms);
+}
+
+static int is_context_error(const char *msg, const char *code)
+{
+	return strstr(code, "context_length") || strstr(msg, "context length") ||
+	       strstr(msg, "maximum context") || strstr(msg, "too long") ||
+	       strstr(msg, "prompt is too long");
+}
+
+static const char *backend_label(const ark_member *m)
+{
+	return m->backend == ARK_BACKEND_ANTHROPIC ? "anthropic" : "openai";
+}
+
+/* An attempt finished: success, retry, or failure. */
+static void attempt_done(ark_http *h, req *r, CURLcode cc)
+{
+	ark_call *c = r->c;
+	long status = 0;
+	curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &status);
+	c->http_status = (int)status;
+	release_easy(h, r);
+	double ms = (now_s() - r->t_submit) * 1000;
+	const ark_member *m = c->m;
+	int last = c->attempts > h->o.retries;
+	char why[512];
+
+	if (cc != CURLE_OK) {
+		const char *ce = r->cerr[0] ? r->cerr : curl_easy_strerror(cc);
+		logf_(h, m, "http: %s %s: %s", m->model, r->pub, ce);
+		if (cc == CURLE_WRITE_ERROR || cc == CURLE_OUT_OF_MEMORY) {
+			/* the response passed the size cap or memory ran out: another try would too */
+			fail(h, r, 1, "%s member %s at %s: response too large or out of memory (%s)",
+			     backend_label(m), m->model, r->ms->pub, ce);
+			return;
+		}
+		if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+		    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_UNSUPPORTED_PROTOCOL ||
+		    cc == CURLE_URL_MALFORMAT) {
+			snprintf(why, sizeof why, "%s member %.80s at %.120s: %.200s%s", backend_label(m), m->model,
+			         r->ms->pub, ce, cc == CURLE_PEER_FAILED_VERIFICATION ?
+			         " (TLS verification failed; --insecure skips it)" : "");
+			member_fatal(h, r, why);
+			return;
+		}
+		if (last) {
+			fail(h, r, 0, "%s member %s at %s: %s after %d attempts", backend_label(m), m->model,
+			     r->ms->pub, ce, c->attempts);
+			return;
+		}
+		schedule_retry(h, r, backoff(h, c->attempts), ce);
+		return;
+	}
+	logf_(h, m, "http: %ld from %s model=%s attempt=%d %.1f ms bytes=%zu", status, r->pub, m->model,
+	      c->attempts, (now_s() - r->t_start) * 1000, r->resp.len);
+	if (status >= 200 && status < 300) {
+		if (parse_ok(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
+			c->ok = 1;
+			c->ms = ms;
+			if (c->in_tokens > 0)
+				h->st.in_tokens += c->in_tokens;
+			if (c->out_tokens > 0)
+				h->st.out_tokens += c->out_tokens;
+			/* settle the tpm estimate against the tokens really used */
+			if (r->ep->tpm.rate > 0 && c->in_tokens >= 0 && c->out_tokens >= 0)
+				r->ep->tpm.level += r->cost - (double)(c->in_tokens + c->out_tokens);
+			finish(h, r);
+			return;
+		}
+		/* a 2xx that does not parse: the body was cut or garbled; worth another try */
+		clear_out(c);
+		if (last || r->should_retry == 0) {
+			fail(h, r, 0, "%s member %s at %s: %s (after %d attempts)", backend_label(m),
+			     m->model, r->ms->pub, why, c->attempts);
+			return;
+		}
+		schedule_retry(h, r, backoff(h, c->attempts), why);
+		return;
+	}
+
+	char emsg[200], code[64];
+	error_info(r->resp.p, r->resp.len, emsg, sizeof emsg, code, sizeof code);
+	redact(m, emsg, sizeof emsg);
+	snprintf(why, sizeof why, "%s member %s at %s: HTTP %ld%s%s%s%s%s", backend_label(m),
+	         m->model, r->ms->pub, status, code[0] ? " " : "", code, emsg[0] ? ": " : "", emsg,
+	         status == 401 || status == 403 ? " (check the key in $" : "");
+	if (status == 401 || status == 403) {
+		size_t n = strlen(why);
+		snprintf(why + n, sizeof why - n, "%s)", member_key_env(m));
+	}
+	int quota = status == 429 && (strstr(code, "insufficient_quota") ||
+	                              strstr(emsg, "insufficient_quota"));
+	int retryable = status == 408 || status == 409 || status == 429 || status >= 500;
+	if (quota)
+		retryable = 0;
+	else if (r->should_retry == 1)
+		retryable = 1;
+	else if (r->should_retry == 0)
+		retryable = 0;
+	if (status >= 300 && status < 400) {
+		size_t n = strlen(why);
+		snprintf(why + n, sizeof why - n, " (redirects are not followed: check the url)");
+		member_fatal(h, r, why);
+		return;
+	}
+	if (!retryable) {
+		if (quota || status == 401 || status == 403 || status == 404 || status == 422 ||
+		    (status == 400 && !is_context_error(emsg, code))) {
+			member_fatal(h, r, why);
+			return;
+		}
+		fail(h, r, 1, "%s", why);
+		return;
+	}
+	if (last) {
+		fail(h, r, 0, "%s (after %d attempts)", why, c->attempts);
+		return;
+	}
+	double delay = r->retry_after_ms >= 0 ? r->retry_after_ms / 1000.0 : backoff(h, c->attempts);
+	if (delay > RETRY_AFTER_MAX)
+		delay = RETRY_AFTER_MAX;
+	char brief[64];
+	snprintf(brief, sizeof brief, "HTTP %ld%s", status,
+	         r->retry_after_ms >= 0 ? " (server asked for the delay)" : "");
+	schedule_retry(h, r, delay, brief);
+}
+
+/* ---- curl's socket interface over epoll ---------------------------------------------------- */
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
+{
+	ark_http *h = ud;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.data.fd = s;
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+		epoll_ctl(h->epfd, EPOLL_CTL_ADD, s, &ev);
+	return 0;
+}
+
+static int on_timer(CURLM *multi, long ms, void *ud)
+{
+	ark_http *h = ud;
+	h->timer = ms < 0 ? -1 : now_s() + ms / 1000.0;
+	return 0;
+}
+
+/* Wait up to ms for socket events (0: only what is ready now), hand them to curl, run curl's
+ * timer when due.  -1 on an epoll error. */
+static int drive(ark_http *h, double ms, char *err, size_t errlen)
+{
+	struct epoll_event evs[256];
+	int running;
+	double t = now_s();
+	if (h->timer >= 0) {
+		double tm = (h->timer - t) * 1000;
+		if (tm < ms)
+			ms = tm;
+	}
+	if (ms < 0)
+		ms = 0;
+	int n = epoll_wait(h->epfd, evs, 256, (int)ceil(ms));
+	if (n < 0) {
+		if (errno == EINTR)
+			return 0;
+		return ark_errf(err, errlen, "epoll: %s", strerror(errno));
+	}
+	for (int i = 0; i < n; i++) {
+		int f = 0;
+		if (evs[i].events & EPOLLIN)
+			f |= CURL_CSELECT_IN;
+		if (evs[i].events & EPOLLOUT)
+			f |= CURL_CSELECT_OUT;
+		if (evs[i].events & (EPOLLERR | EPOLLHUP))
+			f |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(h->multi, evs[i].data.fd, f, &running);
+	}
+	if (h->timer >= 0 && h->timer <= now_s()) {
+		h->timer = -1;
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	return 0;
+}
+
+/* ---- the interface ------------------------------------------------------------------------- */
+
+static int curl_ready;
+
+ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
+{
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			ark_errf(err, errlen, "cannot initialise libcurl");
+			return NULL;
+		}
+		curl_ready = 1;
+	}
+	ark_http *h = calloc(1, sizeof *h);
+	if (!h) {
+		ark_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (o)
+		h->o = *o;
+	else
+		ark_llm_opts_init(&h->o);
+	if (h->o.max_inflight <= 0)
+		h->o.max_inflight = 64;
+	if (!(h->o.timeout_s > 0))
+		h->o.timeout_s = 300;
+	if (h->o.retries < 0)
+		h->o.retries = 0;
+	h->backoff_base = BACKOFF_BASE_S;
+	h->backoff_max = BACKOFF_MAX_S;
+	const char *bo = getenv("ARK_BACKOFF_MS");   /* test knob: the tests shorten the backoff */
+	if (bo && *bo) {
+		char *end;
+		double d = strtod(bo, &end);
+		if (end != bo && !*end && d >= 0) {
+			h->backoff_base = d / 1000;
+			if (h->backoff_max > 64 * h->backoff_base)
+				h->backoff_max = 64 * h->backoff_base;
+		}
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ark_rng_seed(&h->rng, (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uintptr_t)h);
+	/* one descriptor a connection: raise the soft limit toward the hard one when -j needs it
+	 * (a common soft limit is 1024), else keep -j within what there is */
+	struct rlimit rl;
+	rlim_t need = (rlim_t)h->o.max_inflight + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		struct rlimit nr = { want, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &nr) == 0)
+			rl.rlim_cur = want;
+		if (rl.rlim_cur < need) {
+			int j = rl.rlim_cur > 96 ? (int)(rl.rlim_cur - 64) : 32;
+			logf_(h, NULL, "http: -j %d needs more open files than the limit (%llu); using -j %d",
+			      h->o.max_inflight, (unsigned long long)rl.rlim_cur, j);
+			h->o.max_inflight = j;
+		}
+	}
+	h->cappool = (size_t)h->o.max_inflight;
+	h->pool = malloc(h->cappool * sizeof *h->pool);
+	h->multi = curl_multi_init();
+	h->timer = -1;
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!h->pool || !h->multi || h->epfd < 0) {
+		ark_http_free(h);
+		ark_errf(err, errlen, "cannot create the curl multi handle");
+		return NULL;
+	}
+	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->o.max_inflight + 8);
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)h->o.max_inflight);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	return h;
+}
+
+int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
+{
+	const ark_member *m = c->m;
+	if (m->backend != ARK_BACKEND_OPENAI && m->backend != ARK_BACKEND_ANTHROPIC)
+		return ark_errf(err, errlen, "not an http member");
+	if (!m->model || !m->url)
+		return ark_errf(err, errlen, "http member without model or url");
+	req *r = calloc(1, sizeof *r);
+	if (!r)
+		return ark_errf(err, errlen, "out of memory");
+	ark_buf_init(&r->body);
+	ark_buf_init(&r->resp);
+	r->resp.cap_max = RESP_MAX + 1;
+	r->c = c;
+	r->t_submit = now_s();
+	if (!(r->ms = member_get(h, m)) || !(r->ep = endpoint_get(h, m->url)) ||
+	    !(r->url = full_url(m)) || !(r->pub = public_url(r->url))) {
+		req_free(r);
+		return ark_errf(err, errlen, "out of memory");
+	}
+	if (r->ms->fatal) {   /* this member has already failed for good */
+		fail(h, r, 1, "%s", r->ms->fatal);
+		return 0;
+	}
+	if (m->key_env && !getenv(m->key_env)) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s member %s: environment variable %s (key-env) is not set",
+		         backend_label(m), m->model, m->key_env);
+		member_fatal(h, r, msg);
+		return 0;
+	}
+	/* The body is built when the request first starts (queued calls hold no copy of their
+	 * messages).  tpm estimate: about four bytes a prompt token, plus the completion the
+	 * member allows. */
+	size_t bytes = 0;
+	for (size_t i = 0; i < c->nmsg; i++)
+		bytes += (c->msgs[i].content ? strlen(c->msgs[i].content) : 0) + 16;
+	r->cost = (double)bytes / 4 + (m->max_tokens > 0 ? (double)m->max_tokens : TPM_DEFAULT_OUT);
+	r->state = R_QUEUED;
+	h->nqueued++;
+	ep_push(r->ep, r);
+	return 0;
+}
+
+static void deliver(ark_http *h)
+{
+	/* done() may submit new calls (added to queues, never to this list directly except for
+	 * immediate failures, which the next pass delivers) */
+	req *list = h->done_head;
+	h->done_head = h->done_tail = NULL;
+	while (list) {
+		req *r = list;
+		list = r->next;
+		h->ndone--;
+		ark_call *c = r->c;
+		if (!c->ms)
+			c->ms = (now_s() - r->t_submit) * 1000;
+		req_free(r);
+		c->done(c);
+	}
+}
+
+static void harvest(ark_http *h)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(h->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		req *r = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		if (r)
+			attempt_done(h, r, msg->data.result);
+	}
+}
+
+/* Fire curl's timer when it is due, without polling: puts newly added transfers on the wire. */
+static void kick(ark_http *h)
+{
+	int running;
+	if (h->timer >= 0 && h->timer <= now_s()) {
+		h->timer = -1;
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+}
+
+int ark_http_run(ark_http *h, int timeout_ms, char *err, size_t errlen)
+{
+	if (!ark_http_pending(h))
+		return 0;
+	/* Wait until something finishes, a backoff or a bucket lets a request start, or the
+	 * timeout passes; one epoll_wait per pass, so a busy loop costs one system call. */
+	double deadline = now_s() + (timeout_ms > 0 ? timeout_ms / 1000.0 : 0);
+	for (;;) {
+		double wait = start_ready(h, err, errlen);
+		if (h->ndone)
+			break;
+		double ms = (deadline - now_s()) * 1000;
+		if (wait * 1000 < ms)
+			ms = wait * 1000;
+		if (drive(h, ms, err, errlen))
+			return -1;
+		harvest(h);
+		if (h->ndone || now_s() >= deadline)
+			break;
+	}
+	/* refill the freed slots from the queue before running the callbacks (which may take a
+	 * while for a burst of answers), then once more for the calls the callbacks submitted */
+	start_ready(h, err, errlen);
+	kick(h);
+	deliver(h);
+	start_ready(h, err, errlen);
+	kick(h);
+	harvest(h);
+	size_t p = ark_http_pending(h);
+	return p > 0x7fffffff ? 0x7fffffff : (int)p;
+}
+
+size_t ark_http_pending(const ark_http *h)
+{
+	return h ? h->nqueued + h->nflight + h->nheap + h->ndone : 0;
+}
+
+void ark_http_stats_add(const ark_http *h, ark_llm_stats *s)
+{
+	if (!h)
+		return;
+	s->calls += h->st.calls;
+	s->retries += h->st.retries;
+	s->failures += h->st.failures;
+	s->in_tokens += h->st.in_tokens;
+	s->out_tokens += h->st.out_tokens;
+}
+
+void ark_http_free(ark_http *h)
+{
+	if (!h)
+		return;
+	/* abandon whatever is still pending: done() is not called */
+	while (h->flight) {
+		req *r = h->flight;
+		release_easy(h, r);
+		req_free(r);
+	}
+	for (size_t i = 0; i < h->neps; i++) {
+		req *r;
+		while ((r = ep_pop(h->eps[i])))
+			req_free(r);
+		free(h->eps[i]->url);
+		free(h->eps[i]);
+	}
+	free(h->eps);
+	for (size_t i = 0; i < h->nheap; i++)
+		req_free(h->heap[i]);
+	free(h->heap);
+	for (req *r = h->done_head; r; ) {
+		req *n = r->next;
+		req_free(r);
+		r = n;
+	}
+	for (size_t i = 0; i < h->nms; i++)
+		member_state_free(h->mss[i]);
+	free(h->mss);
+	for (size_t i = 0; i < h->npool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	free(h->pool);
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
+	if (h->epfd >= 0)
+		close(h->epfd);
+	free(h);
+}

@@ -1,0 +1,139 @@
+/* llm.h: team members and the calls the engine makes to them.
+ *
+ * One interface for every backend.  The engine (ark-debate, and the judge/reward scorers) builds
+ * an ark_call (member, messages, seed), hands it to ark_llm_submit, and keeps running
+ * ark_llm_run until its done() callback fires.  The built-in simulator (backend "sim") and the
+ * HTTP backends ("openai" chat completions, "anthropic" messages) complete calls the same way, so
+ * the engine has one code path: a sim call completes on the next ark_llm_run, an HTTP call when
+ * its response (after any retries) has arrived.  Many calls may be in flight at once; all run on
+ * the caller's thread (libcurl multi).
+ *
+ * Ownership: lib/llm.c owns member specs, the dispatch and the simulator queue; lib/sim.c the
+ * simulator's model; lib/http.c (+ its protocol files) the HTTP backends.
+ */
+#ifndef ARK_LLM_H
+#define ARK_LLM_H
+#include <stddef.h>
+#include <stdint.h>
+#include "core/json.h"
+#include "core/buf.h"
+
+typedef enum { ARK_BACKEND_SIM, ARK_BACKEND_OPENAI, ARK_BACKEND_ANTHROPIC } ark_backend;
+
+/* A member spec: "sim:skill=0.7,conformity=0.5", "openai:model=...,url=...,key-env=NAME,
+ * temperature=0.5,max-tokens=2048", "anthropic:model=...". */
+typedef struct ark_member {
+	ark_backend backend;
+	char  *spec;            /* the text as given, minus nothing secret (keys never appear) */
+	char  *model;           /* model name (sim: "sim") */
+	char  *url;             /* base URL (…/v1 for openai; https://api.anthropic.com for anthropic) */
+	char  *key_env;         /* environment variable holding the key; the key itself is never stored
+	                           (NULL: OPENAI_API_KEY / ANTHROPIC_API_KEY when set, else no key) */
+	double temperature;     /* < 0: not sent */
+	double top_p;           /* < 0: not sent */
+	long   max_tokens;      /* 0: backend default */
+	int    max_completion_tokens;   /* openai: send max_completion_tokens instead of max_tokens */
+	int    logprobs;        /* ask for log-probabilities (top_logprobs = logprobs when > 1) */
+	char **stop; size_t nstop;
+	jv    *extra;           /* object merged into the request body, or NULL */
+	long   seed;            /* >= 0: sent as "seed" (openai); -1 (default): the call's derived
+	                           seed, folded to 31 bits, is sent; -2 (seed=none): not sent */
+	/* simulator parameters (ignored by HTTP backends) */
+	double skill;           /* probability of a correct first answer (default 0.6) */
+	double conformity;      /* 0..1, how far it moves toward what it reads (default 0.5) */
+	double persistence;     /* 0..1, how firmly a fact holder keeps its own view (default 0.5) */
+	double noise;           /* rank tasks: spread of the private ranking (default 3.0) */
+	jv    *skill_by_domain; /* object domain -> skill, or NULL */
+	char  *cacert;          /* HTTP: PEM file of CA certificates to verify the server with, or NULL */
+} ark_member;
+
+void ark_member_init(ark_member *m);                 /* defaults; backend sim */
+/* Parse a spec string; fills m (call ark_member_release after).  0 or -1 with a message. */
+int  ark_member_parse(ark_member *m, const char *spec, char *err, size_t errlen);
+/* Parse one element of a --team JSON list: {"backend":"openai","model":...}.  0 or -1. */
+int  ark_member_from_json(ark_member *m, const jv *obj, char *err, size_t errlen);
+/* A JSON description for records: backend, model, url, sim parameters; never the key. */
+jv  *ark_member_describe(const ark_member *m);
+void ark_member_release(ark_member *m);
+
+typedef struct ark_msg {
+	char *role;             /* "system", "user", "assistant" */
+	char *content;
+} ark_msg;
+
+typedef struct ark_call ark_call;
+struct ark_call {
+	/* in: set by the caller; the call does not own these */
+	const ark_member *m;
+	const ark_msg *msgs; size_t nmsg;
+	uint64_t seed;           /* derived from (seed, id, agent, round) */
+	const jv *task;          /* the task record: the simulator's world knowledge; HTTP ignores it */
+	void (*done)(ark_call *c);
+	void *user;
+
+	/* out: filled before done() runs; owned by the call, freed by ark_call_release */
+	int    ok;               /* 1 success, 0 failure */
+	int    fatal;            /* failure retrying cannot fix (401/403/400/insufficient_quota) */
+	int    http_status;      /* last HTTP status, 0 for sim or no response */
+	int    attempts;
+	char  *text;             /* the reply text */
+	char  *reasoning;        /* reasoning_content / thinking when the server sent it */
+	char  *finish;           /* finish_reason / stop_reason */
+	char  *served_model;     /* model the server says it used */
+	char  *fingerprint;      /* system_fingerprint */
+	long   in_tokens, out_tokens;   /* -1 when the server did not say */
+	double ms;               /* wall time from submit to done (0 for the simulator, so its records
+	                            stay byte-identical run to run) */
+	jv    *logprobs;         /* token log-probabilities when requested and returned, else NULL */
+	jv    *sim_info;         /* simulator only: what the simulated member actually did */
+	char   err[256];
+};
+void ark_call_release(ark_call *c);   /* frees the out fields; the call can be reused */
+
+typedef struct ark_llm_opts {
+	int    max_inflight;     /* -j: requests in flight in total (default 64) */
+	int    retries;          /* per call (default 6) */
+	double timeout_s;        /* per attempt (default 300) */
+	double rpm, tpm;         /* per-endpoint budgets, 0 = none */
+	int    insecure;         /* skip TLS verification (explicit flag only) */
+	int    verbose;          /* log requests and statuses (keys redacted) through the log hook */
+	void (*log)(void *ctx, const char *line);   /* verbose lines; the library never prints */
+	void  *log_ctx;
+} ark_llm_opts;
+void ark_llm_opts_init(ark_llm_opts *o);
+
+typedef struct ark_llm ark_llm;
+ark_llm *ark_llm_new(const ark_llm_opts *o, char *err, size_t errlen);
+/* Queue a call.  0 accepted, -1 refused (message in err; done() will not run). */
+int      ark_llm_submit(ark_llm *l, ark_call *c, char *err, size_t errlen);
+/* Make progress: deliver finished calls (running their done()), start queued ones, and wait up
+ * to timeout_ms for network activity when nothing is ready.  Returns the number of calls still
+ * queued or in flight, or -1 on an internal error. */
+int      ark_llm_run(ark_llm *l, int timeout_ms, char *err, size_t errlen);
+size_t   ark_llm_pending(const ark_llm *l);
+/* Totals for the end-of-run summary. */
+typedef struct ark_llm_stats { long calls, retries, failures, in_tokens, out_tokens; } ark_llm_stats;
+void     ark_llm_stats_get(const ark_llm *l, ark_llm_stats *s);
+void     ark_llm_free(ark_llm *l);
+
+/* ---- implemented by the HTTP side (lib/http.c) and used only by lib/llm.c ---- */
+typedef struct ark_http ark_http;
+ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen);
+int       ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen);
+/* Drive transfers for up to timeout_ms; run done() of every call that finished.  Returns calls
+ * still queued or in flight, -1 on error. */
+int       ark_http_run(ark_http *h, int timeout_ms, char *err, size_t errlen);
+size_t    ark_http_pending(const ark_http *h);
+void      ark_http_stats_add(const ark_http *h, ark_llm_stats *s);
+void      ark_http_free(ark_http *h);
+
+/* ---- implemented by the simulator (lib/sim.c) ----
+ * Produce the reply of a simulated member to msgs, deterministically from seed.  The simulator
+ * reads its situation only from the messages (question, the facts it was given, its role, the
+ * peers' answers it read, its own earlier answers) plus the task record as its world knowledge
+ * (the gold answer and key stand in for what a real model knows).  It writes the reply text into
+ * out and, when info is non-NULL, an object describing what it did (behaviour, belief). */
+int ark_sim_reply(const ark_member *m, const jv *task, const ark_msg *msgs, size_t nmsg,
+                  uint64_t seed, ark_buf *out, jv **info, char *err, size_t errlen);
+
+#endif

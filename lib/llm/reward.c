@@ -1,0 +1,284 @@
+/* reward.c: the pooling-endpoint client for served process reward models (see reward.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <curl/curl.h>
+#include "core/json.h"
+#include "llm/reward.h"
+
+void ark_reward_opts_init(ark_reward_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->model = "prm";
+	o->tag = "<extra_0>";
+	o->timeout_s = 60;
+	o->retries = 4;
+	o->backoff_s = 0.2;
+}
+
+int ark_reward_input(const char *q, size_t qlen, const char *const *steps, const size_t *lens,
+                     size_t n, const char *tag, ark_buf *out)
+{
+	int rc = ark_buf_add(out, q, qlen);
+	rc |= ark_buf_adds(out, "\n\n");
+	for (size_t k = 0; k < n; k++) {
+		rc |= ark_buf_add(out, steps[k], lens[k]);
+		rc |= ark_buf_adds(out, tag);
+	}
+	return rc ? -1 : 0;
+}
+
+/* one score: a probability pair, a logit pair, a probability or a logit */
+static int one_p(const jv *e, double *p)
+{
+	double a, b;
+	if (e && e->t == JV_ARRAY && jv_len(e) >= 2) {
+		size_t m = jv_len(e);
+		if (jv_num(jv_at(e, m - 2), &a) < 0 || jv_num(jv_at(e, m - 1), &b) < 0 ||
+		    !isfinite(a) || !isfinite(b))
+			return -1;
+		if (m == 2 && a >= 0 && b >= 0 && fabs(a + b - 1) < 1e-3)
+			*p = b;
+		else  /* logits: softmax over the last two = sigmoid(b - a) */
+			*p = 1.0 / (1.0 + exp(a - b));
+		return 0;
+	}
+	if (e && e->t == JV_ARRAY && jv_len(e) == 1)
+		e = jv_at(e, 0);
+	if (jv_num(e, &a) < 0 || !isfinite(a))
+		return -1;
+	*p = a >= 0 && a <= 1 ? a : 1.0 / (1.0 + exp(-a));
+	return 0;
+}
+
+int ark_reward_parse_many(const char *body, size_t len, size_t m, const size_t *n,
+                          double *const *p, char (*errs)[ARK_REWARD_ERRLEN], char *err, size_t errlen)
+{
+	char e[160];
+	jv *r = jv_parse(body, len, e, sizeof e);
+	if (!r)
+		return ark_errf(err, errlen, "reward server reply is not JSON: %s", e);
+	const jv *data = jv_get(r, "data");
+	int rc = 0;
+	if (!data || data->t != JV_ARRAY) {
+		const jv *msg = jv_get(jv_get(r, "error"), "message");
+		rc = ark_errf(err, errlen, "reward server reply has no data list%s%s",
+		              jv_str(msg) ? ": " : "", jv_str(msg) ? jv_str(msg) : "");
+	} else if (jv_len(data) != m) {
+		rc = ark_errf(err, errlen, "reward server gave %zu results for %zu inputs", jv_len(data), m);
+	}
+	for (size_t i = 0; rc == 0 && i < m; i++)
+		errs[i][0] = 0;
+	/* m results and every index in [0, m) at most once: so every input gets exactly one */
+	unsigned char *seen = rc == 0 ? calloc(m + 1, 1) : NULL;
+	if (rc == 0 && !seen)
+		rc = ark_errf(err, errlen, "out of memory");
+	for (size_t k = 0; rc == 0 && k < m; k++) {
+		const jv *d = jv_at(data, k);
+		long long idx = jv_get_ll(d, "index", (long long)k);
+		if (idx < 0 || (size_t)idx >= m) {
+			rc = ark_errf(err, errlen, "reward server result %zu has index %lld", k, idx);
+			break;
+		}
+		size_t i = (size_t)idx;
+		if (seen[i]++) {
+			rc = ark_errf(err, errlen, "reward server gave index %zu twice", i);
+			break;
+		}
+		const jv *sc = jv_get(d, "data");
+		if (!sc || sc->t != JV_ARRAY)
+			snprintf(errs[i], ARK_REWARD_ERRLEN, "reward server result has no data");
+		else if (jv_len(sc) != n[i])
+			snprintf(errs[i], ARK_REWARD_ERRLEN, "reward server gave %zu scores for %zu steps",
+			         jv_len(sc), n[i]);
+		else
+			for (size_t s = 0; s < n[i]; s++)
+				if (one_p(jv_at(sc, s), &p[i][s]) < 0) {
+					snprintf(errs[i], ARK_REWARD_ERRLEN,
+					         "reward server score %zu is not a number or a pair", s);
+					break;
+				}
+	}
+	free(seen);
+	jv_free(r);
+	return rc;
+}
+
+int ark_reward_parse(const char *body, size_t len, size_t n, double *p, char *err, size_t errlen)
+{
+	char e1[1][ARK_REWARD_ERRLEN];
+	double *pp[1] = { p };
+	if (ark_reward_parse_many(body, len, 1, &n, pp, e1, err, errlen) < 0)
+		return -1;
+	if (e1[0][0])
+		return ark_errf(err, errlen, "%s", e1[0]);
+	return 0;
+}
+
+struct ark_reward {
+	ark_reward_opts o;
+	CURL *h;
+	struct curl_slist *hdr;
+	ark_buf body;
+	long requests;
+};
+
+static size_t on_data(char *ptr, size_t sz, size_t nm, void *ud)
+{
+	ark_buf *b = ud;
+	return ark_buf_add(b, ptr, sz * nm) < 0 ? 0 : sz * nm;
+}
+
+ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
+{
+	ark_reward *r = calloc(1, sizeof *r);
+	if (!r) {
+		ark_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->o = *o;
+	if (!r->o.url || !*r->o.url) {
+		free(r);
+		ark_errf(err, errlen, "reward scorer without a URL");
+		return NULL;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	r->h = curl_easy_init();
+	r->hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	if (r->o.key_env) {
+		const char *k = getenv(r->o.key_env);
+		if (!k || !*k) {
+			ark_errf(err, errlen, "reward scorer: $%s is not set", r->o.key_env);
+			ark_reward_free(r);
+			return NULL;
+		}
+		ark_buf a = ARK_BUF_INIT;
+		ark_buf_addf(&a, "Authorization: Bearer %s", k);
+		r->hdr = curl_slist_append(r->hdr, a.p);
+		/* the key lives only in curl's header list, never in a message */
+		memset(a.p, 0, a.len);
+		ark_buf_release(&a);
+	}
+	if (!r->h || !r->hdr) {
+		ark_errf(err, errlen, "cannot start libcurl");
+		ark_reward_free(r);
+		return NULL;
+	}
+	ark_buf_init(&r->body);
+	return r;
+}
+
+long ark_reward_requests(const ark_reward *r) { return r->requests; }
+
+void ark_reward_free(ark_reward *r)
+{
+	if (!r)
+		return;
+	if (r->h)
+		curl_easy_cleanup(r->h);
+	curl_slist_free_all(r->hdr);
+	ark_buf_release(&r->body);
+	free(r);
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+int ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_t *lens,
+                          const size_t *n, size_t m, double *const *p,
+                          char (*errs)[ARK_REWARD_ERRLEN], int *fatal, char *err, size_t errlen)
+{
+	ark_buf req = ARK_BUF_INIT;
+	jv *o = jv_object(), *in = NULL;
+	char last[256] = "no attempt";
+	int rc = -1;
+	if (fatal)
+		*fatal = 0;
+	if (m == 1) {
+		in = jv_stringn(inputs[0], lens[0]);
+	} else if ((in = jv_array())) {
+		for (size_t i = 0; i < m; i++)
+			if (jv_push(in, jv_stringn(inputs[i], lens[i])) < 0) {
+				jv_free(in);
+				in = NULL;
+				break;
+			}
+	}
+	if (!o || !in || jv_set(o, "model", jv_string(r->o.model)) < 0 || jv_set(o, "input", in) < 0 ||
+	    jv_dump(o, &req) < 0) {
+		jv_free(o);
+		ark_buf_release(&req);
+		return ark_errf(err, errlen, "out of memory");
+	}
+	jv_free(o);
+	double back = r->o.backoff_s;
+	for (int attempt = 0; attempt <= r->o.retries; attempt++) {
+		if (attempt) {
+			sleep_s(back);
+			back = back * 2 > 5 ? 5 : back * 2;
+		}
+		ark_buf_reset(&r->body);
+		curl_easy_reset(r->h);
+		curl_easy_setopt(r->h, CURLOPT_URL, r->o.url);
+		curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdr);
+		curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, req.p);
+		curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE, (long)req.len);
+		curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(r->h, CURLOPT_WRITEDATA, &r->body);
+		curl_easy_setopt(r->h, CURLOPT_TIMEOUT_MS, (long)(r->o.timeout_s * 1000));
+		curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
+		r->requests++;
+		CURLcode cc = curl_easy_perform(r->h);
+		long status = 0;
+		curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+		if (cc != CURLE_OK) {
+			snprintf(last, sizeof last, "%s", curl_easy_strerror(cc));
+			continue;
+		}
+		if (status == 429 || status >= 500) {
+			snprintf(last, sizeof last, "HTTP %ld", status);
+			continue;
+		}
+		if (status != 200) {
+			/* a request the server will never accept: say what it said */
+			char e[160];
+			jv *b = jv_parse(r->body.p ? r->body.p : "", r->body.len, e, sizeof e);
+			const char *msg = jv_get_str(jv_get(b, "error"), "message");
+			ark_errf(err, errlen, "reward server: HTTP %ld%s%.150s", status, msg ? ": " : "",
+			         msg ? msg : "");
+			jv_free(b);
+			if (fatal)
+				*fatal = 1;
+			ark_buf_release(&req);
+			return -1;
+		}
+		/* a 200 whose body is unusable is taken for a glitch on the way and retried */
+		if (ark_reward_parse_many(r->body.p ? r->body.p : "", r->body.len, m, n, p, errs, last,
+		                          sizeof last) == 0) {
+			rc = 0;
+			break;
+		}
+	}
+	if (rc < 0)
+		ark_errf(err, errlen, "reward server: %s (after %d attempts)", last, r->o.retries + 1);
+	ark_buf_release(&req);
+	return rc;
+}
+
+int ark_reward_score(ark_reward *r, const char *input, size_t len, size_t n, double *p,
+                     int *fatal, char *err, size_t errlen)
+{
+	char e1[1][ARK_REWARD_ERRLEN];
+	double *pp[1] = { p };
+	if (ark_reward_score_many(r, &input, &len, &n, 1, pp, e1, fatal, err, errlen) < 0)
+		return -1;
+	if (e1[0][0])
+		return ark_errf(err, errlen, "%s", e1[0]);
+	return 0;
+}

@@ -1,0 +1,1179 @@
+/* sim.c: the simulator, an agent-based model of an LLM team member.
+ *
+ * This is a model of team behaviour for testing and planning, not a language model.  It reads its
+ * situation from the messages only, in the fixed forms the shipped prompt templates use (see
+ * ark-debate(1), THE SIMULATOR), and it takes its world knowledge (the gold answer, the key) from
+ * the task record.  Everything random comes from the call's seed, so the same messages, task,
+ * parameters and seed give the same reply in-process and behind the loopback HTTP server.
+ *
+ * What it finds in the messages:
+ *   - its name: "Your name is Agent X" in a system message;
+ *   - the facts it holds: every task fact that appears verbatim in a system message;
+ *   - its role: "You are the team's expert" (it was revealed as the expert), "Agent X is the
+ *     team's expert" (another member was), "adopt Agent X's answer" (the firm reveal), "steer the
+ *     team toward a wrong answer" (adversary), "which you must lead the team away from" (the
+ *     adversary was shown the key), "the team's aggregator" (it combines the final answers);
+ *   - what others said: blocks "--- Agent X, round R ---" .. "--- end of Agent X ---" in user
+ *     messages, the latest block of each name counting; its own earlier answer is its last
+ *     assistant message, else its own latest block.
+ *
+ * The model.
+ *   Categorical kinds (math, number, choice, short).  A first answer is right with probability
+ *   s = skill (per domain when skill_by_domain names the task's domain), raised by the share f of
+ *   the task's facts it holds: s + (1 - s) f.  A wrong answer is drawn from plausible neighbours
+ *   (another option; the gold number off by a small amount; the gold expression plus one).  In a
+ *   later round, with the peers' latest answers read: a member told who the expert is adopts the
+ *   expert's differing answer with probability 0.25 + 0.4 c (firm wording: 0.7 + 0.3 c), where c
+ *   is its conformity; otherwise it moves to the most common differing peer answer a (share q of
+ *   the peers) with probability min(1, c q w (1 - p h)), where w = 1.5 when a is right and 0.6
+ *   when it is wrong (a sound argument persuades more often), p its persistence and h = 1 when it
+ *   holds facts.
+ *   Rank.  Its private ranking sorts the items by keypos + e, e ~ N(0, sd), sd = noise for items
+ *   it holds no fact on and noise (1 - skill) / 2 for items it does (exact when skill is 1).  In a
+ *   later round a fact holder keeps its ranking with probability persistence and otherwise, like
+ *   every member without facts, averages positions: (1 - c) own + c mean(peers) + N(0, 0.2^2),
+ *   re-ranked (integrative compromise); a member told who the expert is first adopts the expert's
+ *   ranking with the probability given above.
+ *   Adversary: argues for a wrong answer (rank: the reverse of the key when shown it, else the
+ *   reverse of its own private ranking) and never moves.  Aggregator: the most common answer
+ *   (ties drawn), or for rank the ranking by mean position.
+ * The text: numbered steps, a faulty step when its answer is wrong, an explicit correction when it
+ * changes its mind, and the final answer in the form the grader reads (\boxed{} for math,
+ * "Answer: X" for choice, number and short, a numbered "MY RANKING:" list for rank).
+ *
+ * The info object records what it did: behaviour (deference, compromise, persistence,
+ * flexibility, other; a member holding facts is coded persistence or flexibility, one without
+ * deference or compromise, "other" when it had nothing to react to or kept its view), its role,
+ * the facts it held, its previous and new answers, whom it followed, and the step numbers of a
+ * faulty step and of a correction.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/buf.h"
+#include "engine/debate.h"
+#include "grade/grade.h"
+#include "core/json.h"
+#include "llm/llm.h"
+#include "grade/rank.h"
+#include "core/rng.h"
+
+#define NAME_MAX_LEN 16
+#define PEERS_MAX 128
+
+typedef struct block {
+	char name[NAME_MAX_LEN];
+	const char *text;
+	size_t len;
+} block;
+
+typedef struct situ {
+	char name[NAME_MAX_LEN];         /* its own name ("B"), "" when not found */
+	int aggregator, adversary, sees_key, self_expert, strong;
+	char expert[NAME_MAX_LEN];       /* the revealed expert when someone else, else "" */
+	unsigned char *held;             /* held[j]: it holds task fact j */
+	size_t nfacts, nheld;
+	const char *own; size_t ownlen;  /* its own latest earlier answer, NULL when none */
+	block peers[PEERS_MAX];          /* latest block of each other name, in order of appearance */
+	size_t npeers;
+} situ;
+
+/* ---- reading the messages ---------------------------------------------------------------- */
+
+/* Read an agent name (capital letters) at s into out; length read, 0 when none. */
+static size_t read_name(const char *s, char *out)
+{
+	size_t n = 0;
+	while (s[n] >= 'A' && s[n] <= 'Z' && n + 1 < NAME_MAX_LEN)
+		n++;
+	memcpy(out, s, n);
+	out[n] = 0;
+	return n;
+}
+
+static void set_peer(situ *st, const char *name, const char *text, size_t len)
+{
+	for (size_t i = 0; i < st->npeers; i++)
+		if (!strcmp(st->peers[i].name, name)) {
+			st->peers[i].text = text;
+			st->peers[i].len = len;
+			return;
+		}
+	if (st->npeers == PEERS_MAX)
+		return;
+	block *b = &st->peers[st->npeers++];
+	snprintf(b->name, sizeof b->name, "%s", name);
+	b->text = text;
+	b->len = len;
+}
+
+/* Scan one user message for labelled blocks. */
+static void scan_blocks(situ *st, const char *s, const char **own, size_t *ownlen)
+{
+	static const char head[] = "--- Agent ";
+	const char *p = s;
+	while ((p = strstr(p, head))) {
+		char name[NAME_MAX_LEN];
+		const char *q = p + sizeof head - 1;
+		size_t nl = read_name(q, name);
+		if (!nl || strncmp(q + nl, ", round ", 8)) {
+			p = q;
+			continue;
+		}
+		q += nl + 8;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (strncmp(q, " ---\n", 5)) {
+			p = q;
+			continue;
+		}
+		const char *text = q + 5;
+		/* "\n--- end of Agent NAME ---" (nl < NAME_MAX_LEN) */
+		char endmark[64];
+		size_t el = sizeof "\n--- end of Agent " - 1;
+		memcpy(endmark, "\n--- end of Agent ", el);
+		memcpy(endmark + el, name, nl);
+		el += nl;
+		memcpy(endmark + el, " ---", 5);
+		el += 4;
+		const char *e = strstr(text, endmark);
+		if (!e) {
+			p = text;
+			continue;
+		}
+		if (st->name[0] && !strcmp(name, st->name)) {
+			*own = text;
+			*ownlen = (size_t)(e - text);
+		} else {
+			set_peer(st, name, text, (size_t)(e - text));
+		}
+		p = e + el;
+	}
+}
+
+static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t nmsg)
+{
+	memset(st, 0, sizeof *st);
+	const jv *facts = jv_get(task, "facts");
+	st->nfacts = facts && facts->t == JV_ARRAY ? jv_len(facts) : 0;
+	if (st->nfacts)
+		st->held = calloc(st->nfacts, 1);
+	const char *own_block = NULL, *own_msg = NULL;
+	size_t own_block_len = 0;
+
+	for (size_t i = 0; i < nmsg; i++) {
+		const char *s = msgs[i].content, *role = msgs[i].role;
+		if (!s || !role)
+			continue;
+		if (!strcmp(role, "system")) {
+			const char *p;
+			if ((p = strstr(s, "Your name is Agent ")))
+				read_name(p + 19, st->name);
+			if (strstr(s, "the team's aggregator"))
+				st->aggregator = 1;
+			if (strstr(s, "steer the team toward a wrong answer"))
+				st->adversary = 1;
+			if (strstr(s, "which you must lead the team away from"))
+				st->sees_key = 1;
+			if (strstr(s, "You are the team's expert"))
+				st->self_expert = 1;
+			if ((p = strstr(s, " is the team's expert"))) {
+				/* back up over "Agent X" */
+				const char *b = p;
+				while (b > s && b[-1] >= 'A' && b[-1] <= 'Z')
+					b--;
+				if (b - s >= 6 && !strncmp(b - 6, "Agent ", 6))
+					read_name(b, st->expert);
+			}
+			if (strstr(s, "adopt Agent "))
+				st->strong = 1;
+			for (size_t j = 0; st->held && j < st->nfacts; j++) {
+				const char *f = jv_str(jv_at(facts, j));
+				if (f && *f && !st->held[j] && strstr(s, f)) {
+					st->held[j] = 1;
+					st->nheld++;
+				}
+			}
+		} else if (!strcmp(role, "assistant")) {
+			own_msg = s;      /* the last one counts: its length is taken after the loop */
+		}
+	}
+	/* blocks are read after the name is known */
+	for (size_t i = 0; i < nmsg; i++)
+		if (msgs[i].content && msgs[i].role && !strcmp(msgs[i].role, "user"))
+			scan_blocks(st, msgs[i].content, &own_block, &own_block_len);
+	if (st->expert[0] && st->name[0] && !strcmp(st->expert, st->name)) {
+		st->self_expert = 1;
+		st->expert[0] = 0;
+	}
+	if (own_msg) {
+		st->own = own_msg;
+		st->ownlen = strlen(own_msg);
+	} else if (own_block) {
+		st->own = own_block;
+		st->ownlen = own_block_len;
+	}
+}
+
+/* ---- shared helpers ---------------------------------------------------------------------- */
+
+static double skill_of(const ark_member *m, const jv *task)
+{
+	double s = m->skill;
+	const char *dom = jv_get_str(task, "domain");
+	if (dom && m->skill_by_domain) {
+		double d;
+		if (jv_num(jv_get(m->skill_by_domain, dom), &d) == 0)
+			s = d;
+	}
+	return s;
+}
+
+static const char *role_name(const situ *st)
+{
+	if (st->aggregator)
+		return "aggregator";
+	if (st->adversary)
+		return "adversary";
+	if (st->self_expert)
+		return "expert";
+	return "member";
+}
+
+/* The question's first line, cut at about 90 bytes on a space. */
+static void add_excerpt(ark_buf *out, const char *q)
+{
+	size_t n = 0, cut = 0;
+	while (q[n] && q[n] != '\n' && n < 90) {
+		if (q[n] == ' ')
+			cut = n;
+		n++;
+	}
+	if (q[n] && q[n] != '\n' && cut > 40)
+		n = cut;
+	ark_buf_add(out, q, n);
+	if (q[n] && q[n] != '\n')
+		ark_buf_adds(out, " ...");
+	else if (n && q[n - 1] != '.' && q[n - 1] != '?')
+		ark_buf_adds(out, ".");
+}
+
+static const char *pick(ark_rng *r, const char *const *pool, size_t n)
+{
+	return pool[ark_rng_below(r, n)];
+}
+
+/* ---- categorical answers ------------------------------------------------------------------ */
+
+typedef struct cat {
+	ark_kind kind;
+	const jv *task;
+	const ark_grade_opts *go;
+	int nopt;                  /* choice: options A.. */
+	char gold_letter;          /* choice: the right letter, 0 if none is right */
+	const char *gold;          /* the gold answer as text (NULL when absent) */
+	char goldbuf[64];
+	uint64_t thash;            /* ark_grade_task_key */
+} cat;
+
+/* grade text through the engine's per-thread memory (ark_grade_memo: the engine graded every
+ * peer's text when it came in, so reading it again costs a lookup); the normalised answer
+ * (malloc'd) or NULL; *correct set (-1 unknown) */
+static char *grade_answer(const cat *c, const char *text, size_t len, int *correct)
+{
+	ark_grade g;
+	char e[128];
+	*correct = -1;
+	if (ark_grade_memo(c->task, c->thash, text, len, c->go, &g, e, sizeof e) != 0)
+		return NULL;
+	char *a = g.answer;
+	g.answer = NULL;
+	*correct = g.correct;
+	ark_grade_release(&g);
+	return a;
+}
+
+/* two extracted answers the same? (normalised strings first, then the grader's equivalence,
+ * remembered per thread: the same pairs come up in every round) */
+#define ECACHE 1024
+typedef struct ecache { uint64_t h; int eq, used; } ecache;
+static _Thread_local ecache ec_slot[ECACHE];
+
+static int same(const cat *c, const char *a, const char *b)
+{
+	if (!a || !b)
+		return 0;
+	if (!strcmp(a, b))
+		return 1;
+	uint64_t ha = ark_hash_str(a), hb = ark_hash_str(b);
+	/* symmetric in a and b */
+	uint64_t h = ark_mix64((ha < hb ? ha : hb) * 31 + (ha < hb ? hb : ha) + (uint64_t)c->kind);
+	ecache *e = &ec_slot[h % ECACHE];
+	if (e->used && e->h == h)
+		return e->eq;
+	e->eq = ark_answers_equiv(c->kind, a, b, c->go);
+	e->h = h;
+	e->used = 1;
+	return e->eq;
+}
+
+/* The final line the grader reads, for an answer string. */
+static void add_final(ark_buf *out, const cat *c, const char *ans)
+{
+	if (c->kind == ARK_KIND_MATH)
+		ark_sfmt(out, "\\boxed{%s}", ans);
+	else
+		ark_sfmt(out, "Answer: %s", ans);
+}
+
+static int answer_correct(const cat *c, const char *ans)
+{
+	ark_buf t = ARK_BUF_INIT;
+	int ok;
+	add_final(&t, c, ans);
+	char *a = grade_answer(c, t.p, t.len, &ok);
+	free(a);
+	ark_buf_release(&t);
+	return ok;
+}
+
+static int cat_init(cat *c, const jv *task, ark_kind kind, const ark_grade_opts *go)
+{
+	memset(c, 0, sizeof *c);
+	c->kind = kind;
+	c->task = task;
+	c->go = go;
+	c->thash = ark_grade_task_key(task, go);
+	const jv *a = jv_get(task, "answer");
+	if (a && a->t == JV_ARRAY)
+		a = jv_at(a, 0);
+	if (a && (a->t == JV_STRING || a->t == JV_NUMBER))
+		c->gold = a->u.str.s;
+	if (kind == ARK_KIND_CHOICE) {
+		const jv *ch = jv_get(task, "choices");
+		c->nopt = ch && ch->t == JV_ARRAY ? (int)jv_len(ch) : 0;
+		if (ch && ch->t == JV_OBJECT)
+			for (size_t i = 0; i < ch->u.obj.n; i++) {
+				const char *k = ch->u.obj.k[i];
+				if (ch->u.obj.klen[i] == 1 && k[0] >= 'A' && k[0] <= 'Z' &&
+				    k[0] - 'A' + 1 > c->nopt)
+					c->nopt = k[0] - 'A' + 1;
+			}
+		if (c->nopt < 2)
+			c->nopt = 4;
+		if (c->nopt > 26)
+			c->nopt = 26;
+		/* the right letter is the one the grader accepts, whatever form the gold takes */
+		for (int i = 0; i < c->nopt && !c->gold_letter; i++) {
+			char l[2] = { (char)('A' + i), 0 };
+			if (answer_correct(c, l) == 1)
+				c->gold_letter = l[0];
+		}
+		if (c->gold_letter) {
+			c->goldbuf[0] = c->gold_letter;
+			c->goldbuf[1] = 0;
+			c->gold = c->goldbuf;
+		}
+	}
+	return 0;
+}
+
+/* A plausible wrong answer (malloc'd), different from avoid when possible. */
+static char *wrong_answer(const cat *c, ark_rng *r, const char *avoid)
+{
+	char buf[128];
+	if (c->kind == ARK_KIND_CHOICE) {
+		for (int tries = 0; tries < 64; tries++) {
+			char l = (char)('A' + ark_rng_below(r, (uint64_t)c->nopt));
+			if (l == c->gold_letter || (avoid && avoid[0] == l && !avoid[1]))
+				continue;
+			buf[0] = l;
+			buf[1] = 0;
+			return strdup(buf);
+		}
+		buf[0] = c->gold_letter == 'A' ? 'B' : 'A';
+		buf[1] = 0;
+		return strdup(buf);
+	}
+	const char *g = c->gold ? c->gold : "0";
+	if (c->kind == ARK_KIND_SHORT) {
+		static const char *const alt[] = { "none of these", "it cannot be determined",
+			"the opposite", "something else" };
+		for (int tries = 0; tries < 8; tries++) {
+			const char *s = alt[ark_rng_below(r, 4)];
+			if (!avoid || strcmp(avoid, s))
+				return strdup(s);
+		}
+		return strdup("not known");
+	}
+	/* numbers: the gold off by a small amount or a factor */
+	char *end;
+	double x = strtod(g, &end);
+	int numeric = end != g && *end == 0;
+	for (int tries = 0; tries < 16; tries++) {
+		if (numeric) {
+			static const double off[] = { -2, -1, 1, 2, 3, 10 };
+			int integer = x == floor(x) && fabs(x) < 1e15;
+			uint64_t k = ark_rng_below(r, 8);
+			double y;
+			if (k < 6)
+				y = integer ? x + off[k] : x * (1 + off[k] / 10);
+			else if (k == 6)
+				y = x * 2;
+			else
+				y = x == 0 ? 1 : -x;
+			if (y == x)
+				y = x + 1;
+			if (integer)
+				snprintf(buf, sizeof buf, "%.0f", y);
+			else
+				snprintf(buf, sizeof buf, "%.6g", y);
+		} else {
+			static const char *const add[] = { "+1", "-1", "+2" };
+			snprintf(buf, sizeof buf, "%.100s%s", g, add[ark_rng_below(r, 3)]);
+		}
+		if (!avoid || !ark_answers_equiv(c->kind, buf, avoid, c->go))
+			return strdup(buf);
+	}
+	return strdup(buf);
+}
+
+static const char *const steps_open[] = {
+	"I start by identifying what is given and what is asked.",
+	"I list the quantities involved and how they relate.",
+	"I work through the problem directly from the definitions.",
+	"I break the problem into smaller parts and solve each in turn.",
+};
+static const char *const steps_right[] = {
+	"Carrying the computation through and checking each part, the result is",
+	"Evaluating each part in turn, everything is consistent, and the result is",
+	"Working it out carefully and verifying the last step, the result is",
+};
+static const char *const steps_wrong[] = {
+	"Taking a shortcut and skipping the check of one case, the result is",
+	"Assuming the two terms cancel, the result is",
+	"Dropping what looks like a negligible term, the result is",
+	"Reusing an earlier value without recomputing it, the result is",
+};
+static const char *const choice_right[] = {
+	"Checking each option against the question, only one of them holds up:",
+	"Ruling out the options that contradict the question leaves",
+};
+static const char *const choice_wrong[] = {
+	"Going with my first impression of the options without checking the others, I choose",
+	"The wording of one option looks closest to the question, so I choose",
+};
+
+static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, situ *st,
+                           ark_rng *r, ark_buf *out, jv *info, char *err, size_t errlen)
+{
+	ark_grade_opts go;
+	ark_grade_opts_init(&go);
+	cat c;
+	cat_init(&c, task, kind, &go);
+	double s = skill_of(m, task);
+	double f = st->nfacts ? (double)st->nheld / (double)st->nfacts : 0;
+	double se = s + (1 - s) * f;
+	int holder = st->nheld > 0;
+	double conf = m->conformity;
+
+	char *own = NULL, *belief = NULL;
+	int own_ok = -1;
+	const char *behaviour = "other", *toward = NULL;
+	int changed = 0;
+	char *peer_ans[PEERS_MAX];
+	int peer_ok[PEERS_MAX];
+	for (size_t i = 0; i < st->npeers; i++)
+		peer_ans[i] = grade_answer(&c, st->peers[i].text, st->peers[i].len, &peer_ok[i]);
+	if (st->own)
+		own = grade_answer(&c, st->own, st->ownlen, &own_ok);
+
+	if (st->aggregator) {
+		/* the most common answer; ties drawn */
+		size_t best = 0, nbest = 0, win = (size_t)-1;
+		for (size_t i = 0; i < st->npeers; i++) {
+			if (!peer_ans[i])
+				continue;
+			size_t k = 0;
+			for (size_t j = 0; j < st->npeers; j++)
+				if (same(&c, peer_ans[i], peer_ans[j]))
+					k++;
+			if (k > best) {
+				best = k;
+				nbest = 1;
+				win = i;
+			} else if (k == best) {
+				/* reservoir draw over answers tied at the top (each answer once) */
+				int seen = 0;
+				for (size_t j = 0; j < i; j++)
+					if (same(&c, peer_ans[i], peer_ans[j]))
+						seen = 1;
+				if (!seen && ark_rng_below(r, ++nbest) == 0)
+					win = i;
+			}
+		}
+		if (win != (size_t)-1)
+			belief = strdup(peer_ans[win]);
+	} else if (!own && st->npeers == 0) {
+		/* an independent first answer */
+		int right = ark_rng_double(r) < se;
+		char *honest = right && c.gold ? strdup(c.gold) : wrong_answer(&c, r, NULL);
+		if (st->adversary) {
+			if (st->sees_key || (right && c.gold))
+				belief = wrong_answer(&c, r, honest);
+			else
+				belief = wrong_answer(&c, r, honest);
+			free(honest);
+		} else {
+			belief = honest;
+		}
+	} else if (!own) {
+		/* nothing of its own to stand on: the most common peer answer, else a fresh one */
+		for (size_t i = 0; i < st->npeers && !belief; i++)
+			if (peer_ans[i])
+				belief = strdup(peer_ans[i]);
+		if (!belief)
+			belief = ark_rng_double(r) < se && c.gold ? strdup(c.gold)
+			                                         : wrong_answer(&c, r, NULL);
+	} else if (st->adversary) {
+		belief = strdup(own);
+		for (size_t i = 0; i < st->npeers; i++)
+			if (peer_ans[i] && !same(&c, own, peer_ans[i]))
+				behaviour = "persistence";
+	} else {
+		belief = strdup(own);
+		int differ = 0;
+		for (size_t i = 0; i < st->npeers; i++)
+			if (peer_ans[i] && !same(&c, own, peer_ans[i]))
+				differ = 1;
+		const block *ex = NULL;
+		size_t exi = 0;
+		for (size_t i = 0; st->expert[0] && i < st->npeers; i++)
+			if (!strcmp(st->peers[i].name, st->expert)) {
+				ex = &st->peers[i];
+				exi = i;
+			}
+		double u = ark_rng_double(r), v = ark_rng_double(r);
+		if (ex && peer_ans[exi] && !same(&c, own, peer_ans[exi]) &&
+		    u < (st->strong ? 0.7 + 0.3 * conf : 0.25 + 0.4 * conf)) {
+			free(belief);
+			belief = strdup(peer_ans[exi]);
+			behaviour = holder ? "flexibility" : "deference";
+			toward = ex->name;
+			changed = 1;
+		} else if (differ) {
+			/* the most common differing answer (first seen wins ties) */
+			size_t best = 0, bi = 0, npeer_ans = 0;
+			for (size_t i = 0; i < st->npeers; i++) {
+				if (!peer_ans[i])
+					continue;
+				npeer_ans++;
+				if (same(&c, own, peer_ans[i]))
+					continue;
+				size_t k = 0;
+				for (size_t j = 0; j < st->npeers; j++)
+					if (same(&c, peer_ans[i], peer_ans[j]))
+						k++;
+				if (k > best) {
+					best = k;
+					bi = i;
+				}
+			}
+			double q = (double)best / (double)(npeer_ans ? npeer_ans : 1);
+			double w = peer_ok[bi] == 1 ? 1.5 : 0.6;
+			double p = conf * q * w * (1 - (holder ? m->persistence : 0));
+			if (v < (p > 1 ? 1 : p)) {
+				free(belief);
+				belief = strdup(peer_ans[bi]);
+				behaviour = holder ? "flexibility" : "deference";
+				toward = st->peers[bi].name;
+				changed = 1;
+			} else {
+				behaviour = holder ? "persistence" : "other";
+			}
+		}
+	}
+	if (!belief)
+		belief = wrong_answer(&c, r, NULL);
+
+	/* the text */
+	int right = c.gold && answer_correct(&c, belief) == 1;
+	int step = 1, error_step = 0, correction_step = 0;
+	const char *q = jv_get_str(task, "question");
+	if (st->aggregator) {
+		ark_sfmt(out, "Step %d: I read the %zu members' final answers and count how many "
+		             "support each.\n\n", step++, st->npeers);
+		ark_sfmt(out, "Step %d: The answer with the most support is %s, and I submit it "
+		             "for the team.\n\n", step++, belief);
+	} else {
+		if ((kind == ARK_KIND_MATH || kind == ARK_KIND_NUMBER) && q) {
+			ark_sfmt(out, "Step %d: The question asks: ", step++);
+			add_excerpt(out, q);
+			ark_buf_adds(out, "\n\n");
+		} else {
+			ark_sfmt(out, "Step %d: I read the question and what it asks for.\n\n", step++);
+		}
+		ark_sfmt(out, "Step %d: %s\n\n", step++, pick(r, steps_open, 4));
+		const jv *facts = jv_get(task, "facts");
+		int cited = 0;
+		for (size_t j = 0; j < st->nfacts && cited < 3; j++)
+			if (st->held[j]) {
+				ark_sfmt(out, "Step %d: I use what I was told: %s\n\n", step++,
+				             jv_str(jv_at(facts, j)));
+				cited++;
+			}
+		if (own && changed) {
+			correction_step = step;
+			ark_sfmt(out, "Step %d: I now see that my earlier answer, %s, was wrong: it came "
+			             "from a faulty step in my reasoning. Agent %s's answer, %s, holds up "
+			             "when I check it, so I correct mine.\n\n", step++, own,
+			             toward ? toward : "?", belief);
+		} else if (own && !strcmp(behaviour, "persistence")) {
+			ark_sfmt(out, "Step %d: I have compared my answer with the others' and rechecked "
+			             "my work; I keep my answer.\n\n", step++);
+		} else if (own && st->npeers) {
+			ark_sfmt(out, "Step %d: I have read the other members' answers and rechecked "
+			             "mine.\n\n", step++);
+		}
+		if (st->adversary) {
+			ark_sfmt(out, "Step %d: I am certain of this, and the others should be too: the "
+			             "result is %s.\n\n", step++, belief);
+		} else if (kind == ARK_KIND_CHOICE) {
+			if (!right)
+				error_step = step;
+			ark_sfmt(out, "Step %d: %s %s.\n\n", step++,
+			             right ? pick(r, choice_right, 2) : pick(r, choice_wrong, 2), belief);
+		} else {
+			if (!right)
+				error_step = step;
+			ark_sfmt(out, "Step %d: %s %s.\n\n", step++,
+			             right ? pick(r, steps_right, 3) : pick(r, steps_wrong, 4), belief);
+		}
+	}
+	add_final(out, &c, belief);
+
+	if (info) {
+		jv_set(info, "behaviour", jv_string(behaviour));
+		jv_set(info, "previous", own ? jv_string(own) : jv_null());
+		jv_set(info, "answer", jv_string(belief));
+		jv_set(info, "changed", jv_bool(changed));
+		jv_set(info, "toward", toward ? jv_string(toward) : jv_null());
+		jv_set(info, "error_step", error_step ? jv_int(error_step) : jv_null());
+		jv_set(info, "correction_step", correction_step ? jv_int(correction_step) : jv_null());
+	}
+	for (size_t i = 0; i < st->npeers; i++)
+		free(peer_ans[i]);
+	free(own);
+	free(belief);
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+/* ---- rank tasks --------------------------------------------------------------------------- */
+
+typedef struct rk {
+	size_t n;
+	const char *items[ARK_RANK_MAX_ITEMS];
+	int key[ARK_RANK_MAX_ITEMS];       /* key[k] = item at place k */
+	int keypos[ARK_RANK_MAX_ITEMS];    /* keypos[i] = place of item i */
+	int fact_item[256];                /* the item each fact is about, -1 when none */
+} rktask;
+
+static int ci_find(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	if (!n)
+		return 0;
+	for (const char *p = hay; *p; p++) {
+		size_t i = 0;
+		while (i < n && p[i] && ((p[i] | 32) == (needle[i] | 32) ||
+		       (p[i] == needle[i])))
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* Which item a fact sentence is about: the item whose whole name it contains (the longest
+ * such), else the item with the most of its distinctive words (4+ letters, not shared by every
+ * item) in it, else fact j is taken to be about item j. */
+static int fact_to_item(const rktask *t, const char *fact, size_t j)
+{
+	int best = -1;
+	size_t bestlen = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t len = strlen(t->items[i]);
+		if (len > bestlen && ci_find(fact, t->items[i])) {
+			best = (int)i;
+			bestlen = len;
+		}
+	}
+	if (best >= 0)
+		return best;
+	int bestw = 0, tie = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		int w = 0;
+		const char *s = t->items[i];
+		while (*s) {
+			while (*s && !((*s | 32) >= 'a' && (*s | 32) <= 'z'))
+				s++;
+			const char *b = s;
+			while ((*s | 32) >= 'a' && (*s | 32) <= 'z')
+				s++;
+			size_t wl = (size_t)(s - b);
+			if (wl < 4 || wl > 63)
+				continue;
+			char word[64];
+			memcpy(word, b, wl);
+			word[wl] = 0;
+			int everywhere = 1;
+			for (size_t k = 0; k < t->n && everywhere; k++)
+				if (!ci_find(t->items[k], word))
+					everywhere = 0;
+			if (!everywhere && ci_find(fact, word))
+				w++;
+		}
+		if (w > bestw) {
+			bestw = w;
+			best = (int)i;
+			tie = 0;
+		} else if (w == bestw && w > 0) {
+			tie = 1;
+		}
+	}
+	if (best >= 0 && !tie)
+		return best;
+	return j < t->n ? (int)j : -1;
+}
+
+/* Compiled item names and the key of the last few tasks seen, per thread: parsing the peers'
+ * rankings is most of the simulator's work, and compiling the names is most of parsing.  The
+ * entry is found by a hash of the item names and the key, so equal tasks share it. */
+#define RCACHE 8
+typedef struct rcache {
+	uint64_t h;
+	size_t n;
+	ark_ranker *rk;
+	char *names[ARK_RANK_MAX_ITEMS];   /* own copies: the ranker borrows them */
+	int key[ARK_RANK_MAX_ITEMS];
+} rcache;
+static _Thread_local rcache rc_slot[RCACHE];
+static _Thread_local unsigned rc_next;
+static _Thread_local int rc_registered;
+
+/* freed when the thread ends (the loopback server runs the simulator on a thread per
+ * connection); the main thread's last until exit */
+static pthread_key_t rc_key;
+static pthread_once_t rc_once = PTHREAD_ONCE_INIT;
+static int rc_key_ok;
+
+static void rc_clear(void *p)
+{
+	rcache *slot = p;
+	for (unsigned i = 0; i < RCACHE; i++) {
+		ark_ranker_free(slot[i].rk);
+		slot[i].rk = NULL;
+		for (size_t k = 0; k < ARK_RANK_MAX_ITEMS; k++) {
+			free(slot[i].names[k]);
+			slot[i].names[k] = NULL;
+		}
+	}
+}
+
+static void rc_make_key(void)
+{
+	rc_key_ok = pthread_key_create(&rc_key, rc_clear) == 0;
+}
+
+static const ark_ranker *cached_ranker(const jv *task, const char *const *items, size_t n,
+                                       int *key, char *err, size_t errlen)
+{
+	uint64_t h = 0x6a09e667f3bcc909ULL ^ n;
+	const jv *a = jv_get(task, "answer");
+	for (size_t i = 0; i < n; i++)
+		h = ark_mix64(h ^ ark_hash_str(items[i]));
+	for (size_t i = 0; a && a->t == JV_ARRAY && i < jv_len(a); i++) {
+		const char *s = jv_str(jv_at(a, i));
+		h = ark_mix64(h ^ ark_hash_str(s ? s : "") ^ 0x9e37ULL);
+	}
+	for (unsigned i = 0; i < RCACHE; i++)
+		if (rc_slot[i].rk && rc_slot[i].h == h && rc_slot[i].n == n) {
+			memcpy(key, rc_slot[i].key, n * sizeof *key);
+			return rc_slot[i].rk;
+		}
+	if (ark_rank_key(task, items, n, key, err, errlen) != 0)
+		return NULL;
+	if (!rc_registered) {
+		pthread_once(&rc_once, rc_make_key);
+		if (rc_key_ok)
+			pthread_setspecific(rc_key, rc_slot);
+		rc_registered = 1;
+	}
+	rcache *c = &rc_slot[rc_next++ % RCACHE];
+	ark_ranker_free(c->rk);
+	c->rk = NULL;
+	for (size_t i = 0; i < ARK_RANK_MAX_ITEMS; i++) {
+		free(c->names[i]);
+		c->names[i] = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(c->names[i] = strdup(items[i]))) {
+			ark_errf(err, errlen, "out of memory");
+			return NULL;
+		}
+	ark_ranker *rk = ark_ranker_new((const char *const *)c->names, n, err, errlen);
+	if (!rk)
+		return NULL;
+	c->h = h;
+	c->n = n;
+	c->rk = rk;
+	memcpy(c->key, key, n * sizeof *key);
+	return rk;
+}
+
+/* order from scores (ascending; ties by item index) */
+static void order_by(const double *score, size_t n, int *order)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = (int)i;
+	/* insertion sort: n <= 64 */
+	for (size_t i = 1; i < n; i++) {
+		int x = order[i];
+		size_t k = i;
+		while (k > 0 && (score[order[k - 1]] > score[x] ||
+		       (score[order[k - 1]] == score[x] && order[k - 1] > x))) {
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = x;
+	}
+}
+
+static void positions(const int *order, size_t n, int *pos)
+{
+	for (size_t k = 0; k < n; k++)
+		pos[order[k]] = (int)k;
+}
+
+static long l1_between(const int *a, const int *b, size_t n)
+{
+	int pa[ARK_RANK_MAX_ITEMS], pb[ARK_RANK_MAX_ITEMS];
+	long s = 0;
+	positions(a, n, pa);
+	positions(b, n, pb);
+	for (size_t i = 0; i < n; i++)
+		s += labs((long)pa[i] - pb[i]);
+	return s;
+}
+
+static void private_ranking(const ark_member *m, const rktask *t, const unsigned char *item_fact,
+                            const int *prior, double skill, ark_rng *r, int *order)
+{
+	double score[ARK_RANK_MAX_ITEMS] = { 0 };
+	for (size_t i = 0; i < t->n; i++) {
+		double sd = item_fact[i] ? m->noise * (1 - skill) / 2 : m->noise;
+		score[i] = (item_fact[i] ? t->keypos[i] : prior[i]) + sd * ark_rng_normal(r);
+	}
+	order_by(score, t->n, order);
+}
+
+static void join_ranking(const rktask *t, const int *order, ark_buf *b)
+{
+	for (size_t k = 0; k < t->n; k++) {
+		if (k)
+			ark_buf_adds(b, " > ");
+		ark_buf_adds(b, t->items[order[k]]);
+	}
+}
+
+static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, ark_buf *out,
+                    jv *info, char *err, size_t errlen)
+{
+	rktask t;
+	char e[160];
+	if (ark_rank_items(task, t.items, ARK_RANK_MAX_ITEMS, &t.n, e, sizeof e) != 0)
+		return ark_errf(err, errlen, "simulator: %s", e);
+	const ark_ranker *rkr = cached_ranker(task, t.items, t.n, t.key, e, sizeof e);
+	if (!rkr)
+		return ark_errf(err, errlen, "simulator: %s", e);
+	for (size_t k = 0; k < t.n; k++)
+		t.keypos[t.key[k]] = (int)k;
+	const jv *facts = jv_get(task, "facts");
+	const jv *meta = jv_get(task, "meta");
+	const char *forder = jv_get_str(meta, "facts_order");
+	unsigned char item_fact[ARK_RANK_MAX_ITEMS] = { 0 };
+	for (size_t j = 0; j < st->nfacts && j < 256; j++) {
+		const char *f = jv_str(jv_at(facts, j));
+		/* the task may say how its facts line up: one per item in key order or item order */
+		if (forder && !strcmp(forder, "answer") && st->nfacts == t.n)
+			t.fact_item[j] = t.key[j];
+		else if (forder && !strcmp(forder, "items") && st->nfacts == t.n)
+			t.fact_item[j] = (int)j;
+		else
+			t.fact_item[j] = f ? fact_to_item(&t, f, j) : -1;
+		if (st->held[j] && t.fact_item[j] >= 0)
+			item_fact[t.fact_item[j]] = 1;
+	}
+	/* a hidden-profile task names the ranking members share before the facts are pooled
+	 * (meta.shared_ranking): without a fact on an item a member's view centres there */
+	int prior[ARK_RANK_MAX_ITEMS];
+	memcpy(prior, t.keypos, sizeof prior);
+	const jv *shared = jv_get(meta, "shared_ranking");
+	if (shared && shared->t == JV_ARRAY && jv_len(shared) == t.n) {
+		int sorder[ARK_RANK_MAX_ITEMS];
+		jv *tmp = jv_object();
+		if (tmp && jv_set(tmp, "answer", jv_dup(shared)) == 0 &&
+		    ark_rank_key(tmp, t.items, t.n, sorder, e, sizeof e) == 0)
+			for (size_t k = 0; k < t.n; k++)
+				prior[sorder[k]] = (int)k;
+		jv_free(tmp);
+	}
+	double skill = skill_of(m, task), conf = m->conformity;
+	int holder = st->nheld > 0;
+
+	int own[ARK_RANK_MAX_ITEMS], have_own = 0, neworder[ARK_RANK_MAX_ITEMS];
+	if (st->own && ark_ranker_parse(rkr, st->own, st->ownlen, own, e, sizeof e) == 0)
+		have_own = 1;
+	int peer[PEERS_MAX][ARK_RANK_MAX_ITEMS];
+	int peer_ok[PEERS_MAX];
+	size_t npeer_ok = 0;
+	for (size_t i = 0; i < st->npeers; i++) {
+		peer_ok[i] = ark_ranker_parse(rkr, st->peers[i].text, st->peers[i].len, peer[i], e,
+		                              sizeof e) == 0;
+		npeer_ok += (size_t)peer_ok[i];
+	}
+	const char *behaviour = "other", *toward = NULL;
+	double mean[ARK_RANK_MAX_ITEMS] = { 0 };
+	if (npeer_ok) {
+		for (size_t i = 0; i < st->npeers; i++) {
+			if (!peer_ok[i])
+				continue;
+			int pos[ARK_RANK_MAX_ITEMS];
+			positions(peer[i], t.n, pos);
+			for (size_t k = 0; k < t.n; k++)
+				mean[k] += pos[k] / (double)npeer_ok;
+		}
+	}
+
+	if (st->aggregator) {
+		double score[ARK_RANK_MAX_ITEMS] = { 0 };
+		for (size_t k = 0; k < t.n; k++)
+			score[k] = npeer_ok ? mean[k] : prior[k] + m->noise * ark_rng_normal(r);
+		order_by(score, t.n, neworder);
+	} else if (!have_own) {
+		int priv[ARK_RANK_MAX_ITEMS];
+		private_ranking(m, &t, item_fact, prior, skill, r, priv);
+		if (st->adversary) {
+			/* argue for the reverse of the key when shown it, else of its own belief */
+			for (size_t k = 0; k < t.n; k++)
+				neworder[k] = st->sees_key ? t.key[t.n - 1 - k] : priv[t.n - 1 - k];
+		} else if (npeer_ok && !holder) {
+			/* no answer of its own yet but others to read: start from its private view and
+			 * compromise */
+			double score[ARK_RANK_MAX_ITEMS] = { 0 };
+			int pp[ARK_RANK_MAX_ITEMS];
+			positions(priv, t.n, pp);
+			for (size_t k = 0; k < t.n; k++)
+				score[k] = (1 - conf) * pp[k] + conf * mean[k] + 0.2 * ark_rng_normal(r);
+			order_by(score, t.n, neworder);
+		} else {
+			memcpy(neworder, priv, t.n * sizeof(int));
+		}
+	} else {
+		memcpy(neworder, own, t.n * sizeof(int));
+		int differ = 0;
+		for (size_t i = 0; i < st->npeers; i++)
+			if (peer_ok[i] && l1_between(own, peer[i], t.n) > 0)
+				differ = 1;
+		const int *ex = NULL;
+		const char *exname = NULL;
+		for (size_t i = 0; st->expert[0] && i < st->npeers; i++)
+			if (peer_ok[i] && !strcmp(st->peers[i].name, st->expert)) {
+				ex = peer[i];
+				exname = st->peers[i].name;
+			}
+		double u = ark_rng_double(r), v = ark_rng_double(r);
+		if (st->adversary) {
+			if (differ)
+				behaviour = "persistence";
+		} else if (ex && l1_between(own, ex, t.n) > 0 &&
+		           u < (st->strong ? 0.7 + 0.3 * conf : 0.25 + 0.4 * conf)) {
+			memcpy(neworder, ex, t.n * sizeof(int));
+			behaviour = holder ? "flexibility" : "deference";
+			toward = exname;
+		} else if (differ) {
+			if (holder && v < m->persistence) {
+				behaviour = "persistence";
+			} else {
+				double score[ARK_RANK_MAX_ITEMS] = { 0 };
+				int op[ARK_RANK_MAX_ITEMS];
+				positions(own, t.n, op);
+				for (size_t k = 0; k < t.n; k++)
+					score[k] = (1 - conf) * op[k] + conf * mean[k] + 0.2 * ark_rng_normal(r);
+				order_by(score, t.n, neworder);
+				if (l1_between(own, neworder, t.n) > 0)
+					behaviour = holder ? "flexibility" : "compromise";
+				else
+					behaviour = holder ? "persistence" : "other";
+			}
+		}
+	}
+
+	/* the text */
+	long moved = have_own ? l1_between(own, neworder, t.n) : 0;
+	int pos[ARK_RANK_MAX_ITEMS], op[ARK_RANK_MAX_ITEMS];
+	positions(neworder, t.n, pos);
+	if (have_own)
+		positions(own, t.n, op);
+	long l1 = ark_rank_l1(neworder, t.key, t.n), l1max = ark_rank_l1_max(t.n);
+	int step = 1, error_step = 0, correction_step = 0;
+	if (st->aggregator) {
+		ark_sfmt(out, "Step %d: I combine the %zu members' rankings by the average place "
+		             "each gives every item.\n\n", step++, npeer_ok);
+	} else {
+		ark_sfmt(out, "Step %d: I weigh each item against what the situation in the "
+		             "question demands most.\n\n", step++);
+		int cited = 0;
+		for (size_t j = 0; j < st->nfacts && cited < 4; j++)
+			if (st->held[j]) {
+				ark_sfmt(out, "Step %d: What I know: %s\n\n", step++,
+				             jv_str(jv_at(facts, j)));
+				cited++;
+			}
+		if (have_own && moved > 0) {
+			/* the two items that moved furthest */
+			int a = -1, b = -1;
+			for (size_t i = 0; i < t.n; i++) {
+				int d = abs(pos[i] - op[i]);
+				if (a < 0 || d > abs(pos[a] - op[a])) {
+					b = a;
+					a = (int)i;
+				} else if (b < 0 || d > abs(pos[b] - op[b])) {
+					b = (int)i;
+				}
+			}
+			correction_step = step;
+			if (toward)
+				ark_sfmt(out, "Step %d: Agent %s is the team's expert, so I change my "
+				             "ranking to follow Agent %s's.", step++, toward, toward);
+			else
+				ark_sfmt(out, "Step %d: Having read the others' rankings, I change my "
+				             "mind on some items.", step++);
+			ark_sfmt(out, " I move %s from place %d to %d", t.items[a], op[a] + 1,
+			             pos[a] + 1);
+			if (b >= 0 && pos[b] != op[b])
+				ark_sfmt(out, " and %s from place %d to %d", t.items[b], op[b] + 1,
+				             pos[b] + 1);
+			ark_buf_adds(out, ".\n\n");
+		} else if (have_own && !strcmp(behaviour, "persistence")) {
+			ark_sfmt(out, "Step %d: I have read the others' rankings, but what I know "
+			             "settles it for me, and I keep my ranking.\n\n", step++);
+		} else if (have_own && st->npeers) {
+			ark_sfmt(out, "Step %d: I have read the others' rankings and see no reason to "
+			             "change mine.\n\n", step++);
+		}
+		if (st->adversary) {
+			ark_sfmt(out, "Step %d: I am confident that %s matters most here, whatever "
+			             "the others think.\n\n", step++, t.items[neworder[0]]);
+		} else if (l1 * 4 > l1max) {
+			/* the faulty step: the item furthest from its place */
+			int w = 0;
+			for (size_t i = 1; i < t.n; i++)
+				if (abs(pos[i] - t.keypos[i]) > abs(pos[w] - t.keypos[w]))
+					w = (int)i;
+			error_step = step;
+			if (pos[w] < t.keypos[w])
+				ark_sfmt(out, "Step %d: Of all the items, I rate the %s higher than it first "
+				             "seems and put it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
+			else
+				ark_sfmt(out, "Step %d: Of all the items, the %s seems of little use here, so "
+				             "I put it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
+		}
+		if (t.n >= 3)
+			ark_sfmt(out, "Step %d: My first three are %s, %s and %s.\n\n", step++,
+			             t.items[neworder[0]], t.items[neworder[1]], t.items[neworder[2]]);
+	}
+	ark_buf_adds(out, "MY RANKING:\n");
+	for (size_t k = 0; k < t.n; k++) {
+		char num[24];
+		int len = snprintf(num, sizeof num, "%zu. ", k + 1);
+		ark_buf_add(out, num, (size_t)len);
+		ark_buf_adds(out, t.items[neworder[k]]);
+		if (k + 1 < t.n)
+			ark_buf_addc(out, '\n');
+	}
+
+	if (info) {
+		ark_buf b = ARK_BUF_INIT;
+		jv_set(info, "behaviour", jv_string(behaviour));
+		if (have_own) {
+			join_ranking(&t, own, &b);
+			jv_set(info, "previous", jv_string(b.p));
+			ark_buf_reset(&b);
+		} else {
+			jv_set(info, "previous", jv_null());
+		}
+		join_ranking(&t, neworder, &b);
+		jv_set(info, "answer", jv_string(b.p));
+		ark_buf_release(&b);
+		jv_set(info, "changed", jv_bool(moved > 0));
+		jv_set(info, "moved", have_own ? jv_int(moved) : jv_null());
+		jv_set(info, "toward", toward ? jv_string(toward) : jv_null());
+		jv_set(info, "error_step", error_step ? jv_int(error_step) : jv_null());
+		jv_set(info, "correction_step", correction_step ? jv_int(correction_step) : jv_null());
+	}
+	return 0;
+}
+
+/* ---- entry point -------------------------------------------------------------------------- */
+
+int ark_sim_reply(const ark_member *m, const jv *task, const ark_msg *msgs, size_t nmsg,
+                  uint64_t seed, ark_buf *out, jv **info, char *err, size_t errlen)
+{
+	if (info)
+		*info = NULL;
+	if (!task || task->t != JV_OBJECT)
+		return ark_errf(err, errlen, "simulator: no task record");
+	int kind = ark_task_kind(task);
+	if (kind < 0)
+		return ark_errf(err, errlen, "simulator: unknown task kind");
+	if (kind != ARK_KIND_RANK && !jv_get_str(task, "kind"))
+		return ark_errf(err, errlen, "simulator: the task needs a \"kind\"");
+	situ *st = malloc(sizeof *st);
+	if (!st)
+		return ark_errf(err, errlen, "out of memory");
+	read_situation(st, task, msgs, nmsg);
+	if (st->nfacts && !st->held) {
+		free(st);
+		return ark_errf(err, errlen, "out of memory");
+	}
+	ark_rng r;
+	ark_rng_seed(&r, seed);
+	jv *inf = info ? jv_object() : NULL;
+	if (inf) {
+		jv_set(inf, "behaviour", jv_string("other"));
+		jv_set(inf, "role", jv_string(role_name(st)));
+		jv *h = jv_array();
+		for (size_t j = 0; j < st->nfacts; j++)
+			if (st->held[j])
+				jv_push(h, jv_int((long long)j));
+		jv_set(inf, "holds", h);
+		jv_set(inf, "read", jv_int((long long)st->npeers));
+	}
+	int rc = kind == ARK_KIND_RANK ? sim_rank(m, task, st, &r, out, inf, err, errlen)
+	                               : sim_categorical(m, task, (ark_kind)kind, st, &r, out, inf,
+	                                                 err, errlen);
+	free(st->held);
+	free(st);
+	if (rc != 0 || (out->len == 0 && ark_buf_adds(out, "") != 0)) {
+		jv_free(inf);
+		return rc ? rc : ark_errf(err, errlen, "out of memory");
+	}
+	if (info)
+		*info = inf;
+	return 0;
+}

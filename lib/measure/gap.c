@@ -1,0 +1,1446 @@
+/* gap.c: the relative synergy gap (see gap.h).
+ *
+ * Storage: every record taken leaves one rec_t (its scores) and its agents' round-0 scores in a
+ * shared pool; groups list their records.  The decomposition keeps, per (group without
+ * condition, task, seed), the sum and count of the team scores of the hidden and of the
+ * revealed records, and per (group without condition, split and size, task, seed) those of the
+ * solo records; the pairs are matched when the tables are computed.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/buf.h"
+#include "measure/gap.h"
+#include "grade/grade.h"
+#include "core/rng.h"
+#include "core/stats.h"
+
+const char *const ark_gap_form_name[2] = { "accuracy", "error" };
+const char *const ark_gap_ref_name[ARK_GAP_NREF] = { "oracle", "member", "expert" };
+
+static int nomem(char *err, size_t errlen)
+{
+	return ark_errf(err, errlen, "out of memory");
+}
+
+/* Room for element n of p (capacity cap), or return -1 "out of memory" from the caller. */
+#define GROW(p, n, cap) do { if ((n) >= (cap)) { size_t nc_ = (cap) ? 2 * (cap) : 16; \
+	void *q_ = realloc((p), nc_ * sizeof *(p)); \
+	if (!q_) return nomem(err, errlen); \
+	(p) = q_; (cap) = nc_; } } while (0)
+
+/* ---- a string -> index hash map (open addressing, linear probing) ------------------------------ */
+typedef struct { char **k; size_t *v; size_t cap, n; } map_t;
+
+/* The slot of key: its index when present (*found = 1), else where it would go. */
+static size_t map_slot(const map_t *m, const char *key, int *found)
+{
+	size_t i = (size_t)ark_hash_str(key) & (m->cap - 1);
+	while (m->k[i]) {
+		if (!strcmp(m->k[i], key)) {
+			*found = 1;
+			return i;
+		}
+		i = (i + 1) & (m->cap - 1);
+	}
+	*found = 0;
+	return i;
+}
+
+/* *out = the value stored under key, or add key with value v (copied); *added says which.
+ * 0 or -1 (no memory). */
+static int map_get_add(map_t *m, const char *key, size_t v, size_t *out, int *added)
+{
+	int found;
+	if ((m->n + 1) * 2 > m->cap) {
+		map_t g = { NULL, NULL, m->cap ? m->cap * 2 : 64, 0 };
+		g.k = calloc(g.cap, sizeof *g.k);
+		g.v = calloc(g.cap, sizeof *g.v);
+		if (!g.k || !g.v) {
+			free(g.k);
+			free(g.v);
+			return -1;
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->k[i]) {
+				size_t j = map_slot(&g, m->k[i], &found);
+				g.k[j] = m->k[i];
+				g.v[j] = m->v[i];
+				g.n++;
+			}
+		free(m->k);
+		free(m->v);
+		*m = g;
+	}
+	size_t i = map_slot(m, key, &found);
+	*added = !found;
+	if (found) {
+		*out = m->v[i];
+		return 0;
+	}
+	if (!(m->k[i] = ark_strndup(key, strlen(key))))
+		return -1;
+	m->v[i] = v;
+	m->n++;
+	*out = v;
+	return 0;
+}
+
+static int map_get(const map_t *m, const char *key, size_t *v)
+{
+	int found;
+	if (!m->cap)
+		return 0;
+	size_t i = map_slot(m, key, &found);
+	if (found)
+		*v = m->v[i];
+	return found;
+}
+
+static void map_free(map_t *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->k[i]);
+	free(m->k);
+	free(m->v);
+}
+
+/* ---- the state ----------------------------------------------------------------------------------- */
+typedef struct {
+	size_t    group;
+	long long seed;
+	double    team, oracle, expert, majority, count;
+	size_t    aoff, na;          /* round-0 scores of agents 0..na-1 in pool (NaN: none) */
+} rec_t;
+
+typedef struct {
+	jv   **vals;                 /* the nby grouping values */
+	int    form;
+	int    has_expert;
+	size_t *recs, nrec, cap;
+} group_t;
+
+typedef struct { size_t dgroup; char *solokey; double sum[2]; size_t cnt[2]; } cell_t;
+typedef struct { double sum; size_t cnt; } solo_t;
+typedef struct { jv **vals; int form; } dgroup_t;   /* vals: NULL at condition */
+
+typedef struct {
+	double *raw;                 /* per agent round-0 score, NaN when none */
+	char   *adv;                 /* per agent: an adversary */
+	size_t  na, cap;
+	const char **ans;            /* round-0 answers (into the record) and their correctness */
+	double *cor;
+	size_t  n0, cap0;
+} scratch_t;
+
+#define NTOP 6
+static const char *const top_keys[NTOP] = { "id", "run", "kind", "status", "final", "l1" };
+static const jv_select turn_keys[] = { { "round", NULL }, { "agent", NULL }, { "correct", NULL },
+	{ "answer", NULL }, { NULL, NULL } };
+static const jv_select agent_keys[] = { { "role", NULL }, { "agent", NULL }, { NULL, NULL } };
+
+struct ark_gap {
+	char    *by[ARK_GAP_MAX_BY];
+	size_t   nby;
+	int      by_cond, by_split, by_size;    /* positions in by[], or -1 */
+	int      want_ref[ARK_GAP_NREF];
+	long     nboot;
+	uint64_t seed;
+	double   level;
+	char    *corr_path, *corr_want;
+	char    *extra[ARK_GAP_MAX_BY + 1];     /* first segments of the by names and corr path */
+	size_t   nextra;
+	jv_select keep[NTOP + 2 + ARK_GAP_MAX_BY + 1 + 1];
+
+	rec_t   *recs;
+	size_t   nrecs, caprecs;
+	double  *pool;
+	size_t   npool, cappool;
+	group_t *groups;
+	size_t   ngroups, capgroups;
+	map_t    group_map;
+	cell_t  *cells;
+	size_t   ncells, capcells;
+	solo_t  *solos;
+	size_t   nsolos, capsolos;
+	dgroup_t *dgroups;
+	size_t   ndgroups, capdgroups;
+	map_t    cell_map, solo_map, dgroup_map;
+	size_t   nerror;
+
+	scratch_t s;
+	ark_buf  key, sk;
+};
+
+static unsigned bit(int pos) { return pos < 0 ? 0 : 1u << pos; }
+
+static int add_extra(ark_gap *g, const char *path)
+{
+	size_t n = strcspn(path, ".");
+	for (size_t i = 0; i < g->nextra; i++)
+		if (strlen(g->extra[i]) == n && !strncmp(g->extra[i], path, n))
+			return 0;
+	return (g->extra[g->nextra++] = ark_strndup(path, n)) ? 0 : -1;
+}
+
+/* The selection: the fields read below, then the first segments of the grouping names and the
+ * --corr path not among them ("turns" or "agents" there keeps them whole). */
+static void build_keep(ark_gap *g)
+{
+	size_t n = 0;
+	int full_turns = 0, full_agents = 0;
+	for (size_t i = 0; i < g->nextra; i++) {
+		int known = !strcmp(g->extra[i], "turns") || !strcmp(g->extra[i], "agents");
+		full_turns |= !strcmp(g->extra[i], "turns");
+		full_agents |= !strcmp(g->extra[i], "agents");
+		for (size_t j = 0; j < NTOP; j++)
+			known |= !strcmp(g->extra[i], top_keys[j]);
+		if (!known)
+			g->keep[n++] = (jv_select){ g->extra[i], NULL };
+	}
+	for (size_t j = 0; j < NTOP; j++)
+		g->keep[n++] = (jv_select){ top_keys[j], NULL };
+	g->keep[n++] = (jv_select){ "turns", full_turns ? NULL : turn_keys };
+	g->keep[n++] = (jv_select){ "agents", full_agents ? NULL : agent_keys };
+	g->keep[n] = (jv_select){ NULL, NULL };
+}
+
+ark_gap *ark_gap_new(const ark_gap_opts *o, char *err, size_t errlen)
+{
+	if (o->nby > ARK_GAP_MAX_BY) {
+		ark_errf(err, errlen, "at most %d grouping fields", ARK_GAP_MAX_BY);
+		return NULL;
+	}
+	ark_gap *g = calloc(1, sizeof *g);
+	if (!g) {
+		nomem(err, errlen);
+		return NULL;
+	}
+	g->by_cond = g->by_split = g->by_size = -1;
+	g->nby = o->nby;
+	for (size_t i = 0; i < o->nby; i++) {
+		if (!(g->by[i] = ark_strndup(o->by[i], strlen(o->by[i]))))
+			goto fail;
+		if (!strcmp(o->by[i], "condition")) g->by_cond = (int)i;
+		if (!strcmp(o->by[i], "split")) g->by_split = (int)i;
+		if (!strcmp(o->by[i], "size")) g->by_size = (int)i;
+		if (strcmp(o->by[i], "task") && strcmp(o->by[i], "size") && add_extra(g, o->by[i]) < 0)
+			goto fail;
+	}
+	memcpy(g->want_ref, o->want_ref, sizeof g->want_ref);
+	g->nboot = o->nboot;
+	g->seed = o->seed;
+	g->level = o->level;
+	if (o->corr_path) {
+		if (!(g->corr_path = ark_strndup(o->corr_path, strlen(o->corr_path))) ||
+		    add_extra(g, o->corr_path) < 0)
+			goto fail;
+		if (o->corr_want && !(g->corr_want = ark_strndup(o->corr_want, strlen(o->corr_want))))
+			goto fail;
+	}
+	build_keep(g);
+	return g;
+fail:
+	ark_gap_free(g);
+	nomem(err, errlen);
+	return NULL;
+}
+
+const jv_select *ark_gap_select(const ark_gap *g)
+{
+	return g->keep;
+}
+
+size_t ark_gap_nrecords(const ark_gap *g) { return g->nrecs; }
+size_t ark_gap_nerror(const ark_gap *g) { return g->nerror; }
+
+void ark_gap_free(ark_gap *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->ngroups; i++) {
+		for (size_t j = 0; j < g->nby; j++)
+			jv_free(g->groups[i].vals[j]);
+		free(g->groups[i].vals);
+		free(g->groups[i].recs);
+	}
+	for (size_t i = 0; i < g->ndgroups; i++) {
+		for (size_t j = 0; j < g->nby; j++)
+			jv_free(g->dgroups[i].vals[j]);
+		free(g->dgroups[i].vals);
+	}
+	for (size_t i = 0; i < g->ncells; i++)
+		free(g->cells[i].solokey);
+	for (size_t i = 0; i < g->nby; i++)
+		free(g->by[i]);
+	for (size_t i = 0; i < g->nextra; i++)
+		free(g->extra[i]);
+	free(g->corr_path);
+	free(g->corr_want);
+	free(g->groups);
+	free(g->dgroups);
+	free(g->cells);
+	free(g->solos);
+	free(g->recs);
+	free(g->pool);
+	map_free(&g->group_map);
+	map_free(&g->cell_map);
+	map_free(&g->solo_map);
+	map_free(&g->dgroup_map);
+	free(g->s.raw);
+	free(g->s.adv);
+	free(g->s.ans);
+	free(g->s.cor);
+	ark_buf_release(&g->key);
+	ark_buf_release(&g->sk);
+	free(g);
+}
+
+/* ---- reading fields ---------------------------------------------------------------------------- */
+
+static const jv *path_get(const jv *v, const char *path)
+{
+	char seg[256];
+	while (v && *path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof seg)
+			return NULL;
+		memcpy(seg, path, n);
+		seg[n] = '\0';
+		v = jv_get(v, seg);
+		path += n + (dot != NULL);
+	}
+	return v;
+}
+
+/* A grouping field of a record (see ark_gap_opts.by). */
+static const jv *by_value(const jv *rec, const char *name)
+{
+	const jv *run = jv_get(rec, "run");
+	if (!strcmp(name, "task"))
+		return jv_get(rec, "id");
+	if (!strcmp(name, "size"))
+		return jv_get(run, "n");
+	const jv *v = path_get(rec, name);
+	return v ? v : path_get(run, name);
+}
+
+/* number or null (or absent): 0 with NaN for null/absent, -1 for another type */
+static int num_or_null(const jv *v, double *out)
+{
+	*out = NAN;
+	if (!v || v->t == JV_NULL)
+		return 0;
+	return jv_num(v, out);
+}
+
+/* true/false/null: 1, 0 or NaN; -1 for another type or absence */
+static int bool_or_null(const jv *v, double *out)
+{
+	*out = NAN;
+	if (!v)
+		return -1;
+	switch (v->t) {
+	case JV_TRUE:  *out = 1; return 0;
+	case JV_FALSE: *out = 0; return 0;
+	case JV_NULL:  return 0;
+	default:       return -1;
+	}
+}
+
+/* An agent index field: absent/null -> -1; a non-negative integer below ARK_GAP_MAX_AGENT; -2
+ * when it is of another type or out of range. */
+static long agent_index(const jv *v)
+{
+	long long a;
+	if (!v || v->t == JV_NULL)
+		return -1;
+	if (jv_ll(v, &a) < 0 || a < 0 || a >= ARK_GAP_MAX_AGENT)
+		return -2;
+	return (long)a;
+}
+
+/* --corr: the count at a dotted path.  Arrays on the way are mapped over and summed, so
+ * "turns.sim.behaviour=deference" counts the turns coded deference.  At the end: a number is
+ * taken as it is, true/false as 1/0, null or a field missing inside an array as 0, an array by
+ * its length; with =VALUE a string counts 1 when equal.  -1 with a message otherwise. */
+static int count_at(const ark_gap *g, const jv *v, const char *path, int in_array, double *out,
+                    char *err, size_t errlen)
+{
+	*out = 0;
+	if (!v) {
+		if (in_array)
+			return 0;
+		return ark_errf(err, errlen, "missing \"%s\" (for --corr)", g->corr_path);
+	}
+	if (v->t == JV_ARRAY && (*path || g->corr_want)) {
+		for (size_t i = 0; i < jv_len(v); i++) {
+			double c;
+			if (count_at(g, jv_at(v, i), path, 1, &c, err, errlen) < 0)
+				return -1;
+			*out += c;
+		}
+		return 0;
+	}
+	if (*path) {
+		if (v->t != JV_OBJECT)
+			return in_array ? 0 : ark_errf(err, errlen, "\"%s\" (for --corr) passes through a %s",
+			                              g->corr_path, jv_type_name(v->t));
+		char seg[256];
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof seg)
+			return ark_errf(err, errlen, "--corr: field name too long");
+		memcpy(seg, path, n);
+		seg[n] = '\0';
+		return count_at(g, jv_get(v, seg), path + n + (dot != NULL), in_array, out, err, errlen);
+	}
+	if (g->corr_want) {
+		const char *s = jv_str(v);
+		if (!s && v->t != JV_NULL)
+			return ark_errf(err, errlen, "\"%s\" (for --corr) is a %s, not a string",
+			                g->corr_path, jv_type_name(v->t));
+		*out = s && !strcmp(s, g->corr_want);
+		return 0;
+	}
+	switch (v->t) {
+	case JV_NUMBER: return jv_num(v, out);
+	case JV_TRUE:   *out = 1; return 0;
+	case JV_FALSE:
+	case JV_NULL:   return 0;
+	case JV_ARRAY:  *out = (double)jv_len(v); return 0;
+	default:
+		return ark_errf(err, errlen, "\"%s\" (for --corr) is a %s, not a count", g->corr_path,
+		                jv_type_name(v->t));
+	}
+}
+
+/* ---- the round-0 majority vote ----------------------------------------------------------------- */
+
+/* Answers are equivalent by the shared grader's rule (lib/grade.c: numeric tolerance, LaTeX
+ * normalisation, choice letters); for a record without a known kind, by exact equality. */
+static int same_answer(int kind, const char *a, const char *b)
+{
+	if (!strcmp(a, b))          /* the common case, without normalising */
+		return 1;
+	if (kind < 0)
+		return 0;
+	return ark_answers_equiv((ark_kind)kind, a, b, NULL);
+}
+
+int ark_gap_majority(int kind, const char *const *ans, const double *cor, size_t n, double *out)
+{
+	size_t *cls = malloc((n + 1) * sizeof *cls), *size = malloc((n + 1) * sizeof *size);
+	size_t ncls = 0, top = 0;
+	int any_gold = 0;
+	*out = NAN;
+	if (!cls || !size) {
+		free(cls);
+		free(size);
+		return -1;
+	}
+	/* classes: each answer joins the first class whose first answer it matches */
+	for (size_t i = 0; i < n; i++) {
+		if (!isnan(cor[i]))
+			any_gold = 1;
+		if (!ans[i])
+			continue;
+		size_t c;
+		for (c = 0; c < ncls; c++)
+			if (same_answer(kind, ans[cls[c]], ans[i]))
+				break;
+		if (c == ncls) {
+			cls[ncls] = i;
+			size[ncls++] = 0;
+		}
+		if (++size[c] > top)
+			top = size[c];
+	}
+	/* the mean correctness of the largest classes (the expected score of a random tie-break) */
+	double s = 0;
+	size_t m = 0;
+	for (size_t c = 0; c < ncls; c++)
+		if (size[c] == top && !isnan(cor[cls[c]])) {
+			s += cor[cls[c]];
+			m++;
+		}
+	if (!any_gold)
+		*out = NAN;
+	else if (ncls == 0)
+		*out = 0;
+	else
+		*out = m ? s / (double)m : NAN;
+	free(cls);
+	free(size);
+	return 0;
+}
+
+/* ---- taking one record -------------------------------------------------------------------------- */
+
+/* Key text: the form, then each value serialised, separated by \x1f.  skip_mask leaves out the
+ * by[] positions whose bit is set.  0 or -1 (no memory). */
+static int make_key(const ark_gap *g, ark_buf *k, int form, const jv *const *vals,
+                    unsigned skip_mask)
+{
+	ark_buf_reset(k);
+	if (ark_buf_adds(k, ark_gap_form_name[form]) < 0)
+		return -1;
+	for (size_t i = 0; i < g->nby; i++) {
+		if (ark_buf_addc(k, '\x1f') < 0)
+			return -1;
+		if (skip_mask >> i & 1)
+			continue;
+		if (jv_dump(vals[i], k) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The per-agent scratch arrays, large enough for na agents (new ones NaN, not adversaries). */
+static int scratch_agents(scratch_t *s, size_t na)
+{
+	if (na > s->cap) {
+		double *raw = realloc(s->raw, na * sizeof *s->raw);
+		if (raw)
+			s->raw = raw;
+		char *adv = raw ? realloc(s->adv, na) : NULL;
+		if (!adv)
+			return -1;
+		s->adv = adv;
+		s->cap = na;
+	}
+	for (size_t i = s->na; i < na; i++) {
+		s->raw[i] = NAN;
+		s->adv[i] = 0;
+	}
+	if (na > s->na)
+		s->na = na;
+	return 0;
+}
+
+/* Mark the adversaries: run.adversary and every agent whose role is "adversary". */
+static int mark_adversaries(const jv *run, const jv *agents, scratch_t *s, char *err,
+                            size_t errlen)
+{
+	long a = agent_index(jv_get(run, "adversary"));
+	if (a == -2)
+		return ark_errf(err, errlen, "\"run.adversary\" is not an agent index or null");
+	if (a >= 0) {
+		if (scratch_agents(s, (size_t)a + 1) < 0)
+			return nomem(err, errlen);
+		s->adv[a] = 1;
+	}
+	if (!agents)
+		return 0;
+	if (agents->t != JV_ARRAY)
+		return ark_errf(err, errlen, "\"agents\" is not an array");
+	for (size_t i = 0; i < jv_len(agents); i++) {
+		const jv *ag = jv_at(agents, i), *role = jv_get(ag, "role"), *av = jv_get(ag, "agent");
+		if (!role || role->t != JV_STRING || role->u.str.len != 9 ||
+		    memcmp(role->u.str.s, "adversary", 9))
+			continue;
+		long k = av ? agent_index(av) : (long)i;
+		if (k < 0)
+			return ark_errf(err, errlen, "agents[%zu]: \"agent\" is not an agent index", i);
+		if (scratch_agents(s, (size_t)k + 1) < 0)
+			return nomem(err, errlen);
+		s->adv[k] = 1;
+	}
+	return 0;
+}
+
+/* Accuracy record: team = final.correct; per-agent round-0 correctness; the expert's round-0
+ * correctness; the round-0 majority vote. */
+static int take_accuracy(const jv *rec, long expert_idx, scratch_t *s, rec_t *r, char *err,
+                         size_t errlen)
+{
+	const jv *final = jv_get(rec, "final"), *turns = jv_get(rec, "turns");
+	if (!final)
+		return ark_errf(err, errlen, "missing \"final\"");
+	if (final->t != JV_OBJECT)
+		return ark_errf(err, errlen, "\"final\" is not an object");
+	if (bool_or_null(jv_get(final, "correct"), &r->team) < 0)
+		return ark_errf(err, errlen, jv_get(final, "correct")
+		                ? "\"final.correct\" is not true, false or null"
+		                : "missing \"final.correct\"");
+	if (!turns)
+		return ark_errf(err, errlen, "missing \"turns\"");
+	if (turns->t != JV_ARRAY)
+		return ark_errf(err, errlen, "\"turns\" is not an array");
+	s->n0 = 0;
+	for (size_t i = 0; i < jv_len(turns); i++) {
+		const jv *t = jv_at(turns, i);
+		long long round;
+		if (t->t != JV_OBJECT)
+			return ark_errf(err, errlen, "turns[%zu] is not an object", i);
+		const jv *fr = jv_get(t, "round"), *fa = jv_get(t, "agent"), *fc = jv_get(t, "correct"),
+		         *fs = jv_get(t, "answer");
+		if (jv_ll(fr, &round) < 0)
+			return ark_errf(err, errlen, fr ? "turns[%zu]: \"round\" is not an integer"
+			                                : "turns[%zu]: missing \"round\"", i);
+		if (round != 0)
+			continue;
+		long a = agent_index(fa);
+		if (a < 0)
+			return ark_errf(err, errlen, fa ? "turns[%zu]: \"agent\" is not an agent index"
+			                                : "turns[%zu]: missing \"agent\"", i);
+		double c;
+		if (bool_or_null(fc, &c) < 0)
+			return ark_errf(err, errlen, fc ? "turns[%zu]: \"correct\" is not true, false or null"
+			                                : "turns[%zu]: missing \"correct\"", i);
+		if (fs && fs->t != JV_STRING && fs->t != JV_NULL)
+			return ark_errf(err, errlen, "turns[%zu]: \"answer\" is not a string or null", i);
+		if (scratch_agents(s, (size_t)a + 1) < 0)
+			return nomem(err, errlen);
+		s->raw[a] = c;
+		if (s->n0 == s->cap0) {
+			size_t nc = s->cap0 ? 2 * s->cap0 : 16;
+			const char **ans = realloc(s->ans, nc * sizeof *ans);
+			if (ans)
+				s->ans = ans;
+			double *cor = ans ? realloc(s->cor, nc * sizeof *cor) : NULL;
+			if (!cor)
+				return nomem(err, errlen);
+			s->cor = cor;
+			s->cap0 = nc;
+		}
+		s->ans[s->n0] = jv_str(fs);
+		s->cor[s->n0++] = c;
+	}
+	const char *kind = jv_get_str(rec, "kind");
+	if (ark_gap_majority(kind ? ark_kind_parse(kind) : -1, s->ans, s->cor, s->n0, &r->majority) < 0)
+		return nomem(err, errlen);
+	r->expert = expert_idx >= 0 && (size_t)expert_idx < s->na ? s->raw[expert_idx] : NAN;
+	return 0;
+}
+
+/* Rank record (after ark-l1): team = l1.team, the per-agent round-0 errors from l1.members, the
+ * expert's own answer l1.expert, the combined round-0 rankings l1.round0_aggregate.  1 when
+ * there are members, 0 when not, -1 with a message. */
+static int take_error(const jv *rec, scratch_t *s, rec_t *r, int *has_expert,
+                      double *best_round0, char *err, size_t errlen)
+{
+	static const char *const f[] = { "team", "expert", "best_round0", "round0_aggregate" };
+	const jv *l1 = jv_get(rec, "l1");
+	double v[4];
+	if (!l1)
+		return ark_errf(err, errlen, "missing \"l1\" (run ark-l1 first)");
+	if (l1->t != JV_OBJECT)
+		return ark_errf(err, errlen, "\"l1\" is not an object");
+	if (!jv_get(l1, "team"))
+		return ark_errf(err, errlen, "missing \"l1.team\"");
+	for (int i = 0; i < 4; i++)
+		if (num_or_null(jv_get(l1, f[i]), &v[i]) < 0)
+			return ark_errf(err, errlen, "\"l1.%s\" is not a number or null", f[i]);
+	r->team = v[0];
+	r->expert = v[1];
+	*best_round0 = v[2];
+	r->majority = v[3];
+	*has_expert = !isnan(v[1]);
+	const jv *mem = jv_get(l1, "members");
+	if (mem && mem->t != JV_ARRAY)
+		return ark_errf(err, errlen, "\"l1.members\" is not an array");
+	for (size_t i = 0; i < jv_len(mem); i++) {
+		const jv *m = jv_at(mem, i);
+		long a = agent_index(jv_get(m, "agent"));
+		double e;
+		if (m->t != JV_OBJECT)
+			return ark_errf(err, errlen, "l1.members[%zu] is not an object", i);
+		if (a < 0)
+			return ark_errf(err, errlen, "l1.members[%zu]: \"agent\" is missing or not an agent index", i);
+		if (num_or_null(jv_get(m, "round0"), &e) < 0)
+			return ark_errf(err, errlen, "l1.members[%zu]: \"round0\" is not a number or null", i);
+		if (scratch_agents(s, (size_t)a + 1) < 0)
+			return nomem(err, errlen);
+		s->raw[a] = e;
+	}
+	return mem ? 1 : 0;
+}
+
+/* A copy of the grouping values (skip_mask's positions NULL); NULL when out of memory. */
+static jv **dup_vals(const ark_gap *g, const jv *const *vals, unsigned skip_mask)
+{
+	jv **v = calloc(g->nby ? g->nby : 1, sizeof *v);
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < g->nby; i++)
+		if (!(skip_mask >> i & 1) && !(v[i] = jv_dup(vals[i]))) {
+			for (size_t j = 0; j < i; j++)
+				jv_free(v[j]);
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+/* Append the pairing suffix (task and seed) to a key. */
+static int add_pairing(ark_buf *k, const jv *id, long long seed)
+{
+	if (ark_buf_addc(k, '\x1e') < 0 || jv_dump(id, k) < 0)
+		return -1;
+	return ark_buf_addf(k, "\x1e%lld", seed);
+}
+
+int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
+{
+	scratch_t *s = &g->s;
+	const char *st = jv_get_str(rec, "status");
+	if (st && !strcmp(st, "error")) {
+		g->nerror++;
+		return 1;
+	}
+	const jv *id = jv_get(rec, "id"), *run = jv_get(rec, "run"), *v;
+	if (!id)
+		return ark_errf(err, errlen, "missing \"id\"");
+	if (id->t != JV_STRING)
+		return ark_errf(err, errlen, "\"id\" is not a string");
+	if (!run)
+		return ark_errf(err, errlen, "missing \"run\"");
+	if (run->t != JV_OBJECT)
+		return ark_errf(err, errlen, "\"run\" is not an object");
+	long long seed;
+	if (!(v = jv_get(run, "seed")))
+		return ark_errf(err, errlen, "missing \"run.seed\"");
+	if (jv_ll(v, &seed) < 0)
+		return ark_errf(err, errlen, "\"run.seed\" is not an integer");
+	const jv *vals[ARK_GAP_MAX_BY];
+	for (size_t i = 0; i < g->nby; i++)
+		if (!(vals[i] = by_value(rec, g->by[i]))) {
+			if (!strcmp(g->by[i], "size"))
+				return ark_errf(err, errlen, "missing \"run.n\" (the team size, for --by size)");
+			return ark_errf(err, errlen, "missing \"%s\" (a --by field; looked for at the top "
+			                "level and under \"run\")", g->by[i]);
+		}
+	const jv *kv = jv_get(rec, "kind");
+	if (kv && kv->t != JV_STRING)
+		return ark_errf(err, errlen, "\"kind\" is not a string");
+	int form = (kv && !strcmp(jv_str(kv), "rank")) || (!kv && jv_get(rec, "l1"))
+	           ? ARK_GAP_ERR : ARK_GAP_ACC;
+	long e = agent_index(jv_get(run, "expert"));
+	if (e == -2)
+		return ark_errf(err, errlen, "\"run.expert\" is not an agent index or null");
+	const jv *cv = jv_get(run, "condition");
+	if (cv && cv->t != JV_STRING && cv->t != JV_NULL)
+		return ark_errf(err, errlen, "\"run.condition\" is not a string");
+	const char *cond = jv_str(cv);
+
+	s->na = 0;
+	if (mark_adversaries(run, jv_get(rec, "agents"), s, err, errlen) < 0)
+		return -1;
+	rec_t r;
+	memset(&r, 0, sizeof r);
+	r.seed = seed;
+	int has_expert = e >= 0, have_members = 1;
+	double best_round0 = NAN;
+	if (form == ARK_GAP_ACC) {
+		if (take_accuracy(rec, e, s, &r, err, errlen) < 0)
+			return -1;
+	} else {
+		int hx = 0, k = take_error(rec, s, &r, &hx, &best_round0, err, errlen);
+		if (k < 0)
+			return -1;
+		have_members = k;
+		has_expert |= hx;
+	}
+	r.count = NAN;
+	if (g->corr_path && count_at(g, rec, g->corr_path, 0, &r.count, err, errlen) < 0)
+		return -1;
+
+	/* adversaries are not candidates for the best member; the oracle is the best of the rest:
+	 * any one right (accuracy), the lowest error (rank) */
+	for (size_t a = 0; a < s->na; a++)
+		if (s->adv[a])
+			s->raw[a] = NAN;
+	r.oracle = NAN;
+	for (size_t a = 0; a < s->na; a++) {
+		double x = s->raw[a];
+		if (isnan(x))
+			continue;
+		if (isnan(r.oracle) || (form == ARK_GAP_ACC ? x > r.oracle : x < r.oracle))
+			r.oracle = x;
+	}
+	if (!have_members)
+		r.oracle = best_round0;
+
+	/* commit: the group, the agent scores, the decomposition cells; room first */
+	int added;
+	size_t gi;
+	if (make_key(g, &g->key, form, vals, 0) < 0 ||
+	    map_get_add(&g->group_map, g->key.p, g->ngroups, &gi, &added) < 0)
+		return nomem(err, errlen);
+	if (added) {
+		GROW(g->groups, g->ngroups, g->capgroups);
+		group_t *gr = &g->groups[g->ngroups];
+		memset(gr, 0, sizeof *gr);
+		if (!(gr->vals = dup_vals(g, vals, 0)))
+			return nomem(err, errlen);
+		gr->form = form;
+		g->ngroups++;
+	}
+	group_t *gr = &g->groups[gi];
+	while (g->npool + s->na > g->cappool) {
+		size_t nc = g->cappool ? g->cappool * 2 : 256;
+		double *p = realloc(g->pool, nc * sizeof *p);
+		if (!p)
+			return nomem(err, errlen);
+		g->pool = p;
+		g->cappool = nc;
+	}
+	GROW(g->recs, g->nrecs, g->caprecs);
+	GROW(gr->recs, gr->nrec, gr->cap);
+	gr->has_expert |= has_expert;
+	r.group = gi;
+	r.aoff = g->npool;
+	r.na = s->na;
+	if (s->na)
+		memcpy(g->pool + g->npool, s->raw, s->na * sizeof *s->raw);
+	g->npool += s->na;
+	g->recs[g->nrecs] = r;
+	gr->recs[gr->nrec++] = g->nrecs++;
+
+	int which = !cond ? -1 : !strcmp(cond, "hidden") ? 0 : !strcmp(cond, "revealed") ? 1
+	          : !strcmp(cond, "solo") ? 2 : -1;
+	if (which < 0)
+		return 0;
+	/* the solo expert has no team size and no split: match it on the other fields */
+	if (make_key(g, &g->sk, form, vals, bit(g->by_cond) | bit(g->by_split) | bit(g->by_size)) < 0 ||
+	    add_pairing(&g->sk, id, seed) < 0)
+		return nomem(err, errlen);
+	if (which == 2) {
+		size_t si;
+		if (map_get_add(&g->solo_map, g->sk.p, g->nsolos, &si, &added) < 0)
+			return nomem(err, errlen);
+		if (added) {
+			GROW(g->solos, g->nsolos, g->capsolos);
+			g->solos[g->nsolos++] = (solo_t){ 0, 0 };
+		}
+		if (!isnan(r.team)) {
+			g->solos[si].sum += r.team;
+			g->solos[si].cnt++;
+		}
+		return 0;
+	}
+	size_t di, ci;
+	if (make_key(g, &g->key, form, vals, bit(g->by_cond)) < 0 ||
+	    map_get_add(&g->dgroup_map, g->key.p, g->ndgroups, &di, &added) < 0)
+		return nomem(err, errlen);
+	if (added) {
+		GROW(g->dgroups, g->ndgroups, g->capdgroups);
+		dgroup_t *d = &g->dgroups[g->ndgroups];
+		d->form = form;
+		if (!(d->vals = dup_vals(g, vals, bit(g->by_cond))))
+			return nomem(err, errlen);
+		g->ndgroups++;
+	}
+	if (add_pairing(&g->key, id, seed) < 0 ||
+	    map_get_add(&g->cell_map, g->key.p, g->ncells, &ci, &added) < 0)
+		return nomem(err, errlen);
+	if (added) {
+		GROW(g->cells, g->ncells, g->capcells);
+		cell_t *c = &g->cells[g->ncells];
+		memset(c, 0, sizeof *c);
+		c->dgroup = di;
+		if (!(c->solokey = ark_strndup(g->sk.p, g->sk.len)))
+			return nomem(err, errlen);
+		g->ncells++;
+	}
+	if (!isnan(r.team)) {
+		g->cells[ci].sum[which] += r.team;
+		g->cells[ci].cnt[which]++;
+	}
+	return 0;
+}
+
+/* ---- ordering ---------------------------------------------------------------------------------- */
+
+/* Values of one type in order: numbers by value (then text), strings bytewise, containers by
+ * their serialisation; across types by type. */
+static int jv_cmp(const jv *a, const jv *b)
+{
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	if (a->t == JV_NUMBER) {
+		double x, y;
+		jv_num(a, &x);
+		jv_num(b, &y);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	if (a->t == JV_NUMBER || a->t == JV_STRING) {
+		size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
+		int c = memcmp(a->u.str.s, b->u.str.s, n);
+		return c ? c : (a->u.str.len > b->u.str.len) - (a->u.str.len < b->u.str.len);
+	}
+	if (a->t == JV_ARRAY || a->t == JV_OBJECT) {
+		ark_buf x = ARK_BUF_INIT, y = ARK_BUF_INIT;
+		jv_dump(a, &x);
+		jv_dump(b, &y);
+		int c = strcmp(x.p ? x.p : "", y.p ? y.p : "");
+		ark_buf_release(&x);
+		ark_buf_release(&y);
+		return c;
+	}
+	return 0;
+}
+
+/* An entry to sort: its values, form and index (qsort passes no context). */
+typedef struct { jv *const *vals; int form; size_t nby, idx; } ord_t;
+
+static int ord_cmp(const void *x, const void *y)
+{
+	const ord_t *a = x, *b = y;
+	for (size_t i = 0; i < a->nby; i++) {
+		if (!a->vals[i] || !b->vals[i])
+			continue;
+		int c = jv_cmp(a->vals[i], b->vals[i]);
+		if (c)
+			return c;
+	}
+	return (a->form > b->form) - (a->form < b->form);
+}
+
+/* order[k] = the index of the k-th group (dgroups: of the k-th decomposition group) in output
+ * order; NULL when out of memory. */
+static size_t *sorted_index(const ark_gap *g, int dgroups)
+{
+	size_t n = dgroups ? g->ndgroups : g->ngroups;
+	ord_t *o = malloc((n ? n : 1) * sizeof *o);
+	size_t *r = malloc((n ? n : 1) * sizeof *r);
+	if (!o || !r) {
+		free(o);
+		free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		o[i] = dgroups ? (ord_t){ g->dgroups[i].vals, g->dgroups[i].form, g->nby, i }
+		               : (ord_t){ g->groups[i].vals, g->groups[i].form, g->nby, i };
+	qsort(o, n, sizeof *o, ord_cmp);
+	for (size_t i = 0; i < n; i++)
+		r[i] = o[i].idx;
+	free(o);
+	return r;
+}
+
+/* ---- the gap table ----------------------------------------------------------------------------- */
+static double gapf(int form, double best, double team)
+{
+	return form == ARK_GAP_ACC ? ark_gap_acc(best, team) : ark_gap_err(team, best);
+}
+
+typedef struct { long long seed; double team, ref, maj; } obs_t;
+/* T, R: per-seed team and reference means; Q0: per-seed gaps with 0 for an undefined one, D: 1
+ * for a defined one, 0 else */
+typedef struct { const double *T, *R, *Q0, *D; int form; } bctx_t;
+
+static int obs_cmp(const void *x, const void *y)
+{
+	const obs_t *a = x, *b = y;
+	return (a->seed > b->seed) - (a->seed < b->seed);
+}
+
+/* the gap of the mean team and mean best scores over the resampled seeds */
+static double st_ratio_of_means(const size_t *idx, size_t n, void *ctx)
+{
+	const bctx_t *c = ctx;
+	double t = 0, r = 0;
+	for (size_t i = 0; i < n; i++) {
+		t += c->T[idx[i]];
+		r += c->R[idx[i]];
+	}
+	return gapf(c->form, r / (double)n, t / (double)n);
+}
+
+/* the mean of the per-seed gaps (undefined ones skipped) over the resampled seeds.  Without a
+ * branch: an undefined gap adds 0 to the sum and 0 to the count (the sum is the same as when
+ * skipping it, +0 for -0 aside); undefined gaps come at random (a seed whose reference scored
+ * 0), and a mispredicted branch per draw cost more than the sum itself. */
+static double st_mean_of_ratios(const size_t *idx, size_t n, void *ctx)
+{
+	const bctx_t *c = ctx;
+	double s = 0, m = 0;
+	for (size_t i = 0; i < n; i++) {
+		s += c->Q0[idx[i]];
+		m += c->D[idx[i]];
+	}
+	return m > 0 ? s / m : NAN;
+}
+
+static double st_mean(const size_t *idx, size_t n, void *ctx)
+{
+	const double *x = ctx;
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += x[idx[i]];
+	return s / (double)n;
+}
+
+/* Bootstrap intervals of k statistics on shared resamples of n units, from the stream named
+ * by (seed, key, a): a group's intervals do not depend on any other group or on input order. */
+static int boot(const ark_gap *g, const char *key, int a, size_t n, size_t k,
+                const ark_boot_stat *st, void *const *ctx, double *lo, double *hi, char *err,
+                size_t errlen)
+{
+	ark_rng rng;
+	for (size_t j = 0; j < k; j++)
+		lo[j] = hi[j] = NAN;
+	if (n < 2 || g->nboot <= 0)
+		return 0;
+	ark_rng_stream(&rng, g->seed, key, a, -1);
+	return ark_boot_cis(n, st, ctx, k, (size_t)g->nboot, g->level, &rng, lo, hi, err, errlen) < 0
+	       ? -1 : 0;
+}
+
+/* The reference score of record r for reference k (member: agent mem of the group). */
+static double ref_of(const ark_gap *g, const rec_t *r, int k, long mem)
+{
+	switch (k) {
+	case ARK_GAP_ORACLE: return r->oracle;
+	case ARK_GAP_EXPERT: return r->expert;
+	default:
+		return mem >= 0 && (size_t)mem < r->na ? g->pool[r->aoff + (size_t)mem] : NAN;
+	}
+}
+
+/* The best fixed member over the group: the agent index with the best mean round-0 score
+ * (highest accuracy, lowest error; the lowest index on a tie); -1 when no agent has a score. */
+static long best_member(const ark_gap *g, const group_t *gr)
+{
+	size_t na = 0;
+	for (size_t i = 0; i < gr->nrec; i++)
+		if (g->recs[gr->recs[i]].na > na)
+			na = g->recs[gr->recs[i]].na;
+	long best = -1;
+	double bv = NAN;
+	for (size_t a = 0; a < na; a++) {
+		ark_moments m;
+		ark_moments_init(&m);
+		for (size_t i = 0; i < gr->nrec; i++) {
+			const rec_t *r = &g->recs[gr->recs[i]];
+			if (a < r->na)
+				ark_moments_push(&m, g->pool[r->aoff + a]);
+		}
+		double v = ark_moments_mean(&m);
+		if (!isnan(v) && (best < 0 || (gr->form == ARK_GAP_ACC ? v > bv : v < bv))) {
+			best = (long)a;
+			bv = v;
+		}
+	}
+	return best;
+}
+
+/* --corr: the count of each record against its own gap (reference k). */
+static int corr(const ark_gap *g, const group_t *gr, int k, long mem, ark_gap_row *row)
+{
+	double *x = malloc((gr->nrec + 1) * sizeof *x), *y = malloc((gr->nrec + 1) * sizeof *y);
+	if (!x || !y) {
+		free(x);
+		free(y);
+		return -1;
+	}
+	for (size_t i = 0; i < gr->nrec; i++) {
+		const rec_t *r = &g->recs[gr->recs[i]];
+		x[i] = r->count;
+		y[i] = gapf(gr->form, ref_of(g, r, k, mem), r->team);
+	}
+	row->r = ark_pearson(x, y, gr->nrec, &row->corr_n);
+	row->p = ark_pearson_p(row->r, row->corr_n);
+	ark_linfit(x, y, gr->nrec, &row->slope, &row->intercept);
+	row->count_mean = ark_mean(x, gr->nrec);
+	row->gap_mean = ark_mean(y, gr->nrec);
+	free(x);
+	free(y);
+	return 0;
+}
+
+/* The row of group gr (at sorted position pos) against reference k (mem: the best member). */
+static int gap_row(const ark_gap *g, const group_t *gr, const char *key, int k, long mem,
+                   ark_gap_row *row, char *err, size_t errlen)
+{
+	/* complete observations, then the per-seed means */
+	obs_t *ob = malloc((gr->nrec + 1) * sizeof *ob);
+	double *T = malloc((gr->nrec + 1) * 6 * sizeof *T);
+	if (!ob || !T) {
+		free(ob);
+		free(T);
+		return nomem(err, errlen);
+	}
+	size_t no = 0, missing = 0;
+	for (size_t i = 0; i < gr->nrec; i++) {
+		const rec_t *r = &g->recs[gr->recs[i]];
+		double ref = ref_of(g, r, k, mem);
+		if (isnan(r->team) || isnan(ref)) {
+			missing++;
+			continue;
+		}
+		ob[no++] = (obs_t){ r->seed, r->team, ref, r->majority };
+	}
+	qsort(ob, no, sizeof *ob, obs_cmp);
+	double *R = T + no + 1, *M = R + no + 1, *Q = M + no + 1, *Q0 = Q + no + 1, *D = Q0 + no + 1;
+	size_t ns = 0;
+	/* per-seed means as plain sums over counts: exact when the scores are small integers (0/1
+	 * correctness, L1 points), so equal scores give equal means */
+	for (size_t i = 0, j; i < no; i = j) {
+		double st = 0, sr = 0, sm = 0;
+		size_t nm = 0;
+		for (j = i; j < no && ob[j].seed == ob[i].seed; j++) {
+			st += ob[j].team;
+			sr += ob[j].ref;
+			if (!isnan(ob[j].maj)) {
+				sm += ob[j].maj;
+				nm++;
+			}
+		}
+		T[ns] = st / (double)(j - i);
+		R[ns] = sr / (double)(j - i);
+		M[ns] = nm ? sm / (double)nm : NAN;
+		Q[ns] = gapf(gr->form, R[ns], T[ns]);
+		D[ns] = !isnan(Q[ns]);
+		Q0[ns] = D[ns] ? Q[ns] : 0;
+		ns++;
+	}
+	row->ref = k;
+	row->member = k == ARK_GAP_MEMBER ? mem : -1;
+	row->records = no;
+	row->missing = missing;
+	row->seeds = ns;
+	row->undefined_seeds = ns - ark_count(Q, ns);
+	row->team = ark_mean(T, ns);
+	row->best = ark_mean(R, ns);
+	row->majority = ark_mean(M, ns);
+	row->gap = gapf(gr->form, row->best, row->team);          /* the ratio of the means */
+	row->gap_seeds = ark_mean(Q, ns);                          /* the mean of the ratios */
+	row->majority_gap = gapf(gr->form, row->best, row->majority);
+	double blo[2], bhi[2];
+	bctx_t bc = { T, R, Q0, D, gr->form };
+	static const ark_boot_stat st[2] = { st_ratio_of_means, st_mean_of_ratios };
+	void *const bctx[2] = { &bc, &bc };
+	int rc = boot(g, key, k, ns, 2, st, bctx, blo, bhi, err, errlen);
+	row->gap_lo = blo[0];
+	row->gap_hi = bhi[0];
+	row->gap_seeds_lo = blo[1];
+	row->gap_seeds_hi = bhi[1];
+	row->corr_n = 0;
+	row->count_mean = row->gap_mean = row->r = row->p = row->slope = row->intercept = NAN;
+	if (rc == 0 && g->corr_path && corr(g, gr, k, mem, row) < 0)
+		rc = nomem(err, errlen);
+	free(T);
+	free(ob);
+	return rc;
+}
+
+static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res, char *err,
+                     size_t errlen)
+{
+	ark_buf key = ARK_BUF_INIT;
+	size_t cap = 0;
+	int rc = 0;
+	for (size_t oi = 0; oi < g->ngroups && rc == 0; oi++) {
+		const group_t *gr = &g->groups[order[oi]];
+		ark_gap_group *rg = &res->groups[oi];
+		if (make_key(g, &key, gr->form, (const jv *const *)gr->vals, 0) < 0) {
+			rc = nomem(err, errlen);
+			break;
+		}
+		for (int k = 0; k < ARK_GAP_NREF && rc == 0; k++) {
+			if (!g->want_ref[k] || (k == ARK_GAP_EXPERT && !gr->has_expert))
+				continue;
+			long mem = k == ARK_GAP_MEMBER ? best_member(g, gr) : -1;
+			if (k == ARK_GAP_MEMBER && mem < 0)
+				continue;
+			if (res->nrows == cap) {
+				size_t nc = cap ? 2 * cap : 16;
+				ark_gap_row *p = realloc(res->rows, nc * sizeof *p);
+				if (!p) {
+					rc = nomem(err, errlen);
+					break;
+				}
+				res->rows = p;
+				cap = nc;
+			}
+			ark_gap_row *row = &res->rows[res->nrows];
+			memset(row, 0, sizeof *row);
+			row->group = oi;
+			if ((rc = gap_row(g, gr, key.p, k, mem, row, err, errlen)) < 0)
+				break;
+			res->nrows++;
+			rg->done[k] = 1;
+			rg->gap[k] = row->gap;
+			rg->lo[k] = row->gap_lo;
+			rg->hi[k] = row->gap_hi;
+		}
+	}
+	ark_buf_release(&key);
+	return rc;
+}
+
+/* ---- the decomposition ------------------------------------------------------------------------- */
+static int decomposition(const ark_gap *g, ark_gap_result *res, char *err, size_t errlen)
+{
+	int rc = -1;
+	ark_buf key = ARK_BUF_INIT;
+	size_t *order = sorted_index(g, 1);
+	/* the cells of each dgroup, in the order they were met (a counting sort) */
+	size_t *start = calloc(g->ndgroups + 1, sizeof *start);
+	size_t *byd = malloc((g->ncells + 1) * sizeof *byd);
+	size_t *fill = malloc((g->ndgroups + 1) * sizeof *fill);
+	double *H = NULL;
+	res->dec = malloc((g->ndgroups ? g->ndgroups : 1) * sizeof *res->dec);
+	if (!order || !start || !byd || !fill || !res->dec)
+		goto out;
+	for (size_t c = 0; c < g->ncells; c++)
+		start[g->cells[c].dgroup + 1]++;
+	for (size_t d = 0; d < g->ndgroups; d++)
+		start[d + 1] += start[d];
+	memcpy(fill, start, (g->ndgroups + 1) * sizeof *fill);
+	for (size_t c = 0; c < g->ncells; c++)
+		byd[fill[g->cells[c].dgroup]++] = c;
+
+	unsigned skip = bit(g->by_cond);
+	for (size_t oi = 0; oi < g->ndgroups; oi++) {
+		size_t d = order[oi], n0 = start[d + 1] - start[d];
+		const dgroup_t *dg = &g->dgroups[d];
+		if (!(H = malloc((n0 + 1) * 6 * sizeof *H)))
+			goto out;
+		double *Rv = H + n0 + 1, *S = Rv + n0 + 1, *ID = S + n0 + 1, *LV = ID + n0 + 1,
+		       *TO = LV + n0 + 1;
+		size_t np = 0;
+		for (size_t i = start[d]; i < start[d + 1]; i++) {
+			const cell_t *c = &g->cells[byd[i]];
+			size_t si;
+			if (!c->cnt[0] || !c->cnt[1] || !map_get(&g->solo_map, c->solokey, &si) ||
+			    !g->solos[si].cnt)
+				continue;
+			double h = c->sum[0] / (double)c->cnt[0], r = c->sum[1] / (double)c->cnt[1],
+			       s = g->solos[si].sum / (double)g->solos[si].cnt;
+			/* error units: identification = hidden - revealed, leveraging = revealed - solo;
+			 * accuracy: the signs flipped, so that a positive part is always a loss */
+			double sg = dg->form == ARK_GAP_ACC ? -1 : 1;
+			H[np] = h;
+			Rv[np] = r;
+			S[np] = s;
+			ID[np] = sg * (h - r);
+			LV[np] = sg * (r - s);
+			TO[np] = ID[np] + LV[np];
+			np++;
+		}
+		if (np == 0) {
+			free(H);
+			H = NULL;
+			continue;
+		}
+		ark_gap_dec *o = &res->dec[res->ndec];
+		memset(o, 0, sizeof *o);
+		o->vals = dg->vals;
+		o->form = dg->form;
+		o->pairs = np;
+		o->hidden = ark_mean(H, np);
+		o->revealed = ark_mean(Rv, np);
+		o->solo = ark_mean(S, np);
+		/* means of the parts; the total is their sum, so the parts add up exactly */
+		o->id = ark_mean(ID, np);
+		o->lv = ark_mean(LV, np);
+		o->total = o->id + o->lv;
+		double lo[3], hi[3];
+		static const ark_boot_stat st[3] = { st_mean, st_mean, st_mean };
+		void *const bctx[3] = { ID, LV, TO };
+		if (make_key(g, &key, dg->form, (const jv *const *)dg->vals, skip) < 0) {
+			nomem(err, errlen);
+			goto out_quiet;
+		}
+		if (boot(g, key.p, ARK_GAP_NREF, np, 3, st, bctx, lo, hi, err, errlen) < 0)
+			goto out_quiet;
+		o->id_lo = lo[0];
+		o->id_hi = hi[0];
+		o->lv_lo = lo[1];
+		o->lv_hi = hi[1];
+		o->total_lo = lo[2];
+		o->total_hi = hi[2];
+		double rel = o->solo == 0 ? NAN : 1 / o->solo;
+		o->id_rel = o->id * rel;
+		o->lv_rel = o->lv * rel;
+		o->total_rel = o->total * rel;
+		res->ndec++;
+		free(H);
+		H = NULL;
+	}
+	res->dec_unpaired = g->ndgroups && !res->ndec;
+	rc = 0;
+	goto done;
+out:
+	nomem(err, errlen);
+out_quiet:
+	rc = -1;
+done:
+	free(H);
+	free(order);
+	free(start);
+	free(byd);
+	free(fill);
+	ark_buf_release(&key);
+	return rc;
+}
+
+/* ---- gap against team size --------------------------------------------------------------------- */
+static int sg_push(ark_gap_sizegrp *s, size_t *cap, size_t group, double x, int k)
+{
+	if (s->n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 8;
+		size_t *gi = realloc(s->group, nc * sizeof *gi);
+		if (gi)
+			s->group = gi;
+		double *xs = gi ? realloc(s->x, nc * sizeof *xs) : NULL;
+		if (xs)
+			s->x = xs;
+		int *ks = xs ? realloc(s->ref, nc * sizeof *ks) : NULL;
+		if (!ks)
+			return -1;
+		s->ref = ks;
+		*cap = nc;
+	}
+	s->group[s->n] = group;
+	s->x[s->n] = x;
+	s->ref[s->n] = k;
+	s->n++;
+	return 0;
+}
+
+static int size_table(const ark_gap *g, const size_t *order, ark_gap_result *res, char *err,
+                      size_t errlen)
+{
+	map_t m = { 0 };
+	size_t capsg = 0, *caps = NULL, capsize = 0;
+	ark_buf key = ARK_BUF_INIT;
+	unsigned skip = bit(g->by_size);
+	int rc = -1;
+	/* one size group per (fields but size, form); the points are per reference */
+	for (size_t oi = 0; oi < g->ngroups; oi++) {
+		const group_t *gr = &g->groups[order[oi]];
+		const ark_gap_group *rg = &res->groups[oi];
+		double size;
+		if (jv_num(gr->vals[g->by_size], &size) < 0)
+			continue;
+		int added;
+		size_t i;
+		if (make_key(g, &key, gr->form, (const jv *const *)gr->vals, skip) < 0 ||
+		    map_get_add(&m, key.p, res->nsg, &i, &added) < 0)
+			goto out;
+		if (added) {
+			if (res->nsg == capsg) {
+				size_t nc = capsg ? 2 * capsg : 8;
+				ark_gap_sizegrp *p = realloc(res->sg, nc * sizeof *p);
+				size_t *c = p ? realloc(caps, nc * sizeof *c) : NULL;
+				if (p)
+					res->sg = p;
+				if (!c)
+					goto out;
+				caps = c;
+				capsg = nc;
+			}
+			memset(&res->sg[res->nsg], 0, sizeof res->sg[res->nsg]);
+			caps[res->nsg] = 0;
+			res->sg[res->nsg++].first = oi;
+		}
+		for (int k = 0; k < ARK_GAP_NREF; k++)
+			if (rg->done[k] && sg_push(&res->sg[i], &caps[i], oi, size, k) < 0)
+				goto out;
+	}
+	/* per size group and reference: the gaps against the sizes, when there are two sizes */
+	for (size_t i = 0; i < res->nsg; i++) {
+		const ark_gap_sizegrp *s = &res->sg[i];
+		for (int k = 0; k < ARK_GAP_NREF; k++) {
+			double *x = malloc((s->n + 1) * sizeof *x), *y = malloc((s->n + 1) * sizeof *y);
+			size_t n = 0;
+			if (!x || !y) {
+				free(x);
+				free(y);
+				goto out;
+			}
+			for (size_t j = 0; j < s->n; j++)
+				if (s->ref[j] == k) {
+					x[n] = s->x[j];
+					y[n++] = res->groups[s->group[j]].gap[k];
+				}
+			if (ark_count(x, n) < 2) {
+				free(x);
+				free(y);
+				continue;
+			}
+			if (res->nsize == capsize) {
+				size_t nc = capsize ? 2 * capsize : 8;
+				ark_gap_size *p = realloc(res->size, nc * sizeof *p);
+				if (!p) {
+					free(x);
+					free(y);
+					goto out;
+				}
+				res->size = p;
+				capsize = nc;
+			}
+			ark_gap_size *o = &res->size[res->nsize++];
+			o->group = s->first;
+			o->ref = k;
+			o->n = n;
+			o->x = x;
+			o->y = y;
+			o->r = ark_pearson(x, y, n, &o->used);
+			o->p = ark_pearson_p(o->r, o->used);
+			ark_linfit(x, y, n, &o->slope, &o->intercept);
+		}
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		nomem(err, errlen);
+	free(caps);
+	map_free(&m);
+	ark_buf_release(&key);
+	return rc;
+}
+
+/* ---- all of it --------------------------------------------------------------------------------- */
+int ark_gap_compute(ark_gap *g, ark_gap_result *res, char *err, size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	size_t *order = sorted_index(g, 0);
+	res->groups = calloc(g->ngroups ? g->ngroups : 1, sizeof *res->groups);
+	if (!order || !res->groups) {
+		free(order);
+		return nomem(err, errlen);
+	}
+	res->ngroups = g->ngroups;
+	for (size_t oi = 0; oi < g->ngroups; oi++) {
+		ark_gap_group *rg = &res->groups[oi];
+		rg->vals = g->groups[order[oi]].vals;
+		rg->form = g->groups[order[oi]].form;
+		for (int k = 0; k < ARK_GAP_NREF; k++)
+			rg->gap[k] = rg->lo[k] = rg->hi[k] = NAN;
+	}
+	int rc = gap_table(g, order, res, err, errlen);
+	if (rc == 0)
+		rc = decomposition(g, res, err, errlen);
+	if (rc == 0 && g->by_size >= 0)
+		rc = size_table(g, order, res, err, errlen);
+	free(order);
+	return rc;
+}
+
+void ark_gap_result_free(ark_gap_result *res)
+{
+	for (size_t i = 0; i < res->nsize; i++) {
+		free(res->size[i].x);
+		free(res->size[i].y);
+	}
+	for (size_t i = 0; i < res->nsg; i++) {
+		free(res->sg[i].group);
+		free(res->sg[i].x);
+		free(res->sg[i].ref);
+	}
+	free(res->groups);
+	free(res->rows);
+	free(res->dec);
+	free(res->size);
+	free(res->sg);
+	memset(res, 0, sizeof *res);
+}
