@@ -1,4 +1,5 @@
 /* buf.c: growable buffers with a hard cap; error formatting. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,4 +127,66 @@ char *ark_strndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+static int add_ll(ark_buf *b, long long v)
+{
+	char d[24];
+	size_t k = sizeof d;
+	/* negate in unsigned arithmetic: -LLONG_MIN overflows a long long */
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		d[--k] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		d[--k] = '-';
+	return ark_buf_add(b, d + k, sizeof d - k);
+}
+
+int ark_sfmt(ark_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc = 0;
+	va_start(ap, fmt);
+	const char *p = fmt;
+	while (*p && !rc) {
+		const char *q = strchr(p, '%');
+		if (!q) {
+			rc |= ark_buf_adds(b, p);
+			break;
+		}
+		if (q > p)
+			rc |= ark_buf_add(b, p, (size_t)(q - p));
+		q++;
+		if (*q == 's') {
+			const char *s = va_arg(ap, const char *);
+			rc |= ark_buf_adds(b, s ? s : "(null)");
+		} else if (*q == 'd') {
+			rc |= add_ll(b, va_arg(ap, int));
+		} else if (*q == 'c') {
+			rc |= ark_buf_addc(b, (char)va_arg(ap, int));
+		} else if (*q == '%') {
+			rc |= ark_buf_addc(b, '%');
+		} else if (q[0] == 'l' && q[1] == 'd') {
+			rc |= add_ll(b, va_arg(ap, long));
+			q++;
+		} else if (q[0] == 'z' && q[1] == 'u') {
+			size_t z = va_arg(ap, size_t);
+			char d[24];
+			size_t k = sizeof d;
+			do {
+				d[--k] = (char)('0' + z % 10);
+				z /= 10;
+			} while (z);
+			rc |= ark_buf_add(b, d + k, sizeof d - k);
+			q++;
+		} else {
+			rc = -1;       /* not a conversion this knows: the arguments cannot be walked */
+			break;
+		}
+		p = q + 1;
+	}
+	va_end(ap);
+	return rc ? -1 : 0;
 }

@@ -36,4 +36,9 @@ int ark_errf(char *err, size_t errlen, const char *fmt, ...) ARK_FMT(3, 4);
 /* Allocation that reports failure rather than exiting: NULL on failure. */
 char *ark_strndup(const char *s, size_t n);
 
+/* Append to b as ark_buf_addf does, for the conversions %s, %c, %d, %ld, %zu and %% only (no
+ * flags, widths or precisions), without vsnprintf, which formats a long %s argument twice: the
+ * debate prompts and the simulator's replies are written with it.  0, or -1 (out of memory or
+ * a conversion it does not know). */
+int  ark_sfmt(ark_buf *b, const char *fmt, ...) ARK_FMT(2, 3);
 #endif

@@ -29,6 +29,7 @@
 #include "grade/grade.h"
 #include "core/json.h"
 #include "llm/llm.h"
+#include "grade/memo.h"
 #include "engine/prompt.h"
 
 typedef enum { ARK_PROTO_DEBATE, ARK_PROTO_DISCUSSION, ARK_PROTO_SAMPLE } ark_protocol;
@@ -78,14 +79,12 @@ const char *const *ark_debate_templates(size_t *n);
 /* "sim", "openai", "anthropic" or "mixed": run.backend for the team. */
 const char *ark_debate_backend(const ark_debate_cfg *c);
 
-/* Tasks.  ark_task_kind: the "kind" field, else inferred ("items" -> rank, "choices" -> choice,
- * else math); -1 for an unknown kind.  ark_task_normalise checks a task record in place and
+/* Tasks (ark_task_kind is in grade/memo.h).  ark_task_normalise checks a task record in place and
  * makes it one the engine and the grader can use: rows of the form {"query","gt"} get "question"
  * and "answer" (the originals are kept) and an id "q" + 16 hex digits of the query's hash when
  * they have none; "kind" is set when inferred; rank tasks must have "items" (2..64 strings) and
  * an "answer" naming each of them once; "facts" must be an array of strings.  0, or -1 with a
  * message naming the field. */
-int  ark_task_kind(const jv *task);
 int  ark_task_normalise(jv *task, char *err, size_t errlen);
 
 /* Peers' answers are shown to members in labelled blocks, the form the simulator reads back:
@@ -94,23 +93,8 @@ int  ark_task_normalise(jv *task, char *err, size_t errlen);
  *   --- end of Agent B ---
  */
 int  ark_block_add(ark_buf *b, const char *name, int round, const char *text);
-/* Append to b as ark_buf_addf does, for the conversions %s, %c, %d, %ld, %zu and %% only (no
- * flags, widths or precisions), without vsnprintf, which formats a long %s argument twice: the
- * engine's prompts and the simulator's replies are written with it.  0, or -1 (out of memory or
- * a conversion it does not know). */
-int  ark_sfmt(ark_buf *b, const char *fmt, ...) ARK_FMT(2, 3);
 /* Agent names: A, B, ..., Z, AA, AB, ... into buf (room for 8). */
 void ark_agent_name(int i, char *buf, size_t len);
-
-/* Grading with a per-thread memory.  In a debate every text is graded once by the engine and
- * read again by up to n - 1 simulated peers in the next round, so grades of recent texts are
- * remembered, keyed by the text itself (compared byte for byte) and by ark_grade_task_key of
- * the task (a hash of what a grade depends on: kind, answer, choices, items, and the tolerance).
- * ark_grade_memo fills g as ark_grade_text does, except g->order (left NULL: rank orders are
- * not remembered); the answer is the caller's to release with ark_grade_release. */
-uint64_t ark_grade_task_key(const jv *task, const ark_grade_opts *o);
-int      ark_grade_memo(const jv *task, uint64_t task_key, const char *text, size_t len,
-                        const ark_grade_opts *o, ark_grade *g, char *err, size_t errlen);
 
 typedef struct ark_debate ark_debate;
 

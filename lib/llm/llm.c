@@ -611,33 +611,6 @@ oom:
 	return NULL;
 }
 
-/* ---- calls --------------------------------------------------------------------------------- */
-
-void ark_call_release(ark_call *c)
-{
-	free(c->text);
-	free(c->reasoning);
-	free(c->finish);
-	free(c->served_model);
-	free(c->fingerprint);
-	jv_free(c->logprobs);
-	jv_free(c->sim_info);
-	c->text = c->reasoning = c->finish = c->served_model = c->fingerprint = NULL;
-	c->logprobs = c->sim_info = NULL;
-	c->ok = c->fatal = c->http_status = c->attempts = 0;
-	c->in_tokens = c->out_tokens = -1;
-	c->ms = 0;
-	c->err[0] = 0;
-}
-
-void ark_llm_opts_init(ark_llm_opts *o)
-{
-	memset(o, 0, sizeof *o);
-	o->max_inflight = 64;
-	o->retries = 6;
-	o->timeout_s = 300;
-}
-
 struct ark_llm {
 	ark_llm_opts o;
 	ark_call **q;           /* simulated calls waiting for the next run (FIFO ring) */

@@ -53,7 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/buf.h"
-#include "engine/debate.h"
+#include "grade/memo.h"
 #include "grade/grade.h"
 #include "core/json.h"
 #include "llm/llm.h"
