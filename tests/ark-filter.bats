@@ -156,7 +156,7 @@ class_of() {
 	[ "$n1" -eq "$(jq -s 'map(.completions | length) | add' "$G/prm.jsonl")" ]
 	[ "$n2" -gt "$n1" ]
 	ark-filter -q -f prm -s openrlhf --placeholder '<step>' "$D" |
-	  jq -e '(.input | [scan("<step>")] | length) == (.value | length) and all(.value[]; . == "+" or . == "-")' >/dev/null
+	  jq -se 'length > 0 and all(.[]; (.input | [scan("<step>")] | length) == (.value | length) and all(.value[]; . == "+" or . == "-"))' >/dev/null
 }
 
 # ---- TRL / OpenRLHF / OpenAI field names and types, row by row -----------------------------------

@@ -130,7 +130,7 @@ row() {
 	# by other groupings too, every decomposition row sums exactly
 	for by in condition task,condition condition,split,size; do
 		ark-gap -q --by "$by" "$F/acc-cond.jsonl" "$F/rank.jsonl" |
-		  jq -e 'select(.table == "decomposition") | (.identification + .leveraging - .total | fabs) < 1e-12' >/dev/null
+		  jq -se 'map(select(.table == "decomposition")) | length > 0 and all(.[]; (.identification + .leveraging - .total | fabs) < 1e-12)' >/dev/null
 	done
 }
 

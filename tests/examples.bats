@@ -148,7 +148,7 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 	for f in debates samples; do
 		[ "$(head -c2 "$T/d/$f.jsonl.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ]
 	done
-	jq -e 'has("messages") and has("id")' "$T/d/sft.jsonl" >/dev/null
-	jq -e '(.completions|length) == (.labels|length)' "$T/d/prm.jsonl" >/dev/null
-	jq -e 'has("advantage") and has("group")' "$T/d/advantages.jsonl" >/dev/null
+	jq -se 'length > 0 and all(.[]; has("messages") and has("id"))' "$T/d/sft.jsonl" >/dev/null
+	jq -se 'length > 0 and all(.[]; (.completions|length) == (.labels|length))' "$T/d/prm.jsonl" >/dev/null
+	jq -se 'length > 0 and all(.[]; has("advantage") and has("group"))' "$T/d/advantages.jsonl" >/dev/null
 }
