@@ -1,8 +1,8 @@
 /* memo.c: task kinds and the per-thread grade memory (see memo.h). */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "grade/memo.h"
+#include "core/perthread.h"
 #include "core/rng.h"
 
 int ark_task_kind(const jv *task)
@@ -57,7 +57,9 @@ uint64_t ark_grade_task_key(const jv *task, const ark_grade_opts *o)
 }
 
 /* Direct-mapped on a hash of (task key, text); a slot keeps its own copy of the text, so a hit
- * is an exact match, never a hash coincidence.  Texts over GMEMO_TEXT bytes are not kept. */
+ * is an exact match, never a hash coincidence.  Texts over GMEMO_TEXT bytes are not kept.  Each
+ * thread has its own table, freed when the thread ends (the loopback server runs the simulator
+ * on a thread per connection). */
 #define GMEMO 2048
 #define GMEMO_TEXT 65536
 typedef struct gmemo {
@@ -68,14 +70,6 @@ typedef struct gmemo {
 	int extract_ok, correct;
 	double f1;
 } gmemo;
-static _Thread_local gmemo gm_slot[GMEMO];
-static _Thread_local int gm_registered;
-
-/* A thread's memory is freed when the thread ends (the loopback server runs the simulator on a
- * thread per connection); the main thread's lasts until exit. */
-static pthread_key_t gm_key;
-static pthread_once_t gm_once = PTHREAD_ONCE_INIT;
-static int gm_key_ok;
 
 static void gm_clear(void *p)
 {
@@ -83,14 +77,10 @@ static void gm_clear(void *p)
 	for (size_t i = 0; i < GMEMO; i++) {
 		free(slot[i].text);
 		free(slot[i].answer);
-		slot[i].text = slot[i].answer = NULL;
 	}
 }
 
-static void gm_make_key(void)
-{
-	gm_key_ok = pthread_key_create(&gm_key, gm_clear) == 0;
-}
+static ark_perthread gm_table = ARK_PERTHREAD_INIT(GMEMO * sizeof(gmemo), gm_clear);
 
 /* The slot of a text: eight bytes a step, each multiplied in and folded (a byte-at-a-time hash
  * was a tenth of the run); any spread will do, since a hit is confirmed byte for byte. */
@@ -111,9 +101,10 @@ static uint64_t slot_hash(const char *s, size_t n, uint64_t h)
 int ark_grade_memo(const jv *task, uint64_t task_key, const char *text, size_t len,
                    const ark_grade_opts *o, ark_grade *g, char *err, size_t errlen)
 {
-	if (len > GMEMO_TEXT)
+	gmemo *table = len <= GMEMO_TEXT ? ark_perthread_get(&gm_table) : NULL;
+	if (!table)
 		return ark_grade_text(task, text, len, o, g, err, errlen);
-	gmemo *s = &gm_slot[slot_hash(text, len, task_key) % GMEMO];
+	gmemo *s = &table[slot_hash(text, len, task_key) % GMEMO];
 	if (s->text && s->key == task_key && s->len == len && !memcmp(s->text, text, len)) {
 		memset(g, 0, sizeof *g);
 		if (s->answer && !(g->answer = strdup(s->answer)))
@@ -128,12 +119,6 @@ int ark_grade_memo(const jv *task, uint64_t task_key, const char *text, size_t l
 	free(g->order);
 	g->order = NULL;
 	g->norder = 0;
-	if (!gm_registered) {
-		pthread_once(&gm_once, gm_make_key);
-		if (gm_key_ok)
-			pthread_setspecific(gm_key, gm_slot);
-		gm_registered = 1;
-	}
 	/* remember it (a failure to copy only means it is not remembered) */
 	free(s->text);
 	free(s->answer);

@@ -17,27 +17,28 @@
  *     messages, the latest block of each name counting; its own earlier answer is its last
  *     assistant message, else its own latest block.
  *
- * The model.
+ * The model (the constants in capitals are defined, one sentence each, below the includes).
  *   Categorical kinds (math, number, choice, short).  A first answer is right with probability
  *   s = skill (per domain when skill_by_domain names the task's domain), raised by the share f of
  *   the task's facts it holds: s + (1 - s) f.  A wrong answer is drawn from plausible neighbours
  *   (another option; the gold number off by a small amount; the gold expression plus one).  In a
  *   later round, with the peers' latest answers read: a member told who the expert is adopts the
- *   expert's differing answer with probability 0.25 + 0.4 c (firm wording: 0.7 + 0.3 c), where c
- *   is its conformity; otherwise it moves to the most common differing peer answer a (share q of
- *   the peers) with probability min(1, c q w (1 - p h)), where w = 1.5 when a is right and 0.6
- *   when it is wrong (a sound argument persuades more often), p its persistence and h = 1 when it
- *   holds facts.
+ *   expert's differing answer with probability REVEAL_BASE + REVEAL_SLOPE c (firm wording:
+ *   FIRM_BASE + FIRM_SLOPE c), where c is its conformity; otherwise it moves to the most common
+ *   differing peer answer a (share q of the peers) with probability min(1, c q w (1 - p h)),
+ *   where w = SOUND_WEIGHT when a is right and UNSOUND_WEIGHT when it is wrong (a sound argument
+ *   persuades more often), p its persistence and h = 1 when it holds facts.
  *   Rank.  Its private ranking sorts the items by keypos + e, e ~ N(0, sd), sd = noise for items
- *   it holds no fact on and noise (1 - skill) / 2 for items it does (exact when skill is 1).  In a
- *   later round a fact holder keeps its ranking with probability persistence and otherwise, like
- *   every member without facts, averages positions: (1 - c) own + c mean(peers) + N(0, 0.2^2),
- *   re-ranked (integrative compromise); a member told who the expert is first adopts the expert's
- *   ranking with the probability given above.
+ *   it holds no fact on and noise (1 - skill) HOLDER_NOISE for items it does (exact when skill
+ *   is 1).  In a later round a fact holder keeps its ranking with probability persistence and
+ *   otherwise, like every member without facts, averages positions: (1 - c) own + c mean(peers)
+ *   + N(0, COMPROMISE_SD^2), re-ranked (integrative compromise); a member told who the expert is
+ *   first adopts the expert's ranking with the probability given above.
  *   Adversary: argues for a wrong answer (rank: the reverse of the key when shown it, else the
  *   reverse of its own private ranking) and never moves.  Aggregator: the most common answer
  *   (ties drawn), or for rank the ranking by mean position.
- * The text: numbered steps, a faulty step when its answer is wrong, an explicit correction when it
+ * The text: numbered steps, a faulty step when its answer is wrong (a ranking: when its error is
+ * above 1/FAULTY_L1_PARTS of the largest possible), an explicit correction when it
  * changes its mind, and the final answer in the form the grader reads (\boxed{} for math,
  * "Answer: X" for choice, number and short, a numbered "MY RANKING:" list for rank).
  *
@@ -59,6 +60,37 @@
 #include "llm/llm.h"
 #include "grade/rank.h"
 #include "core/rng.h"
+#include "core/perthread.h"
+
+/* ---- the model's constants (ark-debate(1), THE SIMULATOR, points here) -------------------- */
+
+/* A member told who the expert is adopts the expert's differing answer or ranking with
+ * probability REVEAL_BASE + REVEAL_SLOPE c, c its conformity. */
+#define REVEAL_BASE 0.25
+#define REVEAL_SLOPE 0.4
+/* The same probability under the firm wording of the reveal ("adopt Agent X's answer"). */
+#define FIRM_BASE 0.7
+#define FIRM_SLOPE 0.3
+/* The weight w on the pull of the most common differing peer answer: SOUND_WEIGHT when that
+ * answer is right, UNSOUND_WEIGHT when it is wrong (a sound argument persuades more often). */
+#define SOUND_WEIGHT 1.5
+#define UNSOUND_WEIGHT 0.6
+/* The standard deviation of the normal noise added to each item's averaged position when a
+ * member compromises between its own ranking and the peers' mean. */
+#define COMPROMISE_SD 0.2
+/* On an item it holds a fact on, a member's private ranking noise is noise (1 - skill) times
+ * HOLDER_NOISE (noise itself on the items it holds no fact on). */
+#define HOLDER_NOISE 0.5
+/* A ranking's text has a faulty step when its L1 distance from the key is above the largest
+ * possible distance divided by FAULTY_L1_PARTS. */
+#define FAULTY_L1_PARTS 4
+/* At most this many of the facts a member holds are quoted in its text: categorical, rank. */
+#define CITE_CATEGORICAL 3
+#define CITE_RANK 4
+/* The question's first line is quoted up to EXCERPT_MAX bytes, cut at the last space when that
+ * leaves more than EXCERPT_MIN bytes. */
+#define EXCERPT_MAX 90
+#define EXCERPT_MIN 40
 
 #define NAME_MAX_LEN 16
 #define PEERS_MAX 128
@@ -231,6 +263,13 @@ static double skill_of(const ark_member *m, const jv *task)
 	return s;
 }
 
+/* The probability that a member told who the expert is adopts the expert's differing answer
+ * or ranking. */
+static double p_follow_expert(const situ *st, double conf)
+{
+	return st->strong ? FIRM_BASE + FIRM_SLOPE * conf : REVEAL_BASE + REVEAL_SLOPE * conf;
+}
+
 static const char *role_name(const situ *st)
 {
 	if (st->aggregator)
@@ -242,16 +281,16 @@ static const char *role_name(const situ *st)
 	return "member";
 }
 
-/* The question's first line, cut at about 90 bytes on a space. */
+/* The question's first line, cut at about EXCERPT_MAX bytes on a space. */
 static void add_excerpt(ark_buf *out, const char *q)
 {
 	size_t n = 0, cut = 0;
-	while (q[n] && q[n] != '\n' && n < 90) {
+	while (q[n] && q[n] != '\n' && n < EXCERPT_MAX) {
 		if (q[n] == ' ')
 			cut = n;
 		n++;
 	}
-	if (q[n] && q[n] != '\n' && cut > 40)
+	if (q[n] && q[n] != '\n' && cut > EXCERPT_MIN)
 		n = cut;
 	ark_buf_add(out, q, n);
 	if (q[n] && q[n] != '\n')
@@ -295,28 +334,58 @@ static char *grade_answer(const cat *c, const char *text, size_t len, int *corre
 	return a;
 }
 
-/* two extracted answers the same? (normalised strings first, then the grader's equivalence,
- * remembered per thread: the same pairs come up in every round) */
+/* Two extracted answers the same?  Equal strings are; other pairs go to the grader's
+ * equivalence, remembered per thread (the same pairs come up in every round, and each check
+ * normalises both answers again).  The hash of the pair only picks the slot: a slot keeps its
+ * own copy of both answers (the smaller in strcmp order first, so the pair is unordered), the
+ * kind and the tolerance, and a hit matches all of them byte for byte. */
 #define ECACHE 1024
-typedef struct ecache { uint64_t h; int eq, used; } ecache;
-static _Thread_local ecache ec_slot[ECACHE];
+typedef struct ecache {
+	char *pair;                /* "lo\0hi\0", NULL when the slot is empty */
+	size_t lolen, hilen;
+	ark_kind kind;
+	double tol;
+	int eq;
+} ecache;
+
+static void ec_clear(void *p)
+{
+	ecache *slot = p;
+	for (size_t i = 0; i < ECACHE; i++)
+		free(slot[i].pair);
+}
+
+static ark_perthread ec_table = ARK_PERTHREAD_INIT(ECACHE * sizeof(ecache), ec_clear);
 
 static int same(const cat *c, const char *a, const char *b)
 {
 	if (!a || !b)
 		return 0;
-	if (!strcmp(a, b))
+	int order = strcmp(a, b);
+	if (!order)
 		return 1;
-	uint64_t ha = ark_hash_str(a), hb = ark_hash_str(b);
+	ecache *table = ark_perthread_get(&ec_table);
+	if (!table)
+		return ark_answers_equiv(c->kind, a, b, c->go);
+	const char *lo = order < 0 ? a : b, *hi = order < 0 ? b : a;
+	size_t lolen = strlen(lo), hilen = strlen(hi);
+	uint64_t hl = ark_hash(lo, lolen), hh = ark_hash(hi, hilen);
 	/* symmetric in a and b */
-	uint64_t h = ark_mix64((ha < hb ? ha : hb) * 31 + (ha < hb ? hb : ha) + (uint64_t)c->kind);
-	ecache *e = &ec_slot[h % ECACHE];
-	if (e->used && e->h == h)
+	uint64_t h = ark_mix64((hl < hh ? hl : hh) * 31 + (hl < hh ? hh : hl) + (uint64_t)c->kind);
+	ecache *e = &table[h % ECACHE];
+	if (e->pair && e->kind == c->kind && e->tol == c->go->rel_tol && e->lolen == lolen &&
+	    e->hilen == hilen && !memcmp(e->pair, lo, lolen) &&
+	    !memcmp(e->pair + lolen + 1, hi, hilen))
 		return e->eq;
-	e->eq = ark_answers_equiv(c->kind, a, b, c->go);
-	e->h = h;
-	e->used = 1;
-	return e->eq;
+	int eq = ark_answers_equiv(c->kind, a, b, c->go);
+	char *pair = malloc(lolen + hilen + 2);
+	if (pair) {   /* else it is not remembered */
+		memcpy(pair, lo, lolen + 1);
+		memcpy(pair + lolen + 1, hi, hilen + 1);
+		free(e->pair);
+		*e = (ecache){ pair, lolen, hilen, c->kind, c->go->rel_tol, eq };
+	}
+	return eq;
 }
 
 /* The final line the grader reads, for an answer string. */
@@ -466,6 +535,231 @@ static const char *const choice_wrong[] = {
 	"The wording of one option looks closest to the question, so I choose",
 };
 
+/* What a member does in its turn: the answer it gives and how it came to it. */
+typedef struct move {
+	char *belief;               /* the answer given (malloc'd), NULL until decided */
+	const char *behaviour;      /* as coded in the info object */
+	const char *toward;         /* the member it followed, NULL when none */
+	int changed;
+	int error_step, correction_step;   /* step numbers in the text, 0 when none */
+} move;
+
+static void adopt(move *mv, const char *answer, const char *behaviour, const char *toward)
+{
+	free(mv->belief);
+	mv->belief = strdup(answer);
+	mv->behaviour = behaviour;
+	mv->toward = toward;
+	mv->changed = 1;
+}
+
+/* The aggregator's answer: the most common peer answer, ties drawn (malloc'd; NULL when it read
+ * no answer). */
+static char *aggregate_vote(const cat *c, const situ *st, char *const *peer_ans, ark_rng *r)
+{
+	size_t best = 0, nbest = 0, win = (size_t)-1;
+	for (size_t i = 0; i < st->npeers; i++) {
+		if (!peer_ans[i])
+			continue;
+		size_t k = 0;
+		for (size_t j = 0; j < st->npeers; j++)
+			if (same(c, peer_ans[i], peer_ans[j]))
+				k++;
+		if (k > best) {
+			best = k;
+			nbest = 1;
+			win = i;
+		} else if (k == best) {
+			/* reservoir draw over answers tied at the top (each answer once) */
+			int seen = 0;
+			for (size_t j = 0; j < i; j++)
+				if (same(c, peer_ans[i], peer_ans[j]))
+					seen = 1;
+			if (!seen && ark_rng_below(r, ++nbest) == 0)
+				win = i;
+		}
+	}
+	return win != (size_t)-1 ? strdup(peer_ans[win]) : NULL;
+}
+
+/* An independent first answer, right with probability se; an adversary argues for a wrong
+ * answer other than the one it would give itself. */
+static char *first_answer(const cat *c, const situ *st, double se, ark_rng *r)
+{
+	int right = ark_rng_double(r) < se;
+	char *honest = right && c->gold ? strdup(c->gold) : wrong_answer(c, r, NULL);
+	if (!st->adversary)
+		return honest;
+	char *belief = wrong_answer(c, r, honest);
+	free(honest);
+	return belief;
+}
+
+/* The most common peer answer that differs from own (the first seen wins ties): its index in
+ * *at, and the share q of the peers' answers that agree with it.  At least one peer answer
+ * differs. */
+static double most_common_other(const cat *c, const situ *st, const char *own,
+                                char *const *peer_ans, size_t *at)
+{
+	size_t best = 0, bi = 0, npeer_ans = 0;
+	for (size_t i = 0; i < st->npeers; i++) {
+		if (!peer_ans[i])
+			continue;
+		npeer_ans++;
+		if (same(c, own, peer_ans[i]))
+			continue;
+		size_t k = 0;
+		for (size_t j = 0; j < st->npeers; j++)
+			if (same(c, peer_ans[i], peer_ans[j]))
+				k++;
+		if (k > best) {
+			best = k;
+			bi = i;
+		}
+	}
+	*at = bi;
+	return (double)best / (double)(npeer_ans ? npeer_ans : 1);
+}
+
+/* A later round, with an answer of its own: it adopts the revealed expert's differing answer,
+ * else it may move to the most common differing peer answer. */
+static void reconsider(const cat *c, const ark_member *m, const situ *st, const char *own,
+                       char *const *peer_ans, const int *peer_ok, ark_rng *r, move *mv)
+{
+	int holder = st->nheld > 0;
+	double conf = m->conformity;
+	mv->belief = strdup(own);
+	int differ = 0;
+	for (size_t i = 0; i < st->npeers; i++)
+		if (peer_ans[i] && !same(c, own, peer_ans[i]))
+			differ = 1;
+	const block *ex = NULL;
+	size_t exi = 0;
+	for (size_t i = 0; st->expert[0] && i < st->npeers; i++)
+		if (!strcmp(st->peers[i].name, st->expert)) {
+			ex = &st->peers[i];
+			exi = i;
+		}
+	double u = ark_rng_double(r), v = ark_rng_double(r);
+	if (ex && peer_ans[exi] && !same(c, own, peer_ans[exi]) && u < p_follow_expert(st, conf)) {
+		adopt(mv, peer_ans[exi], holder ? "flexibility" : "deference", ex->name);
+	} else if (differ) {
+		size_t bi;
+		double q = most_common_other(c, st, own, peer_ans, &bi);
+		double w = peer_ok[bi] == 1 ? SOUND_WEIGHT : UNSOUND_WEIGHT;
+		double p = conf * q * w * (1 - (holder ? m->persistence : 0));
+		if (v < (p > 1 ? 1 : p))
+			adopt(mv, peer_ans[bi], holder ? "flexibility" : "deference",
+			      st->peers[bi].name);
+		else
+			mv->behaviour = holder ? "persistence" : "other";
+	}
+}
+
+/* Its answer for the round: the aggregator's vote, a first answer, or a reaction to the peers'
+ * answers (peer_ans, peer_ok) and its own (own, NULL when none). */
+static void decide_categorical(const cat *c, const ark_member *m, const situ *st, double se,
+                               const char *own, char *const *peer_ans, const int *peer_ok,
+                               ark_rng *r, move *mv)
+{
+	if (st->aggregator) {
+		mv->belief = aggregate_vote(c, st, peer_ans, r);
+	} else if (!own && st->npeers == 0) {
+		mv->belief = first_answer(c, st, se, r);
+	} else if (!own) {
+		/* nothing of its own to stand on: the first peer answer, else a fresh one */
+		for (size_t i = 0; i < st->npeers && !mv->belief; i++)
+			if (peer_ans[i])
+				mv->belief = strdup(peer_ans[i]);
+		if (!mv->belief)
+			mv->belief = ark_rng_double(r) < se && c->gold ? strdup(c->gold)
+			                                              : wrong_answer(c, r, NULL);
+	} else if (st->adversary) {
+		mv->belief = strdup(own);
+		for (size_t i = 0; i < st->npeers; i++)
+			if (peer_ans[i] && !same(c, own, peer_ans[i]))
+				mv->behaviour = "persistence";
+	} else {
+		reconsider(c, m, st, own, peer_ans, peer_ok, r, mv);
+	}
+	if (!mv->belief)
+		mv->belief = wrong_answer(c, r, NULL);
+}
+
+/* The text of a member's categorical turn, ending in the final line the grader reads. */
+static void write_categorical(ark_buf *out, const cat *c, const situ *st, const char *own,
+                              move *mv, ark_rng *r)
+{
+	const char *belief = mv->belief;
+	int right = c->gold && answer_correct(c, belief) == 1;
+	int step = 1;
+	const char *q = jv_get_str(c->task, "question");
+	if (st->aggregator) {
+		ark_sfmt(out, "Step %d: I read the %zu members' final answers and count how many "
+		             "support each.\n\n", step++, st->npeers);
+		ark_sfmt(out, "Step %d: The answer with the most support is %s, and I submit it "
+		             "for the team.\n\n", step++, belief);
+		add_final(out, c, belief);
+		return;
+	}
+	if ((c->kind == ARK_KIND_MATH || c->kind == ARK_KIND_NUMBER) && q) {
+		ark_sfmt(out, "Step %d: The question asks: ", step++);
+		add_excerpt(out, q);
+		ark_buf_adds(out, "\n\n");
+	} else {
+		ark_sfmt(out, "Step %d: I read the question and what it asks for.\n\n", step++);
+	}
+	ark_sfmt(out, "Step %d: %s\n\n", step++, pick(r, steps_open, 4));
+	const jv *facts = jv_get(c->task, "facts");
+	int cited = 0;
+	for (size_t j = 0; j < st->nfacts && cited < CITE_CATEGORICAL; j++)
+		if (st->held[j]) {
+			ark_sfmt(out, "Step %d: I use what I was told: %s\n\n", step++,
+			             jv_str(jv_at(facts, j)));
+			cited++;
+		}
+	if (own && mv->changed) {
+		mv->correction_step = step;
+		ark_sfmt(out, "Step %d: I now see that my earlier answer, %s, was wrong: it came "
+		             "from a faulty step in my reasoning. Agent %s's answer, %s, holds up "
+		             "when I check it, so I correct mine.\n\n", step++, own,
+		             mv->toward ? mv->toward : "?", belief);
+	} else if (own && !strcmp(mv->behaviour, "persistence")) {
+		ark_sfmt(out, "Step %d: I have compared my answer with the others' and rechecked "
+		             "my work; I keep my answer.\n\n", step++);
+	} else if (own && st->npeers) {
+		ark_sfmt(out, "Step %d: I have read the other members' answers and rechecked "
+		             "mine.\n\n", step++);
+	}
+	if (st->adversary) {
+		ark_sfmt(out, "Step %d: I am certain of this, and the others should be too: the "
+		             "result is %s.\n\n", step++, belief);
+	} else {
+		if (!right)
+			mv->error_step = step;
+		if (c->kind == ARK_KIND_CHOICE)
+			ark_sfmt(out, "Step %d: %s %s.\n\n", step++, right ? pick(r, choice_right, 2)
+			                                              : pick(r, choice_wrong, 2), belief);
+		else
+			ark_sfmt(out, "Step %d: %s %s.\n\n", step++, right ? pick(r, steps_right, 3)
+			                                              : pick(r, steps_wrong, 4), belief);
+	}
+	add_final(out, c, belief);
+}
+
+/* The fields of the info object that say what it did. */
+static void move_info(jv *info, const char *previous, const move *mv)
+{
+	jv_set(info, "behaviour", jv_string(mv->behaviour));
+	jv_set(info, "previous", previous ? jv_string(previous) : jv_null());
+	jv_set(info, "answer", jv_string(mv->belief));
+	jv_set(info, "changed", jv_bool(mv->changed));
+	jv_set(info, "toward", mv->toward ? jv_string(mv->toward) : jv_null());
+	jv_set(info, "error_step", mv->error_step ? jv_int(mv->error_step) : jv_null());
+	jv_set(info, "correction_step",
+	       mv->correction_step ? jv_int(mv->correction_step) : jv_null());
+}
+
 static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, situ *st,
                            ark_rng *r, ark_buf *out, jv *info, char *err, size_t errlen)
 {
@@ -476,197 +770,24 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 	double s = skill_of(m, task);
 	double f = st->nfacts ? (double)st->nheld / (double)st->nfacts : 0;
 	double se = s + (1 - s) * f;
-	int holder = st->nheld > 0;
-	double conf = m->conformity;
 
-	char *own = NULL, *belief = NULL;
+	char *own = NULL;
 	int own_ok = -1;
-	const char *behaviour = "other", *toward = NULL;
-	int changed = 0;
 	char *peer_ans[PEERS_MAX];
 	int peer_ok[PEERS_MAX];
 	for (size_t i = 0; i < st->npeers; i++)
 		peer_ans[i] = grade_answer(&c, st->peers[i].text, st->peers[i].len, &peer_ok[i]);
 	if (st->own)
 		own = grade_answer(&c, st->own, st->ownlen, &own_ok);
-
-	if (st->aggregator) {
-		/* the most common answer; ties drawn */
-		size_t best = 0, nbest = 0, win = (size_t)-1;
-		for (size_t i = 0; i < st->npeers; i++) {
-			if (!peer_ans[i])
-				continue;
-			size_t k = 0;
-			for (size_t j = 0; j < st->npeers; j++)
-				if (same(&c, peer_ans[i], peer_ans[j]))
-					k++;
-			if (k > best) {
-				best = k;
-				nbest = 1;
-				win = i;
-			} else if (k == best) {
-				/* reservoir draw over answers tied at the top (each answer once) */
-				int seen = 0;
-				for (size_t j = 0; j < i; j++)
-					if (same(&c, peer_ans[i], peer_ans[j]))
-						seen = 1;
-				if (!seen && ark_rng_below(r, ++nbest) == 0)
-					win = i;
-			}
-		}
-		if (win != (size_t)-1)
-			belief = strdup(peer_ans[win]);
-	} else if (!own && st->npeers == 0) {
-		/* an independent first answer */
-		int right = ark_rng_double(r) < se;
-		char *honest = right && c.gold ? strdup(c.gold) : wrong_answer(&c, r, NULL);
-		if (st->adversary) {
-			if (st->sees_key || (right && c.gold))
-				belief = wrong_answer(&c, r, honest);
-			else
-				belief = wrong_answer(&c, r, honest);
-			free(honest);
-		} else {
-			belief = honest;
-		}
-	} else if (!own) {
-		/* nothing of its own to stand on: the most common peer answer, else a fresh one */
-		for (size_t i = 0; i < st->npeers && !belief; i++)
-			if (peer_ans[i])
-				belief = strdup(peer_ans[i]);
-		if (!belief)
-			belief = ark_rng_double(r) < se && c.gold ? strdup(c.gold)
-			                                         : wrong_answer(&c, r, NULL);
-	} else if (st->adversary) {
-		belief = strdup(own);
-		for (size_t i = 0; i < st->npeers; i++)
-			if (peer_ans[i] && !same(&c, own, peer_ans[i]))
-				behaviour = "persistence";
-	} else {
-		belief = strdup(own);
-		int differ = 0;
-		for (size_t i = 0; i < st->npeers; i++)
-			if (peer_ans[i] && !same(&c, own, peer_ans[i]))
-				differ = 1;
-		const block *ex = NULL;
-		size_t exi = 0;
-		for (size_t i = 0; st->expert[0] && i < st->npeers; i++)
-			if (!strcmp(st->peers[i].name, st->expert)) {
-				ex = &st->peers[i];
-				exi = i;
-			}
-		double u = ark_rng_double(r), v = ark_rng_double(r);
-		if (ex && peer_ans[exi] && !same(&c, own, peer_ans[exi]) &&
-		    u < (st->strong ? 0.7 + 0.3 * conf : 0.25 + 0.4 * conf)) {
-			free(belief);
-			belief = strdup(peer_ans[exi]);
-			behaviour = holder ? "flexibility" : "deference";
-			toward = ex->name;
-			changed = 1;
-		} else if (differ) {
-			/* the most common differing answer (first seen wins ties) */
-			size_t best = 0, bi = 0, npeer_ans = 0;
-			for (size_t i = 0; i < st->npeers; i++) {
-				if (!peer_ans[i])
-					continue;
-				npeer_ans++;
-				if (same(&c, own, peer_ans[i]))
-					continue;
-				size_t k = 0;
-				for (size_t j = 0; j < st->npeers; j++)
-					if (same(&c, peer_ans[i], peer_ans[j]))
-						k++;
-				if (k > best) {
-					best = k;
-					bi = i;
-				}
-			}
-			double q = (double)best / (double)(npeer_ans ? npeer_ans : 1);
-			double w = peer_ok[bi] == 1 ? 1.5 : 0.6;
-			double p = conf * q * w * (1 - (holder ? m->persistence : 0));
-			if (v < (p > 1 ? 1 : p)) {
-				free(belief);
-				belief = strdup(peer_ans[bi]);
-				behaviour = holder ? "flexibility" : "deference";
-				toward = st->peers[bi].name;
-				changed = 1;
-			} else {
-				behaviour = holder ? "persistence" : "other";
-			}
-		}
-	}
-	if (!belief)
-		belief = wrong_answer(&c, r, NULL);
-
-	/* the text */
-	int right = c.gold && answer_correct(&c, belief) == 1;
-	int step = 1, error_step = 0, correction_step = 0;
-	const char *q = jv_get_str(task, "question");
-	if (st->aggregator) {
-		ark_sfmt(out, "Step %d: I read the %zu members' final answers and count how many "
-		             "support each.\n\n", step++, st->npeers);
-		ark_sfmt(out, "Step %d: The answer with the most support is %s, and I submit it "
-		             "for the team.\n\n", step++, belief);
-	} else {
-		if ((kind == ARK_KIND_MATH || kind == ARK_KIND_NUMBER) && q) {
-			ark_sfmt(out, "Step %d: The question asks: ", step++);
-			add_excerpt(out, q);
-			ark_buf_adds(out, "\n\n");
-		} else {
-			ark_sfmt(out, "Step %d: I read the question and what it asks for.\n\n", step++);
-		}
-		ark_sfmt(out, "Step %d: %s\n\n", step++, pick(r, steps_open, 4));
-		const jv *facts = jv_get(task, "facts");
-		int cited = 0;
-		for (size_t j = 0; j < st->nfacts && cited < 3; j++)
-			if (st->held[j]) {
-				ark_sfmt(out, "Step %d: I use what I was told: %s\n\n", step++,
-				             jv_str(jv_at(facts, j)));
-				cited++;
-			}
-		if (own && changed) {
-			correction_step = step;
-			ark_sfmt(out, "Step %d: I now see that my earlier answer, %s, was wrong: it came "
-			             "from a faulty step in my reasoning. Agent %s's answer, %s, holds up "
-			             "when I check it, so I correct mine.\n\n", step++, own,
-			             toward ? toward : "?", belief);
-		} else if (own && !strcmp(behaviour, "persistence")) {
-			ark_sfmt(out, "Step %d: I have compared my answer with the others' and rechecked "
-			             "my work; I keep my answer.\n\n", step++);
-		} else if (own && st->npeers) {
-			ark_sfmt(out, "Step %d: I have read the other members' answers and rechecked "
-			             "mine.\n\n", step++);
-		}
-		if (st->adversary) {
-			ark_sfmt(out, "Step %d: I am certain of this, and the others should be too: the "
-			             "result is %s.\n\n", step++, belief);
-		} else if (kind == ARK_KIND_CHOICE) {
-			if (!right)
-				error_step = step;
-			ark_sfmt(out, "Step %d: %s %s.\n\n", step++,
-			             right ? pick(r, choice_right, 2) : pick(r, choice_wrong, 2), belief);
-		} else {
-			if (!right)
-				error_step = step;
-			ark_sfmt(out, "Step %d: %s %s.\n\n", step++,
-			             right ? pick(r, steps_right, 3) : pick(r, steps_wrong, 4), belief);
-		}
-	}
-	add_final(out, &c, belief);
-
-	if (info) {
-		jv_set(info, "behaviour", jv_string(behaviour));
-		jv_set(info, "previous", own ? jv_string(own) : jv_null());
-		jv_set(info, "answer", jv_string(belief));
-		jv_set(info, "changed", jv_bool(changed));
-		jv_set(info, "toward", toward ? jv_string(toward) : jv_null());
-		jv_set(info, "error_step", error_step ? jv_int(error_step) : jv_null());
-		jv_set(info, "correction_step", correction_step ? jv_int(correction_step) : jv_null());
-	}
+	move mv = { NULL, "other", NULL, 0, 0, 0 };
+	decide_categorical(&c, m, st, se, own, peer_ans, peer_ok, r, &mv);
+	write_categorical(out, &c, st, own, &mv, r);
+	if (info)
+		move_info(info, own, &mv);
 	for (size_t i = 0; i < st->npeers; i++)
 		free(peer_ans[i]);
 	free(own);
-	free(belief);
+	free(mv.belief);
 	(void)err;
 	(void)errlen;
 	return 0;
@@ -875,7 +996,7 @@ static void private_ranking(const ark_member *m, const rktask *t, const unsigned
 {
 	double score[ARK_RANK_MAX_ITEMS] = { 0 };
 	for (size_t i = 0; i < t->n; i++) {
-		double sd = item_fact[i] ? m->noise * (1 - skill) / 2 : m->noise;
+		double sd = item_fact[i] ? m->noise * (1 - skill) * HOLDER_NOISE : m->noise;
 		score[i] = (item_fact[i] ? t->keypos[i] : prior[i]) + sd * ark_rng_normal(r);
 	}
 	order_by(score, t->n, order);
@@ -1038,7 +1159,7 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 		ark_sfmt(out, "Step %d: I weigh each item against what the situation in the "
 		             "question demands most.\n\n", step++);
 		int cited = 0;
-		for (size_t j = 0; j < st->nfacts && cited < 4; j++)
+		for (size_t j = 0; j < st->nfacts && cited < CITE_RANK; j++)
 			if (st->held[j]) {
 				ark_sfmt(out, "Step %d: What I know: %s\n\n", step++,
 				             jv_str(jv_at(facts, j)));
@@ -1079,7 +1200,7 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 		if (st->adversary) {
 			ark_sfmt(out, "Step %d: I am confident that %s matters most here, whatever "
 			             "the others think.\n\n", step++, t.items[neworder[0]]);
-		} else if (l1 * 4 > l1max) {
+		} else if (l1 * FAULTY_L1_PARTS > l1max) {
 			/* the faulty step: the item furthest from its place */
 			int w = 0;
 			for (size_t i = 1; i < t.n; i++)
