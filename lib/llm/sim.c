@@ -537,7 +537,7 @@ static const char *const choice_wrong[] = {
 
 /* What a member does in its turn: the answer it gives and how it came to it. */
 typedef struct move {
-	char *belief;               /* the answer given (malloc'd), NULL until decided */
+	char *belief;               /* categorical: the answer (malloc'd), NULL until decided */
 	const char *behaviour;      /* as coded in the info object */
 	const char *toward;         /* the member it followed, NULL when none */
 	int changed;
@@ -737,23 +737,26 @@ static void write_categorical(ark_buf *out, const cat *c, const situ *st, const 
 	} else {
 		if (!right)
 			mv->error_step = step;
+		const char *how;
 		if (c->kind == ARK_KIND_CHOICE)
-			ark_sfmt(out, "Step %d: %s %s.\n\n", step++, right ? pick(r, choice_right, 2)
-			                                              : pick(r, choice_wrong, 2), belief);
+			how = right ? pick(r, choice_right, 2) : pick(r, choice_wrong, 2);
 		else
-			ark_sfmt(out, "Step %d: %s %s.\n\n", step++, right ? pick(r, steps_right, 3)
-			                                              : pick(r, steps_wrong, 4), belief);
+			how = right ? pick(r, steps_right, 3) : pick(r, steps_wrong, 4);
+		ark_sfmt(out, "Step %d: %s %s.\n\n", step++, how, belief);
 	}
 	add_final(out, c, belief);
 }
 
-/* The fields of the info object that say what it did. */
-static void move_info(jv *info, const char *previous, const move *mv)
+/* The fields of the info object that say what it did: previous and answer its earlier and new
+ * answers, moved (NULL for none) the distance between them; the values become info's. */
+static void move_info(jv *info, jv *previous, jv *answer, const move *mv, jv *moved)
 {
 	jv_set(info, "behaviour", jv_string(mv->behaviour));
-	jv_set(info, "previous", previous ? jv_string(previous) : jv_null());
-	jv_set(info, "answer", jv_string(mv->belief));
+	jv_set(info, "previous", previous);
+	jv_set(info, "answer", answer);
 	jv_set(info, "changed", jv_bool(mv->changed));
+	if (moved)
+		jv_set(info, "moved", moved);
 	jv_set(info, "toward", mv->toward ? jv_string(mv->toward) : jv_null());
 	jv_set(info, "error_step", mv->error_step ? jv_int(mv->error_step) : jv_null());
 	jv_set(info, "correction_step",
@@ -783,7 +786,7 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 	decide_categorical(&c, m, st, se, own, peer_ans, peer_ok, r, &mv);
 	write_categorical(out, &c, st, own, &mv, r);
 	if (info)
-		move_info(info, own, &mv);
+		move_info(info, own ? jv_string(own) : jv_null(), jv_string(mv.belief), &mv, NULL);
 	for (size_t i = 0; i < st->npeers; i++)
 		free(peer_ans[i]);
 	free(own);
@@ -801,6 +804,8 @@ typedef struct rk {
 	int key[ARK_RANK_MAX_ITEMS];       /* key[k] = item at place k */
 	int keypos[ARK_RANK_MAX_ITEMS];    /* keypos[i] = place of item i */
 	int fact_item[256];                /* the item each fact is about, -1 when none */
+	unsigned char item_fact[ARK_RANK_MAX_ITEMS];   /* the member holds a fact on item i */
+	int prior[ARK_RANK_MAX_ITEMS];     /* the place of item i in its view before any fact */
 } rktask;
 
 static int ci_find(const char *hay, const char *needle)
@@ -872,42 +877,79 @@ static int fact_to_item(const rktask *t, const char *fact, size_t j)
 }
 
 /* Compiled item names and the key of the last few tasks seen, per thread: parsing the peers'
- * rankings is most of the simulator's work, and compiling the names is most of parsing.  The
- * entry is found by a hash of the item names and the key, so equal tasks share it. */
+ * rankings is most of the simulator's work, and compiling the names is most of parsing.  An
+ * entry keeps its own copy of the item names and of the answer's names, and a hit matches both
+ * byte for byte (the hash only skips entries quickly), so equal tasks share an entry and no two
+ * different tasks do. */
 #define RCACHE 8
 typedef struct rcache {
 	uint64_t h;
 	size_t n;
 	ark_ranker *rk;
 	char *names[ARK_RANK_MAX_ITEMS];   /* own copies: the ranker borrows them */
+	char *answer[ARK_RANK_MAX_ITEMS];  /* the answer's names */
+	size_t answer_len[ARK_RANK_MAX_ITEMS];
 	int key[ARK_RANK_MAX_ITEMS];
 } rcache;
-static _Thread_local rcache rc_slot[RCACHE];
-static _Thread_local unsigned rc_next;
-static _Thread_local int rc_registered;
+typedef struct rctable {
+	rcache slot[RCACHE];
+	unsigned next;
+} rctable;
 
-/* freed when the thread ends (the loopback server runs the simulator on a thread per
- * connection); the main thread's last until exit */
-static pthread_key_t rc_key;
-static pthread_once_t rc_once = PTHREAD_ONCE_INIT;
-static int rc_key_ok;
-
-static void rc_clear(void *p)
+static void rc_empty(rcache *c)
 {
-	rcache *slot = p;
-	for (unsigned i = 0; i < RCACHE; i++) {
-		ark_ranker_free(slot[i].rk);
-		slot[i].rk = NULL;
-		for (size_t k = 0; k < ARK_RANK_MAX_ITEMS; k++) {
-			free(slot[i].names[k]);
-			slot[i].names[k] = NULL;
-		}
+	ark_ranker_free(c->rk);
+	c->rk = NULL;
+	for (size_t k = 0; k < ARK_RANK_MAX_ITEMS; k++) {
+		free(c->names[k]);
+		free(c->answer[k]);
+		c->names[k] = c->answer[k] = NULL;
 	}
 }
 
-static void rc_make_key(void)
+static void rc_clear(void *p)
 {
-	rc_key_ok = pthread_key_create(&rc_key, rc_clear) == 0;
+	rctable *t = p;
+	for (unsigned i = 0; i < RCACHE; i++)
+		rc_empty(&t->slot[i]);
+}
+
+static ark_perthread rc_table = ARK_PERTHREAD_INIT(sizeof(rctable), rc_clear);
+
+/* Is c the entry of these items and this answer (an array of n strings)? */
+static int rc_match(const rcache *c, uint64_t h, const char *const *items, size_t n,
+                    const jv *a)
+{
+	if (!c->rk || c->h != h || c->n != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const jv *s = jv_at(a, i);
+		if (strcmp(c->names[i], items[i]) || !s || s->t != JV_STRING ||
+		    s->u.str.len != c->answer_len[i] ||
+		    memcmp(s->u.str.s, c->answer[i], c->answer_len[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Fill the entry c for these items, this answer and its key; -1 when out of memory. */
+static int rc_fill(rcache *c, uint64_t h, const char *const *items, size_t n, const jv *a,
+                   const int *key, char *err, size_t errlen)
+{
+	rc_empty(c);
+	for (size_t i = 0; i < n; i++) {
+		const jv *s = jv_at(a, i);
+		c->answer_len[i] = s->u.str.len;
+		if (!(c->names[i] = strdup(items[i])) || !(c->answer[i] = malloc(s->u.str.len + 1)))
+			return ark_errf(err, errlen, "out of memory");
+		memcpy(c->answer[i], s->u.str.s, s->u.str.len + 1);
+	}
+	if (!(c->rk = ark_ranker_new((const char *const *)c->names, n, err, errlen)))
+		return -1;
+	c->h = h;
+	c->n = n;
+	memcpy(c->key, key, n * sizeof *key);
+	return 0;
 }
 
 static const ark_ranker *cached_ranker(const jv *task, const char *const *items, size_t n,
@@ -921,39 +963,25 @@ static const ark_ranker *cached_ranker(const jv *task, const char *const *items,
 		const char *s = jv_str(jv_at(a, i));
 		h = ark_mix64(h ^ ark_hash_str(s ? s : "") ^ 0x9e37ULL);
 	}
-	for (unsigned i = 0; i < RCACHE; i++)
-		if (rc_slot[i].rk && rc_slot[i].h == h && rc_slot[i].n == n) {
-			memcpy(key, rc_slot[i].key, n * sizeof *key);
-			return rc_slot[i].rk;
+	rctable *t = ark_perthread_get(&rc_table);
+	if (!t) {
+		ark_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (unsigned i = 0; a && a->t == JV_ARRAY && jv_len(a) == n && i < RCACHE; i++)
+		if (rc_match(&t->slot[i], h, items, n, a)) {
+			memcpy(key, t->slot[i].key, n * sizeof *key);
+			return t->slot[i].rk;
 		}
+	/* the key: the answer is an array of n item names from here on */
 	if (ark_rank_key(task, items, n, key, err, errlen) != 0)
 		return NULL;
-	if (!rc_registered) {
-		pthread_once(&rc_once, rc_make_key);
-		if (rc_key_ok)
-			pthread_setspecific(rc_key, rc_slot);
-		rc_registered = 1;
-	}
-	rcache *c = &rc_slot[rc_next++ % RCACHE];
-	ark_ranker_free(c->rk);
-	c->rk = NULL;
-	for (size_t i = 0; i < ARK_RANK_MAX_ITEMS; i++) {
-		free(c->names[i]);
-		c->names[i] = NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!(c->names[i] = strdup(items[i]))) {
-			ark_errf(err, errlen, "out of memory");
-			return NULL;
-		}
-	ark_ranker *rk = ark_ranker_new((const char *const *)c->names, n, err, errlen);
-	if (!rk)
+	rcache *c = &t->slot[t->next++ % RCACHE];
+	if (rc_fill(c, h, items, n, a, key, err, errlen) != 0) {
+		rc_empty(c);
 		return NULL;
-	c->h = h;
-	c->n = n;
-	c->rk = rk;
-	memcpy(c->key, key, n * sizeof *key);
-	return rk;
+	}
+	return c->rk;
 }
 
 /* order from scores (ascending; ties by item index) */
@@ -991,14 +1019,27 @@ static long l1_between(const int *a, const int *b, size_t n)
 	return s;
 }
 
-static void private_ranking(const ark_member *m, const rktask *t, const unsigned char *item_fact,
-                            const int *prior, double skill, ark_rng *r, int *order)
+static void private_ranking(const ark_member *m, const rktask *t, double skill, ark_rng *r,
+                            int *order)
 {
 	double score[ARK_RANK_MAX_ITEMS] = { 0 };
 	for (size_t i = 0; i < t->n; i++) {
-		double sd = item_fact[i] ? m->noise * (1 - skill) * HOLDER_NOISE : m->noise;
-		score[i] = (item_fact[i] ? t->keypos[i] : prior[i]) + sd * ark_rng_normal(r);
+		double sd = t->item_fact[i] ? m->noise * (1 - skill) * HOLDER_NOISE : m->noise;
+		score[i] = (t->item_fact[i] ? t->keypos[i] : t->prior[i]) + sd * ark_rng_normal(r);
 	}
+	order_by(score, t->n, order);
+}
+
+/* Integrative compromise: each item's place in from, weighted 1 - conf, averaged with its mean
+ * place among the peers, weighted conf, plus noise; then ranked again. */
+static void compromise(const rktask *t, const int *from, const double *mean, double conf,
+                       ark_rng *r, int *order)
+{
+	double score[ARK_RANK_MAX_ITEMS] = { 0 };
+	int pos[ARK_RANK_MAX_ITEMS];
+	positions(from, t->n, pos);
+	for (size_t k = 0; k < t->n; k++)
+		score[k] = (1 - conf) * pos[k] + conf * mean[k] + COMPROMISE_SD * ark_rng_normal(r);
 	order_by(score, t->n, order);
 }
 
@@ -1011,153 +1052,219 @@ static void join_ranking(const rktask *t, const int *order, ark_buf *b)
 	}
 }
 
-static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, ark_buf *out,
-                    jv *info, char *err, size_t errlen)
+/* A hidden-profile task names the ranking members share before the facts are pooled
+ * (meta.shared_ranking): without a fact on an item a member's view centres there.  Else the
+ * key. */
+static void shared_prior(const jv *meta, rktask *t)
 {
-	rktask t;
 	char e[160];
-	if (ark_rank_items(task, t.items, ARK_RANK_MAX_ITEMS, &t.n, e, sizeof e) != 0)
-		return ark_errf(err, errlen, "simulator: %s", e);
-	const ark_ranker *rkr = cached_ranker(task, t.items, t.n, t.key, e, sizeof e);
-	if (!rkr)
-		return ark_errf(err, errlen, "simulator: %s", e);
-	for (size_t k = 0; k < t.n; k++)
-		t.keypos[t.key[k]] = (int)k;
+	memcpy(t->prior, t->keypos, sizeof t->prior);
+	const jv *shared = jv_get(meta, "shared_ranking");
+	if (!shared || shared->t != JV_ARRAY || jv_len(shared) != t->n)
+		return;
+	int sorder[ARK_RANK_MAX_ITEMS];
+	jv *tmp = jv_object();
+	if (tmp && jv_set(tmp, "answer", jv_dup(shared)) == 0 &&
+	    ark_rank_key(tmp, t->items, t->n, sorder, e, sizeof e) == 0)
+		for (size_t k = 0; k < t->n; k++)
+			t->prior[sorder[k]] = (int)k;
+	jv_free(tmp);
+}
+
+/* The task as this member sees it: items, key, which items its facts are about, its prior. */
+static const ark_ranker *read_rank_task(const jv *task, const situ *st, rktask *t, char *err,
+                                        size_t errlen)
+{
+	char e[160];
+	const ark_ranker *rkr = NULL;
+	if (ark_rank_items(task, t->items, ARK_RANK_MAX_ITEMS, &t->n, e, sizeof e) != 0 ||
+	    !(rkr = cached_ranker(task, t->items, t->n, t->key, e, sizeof e))) {
+		ark_errf(err, errlen, "simulator: %s", e);
+		return NULL;
+	}
+	for (size_t k = 0; k < t->n; k++)
+		t->keypos[t->key[k]] = (int)k;
 	const jv *facts = jv_get(task, "facts");
 	const jv *meta = jv_get(task, "meta");
 	const char *forder = jv_get_str(meta, "facts_order");
-	unsigned char item_fact[ARK_RANK_MAX_ITEMS] = { 0 };
+	memset(t->item_fact, 0, sizeof t->item_fact);
 	for (size_t j = 0; j < st->nfacts && j < 256; j++) {
 		const char *f = jv_str(jv_at(facts, j));
 		/* the task may say how its facts line up: one per item in key order or item order */
-		if (forder && !strcmp(forder, "answer") && st->nfacts == t.n)
-			t.fact_item[j] = t.key[j];
-		else if (forder && !strcmp(forder, "items") && st->nfacts == t.n)
-			t.fact_item[j] = (int)j;
+		if (forder && !strcmp(forder, "answer") && st->nfacts == t->n)
+			t->fact_item[j] = t->key[j];
+		else if (forder && !strcmp(forder, "items") && st->nfacts == t->n)
+			t->fact_item[j] = (int)j;
 		else
-			t.fact_item[j] = f ? fact_to_item(&t, f, j) : -1;
-		if (st->held[j] && t.fact_item[j] >= 0)
-			item_fact[t.fact_item[j]] = 1;
+			t->fact_item[j] = f ? fact_to_item(t, f, j) : -1;
+		if (st->held[j] && t->fact_item[j] >= 0)
+			t->item_fact[t->fact_item[j]] = 1;
 	}
-	/* a hidden-profile task names the ranking members share before the facts are pooled
-	 * (meta.shared_ranking): without a fact on an item a member's view centres there */
-	int prior[ARK_RANK_MAX_ITEMS];
-	memcpy(prior, t.keypos, sizeof prior);
-	const jv *shared = jv_get(meta, "shared_ranking");
-	if (shared && shared->t == JV_ARRAY && jv_len(shared) == t.n) {
-		int sorder[ARK_RANK_MAX_ITEMS];
-		jv *tmp = jv_object();
-		if (tmp && jv_set(tmp, "answer", jv_dup(shared)) == 0 &&
-		    ark_rank_key(tmp, t.items, t.n, sorder, e, sizeof e) == 0)
-			for (size_t k = 0; k < t.n; k++)
-				prior[sorder[k]] = (int)k;
-		jv_free(tmp);
-	}
-	double skill = skill_of(m, task), conf = m->conformity;
-	int holder = st->nheld > 0;
+	shared_prior(meta, t);
+	return rkr;
+}
 
-	int own[ARK_RANK_MAX_ITEMS], have_own = 0, neworder[ARK_RANK_MAX_ITEMS];
-	if (st->own && ark_ranker_parse(rkr, st->own, st->ownlen, own, e, sizeof e) == 0)
-		have_own = 1;
+/* What a member read in a rank round: its own earlier ranking and the peers', and the mean
+ * place the peers give each item. */
+typedef struct rkread {
+	int own[ARK_RANK_MAX_ITEMS], have_own;
 	int peer[PEERS_MAX][ARK_RANK_MAX_ITEMS];
 	int peer_ok[PEERS_MAX];
-	size_t npeer_ok = 0;
+	size_t npeer_ok;
+	double mean[ARK_RANK_MAX_ITEMS];
+} rkread;
+
+static void read_rankings(const ark_ranker *rkr, const situ *st, const rktask *t, rkread *rd)
+{
+	char e[160];
+	rd->have_own = st->own && ark_ranker_parse(rkr, st->own, st->ownlen, rd->own, e,
+	                                           sizeof e) == 0;
+	rd->npeer_ok = 0;
 	for (size_t i = 0; i < st->npeers; i++) {
-		peer_ok[i] = ark_ranker_parse(rkr, st->peers[i].text, st->peers[i].len, peer[i], e,
-		                              sizeof e) == 0;
-		npeer_ok += (size_t)peer_ok[i];
+		rd->peer_ok[i] = ark_ranker_parse(rkr, st->peers[i].text, st->peers[i].len,
+		                                  rd->peer[i], e, sizeof e) == 0;
+		rd->npeer_ok += (size_t)rd->peer_ok[i];
 	}
-	const char *behaviour = "other", *toward = NULL;
-	double mean[ARK_RANK_MAX_ITEMS] = { 0 };
-	if (npeer_ok) {
-		for (size_t i = 0; i < st->npeers; i++) {
-			if (!peer_ok[i])
-				continue;
-			int pos[ARK_RANK_MAX_ITEMS];
-			positions(peer[i], t.n, pos);
-			for (size_t k = 0; k < t.n; k++)
-				mean[k] += pos[k] / (double)npeer_ok;
+	memset(rd->mean, 0, sizeof rd->mean);
+	for (size_t i = 0; rd->npeer_ok && i < st->npeers; i++) {
+		if (!rd->peer_ok[i])
+			continue;
+		int pos[ARK_RANK_MAX_ITEMS];
+		positions(rd->peer[i], t->n, pos);
+		for (size_t k = 0; k < t->n; k++)
+			rd->mean[k] += pos[k] / (double)rd->npeer_ok;
+	}
+}
+
+/* A later round, with a ranking of its own: an adversary stands firm; a member adopts the
+ * revealed expert's differing ranking, else (a fact holder keeping its view with probability
+ * persistence) compromises toward the peers' mean. */
+static void rerank(const ark_member *m, const situ *st, const rktask *t, const rkread *rd,
+                   ark_rng *r, int *neworder, move *mv)
+{
+	int holder = st->nheld > 0;
+	memcpy(neworder, rd->own, t->n * sizeof(int));
+	int differ = 0;
+	for (size_t i = 0; i < st->npeers; i++)
+		if (rd->peer_ok[i] && l1_between(rd->own, rd->peer[i], t->n) > 0)
+			differ = 1;
+	const int *ex = NULL;
+	const char *exname = NULL;
+	for (size_t i = 0; st->expert[0] && i < st->npeers; i++)
+		if (rd->peer_ok[i] && !strcmp(st->peers[i].name, st->expert)) {
+			ex = rd->peer[i];
+			exname = st->peers[i].name;
+		}
+	double u = ark_rng_double(r), v = ark_rng_double(r);
+	if (st->adversary) {
+		if (differ)
+			mv->behaviour = "persistence";
+	} else if (ex && l1_between(rd->own, ex, t->n) > 0 &&
+	           u < p_follow_expert(st, m->conformity)) {
+		memcpy(neworder, ex, t->n * sizeof(int));
+		mv->behaviour = holder ? "flexibility" : "deference";
+		mv->toward = exname;
+	} else if (differ) {
+		if (holder && v < m->persistence) {
+			mv->behaviour = "persistence";
+		} else {
+			compromise(t, rd->own, rd->mean, m->conformity, r, neworder);
+			if (l1_between(rd->own, neworder, t->n) > 0)
+				mv->behaviour = holder ? "flexibility" : "compromise";
+			else
+				mv->behaviour = holder ? "persistence" : "other";
 		}
 	}
+}
 
+/* Its ranking for the round: the aggregator's mean places, a first ranking, or a reaction. */
+static void decide_rank(const ark_member *m, const jv *task, const situ *st, const rktask *t,
+                        const rkread *rd, ark_rng *r, int *neworder, move *mv)
+{
 	if (st->aggregator) {
 		double score[ARK_RANK_MAX_ITEMS] = { 0 };
-		for (size_t k = 0; k < t.n; k++)
-			score[k] = npeer_ok ? mean[k] : prior[k] + m->noise * ark_rng_normal(r);
-		order_by(score, t.n, neworder);
-	} else if (!have_own) {
+		for (size_t k = 0; k < t->n; k++)
+			score[k] = rd->npeer_ok ? rd->mean[k]
+			                        : t->prior[k] + m->noise * ark_rng_normal(r);
+		order_by(score, t->n, neworder);
+	} else if (!rd->have_own) {
 		int priv[ARK_RANK_MAX_ITEMS];
-		private_ranking(m, &t, item_fact, prior, skill, r, priv);
+		private_ranking(m, t, skill_of(m, task), r, priv);
 		if (st->adversary) {
 			/* argue for the reverse of the key when shown it, else of its own belief */
-			for (size_t k = 0; k < t.n; k++)
-				neworder[k] = st->sees_key ? t.key[t.n - 1 - k] : priv[t.n - 1 - k];
-		} else if (npeer_ok && !holder) {
+			for (size_t k = 0; k < t->n; k++)
+				neworder[k] = st->sees_key ? t->key[t->n - 1 - k] : priv[t->n - 1 - k];
+		} else if (rd->npeer_ok && st->nheld == 0) {
 			/* no answer of its own yet but others to read: start from its private view and
 			 * compromise */
-			double score[ARK_RANK_MAX_ITEMS] = { 0 };
-			int pp[ARK_RANK_MAX_ITEMS];
-			positions(priv, t.n, pp);
-			for (size_t k = 0; k < t.n; k++)
-				score[k] = (1 - conf) * pp[k] + conf * mean[k] + 0.2 * ark_rng_normal(r);
-			order_by(score, t.n, neworder);
+			compromise(t, priv, rd->mean, m->conformity, r, neworder);
 		} else {
-			memcpy(neworder, priv, t.n * sizeof(int));
+			memcpy(neworder, priv, t->n * sizeof(int));
 		}
 	} else {
-		memcpy(neworder, own, t.n * sizeof(int));
-		int differ = 0;
-		for (size_t i = 0; i < st->npeers; i++)
-			if (peer_ok[i] && l1_between(own, peer[i], t.n) > 0)
-				differ = 1;
-		const int *ex = NULL;
-		const char *exname = NULL;
-		for (size_t i = 0; st->expert[0] && i < st->npeers; i++)
-			if (peer_ok[i] && !strcmp(st->peers[i].name, st->expert)) {
-				ex = peer[i];
-				exname = st->peers[i].name;
-			}
-		double u = ark_rng_double(r), v = ark_rng_double(r);
-		if (st->adversary) {
-			if (differ)
-				behaviour = "persistence";
-		} else if (ex && l1_between(own, ex, t.n) > 0 &&
-		           u < (st->strong ? 0.7 + 0.3 * conf : 0.25 + 0.4 * conf)) {
-			memcpy(neworder, ex, t.n * sizeof(int));
-			behaviour = holder ? "flexibility" : "deference";
-			toward = exname;
-		} else if (differ) {
-			if (holder && v < m->persistence) {
-				behaviour = "persistence";
-			} else {
-				double score[ARK_RANK_MAX_ITEMS] = { 0 };
-				int op[ARK_RANK_MAX_ITEMS];
-				positions(own, t.n, op);
-				for (size_t k = 0; k < t.n; k++)
-					score[k] = (1 - conf) * op[k] + conf * mean[k] + 0.2 * ark_rng_normal(r);
-				order_by(score, t.n, neworder);
-				if (l1_between(own, neworder, t.n) > 0)
-					behaviour = holder ? "flexibility" : "compromise";
-				else
-					behaviour = holder ? "persistence" : "other";
-			}
+		rerank(m, st, t, rd, r, neworder, mv);
+	}
+}
+
+/* The step saying it changed its ranking, naming the two items that moved furthest. */
+static void write_rank_change(ark_buf *out, const rktask *t, const int *pos, const int *op,
+                              const char *toward, int step)
+{
+	int a = -1, b = -1;
+	for (size_t i = 0; i < t->n; i++) {
+		int d = abs(pos[i] - op[i]);
+		if (a < 0 || d > abs(pos[a] - op[a])) {
+			b = a;
+			a = (int)i;
+		} else if (b < 0 || d > abs(pos[b] - op[b])) {
+			b = (int)i;
 		}
 	}
+	if (toward)
+		ark_sfmt(out, "Step %d: Agent %s is the team's expert, so I change my "
+		             "ranking to follow Agent %s's.", step, toward, toward);
+	else
+		ark_sfmt(out, "Step %d: Having read the others' rankings, I change my "
+		             "mind on some items.", step);
+	ark_sfmt(out, " I move %s from place %d to %d", t->items[a], op[a] + 1, pos[a] + 1);
+	if (b >= 0 && pos[b] != op[b])
+		ark_sfmt(out, " and %s from place %d to %d", t->items[b], op[b] + 1, pos[b] + 1);
+	ark_buf_adds(out, ".\n\n");
+}
 
-	/* the text */
-	long moved = have_own ? l1_between(own, neworder, t.n) : 0;
+/* The faulty step: the item furthest from its place in the key. */
+static void write_rank_fault(ark_buf *out, const rktask *t, const int *pos, int step)
+{
+	int w = 0;
+	for (size_t i = 1; i < t->n; i++)
+		if (abs(pos[i] - t->keypos[i]) > abs(pos[w] - t->keypos[w]))
+			w = (int)i;
+	if (pos[w] < t->keypos[w])
+		ark_sfmt(out, "Step %d: Of all the items, I rate the %s higher than it first "
+		             "seems and put it at place %d.\n\n", step, t->items[w], pos[w] + 1);
+	else
+		ark_sfmt(out, "Step %d: Of all the items, the %s seems of little use here, so "
+		             "I put it at place %d.\n\n", step, t->items[w], pos[w] + 1);
+}
+
+/* The text of a member's rank turn, ending in the numbered list the grader reads. */
+static void write_rank(ark_buf *out, const jv *task, const situ *st, const rktask *t,
+                       const rkread *rd, const int *neworder, move *mv)
+{
+	long moved = rd->have_own ? l1_between(rd->own, neworder, t->n) : 0;
 	int pos[ARK_RANK_MAX_ITEMS], op[ARK_RANK_MAX_ITEMS];
-	positions(neworder, t.n, pos);
-	if (have_own)
-		positions(own, t.n, op);
-	long l1 = ark_rank_l1(neworder, t.key, t.n), l1max = ark_rank_l1_max(t.n);
-	int step = 1, error_step = 0, correction_step = 0;
+	positions(neworder, t->n, pos);
+	if (rd->have_own)
+		positions(rd->own, t->n, op);
+	long l1 = ark_rank_l1(neworder, t->key, t->n), l1max = ark_rank_l1_max(t->n);
+	int step = 1;
 	if (st->aggregator) {
 		ark_sfmt(out, "Step %d: I combine the %zu members' rankings by the average place "
-		             "each gives every item.\n\n", step++, npeer_ok);
+		             "each gives every item.\n\n", step++, rd->npeer_ok);
 	} else {
 		ark_sfmt(out, "Step %d: I weigh each item against what the situation in the "
 		             "question demands most.\n\n", step++);
+		const jv *facts = jv_get(task, "facts");
 		int cited = 0;
 		for (size_t j = 0; j < st->nfacts && cited < CITE_RANK; j++)
 			if (st->held[j]) {
@@ -1165,87 +1272,64 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 				             jv_str(jv_at(facts, j)));
 				cited++;
 			}
-		if (have_own && moved > 0) {
-			/* the two items that moved furthest */
-			int a = -1, b = -1;
-			for (size_t i = 0; i < t.n; i++) {
-				int d = abs(pos[i] - op[i]);
-				if (a < 0 || d > abs(pos[a] - op[a])) {
-					b = a;
-					a = (int)i;
-				} else if (b < 0 || d > abs(pos[b] - op[b])) {
-					b = (int)i;
-				}
-			}
-			correction_step = step;
-			if (toward)
-				ark_sfmt(out, "Step %d: Agent %s is the team's expert, so I change my "
-				             "ranking to follow Agent %s's.", step++, toward, toward);
-			else
-				ark_sfmt(out, "Step %d: Having read the others' rankings, I change my "
-				             "mind on some items.", step++);
-			ark_sfmt(out, " I move %s from place %d to %d", t.items[a], op[a] + 1,
-			             pos[a] + 1);
-			if (b >= 0 && pos[b] != op[b])
-				ark_sfmt(out, " and %s from place %d to %d", t.items[b], op[b] + 1,
-				             pos[b] + 1);
-			ark_buf_adds(out, ".\n\n");
-		} else if (have_own && !strcmp(behaviour, "persistence")) {
+		if (rd->have_own && moved > 0) {
+			mv->correction_step = step;
+			write_rank_change(out, t, pos, op, mv->toward, step++);
+		} else if (rd->have_own && !strcmp(mv->behaviour, "persistence")) {
 			ark_sfmt(out, "Step %d: I have read the others' rankings, but what I know "
 			             "settles it for me, and I keep my ranking.\n\n", step++);
-		} else if (have_own && st->npeers) {
+		} else if (rd->have_own && st->npeers) {
 			ark_sfmt(out, "Step %d: I have read the others' rankings and see no reason to "
 			             "change mine.\n\n", step++);
 		}
 		if (st->adversary) {
 			ark_sfmt(out, "Step %d: I am confident that %s matters most here, whatever "
-			             "the others think.\n\n", step++, t.items[neworder[0]]);
+			             "the others think.\n\n", step++, t->items[neworder[0]]);
 		} else if (l1 * FAULTY_L1_PARTS > l1max) {
-			/* the faulty step: the item furthest from its place */
-			int w = 0;
-			for (size_t i = 1; i < t.n; i++)
-				if (abs(pos[i] - t.keypos[i]) > abs(pos[w] - t.keypos[w]))
-					w = (int)i;
-			error_step = step;
-			if (pos[w] < t.keypos[w])
-				ark_sfmt(out, "Step %d: Of all the items, I rate the %s higher than it first "
-				             "seems and put it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
-			else
-				ark_sfmt(out, "Step %d: Of all the items, the %s seems of little use here, so "
-				             "I put it at place %d.\n\n", step++, t.items[w], pos[w] + 1);
+			mv->error_step = step;
+			write_rank_fault(out, t, pos, step++);
 		}
-		if (t.n >= 3)
+		if (t->n >= 3)
 			ark_sfmt(out, "Step %d: My first three are %s, %s and %s.\n\n", step++,
-			             t.items[neworder[0]], t.items[neworder[1]], t.items[neworder[2]]);
+			             t->items[neworder[0]], t->items[neworder[1]], t->items[neworder[2]]);
 	}
 	ark_buf_adds(out, "MY RANKING:\n");
-	for (size_t k = 0; k < t.n; k++) {
+	for (size_t k = 0; k < t->n; k++) {
 		char num[24];
 		int len = snprintf(num, sizeof num, "%zu. ", k + 1);
 		ark_buf_add(out, num, (size_t)len);
-		ark_buf_adds(out, t.items[neworder[k]]);
-		if (k + 1 < t.n)
+		ark_buf_adds(out, t->items[neworder[k]]);
+		if (k + 1 < t->n)
 			ark_buf_addc(out, '\n');
 	}
+	mv->changed = moved > 0;
+}
 
+static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, ark_buf *out,
+                    jv *info, char *err, size_t errlen)
+{
+	rktask t;
+	const ark_ranker *rkr = read_rank_task(task, st, &t, err, errlen);
+	if (!rkr)
+		return -1;
+	rkread read, *rd = &read;
+	read_rankings(rkr, st, &t, rd);
+	int neworder[ARK_RANK_MAX_ITEMS];
+	move mv = { NULL, "other", NULL, 0, 0, 0 };
+	decide_rank(m, task, st, &t, rd, r, neworder, &mv);
+	write_rank(out, task, st, &t, rd, neworder, &mv);
 	if (info) {
 		ark_buf b = ARK_BUF_INIT;
-		jv_set(info, "behaviour", jv_string(behaviour));
-		if (have_own) {
-			join_ranking(&t, own, &b);
-			jv_set(info, "previous", jv_string(b.p));
+		jv *previous = NULL;
+		if (rd->have_own) {
+			join_ranking(&t, rd->own, &b);
+			previous = jv_string(b.p);
 			ark_buf_reset(&b);
-		} else {
-			jv_set(info, "previous", jv_null());
 		}
 		join_ranking(&t, neworder, &b);
-		jv_set(info, "answer", jv_string(b.p));
+		move_info(info, rd->have_own ? previous : jv_null(), jv_string(b.p), &mv,
+		          rd->have_own ? jv_int(l1_between(rd->own, neworder, t.n)) : jv_null());
 		ark_buf_release(&b);
-		jv_set(info, "changed", jv_bool(moved > 0));
-		jv_set(info, "moved", have_own ? jv_int(moved) : jv_null());
-		jv_set(info, "toward", toward ? jv_string(toward) : jv_null());
-		jv_set(info, "error_step", error_step ? jv_int(error_step) : jv_null());
-		jv_set(info, "correction_step", correction_step ? jv_int(correction_step) : jv_null());
 	}
 	return 0;
 }

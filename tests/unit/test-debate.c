@@ -234,8 +234,61 @@ static void test_grade_memo(void)
 	jv_free(t2);
 }
 
-/* a thread's grade memory and the simulator's compiled rankers are freed when the thread ends
- * (valgrind --leak-check=full shows it) */
+/* the answer a simulated member gives (malloc'd; NULL on error) */
+static char *sim_answer(const char *task_s, const ark_msg *msgs, size_t nmsg, uint64_t seed)
+{
+	char err[200];
+	jv *task = jv_parse(task_s, strlen(task_s), err, sizeof err), *info = NULL;
+	ark_member m;
+	ark_member_init(&m);
+	m.skill = 1;
+	ark_buf out = ARK_BUF_INIT;
+	char *a = NULL;
+	if (task && ark_sim_reply(&m, task, msgs, nmsg, seed, &out, &info, err, sizeof err) == 0 &&
+	    jv_get_str(info, "answer"))
+		a = strdup(jv_get_str(info, "answer"));
+	jv_free(info);
+	jv_free(task);
+	ark_buf_release(&out);
+	ark_member_release(&m);
+	return a;
+}
+
+/* the aggregator groups equivalent answers (through the per-thread equivalence memory) */
+static const char agg_task[] = "{\"id\":\"h\",\"kind\":\"math\",\"question\":\"q\",\"answer\":\"1/2\"}";
+static const ark_msg agg_msgs[] = {
+	{ "system", "Your name is Agent E. You are the team's aggregator." },
+	{ "user", "--- Agent A, round 1 ---\n\\boxed{3}\n--- end of Agent A ---\n"
+	          "--- Agent B, round 1 ---\n\\boxed{0.5}\n--- end of Agent B ---\n"
+	          "--- Agent C, round 1 ---\n\\boxed{\\frac{1}{2}}\n--- end of Agent C ---\n" },
+};
+
+/* The simulator's caches (compiled rankers, equivalences) give what a fresh computation gives:
+ * two tasks with the same items and different keys, asked in turn, each get their own key. */
+static void test_sim_caches(void)
+{
+	const char *k1 = "{\"id\":\"r\",\"kind\":\"rank\",\"question\":\"q\",\"items\":[\"ax\",\"by\",\"cz\"],"
+	                 "\"answer\":[\"cz\",\"ax\",\"by\"],\"facts\":[\"f1\",\"f2\",\"f3\"],"
+	                 "\"meta\":{\"facts_order\":\"answer\"}}";
+	const char *k2 = "{\"id\":\"r\",\"kind\":\"rank\",\"question\":\"q\",\"items\":[\"ax\",\"by\",\"cz\"],"
+	                 "\"answer\":[\"by\",\"cz\",\"ax\"],\"facts\":[\"f1\",\"f2\",\"f3\"],"
+	                 "\"meta\":{\"facts_order\":\"answer\"}}";
+	ark_msg msgs[] = { { "system", "Your name is Agent A. You know: f1 f2 f3" },
+	                   { "user", "Rank them." } };
+	for (int i = 0; i < 4; i++) {
+		char *a = sim_answer(i % 2 ? k2 : k1, msgs, 2, 5);
+		CHECK_STR(a, i % 2 ? "by > cz > ax" : "cz > ax > by");
+		free(a);
+	}
+	for (int i = 0; i < 2; i++) {     /* computed, then remembered */
+		char *a = sim_answer(agg_task, agg_msgs, 2, 9);
+		CHECK_STR(a, "0.5");
+		free(a);
+	}
+}
+
+/* a thread's grade memory and the simulator's compiled rankers and equivalences are freed when
+ * the thread ends (valgrind --leak-check=full and LeakSanitizer show it) */
 static void *memo_thread(void *arg)
 {
 	const jv *task = arg;
@@ -251,6 +304,9 @@ static void *memo_thread(void *arg)
 	ark_buf_release(&out);
 	ark_member_release(&m);
 	jv_free(rank);
+	char *agg = sim_answer(agg_task, agg_msgs, 2, 9);
+	CHECK_STR(agg, "0.5");
+	free(agg);
 	ark_grade_opts o;
 	ark_grade g;
 	char err[200];
@@ -286,5 +342,6 @@ int main(void)
 	test_names();
 	test_normalise();
 	test_sim();
+	test_sim_caches();
 	return unit_done("test-debate");
 }
