@@ -5,7 +5,6 @@
  * are spliced in.  jscan_check accepts what the yajl-based jv_parse accepts (the same grammar,
  * the same UTF-8 rule, the same nesting cap), except that it refuses an unfinished token after
  * the value, which yajl lets through; the walkers assume a checked text.
- * Owned by the ark-l1 engineer.
  */
 #ifndef ARK_JSCAN_H
 #define ARK_JSCAN_H

@@ -19,7 +19,6 @@
  *
  * Every random choice comes from streams keyed by (seed, task id, agent, round), so a record does
  * not depend on the shard, the job or the order in which debates complete.
- * Owned by the debate engineer.
  */
 #ifndef ARK_DEBATE_H
 #define ARK_DEBATE_H

@@ -8,7 +8,6 @@
  * Rendering replaces {{name}} (letters, digits, '-', '_', optional spaces inside the braces) with
  * the value given for name; a name with no value is an error, never an empty string, so a typo in
  * a template is caught on the first call.  Any other text, including a lone "{{", is copied.
- * Owned by the debate engineer.
  */
 #ifndef ARK_PROMPT_H
 #define ARK_PROMPT_H
