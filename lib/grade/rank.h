@@ -25,6 +25,10 @@ int  ark_rank_parse(const char *text, size_t len, const char *const *items, size
  * of 0..n-1 (or n > ARK_RANK_MAX_ITEMS). */
 long ark_rank_l1(const int *order, const int *key, size_t n);
 
+/* The same distance between two position vectors (p[i] = the place of item i), unchecked: the
+ * one L1 for callers that keep positions rather than orders. */
+long ark_rank_l1_pos(const int *p, const int *q, size_t n);
+
 /* The largest L1 for n items, reached by the reversed key: floor(n^2 / 2) (112 for 15, 8 for 4). */
 long ark_rank_l1_max(size_t n);
 
