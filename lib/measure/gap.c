@@ -206,6 +206,14 @@ static void build_keep(ark_gap *g)
 	g->keep[n] = (jv_select){ NULL, NULL };
 }
 
+int ark_gap_by_pos(const ark_gap_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->nby; i++)
+		if (!strcmp(o->by[i], name))
+			return (int)i;
+	return -1;
+}
+
 ark_gap *ark_gap_new(const ark_gap_opts *o, char *err, size_t errlen)
 {
 	if (o->nby > ARK_GAP_MAX_BY) {
@@ -217,14 +225,13 @@ ark_gap *ark_gap_new(const ark_gap_opts *o, char *err, size_t errlen)
 		nomem(err, errlen);
 		return NULL;
 	}
-	g->by_cond = g->by_split = g->by_size = -1;
+	g->by_cond = ark_gap_by_pos(o, "condition");
+	g->by_split = ark_gap_by_pos(o, "split");
+	g->by_size = ark_gap_by_pos(o, "size");
 	g->nby = o->nby;
 	for (size_t i = 0; i < o->nby; i++) {
 		if (!(g->by[i] = ark_strndup(o->by[i], strlen(o->by[i]))))
 			goto fail;
-		if (!strcmp(o->by[i], "condition")) g->by_cond = (int)i;
-		if (!strcmp(o->by[i], "split")) g->by_split = (int)i;
-		if (!strcmp(o->by[i], "size")) g->by_size = (int)i;
 		if (strcmp(o->by[i], "task") && strcmp(o->by[i], "size") && add_extra(g, o->by[i]) < 0)
 			goto fail;
 	}
