@@ -45,8 +45,10 @@ static int put_row(const ark_table *t, int style, const size_t *wd, size_t row, 
 		int pad = (int)wd[c], left = c < t->nleft;
 		if (style == ARK_TABLE_MARKDOWN)
 			r = ark_buf_addf(b, "| %*s ", left ? -pad : pad, s);
+		else if (left && c + 1 == t->ncol)          /* no trailing blanks */
+			r = ark_buf_addf(b, "%s%s", c ? "  " : "", s);
 		else
-			r = ark_buf_addf(b, "%s%*s", c ? "  " : "", left && c + 1 < t->ncol ? -pad : pad, s);
+			r = ark_buf_addf(b, "%s%*s", c ? "  " : "", left ? -pad : pad, s);
 	}
 	if (r == 0 && style == ARK_TABLE_MARKDOWN)
 		r = ark_buf_adds(b, "|");
