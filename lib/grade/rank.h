@@ -7,7 +7,7 @@
  * one item only, such as "oxygen" or "FM receiver").  The last "MY RANKING:" block is preferred;
  * without one, the last numbered list that starts at 1 is used.  A ranking that is incomplete,
  * names an unknown item, names an item ambiguously or names one twice is unparsable: -1 with the
- * reason, never a guess.  Owned by the ark-l1 engineer; used by the grader, ark-debate, ark-l1.
+ * reason, never a guess.  Used by the grader, ark-debate, the simulator and the L1 record.
  */
 #ifndef ARK_RANK_H
 #define ARK_RANK_H

@@ -14,8 +14,6 @@
  * References ("best"): oracle, per record the best round-0 answer of any member who is not an
  * adversary; member, the agent with the best mean round-0 score over the group (lowest index on
  * a tie); expert, run.expert's round-0 answer (rank records: l1.expert).
- *
- * Owned by the ark-gap engineer.
  */
 #ifndef ARK_GAP_H
 #define ARK_GAP_H

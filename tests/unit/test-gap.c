@@ -1,4 +1,5 @@
-/* test-gap: the synergy-gap computation (lib/gap.c) against values worked out by hand. */
+/* test-gap: the synergy-gap computation (lib/measure/gap.c) and its tables (gaptab.c) against
+ * values worked out by hand. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
