@@ -92,7 +92,8 @@ static void flush_batch(ark_writer *w)
 enum { O_EST = 256, O_SCALE, O_STD, O_STDEPS, O_DROP, O_VRC, O_VR, O_EPS, O_EPSH, O_KL, O_BETA,
        O_NORM, O_BATCH, O_GKEY, O_SKIP };
 
-int main(int argc, char **argv)
+/* The options into opt; returns --skip-bad, with -o and -z in *out and *gz. */
+static int parse_opts(int argc, char **argv, const char **out, int *gz)
 {
 	static const struct option lo[] = {
 		{ "estimator", 1, 0, O_EST }, { "scale", 1, 0, O_SCALE }, { "std", 1, 0, O_STD },
@@ -103,10 +104,8 @@ int main(int argc, char **argv)
 		{ "skip-bad", 0, 0, O_SKIP }, { "output", 1, 0, 'o' }, { "help", 0, 0, 'h' },
 		{ "quiet", 0, 0, 'q' }, { "version", 0, 0, 'V' }, { "gzip", 0, 0, 'z' }, { 0, 0, 0, 0 }
 	};
-	const char *out = NULL;
-	int c, gz = 0, skip = 0, scale_set = 0, epsh_set = 0, v;
+	int c, skip = 0, scale_set = 0, epsh_set = 0, v;
 
-	cli_init("ark-grpo");
 	ark_grpo_opts_init(&opt.o);
 	opt.vr_coef = 1.0;
 	opt.gkey = "group";
@@ -158,9 +157,9 @@ int main(int argc, char **argv)
 		case O_BATCH: opt.batch_groups = cli_long("--batch", optarg, 0, 1L << 40); break;
 		case O_GKEY: opt.gkey = optarg; break;
 		case O_SKIP: skip = 1; break;
-		case 'o': out = optarg; break;
+		case 'o': *out = optarg; break;
 		case 'q': cli_quiet = 1; break;
-		case 'z': gz = 1; break;
+		case 'z': *gz = 1; break;
 		case 'V': cli_version();
 		case 'h': usage();
 		default:
@@ -175,67 +174,83 @@ int main(int argc, char **argv)
 	if (!epsh_set)
 		opt.o.clip_eps_high = opt.o.clip_eps;
 
+	return skip;
+}
+
+/* the group being read: its key, and every key met so far */
+static ark_buf cur = ARK_BUF_INIT;
+static int have_cur;
+static ark_keyset seen = ARK_KEYSET_INIT;
+
+/* Take one sample: a new group key ends the group before it (and the batch, when it is full). */
+static void take(cli_in *in, ark_writer *w, jv *rec, ark_buf *key)
+{
+	char err[256];
+	const jv *k = jv_get(rec, opt.gkey);
+	if (!k || (k->t != JV_STRING && k->t != JV_NUMBER)) {
+		if (k)
+			cli_in_bad(in, "\"%s\" is a %s, not a string or number", opt.gkey,
+			           jv_type_name(k->t));
+		else
+			cli_in_bad(in, "missing \"%s\"", opt.gkey);
+		jv_free(rec);
+		return;
+	}
+	ark_buf_reset(key);
+	if (jv_dump(k, key) < 0)
+		cli_die("out of memory");
+	ark_gsample s;
+	if (ark_gsample_read(rec, opt.vr_coef, opt.vr01, &s, err, sizeof err) < 0) {
+		cli_in_bad(in, "%s", err);
+		jv_free(rec);
+		return;
+	}
+	s.rec = rec;
+	int same = have_cur && key->len == cur.len && !memcmp(key->p, cur.p, key->len);
+	if (!same) {
+		/* a new group: the previous one is finished; a key seen before is an error */
+		int again = ark_keyset_add(&seen, ark_hash(key->p, key->len));
+		if (again < 0)
+			cli_die("out of memory");
+		if (again)
+			cli_die("%s:%ld: group %s appears again after other groups; samples of a group "
+			        "must be adjacent (sort by \"%s\" first)", cli_in_name(in),
+			        cli_in_line(in), key->p, opt.gkey);
+		if (have_cur && opt.batch_groups > 0 && (long)nG >= opt.batch_groups)
+			flush_batch(w);
+		if (nG == capG) {
+			capG = capG ? capG * 2 : 64;
+			G = xrealloc(G, capG * sizeof *G);
+		}
+		G[nG].first = nS;
+		G[nG].n = 0;
+		nG++;
+		ark_buf_reset(&cur);
+		if (ark_buf_add(&cur, key->p, key->len) < 0)
+			cli_die("out of memory");
+		have_cur = 1;
+	}
+	if (nS == capS) {
+		capS = capS ? capS * 2 : 256;
+		S = xrealloc(S, capS * sizeof *S);
+	}
+	S[nS++] = s;
+	G[nG - 1].n++;
+}
+
+int main(int argc, char **argv)
+{
+	const char *out = NULL;
+	int gz = 0;
+	cli_init("ark-grpo");
+	int skip = parse_opts(argc, argv, &out, &gz);
 	cli_in in;
 	cli_in_init(&in, argv + optind, argc - optind, skip);
 	ark_writer *w = cli_out_open(out, gz, 0);
 	jv *rec;
-	ark_buf key = ARK_BUF_INIT, cur = ARK_BUF_INIT;
-	ark_keyset seen = ARK_KEYSET_INIT;
-	int have_cur = 0;
-	char err[256];
-
-	while (cli_in_next(&in, &rec) == 1) {
-		const jv *k = jv_get(rec, opt.gkey);
-		if (!k || (k->t != JV_STRING && k->t != JV_NUMBER)) {
-			if (k)
-				cli_in_bad(&in, "\"%s\" is a %s, not a string or number", opt.gkey,
-				           jv_type_name(k->t));
-			else
-				cli_in_bad(&in, "missing \"%s\"", opt.gkey);
-			jv_free(rec);
-			continue;
-		}
-		ark_buf_reset(&key);
-		if (jv_dump(k, &key) < 0)
-			cli_die("out of memory");
-		ark_gsample s;
-		if (ark_gsample_read(rec, opt.vr_coef, opt.vr01, &s, err, sizeof err) < 0) {
-			cli_in_bad(&in, "%s", err);
-			jv_free(rec);
-			continue;
-		}
-		s.rec = rec;
-		int same = have_cur && key.len == cur.len && !memcmp(key.p, cur.p, key.len);
-		if (!same) {
-			/* a new group: the previous one is finished; a key seen before is an error */
-			int again = ark_keyset_add(&seen, ark_hash(key.p, key.len));
-			if (again < 0)
-				cli_die("out of memory");
-			if (again)
-				cli_die("%s:%ld: group %s appears again after other groups; samples of a group "
-				        "must be adjacent (sort by \"%s\" first)", cli_in_name(&in),
-				        cli_in_line(&in), key.p, opt.gkey);
-			if (have_cur && opt.batch_groups > 0 && (long)nG >= opt.batch_groups)
-				flush_batch(w);
-			if (nG == capG) {
-				capG = capG ? capG * 2 : 64;
-				G = xrealloc(G, capG * sizeof *G);
-			}
-			G[nG].first = nS;
-			G[nG].n = 0;
-			nG++;
-			ark_buf_reset(&cur);
-			if (ark_buf_add(&cur, key.p, key.len) < 0)
-				cli_die("out of memory");
-			have_cur = 1;
-		}
-		if (nS == capS) {
-			capS = capS ? capS * 2 : 256;
-			S = xrealloc(S, capS * sizeof *S);
-		}
-		S[nS++] = s;
-		G[nG - 1].n++;
-	}
+	ark_buf key = ARK_BUF_INIT;
+	while (cli_in_next(&in, &rec) == 1)
+		take(&in, w, rec, &key);
 	flush_batch(w);
 	cli_in_close(&in);
 	cli_out_close(w);

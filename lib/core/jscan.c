@@ -2,6 +2,8 @@
  *
  * jscan_check is yajl's own validation (jv_check in json.c: the grammar, UTF-8 rule and nesting
  * cap of jv_parse, with no tree built); the walkers below only skip through text that passed it.
+ * The splice at the end keeps its edits as spans of the original text plus one buffer of new
+ * bytes, so a record of tens of kilobytes with a few fields added is copied once.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -235,4 +237,108 @@ int jscan_ll(jspan v, long long *out)
 		return -1;
 	*out = x;
 	return 0;
+}
+
+/* ---- splicing ------------------------------------------------------------------------------ */
+
+void jscan_splice_reset(jscan_splice *sp)
+{
+	sp->n = 0;
+	sp->bad = 0;
+	ark_buf_reset(&sp->ins);
+}
+
+void jscan_splice_release(jscan_splice *sp)
+{
+	free(sp->e);
+	ark_buf_release(&sp->ins);
+	*sp = (jscan_splice)JSCAN_SPLICE_INIT;
+}
+
+void jscan_edit_begin(jscan_splice *sp, const char *at, size_t del)
+{
+	if (sp->n == sp->cap) {
+		size_t nc = sp->cap ? sp->cap * 2 : 64;
+		jscan_edit *ne = realloc(sp->e, nc * sizeof *ne);
+		if (!ne) {
+			sp->bad = 1;
+			return;
+		}
+		sp->e = ne;
+		sp->cap = nc;
+	}
+	sp->e[sp->n] = (jscan_edit){ at, del, sp->ins.len, 0 };
+}
+
+void jscan_edit_end(jscan_splice *sp)
+{
+	if (sp->n == sp->cap)              /* its begin failed */
+		return;
+	sp->e[sp->n].len = sp->ins.len - sp->e[sp->n].off;
+	sp->n++;
+}
+
+void jscan_edit_member(jscan_splice *sp, jspan obj, jspan old, const char *key)
+{
+	if (old.p) {
+		jscan_edit_begin(sp, old.p, old.n);
+		return;
+	}
+	const char *p = obj.p + 1;
+	while (is_ws(*p))
+		p++;
+	int empty = *p == '}';
+	jscan_edit_begin(sp, obj.p + obj.n - 1, 0);
+	jscan_puts(sp, empty ? "\"" : ",\"");
+	jscan_puts(sp, key);
+	jscan_puts(sp, "\":");
+}
+
+void jscan_put(jscan_splice *sp, const char *s, size_t n)
+{
+	if (ark_buf_add(&sp->ins, s, n) < 0)
+		sp->bad = 1;
+}
+
+void jscan_puts(jscan_splice *sp, const char *s)
+{
+	jscan_put(sp, s, strlen(s));
+}
+
+/* by hand: a record of a long log puts several numbers per turn, and snprintf costs more than
+ * the rest of the edit */
+void jscan_put_int(jscan_splice *sp, long long v)
+{
+	char b[24], *e = b + sizeof b, *p = e;
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (v < 0)
+		*--p = '-';
+	jscan_put(sp, p, (size_t)(e - p));
+}
+
+int jscan_splice_apply(jscan_splice *sp, const char *text, size_t len, ark_buf *out)
+{
+	jscan_edit *e = sp->e;
+	if (sp->bad)
+		return -1;
+	/* insertion sort, stable: edits usually come in order of position */
+	for (size_t i = 1; i < sp->n; i++) {
+		jscan_edit x = e[i];
+		size_t j = i;
+		while (j > 0 && e[j - 1].at > x.at)
+			e[j] = e[j - 1], j--;
+		e[j] = x;
+	}
+	const char *p = text;
+	ark_buf_reset(out);
+	for (size_t i = 0; i < sp->n; i++) {
+		if (ark_buf_add(out, p, (size_t)(e[i].at - p)) < 0 ||
+		    (e[i].len && ark_buf_add(out, sp->ins.p + e[i].off, e[i].len) < 0))
+			return -1;
+		p = e[i].at + e[i].del;
+	}
+	return ark_buf_add(out, p, (size_t)(text + len - p));
 }

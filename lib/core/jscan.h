@@ -4,7 +4,8 @@
  * records of tens of kilobytes): the record's bytes pass through as they are and the new fields
  * are spliced in.  jscan_check accepts what the yajl-based jv_parse accepts (the same grammar,
  * the same UTF-8 rule, the same nesting cap), except that it refuses an unfinished token after
- * the value, which yajl lets through; the walkers assume a checked text.
+ * the value, which yajl lets through; the walkers assume a checked text.  A splice collects
+ * edits to the spans of a text and writes the text with them applied.
  */
 #ifndef ARK_JSCAN_H
 #define ARK_JSCAN_H
@@ -45,5 +46,35 @@ int  jscan_unescape(jspan str, ark_buf *out);
 
 /* An integer number span (no fraction or exponent) that fits a long long: 0 and *out, else -1. */
 int  jscan_ll(jspan v, long long *out);
+
+/* ---- splicing ------------------------------------------------------------------------------
+ *
+ * Edits to a text: each replaces del bytes at `at` (0: inserts there) with the bytes put between
+ * jscan_edit_begin and jscan_edit_end.  Edits do not nest and do not overlap; they may be made in
+ * any order.  jscan_splice_apply writes the text with every edit applied, in order of position
+ * (edits at one position in the order they were made).  A failed allocation is remembered and
+ * makes apply fail, so the puts need no checks. */
+typedef struct jscan_edit { const char *at; size_t del, off, len; } jscan_edit;
+typedef struct jscan_splice {
+	jscan_edit *e;
+	size_t n, cap;
+	ark_buf ins;                   /* the new bytes of every edit, one after the other */
+	int bad;                       /* an allocation failed */
+} jscan_splice;
+#define JSCAN_SPLICE_INIT { NULL, 0, 0, ARK_BUF_INIT, 0 }
+
+void jscan_splice_reset(jscan_splice *sp);     /* no edits, for the next text; keeps memory */
+void jscan_splice_release(jscan_splice *sp);
+void jscan_edit_begin(jscan_splice *sp, const char *at, size_t del);
+void jscan_edit_end(jscan_splice *sp);
+/* Begin the edit that sets member key of the object obj: old is its value (from the walker) or,
+ * when old.p is NULL, "key": is added after the last member.  The caller puts the value and
+ * ends the edit.  key is written as it is: a name with nothing to escape. */
+void jscan_edit_member(jscan_splice *sp, jspan obj, jspan old, const char *key);
+void jscan_put(jscan_splice *sp, const char *s, size_t n);
+void jscan_puts(jscan_splice *sp, const char *s);
+void jscan_put_int(jscan_splice *sp, long long v);        /* in decimal, as %lld */
+/* out = text[0..len) with the edits applied.  0, or -1 (out of memory, now or in a put). */
+int  jscan_splice_apply(jscan_splice *sp, const char *text, size_t len, ark_buf *out);
 
 #endif

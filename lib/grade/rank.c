@@ -774,6 +774,11 @@ long ark_rank_l1(const int *order, const int *key, size_t n)
 		p[o] = (int)k;
 		q[y] = (int)k;
 	}
+	return ark_rank_l1_pos(p, q, n);
+}
+
+long ark_rank_l1_pos(const int *p, const int *q, size_t n)
+{
 	long sum = 0;
 	for (size_t i = 0; i < n; i++)
 		sum += p[i] > q[i] ? p[i] - q[i] : q[i] - p[i];

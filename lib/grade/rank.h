@@ -7,7 +7,7 @@
  * one item only, such as "oxygen" or "FM receiver").  The last "MY RANKING:" block is preferred;
  * without one, the last numbered list that starts at 1 is used.  A ranking that is incomplete,
  * names an unknown item, names an item ambiguously or names one twice is unparsable: -1 with the
- * reason, never a guess.  Used by the grader, ark-debate, ark-l1.
+ * reason, never a guess.  Used by the grader, ark-debate, the simulator and the L1 record.
  */
 #ifndef ARK_RANK_H
 #define ARK_RANK_H
@@ -24,6 +24,10 @@ int  ark_rank_parse(const char *text, size_t len, const char *const *items, size
 /* sum over items of |position in order - position in key|; -1 when either is not a permutation
  * of 0..n-1 (or n > ARK_RANK_MAX_ITEMS). */
 long ark_rank_l1(const int *order, const int *key, size_t n);
+
+/* The same distance between two position vectors (p[i] = the place of item i), unchecked: the
+ * one L1 for callers that keep positions rather than orders. */
+long ark_rank_l1_pos(const int *p, const int *q, size_t n);
 
 /* The largest L1 for n items, reached by the reversed key: floor(n^2 / 2) (112 for 15, 8 for 4). */
 long ark_rank_l1_max(size_t n);

@@ -1008,16 +1008,7 @@ static void positions(const int *order, size_t n, int *pos)
 		pos[order[k]] = (int)k;
 }
 
-static long l1_between(const int *a, const int *b, size_t n)
-{
-	int pa[ARK_RANK_MAX_ITEMS], pb[ARK_RANK_MAX_ITEMS];
-	long s = 0;
-	positions(a, n, pa);
-	positions(b, n, pb);
-	for (size_t i = 0; i < n; i++)
-		s += labs((long)pa[i] - pb[i]);
-	return s;
-}
+static long l1_between(const int *a, const int *b, size_t n) { return ark_rank_l1(a, b, n); }
 
 static void private_ranking(const ark_member *m, const rktask *t, double skill, ark_rng *r,
                             int *order)

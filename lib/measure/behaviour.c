@@ -29,13 +29,7 @@ void ark_beh_opts_init(ark_beh_opts *o)
 }
 
 /* L1 between two position vectors, and between positions and mean positions. */
-static long l1_pos(const int *a, const int *b, size_t n)
-{
-	long s = 0;
-	for (size_t i = 0; i < n; i++)
-		s += labs((long)a[i] - b[i]);
-	return s;
-}
+static long l1_pos(const int *a, const int *b, size_t n) { return ark_rank_l1_pos(a, b, n); }
 
 static double l1_mean(const int *a, const double *c, size_t n)
 {

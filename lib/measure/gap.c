@@ -206,6 +206,14 @@ static void build_keep(ark_gap *g)
 	g->keep[n] = (jv_select){ NULL, NULL };
 }
 
+int ark_gap_by_pos(const ark_gap_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->nby; i++)
+		if (!strcmp(o->by[i], name))
+			return (int)i;
+	return -1;
+}
+
 ark_gap *ark_gap_new(const ark_gap_opts *o, char *err, size_t errlen)
 {
 	if (o->nby > ARK_GAP_MAX_BY) {
@@ -217,14 +225,13 @@ ark_gap *ark_gap_new(const ark_gap_opts *o, char *err, size_t errlen)
 		nomem(err, errlen);
 		return NULL;
 	}
-	g->by_cond = g->by_split = g->by_size = -1;
+	g->by_cond = ark_gap_by_pos(o, "condition");
+	g->by_split = ark_gap_by_pos(o, "split");
+	g->by_size = ark_gap_by_pos(o, "size");
 	g->nby = o->nby;
 	for (size_t i = 0; i < o->nby; i++) {
 		if (!(g->by[i] = ark_strndup(o->by[i], strlen(o->by[i]))))
 			goto fail;
-		if (!strcmp(o->by[i], "condition")) g->by_cond = (int)i;
-		if (!strcmp(o->by[i], "split")) g->by_split = (int)i;
-		if (!strcmp(o->by[i], "size")) g->by_size = (int)i;
 		if (strcmp(o->by[i], "task") && strcmp(o->by[i], "size") && add_extra(g, o->by[i]) < 0)
 			goto fail;
 	}
@@ -327,8 +334,8 @@ static const jv *by_value(const jv *rec, const char *name)
 	return v ? v : path_get(run, name);
 }
 
-/* number or null (or absent): 0 with NaN for null/absent, -1 for another type */
-static int num_or_null(const jv *v, double *out)
+/* A number read as it is, null or absence as NaN: 0, or -1 for another type. */
+static int number_or_nan(const jv *v, double *out)
 {
 	*out = NAN;
 	if (!v || v->t == JV_NULL)
@@ -632,7 +639,7 @@ static int take_error(const jv *rec, scratch_t *s, rec_t *r, int *has_expert,
 	if (!jv_get(l1, "team"))
 		return ark_errf(err, errlen, "missing \"l1.team\"");
 	for (int i = 0; i < 4; i++)
-		if (num_or_null(jv_get(l1, f[i]), &v[i]) < 0)
+		if (number_or_nan(jv_get(l1, f[i]), &v[i]) < 0)
 			return ark_errf(err, errlen, "\"l1.%s\" is not a number or null", f[i]);
 	r->team = v[0];
 	r->expert = v[1];
@@ -650,7 +657,7 @@ static int take_error(const jv *rec, scratch_t *s, rec_t *r, int *has_expert,
 			return ark_errf(err, errlen, "l1.members[%zu] is not an object", i);
 		if (a < 0)
 			return ark_errf(err, errlen, "l1.members[%zu]: \"agent\" is missing or not an agent index", i);
-		if (num_or_null(jv_get(m, "round0"), &e) < 0)
+		if (number_or_nan(jv_get(m, "round0"), &e) < 0)
 			return ark_errf(err, errlen, "l1.members[%zu]: \"round0\" is not a number or null", i);
 		if (scratch_agents(s, (size_t)a + 1) < 0)
 			return nomem(err, errlen);
@@ -683,31 +690,37 @@ static int add_pairing(ark_buf *k, const jv *id, long long seed)
 	return ark_buf_addf(k, "\x1e%lld", seed);
 }
 
-int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
-{
-	scratch_t *s = &g->s;
-	const char *st = jv_get_str(rec, "status");
-	if (st && !strcmp(st, "error")) {
-		g->nerror++;
-		return 1;
-	}
-	const jv *id = jv_get(rec, "id"), *run = jv_get(rec, "run"), *v;
-	if (!id)
-		return ark_errf(err, errlen, "missing \"id\"");
-	if (id->t != JV_STRING)
-		return ark_errf(err, errlen, "\"id\" is not a string");
-	if (!run)
-		return ark_errf(err, errlen, "missing \"run\"");
-	if (run->t != JV_OBJECT)
-		return ark_errf(err, errlen, "\"run\" is not an object");
+/* What ark_gap_add reads before the scores: the record's identity and grouping. */
+typedef struct {
+	const jv *id, *run;
 	long long seed;
-	if (!(v = jv_get(run, "seed")))
+	const jv *vals[ARK_GAP_MAX_BY];  /* the grouping values */
+	int form;
+	long expert;                     /* run.expert, or -1 */
+	int which;                       /* condition hidden 0, revealed 1, solo 2; else -1 */
+} head_t;
+
+/* The id, run.seed, grouping values, form, expert and condition of a record.  0 or -1 with a
+ * message. */
+static int read_head(const ark_gap *g, const jv *rec, head_t *h, char *err, size_t errlen)
+{
+	const jv *v;
+	h->id = jv_get(rec, "id");
+	h->run = jv_get(rec, "run");
+	if (!h->id)
+		return ark_errf(err, errlen, "missing \"id\"");
+	if (h->id->t != JV_STRING)
+		return ark_errf(err, errlen, "\"id\" is not a string");
+	if (!h->run)
+		return ark_errf(err, errlen, "missing \"run\"");
+	if (h->run->t != JV_OBJECT)
+		return ark_errf(err, errlen, "\"run\" is not an object");
+	if (!(v = jv_get(h->run, "seed")))
 		return ark_errf(err, errlen, "missing \"run.seed\"");
-	if (jv_ll(v, &seed) < 0)
+	if (jv_ll(v, &h->seed) < 0)
 		return ark_errf(err, errlen, "\"run.seed\" is not an integer");
-	const jv *vals[ARK_GAP_MAX_BY];
 	for (size_t i = 0; i < g->nby; i++)
-		if (!(vals[i] = by_value(rec, g->by[i]))) {
+		if (!(h->vals[i] = by_value(rec, g->by[i]))) {
 			if (!strcmp(g->by[i], "size"))
 				return ark_errf(err, errlen, "missing \"run.n\" (the team size, for --by size)");
 			return ark_errf(err, errlen, "missing \"%s\" (a --by field; looked for at the top "
@@ -716,36 +729,46 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 	const jv *kv = jv_get(rec, "kind");
 	if (kv && kv->t != JV_STRING)
 		return ark_errf(err, errlen, "\"kind\" is not a string");
-	int form = (kv && !strcmp(jv_str(kv), "rank")) || (!kv && jv_get(rec, "l1"))
-	           ? ARK_GAP_ERR : ARK_GAP_ACC;
-	long e = agent_index(jv_get(run, "expert"));
-	if (e == -2)
+	h->form = (kv && !strcmp(jv_str(kv), "rank")) || (!kv && jv_get(rec, "l1"))
+	          ? ARK_GAP_ERR : ARK_GAP_ACC;
+	h->expert = agent_index(jv_get(h->run, "expert"));
+	if (h->expert == -2)
 		return ark_errf(err, errlen, "\"run.expert\" is not an agent index or null");
-	const jv *cv = jv_get(run, "condition");
+	const jv *cv = jv_get(h->run, "condition");
 	if (cv && cv->t != JV_STRING && cv->t != JV_NULL)
 		return ark_errf(err, errlen, "\"run.condition\" is not a string");
 	const char *cond = jv_str(cv);
+	h->which = !cond ? -1 : !strcmp(cond, "hidden") ? 0 : !strcmp(cond, "revealed") ? 1
+	         : !strcmp(cond, "solo") ? 2 : -1;
+	return 0;
+}
 
-	s->na = 0;
-	if (mark_adversaries(run, jv_get(rec, "agents"), s, err, errlen) < 0)
-		return -1;
-	rec_t r;
-	memset(&r, 0, sizeof r);
-	r.seed = seed;
-	int has_expert = e >= 0, have_members = 1;
+/* The scores of a record: the team's, the references', the round-0 majority, the agents'
+ * round-0 scores (in g->s.raw), the --corr count.  0 or -1 with a message. */
+static int read_scores(ark_gap *g, const jv *rec, const head_t *h, rec_t *r, int *has_expert,
+                       char *err, size_t errlen)
+{
+	scratch_t *s = &g->s;
+	int have_members = 1;
 	double best_round0 = NAN;
-	if (form == ARK_GAP_ACC) {
-		if (take_accuracy(rec, e, s, &r, err, errlen) < 0)
+	s->na = 0;
+	if (mark_adversaries(h->run, jv_get(rec, "agents"), s, err, errlen) < 0)
+		return -1;
+	memset(r, 0, sizeof *r);
+	r->seed = h->seed;
+	*has_expert = h->expert >= 0;
+	if (h->form == ARK_GAP_ACC) {
+		if (take_accuracy(rec, h->expert, s, r, err, errlen) < 0)
 			return -1;
 	} else {
-		int hx = 0, k = take_error(rec, s, &r, &hx, &best_round0, err, errlen);
+		int hx = 0, k = take_error(rec, s, r, &hx, &best_round0, err, errlen);
 		if (k < 0)
 			return -1;
 		have_members = k;
-		has_expert |= hx;
+		*has_expert |= hx;
 	}
-	r.count = NAN;
-	if (g->corr_path && count_at(g, rec, g->corr_path, 0, &r.count, err, errlen) < 0)
+	r->count = NAN;
+	if (g->corr_path && count_at(g, rec, g->corr_path, 0, &r->count, err, errlen) < 0)
 		return -1;
 
 	/* adversaries are not candidates for the best member; the oracle is the best of the rest:
@@ -753,30 +776,36 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 	for (size_t a = 0; a < s->na; a++)
 		if (s->adv[a])
 			s->raw[a] = NAN;
-	r.oracle = NAN;
+	r->oracle = NAN;
 	for (size_t a = 0; a < s->na; a++) {
 		double x = s->raw[a];
 		if (isnan(x))
 			continue;
-		if (isnan(r.oracle) || (form == ARK_GAP_ACC ? x > r.oracle : x < r.oracle))
-			r.oracle = x;
+		if (isnan(r->oracle) || (h->form == ARK_GAP_ACC ? x > r->oracle : x < r->oracle))
+			r->oracle = x;
 	}
 	if (!have_members)
-		r.oracle = best_round0;
+		r->oracle = best_round0;
+	return 0;
+}
 
-	/* commit: the group, the agent scores, the decomposition cells; room first */
+/* Keep the record in its group, with its agents' scores in the pool.  0 or -1 (no memory). */
+static int keep_record(ark_gap *g, const head_t *h, rec_t *r, int has_expert, char *err,
+                       size_t errlen)
+{
+	scratch_t *s = &g->s;
 	int added;
 	size_t gi;
-	if (make_key(g, &g->key, form, vals, 0) < 0 ||
+	if (make_key(g, &g->key, h->form, h->vals, 0) < 0 ||
 	    map_get_add(&g->group_map, g->key.p, g->ngroups, &gi, &added) < 0)
 		return nomem(err, errlen);
 	if (added) {
 		GROW(g->groups, g->ngroups, g->capgroups);
 		group_t *gr = &g->groups[g->ngroups];
 		memset(gr, 0, sizeof *gr);
-		if (!(gr->vals = dup_vals(g, vals, 0)))
+		if (!(gr->vals = dup_vals(g, h->vals, 0)))
 			return nomem(err, errlen);
-		gr->form = form;
+		gr->form = h->form;
 		g->ngroups++;
 	}
 	group_t *gr = &g->groups[gi];
@@ -791,24 +820,29 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 	GROW(g->recs, g->nrecs, g->caprecs);
 	GROW(gr->recs, gr->nrec, gr->cap);
 	gr->has_expert |= has_expert;
-	r.group = gi;
-	r.aoff = g->npool;
-	r.na = s->na;
+	r->group = gi;
+	r->aoff = g->npool;
+	r->na = s->na;
 	if (s->na)
 		memcpy(g->pool + g->npool, s->raw, s->na * sizeof *s->raw);
 	g->npool += s->na;
-	g->recs[g->nrecs] = r;
+	g->recs[g->nrecs] = *r;
 	gr->recs[gr->nrec++] = g->nrecs++;
+	return 0;
+}
 
-	int which = !cond ? -1 : !strcmp(cond, "hidden") ? 0 : !strcmp(cond, "revealed") ? 1
-	          : !strcmp(cond, "solo") ? 2 : -1;
-	if (which < 0)
-		return 0;
+/* Count the team score in the record's decomposition cell: the solo cell (matched on the fields
+ * but condition, split and size, the task and the seed), or the hidden/revealed cell of its
+ * group without condition.  0 or -1 (no memory). */
+static int keep_pairing(ark_gap *g, const head_t *h, double team, char *err, size_t errlen)
+{
+	int added;
 	/* the solo expert has no team size and no split: match it on the other fields */
-	if (make_key(g, &g->sk, form, vals, bit(g->by_cond) | bit(g->by_split) | bit(g->by_size)) < 0 ||
-	    add_pairing(&g->sk, id, seed) < 0)
+	if (make_key(g, &g->sk, h->form, h->vals,
+	             bit(g->by_cond) | bit(g->by_split) | bit(g->by_size)) < 0 ||
+	    add_pairing(&g->sk, h->id, h->seed) < 0)
 		return nomem(err, errlen);
-	if (which == 2) {
+	if (h->which == 2) {
 		size_t si;
 		if (map_get_add(&g->solo_map, g->sk.p, g->nsolos, &si, &added) < 0)
 			return nomem(err, errlen);
@@ -816,25 +850,25 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 			GROW(g->solos, g->nsolos, g->capsolos);
 			g->solos[g->nsolos++] = (solo_t){ 0, 0 };
 		}
-		if (!isnan(r.team)) {
-			g->solos[si].sum += r.team;
+		if (!isnan(team)) {
+			g->solos[si].sum += team;
 			g->solos[si].cnt++;
 		}
 		return 0;
 	}
 	size_t di, ci;
-	if (make_key(g, &g->key, form, vals, bit(g->by_cond)) < 0 ||
+	if (make_key(g, &g->key, h->form, h->vals, bit(g->by_cond)) < 0 ||
 	    map_get_add(&g->dgroup_map, g->key.p, g->ndgroups, &di, &added) < 0)
 		return nomem(err, errlen);
 	if (added) {
 		GROW(g->dgroups, g->ndgroups, g->capdgroups);
 		dgroup_t *d = &g->dgroups[g->ndgroups];
-		d->form = form;
-		if (!(d->vals = dup_vals(g, vals, bit(g->by_cond))))
+		d->form = h->form;
+		if (!(d->vals = dup_vals(g, h->vals, bit(g->by_cond))))
 			return nomem(err, errlen);
 		g->ndgroups++;
 	}
-	if (add_pairing(&g->key, id, seed) < 0 ||
+	if (add_pairing(&g->key, h->id, h->seed) < 0 ||
 	    map_get_add(&g->cell_map, g->key.p, g->ncells, &ci, &added) < 0)
 		return nomem(err, errlen);
 	if (added) {
@@ -846,11 +880,28 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 			return nomem(err, errlen);
 		g->ncells++;
 	}
-	if (!isnan(r.team)) {
-		g->cells[ci].sum[which] += r.team;
-		g->cells[ci].cnt[which]++;
+	if (!isnan(team)) {
+		g->cells[ci].sum[h->which] += team;
+		g->cells[ci].cnt[h->which]++;
 	}
 	return 0;
+}
+
+int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
+{
+	const char *st = jv_get_str(rec, "status");
+	if (st && !strcmp(st, "error")) {
+		g->nerror++;
+		return 1;
+	}
+	head_t h;
+	rec_t r;
+	int has_expert;
+	if (read_head(g, rec, &h, err, errlen) < 0 ||
+	    read_scores(g, rec, &h, &r, &has_expert, err, errlen) < 0 ||
+	    keep_record(g, &h, &r, has_expert, err, errlen) < 0)
+		return -1;
+	return h.which < 0 ? 0 : keep_pairing(g, &h, r.team, err, errlen);
 }
 
 /* ---- ordering ---------------------------------------------------------------------------------- */
@@ -1176,6 +1227,69 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 }
 
 /* ---- the decomposition ------------------------------------------------------------------------- */
+
+/* The row of decomposition group dg from its cells cells[0..n) (indices into g->cells): per
+ * (task, seed) with hidden, revealed and solo scores, the parts, then their means and intervals.
+ * 1 a row was made (res->ndec grew), 0 no pair, -1 with a message.  H: room for 6 (n + 1). */
+static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, size_t n,
+                   double *H, ark_buf *key, ark_gap_result *res, char *err, size_t errlen)
+{
+	double *Rv = H + n + 1, *S = Rv + n + 1, *ID = S + n + 1, *LV = ID + n + 1, *TO = LV + n + 1;
+	size_t np = 0;
+	for (size_t i = 0; i < n; i++) {
+		const cell_t *c = &g->cells[cells[i]];
+		size_t si;
+		if (!c->cnt[0] || !c->cnt[1] || !map_get(&g->solo_map, c->solokey, &si) ||
+		    !g->solos[si].cnt)
+			continue;
+		double h = c->sum[0] / (double)c->cnt[0], r = c->sum[1] / (double)c->cnt[1],
+		       s = g->solos[si].sum / (double)g->solos[si].cnt;
+		/* error units: identification = hidden - revealed, leveraging = revealed - solo;
+		 * accuracy: the signs flipped, so that a positive part is always a loss */
+		double sg = dg->form == ARK_GAP_ACC ? -1 : 1;
+		H[np] = h;
+		Rv[np] = r;
+		S[np] = s;
+		ID[np] = sg * (h - r);
+		LV[np] = sg * (r - s);
+		TO[np] = ID[np] + LV[np];
+		np++;
+	}
+	if (np == 0)
+		return 0;
+	ark_gap_dec *o = &res->dec[res->ndec];
+	memset(o, 0, sizeof *o);
+	o->vals = dg->vals;
+	o->form = dg->form;
+	o->pairs = np;
+	o->hidden = ark_mean(H, np);
+	o->revealed = ark_mean(Rv, np);
+	o->solo = ark_mean(S, np);
+	/* means of the parts; the total is their sum, so the parts add up exactly */
+	o->id = ark_mean(ID, np);
+	o->lv = ark_mean(LV, np);
+	o->total = o->id + o->lv;
+	double lo[3], hi[3];
+	static const ark_boot_stat st[3] = { st_mean, st_mean, st_mean };
+	void *const bctx[3] = { ID, LV, TO };
+	if (make_key(g, key, dg->form, (const jv *const *)dg->vals, bit(g->by_cond)) < 0)
+		return nomem(err, errlen);
+	if (boot(g, key->p, ARK_GAP_NREF, np, 3, st, bctx, lo, hi, err, errlen) < 0)
+		return -1;
+	o->id_lo = lo[0];
+	o->id_hi = hi[0];
+	o->lv_lo = lo[1];
+	o->lv_hi = hi[1];
+	o->total_lo = lo[2];
+	o->total_hi = hi[2];
+	double rel = o->solo == 0 ? NAN : 1 / o->solo;
+	o->id_rel = o->id * rel;
+	o->lv_rel = o->lv * rel;
+	o->total_rel = o->total * rel;
+	res->ndec++;
+	return 1;
+}
+
 static int decomposition(const ark_gap *g, ark_gap_result *res, char *err, size_t errlen)
 {
 	int rc = -1;
@@ -1187,8 +1301,10 @@ static int decomposition(const ark_gap *g, ark_gap_result *res, char *err, size_
 	size_t *fill = malloc((g->ndgroups + 1) * sizeof *fill);
 	double *H = NULL;
 	res->dec = malloc((g->ndgroups ? g->ndgroups : 1) * sizeof *res->dec);
-	if (!order || !start || !byd || !fill || !res->dec)
+	if (!order || !start || !byd || !fill || !res->dec) {
+		nomem(err, errlen);
 		goto out;
+	}
 	for (size_t c = 0; c < g->ncells; c++)
 		start[g->cells[c].dgroup + 1]++;
 	for (size_t d = 0; d < g->ndgroups; d++)
@@ -1197,82 +1313,20 @@ static int decomposition(const ark_gap *g, ark_gap_result *res, char *err, size_
 	for (size_t c = 0; c < g->ncells; c++)
 		byd[fill[g->cells[c].dgroup]++] = c;
 
-	unsigned skip = bit(g->by_cond);
 	for (size_t oi = 0; oi < g->ndgroups; oi++) {
 		size_t d = order[oi], n0 = start[d + 1] - start[d];
-		const dgroup_t *dg = &g->dgroups[d];
-		if (!(H = malloc((n0 + 1) * 6 * sizeof *H)))
-			goto out;
-		double *Rv = H + n0 + 1, *S = Rv + n0 + 1, *ID = S + n0 + 1, *LV = ID + n0 + 1,
-		       *TO = LV + n0 + 1;
-		size_t np = 0;
-		for (size_t i = start[d]; i < start[d + 1]; i++) {
-			const cell_t *c = &g->cells[byd[i]];
-			size_t si;
-			if (!c->cnt[0] || !c->cnt[1] || !map_get(&g->solo_map, c->solokey, &si) ||
-			    !g->solos[si].cnt)
-				continue;
-			double h = c->sum[0] / (double)c->cnt[0], r = c->sum[1] / (double)c->cnt[1],
-			       s = g->solos[si].sum / (double)g->solos[si].cnt;
-			/* error units: identification = hidden - revealed, leveraging = revealed - solo;
-			 * accuracy: the signs flipped, so that a positive part is always a loss */
-			double sg = dg->form == ARK_GAP_ACC ? -1 : 1;
-			H[np] = h;
-			Rv[np] = r;
-			S[np] = s;
-			ID[np] = sg * (h - r);
-			LV[np] = sg * (r - s);
-			TO[np] = ID[np] + LV[np];
-			np++;
-		}
-		if (np == 0) {
-			free(H);
-			H = NULL;
-			continue;
-		}
-		ark_gap_dec *o = &res->dec[res->ndec];
-		memset(o, 0, sizeof *o);
-		o->vals = dg->vals;
-		o->form = dg->form;
-		o->pairs = np;
-		o->hidden = ark_mean(H, np);
-		o->revealed = ark_mean(Rv, np);
-		o->solo = ark_mean(S, np);
-		/* means of the parts; the total is their sum, so the parts add up exactly */
-		o->id = ark_mean(ID, np);
-		o->lv = ark_mean(LV, np);
-		o->total = o->id + o->lv;
-		double lo[3], hi[3];
-		static const ark_boot_stat st[3] = { st_mean, st_mean, st_mean };
-		void *const bctx[3] = { ID, LV, TO };
-		if (make_key(g, &key, dg->form, (const jv *const *)dg->vals, skip) < 0) {
+		if (!(H = malloc((n0 + 1) * 6 * sizeof *H))) {
 			nomem(err, errlen);
-			goto out_quiet;
+			goto out;
 		}
-		if (boot(g, key.p, ARK_GAP_NREF, np, 3, st, bctx, lo, hi, err, errlen) < 0)
-			goto out_quiet;
-		o->id_lo = lo[0];
-		o->id_hi = hi[0];
-		o->lv_lo = lo[1];
-		o->lv_hi = hi[1];
-		o->total_lo = lo[2];
-		o->total_hi = hi[2];
-		double rel = o->solo == 0 ? NAN : 1 / o->solo;
-		o->id_rel = o->id * rel;
-		o->lv_rel = o->lv * rel;
-		o->total_rel = o->total * rel;
-		res->ndec++;
+		if (dec_row(g, &g->dgroups[d], byd + start[d], n0, H, &key, res, err, errlen) < 0)
+			goto out;
 		free(H);
 		H = NULL;
 	}
 	res->dec_unpaired = g->ndgroups && !res->ndec;
 	rc = 0;
-	goto done;
 out:
-	nomem(err, errlen);
-out_quiet:
-	rc = -1;
-done:
 	free(H);
 	free(order);
 	free(start);

@@ -44,6 +44,9 @@ typedef struct ark_gap_opts {
 	const char *corr_path, *corr_want;
 } ark_gap_opts;
 
+/* The position of a grouping field in o->by, or -1. */
+int ark_gap_by_pos(const ark_gap_opts *o, const char *name);
+
 typedef struct ark_gap ark_gap;
 
 /* NULL with a message on a bad option (too many fields) or no memory.  The strings are copied. */

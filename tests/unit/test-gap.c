@@ -1,8 +1,10 @@
-/* test-gap: the synergy-gap computation (lib/gap.c) against values worked out by hand. */
+/* test-gap: the synergy-gap computation (lib/measure/gap.c) and its tables (gaptab.c) against
+ * values worked out by hand. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "measure/gap.h"
+#include "measure/gaptab.h"
 #include "grade/grade.h"
 #include "unit.h"
 
@@ -136,15 +138,24 @@ static void test_decomposition_error(void)
 		CHECK_NEAR(d->id_hi, 12, 1e-12);
 		CHECK_NEAR(d->total_lo, 18, 1e-12);
 	}
-	/* the hidden group against its expert (agent 0, l1.expert 20): (40 - 20) / 20 */
+	/* the hidden group against its expert (agent 0, l1.expert 20): (40 - 20) / 20; its best
+	 * member is agent 0 (round-0 error 20 against 30) */
+	int expert_rows = 0, member_rows = 0;
 	for (size_t i = 0; i < res.nrows; i++) {
 		const ark_gap_row *r = &res.rows[i];
 		const char *c = jv_str(res.groups[r->group].vals[1]);
-		if (c && !strcmp(c, "hidden") && r->ref == ARK_GAP_EXPERT)
+		if (!c || strcmp(c, "hidden"))
+			continue;
+		if (r->ref == ARK_GAP_EXPERT) {
+			expert_rows++;
 			CHECK_NEAR(r->gap, 1.0, 1e-12);
-		if (c && !strcmp(c, "hidden") && r->ref == ARK_GAP_MEMBER)
+		}
+		if (r->ref == ARK_GAP_MEMBER) {
+			member_rows++;
 			CHECK(r->member == 0);
+		}
 	}
+	CHECK(expert_rows == 1 && member_rows == 1);
 	ark_gap_result_free(&res);
 	ark_gap_free(g);
 }
@@ -317,6 +328,72 @@ static void test_bad(void)
 	ark_gap_free(g);
 }
 
+/* The tables as records and text cells (lib/measure/gaptab.c), on test_size's records: team
+ * 4/5, 3/5, 3/5 at sizes 2, 3, 4 against an oracle (and member 0) right every time; the round-0
+ * majority is a tie of a right and a wrong answer, 0.5. */
+static void test_tables(void)
+{
+	char err[256];
+	ark_gap_opts o = { by_size, 1, { 1, 1, 1 }, 0, 1, 0.95, NULL, NULL };
+	ark_gap *g = ark_gap_new(&o, err, sizeof err);
+	static const int ok[3] = { 4, 3, 3 };
+	for (int s = 0; s < 3; s++)
+		for (int q = 0; q < 5; q++)
+			add_acc(g, q, 1, s + 2, "none", q < ok[s], 1, 0);
+	ark_gap_result res;
+	CHECK(ark_gap_compute(g, &res, err, sizeof err) == 0);
+	CHECK(ark_gap_table_made(&o, ARK_GAP_T_GAP) && ark_gap_table_made(&o, ARK_GAP_T_DEC));
+	CHECK(ark_gap_table_made(&o, ARK_GAP_T_SIZE) && !ark_gap_table_made(&o, ARK_GAP_T_CORR));
+	CHECK(ark_gap_table_nrows(&res, ARK_GAP_T_GAP) == 6);      /* 3 sizes x oracle, member */
+	CHECK(ark_gap_table_nrows(&res, ARK_GAP_T_DEC) == 0);
+	CHECK(ark_gap_table_nrows(&res, ARK_GAP_T_SIZE) == 2);
+	CHECK(ark_gap_table_row(&o, &res, ARK_GAP_T_GAP, 6) == NULL);
+
+	ark_buf b = ARK_BUF_INIT;
+	jv *r = ark_gap_table_row(&o, &res, ARK_GAP_T_GAP, 1);
+	CHECK(r && jv_dump(r, &b) == 0);
+	CHECK_STR(b.p, "{\"table\":\"gap\",\"group\":{\"size\":2},\"form\":\"accuracy\","
+	               "\"best\":\"member\",\"member\":0,\"records\":5,\"missing\":0,\"seeds\":1,"
+	               "\"team_score\":0.8,\"best_score\":1,\"majority_score\":0.5,\"gap\":0.2,"
+	               "\"gap_ci\":null,\"gap_seeds\":0.2,\"gap_seeds_ci\":null,\"undefined_seeds\":0,"
+	               "\"majority_gap\":0.5}");
+	jv_free(r);
+	/* the size row leaves the size out of its group; 12 significant digits */
+	ark_buf_reset(&b);
+	r = ark_gap_table_row(&o, &res, ARK_GAP_T_SIZE, 0);
+	CHECK(r && jv_dump(r, &b) == 0);
+	CHECK(b.p && !strncmp(b.p, "{\"table\":\"size\",\"group\":{},\"form\":\"accuracy\","
+	                           "\"best\":\"oracle\",\"sizes\":[2,3,4],\"gaps\":[0.2,0.4,0.4],"
+	                           "\"n\":3,\"slope\":0.1,\"intercept\":0.0333333333333,"
+	                           "\"r\":0.866025403784,", 161));
+	jv_free(r);
+	ark_buf_release(&b);
+
+	/* the size table as text: the header without the size, then form, best, the points, the
+	 * slope in percentage points, r and p */
+	ark_table t = ARK_TABLE_INIT;
+	CHECK(ark_gap_table_text(&o, &res, ARK_GAP_T_SIZE, &t) == 0);
+	CHECK(t.ncol == 6 && t.nleft == 3 && ark_table_rows(&t) == 2);
+	static const char *const want[12] = { "form", "best", "gaps", "slope_pp", "r", "p",
+		"accuracy", "oracle", "2:20.0% 3:40.0% 4:40.0%", "10.00", "0.866", "0.333" };
+	for (size_t i = 0; i < 12 && i < t.n; i++)
+		CHECK_STR(t.cell[i], want[i]);
+	ark_table_release(&t);
+	/* the gap table: the size first, then "member 0" where the reference is a member */
+	CHECK(ark_gap_table_text(&o, &res, ARK_GAP_T_GAP, &t) == 0);
+	CHECK(t.ncol == 12 && t.nleft == 3 && t.n == 7 * 12);
+	if (t.n == 7 * 12) {
+		CHECK_STR(t.cell[0], "size");
+		CHECK_STR(t.cell[24], "2");
+		CHECK_STR(t.cell[26], "member 0");
+		CHECK_STR(t.cell[32], "20.0%");
+		CHECK_STR(t.cell[33], "-");                /* no interval with --boot 0 */
+	}
+	ark_table_release(&t);
+	ark_gap_result_free(&res);
+	ark_gap_free(g);
+}
+
 int main(void)
 {
 	test_published(500, 430, 459, (91.8 - 86) / 91.8, 6.3);
@@ -327,5 +404,6 @@ int main(void)
 	test_seeds();
 	test_majority();
 	test_bad();
+	test_tables();
 	return unit_done("test-gap");
 }

@@ -74,6 +74,12 @@ static void test_l1(void)
 	int k4[4] = { 0, 1, 2, 3 }, o4[4] = { 1, 0, 3, 2 }, r4[4] = { 3, 2, 1, 0 };
 	CHECK(ark_rank_l1(o4, k4, 4) == 4);
 	CHECK(ark_rank_l1(r4, k4, 4) == 8);
+	/* on positions: order 2 0 3 1 puts item 0 at 1, 1 at 3, 2 at 0, 3 at 2; against the key's
+	 * positions 0 1 2 3 that is 1 + 2 + 2 + 1 = 6, as ark_rank_l1 on the order */
+	int o6[4] = { 2, 0, 3, 1 }, p6[4] = { 1, 3, 0, 2 };
+	CHECK(ark_rank_l1(o6, k4, 4) == 6);
+	CHECK(ark_rank_l1_pos(p6, k4, 4) == 6);
+	CHECK(ark_rank_l1_pos(k4, p6, 4) == 6);
 	/* one swap of the ends in 15: items 0 and 14 move 14 each */
 	int sw[15];
 	for (int i = 0; i < 15; i++) sw[i] = i;
