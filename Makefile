@@ -13,7 +13,7 @@ UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 HELPER_SRC:= $(wildcard tests/helpers/*.c)
 HELPERS   := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
-MANPAGES  := $(wildcard man/*.1 man/*.5)
+MANPAGES  := $(wildcard man/*.1 man/*.5 man/*.7)
 HDRS      := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.h)) tools/cli.h
 
 .PHONY: all check unit bats demo deps install uninstall clean lint bench have-deps
@@ -78,10 +78,11 @@ deps:
 
 # ---- install ----------------------------------------------------------------------------------
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SHAREDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(SHAREDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
+	$(if $(wildcard man/*.7),install -m 644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7)
 	cp -R share/ark/. $(DESTDIR)$(SHAREDIR)
 
 uninstall:
