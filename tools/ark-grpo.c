@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "core/strset.h"
 #include "measure/grpo.h"
 #include "measure/grposample.h"
-#include "core/rng.h"
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 	ark_writer *w = cli_out_open(out, gz, 0);
 	jv *rec;
 	ark_buf key = ARK_BUF_INIT, cur = ARK_BUF_INIT;
-	ark_keyset seen = ARK_KEYSET_INIT;
+	ark_strset seen = ARK_STRSET_INIT;
 	int have_cur = 0;
 	char err[256];
 
@@ -208,10 +208,10 @@ int main(int argc, char **argv)
 		int same = have_cur && key.len == cur.len && !memcmp(key.p, cur.p, key.len);
 		if (!same) {
 			/* a new group: the previous one is finished; a key seen before is an error */
-			int again = ark_keyset_add(&seen, ark_hash(key.p, key.len));
-			if (again < 0)
+			int added;
+			if (!ark_strset_add(&seen, key.p, &added))
 				cli_die("out of memory");
-			if (again)
+			if (!added)
 				cli_die("%s:%ld: group %s appears again after other groups; samples of a group "
 				        "must be adjacent (sort by \"%s\" first)", cli_in_name(&in),
 				        cli_in_line(&in), key.p, opt.gkey);
@@ -248,6 +248,6 @@ int main(int argc, char **argv)
 	ark_buf_release(&cur);
 	free(S);
 	free(G);
-	ark_keyset_release(&seen);
+	ark_strset_release(&seen);
 	return 0;
 }
