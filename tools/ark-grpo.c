@@ -209,7 +209,7 @@ int main(int argc, char **argv)
 		if (!same) {
 			/* a new group: the previous one is finished; a key seen before is an error */
 			int added;
-			if (!ark_strset_add(&seen, key.p, &added))
+			if (!ark_strset_add_n(&seen, key.p, key.len, &added))
 				cli_die("out of memory");
 			if (!added)
 				cli_die("%s:%ld: group %s appears again after other groups; samples of a group "

@@ -4,49 +4,56 @@
 #include "core/rng.h"
 #include "core/strset.h"
 
-/* The slot of key in a table of cap slots: where it is, or the empty slot where it would go. */
-static size_t slot(char *const *keys, size_t cap, const char *key)
+/* The slot of the key (k, n) in s: where it is, or the empty slot where it would go. */
+static size_t slot(const ark_strset *s, const void *k, size_t n)
 {
-	size_t i = (size_t)ark_hash_str(key) & (cap - 1);
-	while (keys[i] && strcmp(keys[i], key))
-		i = (i + 1) & (cap - 1);
+	size_t i = (size_t)ark_hash(k, n) & (s->cap - 1);
+	while (s->key[i] && (s->len[i] != n || memcmp(s->key[i], k, n)))
+		i = (i + 1) & (s->cap - 1);
 	return i;
 }
 
 static int grow(ark_strset *s)
 {
-	size_t cap = s->cap ? 2 * s->cap : 64;
-	char **key = calloc(cap, sizeof *key);
-	size_t *num = calloc(cap, sizeof *num);
-	if (!key || !num) {
-		free(key);
-		free(num);
+	ark_strset g = { NULL, NULL, NULL, s->n, s->cap ? 2 * s->cap : 64 };
+	g.key = calloc(g.cap, sizeof *g.key);
+	g.len = calloc(g.cap, sizeof *g.len);
+	g.num = calloc(g.cap, sizeof *g.num);
+	if (!g.key || !g.len || !g.num) {
+		free(g.key);
+		free(g.len);
+		free(g.num);
 		return -1;
 	}
 	for (size_t i = 0; i < s->cap; i++)
 		if (s->key[i]) {
-			size_t j = slot(key, cap, s->key[i]);
-			key[j] = s->key[i];
-			num[j] = s->num[i];
+			size_t j = slot(&g, s->key[i], s->len[i]);
+			g.key[j] = s->key[i];
+			g.len[j] = s->len[i];
+			g.num[j] = s->num[i];
 		}
 	free(s->key);
+	free(s->len);
 	free(s->num);
-	s->key = key;
-	s->num = num;
-	s->cap = cap;
+	*s = g;
 	return 0;
 }
 
-size_t *ark_strset_add(ark_strset *s, const char *key, int *added)
+size_t *ark_strset_add_n(ark_strset *s, const void *key, size_t len, int *added)
 {
 	if (added)
 		*added = 0;
 	if (2 * (s->n + 1) > s->cap && grow(s) < 0)
 		return NULL;
-	size_t i = slot(s->key, s->cap, key);
+	size_t i = slot(s, key, len);
 	if (!s->key[i]) {
-		if (!(s->key[i] = strdup(key)))
+		char *k = malloc(len + 1);
+		if (!k)
 			return NULL;
+		memcpy(k, key, len);
+		k[len] = 0;
+		s->key[i] = k;
+		s->len[i] = len;
 		s->num[i] = 0;
 		s->n++;
 		if (added)
@@ -55,12 +62,22 @@ size_t *ark_strset_add(ark_strset *s, const char *key, int *added)
 	return &s->num[i];
 }
 
-size_t *ark_strset_get(const ark_strset *s, const char *key)
+size_t *ark_strset_add(ark_strset *s, const char *key, int *added)
+{
+	return ark_strset_add_n(s, key, strlen(key), added);
+}
+
+size_t *ark_strset_get_n(const ark_strset *s, const void *key, size_t len)
 {
 	if (!s->cap)
 		return NULL;
-	size_t i = slot(s->key, s->cap, key);
+	size_t i = slot(s, key, len);
 	return s->key[i] ? &s->num[i] : NULL;
+}
+
+size_t *ark_strset_get(const ark_strset *s, const char *key)
+{
+	return ark_strset_get_n(s, key, strlen(key));
 }
 
 int ark_strset_has(const ark_strset *s, const char *key)
@@ -89,8 +106,7 @@ void ark_strset_release(ark_strset *s)
 	for (size_t i = 0; i < s->cap; i++)
 		free(s->key[i]);
 	free(s->key);
+	free(s->len);
 	free(s->num);
-	s->key = NULL;
-	s->num = NULL;
-	s->n = s->cap = 0;
+	*s = (ark_strset)ARK_STRSET_INIT;
 }

@@ -1,5 +1,5 @@
-/* test-strset.c: the string set: numbers per key, growth, long keys that share a prefix,
- * iteration, release. */
+/* test-strset.c: the string set: numbers per key, growth, long keys that share a prefix, keys
+ * with NUL bytes, iteration, release. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,10 +114,27 @@ static void test_long_keys(void)
 	ark_strset_release(&s);
 }
 
+/* Keys with a length may hold NUL bytes: "a\0b", "a\0c" and "a" are three keys. */
+static void test_bytes(void)
+{
+	ark_strset s = ARK_STRSET_INIT;
+	int added;
+	CHECK(ark_strset_add_n(&s, "a\0b", 3, &added) && added);
+	CHECK(ark_strset_add_n(&s, "a\0c", 3, &added) && added);
+	CHECK(ark_strset_add(&s, "a", &added) && added);
+	CHECK(ark_strset_add_n(&s, "a\0b", 3, &added) && !added);
+	CHECK(ark_strset_size(&s) == 3);
+	CHECK(ark_strset_get_n(&s, "a\0d", 3) == NULL);
+	CHECK(ark_strset_get_n(&s, "a\0", 2) == NULL);
+	CHECK(ark_strset_get_n(&s, "a", 1) == ark_strset_get(&s, "a"));
+	ark_strset_release(&s);
+}
+
 int main(void)
 {
 	test_basic();
 	test_many();
 	test_long_keys();
+	test_bytes();
 	return unit_done("test-strset");
 }
