@@ -306,6 +306,22 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	diff "$T/want" <(sort "$T/s.jsonl")
 }
 
+@test "--resume keys have no length limit: ids that share 1,300 bytes, --repeat 3 after a cut" {
+	p=$(head -c 1300 /dev/zero | tr '\0' x)
+	printf '{"id":"%s-one","question":"What is 2+3?","answer":"5"}\n' "$p" > "$T/long.jsonl"
+	printf '{"id":"%s-two","question":"What is 2*3?","answer":"6"}\n' "$p" >> "$T/long.jsonl"
+	ark-debate -q -n 2 -r 1 --repeat 3 "$T/long.jsonl" | sort > "$T/want"
+	# one debate in flight: -one seeds 1..3, then -two seeds 1..3; a kill cuts the third record
+	ark-debate -q -n 2 -r 1 --repeat 3 -j 1 "$T/long.jsonl" > "$T/full.jsonl"
+	{ head -2 "$T/full.jsonl"; sed -n 3p "$T/full.jsonl" | head -c 2000; } > "$T/o.jsonl"
+	run_split ark-debate -n 2 -r 1 --repeat 3 --resume -o "$T/o.jsonl" "$T/long.jsonl"
+	assert_status 0
+	# exactly the four missing seeds ran
+	case "$stderr_out" in *"cut "*"4 records (4 ok, 0 failed), 2 skipped;"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	diff "$T/want" <(sort "$T/o.jsonl")
+	jq -e -s 'length == 6 and ([.[] | [.id[1300:], .run.seed]] | unique | length) == 6' "$T/o.jsonl"
+}
+
 @test "kill -9 in the middle, then --resume, equals an uninterrupted run" {
 	ark-debate -q -p discussion -n 4 --repeat 300 -j 4 --tasks moon | sort > "$T/want"
 	ark-debate -q -p discussion -n 4 --repeat 300 -j 4 --tasks moon -o "$T/o.jsonl.gz" &

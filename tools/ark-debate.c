@@ -1,7 +1,5 @@
 /* ark-debate: run teams of agents over task records; write one debate record per task and seed.
  * See ark-debate(1). */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -10,15 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 #include "cli.h"
-#include "engine/debate.h"
-#include "core/io.h"
-#include "llm/llm.h"
-#include "engine/prompt.h"
 #include "core/rng.h"
+#include "core/strset.h"
+#include "engine/debate.h"
+#include "engine/prompt.h"
+#include "engine/resume.h"
+#include "engine/sched.h"
+#include "engine/setup.h"
+#include "llm/llm.h"
 
 static void usage(FILE *f)
 {
@@ -64,428 +62,200 @@ static void usage(FILE *f)
 	"  -h, --help           this help;  --version  the version\n");
 }
 
-/* ---- a set of record keys for --resume, with a count per key ------------------------------ */
-
-typedef struct keyset { char **k; int *c; size_t n, cap; } keyset;
-
-static size_t ks_slot(const keyset *s, const char *k)
-{
-	size_t i = (size_t)ark_hash_str(k) & (s->cap - 1);
-	while (s->k[i] && strcmp(s->k[i], k))
-		i = (i + 1) & (s->cap - 1);
-	return i;
-}
-
-static int ks_has(const keyset *s, const char *k)
-{
-	return s->cap && s->k[ks_slot(s, k)] != NULL;
-}
-
-/* add k (once) and return how many times it has been added */
-static int ks_add(keyset *s, const char *k)
-{
-	if (2 * (s->n + 1) > s->cap) {
-		keyset t = { NULL, NULL, 0, s->cap ? 2 * s->cap : 1024 };
-		if (!(t.k = calloc(t.cap, sizeof *t.k)) || !(t.c = calloc(t.cap, sizeof *t.c)))
-			cli_die("out of memory");
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->k[i]) {
-				size_t j = ks_slot(&t, s->k[i]);
-				t.k[j] = s->k[i];
-				t.c[j] = s->c[i];
-				t.n++;
-			}
-		free(s->k);
-		free(s->c);
-		*s = t;
-	}
-	size_t i = ks_slot(s, k);
-	if (!s->k[i]) {
-		if (!(s->k[i] = strdup(k)))
-			cli_die("out of memory");
-		s->n++;
-	}
-	return ++s->c[i];
-}
-
-static void ks_free(keyset *s)
-{
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->k[i]);
-	free(s->k);
-	free(s->c);
-}
-
-static void key_of(char *buf, size_t len, const char *id, long long seed)
-{
-	snprintf(buf, len, "%s\x1f%lld", id, seed);
-}
-
-/* ---- state ------------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	got_signal++;
-}
-
-typedef struct pend { jv *task; long long seed; } pend;
-
-static struct {
-	ark_debate_cfg cfg;
-	ark_llm *llm;
-	ark_writer *w;
-	ark_debate **fin;
-	size_t nfin, capfin;
-	long active;
-	long written, ok, errors, started;
-	int fatal;
-	char fatal_msg[512];
-} S;
-
-static void on_finished(ark_debate *d, void *ctx)
-{
-	(void)ctx;
-	if (S.nfin == S.capfin) {
-		size_t nc = S.capfin ? 2 * S.capfin : 64;
-		ark_debate **f = realloc(S.fin, nc * sizeof *f);
-		if (!f)
-			cli_die("out of memory");
-		S.fin = f;
-		S.capfin = nc;
-	}
-	S.fin[S.nfin++] = d;
-}
-
-static void put_record(jv *rec)
-{
-	const char *st = jv_get_str(rec, "status");
-	cli_out_put(S.w, rec);
-	S.written++;
-	if (st && !strcmp(st, "ok"))
-		S.ok++;
-	else
-		S.errors++;
-}
-
-static void drain_finished(void)
-{
-	char err[512];
-	for (size_t i = 0; i < S.nfin; i++) {
-		ark_debate *d = S.fin[i];
-		jv *rec;
-		if (ark_debate_fatal(d) && !S.fatal) {
-			S.fatal = 1;
-			snprintf(S.fatal_msg, sizeof S.fatal_msg, "%s", ark_debate_error(d));
-		}
-		while ((rec = ark_debate_take(d))) {
-			put_record(rec);
-			jv_free(rec);
-		}
-		ark_debate_free(d);
-		S.active--;
-	}
-	if (S.nfin && ark_writer_flush(S.w, err, sizeof err) < 0)
-		cli_die("%s", err);
-	S.nfin = 0;
-}
-
-/* ---- members ----------------------------------------------------------------------------- */
-
-static ark_member *parse_member(const char *spec)
-{
-	char err[512];
-	ark_member *m = calloc(1, sizeof *m);
-	if (!m)
-		cli_die("out of memory");
-	if (ark_member_parse(m, spec, err, sizeof err) != 0)
-		cli_usage_error("--agent '%s': %s", spec, err);
-	return m;
-}
-
-static ark_member **load_team(const char *path, int *count)
-{
-	char err[512];
-	FILE *f = fopen(path, "rb");
-	ark_buf b = ARK_BUF_INIT;
-	char chunk[8192];
-	size_t got;
-	if (!f)
-		cli_die("%s: %s", path, strerror(errno));
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (ark_buf_add(&b, chunk, got))
-			cli_die("%s: out of memory", path);
-	fclose(f);
-	jv *v = jv_parse(b.p ? b.p : "", b.len, err, sizeof err);
-	ark_buf_release(&b);
-	if (!v)
-		cli_die("%s: %s", path, err);
-	if (v->t != JV_ARRAY || jv_len(v) == 0 || jv_len(v) > ARK_TEAM_MAX)
-		cli_die("%s: expected a JSON list of 1 to %d member objects", path, ARK_TEAM_MAX);
-	ark_member **ms = calloc(jv_len(v), sizeof *ms);
-	if (!ms)
-		cli_die("out of memory");
-	for (size_t i = 0; i < jv_len(v); i++) {
-		ms[i] = calloc(1, sizeof **ms);
-		if (!ms[i])
-			cli_die("out of memory");
-		if (ark_member_from_json(ms[i], jv_at(v, i), err, sizeof err) != 0)
-			cli_die("%s: member %zu: %s", path, i, err);
-	}
-	*count = (int)jv_len(v);
-	jv_free(v);
-	return ms;
-}
-
-static void log_line(void *ctx, const char *line)
-{
-	(void)ctx;
-	cli_warn("%s", line);
-}
-
-/* ---- --resume ---------------------------------------------------------------------------- */
-
-/* Read FILE: cut a damaged tail back to the last complete record, collect the keys of complete
- * records with status ok, and rewrite the file without the others when there are any.  Returns
- * whether the file exists (so output appends to it). */
-static int resume_scan(const char *path, int samples, keyset *done)
-{
-	char err[512];
-	struct stat sb;
-	if (stat(path, &sb) != 0) {
-		if (errno == ENOENT)
-			return 0;
-		cli_die("%s: %s", path, strerror(errno));
-	}
-	/* pass 1: the safe end (lines only: a record is checked when pass 2 parses it) */
-	ark_reader *r = ark_reader_open(path, 0, err, sizeof err);
-	if (!r)
-		cli_die("%s", err);
-	jv *rec;
-	int rc;
-	const char *line;
-	size_t len;
-	while ((rc = ark_reader_line(r, &line, &len, err, sizeof err)) > 0)
-		;
-	off_t safe = ark_reader_safe_offset(r);
-	ark_reader_close(r);
-	if (safe < sb.st_size) {
-		if (truncate(path, safe) != 0)
-			cli_die("%s: cannot cut the damaged tail: %s", path, strerror(errno));
-		if (!cli_quiet)
-			cli_warn("%s: cut %lld bytes of an incomplete record at the end", path,
-			         (long long)(sb.st_size - safe));
-	}
-	/* pass 2: the keys; anything unreadable now is damage inside the file */
-	keyset partial = { 0 }, seen = { 0 };
-	long bad = 0, total = 0;
-	if (!(r = ark_reader_open(path, 0, err, sizeof err)))
-		cli_die("%s", err);
-	/* sample groups: count the ok samples of each (id, seed) */
-	keyset counts = { 0 };
-	while ((rc = ark_reader_next(r, &rec, err, sizeof err)) != 0) {
-		if (rc < 0)
-			cli_die("cannot resume: %s", err);
-		total++;
-		const char *id = jv_get_str(rec, "id");
-		const char *st = jv_get_str(rec, "status");
-		long long seed = jv_get_ll(jv_get(rec, "run"), "seed", -1);
-		char key[1200];
-		if (!id || seed < 0) {
-			jv_free(rec);
-			cli_die("cannot resume: %s:%ld: not a debate record (no id or run.seed)", path,
-			        ark_reader_lineno(r));
-		}
-		key_of(key, sizeof key, id, seed);
-		if (st && !strcmp(st, "ok") &&
-		    ark_debate_run_check(&S.cfg, jv_get(rec, "run"), err, sizeof err) != 0) {
-			jv_free(rec);
-			cli_die("cannot resume: %s:%ld: written by another configuration: %s (resume "
-			        "with the options of the first run, or write to a new file)", path,
-			        ark_reader_lineno(r), err);
-		}
-		if (!st || strcmp(st, "ok")) {
-			ks_add(&partial, key);
-			bad++;
-		} else if (samples > 0) {
-			long long k = jv_get_ll(jv_get(rec, "run"), "sample", -1);
-			char sk[1300];
-			snprintf(sk, sizeof sk, "%s\x1f%lld", key, k);
-			if (ks_add(&seen, sk) == 1)
-				ks_add(&counts, key);
-		} else {
-			ks_add(done, key);
-		}
-		jv_free(rec);
-	}
-	ark_reader_close(r);
-	for (size_t i = 0; i < counts.cap; i++) {
-		if (!counts.k[i])
-			continue;
-		if (counts.c[i] >= samples && !ks_has(&partial, counts.k[i]))
-			ks_add(done, counts.k[i]);
-		else
-			ks_add(&partial, counts.k[i]), bad++;
-	}
-	ks_free(&counts);
-	ks_free(&seen);
-	if (bad) {
-		/* rewrite without the failed and incomplete records; they are run again */
-		ark_buf tmp = ARK_BUF_INIT;
-		ark_buf_addf(&tmp, "%s.resume-tmp", path);
-		if (!(r = ark_reader_open(path, 0, err, sizeof err)))
-			cli_die("%s", err);
-		int gz = ark_reader_is_gzip(r);
-		ark_writer *w = ark_writer_open(tmp.p, gz, 0, err, sizeof err);
-		if (!w)
-			cli_die("%s", err);
-		long kept = 0;
-		while ((rc = ark_reader_line(r, &line, &len, err, sizeof err)) > 0) {
-			if (len == 0)
-				continue;
-			jv *x = jv_parse(line, len, err, sizeof err);
-			if (!x)
-				cli_die("cannot resume: %s", err);
-			char key[1200];
-			key_of(key, sizeof key, jv_get_str(x, "id"),
-			       jv_get_ll(jv_get(x, "run"), "seed", -1));
-			if (ks_has(done, key)) {
-				if (ark_writer_line(w, line, len, err, sizeof err) < 0)
-					cli_die("%s", err);
-				kept++;
-			}
-			jv_free(x);
-		}
-		if (rc < 0)
-			cli_die("cannot resume: %s", err);
-		ark_reader_close(r);
-		if (ark_writer_close(w, err, sizeof err) < 0)
-			cli_die("%s", err);
-		if (rename(tmp.p, path) != 0)
-			cli_die("%s: %s", path, strerror(errno));
-		ark_buf_release(&tmp);
-		if (!cli_quiet)
-			cli_warn("%s: %ld failed or incomplete records dropped and queued again", path,
-			         total - kept);
-	}
-	ks_free(&partial);
-	return 1;
-}
-
-/* ---- main -------------------------------------------------------------------------------- */
-
 enum { O_CONDITION = 256, O_SPLIT, O_EXPERT, O_REVEAL_STRONG, O_ADVERSARY, O_ADV_KEY, O_FINAL,
        O_AGGREGATOR, O_TEAM, O_PROMPTS, O_TASKS, O_RESUME, O_SHARD, O_SEED, O_REPEAT, O_RPM,
        O_TPM, O_RETRIES, O_TIMEOUT, O_INSECURE, O_SKIP_BAD, O_VERSION };
 
+#define ARG(name, val)  { name, required_argument, NULL, val }
+#define FLAG(name, val) { name, no_argument, NULL, val }
 static const struct option longopts[] = {
-	{ "protocol", required_argument, NULL, 'p' },
-	{ "size", required_argument, NULL, 'n' },
-	{ "rounds", required_argument, NULL, 'r' },
-	{ "samples", required_argument, NULL, 'g' },
-	{ "condition", required_argument, NULL, O_CONDITION },
-	{ "split", required_argument, NULL, O_SPLIT },
-	{ "expert", required_argument, NULL, O_EXPERT },
-	{ "reveal-strong", no_argument, NULL, O_REVEAL_STRONG },
-	{ "adversary", required_argument, NULL, O_ADVERSARY },
-	{ "adversary-sees-key", no_argument, NULL, O_ADV_KEY },
-	{ "final", required_argument, NULL, O_FINAL },
-	{ "aggregator", required_argument, NULL, O_AGGREGATOR },
-	{ "agent", required_argument, NULL, 'a' },
-	{ "team", required_argument, NULL, O_TEAM },
-	{ "prompts", required_argument, NULL, O_PROMPTS },
-	{ "tasks", required_argument, NULL, O_TASKS },
-	{ "output", required_argument, NULL, 'o' },
-	{ "gzip", no_argument, NULL, 'z' },
-	{ "resume", no_argument, NULL, O_RESUME },
-	{ "shard", required_argument, NULL, O_SHARD },
-	{ "seed", required_argument, NULL, O_SEED },
-	{ "repeat", required_argument, NULL, O_REPEAT },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "rpm", required_argument, NULL, O_RPM },
-	{ "tpm", required_argument, NULL, O_TPM },
-	{ "retries", required_argument, NULL, O_RETRIES },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
-	{ "insecure", no_argument, NULL, O_INSECURE },
-	{ "skip-bad", no_argument, NULL, O_SKIP_BAD },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, O_VERSION },
+	ARG("protocol", 'p'), ARG("size", 'n'), ARG("rounds", 'r'), ARG("samples", 'g'),
+	ARG("condition", O_CONDITION), ARG("split", O_SPLIT), ARG("expert", O_EXPERT),
+	FLAG("reveal-strong", O_REVEAL_STRONG), ARG("adversary", O_ADVERSARY),
+	FLAG("adversary-sees-key", O_ADV_KEY), ARG("final", O_FINAL), ARG("aggregator", O_AGGREGATOR),
+	ARG("agent", 'a'), ARG("team", O_TEAM), ARG("prompts", O_PROMPTS), ARG("tasks", O_TASKS),
+	ARG("output", 'o'), FLAG("gzip", 'z'), FLAG("resume", O_RESUME), ARG("shard", O_SHARD),
+	ARG("seed", O_SEED), ARG("repeat", O_REPEAT), ARG("jobs", 'j'), ARG("rpm", O_RPM),
+	ARG("tpm", O_TPM), ARG("retries", O_RETRIES), ARG("timeout", O_TIMEOUT),
+	FLAG("insecure", O_INSECURE), FLAG("skip-bad", O_SKIP_BAD), FLAG("verbose", 'v'),
+	FLAG("quiet", 'q'), FLAG("help", 'h'), FLAG("version", O_VERSION),
 	{ NULL, 0, NULL, 0 },
 };
 
-static char *task_path(const char *name)
+/* ---- options ----------------------------------------------------------------------------- */
+
+static struct {
+	const char *protocol, *condition, *split, *expert, *final, *aggregator, *team, *prompts,
+	           *out, *shard;
+	char **specs, **tasks;
+	int nspecs, ntasks, gzip, resume, skip_bad, reveal_strong, adv_key;
+	long n, rounds, samples, adversary, repeat;
+	long long seed;
+	ark_llm_opts lo;
+} O = { .protocol = "debate", .n = -1, .rounds = -1, .samples = 4, .adversary = -1,
+        .repeat = 1, .seed = 1 };
+
+static void push(char ***v, int *n, char *s)
 {
-	static const char *const suffix[] = { "", ".jsonl", ".jsonl.gz" };
-	ark_buf b = ARK_BUF_INIT;
-	for (size_t i = 0; i < 3; i++) {
-		ark_buf_reset(&b);
-		ark_buf_addf(&b, "%s/tasks/%s%s", cli_sharedir(), name, suffix[i]);
-		if (access(b.p, R_OK) == 0)
-			return ark_buf_take(&b);
-	}
-	ark_buf_release(&b);
-	cli_usage_error("--tasks %s: no such task file in %s/tasks", name, cli_sharedir());
+	if (!(*v = realloc(*v, (size_t)(*n + 1) * sizeof **v)))
+		cli_die("out of memory");
+	(*v)[(*n)++] = s;
 }
 
-/* The task inputs, one after the other.  Unlike cli_in, a bad line does not exit at once: the
- * caller stops starting debates and finishes those in flight first. */
-typedef struct src { char **paths; int n, idx; ark_reader *r; } src;
-
-/* 1 a record, 0 the end, -1 a bad record (message in err; reading may go on unless *fatal) */
-static int src_next(src *s, jv **rec, char *err, size_t errlen, int *fatal)
+static void parse_args(int argc, char **argv)
 {
-	*fatal = 0;
-	for (;;) {
-		if (!s->r) {
-			if (s->idx >= (s->n ? s->n : 1))
-				return 0;
-			const char *p = s->n ? s->paths[s->idx] : "-";
-			s->r = ark_reader_open(p, cli_read_bufsize(), err, errlen);
-			if (!s->r) {
-				*fatal = 1;
-				return -1;
-			}
+	ark_llm_opts *lo = &O.lo;
+	int c;
+	while ((c = getopt_long(argc, argv, "p:n:r:g:a:o:zj:vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': O.protocol = optarg; break;
+		case 'n': O.n = cli_long("-n", optarg, 1, ARK_TEAM_MAX); break;
+		case 'r': O.rounds = cli_long("--rounds", optarg, 0, 1000); break;
+		case 'g': O.samples = cli_long("--samples", optarg, 1, 100000); break;
+		case O_CONDITION: O.condition = optarg; break;
+		case O_SPLIT: O.split = optarg; break;
+		case O_EXPERT: O.expert = optarg; break;
+		case O_REVEAL_STRONG: O.reveal_strong = 1; break;
+		case O_ADVERSARY: O.adversary = cli_long("--adversary", optarg, 0, ARK_TEAM_MAX - 1); break;
+		case O_ADV_KEY: O.adv_key = 1; break;
+		case O_FINAL: O.final = optarg; break;
+		case O_AGGREGATOR: O.aggregator = optarg; break;
+		case 'a': push(&O.specs, &O.nspecs, optarg); break;
+		case O_TEAM: O.team = optarg; break;
+		case O_PROMPTS: O.prompts = optarg; break;
+		case O_TASKS: push(&O.tasks, &O.ntasks, optarg); break;
+		case 'o': O.out = optarg; break;
+		case 'z': O.gzip = 1; break;
+		case O_RESUME: O.resume = 1; break;
+		case O_SHARD: O.shard = optarg; break;
+		case O_SEED: O.seed = cli_long("--seed", optarg, 0, 0x7fffffffL); break;
+		case O_REPEAT: O.repeat = cli_long("--repeat", optarg, 1, 1000000); break;
+		case 'j': lo->max_inflight = (int)cli_long("-j", optarg, 1, 100000); break;
+		case O_RPM: lo->rpm = cli_double("--rpm", optarg, 0, 1e12); break;
+		case O_TPM: lo->tpm = cli_double("--tpm", optarg, 0, 1e15); break;
+		case O_RETRIES: lo->retries = (int)cli_long("--retries", optarg, 0, 1000); break;
+		case O_TIMEOUT: lo->timeout_s = cli_double("--timeout", optarg, 0.001, 1e6); break;
+		case O_INSECURE: lo->insecure = 1; break;
+		case O_SKIP_BAD: O.skip_bad = 1; break;
+		case 'v': lo->verbose = 1; break;
+		case 'q': cli_quiet = 1; break;
+		case 'h': usage(stdout); exit(0);
+		case O_VERSION: cli_version();
+		default: usage(stderr); exit(2);
 		}
-		int r = ark_reader_next(s->r, rec, err, errlen);
-		if (r != 0) {
-			if (r < 0)
-				*fatal = ark_reader_fatal(s->r);
-			return r;
-		}
-		ark_reader_close(s->r);
-		s->r = NULL;
-		s->idx++;
 	}
 }
 
-static const char *src_name(const src *s) { return s->r ? ark_reader_name(s->r) : "<input>"; }
-static long src_line(const src *s) { return s->r ? ark_reader_lineno(s->r) : 0; }
+/* ---- the configuration ------------------------------------------------------------------- */
 
-static double now_s(void)
+static ark_team team = ARK_TEAM_INIT, aggregator = ARK_TEAM_INIT;
+
+static void add_spec(ark_team *t, const char *spec)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	char err[512];
+	if (ark_team_add_spec(t, spec, err, sizeof err) < 0)
+		cli_usage_error("--agent '%s': %s", spec, err);
+}
+
+static void configure(ark_debate_cfg *cfg)
+{
+	char err[1024];
+	if (ark_debate_cfg_names(cfg, O.protocol, O.condition, O.split, O.final, err,
+	                         sizeof err) < 0)
+		cli_usage_error("%s", err);
+	if (O.expert)
+		cfg->expert = strcmp(O.expert, "oracle")
+		              ? (int)cli_long("--expert", O.expert, 0, ARK_TEAM_MAX - 1)
+		              : ARK_EXPERT_ORACLE;
+	cfg->reveal_strong = O.reveal_strong;
+	if (O.reveal_strong && cfg->condition != ARK_COND_REVEALED)
+		cli_usage_error("--reveal-strong goes with --condition revealed");
+	cfg->adversary = (int)O.adversary;
+	cfg->adversary_sees_key = O.adv_key;
+	cfg->samples = (int)O.samples;
+	if (O.team && O.nspecs)
+		cli_usage_error("give members with --agent or --team, not both");
+	if (O.team && ark_team_load(&team, O.team, err, sizeof err) < 0)
+		cli_die("%s", err);
+	for (int i = 0; i < O.nspecs; i++)
+		add_spec(&team, O.specs[i]);
+	if (!team.n) {
+		int r = ark_team_default(&team, getenv("OPENAI_BASE_URL"), getenv("OPENAI_MODEL"),
+		                         err, sizeof err);
+		if (r < 0)
+			cli_usage_error("%s", err);
+		if (r > 0 && !cli_quiet)
+			cli_warn("no --agent, --team or OPENAI_BASE_URL: using the built-in simulator "
+			         "(backend sim)");
+	}
+	if (ark_debate_cfg_team(cfg, &team, O.n, O.rounds, err, sizeof err) < 0)
+		cli_usage_error("%s", err);
+	if (O.aggregator) {
+		if (cfg->final_rule != ARK_FINAL_AGGREGATE)
+			cli_usage_error("--aggregator goes with --final aggregate");
+		add_spec(&aggregator, O.aggregator);
+		cfg->aggregator = aggregator.m[0];
+	}
+	if (ark_debate_cfg_prompts(cfg, cli_sharedir(), O.prompts, err, sizeof err) < 0)
+		cli_die("%s", err);
+	if (ark_debate_cfg_check(cfg, err, sizeof err) != 0)
+		cli_usage_error("%s", err);
+}
+
+/* ---- input ------------------------------------------------------------------------------- */
+
+static cli_in in;
+static int rc;
+
+/* A bad task record is skipped with --skip-bad; else reading stops (the debates in flight are
+ * finished and written) and the exit status is 1. */
+static int bad_record(const char *msg, int fatal)
+{
+	if (cli_in_skip(&in, msg, fatal))
+		return 1;
+	cli_warn("%s", msg);
+	rc = 1;
+	return 0;
+}
+
+static int bad_task(void *ctx, const char *msg)
+{
+	char m[700];
+	snprintf(m, sizeof m, "%s:%ld: %s", cli_in_name(&in), cli_in_line(&in), msg);
+	return bad_record(m, 0);
+}
+
+static int next_task(void *ctx, jv **task)
+{
+	char err[512];
+	int fatal, r = cli_in_try(&in, task, err, sizeof err, &fatal);
+	return r >= 0 ? r : bad_record(err, fatal) ? -1 : 0;
+}
+
+/* ---- the run ----------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t got_signal;
+
+/* --resume: the keys FILE holds into done; whether it exists (the output appends to it). */
+static int resume(const ark_debate_cfg *cfg, ark_strset *done)
+{
+	char err[1024];
+	ark_resume st;
+	int r = ark_resume_scan(O.out, cfg, done, &st, err, sizeof err);
+	if (st.cut && !cli_quiet)
+		cli_warn("%s: cut %lld bytes of an incomplete record at the end", O.out, st.cut);
+	if (r < 0)
+		cli_die("%s", err);
+	if (st.rewritten && !cli_quiet)
+		cli_warn("%s: %ld failed or incomplete records dropped and queued again", O.out,
+		         st.dropped);
+	return r;
 }
 
 int main(int argc, char **argv)
 {
-	char err[512];
-	ark_debate_cfg *cfg = &S.cfg;
-	ark_llm_opts lo;
-	const char *protocol = "debate", *condition = NULL, *split = NULL, *expert = NULL,
-	           *final = NULL, *aggregator = NULL, *team = NULL, *prompts = NULL, *out = NULL,
-	           *shard = NULL;
-	char **specs = NULL, **tasks = NULL;
-	int nspecs = 0, ntasks = 0, gzip = 0, resume = 0, skip_bad = 0;
-	long n = -1, rounds = -1, samples = 4, adversary = -1, repeat = 1;
-	long long seed = 1;
-	int reveal_strong = 0, adv_key = 0;
-	int c;
+	char err[1024];
+	ark_debate_cfg cfg;
 
 	cli_init("ark-debate");
 #if defined(__GLIBC__) && defined(M_MXFAST)
@@ -495,380 +265,72 @@ int main(int argc, char **argv)
 	 * 14% less CPU for 5x3 math debates, 7% for moon discussions). */
 	mallopt(M_MXFAST, 0);
 #endif
-	ark_debate_cfg_init(cfg);
-	ark_llm_opts_init(&lo);
-	while ((c = getopt_long(argc, argv, "p:n:r:g:a:o:zj:vqh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': protocol = optarg; break;
-		case 'n': n = cli_long("-n", optarg, 1, ARK_TEAM_MAX); break;
-		case 'r': rounds = cli_long("--rounds", optarg, 0, 1000); break;
-		case 'g': samples = cli_long("--samples", optarg, 1, 100000); break;
-		case O_CONDITION: condition = optarg; break;
-		case O_SPLIT: split = optarg; break;
-		case O_EXPERT: expert = optarg; break;
-		case O_REVEAL_STRONG: reveal_strong = 1; break;
-		case O_ADVERSARY: adversary = cli_long("--adversary", optarg, 0, ARK_TEAM_MAX - 1); break;
-		case O_ADV_KEY: adv_key = 1; break;
-		case O_FINAL: final = optarg; break;
-		case O_AGGREGATOR: aggregator = optarg; break;
-		case 'a':
-			specs = realloc(specs, (size_t)(nspecs + 1) * sizeof *specs);
-			if (!specs)
-				cli_die("out of memory");
-			specs[nspecs++] = optarg;
-			break;
-		case O_TEAM: team = optarg; break;
-		case O_PROMPTS: prompts = optarg; break;
-		case O_TASKS:
-			tasks = realloc(tasks, (size_t)(ntasks + 1) * sizeof *tasks);
-			if (!tasks)
-				cli_die("out of memory");
-			tasks[ntasks++] = optarg;
-			break;
-		case 'o': out = optarg; break;
-		case 'z': gzip = 1; break;
-		case O_RESUME: resume = 1; break;
-		case O_SHARD: shard = optarg; break;
-		case O_SEED: seed = cli_long("--seed", optarg, 0, 0x7fffffffL); break;
-		case O_REPEAT: repeat = cli_long("--repeat", optarg, 1, 1000000); break;
-		case 'j': lo.max_inflight = (int)cli_long("-j", optarg, 1, 100000); break;
-		case O_RPM: lo.rpm = cli_double("--rpm", optarg, 0, 1e12); break;
-		case O_TPM: lo.tpm = cli_double("--tpm", optarg, 0, 1e15); break;
-		case O_RETRIES: lo.retries = (int)cli_long("--retries", optarg, 0, 1000); break;
-		case O_TIMEOUT: lo.timeout_s = cli_double("--timeout", optarg, 0.001, 1e6); break;
-		case O_INSECURE: lo.insecure = 1; break;
-		case O_SKIP_BAD: skip_bad = 1; break;
-		case 'v': lo.verbose = 1; break;
-		case 'q': cli_quiet = 1; break;
-		case 'h': usage(stdout); return 0;
-		case O_VERSION: cli_version();
-		default: usage(stderr); return 2;
-		}
-	}
-
-	/* the run */
-	int p = ark_protocol_parse(protocol);
-	if (p < 0)
-		cli_usage_error("--protocol '%s': want debate, discussion or sample", protocol);
-	cfg->protocol = (ark_protocol)p;
-	if (condition) {
-		int x = ark_condition_parse(condition);
-		if (x < 0)
-			cli_usage_error("--condition '%s': want none, hidden, revealed or solo", condition);
-		cfg->condition = (ark_condition)x;
-	}
-	if (split) {
-		int x = ark_split_parse(split);
-		if (x < 0)
-			cli_usage_error("--split '%s': want none, concentrated, distributed or full", split);
-		cfg->split = (ark_split)x;
-	}
-	cfg->final_rule = cfg->protocol == ARK_PROTO_DISCUSSION ? ARK_FINAL_RANDOM_AGENT
-	                                                         : ARK_FINAL_MAJORITY;
-	if (final) {
-		int x = ark_final_parse(final);
-		if (x < 0)
-			cli_usage_error("--final '%s': want majority, random-agent or aggregate", final);
-		cfg->final_rule = (ark_final)x;
-	}
-	if (expert) {
-		if (!strcmp(expert, "oracle"))
-			cfg->expert = ARK_EXPERT_ORACLE;
-		else
-			cfg->expert = (int)cli_long("--expert", expert, 0, ARK_TEAM_MAX - 1);
-	} else if (cfg->condition != ARK_COND_NONE || cfg->split == ARK_SPLIT_CONCENTRATED) {
-		cfg->expert = 0;
-	}
-	cfg->reveal_strong = reveal_strong;
-	if (reveal_strong && cfg->condition != ARK_COND_REVEALED)
-		cli_usage_error("--reveal-strong goes with --condition revealed");
-	cfg->adversary = (int)adversary;
-	cfg->adversary_sees_key = adv_key;
-	cfg->samples = (int)samples;
-
-	/* members */
-	ark_member **ms = NULL;
-	int nms = 0;
-	if (team && nspecs)
-		cli_usage_error("give members with --agent or --team, not both");
-	if (team) {
-		ms = load_team(team, &nms);
-	} else if (nspecs) {
-		ms = calloc((size_t)nspecs, sizeof *ms);
-		if (!ms)
-			cli_die("out of memory");
-		for (int i = 0; i < nspecs; i++)
-			ms[i] = parse_member(specs[i]);
-		nms = nspecs;
-	} else {
-		const char *base = getenv("OPENAI_BASE_URL");
-		ms = calloc(1, sizeof *ms);
-		if (!ms)
-			cli_die("out of memory");
-		if (base && *base) {
-			const char *model = getenv("OPENAI_MODEL");
-			if (!model || !*model)
-				cli_usage_error("OPENAI_BASE_URL is set: name the model with --agent "
-				                "openai:model=NAME or OPENAI_MODEL");
-			ark_buf sb = ARK_BUF_INIT;
-			ark_buf_addf(&sb, "openai:model=%s", model);
-			ms[0] = parse_member(sb.p);
-			ark_buf_release(&sb);
-		} else {
-			ms[0] = parse_member("sim");
-			if (!cli_quiet)
-				cli_warn("no --agent, --team or OPENAI_BASE_URL: using the built-in "
-				         "simulator (backend sim)");
-		}
-		nms = 1;
-	}
-	if (cfg->protocol == ARK_PROTO_SAMPLE) {
-		if (n > 1)
-			cli_usage_error("the sample protocol runs one agent (-g sets the samples)");
-		n = 1;
-	} else if (n < 0) {
-		n = nms > 1 ? nms : cfg->protocol == ARK_PROTO_DISCUSSION ? 4 : 5;
-	}
-	if (nms != 1 && nms != n)
-		cli_usage_error("%d member specs for a team of %ld: give one for all or one each",
-		                nms, n);
-	cfg->n = (int)n;
-	if (rounds < 0)
-		rounds = cfg->protocol == ARK_PROTO_DISCUSSION ? 4 : cfg->protocol == ARK_PROTO_SAMPLE
-		                                                     ? 0 : 3;
-	cfg->rounds = (int)rounds;
-	for (int i = 0; i < cfg->n; i++) {
-		cfg->members[i] = ms[nms == 1 ? 0 : i];
-		if (cfg->protocol == ARK_PROTO_SAMPLE)
-			((ark_member *)cfg->members[i])->logprobs |= 1;
-	}
-	ark_member *agg = NULL;
-	if (aggregator) {
-		if (cfg->final_rule != ARK_FINAL_AGGREGATE)
-			cli_usage_error("--aggregator goes with --final aggregate");
-		agg = parse_member(aggregator);
-		cfg->aggregator = agg;
-	}
-
-	/* prompts: the shipped set, then --prompts over it */
-	ark_prompts *pr = ark_prompts_new();
-	if (!pr)
-		cli_die("out of memory");
-	ark_buf pd = ARK_BUF_INIT;
-	ark_buf_addf(&pd, "%s/prompts", cli_sharedir());
-	if (ark_prompts_load(pr, pd.p, err, sizeof err) < 0 && !prompts)
-		cli_die("%s", err);
-	ark_buf_release(&pd);
-	if (prompts && ark_prompts_load(pr, prompts, err, sizeof err) < 0)
-		cli_die("%s", err);
-	size_t nt;
-	const char *const *tn = ark_debate_templates(&nt);
-	if (ark_prompts_require(pr, tn, nt, err, sizeof err) != 0)
-		cli_die("%s", err);
-	cfg->prompts = pr;
-	cfg->prompts_name = prompts ? prompts : "share/ark/prompts";
-	if (ark_debate_cfg_check(cfg, err, sizeof err) != 0)
-		cli_usage_error("%s", err);
-
-	unsigned shard_k = 0, shard_n = 1;
-	if (shard && ark_shard_parse(shard, &shard_k, &shard_n, err, sizeof err) != 0)
+	ark_debate_cfg_init(&cfg);
+	ark_llm_opts_init(&O.lo);
+	parse_args(argc, argv);
+	configure(&cfg);
+	ark_sched_opts so = { .cfg = &cfg, .seed = O.seed, .repeat = O.repeat, .shard_n = 1,
+	                      .max_active = O.lo.max_inflight, .stop = &got_signal,
+	                      .next = next_task, .bad = bad_task };
+	if (O.shard && ark_shard_parse(O.shard, &so.shard_k, &so.shard_n, err, sizeof err) != 0)
 		cli_usage_error("--shard: %s", err);
-	if (resume && (!out || !strcmp(out, "-")))
+	if (O.resume && (!O.out || !strcmp(O.out, "-")))
 		cli_usage_error("--resume needs -o FILE");
 
 	/* inputs: --tasks files first, then the operands */
-	int nin = ntasks + (argc - optind);
+	int nin = O.ntasks + (argc - optind);
 	char **inputs = calloc((size_t)nin + 1, sizeof *inputs);
 	if (!inputs)
 		cli_die("out of memory");
-	for (int i = 0; i < ntasks; i++)
-		inputs[i] = task_path(tasks[i]);
+	for (int i = 0; i < O.ntasks; i++)
+		inputs[i] = cli_task_file(O.tasks[i]);
 	for (int i = optind; i < argc; i++)
-		inputs[ntasks + i - optind] = argv[i];
+		inputs[O.ntasks + i - optind] = argv[i];
+	cli_in_init(&in, inputs, nin, O.skip_bad);
 
-	keyset done = { 0 }, ids = { 0 };
-	int append = 0;
-	if (resume)
-		append = resume_scan(out, cfg->protocol == ARK_PROTO_SAMPLE ? cfg->samples : 0, &done);
-	S.w = cli_out_open(out, gzip, append);
-
-	if (lo.verbose) {
-		lo.log = log_line;
-		lo.log_ctx = NULL;
-	}
-	if (!(S.llm = ark_llm_new(&lo, err, sizeof err)))
+	ark_strset done = ARK_STRSET_INIT;
+	so.done = &done;
+	so.w = cli_out_open(O.out, O.gzip, O.resume && resume(&cfg, &done));
+	if (O.lo.verbose)
+		O.lo.log = cli_log_hook;
+	if (!(so.llm = ark_llm_new(&O.lo, err, sizeof err)))
 		cli_die("%s", err);
+	cli_count_signals(&got_signal);
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	src in = { inputs, nin, 0, NULL };
-	long max_active = lo.max_inflight > 0 ? lo.max_inflight : 64;
-	int input_done = 0, rc = 0, progress = !cli_quiet && cli_progress_on();
-	long skipped = 0, queued = 0;
-	pend cur = { NULL, 0 };
-	long rep_left = 0;
-	double t0 = now_s(), last_prog = 0;
-	ark_llm_stats stats;
-
-	for (;;) {
-		/* start debates up to the limit */
-		while (!got_signal && !S.fatal && !input_done && S.active < max_active) {
-			if (!rep_left) {
-				jv *task;
-				jv_free(cur.task);
-				cur.task = NULL;
-				int fatal, got = src_next(&in, &task, err, sizeof err, &fatal);
-				if (got == 0) {
-					input_done = 1;
-					break;
-				}
-				if (got < 0 || ark_task_normalise(task, err + 0, sizeof err) != 0) {
-					char msg[700];
-					if (got < 0)
-						snprintf(msg, sizeof msg, "%s", err);
-					else
-						snprintf(msg, sizeof msg, "%s:%ld: %s", src_name(&in), src_line(&in),
-						         err);
-					if (got > 0)
-						jv_free(task);
-					if (!skip_bad || fatal) {
-						/* stop reading; the debates in flight are finished and written */
-						cli_warn("%s", msg);
-						rc = 1;
-						input_done = 1;
-						break;
-					}
-					cli_warn("%s (skipped)", msg);
-					skipped++;
-					continue;
-				}
-				if (!ark_shard_keep(jv_get_str(task, "id"), shard_k, shard_n)) {
-					jv_free(task);
-					continue;
-				}
-				/* a second task with an id already read would make records of the same
-				 * identity (id, seed): joins downstream and --resume could not tell them
-				 * apart, so it is a bad record */
-				if (ks_has(&ids, jv_get_str(task, "id"))) {
-					char msg[700];
-					snprintf(msg, sizeof msg, "%s:%ld: duplicate id \"%.200s\"", src_name(&in),
-					         src_line(&in), jv_get_str(task, "id"));
-					jv_free(task);
-					if (!skip_bad) {
-						cli_warn("%s", msg);
-						rc = 1;
-						input_done = 1;
-						break;
-					}
-					cli_warn("%s (skipped)", msg);
-					skipped++;
-					continue;
-				}
-				ks_add(&ids, jv_get_str(task, "id"));
-				cur.task = task;
-				cur.seed = seed;
-				rep_left = repeat;
-			}
-			long long s = cur.seed + (repeat - rep_left);
-			rep_left--;
-			queued++;
-			char key[1200];
-			key_of(key, sizeof key, jv_get_str(cur.task, "id"), s);
-			if (done.cap && ks_has(&done, key)) {
-				skipped++;
-				continue;
-			}
-			ark_debate *d = ark_debate_start(cfg, S.llm, cur.task, (uint64_t)s, on_finished,
-			                                 NULL, err, sizeof err);
-			S.started++;
-			if (!d) {
-				/* written as a failed record, never dropped */
-				int ns = cfg->protocol == ARK_PROTO_SAMPLE ? cfg->samples : 1;
-				for (int k = 0; k < ns; k++) {
-					jv *er = ark_debate_error_record(cfg, cur.task, (uint64_t)s, k, err);
-					if (!er)
-						cli_die("out of memory");
-					put_record(er);
-					jv_free(er);
-				}
-				if (ark_writer_flush(S.w, err, sizeof err) < 0)
-					cli_die("%s", err);
-				continue;
-			}
-			S.active++;
-		}
-		if (S.active == 0 && (input_done || got_signal || S.fatal))
-			break;
-		if (got_signal > 1)
-			break;          /* second signal: abandon the debates in flight */
-		if (ark_llm_run(S.llm, 100, err, sizeof err) < 0)
-			cli_die("%s", err);
-		drain_finished();
-		if (progress) {
-			double t = now_s();
-			if (t - last_prog > 0.25) {
-				last_prog = t;
-				double rate = S.written / (t - t0 > 1e-9 ? t - t0 : 1e-9);
-				ark_llm_stats_get(S.llm, &stats);
-				if (input_done) {
-					double left = (double)(queued - skipped - S.started) + S.active;
-					cli_progress("%ld/%ld records, %.1f/s, %ld tokens, eta %.0fs", S.written,
-					             queued - skipped, rate, stats.in_tokens + stats.out_tokens,
-					             rate > 0 ? left / rate : 0);
-				} else {
-					cli_progress("%ld records, %ld in flight, %.1f/s, %ld tokens", S.written,
-					             S.active, rate, stats.in_tokens + stats.out_tokens);
-				}
-			}
-		}
-	}
-	if (progress)
-		cli_progress_end();
-	jv_free(cur.task);
-	ark_reader_close(in.r);
-	cli_out_close(S.w);
-
-	ark_llm_stats_get(S.llm, &stats);
+	ark_sched_stats st;
+	if (cli_progress_on())
+		so.progress = cli_progress_hook;
+	if (ark_sched_run(&so, &st, err, sizeof err) < 0)
+		cli_die("%s", err);
+	cli_progress_end();
+	cli_in_close(&in);
+	cli_out_close(so.w);
+	ark_llm_stats ls;
+	ark_llm_stats_get(so.llm, &ls);
 	if (!cli_quiet)
 		cli_warn("%ld records (%ld ok, %ld failed), %ld skipped; %ld calls, %ld retries, "
-		         "%ld tokens in, %ld out, %.2f s", S.written, S.ok, S.errors, skipped,
-		         stats.calls, stats.retries, stats.in_tokens, stats.out_tokens, now_s() - t0);
-	if (S.fatal) {
-		cli_warn("stopped: %s", S.fatal_msg);
+		         "%ld tokens in, %ld out, %.2f s", st.written, st.ok, st.errors, st.skipped,
+		         ls.calls, ls.retries, ls.in_tokens, ls.out_tokens, st.seconds);
+	if (st.fatal) {
+		cli_warn("stopped: %s", st.fatal_msg);
 		rc = 1;
 	}
 	if (got_signal) {
 		cli_warn("interrupted: %ld debates abandoned; run again with --resume to complete",
-		         S.active);
+		         st.active);
 		rc = 1;
 	}
-	/* cleanup (for leak checkers) */
-	for (size_t i = 0; i < S.nfin; i++)
-		ark_debate_free(S.fin[i]);
-	free(S.fin);
-	if (S.active == 0)
-		ark_llm_free(S.llm);
-	ks_free(&done);
-	ks_free(&ids);
-	ark_prompts_free(pr);
-	for (int i = 0; i < nms; i++) {
-		ark_member_release(ms[i]);
-		free(ms[i]);
-	}
-	free(ms);
-	if (agg) {
-		ark_member_release(agg);
-		free(agg);
-	}
-	for (int i = 0; i < ntasks; i++)
+	/* cleanup (for leak checkers); after an abandoned run the llm still holds calls */
+	if (st.active == 0)
+		ark_llm_free(so.llm);
+	ark_strset_release(&done);
+	ark_prompts_free((ark_prompts *)cfg.prompts);
+	ark_team_release(&team);
+	ark_team_release(&aggregator);
+	for (int i = 0; i < O.ntasks; i++)
 		free(inputs[i]);
 	free(inputs);
-	free(specs);
-	free(tasks);
+	free(O.specs);
+	free(O.tasks);
 	return rc;
 }

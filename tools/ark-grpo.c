@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "core/strset.h"
 #include "measure/grpo.h"
 #include "measure/grposample.h"
 #include "core/rng.h"
@@ -180,7 +181,7 @@ static int parse_opts(int argc, char **argv, const char **out, int *gz)
 /* the group being read: its key, and every key met so far */
 static ark_buf cur = ARK_BUF_INIT;
 static int have_cur;
-static ark_keyset seen = ARK_KEYSET_INIT;
+static ark_strset seen = ARK_STRSET_INIT;
 
 /* Take one sample: a new group key ends the group before it (and the batch, when it is full). */
 static void take(cli_in *in, ark_writer *w, jv *rec, ark_buf *key)
@@ -209,10 +210,10 @@ static void take(cli_in *in, ark_writer *w, jv *rec, ark_buf *key)
 	int same = have_cur && key->len == cur.len && !memcmp(key->p, cur.p, key->len);
 	if (!same) {
 		/* a new group: the previous one is finished; a key seen before is an error */
-		int again = ark_keyset_add(&seen, ark_hash(key->p, key->len));
-		if (again < 0)
+		int added;
+		if (!ark_strset_add_n(&seen, key->p, key->len, &added))
 			cli_die("out of memory");
-		if (again)
+		if (!added)
 			cli_die("%s:%ld: group %s appears again after other groups; samples of a group "
 			        "must be adjacent (sort by \"%s\" first)", cli_in_name(in),
 			        cli_in_line(in), key->p, opt.gkey);
@@ -263,6 +264,6 @@ int main(int argc, char **argv)
 	ark_buf_release(&cur);
 	free(S);
 	free(G);
-	ark_keyset_release(&seen);
+	ark_strset_release(&seen);
 	return 0;
 }

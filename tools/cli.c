@@ -122,10 +122,9 @@ void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad)
 	in->skip_bad = skip_bad;
 }
 
-/* Open the next input when none is open; 0 when all are done. */
-static int in_open(cli_in *in)
+/* Open the next input when none is open: 1, 0 when all are done, -1 an error (in err). */
+static int in_open(cli_in *in, char *err, size_t errlen)
 {
-	char err[512];
 	const char *p;
 
 	if (in->r)
@@ -133,10 +132,8 @@ static int in_open(cli_in *in)
 	if (in->idx >= (in->npaths ? in->npaths : 1))
 		return 0;
 	p = in->npaths ? in->paths[in->idx] : "-";
-	in->r = ark_reader_open(p, cli_read_bufsize(), err, sizeof err);
-	if (!in->r)
-		cli_die("%s", err);
-	return 1;
+	in->r = ark_reader_open(p, cli_read_bufsize(), err, errlen);
+	return in->r ? 1 : -1;
 }
 
 static void in_done(cli_in *in)
@@ -146,13 +143,20 @@ static void in_done(cli_in *in)
 	in->idx++;
 }
 
-/* An input error: fatal ones (I/O, gzip) always stop; a bad line may be skipped. */
-static void in_error(cli_in *in, const char *err)
+int cli_in_skip(cli_in *in, const char *msg, int fatal)
 {
-	if (ark_reader_fatal(in->r) || !in->skip_bad)
-		cli_die("%s", err);
-	cli_warn("%s (skipped)", err);
+	if (fatal || !in->skip_bad)
+		return 0;
+	cli_warn("%s (skipped)", msg);
 	in->skipped++;
+	return 1;
+}
+
+/* An input error: fatal ones (I/O, gzip) always stop; a bad line may be skipped. */
+static void in_error(cli_in *in, const char *err, int fatal)
+{
+	if (!cli_in_skip(in, err, fatal))
+		cli_die("%s", err);
 }
 
 static int blank_line(const char *s, size_t n)
@@ -165,23 +169,36 @@ static int blank_line(const char *s, size_t n)
 	return 1;
 }
 
-int cli_in_next(cli_in *in, jv **rec)
+int cli_in_try(cli_in *in, jv **rec, char *err, size_t errlen, int *fatal)
 {
-	char err[512];
 	int r;
 
-	while (in_open(in)) {
-		r = ark_reader_next(in->r, rec, err, sizeof err);
+	*fatal = 0;
+	while ((r = in_open(in, err, errlen)) > 0) {
+		r = ark_reader_next(in->r, rec, err, errlen);
 		if (r == 1) {
 			in->records++;
 			return 1;
 		}
-		if (r < 0)
-			in_error(in, err);
-		else
-			in_done(in);
+		if (r < 0) {
+			*fatal = ark_reader_fatal(in->r);
+			return -1;
+		}
+		in_done(in);
 	}
-	return 0;
+	if (r < 0)
+		*fatal = 1;
+	return r;
+}
+
+int cli_in_next(cli_in *in, jv **rec)
+{
+	char err[512];
+	int r, fatal;
+
+	while ((r = cli_in_try(in, rec, err, sizeof err, &fatal)) < 0)
+		in_error(in, err, fatal);
+	return r;
 }
 
 int cli_in_next_raw(cli_in *in, const char **line, size_t *len)
@@ -189,7 +206,7 @@ int cli_in_next_raw(cli_in *in, const char **line, size_t *len)
 	char err[512];
 	int r;
 
-	while (in_open(in)) {
+	while ((r = in_open(in, err, sizeof err)) > 0) {
 		r = ark_reader_line(in->r, line, len, err, sizeof err);
 		if (r == 1) {
 			if (blank_line(*line, *len))
@@ -198,10 +215,12 @@ int cli_in_next_raw(cli_in *in, const char **line, size_t *len)
 			return 1;
 		}
 		if (r < 0)
-			in_error(in, err);
+			in_error(in, err, ark_reader_fatal(in->r));
 		else
 			in_done(in);
 	}
+	if (r < 0)
+		cli_die("%s", err);
 	return 0;
 }
 
@@ -296,6 +315,22 @@ const char *cli_sharedir(void)
 	return dir = ARK_SHAREDIR;
 }
 
+char *cli_task_file(const char *name)
+{
+	static const char *const suffix[] = { "", ".jsonl", ".jsonl.gz" };
+	ark_buf b = ARK_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		ark_buf_reset(&b);
+		ark_buf_addf(&b, "%s/tasks/%s%s", cli_sharedir(), name, suffix[i]);
+		if (access(b.p, R_OK) == 0)
+			return ark_buf_take(&b);
+	}
+	ark_buf_release(&b);
+	cli_usage_error("--tasks %s: no such task file in %s/tasks", name, cli_sharedir());
+}
+
 int cli_progress_on(void)
 {
 	return !cli_quiet && isatty(2);
@@ -321,4 +356,36 @@ void cli_progress_end(void)
 		fputs("\r\033[K", stderr);
 		progress_shown = 0;
 	}
+}
+
+void cli_log_hook(void *ctx, const char *line)
+{
+	(void)ctx;
+	cli_warn("%s", line);
+}
+
+void cli_progress_hook(void *ctx, const char *line)
+{
+	(void)ctx;
+	cli_progress("%s", line);
+}
+
+static volatile sig_atomic_t *signal_count;
+
+static void count_signal(int sig)
+{
+	(void)sig;
+	++*signal_count;
+}
+
+void cli_count_signals(volatile sig_atomic_t *count)
+{
+	struct sigaction sa;
+
+	signal_count = count;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = count_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }

@@ -6,6 +6,7 @@
  */
 #ifndef ARK_CLI_H
 #define ARK_CLI_H
+#include <signal.h>
 #include <stdio.h>
 #include "core/buf.h"
 #include "core/json.h"
@@ -46,6 +47,14 @@ int  cli_in_next(cli_in *in, jv **rec);
  * same errors and --skip-bad rule as cli_in_next; the line is valid until the next call.
  * 1 line, 0 end of all inputs. */
 int  cli_in_next_raw(cli_in *in, const char **line, size_t *len);
+/* As cli_in_next, for a tool that finishes its work in flight before it stops at a bad input
+ * (ark-debate): nothing is printed.  1 record, 0 end of all inputs, -1 a bad line or an input
+ * that cannot be read, with "file:line: message" in err and *fatal set when reading cannot go
+ * on (an input that cannot be opened, an I/O or gzip error). */
+int  cli_in_try(cli_in *in, jv **rec, char *err, size_t errlen, int *fatal);
+/* The --skip-bad rule for a bad record (message msg): 1 when it is skipped (skip_bad set and
+ * reading can go on; "prog: msg (skipped)" is printed and it is counted), else 0. */
+int  cli_in_skip(cli_in *in, const char *msg, int fatal);
 const char *cli_in_name(const cli_in *in);     /* current input's name */
 long cli_in_line(const cli_in *in);            /* current line number */
 void cli_in_close(cli_in *in);
@@ -62,10 +71,21 @@ void cli_out_close(ark_writer *w);                 /* flush, check, close; dies 
  * installed ARK_SHAREDIR. */
 const char *cli_sharedir(void);
 
+/* A shipped task file: share/ark/tasks/NAME, NAME.jsonl or NAME.jsonl.gz, the first that can be
+ * read (caller frees); a usage error when there is none. */
+char *cli_task_file(const char *name);
+
 /* Progress on stderr only when it is a terminal and not -q.  cli_progress prints a \r line. */
 int  cli_progress_on(void);
 void cli_progress(const char *fmt, ...) ARK_FMT(1, 2);
 void cli_progress_end(void);
+
+/* Library hooks of the form (ctx, line): a log line as a note, a progress line. */
+void cli_log_hook(void *ctx, const char *line);
+void cli_progress_hook(void *ctx, const char *line);
+
+/* SIGINT and SIGTERM add one to *count (without SA_RESTART, so a wait returns at once). */
+void cli_count_signals(volatile sig_atomic_t *count);
 
 /* Environment knob for tests: ARK_READ_BUFSIZE sets the reader's buffer size (default 0). */
 size_t cli_read_bufsize(void);

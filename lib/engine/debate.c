@@ -1318,6 +1318,78 @@ static void assign_facts(ark_debate *d)
 	}
 }
 
+/* The members of d: names, specs, roles, who is active, their facts and the base speaking
+ * order. */
+static void setup_agents(ark_debate *d)
+{
+	const ark_debate_cfg *cfg = d->cfg;
+	for (int i = 0; i < d->n; i++) {
+		agent_t *a = &d->ag[i];
+		a->idx = i;
+		ark_agent_name(i, a->name, sizeof a->name);
+		a->m = cfg->members[i];
+		a->role = i == cfg->adversary ? ROLE_ADVERSARY : i == d->expert ? ROLE_EXPERT
+		                                                                 : ROLE_MEMBER;
+	}
+	if (cfg->condition == ARK_COND_SOLO) {
+		d->active[d->nactive++] = d->expert;
+	} else {
+		for (int i = 0; i < d->n; i++)
+			d->active[d->nactive++] = i;
+	}
+	d->rounds = d->nactive > 1 && cfg->protocol != ARK_PROTO_SAMPLE ? cfg->rounds : 0;
+	assign_facts(d);
+	for (int k = 0; k < d->nactive; k++)
+		d->base[k] = d->active[k];
+	ark_rng r;
+	ark_rng_stream(&r, d->seed, d->id, -2, -1);
+	ark_rng_shuffle(&r, d->base, (size_t)d->nactive);
+}
+
+/* Submit the calls of round 0 (the sample protocol: all G samples).  0, or -1 out of memory
+ * before anything was submitted; a failure after that is d->failed. */
+static int start_round0(ark_debate *d)
+{
+	const ark_debate_cfg *cfg = d->cfg;
+	if (cfg->protocol == ARK_PROTO_SAMPLE) {
+		d->nsample = cfg->samples;
+		d->sc = calloc((size_t)d->nsample, sizeof *d->sc);
+		d->sturns = calloc((size_t)d->nsample, sizeof *d->sturns);
+		if (!d->sc || !d->sturns)
+			return -1;
+		for (int k = 0; k < d->nsample; k++)
+			if (!(d->sturns[k] = jv_array()))
+				return -1;
+		for (int k = 0; k < d->nsample && !d->failed; k++)
+			submit_oneoff(d, &d->sc[k], d->ag[0].m, d->ag[0].system, round0_text(d), 0, 0, k);
+		return 0;
+	}
+	for (int k = 0; k < d->nactive && !d->failed; k++) {
+		agent_t *a = &d->ag[d->active[k]];
+		char *u = round0_text(d);
+		if (!u)
+			break;
+		if (cfg->protocol != ARK_PROTO_DEBATE) {
+			submit_oneoff(d, &a->call, a->m, a->system, u, a->idx, 0, -1);
+			continue;
+		}
+		a->nhist = 0;
+		if (!a->hist && !(a->hist = calloc(8, sizeof *a->hist))) {
+			free(u);
+			fail(d, 1, "out of memory");
+			break;
+		}
+		if (!a->caphist)
+			a->caphist = 8;
+		a->hist[0].role = "system";
+		a->hist[0].content = a->system;
+		a->nhist = 1;
+		if (hist_push(d, a, "user", u) == 0)
+			submit(d, &a->call, a->m, a->hist, a->nhist, a->idx, 0, -1);
+	}
+	return 0;
+}
+
 ark_debate *ark_debate_start(const ark_debate_cfg *cfg, ark_llm *l, const jv *task,
                              uint64_t seed, void (*finished)(ark_debate *, void *), void *ctx,
                              char *err, size_t errlen)
@@ -1351,74 +1423,16 @@ ark_debate *ark_debate_start(const ark_debate_cfg *cfg, ark_llm *l, const jv *ta
 	if (!jv_get(d->task, "kind"))
 		jv_set(d->task, "kind", jv_string(ark_kind_name((ark_kind)d->kind)));
 	d->gkey = ark_grade_task_key(d->task, &cfg->gopts);
-	for (int i = 0; i < d->n; i++) {
-		agent_t *a = &d->ag[i];
-		a->idx = i;
-		ark_agent_name(i, a->name, sizeof a->name);
-		a->m = cfg->members[i];
-		a->role = i == cfg->adversary ? ROLE_ADVERSARY : i == d->expert ? ROLE_EXPERT
-		                                                                 : ROLE_MEMBER;
-	}
-	if (cfg->condition == ARK_COND_SOLO) {
-		d->active[d->nactive++] = d->expert;
-	} else {
-		for (int i = 0; i < d->n; i++)
-			d->active[d->nactive++] = i;
-	}
-	d->rounds = d->nactive > 1 && cfg->protocol != ARK_PROTO_SAMPLE ? cfg->rounds : 0;
-	assign_facts(d);
-	for (int k = 0; k < d->nactive; k++)
-		d->base[k] = d->active[k];
-	{
-		ark_rng r;
-		ark_rng_stream(&r, d->seed, d->id, -2, -1);
-		ark_rng_shuffle(&r, d->base, (size_t)d->nactive);
-	}
+	setup_agents(d);
 	for (int k = 0; k < d->nactive && !d->failed; k++)
 		build_system(d, &d->ag[d->active[k]]);
 	if (d->failed) {
 		ark_errf(err, errlen, "%s", d->err);
 		goto bad;
 	}
-	if (cfg->protocol == ARK_PROTO_SAMPLE) {
-		d->nsample = cfg->samples;
-		d->sc = calloc((size_t)d->nsample, sizeof *d->sc);
-		d->sturns = calloc((size_t)d->nsample, sizeof *d->sturns);
-		if (!d->sc || !d->sturns) {
-			ark_errf(err, errlen, "out of memory");
-			goto bad;
-		}
-		for (int k = 0; k < d->nsample; k++)
-			if (!(d->sturns[k] = jv_array())) {
-				ark_errf(err, errlen, "out of memory");
-				goto bad;
-			}
-		for (int k = 0; k < d->nsample && !d->failed; k++)
-			submit_oneoff(d, &d->sc[k], d->ag[0].m, d->ag[0].system, round0_text(d), 0, 0, k);
-	} else {
-		for (int k = 0; k < d->nactive && !d->failed; k++) {
-			agent_t *a = &d->ag[d->active[k]];
-			char *u = round0_text(d);
-			if (!u)
-				break;
-			if (cfg->protocol == ARK_PROTO_DEBATE) {
-				a->nhist = 0;
-				if (!a->hist && !(a->hist = calloc(8, sizeof *a->hist))) {
-					free(u);
-					fail(d, 1, "out of memory");
-					break;
-				}
-				if (!a->caphist)
-					a->caphist = 8;
-				a->hist[0].role = "system";
-				a->hist[0].content = a->system;
-				a->nhist = 1;
-				if (hist_push(d, a, "user", u) == 0)
-					submit(d, &a->call, a->m, a->hist, a->nhist, a->idx, 0, -1);
-			} else {
-				submit_oneoff(d, &a->call, a->m, a->system, u, a->idx, 0, -1);
-			}
-		}
+	if (start_round0(d) < 0) {
+		ark_errf(err, errlen, "out of memory");
+		goto bad;
 	}
 	if (d->failed && d->pending == 0) {
 		ark_errf(err, errlen, "%s", d->err);

@@ -63,11 +63,4 @@ int  ark_gbatch_run(ark_gsample *S, size_t nS, const ark_ggroup *G, size_t nG,
  * value is not finite), "tokens" and "weight".  0, or -1 out of memory. */
 int  ark_gsample_annotate(ark_gsample *s, char *err, size_t errlen);
 
-/* A set of 64-bit keys (hashes of group keys), to catch a group that comes back. */
-typedef struct ark_keyset { uint64_t *h; size_t cap, n; } ark_keyset;
-#define ARK_KEYSET_INIT { NULL, 0, 0 }
-/* 1 when h was already in the set, 0 added, -1 out of memory. */
-int  ark_keyset_add(ark_keyset *ks, uint64_t h);
-void ark_keyset_release(ark_keyset *ks);
-
 #endif

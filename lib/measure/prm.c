@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "measure/prm.h"
 #include "core/rng.h"
+#include "core/strset.h"
 
 void ark_prm_opts_init(ark_prm_opts *o)
 {
@@ -287,10 +288,9 @@ struct ark_prm_data {
 	int *label;
 	uint32_t *qid;
 	size_t nsteps, caps;
-	uint64_t *qhash;        /* question id -> hash of its text */
+	uint64_t *qhash;        /* question id -> hash of its text (for the split) */
 	size_t nq, capq;
-	uint32_t *qmap;         /* open addressing: hash -> qid + 1 (0 empty) */
-	size_t qmap_cap;
+	ark_strset questions;   /* question text -> question id */
 	fx x;
 	feats f;
 };
@@ -315,7 +315,8 @@ void ark_prm_data_free(ark_prm_data *d)
 	if (!d)
 		return;
 	free(d->idx); free(d->val); free(d->off); free(d->label); free(d->qid);
-	free(d->qhash); free(d->qmap);
+	free(d->qhash);
+	ark_strset_release(&d->questions);
 	fx_release(&d->x);
 	free(d->f.idx); free(d->f.val);
 	free(d);
@@ -324,29 +325,15 @@ void ark_prm_data_free(ark_prm_data *d)
 size_t ark_prm_data_steps(const ark_prm_data *d) { return d->nsteps; }
 size_t ark_prm_data_questions(const ark_prm_data *d) { return d->nq; }
 
-static long question_id(ark_prm_data *d, uint64_t h)
+/* The index of a question's text, a new one the first time it is seen. */
+static long question_id(ark_prm_data *d, const char *question, size_t qlen)
 {
-	if ((d->nq + 1) * 2 > d->qmap_cap) {
-		size_t nc = d->qmap_cap ? d->qmap_cap * 2 : 256;
-		uint32_t *nm = calloc(nc, sizeof *nm);
-		if (!nm)
-			return -1;
-		for (size_t q = 0; q < d->nq; q++) {
-			size_t j = d->qhash[q] & (nc - 1);
-			while (nm[j])
-				j = (j + 1) & (nc - 1);
-			nm[j] = (uint32_t)q + 1;
-		}
-		free(d->qmap);
-		d->qmap = nm;
-		d->qmap_cap = nc;
-	}
-	size_t j = h & (d->qmap_cap - 1);
-	while (d->qmap[j]) {
-		if (d->qhash[d->qmap[j] - 1] == h)
-			return d->qmap[j] - 1;
-		j = (j + 1) & (d->qmap_cap - 1);
-	}
+	int added;
+	size_t *id = ark_strset_add_n(&d->questions, question, qlen, &added);
+	if (!id)
+		return -1;
+	if (!added)
+		return (long)*id;
 	if (d->nq == d->capq) {
 		size_t nc = d->capq ? d->capq * 2 : 64;
 		uint64_t *nh = realloc(d->qhash, nc * sizeof *nh);
@@ -355,8 +342,8 @@ static long question_id(ark_prm_data *d, uint64_t h)
 		d->qhash = nh;
 		d->capq = nc;
 	}
-	d->qhash[d->nq] = h;
-	d->qmap[j] = (uint32_t)d->nq + 1;
+	d->qhash[d->nq] = ark_hash(question, qlen);
+	*id = d->nq;
 	return (long)d->nq++;
 }
 
@@ -364,7 +351,7 @@ int ark_prm_data_add(ark_prm_data *d, const char *question, size_t qlen,
                      const char *const *steps, const size_t *lens, const int *labels, size_t n,
                      char *err, size_t errlen)
 {
-	long q = question_id(d, ark_hash(question, qlen));
+	long q = question_id(d, question, qlen);
 	if (q < 0 || fx_question(&d->x, question, qlen) < 0)
 		return ark_errf(err, errlen, "out of memory");
 	for (size_t k = 0; k < n; k++) {

@@ -109,28 +109,9 @@ static void test_batch(void)
 		ark_gsample_release(&S[i]);
 }
 
-static void test_keyset(void)
-{
-	ark_keyset ks = ARK_KEYSET_INIT;
-	CHECK(ark_keyset_add(&ks, 42) == 0);
-	CHECK(ark_keyset_add(&ks, 42) == 1);
-	CHECK(ark_keyset_add(&ks, 0) == 0);     /* 0 is stored as 1 */
-	CHECK(ark_keyset_add(&ks, 1) == 1);
-	/* past several doublings every key is still found */
-	int ok = 1;
-	for (uint64_t k = 100; k < 20100; k++)
-		ok &= ark_keyset_add(&ks, k * 0x9e3779b97f4a7c15ULL) == 0;
-	for (uint64_t k = 100; k < 20100; k++)
-		ok &= ark_keyset_add(&ks, k * 0x9e3779b97f4a7c15ULL) == 1;
-	CHECK(ok);
-	CHECK(ks.n == 20002 && ks.cap >= 2 * ks.n);
-	ark_keyset_release(&ks);
-}
-
 int main(void)
 {
 	test_read();
 	test_batch();
-	test_keyset();
 	return unit_done("test-grposample");
 }
