@@ -211,12 +211,16 @@ near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d
 	assert_contains "unknown estimator 'ppo'"
 	run ark-grpo --estimator mean --scale group
 	assert_status 2
+	assert_contains "ark-grpo: --scale: the mean estimator does not scale"
 	run ark-grpo --eps 2
 	assert_status 2
+	assert_contains "ark-grpo: --eps: 2 is out of range [0, 1]"
 	run ark-grpo --beta x
 	assert_status 2
+	assert_contains "ark-grpo: --beta: invalid number 'x'"
 	run ark-grpo --bogus
 	assert_status 2
+	assert_contains "ark-grpo: unrecognized option '--bogus'"
 	run ark-grpo --help
 	assert_status 0
 	assert_contains "usage: ark-grpo"

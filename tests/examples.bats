@@ -74,8 +74,10 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 @test "parallel: usage errors and a missing task file" {
 	run "$EX/scale/parallel.sh" "$TASKS"
 	assert_status 2
+	assert_contains "usage: $EX/scale/parallel.sh [-j N]"
 	run "$EX/scale/parallel.sh" -m nope "$TASKS" "$T/x"
 	assert_status 2
+	assert_contains "parallel.sh: -m must be shard or pipe"
 	run "$EX/scale/parallel.sh" "$T/none.jsonl" "$T/x"
 	assert_status 1
 	assert_contains "cannot read"
