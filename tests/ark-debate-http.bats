@@ -56,6 +56,7 @@ AN() { echo "anthropic:model=claude-loop,url=$URL$1"; }
 	assert_contains "unknown fault"
 	run "$ARK_TESTBIN/ark-llm-server" --fault 500=0.7 --fault 429=0.7
 	assert_status 2
+	assert_contains "fault rates add up to more than 1"
 }
 
 # curl_post URL BODY: a POST through the probe's libcurl is not offered; use the openai client
@@ -77,9 +78,9 @@ curl_post() {
 	run_split "$PROBE" -a "$(OA ",temperature=0.5,top-p=0.9,max-tokens=256,stop=[\"END\"],extra={\"top_k\":20,\"min_p\":0.05}")" \
 		--system "You are careful." --question "What is the sum of the first ten positive odd numbers?"
 	assert_status 0
-	jq -e '.ok and .status == 200 and .finish == "stop" and .model == "gpt-loop"
+	jq -se 'length == 1 and (.[0] | .ok and .status == 200 and .finish == "stop" and .model == "gpt-loop"
 	       and .fingerprint == "fp_loopback" and .in > 0 and .out > 0 and (.text | length) > 0
-	       and .attempts == 1' <<<"$output"
+	       and .attempts == 1)' <<<"$output"
 	b=$(last .body)
 	jq -e '.model == "gpt-loop" and .temperature == 0.5 and .top_p == 0.9 and .max_tokens == 256
 	       and .stop == ["END"] and .top_k == 20 and .min_p == 0.05 and (.seed | type) == "number"
@@ -128,25 +129,25 @@ curl_post() {
 	start_server --quirk null-content --quirk no-usage
 	run_split "$PROBE" -a "$(OA)"
 	assert_status 0
-	jq -e '.ok and .text == "" and (.reasoning | length) > 0 and .in == -1 and .out == -1' <<<"$output"
+	jq -se 'length == 1 and (.[0] | .ok and .text == "" and (.reasoning | length) > 0 and .in == -1 and .out == -1)' <<<"$output"
 }
 
 @test "openai: reasoning_content is kept beside the answer" {
 	start_server --quirk reasoning
 	run_split "$PROBE" -a "$(OA)"
 	assert_status 0
-	jq -e '.reasoning == "Let me think this through." and (.text | length) > 0' <<<"$output"
+	jq -se 'length == 1 and (.[0] | .reasoning == "Let me think this through." and (.text | length) > 0)' <<<"$output"
 }
 
 @test "openai: log-probabilities when asked" {
 	start_server
 	run_split "$PROBE" -a "$(OA ",logprobs=3")"
 	assert_status 0
-	jq -e '(.logprobs | type) == "array" and (.logprobs | length) > 0
-	       and (.logprobs[0].top_logprobs | length) == 3 and (.logprobs[0].logprob | type) == "number"' <<<"$output"
+	jq -se 'length == 1 and (.[0] | (.logprobs | type) == "array" and (.logprobs | length) > 0
+	       and (.logprobs[0].top_logprobs | length) == 3 and (.logprobs[0].logprob | type) == "number")' <<<"$output"
 	jq -e '.logprobs == true and .top_logprobs == 3' <<<"$(last .body)"
 	run_split "$PROBE" -a "$(OA)"
-	jq -e '.logprobs == null' <<<"$output"
+	jq -se 'length == 1 and .[0].ok and .[0].logprobs == null' <<<"$output"
 }
 
 # ---- Anthropic messages -------------------------------------------------------------------------
@@ -156,8 +157,8 @@ curl_post() {
 	export ANTHROPIC_API_KEY=sk-ant-loopback-0001
 	run_split "$PROBE" -a "$(AN ",stop=END,temperature=0.2")" --system "Be brief."
 	assert_status 0
-	jq -e '.ok and .finish == "end_turn" and .model == "claude-loop" and .in > 0 and .out > 0
-	       and .reasoning == "Let me think this through." and .fingerprint == null' <<<"$output"
+	jq -se 'length == 1 and (.[0] | .ok and .finish == "end_turn" and .model == "claude-loop" and .in > 0 and .out > 0
+	       and .reasoning == "Let me think this through." and .fingerprint == null)' <<<"$output"
 	jq -e '.system == "Be brief." and .max_tokens == 4096 and .stop_sequences == ["END"]
 	       and .temperature == 0.2 and (.messages | length) == 1 and .messages[0].role == "user"
 	       and (has("seed") | not)' <<<"$(last .body)"
@@ -170,7 +171,7 @@ curl_post() {
 	start_server --quirk no-usage
 	run_split "$PROBE" -a "$(AN ",max-tokens=100")"
 	assert_status 0
-	jq -e '.ok and .in == -1 and .out == -1' <<<"$output"
+	jq -se 'length == 1 and (.[0] | .ok and .in == -1 and .out == -1)' <<<"$output"
 	[ "$(last .body.max_tokens)" = 100 ]
 }
 
@@ -253,7 +254,7 @@ fault_case() {
 	start_server --fault 400=1
 	run_split "$PROBE" -a "$(OA)" -n 20 -j 1 --retries 8
 	assert_status 1
-	jq -e -s 'all(.fatal and (.error | test("HTTP 400 invalid_request_error: Unrecognized")))' <<<"$output"
+	jq -e -s 'length == 20 and all(.fatal and (.error | test("HTTP 400 invalid_request_error: Unrecognized")))' <<<"$output"
 	[ "$(stat .requests)" -eq 1 ]
 }
 
@@ -281,7 +282,7 @@ fault_case() {
 	stop_server
 	run_split "$PROBE" -a "$(OA)" -n 2 --retries 2
 	assert_status 1
-	jq -e -s 'all(.ok == false and .fatal == false and .attempts == 3)' <<<"$output"
+	jq -e -s 'length == 2 and all(.ok == false and .fatal == false and .attempts == 3)' <<<"$output"
 	assert_contains "after 3 attempts"
 	assert_contains "127.0.0.1"
 }
@@ -291,7 +292,7 @@ fault_case() {
 	H="https://127.0.0.1:$PORT"
 	run_split "$PROBE" -a "openai:model=m,url=$H/v1" -n 3 -j 1
 	assert_status 1
-	jq -e -s 'all(.fatal and (.error | test("certificate|TLS")))' <<<"$output"
+	jq -e -s 'length == 3 and all(.fatal and (.error | test("certificate|TLS")))' <<<"$output"
 	assert_contains "--insecure skips it"
 	run_split "$PROBE" -a "openai:model=m,url=$H/v1" -a "anthropic:model=c,url=$H" -n 4 --insecure
 	assert_status 0
@@ -344,7 +345,7 @@ fault_case() {
 	assert_status 1
 	case "$output$stderr_out" in *0123456789*) echo "key leaked" >&2; return 1 ;; esac
 	case "$output" in *"[redacted]"*) ;; *) return 1 ;; esac
-	jq -e -s 'all(.fatal and (.error | test("HTTP 401.*check the key in [$]WRONGKEY")))' <<<"$output"
+	jq -e -s 'length == 10 and all(.fatal and (.error | test("HTTP 401.*check the key in [$]WRONGKEY")))' <<<"$output"
 	case "$stderr_out" in *"http: 401 from"*) ;; *) return 1 ;; esac
 	[ "$(stat .requests)" -le 4 ]
 }
@@ -383,7 +384,7 @@ fault_case() {
 	# an empty messages list (forced through extra=) is refused for every call alike
 	run_split "$PROBE" -a "openai:model=m,url=$URL/v1,extra={\"messages\":[]}" -n 3 -j 1
 	assert_status 1
-	jq -e -s 'all(.fatal and (.error | test("HTTP 400")))' <<<"$output"
+	jq -e -s 'length == 3 and all(.fatal and (.error | test("HTTP 400")))' <<<"$output"
 	[ "$(stat .requests)" -eq 1 ]
 }
 
@@ -542,9 +543,9 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	run_split ark-debate -v -a "$(OA)" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
 	assert_status 0
 	case "$output$stderr_out" in *debate-secret-77*) return 1 ;; esac
-	jq -e -s 'all(.status == "ok")' <<<"$output"
+	jq -e -s 'length == 6 and all(.status == "ok")' <<<"$output"
 	export OPENAI_API_KEY=sk-loop-debate-WRONG-88
 	run_split ark-debate -v -a "$(OA)" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
 	case "$output$stderr_out" in *WRONG-88*) return 1 ;; esac
-	jq -e -s 'all(.status == "error")' <<<"$output"
+	jq -e -s 'length == 6 and all(.status == "error")' <<<"$output"
 }

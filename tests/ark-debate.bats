@@ -10,6 +10,10 @@ setup() {
 	TASKS="$F/tasks.jsonl"
 }
 
+teardown() {
+	stop_server
+}
+
 # run ark-debate quietly on the fixture tasks with the given options into $T/out.jsonl
 deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 
@@ -31,14 +35,30 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 }
 
 @test "usage errors exit 2 with a message" {
-	for args in "-p nonsense" "-n 0" "--condition maybe" "--split halves" "--final vote" \
-	            "--expert 9 -n 4 --condition hidden" "--adversary 0 --expert 0 --condition hidden" \
-	            "--reveal-strong" "--adversary-sees-key" "--resume" "-a sim -a sim -n 3" \
-	            "--shard 3/3" "-a nosuch:x=1" "-a sim:skill=2" "--aggregator sim" \
-	            "-p sample -n 3" "--split concentrated --expert oracle"; do
+	cases=(
+		"-p nonsense|--protocol 'nonsense': want debate, discussion or sample"
+		"-n 0|-n: 0 is out of range [1, 64]"
+		"--condition maybe|--condition 'maybe': want none, hidden, revealed or solo"
+		"--split halves|--split 'halves': want none, concentrated, distributed or full"
+		"--final vote|--final 'vote': want majority, random-agent or aggregate"
+		"--expert 9 -n 4 --condition hidden|--expert 9: the team has members 0..3"
+		"--adversary 0 --expert 0 --condition hidden|the adversary cannot be the expert"
+		"--reveal-strong|--reveal-strong goes with --condition revealed"
+		"--adversary-sees-key|--adversary-sees-key needs --adversary"
+		"--resume|--resume needs -o FILE"
+		"-a sim -a sim -n 3|2 member specs for a team of 3"
+		"--shard 3/3|--shard: invalid shard '3/3'"
+		"-a nosuch:x=1|--agent 'nosuch:x=1': unknown backend 'nosuch'"
+		"-a sim:skill=2|--agent 'sim:skill=2': member parameter \"skill\": 2 is out of range [0, 1]"
+		"--aggregator sim|--aggregator goes with --final aggregate"
+		"-p sample -n 3|the sample protocol runs one agent"
+		"--split concentrated --expert oracle|split concentrated needs an expert given by index"
+	)
+	for c in "${cases[@]}"; do
+		args="${c%%|*}"; want="${c#*|}"
 		run_split ark-debate $args "$TASKS"
 		[ "$status" -eq 2 ] || { echo "'$args': status $status"; return 1; }
-		case "$stderr_out" in ark-debate:*) ;; *) echo "'$args': $stderr_out"; return 1 ;; esac
+		case "$stderr_out" in *"ark-debate: $want"*) ;; *) echo "'$args': $stderr_out"; return 1 ;; esac
 	done
 }
 
@@ -83,7 +103,7 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 
 @test "discussion: a balanced speaking order; each speaker reads the transcript so far" {
 	deb -p discussion -n 4 -r 4 --repeat 3 "$TASKS"
-	jq -e -s 'all(.turns | length == 20)' "$T/out.jsonl"
+	jq -e -s 'length == 18 and all(.turns | length == 20)' "$T/out.jsonl"
 	jq -e -s 'all(.run.final_rule == "random-agent")' "$T/out.jsonl"
 	# over 4 rounds every agent holds every place once
 	jq -e -s 'all([.turns[] | select(.round > 0) | .agent] as $o
@@ -131,12 +151,12 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 
 @test "conditions: hidden, revealed (plain and strong), solo" {
 	deb -p discussion --split concentrated --condition hidden --repeat 10 --tasks moon
-	jq -e -s 'all(.run.condition == "hidden" and .run.expert == 0)' "$T/out.jsonl"
+	jq -e -s 'length == 10 and all(.run.condition == "hidden" and .run.expert == 0)' "$T/out.jsonl"
 	# nobody is told: the expert reads itself as a member, and nobody defers
 	jq -e -s 'all(.[].turns[]; .sim.role == "member")' "$T/out.jsonl"
 	jq -e -s '[.[].turns[] | select(.agent != 0) | .sim.behaviour] | index("deference") == null' "$T/out.jsonl"
 	deb -p discussion --split concentrated --condition revealed --repeat 10 --tasks moon
-	jq -e -s 'all(.run.reveal == "plain")' "$T/out.jsonl"
+	jq -e -s 'length == 10 and all(.run.reveal == "plain")' "$T/out.jsonl"
 	jq -e -s 'all(.[].turns[] | select(.agent == 0); .sim.role == "expert")' "$T/out.jsonl"
 	plain=$(jq -s '[.[].turns[] | select(.sim.behaviour == "deference")] | length' "$T/out.jsonl")
 	jq -e -s '[.[].turns[] | select(.sim.behaviour == "deference") | .sim.toward] | unique == ["A"]' "$T/out.jsonl"
@@ -144,15 +164,19 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	strong=$(jq -s '[.[].turns[] | select(.sim.behaviour == "deference")] | length' "$T/out.jsonl")
 	[ "$strong" -gt "$plain" ] || { echo "strong $strong plain $plain"; return 1; }
 	# the reveal gives a reason only when it is true: an expert holding the facts the others lack
-	# (seen through the simulator, which reports a task fact found verbatim in its prompt)
+	# (seen through the simulator, which reports a task fact found verbatim in its prompt; the
+	# facts template names no fact, so the fact reaches a prompt only through the reveal)
 	printf '%s\n' '{"id":"w","kind":"math","question":"1+1?","answer":"2","facts":["was given information"]}' > "$T/w.jsonl"
+	mkdir -p "$T/p"
+	printf 'You hold some information.\n' > "$T/p/facts.txt"
 	for o in "--split none" "--split full" "--split none --expert oracle" "--split concentrated"; do
-		deb -n 3 -r 1 --condition revealed $o "$T/w.jsonl"
+		deb -n 3 -r 1 --condition revealed --prompts "$T/p" $o "$T/w.jsonl"
 		case $o in
 		*concentrated) want='[0]' ;;
 		*) want='[]' ;;
 		esac
-		jq -e --argjson w "$want" 'all(.turns[] | select(.agent != .run.expert and .run.expert != null); .sim.holds == $w)' "$T/out.jsonl" ||
+		jq -se --argjson w "$want" 'length == 1 and all(.[]; .run.expert as $e | $e != null
+		  and ([.turns[] | select(.agent != $e)] | length == 4 and all(.sim.holds == $w)))' "$T/out.jsonl" ||
 		  { echo "$o"; jq -c '[.run.expert, [.turns[] | .sim.holds]]' "$T/out.jsonl"; return 1; }
 	done
 	deb -p discussion --split concentrated --condition solo --expert 2 -n 4 --tasks moon
@@ -162,7 +186,7 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 
 @test "--expert oracle picks a member whose round-0 answer was right" {
 	deb --expert oracle --condition revealed -n 4 -r 2 --repeat 4 "$TASKS"
-	jq -e -s 'all(.run.expert_rule == "oracle")' "$T/out.jsonl"
+	jq -e -s 'length == 24 and all(.run.expert_rule == "oracle")' "$T/out.jsonl"
 	jq -e -s 'all(select(.run.expert != null) | . as $r
 	  | $r.turns[] | select(.round == 0 and .agent == $r.run.expert) | .correct == true)' "$T/out.jsonl"
 	jq -e -s 'any(.run.expert != null)' "$T/out.jsonl"
@@ -182,17 +206,18 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	jq -e 'all(.turns[] | select(.agent != 2); .sim.holds == [])' "$T/out.jsonl"
 	# without the key it argues against its own view: still wrong, not the reversed key
 	deb -p discussion -n 4 --adversary 1 --repeat 5 "$TASKS"
-	jq -e -s 'all(.[].turns[] | select(.agent == 1 and .correct != null); .correct == false)' "$T/out.jsonl"
+	jq -e -s 'length == 30 and ([.[].turns[] | select(.agent == 1 and .correct != null) | .correct]
+	  | length > 0 and all(. == false))' "$T/out.jsonl"
 }
 
 @test "final rules: majority, random-agent, aggregate" {
 	deb --final aggregate -n 3 -r 1 "$TASKS"
-	jq -e -s 'all(.final.rule == "aggregate" and .final.agent == null and (.final.text | length > 0)
+	jq -e -s 'length == 6 and all(.final.rule == "aggregate" and .final.agent == null and (.final.text | length > 0)
 	  and .usage.calls == 7 and .final.sim.role == "aggregator")' "$T/out.jsonl"
 	deb -p discussion --final majority -n 4 -r 1 "$TASKS"
-	jq -e -s 'all(.final.rule == "majority" and .final.votes >= 1)' "$T/out.jsonl"
+	jq -e -s 'length == 6 and all(.final.rule == "majority" and .final.votes >= 1)' "$T/out.jsonl"
 	deb --final random-agent -n 4 -r 1 "$TASKS"
-	jq -e -s 'all(.final.rule == "random-agent" and (.final.agent | type == "number"))' "$T/out.jsonl"
+	jq -e -s 'length == 6 and all(.final.rule == "random-agent" and (.final.agent | type == "number"))' "$T/out.jsonl"
 }
 
 @test "team sizes 1, 2, 4 and 8" {
@@ -200,17 +225,17 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 		deb -p discussion -n $n -r 2 "$TASKS"
 		want=$(( n == 1 ? 1 : n * 3 ))
 		jq -e -s --argjson n $n --argjson w $want \
-		  'all(.run.n == $n and (.agents | length == $n) and (.turns | length == $w) and .status == "ok")' \
+		  'length == 6 and all(.run.n == $n and (.agents | length == $n) and (.turns | length == $w) and .status == "ok")' \
 		  "$T/out.jsonl" || { echo "size $n"; return 1; }
 		deb -n $n -r 2 "$TASKS"
-		jq -e -s --argjson w $want 'all(.turns | length == $w)' "$T/out.jsonl"
+		jq -e -s --argjson w $want 'length == 6 and all(.turns | length == $w)' "$T/out.jsonl"
 	done
 }
 
 @test "the simulator writes correction trajectories and faulty steps the grader agrees with" {
 	deb -n 5 -r 2 --repeat 5 "$TASKS"
 	# an agent wrong in round 0 and right later, with an explicit correction step
-	jq -e -s '[.[].turns[] | select(.sim.correction_step != null and .correct == true and .sim.changed)] | length > 0' \
+	jq -e -s 'length == 30 and ([.[].turns[] | select(.sim.correction_step != null and .correct == true and .sim.changed)] | length > 0)' \
 		"$T/out.jsonl"
 	jq -e -s 'all(.[].turns[] | select(.sim.correction_step != null); .text | test("was wrong|change my mind|change my ranking"))' \
 		"$T/out.jsonl"
@@ -259,6 +284,14 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	# no task in two shards
 	for k in 0 1 2; do ark-debate -q -n 3 -r 1 --shard $k/3 "$TASKS" | jq -r .id; done | sort | uniq -d > "$T/dup"
 	[ ! -s "$T/dup" ]
+	# the shard of an id is part of the output contract (merged shards, --resume): pinned
+	for i in $(seq 0 11); do
+		printf '{"id":"t%d","kind":"number","question":"%d + 1?","answer":"%d"}\n' $i $i $((i + 1))
+	done > "$T/t.jsonl"
+	for k in 0 1 2; do
+		echo "$k/3: $(ark-debate -q -n 1 -r 0 --shard $k/3 "$T/t.jsonl" | jq -r .id | tr '\n' ' ')"
+	done > "$T/got"
+	printf '%s\n' "0/3: t0 t1 t4 " "1/3: t5 t9 t10 " "2/3: t2 t3 t6 t7 t8 t11 " | diff - "$T/got"
 }
 
 @test "-o FILE.gz writes gzip; a truncated tail is cut and --resume completes the run" {
@@ -323,30 +356,53 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 }
 
 @test "kill -9 in the middle, then --resume, equals an uninterrupted run" {
-	ark-debate -q -p discussion -n 4 --repeat 300 -j 4 --tasks moon | sort > "$T/want"
-	ark-debate -q -p discussion -n 4 --repeat 300 -j 4 --tasks moon -o "$T/o.jsonl.gz" &
+	# paced by the loopback server (50 ms a call, two debates at a time, about 2 s for the run)
+	# so that the kill lands while debates are still to come
+	start_server --tasks "$ARK_SHARE/tasks/moon.jsonl" --latency 50
+	run=(-a "openai:model=sim,url=$URL/v1" -p discussion -n 2 -r 1 --repeat 20 --tasks moon)
+	ark-debate -q "${run[@]}" -j 20 | jq -c 'del(.turns[].ms)' | sort > "$T/want"
+	[ "$(wc -l < "$T/want")" -eq 20 ]
+	ark-debate -q "${run[@]}" -j 2 -o "$T/o.jsonl.gz" &
 	pid=$!
-	sleep 0.3
-	kill -9 $pid 2>/dev/null || true
-	wait $pid 2>/dev/null || true
-	ark-debate -q -p discussion -n 4 --repeat 300 -j 4 --tasks moon --resume -o "$T/o.jsonl.gz"
-	diff "$T/want" <(zcat "$T/o.jsonl.gz" | sort)
+	for _ in $(seq 1000); do
+		[ "$(zcat "$T/o.jsonl.gz" 2>/dev/null | wc -l)" -ge 1 ] && break
+		sleep 0.01
+	done
+	kill -9 $pid
+	wait $pid || true
+	n=$(zcat "$T/o.jsonl.gz" 2>/dev/null | wc -l)
+	[ "$n" -ge 1 ] && [ "$n" -lt 20 ] || { echo "$n records at the kill"; return 1; }
+	ark-debate -q "${run[@]}" -j 20 --resume -o "$T/o.jsonl.gz"
+	diff "$T/want" <(zcat "$T/o.jsonl.gz" | jq -c 'del(.turns[].ms)' | sort)
 }
 
 @test "SIGTERM: stops starting debates, leaves the output valid, exit 1; --resume completes it" {
-	ark-debate -q -p discussion -n 4 --repeat 400 --tasks moon | sort > "$T/want"
-	ark-debate -p discussion -n 4 --repeat 400 -j 2 --tasks moon -o "$T/o.jsonl" 2> "$T/err" &
+	# over the loopback server at 50 ms a call, two debates at a time: the 20 debates of 4 calls
+	# take about 2 s, so the run is still under way when the first record is written
+	start_server --tasks "$ARK_SHARE/tasks/moon.jsonl" --latency 50
+	run=(-a "openai:model=sim,url=$URL/v1" -n 2 -r 1 --repeat 20 --tasks moon)
+	ark-debate -q "${run[@]}" -j 20 | jq -c 'del(.turns[].ms)' | sort > "$T/want"
+	[ "$(wc -l < "$T/want")" -eq 20 ]
+	before=$("$ARK_TESTBIN/ark-llm-probe" --get "$URL/stats" | jq .requests)
+	ark-debate "${run[@]}" -j 2 -o "$T/o.jsonl" 2> "$T/err" &
 	pid=$!
-	sleep 0.3
-	kill -TERM $pid 2>/dev/null || true
+	for _ in $(seq 1000); do
+		[ -s "$T/o.jsonl" ] && break
+		sleep 0.01
+	done
+	[ -s "$T/o.jsonl" ]
+	kill -TERM $pid
 	st=0; wait $pid || st=$?
-	if grep -q interrupted "$T/err"; then
-		[ "$st" -eq 1 ]
-		[ "$(wc -l < "$T/o.jsonl")" -lt 400 ]
-	fi
-	jq -e -s 'all(.status == "ok")' "$T/o.jsonl" > /dev/null
-	ark-debate -q -p discussion -n 4 --repeat 400 -j 2 --tasks moon --resume -o "$T/o.jsonl"
-	diff "$T/want" <(sort "$T/o.jsonl")
+	[ "$st" -eq 1 ] || { echo "exit $st"; cat "$T/err"; return 1; }
+	grep -q 'interrupted: 0 debates abandoned; run again with --resume' "$T/err"
+	n=$(wc -l < "$T/o.jsonl")
+	[ "$n" -ge 1 ] && [ "$n" -lt 20 ] || { echo "$n records"; return 1; }
+	jq -se --argjson n "$n" 'length == $n and all(.[]; .status == "ok")' "$T/o.jsonl" > /dev/null
+	# no debate was started and left: the server saw the calls of the written records only
+	after=$("$ARK_TESTBIN/ark-llm-probe" --get "$URL/stats" | jq .requests)
+	[ "$((after - before))" -eq "$(jq -s 'map(.usage.calls) | add' "$T/o.jsonl")" ]
+	ark-debate -q "${run[@]}" -j 20 --resume -o "$T/o.jsonl"
+	diff "$T/want" <(jq -c 'del(.turns[].ms)' "$T/o.jsonl" | sort)
 }
 
 # ---- input --------------------------------------------------------------------------------------
@@ -419,7 +475,7 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	mkdir -p "$T/p"
 	printf 'QUESTION FOR YOU: {{question}}{{options}}\n\n{{format}}\n' > "$T/p/round0.txt"
 	deb -n 2 -r 1 --prompts "$T/p" "$TASKS"
-	jq -e -s --arg d "$T/p" 'all(.run.prompts == $d and .status == "ok")' "$T/out.jsonl"
+	jq -e -s --arg d "$T/p" 'length == 6 and all(.run.prompts == $d and .status == "ok")' "$T/out.jsonl"
 	printf 'Hello {{nosuchvar}}\n' > "$T/p/round0.txt"
 	run_split ark-debate -q -n 2 -r 1 --prompts "$T/p" "$TASKS"
 	jq -e -s 'length == 6 and all(.status == "error" and (.error | test("nosuchvar")))' <<<"$output"
@@ -429,17 +485,17 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 
 @test "member specs: one for all, one each, --team; parameters are recorded and used" {
 	deb -n 3 -r 1 -a sim:skill=1,conformity=0 "$TASKS"
-	jq -e -s 'all(.agents[].params.skill == 1 and .agents[].params.conformity == 0)' "$T/out.jsonl"
+	jq -e -s 'length == 6 and all(.agents[].params.skill == 1 and .agents[].params.conformity == 0)' "$T/out.jsonl"
 	jq -e -s 'all(.[] | select(.kind != "rank") | .turns[]; .correct == true)' "$T/out.jsonl"
 	deb -n 2 -r 1 -a sim:skill=1 -a sim:skill=0 "$TASKS"
-	jq -e -s 'all(.[] | select(.kind != "rank") | .turns[] | select(.round == 0); .correct == (.agent == 0))' \
+	jq -e -s 'length == 6 and all(.[] | select(.kind != "rank") | .turns[] | select(.round == 0); .correct == (.agent == 0))' \
 		"$T/out.jsonl"
 	printf '[{"backend":"sim","skill":0.9},{"backend":"sim","skill":0.1},{"backend":"sim"}]\n' > "$T/team.json"
 	deb -r 1 --team "$T/team.json" "$TASKS"
-	jq -e -s 'all(.run.n == 3 and ([.agents[].params.skill] == [0.9, 0.1, 0.6]))' "$T/out.jsonl"
+	jq -e -s 'length == 6 and all(.run.n == 3 and ([.agents[].params.skill] == [0.9, 0.1, 0.6]))' "$T/out.jsonl"
 	# skill by domain: the fixture's first task is in domain "arithmetic"
 	deb -n 3 -r 0 -a 'sim:skill=0,skill@arithmetic=1' "$TASKS"
-	jq -e -s 'all(.[] | select(.kind != "rank") | . as $r | .turns[] | .correct == ($r.domain == "arithmetic"); .)' \
+	jq -e -s 'length == 6 and all(.[] | select(.kind != "rank") | . as $r | .turns[] | .correct == ($r.domain == "arithmetic"); .)' \
 		"$T/out.jsonl"
 }
 

@@ -350,10 +350,22 @@ row() {
 }
 
 @test "usage errors exit 2" {
-	for args in "--boot -1" "--boot x" "--level 1.5" "--table html" "--by ," "--by size,size" \
-	            "--corr .x" "--plot ''" "--no-such-option"; do
+	cases=(
+		"--boot -1|--boot: -1 is out of range [0, 10000000]"
+		"--boot x|--boot: invalid number 'x'"
+		"--level 1.5|--level: 1.5 is out of range [0.01, 0.999]"
+		"--table html|--table: expected 'text' or 'markdown', not 'html'"
+		"--by ,|--by: empty field name"
+		"--by size,size|--by: 'size' named twice"
+		"--corr .x|--corr: expected a field name"
+		"--plot ''|--plot: expected a file name"
+		"--no-such-option|unrecognized option '--no-such-option'"
+	)
+	for c in "${cases[@]}"; do
+		args="${c%%|*}"; want="${c#*|}"
 		eval "run ark-gap $args $F/acc.jsonl"
 		[ "$status" -eq 2 ] || { echo "ark-gap $args: status $status: $output"; return 1; }
+		case "$output" in "ark-gap: $want"*) ;; *) echo "ark-gap $args: $output"; return 1 ;; esac
 	done
 }
 

@@ -4,6 +4,7 @@
 load test_helper
 
 setup() { setup_scratch; G="$FIX/grpo"; }
+teardown() { stop_server; }
 
 # near A B: |A - B| < 1e-12
 near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 1e-12) }'; }
@@ -211,12 +212,16 @@ near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d
 	assert_contains "unknown estimator 'ppo'"
 	run ark-grpo --estimator mean --scale group
 	assert_status 2
+	assert_contains "ark-grpo: --scale: the mean estimator does not scale"
 	run ark-grpo --eps 2
 	assert_status 2
+	assert_contains "ark-grpo: --eps: 2 is out of range [0, 1]"
 	run ark-grpo --beta x
 	assert_status 2
+	assert_contains "ark-grpo: --beta: invalid number 'x'"
 	run ark-grpo --bogus
 	assert_status 2
+	assert_contains "ark-grpo: unrecognized option '--bogus'"
 	run ark-grpo --help
 	assert_status 0
 	assert_contains "usage: ark-grpo"
@@ -226,14 +231,10 @@ near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d
 }
 
 @test "grpo: sample groups over HTTP with log-probabilities (loopback server)" {
-	rm -f "$T/port"
-	"$ARK_TESTBIN/ark-llm-server" --port-file "$T/port" --tasks "$FIX/score/math-tasks.jsonl" >/dev/null 2>&1 &
-	pid=$!
-	for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.025; done
-	url="http://127.0.0.1:$(cat "$T/port")/v1"
+	start_server --tasks "$FIX/score/math-tasks.jsonl"
 	head -4 "$FIX/score/math-tasks.jsonl" |
-		ark-debate -q -p sample -g 3 -a "openai:model=sim,url=$url,logprobs=1" >"$T/s.jsonl"
-	kill "$pid"; wait "$pid" 2>/dev/null || true
+		ark-debate -q -p sample -g 3 -a "openai:model=sim,url=$URL/v1,logprobs=1" >"$T/s.jsonl"
+	stop_server
 	run_split ark-grpo "$T/s.jsonl"
 	assert_status 0
 	[ "$(wc -l <<<"$output")" -eq 12 ]

@@ -292,8 +292,10 @@ MY RANKING:
 	assert_contains "ark-l1 "
 	run ark-l1 --no-such-option
 	assert_status 2
+	assert_contains "ark-l1: unrecognized option '--no-such-option'"
 	run ark-l1 -x
 	assert_status 2
+	assert_contains "ark-l1: invalid option -- 'x'"
 }
 
 @test "--help matches the manual's synopsis" {

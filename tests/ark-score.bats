@@ -168,23 +168,31 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 @test "score: usage errors exit 2; --help and --version exit 0" {
 	run ark-score
 	assert_status 2
+	assert_contains "ark-score: give exactly one of --train MODEL, --scorer and --rubric"
 	run ark-score --scorer bogus:x
 	assert_status 2
 	assert_contains "unknown scorer 'bogus'"
 	run ark-score --scorer model
 	assert_status 2
+	assert_contains "ark-score: --scorer: expected model:FILE, judge:SPEC or reward:URL, not 'model'"
 	run ark-score --model a --train b
 	assert_status 2
+	assert_contains "ark-score: give exactly one of --train MODEL, --scorer and --rubric"
 	run ark-score --model a --agg max
 	assert_status 2
+	assert_contains "ark-score: --agg: unknown aggregation 'max'"
 	run ark-score --model a --temp 0
 	assert_status 2
+	assert_contains "ark-score: --temp: 0 is out of range"
 	run ark-score --rubric style
 	assert_status 2
+	assert_contains "ark-score: --rubric: unknown rubric 'style'"
 	run ark-score --rubric behaviour --coder llm
 	assert_status 2
+	assert_contains "ark-score: --coder: expected rank or judge:SPEC, not 'llm'"
 	run ark-score --judge "nosuch:model=x"
 	assert_status 2
+	assert_contains "unknown backend 'nosuch'"
 	run ark-score --help
 	assert_status 0
 	assert_contains "usage: ark-score"

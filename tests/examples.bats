@@ -53,14 +53,20 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 @test "parallel: a shard killed with SIGKILL during HTTP calls resumes to the full set" {
 	start_server --tasks "$TASKS" --latency 40
 	agent="openai:model=loop,url=$URL/v1,seed=7"
-	"$EX/scale/parallel.sh" -j 3 "$TASKS" "$T/par" -a "$agent" -j 4 >/dev/null 2>&1 &
+	# an ark-debate first in PATH notes the pid of shard 1 (exec keeps it), so that the kill
+	# reaches that process and no other test's
+	mkdir -p "$T/bin"
+	printf '#!/bin/sh\ncase " $* " in *" --shard 1/3 "*) echo $$ > "%s/shard-1.pid" ;; esac\nexec "%s/ark-debate" "$@"\n' \
+		"$T" "$ARK_BIN" > "$T/bin/ark-debate"
+	chmod +x "$T/bin/ark-debate"
+	PATH="$T/bin:$PATH" "$EX/scale/parallel.sh" -j 3 "$TASKS" "$T/par" -a "$agent" -j 4 >/dev/null 2>&1 &
 	pid=$!
 	# wait until shard 1 has written something, then kill it outright
 	for _ in $(seq 200); do
-		[ -s "$T/par/shard-1.jsonl.gz" ] && break
+		[ -s "$T/par/shard-1.jsonl.gz" ] && [ -s "$T/shard-1.pid" ] && break
 		sleep 0.05
 	done
-	pkill -9 -f -- '--shard 1/3' || true
+	kill -9 "$(cat "$T/shard-1.pid")"
 	wait $pid || true
 	before=$(gzip -cdf "$T/par/shard-1.jsonl.gz" 2>/dev/null | wc -l || true)
 	run "$EX/scale/parallel.sh" -j 3 "$TASKS" "$T/par" -a "$agent" -j 4
@@ -74,8 +80,10 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 @test "parallel: usage errors and a missing task file" {
 	run "$EX/scale/parallel.sh" "$TASKS"
 	assert_status 2
+	assert_contains "usage: $EX/scale/parallel.sh [-j N]"
 	run "$EX/scale/parallel.sh" -m nope "$TASKS" "$T/x"
 	assert_status 2
+	assert_contains "parallel.sh: -m must be shard or pipe"
 	run "$EX/scale/parallel.sh" "$T/none.jsonl" "$T/x"
 	assert_status 1
 	assert_contains "cannot read"
