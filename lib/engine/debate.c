@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/debate.h"
+#include "grade/vote.h"
 #include "grade/rank.h"
 #include "core/rng.h"
 
@@ -1150,35 +1151,23 @@ static jv *final_object(ark_debate *d)
 	}
 	/* majority of the last answers; answers compared as the grader compares them; ties between
 	 * answers and between the agents that gave the winner drawn from the seed */
-	int cls[ARK_TEAM_MAX], count[ARK_TEAM_MAX] = { 0 }, best = 0;
-	for (int k = 0; k < d->nactive; k++) {
-		const char *ak = jv_get_str(d->ag[d->active[k]].last_turn, "answer");
-		cls[k] = -1;
-		if (!ak)
-			continue;
-		for (int j = 0; j < k && cls[k] < 0; j++) {
-			const char *aj = jv_get_str(d->ag[d->active[j]].last_turn, "answer");
-			if (cls[j] >= 0 && ark_answers_equiv((ark_kind)d->kind, ak, aj, &c->gopts))
-				cls[k] = cls[j];
-		}
-		if (cls[k] < 0)
-			cls[k] = k;
-		if (++count[cls[k]] > best)
-			best = count[cls[k]];
-	}
-	if (best == 0) {
+	const char *ans[ARK_TEAM_MAX];
+	size_t votes[ARK_TEAM_MAX];
+	for (int k = 0; k < d->nactive; k++)
+		ans[k] = jv_get_str(d->ag[d->active[k]].last_turn, "answer");
+	ark_vote_grader g = { (int)d->kind, &c->gopts };
+	ark_vote_rule vr = { ARK_TIE_DRAW, ark_vote_same_answer, &g, NULL, &r };
+	ark_vote v;
+	long win = ark_vote_count(ans, (size_t)d->nactive, &vr, votes, &v);
+	int best = (int)v.votes;
+	if (win < 0) {
 		/* nobody gave a readable answer: an agent drawn from the seed speaks for the team */
 		agent_t *a = &d->ag[d->active[ark_rng_below(&r, (uint64_t)d->nactive)]];
 		return final_from_turn(a->last_turn, a->idx, rule);
 	}
-	int tied[ARK_TEAM_MAX], nt = 0;
-	for (int k = 0; k < d->nactive; k++)
-		if (cls[k] == k && count[k] == best)
-			tied[nt++] = k;
-	int win = tied[ark_rng_below(&r, (uint64_t)nt)];
 	int who[ARK_TEAM_MAX], nw = 0;
 	for (int k = 0; k < d->nactive; k++)
-		if (cls[k] == win)
+		if (ans[k] && ark_vote_same_answer(ans[win], ans[k], &g))
 			who[nw++] = k;
 	agent_t *a = &d->ag[d->active[who[ark_rng_below(&r, (uint64_t)nw)]]];
 	jv *f = final_from_turn(a->last_turn, a->idx, rule);

@@ -59,6 +59,7 @@
 #include "core/json.h"
 #include "llm/llm.h"
 #include "grade/rank.h"
+#include "grade/vote.h"
 #include "core/rng.h"
 #include "core/perthread.h"
 
@@ -553,33 +554,20 @@ static void adopt(move *mv, const char *answer, const char *behaviour, const cha
 	mv->changed = 1;
 }
 
-/* The aggregator's answer: the most common peer answer, ties drawn (malloc'd; NULL when it read
- * no answer). */
+static int same_vote(const char *a, const char *b, void *ctx)
+{
+	return same(ctx, a, b);
+}
+
+/* The aggregator's answer: the most common peer answer, ties drawn as the answers are read
+ * (malloc'd; NULL when it read no answer). */
 static char *aggregate_vote(const cat *c, const situ *st, char *const *peer_ans, ark_rng *r)
 {
-	size_t best = 0, nbest = 0, win = (size_t)-1;
-	for (size_t i = 0; i < st->npeers; i++) {
-		if (!peer_ans[i])
-			continue;
-		size_t k = 0;
-		for (size_t j = 0; j < st->npeers; j++)
-			if (same(c, peer_ans[i], peer_ans[j]))
-				k++;
-		if (k > best) {
-			best = k;
-			nbest = 1;
-			win = i;
-		} else if (k == best) {
-			/* reservoir draw over answers tied at the top (each answer once) */
-			int seen = 0;
-			for (size_t j = 0; j < i; j++)
-				if (same(c, peer_ans[i], peer_ans[j]))
-					seen = 1;
-			if (!seen && ark_rng_below(r, ++nbest) == 0)
-				win = i;
-		}
-	}
-	return win != (size_t)-1 ? strdup(peer_ans[win]) : NULL;
+	size_t votes[PEERS_MAX];
+	ark_vote v;
+	ark_vote_rule vr = { ARK_TIE_DRAW_SCAN, same_vote, (void *)c, NULL, r };
+	long win = ark_vote_count((const char *const *)peer_ans, st->npeers, &vr, votes, &v);
+	return win >= 0 ? strdup(peer_ans[win]) : NULL;
 }
 
 /* An independent first answer, right with probability se; an adversary argues for a wrong

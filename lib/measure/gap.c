@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "measure/gap.h"
 #include "grade/grade.h"
+#include "grade/vote.h"
 #include "core/rng.h"
 #include "core/stats.h"
 
@@ -427,60 +428,29 @@ static int count_at(const ark_gap *g, const jv *v, const char *path, int in_arra
 /* ---- the round-0 majority vote ----------------------------------------------------------------- */
 
 /* Answers are equivalent by the shared grader's rule (lib/grade.c: numeric tolerance, LaTeX
- * normalisation, choice letters); for a record without a known kind, by exact equality. */
-static int same_answer(int kind, const char *a, const char *b)
-{
-	if (!strcmp(a, b))          /* the common case, without normalising */
-		return 1;
-	if (kind < 0)
-		return 0;
-	return ark_answers_equiv((ark_kind)kind, a, b, NULL);
-}
-
+ * normalisation, choice letters); for a record without a known kind, by exact equality.  A tie
+ * scores the expected score of a random tie-break. */
 int ark_gap_majority(int kind, const char *const *ans, const double *cor, size_t n, double *out)
 {
-	size_t *cls = malloc((n + 1) * sizeof *cls), *size = malloc((n + 1) * sizeof *size);
-	size_t ncls = 0, top = 0;
+	size_t *votes = malloc((n + 1) * sizeof *votes);
 	int any_gold = 0;
 	*out = NAN;
-	if (!cls || !size) {
-		free(cls);
-		free(size);
+	if (!votes)
 		return -1;
-	}
-	/* classes: each answer joins the first class whose first answer it matches */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (!isnan(cor[i]))
 			any_gold = 1;
-		if (!ans[i])
-			continue;
-		size_t c;
-		for (c = 0; c < ncls; c++)
-			if (same_answer(kind, ans[cls[c]], ans[i]))
-				break;
-		if (c == ncls) {
-			cls[ncls] = i;
-			size[ncls++] = 0;
-		}
-		if (++size[c] > top)
-			top = size[c];
-	}
-	/* the mean correctness of the largest classes (the expected score of a random tie-break) */
-	double s = 0;
-	size_t m = 0;
-	for (size_t c = 0; c < ncls; c++)
-		if (size[c] == top && !isnan(cor[cls[c]])) {
-			s += cor[cls[c]];
-			m++;
-		}
+	ark_vote_grader g = { kind, NULL };
+	ark_vote_rule rule = { ARK_TIE_EXPECTED, ark_vote_same_answer, &g, cor, NULL };
+	ark_vote v;
+	ark_vote_count(ans, n, &rule, votes, &v);
 	if (!any_gold)
 		*out = NAN;
-	else if (ncls == 0)
+	else if (v.votes == 0)
 		*out = 0;
 	else
-		*out = m ? s / (double)m : NAN;
-	free(cls);
-	free(size);
+		*out = v.score;
+	free(votes);
 	return 0;
 }
 
