@@ -74,6 +74,42 @@ void cli_version(void)
 	exit(0);
 }
 
+void *cli_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		cli_die("out of memory");
+	return p;
+}
+
+void *cli_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		cli_die("out of memory");
+	return p;
+}
+
+void *cli_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		cli_die("out of memory");
+	return q;
+}
+
+char *cli_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		cli_die("out of memory");
+	return p;
+}
+
 long cli_long(const char *opt, const char *s, long lo, long hi)
 {
 	char *end;

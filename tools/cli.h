@@ -24,6 +24,13 @@ void cli_try_help(void) __attribute__((noreturn));        /* "try 'prog --help'"
                                                                getopt has printed its message */
 void cli_version(void) __attribute__((noreturn));          /* prints "prog VERSION", exit 0 */
 
+/* Allocation that cannot fail: out of memory is "prog: out of memory", exit 1.  A size of 0
+ * is taken as 1, so the result is never NULL. */
+void *cli_xmalloc(size_t n);
+void *cli_xcalloc(size_t n, size_t size);
+void *cli_xrealloc(void *p, size_t n);
+char *cli_xstrdup(const char *s);
+
 /* Numbers from option arguments: strtol/strtod with an end-pointer and range check; a bad value
  * is a usage error naming the option ("--boot: invalid number 'x'"). */
 long   cli_long(const char *opt, const char *s, long lo, long hi);
