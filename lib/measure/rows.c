@@ -1,0 +1,363 @@
+/* rows.c: trajectory, training and process-reward rows of one record (see rows.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "measure/rows.h"
+#include "measure/diverse.h"
+#include "grade/steps.h"
+
+void ark_rows_opts_init(ark_rows_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->format = ARK_ROWS_TRAJECTORIES;
+	o->style = ARK_STYLE_MESSAGES;
+	o->prefer = 1;
+	o->k = 3;
+	o->placeholder = "\xd0\xba\xd0\xb8";     /* "ки", the OpenRLHF / Math-Shepherd step tag */
+}
+
+void ark_rows_release(ark_rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		jv_free(r->v[i]);
+	free(r->v);
+	r->v = NULL;
+	r->n = r->cap = 0;
+}
+
+/* Append row (taken; NULL: out of memory).  0 or -1. */
+static int add_row(ark_rows *r, jv *row)
+{
+	if (!row)
+		return -1;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 8;
+		jv **nv = realloc(r->v, nc * sizeof *nv);
+		if (!nv) {
+			jv_free(row);
+			return -1;
+		}
+		r->v = nv;
+		r->cap = nc;
+	}
+	r->v[r->n++] = row;
+	return 0;
+}
+
+/* jv_set and jv_push, as a failure flag: bad |= set(...). */
+static int set(jv *o, const char *k, jv *v) { return jv_set(o, k, v) < 0; }
+static int push(jv *a, jv *v) { return jv_push(a, v) < 0; }
+
+/* The question as the trained model sees it: with its choices listed under it. */
+static char *build_prompt(const jv *rec)
+{
+	const char *q = jv_get_str(rec, "question");
+	ark_buf b = ARK_BUF_INIT;
+	int bad = ark_buf_adds(&b, q) < 0;
+	const jv *ch = jv_get(rec, "choices");
+	if (ch && ch->t == JV_ARRAY && jv_len(ch) > 0) {
+		bad |= ark_buf_adds(&b, "\n") < 0;
+		for (size_t i = 0; i < jv_len(ch) && i < 26; i++) {
+			const char *t = jv_str(jv_at(ch, i));
+			bad |= ark_buf_addf(&b, "\n%c. %s", 'A' + (int)i, t ? t : "") < 0;
+		}
+	}
+	bad |= ark_buf_addc(&b, '\0') < 0;
+	if (bad) {
+		ark_buf_release(&b);
+		return NULL;
+	}
+	return ark_buf_take(&b);
+}
+
+/* A row's first fields: id, seed (the run's), agent (when >= 0), rounds.  Sets *bad. */
+static jv *row_new(const ark_traj *t, long agent, long rounds, int *bad)
+{
+	jv *r = jv_object();
+	*bad |= set(r, "id", jv_string(t->id));
+	const jv *run = jv_get(t->rec, "run");
+	const jv *seed = run ? jv_get(run, "seed") : NULL;
+	if (seed && seed->t == JV_NUMBER)
+		*bad |= set(r, "seed", jv_dup(seed));
+	if (agent >= 0)
+		*bad |= set(r, "agent", jv_int(agent));
+	*bad |= set(r, "rounds", jv_int(rounds));
+	return r;
+}
+
+static jv *msg(const char *role, const char *content, size_t len, int weight)
+{
+	jv *m = jv_object();
+	int bad = set(m, "role", jv_string(role));
+	bad |= set(m, "content", jv_stringn(content, len));
+	if (weight >= 0)
+		bad |= set(m, "weight", jv_int(weight));
+	if (bad) {
+		jv_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* The name of agent a for the peers' summary: agents[a].name, else "agent a". */
+static void agent_name(const ark_traj *t, long a, char *buf, size_t n)
+{
+	const jv *ags = jv_get(t->rec, "agents");
+	for (size_t i = 0; ags && i < jv_len(ags); i++) {
+		const jv *g = jv_at(ags, i);
+		long long id;
+		const char *nm = jv_get_str(g, "name");
+		if (nm && jv_ll(jv_get(g, "agent"), &id) == 0 && id == a) {
+			snprintf(buf, n, "%s", nm);
+			return;
+		}
+	}
+	snprintf(buf, n, "agent %ld", a);
+}
+
+/* What the agent read before its correction: its peers' answers in the round of its wrong turn. */
+static char *peer_summary(const ark_traj *t, const ark_path *p, long round)
+{
+	ark_buf b = ARK_BUF_INIT;
+	int bad = ark_buf_adds(&b, "Other agents answered:");
+	for (size_t i = 0; i < t->npaths; i++) {
+		const ark_path *q = &t->paths[i];
+		if (q->agent == p->agent)
+			continue;
+		const ark_turn *u = NULL;
+		for (size_t k = 0; k < q->n; k++)
+			if (t->turns[q->t[k]].round == round)
+				u = &t->turns[q->t[k]];
+		if (!u)
+			continue;
+		char nm[128];
+		agent_name(t, q->agent, nm, sizeof nm);
+		bad |= ark_buf_addf(&b, "\n- %s: %s", nm, u->answer ? u->answer : "(no answer)");
+	}
+	bad |= ark_buf_adds(&b, "\nReview your solution in the light of theirs and answer again.");
+	if (bad) {
+		ark_buf_release(&b);
+		return NULL;
+	}
+	return ark_buf_take(&b);
+}
+
+/* The "messages" of a training row: system, question, (openai, corrected: the wrong turn with
+ * weight 0 and what it read), then the kept turn.  Sets *bad. */
+static jv *messages(const ark_traj *t, const ark_path *p, const char *prompt,
+                    const ark_rows_opts *o, int *bad)
+{
+	const ark_turn *u = &t->turns[p->t[p->streak]];
+	int w = o->style == ARK_STYLE_OPENAI ? 1 : -1;
+	jv *m = jv_array();
+	if (o->system)
+		*bad |= push(m, msg("system", o->system, strlen(o->system), -1));
+	*bad |= push(m, msg("user", prompt, strlen(prompt), -1));
+	if (o->style == ARK_STYLE_OPENAI && p->cls == ARK_TRAJ_CORRECTED && p->streak > 0) {
+		const ark_turn *wr = &t->turns[p->t[p->streak - 1]];
+		*bad |= push(m, msg("assistant", wr->text, wr->tlen, 0));
+		char *peers = peer_summary(t, p, wr->round);
+		*bad |= !peers || push(m, msg("user", peers, strlen(peers), -1));
+		free(peers);
+	}
+	*bad |= push(m, msg("assistant", u->text, u->tlen, w));
+	return m;
+}
+
+/* One training row from path p (its kept turn: the first of its final right answers); NULL out
+ * of memory. */
+static jv *train_row(const ark_traj *t, const ark_path *p, const char *prompt,
+                     const ark_rows_opts *o)
+{
+	const ark_turn *u = &t->turns[p->t[p->streak]];
+	int bad = 0;
+	jv *r = row_new(t, p->agent, (long)p->n, &bad);
+	bad |= set(r, "round", jv_int(u->round));
+	bad |= set(r, "class", jv_string(ark_traj_class_name(p->cls)));
+	switch (o->style) {
+	case ARK_STYLE_PC:
+		bad |= set(r, "prompt", jv_string(prompt));
+		bad |= set(r, "completion", jv_stringn(u->text, u->tlen));
+		break;
+	case ARK_STYLE_OPENRLHF:
+		bad |= set(r, "input", jv_string(prompt));
+		bad |= set(r, "output", jv_stringn(u->text, u->tlen));
+		break;
+	default: {
+		jv *m = messages(t, p, prompt, o, &bad);
+		bad |= set(r, "messages", m);
+		break;
+	}
+	}
+	if (bad) {
+		jv_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int rows_sft(const ark_traj *t, const char *prompt, const ark_rows_opts *o, ark_rows *out)
+{
+	size_t *idx = malloc(t->npaths * sizeof *idx);
+	if (!idx)
+		return -1;
+	int rc = 0;
+	if (ark_traj_candidates(t, o->prefer, idx) > 0)
+		rc = add_row(out, train_row(t, &t->paths[idx[0]], prompt, o));
+	free(idx);
+	return rc;
+}
+
+/* da: the k most diverse candidates (with prefer, corrected ones first), each row with its
+ * "pick" (1, 2, ...) and "diversity" (its distance to the nearest earlier pick; null first). */
+static int rows_da(const ark_traj *t, const char *prompt, const ark_rows_opts *o, ark_rows *out)
+{
+	size_t n = t->npaths ? t->npaths : 1, k = (size_t)o->k;
+	size_t *idx = malloc(n * sizeof *idx), *len = malloc(n * sizeof *len);
+	const char **text = malloc(n * sizeof *text);
+	unsigned char *tier = malloc(n);
+	size_t *pick = malloc((k ? k : 1) * sizeof *pick);
+	double *dist = malloc((k ? k : 1) * sizeof *dist);
+	long np = -1;
+	int rc = -1;
+	if (idx && len && text && tier && pick && dist) {
+		size_t nc = ark_traj_candidates(t, o->prefer, idx);
+		for (size_t i = 0; i < nc; i++) {
+			const ark_path *p = &t->paths[idx[i]];
+			text[i] = t->turns[p->t[p->streak]].text;
+			len[i] = t->turns[p->t[p->streak]].tlen;
+			tier[i] = p->cls == ARK_TRAJ_CORRECTED;
+		}
+		np = ark_diverse_select(text, len, o->prefer ? tier : NULL, nc, k, o->sep, pick, dist,
+		                        NULL, 0);
+		rc = np < 0 ? -1 : 0;
+	}
+	for (long j = 0; rc == 0 && j < np; j++) {
+		jv *r = train_row(t, &t->paths[idx[pick[j]]], prompt, o);
+		int bad = !r;
+		bad |= set(r, "pick", jv_int(j + 1));
+		bad |= set(r, "diversity", j == 0 ? jv_null() : jv_number(dist[j]));
+		if (bad) {
+			jv_free(r);
+			rc = -1;
+		} else {
+			rc = add_row(out, r);
+		}
+	}
+	free(idx); free(len); free(text); free(tier); free(pick); free(dist);
+	return rc;
+}
+
+/* A prm row's steps: openrlhf "input" (the prompt, then each step on its own line followed by
+ * the placeholder) and "value"; else TRL stepwise "prompt", "completions", "labels".  Every step
+ * carries the turn's outcome: did it reach the verified answer?  0 or -1. */
+static int prm_steps(jv *r, const ark_turn *u, const ark_step *st, size_t ns, const char *prompt,
+                     const ark_rows_opts *o)
+{
+	int label = u->correct == 1, bad = 0;
+	if (o->style == ARK_STYLE_OPENRLHF) {
+		ark_buf b = ARK_BUF_INIT;
+		bad |= ark_buf_adds(&b, prompt) < 0;
+		jv *vals = jv_array();
+		for (size_t i = 0; i < ns; i++) {
+			bad |= ark_buf_addc(&b, '\n') < 0;
+			bad |= ark_buf_add(&b, u->text + st[i].off, st[i].len) < 0;
+			bad |= ark_buf_addf(&b, " %s", o->placeholder) < 0;
+			bad |= push(vals, jv_string(label ? "+" : "-"));
+		}
+		bad |= set(r, "input", bad ? NULL : jv_stringn(b.p, b.len));
+		bad |= set(r, "value", vals);
+		ark_buf_release(&b);
+		return bad ? -1 : 0;
+	}
+	jv *cs = jv_array(), *ls = jv_array();
+	for (size_t i = 0; i < ns; i++) {
+		bad |= push(cs, jv_stringn(u->text + st[i].off, st[i].len));
+		bad |= push(ls, jv_bool(label));
+	}
+	bad |= set(r, "prompt", jv_string(prompt));
+	bad |= set(r, "completions", cs);
+	bad |= set(r, "labels", ls);
+	return bad ? -1 : 0;
+}
+
+/* prm: a row for every turn of every path that has steps. */
+static int rows_prm(const ark_traj *t, const char *prompt, const ark_rows_opts *o, ark_rows *out)
+{
+	for (size_t pi = 0; pi < t->npaths; pi++) {
+		const ark_path *p = &t->paths[pi];
+		for (size_t k = 0; k < p->n; k++) {
+			const ark_turn *u = &t->turns[p->t[k]];
+			ark_step *st;
+			size_t ns;
+			if (ark_steps_split(u->text, u->tlen, o->sep, &st, &ns) < 0)
+				return -1;
+			if (ns == 0) {
+				free(st);
+				continue;
+			}
+			int bad = 0;
+			jv *r = row_new(t, p->agent, (long)p->n, &bad);
+			bad |= set(r, "round", jv_int(u->round));
+			bad |= prm_steps(r, u, st, ns, prompt, o) < 0;
+			free(st);
+			if (bad) {
+				jv_free(r);
+				return -1;
+			}
+			if (add_row(out, r) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* trajectories: a row for every path, with its class, its verdicts and the question's fate. */
+static jv *traj_row(const ark_traj *t, const ark_path *p)
+{
+	int bad = 0;
+	jv *r = row_new(t, p->agent, (long)p->n, &bad);
+	bad |= set(r, "class", jv_string(ark_traj_class_name(p->cls)));
+	jv *ps = jv_array();
+	for (size_t k = 0; k < p->n; k++) {
+		const ark_turn *u = &t->turns[p->t[k]];
+		jv *e = jv_object();
+		bad |= set(e, "round", jv_int(u->round));
+		bad |= set(e, "answer", u->answer ? jv_string(u->answer) : jv_null());
+		bad |= set(e, "correct", u->correct < 0 ? jv_null() : jv_bool(u->correct));
+		if (u->judged)
+			bad |= set(e, "judged", jv_bool(1));
+		bad |= push(ps, e);
+	}
+	bad |= set(r, "path", ps);
+	bad |= set(r, "kept", jv_bool(t->drop == ARK_DROP_NONE));
+	if (t->drop != ARK_DROP_NONE)
+		bad |= set(r, "dropped", jv_string(ark_traj_drop_name(t->drop)));
+	if (bad) {
+		jv_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int ark_rows_make(const ark_traj *t, const ark_rows_opts *o, ark_rows *out, char *err,
+                  size_t errlen)
+{
+	int rc = 0;
+	if (o->format == ARK_ROWS_TRAJECTORIES) {
+		for (size_t i = 0; rc == 0 && i < t->npaths; i++)
+			rc = add_row(out, traj_row(t, &t->paths[i]));
+	} else if (t->drop == ARK_DROP_NONE) {
+		char *prompt = build_prompt(t->rec);
+		if (!prompt)
+			rc = -1;
+		else if (o->format == ARK_ROWS_SFT)
+			rc = rows_sft(t, prompt, o, out);
+		else if (o->format == ARK_ROWS_DA)
+			rc = rows_da(t, prompt, o, out);
+		else
+			rc = rows_prm(t, prompt, o, out);
+		free(prompt);
+	}
+	return rc < 0 ? ark_errf(err, errlen, "out of memory") : 0;
+}
