@@ -462,37 +462,56 @@ static int cmp_qkey(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-ark_prm *ark_prm_train(const ark_prm_data *d, const ark_prm_opts *o, ark_prm_report *rep,
-                       char *err, size_t errlen)
+/* What one training run works in: the split, the buckets of steps by question and label, the
+ * AdaGrad accumulators and the final logits. */
+typedef struct train_ws {
+	const ark_prm_data *d;
+	unsigned char *is_test;  /* by question */
+	qkey *qk;
+	size_t *cnt, *first;     /* bucket 2q + label: its size, and its start in part[] */
+	size_t *tr, ntr;         /* the training steps, shuffled each epoch */
+	size_t *part;            /* step indices by bucket */
+	double *G, Gb;           /* AdaGrad: squared gradients of the weights and of the bias */
+	double *z;               /* logits of every step under the final model */
+	int *lab;
+} train_ws;
+
+static void ws_free(train_ws *w)
 {
-	ark_prm_report r;
-	memset(&r, 0, sizeof r);
-	if (d->nsteps == 0) {
-		ark_errf(err, errlen, "no training steps");
-		return NULL;
-	}
-	size_t nq = d->nq, ntest_q = 0;
-	/* the split: questions ordered by a seeded hash of their text; the first
-	 * round(holdout * nq) are held out, at least one when holdout > 0 and there are two or more
-	 * questions, and never all of them */
-	unsigned char *is_test = calloc(nq, 1);
-	qkey *qk = malloc(nq * sizeof *qk);
-	size_t *cnt = calloc(2 * nq + 1, sizeof *cnt), *first = calloc(2 * nq + 1, sizeof *first);
-	size_t *tr = malloc(d->nsteps * sizeof *tr), *part = malloc(d->nsteps * sizeof *part);
-	double *G = NULL, *z = malloc(d->nsteps * sizeof *z);
-	int *lab = malloc(d->nsteps * sizeof *lab);
-	ark_prm *m = prm_new(d->bits);
-	double Gb = 0;
-	if (!is_test || !qk || !cnt || !first || !tr || !part || !z || !lab || !m ||
-	    !(G = calloc((size_t)1 << d->bits, sizeof *G))) {
-		ark_errf(err, errlen, "out of memory");
-		goto fail;
-	}
+	free(w->is_test); free(w->qk); free(w->cnt); free(w->first); free(w->tr); free(w->part);
+	free(w->G); free(w->z); free(w->lab);
+}
+
+static int ws_init(train_ws *w, const ark_prm_data *d)
+{
+	size_t nq = d->nq;
+	memset(w, 0, sizeof *w);
+	w->d = d;
+	w->is_test = calloc(nq, 1);
+	w->qk = malloc(nq * sizeof *w->qk);
+	w->cnt = calloc(2 * nq + 1, sizeof *w->cnt);
+	w->first = calloc(2 * nq + 1, sizeof *w->first);
+	w->tr = malloc(d->nsteps * sizeof *w->tr);
+	w->part = malloc(d->nsteps * sizeof *w->part);
+	w->z = malloc(d->nsteps * sizeof *w->z);
+	w->lab = malloc(d->nsteps * sizeof *w->lab);
+	if (!w->is_test || !w->qk || !w->cnt || !w->first || !w->tr || !w->part || !w->z ||
+	    !w->lab || !(w->G = calloc((size_t)1 << d->bits, sizeof *w->G)))
+		return -1;
+	return 0;
+}
+
+/* The split: questions ordered by a seeded hash of their text; the first round(holdout * nq)
+ * are held out, at least one when holdout > 0 and there are two or more questions, and never
+ * all of them. */
+static void split_questions(train_ws *w, const ark_prm_opts *o, ark_prm_report *r)
+{
+	size_t nq = w->d->nq, ntest_q = 0;
 	for (size_t q = 0; q < nq; q++) {
-		qk[q].key = split_key(d->qhash[q], o->seed);
-		qk[q].q = (uint32_t)q;
+		w->qk[q].key = split_key(w->d->qhash[q], o->seed);
+		w->qk[q].q = (uint32_t)q;
 	}
-	qsort(qk, nq, sizeof *qk, cmp_qkey);
+	qsort(w->qk, nq, sizeof *w->qk, cmp_qkey);
 	if (o->holdout > 0 && nq >= 2) {
 		ntest_q = (size_t)floor(o->holdout * (double)nq + 0.5);
 		if (ntest_q < 1)
@@ -501,147 +520,174 @@ ark_prm *ark_prm_train(const ark_prm_data *d, const ark_prm_opts *o, ark_prm_rep
 			ntest_q = nq - 1;
 	}
 	for (size_t i = 0; i < ntest_q; i++)
-		is_test[qk[i].q] = 1;
-	r.test_questions = ntest_q;
-	r.train_questions = nq - ntest_q;
+		w->is_test[w->qk[i].q] = 1;
+	r->test_questions = ntest_q;
+	r->train_questions = nq - ntest_q;
+}
 
-	/* training steps, and for the pairwise term each question's good and bad training steps
-	 * (bucket 2q + label, laid out contiguously in part[]) */
-	size_t ntr = 0;
+/* Lay out the steps of one side (test: the held-out ones) in part[] by bucket 2q + label, cnt[]
+ * holding each bucket's size and first[] its start. */
+static void bucket_side(train_ws *w, int test)
+{
+	const ark_prm_data *d = w->d;
+	size_t nb = 2 * d->nq;
+	memset(w->cnt, 0, (nb + 1) * sizeof *w->cnt);
+	for (size_t i = 0; i < d->nsteps; i++)
+		if (w->is_test[d->qid[i]] == test)
+			w->cnt[2 * d->qid[i] + (size_t)d->label[i]]++;
+	for (size_t b = 0, acc = 0; b < nb; b++) {
+		w->first[b] = acc;
+		acc += w->cnt[b];
+		w->cnt[b] = 0;
+	}
+	for (size_t i = 0; i < d->nsteps; i++)
+		if (w->is_test[d->qid[i]] == test) {
+			size_t b = 2 * d->qid[i] + (size_t)d->label[i];
+			w->part[w->first[b] + w->cnt[b]++] = i;
+		}
+}
+
+/* The training steps (in tr[], in order) and the counts of each side. */
+static void training_steps(train_ws *w, ark_prm_report *r)
+{
+	const ark_prm_data *d = w->d;
+	w->ntr = 0;
 	for (size_t i = 0; i < d->nsteps; i++) {
-		if (is_test[d->qid[i]]) {
-			r.test_steps++;
-			r.test_pos += (size_t)d->label[i];
+		if (w->is_test[d->qid[i]]) {
+			r->test_steps++;
+			r->test_pos += (size_t)d->label[i];
 			continue;
 		}
-		tr[ntr++] = i;
-		r.train_pos += (size_t)d->label[i];
-		cnt[2 * d->qid[i] + (size_t)d->label[i]]++;
+		w->tr[w->ntr++] = i;
+		r->train_pos += (size_t)d->label[i];
 	}
-	r.train_steps = ntr;
-	for (size_t b = 0, acc = 0; b < 2 * nq; b++) {
-		first[b] = acc;
-		acc += cnt[b];
-		cnt[b] = 0;
-	}
-	for (size_t t = 0; t < ntr; t++) {
-		size_t i = tr[t], b = 2 * d->qid[i] + (size_t)d->label[i];
-		part[first[b] + cnt[b]++] = i;
-	}
+	r->train_steps = w->ntr;
+	bucket_side(w, 0);
+}
 
+/* The features of step i. */
+#define STEP(d, i) (d)->idx + (d)->off[i], (d)->val + (d)->off[i], (d)->off[(i) + 1] - (d)->off[i]
+
+/* One epoch over the shuffled training steps; the mean training loss. */
+static double train_epoch(ark_prm *m, train_ws *w, const ark_prm_opts *o, ark_rng *rng)
+{
+	const ark_prm_data *d = w->d;
+	size_t *tr = w->tr, ntr = w->ntr;
+	/* Fisher-Yates over the training steps */
+	for (size_t t = ntr; t > 1; t--) {
+		size_t j = (size_t)ark_rng_below(rng, t), tmp = tr[t - 1];
+		tr[t - 1] = tr[j];
+		tr[j] = tmp;
+	}
+	double loss = 0;
+	for (size_t t = 0; t < ntr; t++) {
+		size_t i = tr[t];
+		int y = d->label[i];
+		/* pointwise: d(xent)/dz = sigmoid(z) - y */
+		double zi = logit(m, STEP(d, i));
+		loss += xent(zi, y);
+		double g = ark_sigmoid(zi) - y;
+		adagrad(m, w->G, STEP(d, i), g, o->lr, o->l2);
+		w->Gb += g * g;
+		m->b -= o->lr * g / sqrt(w->Gb + 1e-12);
+		/* pairwise: a random step of the other label from the same question */
+		if (o->rank_weight <= 0)
+			continue;
+		size_t ob = 2 * d->qid[i] + (size_t)!y;
+		if (w->cnt[ob] == 0)
+			continue;
+		size_t k = w->part[w->first[ob] + (size_t)ark_rng_below(rng, w->cnt[ob])];
+		size_t gi = y ? i : k, hi = y ? k : i;   /* good, bad */
+		/* -log sigmoid(z_g - z_h): d/dz_g = -sigmoid(z_h - z_g), d/dz_h = +sigmoid(z_h - z_g);
+		 * the bias cancels in the difference.  Weights shared by both steps get the two
+		 * updates one after the other (their sum when x_g and x_h agree: no change). */
+		double s = o->rank_weight * ark_sigmoid(logit(m, STEP(d, hi)) - logit(m, STEP(d, gi)));
+		adagrad(m, w->G, STEP(d, gi), -s, o->lr, 0);
+		adagrad(m, w->G, STEP(d, hi), s, o->lr, 0);
+	}
+	return ntr ? loss / (double)ntr : NAN;
+}
+
+/* AUC and loss of one side under the final model (logits in z[]).  0, or -1 out of memory. */
+static int side_figures(train_ws *w, int side, ark_prm_report *r)
+{
+	const ark_prm_data *d = w->d;
+	size_t n = 0;
+	double tl = 0;
+	double *zz = malloc((d->nsteps ? d->nsteps : 1) * sizeof *zz);
+	if (!zz)
+		return -1;
+	for (size_t i = 0; i < d->nsteps; i++)
+		if (w->is_test[d->qid[i]] == side) {
+			zz[n] = w->z[i];
+			w->lab[n] = d->label[i];
+			tl += xent(w->z[i], d->label[i]);
+			n++;
+		}
+	double auc = n ? ark_auc(zz, w->lab, n) : NAN;
+	free(zz);
+	if (auc == -2)
+		return -1;
+	if (side) {
+		r->test_auc = auc;
+		r->test_loss = n ? tl / (double)n : NAN;
+	} else {
+		r->train_auc = auc;
+	}
+	return 0;
+}
+
+/* Held-out pairwise accuracy: every (good, bad) pair within a held-out question. */
+static void test_pairs(train_ws *w, ark_prm_report *r)
+{
+	double right = 0;
+	size_t pairs = 0;
+	bucket_side(w, 1);
+	for (size_t q = 0; q < w->d->nq; q++) {
+		size_t bb = 2 * q, gb = 2 * q + 1;
+		for (size_t a = 0; a < w->cnt[gb]; a++)
+			for (size_t c = 0; c < w->cnt[bb]; c++) {
+				double zg = w->z[w->part[w->first[gb] + a]];
+				double zh = w->z[w->part[w->first[bb] + c]];
+				right += zg > zh ? 1.0 : zg == zh ? 0.5 : 0.0;
+				pairs++;
+			}
+	}
+	r->test_pairs = pairs;
+	r->test_pair_acc = pairs ? right / (double)pairs : NAN;
+}
+
+ark_prm *ark_prm_train(const ark_prm_data *d, const ark_prm_opts *o, ark_prm_report *rep,
+                       char *err, size_t errlen)
+{
+	ark_prm_report r;
+	train_ws w;
+	memset(&r, 0, sizeof r);
+	if (d->nsteps == 0) {
+		ark_errf(err, errlen, "no training steps");
+		return NULL;
+	}
+	ark_prm *m = prm_new(d->bits);
+	if (ws_init(&w, d) < 0 || !m)
+		goto nomem;
+	split_questions(&w, o, &r);
+	training_steps(&w, &r);
 	ark_rng rng;
 	ark_rng_seed(&rng, o->seed);
-	for (int ep = 0; ep < o->epochs; ep++) {
-		/* Fisher-Yates over the training steps */
-		for (size_t t = ntr; t > 1; t--) {
-			size_t j = (size_t)ark_rng_below(&rng, t), tmp = tr[t - 1];
-			tr[t - 1] = tr[j];
-			tr[j] = tmp;
-		}
-		double loss = 0;
-		for (size_t t = 0; t < ntr; t++) {
-			size_t i = tr[t];
-			const uint32_t *ix = d->idx + d->off[i];
-			const double *vx = d->val + d->off[i];
-			size_t nx = d->off[i + 1] - d->off[i];
-			int y = d->label[i];
-			/* pointwise: d(xent)/dz = sigmoid(z) - y */
-			double zi = logit(m, ix, vx, nx);
-			loss += xent(zi, y);
-			double g = ark_sigmoid(zi) - y;
-			adagrad(m, G, ix, vx, nx, g, o->lr, o->l2);
-			Gb += g * g;
-			m->b -= o->lr * g / sqrt(Gb + 1e-12);
-			/* pairwise: a random step of the other label from the same question */
-			if (o->rank_weight <= 0)
-				continue;
-			size_t ob = 2 * d->qid[i] + (size_t)!y;
-			if (cnt[ob] == 0)
-				continue;
-			size_t k = part[first[ob] + (size_t)ark_rng_below(&rng, cnt[ob])];
-			size_t gi = y ? i : k, hi = y ? k : i;   /* good, bad */
-			const uint32_t *ig = d->idx + d->off[gi], *ih = d->idx + d->off[hi];
-			const double *vg = d->val + d->off[gi], *vh = d->val + d->off[hi];
-			size_t ng = d->off[gi + 1] - d->off[gi], nh = d->off[hi + 1] - d->off[hi];
-			/* -log sigmoid(z_g - z_h): d/dz_g = -sigmoid(z_h - z_g), d/dz_h = +sigmoid(z_h - z_g);
-			 * the bias cancels in the difference.  Weights shared by both steps get the two
-			 * updates one after the other (their sum when x_g and x_h agree: no change). */
-			double s = o->rank_weight * ark_sigmoid(logit(m, ih, vh, nh) - logit(m, ig, vg, ng));
-			adagrad(m, G, ig, vg, ng, -s, o->lr, 0);
-			adagrad(m, G, ih, vh, nh, s, o->lr, 0);
-		}
-		r.train_loss = ntr ? loss / (double)ntr : NAN;
-	}
-
-	/* figures: logits of every step under the final model */
+	for (int ep = 0; ep < o->epochs; ep++)
+		r.train_loss = train_epoch(m, &w, o, &rng);
 	for (size_t i = 0; i < d->nsteps; i++)
-		z[i] = logit(m, d->idx + d->off[i], d->val + d->off[i], d->off[i + 1] - d->off[i]);
-	for (int side = 0; side < 2; side++) {
-		size_t n = 0;
-		double tl = 0;
-		/* gather one side's logits and labels at the front of part[]/lab[] reuse */
-		double *zz = malloc((d->nsteps ? d->nsteps : 1) * sizeof *zz);
-		if (!zz) {
-			ark_errf(err, errlen, "out of memory");
-			goto fail;
-		}
-		for (size_t i = 0; i < d->nsteps; i++)
-			if (is_test[d->qid[i]] == side) {
-				zz[n] = z[i];
-				lab[n] = d->label[i];
-				tl += xent(z[i], d->label[i]);
-				n++;
-			}
-		double auc = n ? ark_auc(zz, lab, n) : NAN;
-		free(zz);
-		if (auc == -2) {
-			ark_errf(err, errlen, "out of memory");
-			goto fail;
-		}
-		if (side) {
-			r.test_auc = auc;
-			r.test_loss = n ? tl / (double)n : NAN;
-		} else {
-			r.train_auc = auc;
-		}
-	}
-	/* held-out pairwise accuracy: every (good, bad) pair within a held-out question */
-	{
-		double right = 0;
-		size_t pairs = 0;
-		/* bucket the held-out steps by question: reuse cnt/first */
-		memset(cnt, 0, (2 * nq + 1) * sizeof *cnt);
-		for (size_t i = 0; i < d->nsteps; i++)
-			if (is_test[d->qid[i]])
-				cnt[2 * d->qid[i] + (size_t)d->label[i]]++;
-		for (size_t b = 0, acc = 0; b < 2 * nq; b++) {
-			first[b] = acc;
-			acc += cnt[b];
-			cnt[b] = 0;
-		}
-		for (size_t i = 0; i < d->nsteps; i++)
-			if (is_test[d->qid[i]]) {
-				size_t b = 2 * d->qid[i] + (size_t)d->label[i];
-				part[first[b] + cnt[b]++] = i;
-			}
-		for (size_t q = 0; q < nq; q++) {
-			size_t bb = 2 * q, gb = 2 * q + 1;
-			for (size_t a = 0; a < cnt[gb]; a++)
-				for (size_t c = 0; c < cnt[bb]; c++) {
-					double zg = z[part[first[gb] + a]], zh = z[part[first[bb] + c]];
-					right += zg > zh ? 1.0 : zg == zh ? 0.5 : 0.0;
-					pairs++;
-				}
-		}
-		r.test_pairs = pairs;
-		r.test_pair_acc = pairs ? right / (double)pairs : NAN;
-	}
+		w.z[i] = logit(m, STEP(d, i));
+	if (side_figures(&w, 0, &r) < 0 || side_figures(&w, 1, &r) < 0)
+		goto nomem;
+	test_pairs(&w, &r);
 	if (rep)
 		*rep = r;
-	free(is_test); free(qk); free(cnt); free(first); free(tr); free(part); free(G); free(z); free(lab);
+	ws_free(&w);
 	return m;
-fail:
-	free(is_test); free(qk); free(cnt); free(first); free(tr); free(part); free(G); free(z); free(lab);
+nomem:
+	ark_errf(err, errlen, "out of memory");
+	ws_free(&w);
 	ark_prm_free(m);
 	return NULL;
 }
