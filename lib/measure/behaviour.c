@@ -249,103 +249,140 @@ static int code_turn(jv *t, ark_beh b, long counts[ARK_BEH_N], long conf[ARK_BEH
 	return 0;
 }
 
+/* A ranking turn i (own: the agent's previous turn) against the latest turns it read: the
+ * consensus of what it read goes to cons[n], the rankings to reads[]. */
+static ark_beh code_rank_turn(const bctx *c, const tinfo *ti, size_t i, long own,
+                              const long *latest, size_t n, double *cons, const int **reads,
+                              const ark_beh_opts *o)
+{
+	size_t nr = 0;
+	int differ = 0;
+	const int *ex = NULL;
+	for (size_t k = 0; k < n; k++)
+		cons[k] = 0;
+	for (int k = 0; k < c->maxagent; k++) {
+		long j = latest[k];
+		if (j < 0 || !ti[j].ok)
+			continue;
+		reads[nr++] = ti[j].pos;
+		for (size_t m = 0; m < n; m++)
+			cons[m] += ti[j].pos[m];
+		if (l1_pos(ti[j].pos, ti[own].pos, n) > 0)
+			differ = 1;
+		if (c->is_exp[k])
+			ex = ti[j].pos;
+	}
+	for (size_t m = 0; nr && m < n; m++)
+		cons[m] /= (double)nr;
+	return ark_beh_code_rank(c->is_exp[ti[i].agent], ti[own].pos, ti[i].pos, n, ex,
+	                         nr ? cons : NULL, differ, reads, nr, o);
+}
+
+/* A categorical turn i (own: the agent's previous turn) against the latest turns it read. */
+static ark_beh code_answer_turn(const bctx *c, const tinfo *ti, size_t i, long own,
+                                const long *latest, const ark_grade_opts *go)
+{
+	ark_kind kind = (ark_kind)c->kind;
+	int kept = ark_answers_equiv(kind, ti[own].ans, ti[i].ans, go);
+	int onto = 0, differ = 0;
+	for (int k = 0; k < c->maxagent; k++) {
+		long j = latest[k];
+		if (j < 0 || !ti[j].ok)
+			continue;
+		if (!ark_answers_equiv(kind, ti[j].ans, ti[own].ans, go))
+			differ = 1;
+		if (ark_answers_equiv(kind, ti[j].ans, ti[i].ans, go))
+			onto = 1;
+	}
+	if (!c->is_exp[ti[i].agent])
+		return !kept && onto ? ARK_BEH_DEFERENCE : ARK_BEH_OTHER;
+	if (!differ)
+		return ARK_BEH_OTHER;
+	return kept ? ARK_BEH_PERSISTENCE : onto ? ARK_BEH_FLEXIBILITY : ARK_BEH_OTHER;
+}
+
+/* What a record's turns are coded from, per turn, and the buffers the coders use. */
+typedef struct bwork {
+	tinfo *ti;
+	int *posbuf;
+	const char *items[ARK_RANK_MAX_ITEMS];
+	size_t n;                 /* rank items */
+	ark_ranker *rk;
+	long *latest;
+	const int **reads;
+	double *cons;
+} bwork;
+
+static void bwork_free(bwork *w)
+{
+	free(w->ti);
+	free(w->posbuf);
+	free(w->latest);
+	free(w->reads);
+	free(w->cons);
+	ark_ranker_free(w->rk);
+}
+
+/* Read every turn's answer (a ranking: its positions).  0 or -1 with a message. */
+static int bwork_init(bwork *w, jv *rec, const bctx *c, char *err, size_t errlen)
+{
+	size_t nt = c->nt;
+	memset(w, 0, sizeof *w);
+	w->ti = calloc(nt + 1, sizeof *w->ti);
+	w->latest = malloc(((size_t)c->maxagent + 1) * sizeof *w->latest);
+	w->reads = malloc(((size_t)c->maxagent + 1) * sizeof *w->reads);
+	if (!w->ti || !w->latest || !w->reads)
+		return ark_errf(err, errlen, "out of memory");
+	if (c->kind == ARK_KIND_RANK) {
+		if (ark_rank_items(rec, w->items, ARK_RANK_MAX_ITEMS, &w->n, err, errlen) < 0)
+			return -1;
+		if (!(w->rk = ark_ranker_new(w->items, w->n, err, errlen)))
+			return -1;
+		w->posbuf = malloc((nt + 1) * w->n * sizeof *w->posbuf);
+		w->cons = malloc((w->n + 1) * sizeof *w->cons);
+		if (!w->posbuf || !w->cons)
+			return ark_errf(err, errlen, "out of memory");
+	}
+	for (size_t i = 0; i < nt; i++) {
+		const jv *t = jv_at(c->turns, i);
+		tinfo *u = &w->ti[i];
+		u->agent = c->agent[i];
+		u->round = c->round[i];
+		if (c->kind == ARK_KIND_RANK) {
+			u->pos = w->posbuf + i * w->n;
+			u->ok = turn_ranking(t, w->rk, w->items, w->n, u->pos) == 0;
+		} else {
+			u->ans = jv_get_str(t, "answer");
+			u->ok = u->ans != NULL;
+		}
+	}
+	return 0;
+}
+
 int ark_beh_code_record(jv *rec, const ark_beh_opts *o, long counts[ARK_BEH_N],
                         long conf[ARK_BEH_N][ARK_BEH_N], char *err, size_t errlen)
 {
 	bctx c;
+	bwork w;
+	int rc = -1;
 	if (bctx_init(rec, &c, err, errlen) < 0)
 		return -1;
-	size_t nt = c.nt, n = 0;
-	int kind = c.kind, rc = -1;
-	tinfo *ti = calloc(nt + 1, sizeof *ti);
-	int *posbuf = NULL;
-	const char *items[ARK_RANK_MAX_ITEMS];
-	ark_ranker *rk = NULL;
-	long *latest = malloc(((size_t)c.maxagent + 1) * sizeof *latest);
-	const int **reads = malloc(((size_t)c.maxagent + 1) * sizeof *reads);
-	double *cons = NULL;
-	if (!ti || !latest || !reads) {
-		ark_errf(err, errlen, "out of memory");
+	if (bwork_init(&w, rec, &c, err, errlen) < 0)
 		goto out;
-	}
-	if (kind == ARK_KIND_RANK) {
-		if (ark_rank_items(rec, items, ARK_RANK_MAX_ITEMS, &n, err, errlen) < 0)
-			goto out;
-		if (!(rk = ark_ranker_new(items, n, err, errlen)))
-			goto out;
-		posbuf = malloc((nt + 1) * n * sizeof *posbuf);
-		cons = malloc((n + 1) * sizeof *cons);
-		if (!posbuf || !cons) {
-			ark_errf(err, errlen, "out of memory");
-			goto out;
-		}
-	}
 	ark_grade_opts go;
 	ark_grade_opts_init(&go);
-	for (size_t i = 0; i < nt; i++) {
-		const jv *t = jv_at(c.turns, i);
-		ti[i].agent = c.agent[i];
-		ti[i].round = c.round[i];
-		if (kind == ARK_KIND_RANK) {
-			ti[i].pos = posbuf + i * n;
-			ti[i].ok = turn_ranking(t, rk, items, n, ti[i].pos) == 0;
-		} else {
-			ti[i].ans = jv_get_str(t, "answer");
-			ti[i].ok = ti[i].ans != NULL;
-		}
-	}
-	for (size_t i = 0; i < nt; i++) {
-		int a = ti[i].agent;
+	for (size_t i = 0; i < c.nt; i++) {
+		const tinfo *ti = w.ti;
 		if (ti[i].round < 1)
 			continue;
-		long own = bctx_reads(&c, i, latest);
+		long own = bctx_reads(&c, i, w.latest);
 		if (own < 0)
 			continue;
 		ark_beh b = ARK_BEH_OTHER;
-		if (ti[i].ok && ti[own].ok) {
-			size_t nr = 0;
-			int differ = 0;
-			if (kind == ARK_KIND_RANK) {
-				const int *ex = NULL;
-				for (size_t k = 0; k < n; k++)
-					cons[k] = 0;
-				for (int k = 0; k < c.maxagent; k++) {
-					long j = latest[k];
-					if (j < 0 || !ti[j].ok)
-						continue;
-					reads[nr++] = ti[j].pos;
-					for (size_t m = 0; m < n; m++)
-						cons[m] += ti[j].pos[m];
-					if (l1_pos(ti[j].pos, ti[own].pos, n) > 0)
-						differ = 1;
-					if (c.is_exp[k])
-						ex = ti[j].pos;
-				}
-				for (size_t m = 0; nr && m < n; m++)
-					cons[m] /= (double)nr;
-				b = ark_beh_code_rank(c.is_exp[a], ti[own].pos, ti[i].pos, n, ex,
-				                      nr ? cons : NULL, differ, reads, nr, o);
-			} else {
-				int kept = ark_answers_equiv((ark_kind)kind, ti[own].ans, ti[i].ans, &go);
-				int onto = 0;
-				for (int k = 0; k < c.maxagent; k++) {
-					long j = latest[k];
-					if (j < 0 || !ti[j].ok)
-						continue;
-					nr++;
-					if (!ark_answers_equiv((ark_kind)kind, ti[j].ans, ti[own].ans, &go))
-						differ = 1;
-					if (ark_answers_equiv((ark_kind)kind, ti[j].ans, ti[i].ans, &go))
-						onto = 1;
-				}
-				if (!c.is_exp[a])
-					b = !kept && onto ? ARK_BEH_DEFERENCE : ARK_BEH_OTHER;
-				else if (!differ)
-					b = ARK_BEH_OTHER;
-				else
-					b = kept ? ARK_BEH_PERSISTENCE : onto ? ARK_BEH_FLEXIBILITY : ARK_BEH_OTHER;
-			}
-		}
+		if (ti[i].ok && ti[own].ok)
+			b = c.kind == ARK_KIND_RANK
+			    ? code_rank_turn(&c, ti, i, own, w.latest, w.n, w.cons, w.reads, o)
+			    : code_answer_turn(&c, ti, i, own, w.latest, &go);
 		if (code_turn(jv_at(c.turns, i), b, counts, conf) < 0) {
 			ark_errf(err, errlen, "out of memory");
 			goto out;
@@ -354,12 +391,7 @@ int ark_beh_code_record(jv *rec, const ark_beh_opts *o, long counts[ARK_BEH_N],
 	rc = 0;
 out:
 	bctx_free(&c);
-	free(ti);
-	free(posbuf);
-	free(latest);
-	free(reads);
-	free(cons);
-	ark_ranker_free(rk);
+	bwork_free(&w);
 	return rc;
 }
 
