@@ -76,7 +76,8 @@ int ark_shingles_make(const char *text, size_t len, const char *sep, ark_shingle
 			return -1;
 		}
 	free(st);
-	qsort(sh->h, sh->n, sizeof *sh->h, cmp_u64);
+	if (sh->n > 1)
+		qsort(sh->h, sh->n, sizeof *sh->h, cmp_u64);
 	size_t w = 0;
 	for (size_t i = 0; i < sh->n; i++)
 		if (w == 0 || sh->h[w - 1] != sh->h[i])
