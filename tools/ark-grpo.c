@@ -40,14 +40,6 @@ static long batchno;
 /* totals over the whole run */
 static long tot_samples, tot_groups, tot_flat, tot_dropped;
 
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		cli_die("out of memory");
-	return q;
-}
-
 /* Work out the batch, write its samples, say what it came to. */
 static void flush_batch(ark_writer *w)
 {
@@ -221,7 +213,7 @@ static void take(cli_in *in, ark_writer *w, jv *rec, ark_buf *key)
 			flush_batch(w);
 		if (nG == capG) {
 			capG = capG ? capG * 2 : 64;
-			G = xrealloc(G, capG * sizeof *G);
+			G = cli_xrealloc(G, capG * sizeof *G);
 		}
 		G[nG].first = nS;
 		G[nG].n = 0;
@@ -233,7 +225,7 @@ static void take(cli_in *in, ark_writer *w, jv *rec, ark_buf *key)
 	}
 	if (nS == capS) {
 		capS = capS ? capS * 2 : 256;
-		S = xrealloc(S, capS * sizeof *S);
+		S = cli_xrealloc(S, capS * sizeof *S);
 	}
 	S[nS++] = s;
 	G[nG - 1].n++;
