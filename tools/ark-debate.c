@@ -180,7 +180,7 @@ static void configure(ark_debate_cfg *cfg)
 	for (int i = 0; i < O.nspecs; i++)
 		add_spec(&team, O.specs[i]);
 	if (!team.n) {
-		int r = ark_team_default(&team, getenv("OPENAI_BASE_URL"), getenv("OPENAI_MODEL"),
+		int r = ark_team_default(&team, cli_env("OPENAI_BASE_URL"), cli_env("OPENAI_MODEL"),
 		                         err, sizeof err);
 		if (r < 0)
 			cli_usage_error("%s", err);
@@ -266,7 +266,8 @@ int main(int argc, char **argv)
 	mallopt(M_MXFAST, 0);
 #endif
 	ark_debate_cfg_init(&cfg);
-	ark_llm_opts_init(&O.lo);
+	cli_llm_opts_init(&O.lo);
+	team.env = aggregator.env = cli_env;
 	parse_args(argc, argv);
 	configure(&cfg);
 	ark_sched_opts so = { .cfg = &cfg, .seed = O.seed, .repeat = O.repeat, .shard_n = 1,

@@ -302,9 +302,9 @@ static void judge_open(void)
 	char err[512];
 	ark_llm_opts lo;
 	ark_member_init(&judge_m);
-	if (ark_member_parse(&judge_m, opt.judge, err, sizeof err) < 0)
+	if (ark_member_parse(&judge_m, opt.judge, cli_env, err, sizeof err) < 0)
 		cli_usage_error("--judge: %s", err);
-	ark_llm_opts_init(&lo);
+	cli_llm_opts_init(&lo);
 	if (!(judge_l = ark_llm_new(&lo, err, sizeof err)))
 		cli_die("judge: %s", err);
 }

@@ -339,14 +339,14 @@ static void run_jobs(cli_in *in, ark_writer *w, const char *spec, const char *wh
 {
 	char err[512];
 	ark_member m;
-	if (ark_member_parse(&m, spec, err, sizeof err) < 0)
+	if (ark_member_parse(&m, spec, cli_env, err, sizeof err) < 0)
 		cli_usage_error("%s: %s", what, err);
 	if (kind->want_logprobs && m.backend == ARK_BACKEND_OPENAI && !opt.no_logprobs && m.logprobs < 5)
 		m.logprobs = 5;   /* the verdict token's alternatives give p */
 	if (m.max_tokens == 0)
 		m.max_tokens = kind->max_tokens;
 	ark_llm_opts lo;
-	ark_llm_opts_init(&lo);
+	cli_llm_opts_init(&lo);
 	lo.max_inflight = (int)opt.jobs;
 	ark_llm *l = ark_llm_new(&lo, err, sizeof err);
 	if (!l)
@@ -508,14 +508,9 @@ static int do_reward(cli_in *in, ark_writer *w, const char *url)
 		ro.model = opt.reward_model;
 	if (opt.step_tag)
 		ro.tag = opt.step_tag;
-	ro.key_env = opt.key_env;
-	const char *bo = getenv("ARK_BACKOFF_MS");   /* the tests' knob, as for the judge's calls */
-	if (bo && *bo) {
-		char *end;
-		double ms = strtod(bo, &end);
-		if (!*end && ms >= 0 && ms < 1e6)
-			ro.backoff_s = ms / 1000.0;
-	}
+	if (opt.key_env && !(ro.key = cli_env(opt.key_env), ro.key && *ro.key))
+		cli_die("reward scorer: $%s is not set", opt.key_env);
+	ro.backoff_s = cli_backoff_s(ro.backoff_s);
 	ark_reward *r = ark_reward_new(&ro, err, sizeof err);
 	if (!r)
 		cli_die("%s", err);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "llm/retry.h"
 
 const char *cli_prog = "ark";
 int cli_quiet;
@@ -136,6 +137,25 @@ double cli_double(const char *opt, const char *s, double lo, double hi)
 	if (v < lo || v > hi)
 		cli_usage_error("%s: %g is out of range [%g, %g]", opt, v, lo, hi);
 	return v;
+}
+
+const char *cli_env(const char *name)
+{
+	return getenv(name);
+}
+
+double cli_backoff_s(double dflt)
+{
+	double s = dflt;
+	ark_retry_parse_ms(getenv("ARK_BACKOFF_MS"), &s);
+	return s;
+}
+
+void cli_llm_opts_init(ark_llm_opts *o)
+{
+	ark_llm_opts_init(o);
+	o->env = cli_env;
+	o->backoff_s = cli_backoff_s(o->backoff_s);
 }
 
 size_t cli_read_bufsize(void)

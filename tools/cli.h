@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/io.h"
+#include "llm/llm.h"
 
 extern const char *cli_prog;        /* "ark-l1" */
 extern int cli_quiet;               /* -q */
@@ -93,6 +94,14 @@ void cli_progress_hook(void *ctx, const char *line);
 
 /* SIGINT and SIGTERM add one to *count (without SA_RESTART, so a wait returns at once). */
 void cli_count_signals(volatile sig_atomic_t *count);
+
+/* The environment, which only the tools read: cli_env is the lookup the library is given (for
+ * API keys and default base URLs); cli_backoff_s is ARK_BACKOFF_MS (the tests' knob: the first
+ * retry back-off in milliseconds) in seconds, dflt when unset or not a number; and
+ * cli_llm_opts_init is ark_llm_opts_init with both filled in. */
+const char *cli_env(const char *name);
+double cli_backoff_s(double dflt);
+void cli_llm_opts_init(ark_llm_opts *o);
 
 /* Environment knob for tests: ARK_READ_BUFSIZE sets the reader's buffer size (default 0). */
 size_t cli_read_bufsize(void);

@@ -24,7 +24,7 @@ int ark_team_add_spec(ark_team *t, const char *spec, char *err, size_t errlen)
 	ark_member *m = calloc(1, sizeof *m);
 	if (!m)
 		return ark_errf(err, errlen, "out of memory");
-	int rc = ark_member_parse(m, spec, err, errlen);
+	int rc = ark_member_parse(m, spec, t->env, err, errlen);
 	return team_add(t, m, err, errlen) < 0 ? -1 : rc;
 }
 
@@ -66,7 +66,7 @@ int ark_team_load(ark_team *t, const char *path, char *err, size_t errlen)
 			rc = ark_errf(err, errlen, "out of memory");
 			break;
 		}
-		if (ark_member_from_json(m, jv_at(v, i), e, sizeof e) != 0)
+		if (ark_member_from_json(m, jv_at(v, i), t->env, e, sizeof e) != 0)
 			rc = ark_errf(err, errlen, "%s: member %zu: %s", path, i, e);
 		if (team_add(t, m, err, errlen) < 0)
 			rc = -1;

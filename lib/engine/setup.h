@@ -10,12 +10,14 @@
 #include "engine/prompt.h"
 #include "llm/llm.h"
 
-/* The members of a team, each allocated and owned by the team. */
+/* The members of a team, each allocated and owned by the team.  env: the environment their
+ * default base URLs come from (see ark_member_parse; the tool's getenv, NULL for none). */
 typedef struct ark_team {
 	ark_member **m;
 	int n;
+	ark_env_fn env;
 } ark_team;
-#define ARK_TEAM_INIT { NULL, 0 }
+#define ARK_TEAM_INIT { NULL, 0, NULL }
 
 /* Add the member of a spec ("sim:skill=0.7").  0, or -1 with the spec's error. */
 int  ark_team_add_spec(ark_team *t, const char *spec, char *err, size_t errlen);

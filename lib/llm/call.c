@@ -25,6 +25,7 @@ void ark_llm_opts_init(ark_llm_opts *o)
 	memset(o, 0, sizeof *o);
 	o->max_inflight = 64;
 	o->retries = 6;
+	o->backoff_s = 0.5;
 	o->timeout_s = 300;
 }
 

@@ -10,8 +10,9 @@
  * The loop is curl's socket interface over epoll: a run touches only the connections that have
  * something to do, so its cost per request stays flat however many are in flight.
  *
- * Keys are read from the environment when a request is built, copied only into the header list
- * of that attempt, and wiped when the attempt ends; messages that could carry a key (server error
+ * Keys are looked up (through the environment callback the tool passed in the options) when a
+ * request is built, copied only into the header list of that attempt, and wiped when the
+ * attempt ends; messages that could carry a key (server error
  * texts) pass through redact() before they are stored or logged.
  */
 #include <errno.h>
@@ -26,12 +27,10 @@
 #include <sys/resource.h>
 #include <curl/curl.h>
 #include "llm/llm.h"
-#include "core/rng.h"
+#include "llm/retry.h"
 
 #define RESP_MAX        ((size_t)64 << 20)   /* largest response body accepted */
-#define BACKOFF_BASE_S  0.5                  /* first retry after about this long */
 #define BACKOFF_MAX_S   30.0                 /* cap of the exponential backoff */
-#define RETRY_AFTER_MAX 300.0                /* a server's Retry-After is honoured up to this */
 #define ANTHROPIC_VERSION "2023-06-01"
 #define ANTHROPIC_MAX_TOKENS 4096            /* Anthropic requires max_tokens */
 #define TPM_DEFAULT_OUT 512                  /* assumed completion size when none is set */
@@ -74,8 +73,7 @@ struct req {
 	ark_buf body, resp;
 	double t_submit, t_start, not_before;
 	double cost;            /* tokens charged to the tpm bucket */
-	long retry_after_ms;    /* from the last response's headers, -1 none */
-	int should_retry;       /* x-should-retry: -1 absent, 0 false, 1 true */
+	ark_retry_hdr rh;       /* what the last response's headers said about retrying */
 	size_t heap_i;
 	req *next;
 	req *fprev, *fnext;     /* the in-flight list */
@@ -93,8 +91,7 @@ struct ark_http {
 	CURL **pool; size_t npool, cappool;  /* idle easy handles */
 	size_t nqueued, nflight, ndone;
 	ark_llm_stats st;
-	ark_rng rng;
-	double backoff_base, backoff_max;
+	ark_retry retry;
 	int epfd;                            /* sockets curl asked to watch */
 	double timer;                        /* curl's next timeout (monotonic s), < 0 none */
 };
@@ -113,7 +110,13 @@ static const char *member_key_env(const ark_member *m)
 	return m->backend == ARK_BACKEND_ANTHROPIC ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
 }
 
-static void redact(const ark_member *m, char *s, size_t size);
+/* The member's key from the environment the tool passed in, or NULL. */
+static const char *member_key(const ark_http *h, const ark_member *m)
+{
+	return h->o.env ? h->o.env(member_key_env(m)) : NULL;
+}
+
+static void redact(const ark_http *h, const ark_member *m, char *s, size_t size);
 
 /* A verbose line about member m's request, with its key redacted should any text from the
  * server have carried it. */
@@ -127,18 +130,18 @@ static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	redact(m, line, sizeof line);
+	redact(h, m, line, sizeof line);
 	h->o.log(h->o.log_ctx, line);
 }
 
 /* Replace every occurrence of the member's key in s (in place, NUL-terminated) by "[redacted]"
  * when it fits, else by asterisks.  Keys shorter than 4 bytes are left alone (a one-letter "key"
  * would mangle every message). */
-static void redact(const ark_member *m, char *s, size_t size)
+static void redact(const ark_http *h, const ark_member *m, char *s, size_t size)
 {
 	if (!m)
 		return;
-	const char *key = getenv(member_key_env(m));
+	const char *key = member_key(h, m);
 	if (!key)
 		return;
 	size_t kl = strlen(key);
@@ -408,7 +411,7 @@ static void fail(ark_http *h, req *r, int fatal, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->c->err, sizeof r->c->err, fmt, ap);
 	va_end(ap);
-	redact(r->c->m, r->c->err, sizeof r->c->err);
+	redact(h, r->c->m, r->c->err, sizeof r->c->err);
 	r->c->ok = 0;
 	r->c->fatal = fatal;
 	h->st.failures++;
@@ -500,53 +503,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
 	req *r = ud;
-	size_t len = sz * n;
-	if (len >= 5 && !strncmp(p, "HTTP/", 5)) {   /* a new response (after 100 or a redirect) */
-		r->retry_after_ms = -1;
-		r->should_retry = -1;
-		return len;
-	}
-	const char *colon = memchr(p, ':', len);
-	if (!colon)
-		return len;
-	size_t kl = (size_t)(colon - p);
-	const char *v = colon + 1, *end = p + len;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	char val[128];
-	size_t vl = (size_t)(end - v);
-	if (vl >= sizeof val)
-		return len;
-	memcpy(val, v, vl);
-	val[vl] = 0;
-	if (kl == 14 && !strncasecmp(p, "retry-after-ms", 14)) {
-		char *e;
-		double d = strtod(val, &e);
-		if (e != val && d >= 0)
-			r->retry_after_ms = (long)d;
-	} else if (kl == 11 && !strncasecmp(p, "retry-after", 11)) {
-		if (r->retry_after_ms >= 0)   /* retry-after-ms wins, whichever came first */
-			return len;
-		char *e;
-		double d = strtod(val, &e);
-		if (e != val && !*e && d >= 0)
-			r->retry_after_ms = (long)(d * 1000);
-		else {
-			time_t t = curl_getdate(val, NULL);
-			if (t > 0) {
-				double dd = difftime(t, time(NULL));
-				r->retry_after_ms = dd > 0 ? (long)(dd * 1000) : 0;
-			}
-		}
-	} else if (kl == 14 && !strncasecmp(p, "x-should-retry", 14)) {
-		if (!strcasecmp(val, "true"))
-			r->should_retry = 1;
-		else if (!strcasecmp(val, "false"))
-			r->should_retry = 0;
-	}
-	return len;
+	ark_retry_hdr_line(&r->rh, p, sz * n, time(NULL));
+	return sz * n;
 }
 
 /* ---- request bodies ------------------------------------------------------------------------ */
@@ -866,16 +824,6 @@ static void error_info(const char *body, size_t len, char *msg, size_t msglen, c
 
 /* ---- scheduling ---------------------------------------------------------------------------- */
 
-static double backoff(ark_http *h, int attempt)
-{
-	/* capped exponential: base * 2^(attempt-1), at most max; then "equal jitter": half fixed,
-	 * half uniform, so concurrent retries spread out but never fire at once */
-	double d = h->backoff_base * pow(2.0, attempt - 1);
-	if (d > h->backoff_max)
-		d = h->backoff_max;
-	return d * (0.5 + 0.5 * ark_rng_double(&h->rng));
-}
-
 static void schedule_retry(ark_http *h, req *r, double delay, const char *why)
 {
 	h->st.retries++;
@@ -911,7 +859,7 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 	curl_easy_reset(e);
 	const ark_member *m = r->c->m;
 	struct curl_slist *hd = NULL, *t;
-	const char *key = getenv(member_key_env(m));
+	const char *key = member_key(h, m);
 	char line[4096];
 	hd = curl_slist_append(hd, "Content-Type: application/json");
 	if (hd && (t = curl_slist_append(hd, "Expect:")))
@@ -946,8 +894,7 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 	r->hdr = hd;
 	r->e = e;
 	ark_buf_reset(&r->resp);
-	r->retry_after_ms = -1;
-	r->should_retry = -1;
+	ark_retry_hdr_init(&r->rh);
 	r->cerr[0] = 0;
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hd);
@@ -1061,7 +1008,7 @@ static void member_fatal(ark_http *h, req *r, const char *msg)
 	if (!ms->fatal) {
 		ms->fatal = strdup(msg);
 		if (ms->fatal)
-			redact(r->c->m, ms->fatal, strlen(ms->fatal) + 1);
+			redact(h, r->c->m, ms->fatal, strlen(ms->fatal) + 1);
 		logf_(h, r->c->m, "http: member %s stopped: %s", r->c->m->model, ms->fatal ? ms->fatal : msg);
 	}
 	fail(h, r, 1, "%s", ms->fatal ? ms->fatal : msg);
@@ -1081,75 +1028,82 @@ static const char *backend_label(const ark_member *m)
 	return m->backend == ARK_BACKEND_ANTHROPIC ? "anthropic" : "openai";
 }
 
-/* An attempt finished: success, retry, or failure. */
-static void attempt_done(ark_http *h, req *r, CURLcode cc)
+/* No response: retried, or the call (or for a certificate or URL problem, the member) fails. */
+static void transport_failed(ark_http *h, req *r, CURLcode cc)
 {
 	ark_call *c = r->c;
-	long status = 0;
-	curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &status);
-	c->http_status = (int)status;
-	release_easy(h, r);
-	double ms = (now_s() - r->t_submit) * 1000;
 	const ark_member *m = c->m;
-	int last = c->attempts > h->o.retries;
+	const char *ce = r->cerr[0] ? r->cerr : curl_easy_strerror(cc);
 	char why[512];
-
-	if (cc != CURLE_OK) {
-		const char *ce = r->cerr[0] ? r->cerr : curl_easy_strerror(cc);
-		logf_(h, m, "http: %s %s: %s", m->model, r->pub, ce);
-		if (cc == CURLE_WRITE_ERROR || cc == CURLE_OUT_OF_MEMORY) {
-			/* the response passed the size cap or memory ran out: another try would too */
-			fail(h, r, 1, "%s member %s at %s: response too large or out of memory (%s)",
-			     backend_label(m), m->model, r->ms->pub, ce);
-			return;
-		}
-		if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
-		    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_UNSUPPORTED_PROTOCOL ||
-		    cc == CURLE_URL_MALFORMAT) {
-			snprintf(why, sizeof why, "%s member %.80s at %.120s: %.200s%s", backend_label(m), m->model,
-			         r->ms->pub, ce, cc == CURLE_PEER_FAILED_VERIFICATION ?
-			         " (TLS verification failed; --insecure skips it)" : "");
-			member_fatal(h, r, why);
-			return;
-		}
-		if (last) {
-			fail(h, r, 0, "%s member %s at %s: %s after %d attempts", backend_label(m), m->model,
-			     r->ms->pub, ce, c->attempts);
-			return;
-		}
-		schedule_retry(h, r, backoff(h, c->attempts), ce);
+	double delay;
+	logf_(h, m, "http: %s %s: %s", m->model, r->pub, ce);
+	ark_attempt a = { .curl = (int)cc, .attempt = c->attempts, .retries = h->o.retries };
+	switch (ark_retry_decide(&h->retry, &a, &delay, NULL)) {
+	case ARK_RETRY_WAIT:
+		schedule_retry(h, r, delay, ce);
+		return;
+	case ARK_RETRY_SPENT:
+		fail(h, r, 0, "%s member %s at %s: %s after %d attempts", backend_label(m), m->model,
+		     r->ms->pub, ce, c->attempts);
+		return;
+	case ARK_RETRY_NEVER:
+		break;
+	}
+	if (cc == CURLE_WRITE_ERROR || cc == CURLE_OUT_OF_MEMORY) {
+		/* the response passed the size cap or memory ran out: another try would too */
+		fail(h, r, 1, "%s member %s at %s: response too large or out of memory (%s)",
+		     backend_label(m), m->model, r->ms->pub, ce);
 		return;
 	}
-	logf_(h, m, "http: %ld from %s model=%s attempt=%d %.1f ms bytes=%zu", status, r->pub, m->model,
-	      c->attempts, (now_s() - r->t_start) * 1000, r->resp.len);
-	if (status >= 200 && status < 300) {
-		if (parse_ok(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
-			c->ok = 1;
-			c->ms = ms;
-			if (c->in_tokens > 0)
-				h->st.in_tokens += c->in_tokens;
-			if (c->out_tokens > 0)
-				h->st.out_tokens += c->out_tokens;
-			/* settle the tpm estimate against the tokens really used */
-			if (r->ep->tpm.rate > 0 && c->in_tokens >= 0 && c->out_tokens >= 0)
-				r->ep->tpm.level += r->cost - (double)(c->in_tokens + c->out_tokens);
-			finish(h, r);
-			return;
-		}
-		/* a 2xx that does not parse: the body was cut or garbled; worth another try */
-		clear_out(c);
-		if (last || r->should_retry == 0) {
-			fail(h, r, 0, "%s member %s at %s: %s (after %d attempts)", backend_label(m),
-			     m->model, r->ms->pub, why, c->attempts);
-			return;
-		}
-		schedule_retry(h, r, backoff(h, c->attempts), why);
+	snprintf(why, sizeof why, "%s member %.80s at %.120s: %.200s%s", backend_label(m), m->model,
+	         r->ms->pub, ce, cc == CURLE_PEER_FAILED_VERIFICATION ?
+	         " (TLS verification failed; --insecure skips it)" : "");
+	member_fatal(h, r, why);
+}
+
+/* A 2xx: the call succeeds, or its garbled body is retried. */
+static void response_ok(ark_http *h, req *r, double ms)
+{
+	ark_call *c = r->c;
+	const ark_member *m = c->m;
+	char why[512];
+	double delay;
+	if (parse_ok(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
+		c->ok = 1;
+		c->ms = ms;
+		if (c->in_tokens > 0)
+			h->st.in_tokens += c->in_tokens;
+		if (c->out_tokens > 0)
+			h->st.out_tokens += c->out_tokens;
+		/* settle the tpm estimate against the tokens really used */
+		if (r->ep->tpm.rate > 0 && c->in_tokens >= 0 && c->out_tokens >= 0)
+			r->ep->tpm.level += r->cost - (double)(c->in_tokens + c->out_tokens);
+		finish(h, r);
 		return;
 	}
+	/* a 2xx that does not parse: the body was cut or garbled; worth another try */
+	clear_out(c);
+	ark_attempt a = { .status = c->http_status, .bad_body = 1, .hdr = &r->rh,
+	                  .attempt = c->attempts, .retries = h->o.retries };
+	if (ark_retry_decide(&h->retry, &a, &delay, NULL) == ARK_RETRY_WAIT) {
+		schedule_retry(h, r, delay, why);
+		return;
+	}
+	fail(h, r, 0, "%s member %s at %s: %s (after %d attempts)", backend_label(m), m->model,
+	     r->ms->pub, why, c->attempts);
+}
 
-	char emsg[200], code[64];
+/* An error status: retried, or the call fails; a rejected key, a missing model or an exhausted
+ * quota stops the member. */
+static void status_failed(ark_http *h, req *r, long status)
+{
+	ark_call *c = r->c;
+	const ark_member *m = c->m;
+	char why[512], emsg[200], code[64], brief[64];
+	double delay;
+	int asked;
 	error_info(r->resp.p, r->resp.len, emsg, sizeof emsg, code, sizeof code);
-	redact(m, emsg, sizeof emsg);
+	redact(h, m, emsg, sizeof emsg);
 	snprintf(why, sizeof why, "%s member %s at %s: HTTP %ld%s%s%s%s%s", backend_label(m),
 	         m->model, r->ms->pub, status, code[0] ? " " : "", code, emsg[0] ? ": " : "", emsg,
 	         status == 401 || status == 403 ? " (check the key in $" : "");
@@ -1159,39 +1113,51 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 	}
 	int quota = status == 429 && (strstr(code, "insufficient_quota") ||
 	                              strstr(emsg, "insufficient_quota"));
-	int retryable = status == 408 || status == 409 || status == 429 || status >= 500;
-	if (quota)
-		retryable = 0;
-	else if (r->should_retry == 1)
-		retryable = 1;
-	else if (r->should_retry == 0)
-		retryable = 0;
+	ark_attempt a = { .status = status, .quota = quota, .hdr = &r->rh, .attempt = c->attempts,
+	                  .retries = h->o.retries };
+	switch (ark_retry_decide(&h->retry, &a, &delay, &asked)) {
+	case ARK_RETRY_WAIT:
+		snprintf(brief, sizeof brief, "HTTP %ld%s", status,
+		         asked ? " (server asked for the delay)" : "");
+		schedule_retry(h, r, delay, brief);
+		return;
+	case ARK_RETRY_SPENT:
+		fail(h, r, 0, "%s (after %d attempts)", why, c->attempts);
+		return;
+	case ARK_RETRY_NEVER:
+		break;
+	}
 	if (status >= 300 && status < 400) {
 		size_t n = strlen(why);
 		snprintf(why + n, sizeof why - n, " (redirects are not followed: check the url)");
 		member_fatal(h, r, why);
-		return;
-	}
-	if (!retryable) {
-		if (quota || status == 401 || status == 403 || status == 404 || status == 422 ||
-		    (status == 400 && !is_context_error(emsg, code))) {
-			member_fatal(h, r, why);
-			return;
-		}
+	} else if (quota || status == 401 || status == 403 || status == 404 || status == 422 ||
+	           (status == 400 && !is_context_error(emsg, code))) {
+		member_fatal(h, r, why);
+	} else {
 		fail(h, r, 1, "%s", why);
+	}
+}
+
+/* An attempt finished: success, retry, or failure. */
+static void attempt_done(ark_http *h, req *r, CURLcode cc)
+{
+	ark_call *c = r->c;
+	long status = 0;
+	curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &status);
+	c->http_status = (int)status;
+	release_easy(h, r);
+	double ms = (now_s() - r->t_submit) * 1000;
+	if (cc != CURLE_OK) {
+		transport_failed(h, r, cc);
 		return;
 	}
-	if (last) {
-		fail(h, r, 0, "%s (after %d attempts)", why, c->attempts);
-		return;
-	}
-	double delay = r->retry_after_ms >= 0 ? r->retry_after_ms / 1000.0 : backoff(h, c->attempts);
-	if (delay > RETRY_AFTER_MAX)
-		delay = RETRY_AFTER_MAX;
-	char brief[64];
-	snprintf(brief, sizeof brief, "HTTP %ld%s", status,
-	         r->retry_after_ms >= 0 ? " (server asked for the delay)" : "");
-	schedule_retry(h, r, delay, brief);
+	logf_(h, c->m, "http: %ld from %s model=%s attempt=%d %.1f ms bytes=%zu", status, r->pub,
+	      c->m->model, c->attempts, (now_s() - r->t_start) * 1000, r->resp.len);
+	if (status >= 200 && status < 300)
+		response_ok(h, r, ms);
+	else
+		status_failed(h, r, status);
 }
 
 /* ---- curl's socket interface over epoll ---------------------------------------------------- */
@@ -1284,21 +1250,10 @@ ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
 		h->o.timeout_s = 300;
 	if (h->o.retries < 0)
 		h->o.retries = 0;
-	h->backoff_base = BACKOFF_BASE_S;
-	h->backoff_max = BACKOFF_MAX_S;
-	const char *bo = getenv("ARK_BACKOFF_MS");   /* test knob: the tests shorten the backoff */
-	if (bo && *bo) {
-		char *end;
-		double d = strtod(bo, &end);
-		if (end != bo && !*end && d >= 0) {
-			h->backoff_base = d / 1000;
-			if (h->backoff_max > 64 * h->backoff_base)
-				h->backoff_max = 64 * h->backoff_base;
-		}
-	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ark_rng_seed(&h->rng, (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uintptr_t)h);
+	ark_retry_init(&h->retry, h->o.backoff_s, BACKOFF_MAX_S,
+	               (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uintptr_t)h);
 	/* one descriptor a connection: raise the soft limit toward the hard one when -j needs it
 	 * (a common soft limit is 1024), else keep -j within what there is */
 	struct rlimit rl;
@@ -1359,7 +1314,7 @@ int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
 		fail(h, r, 1, "%s", r->ms->fatal);
 		return 0;
 	}
-	if (m->key_env && !getenv(m->key_env)) {
+	if (m->key_env && !(h->o.env ? h->o.env(m->key_env) : NULL)) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "%s member %s: environment variable %s (key-env) is not set",
 		         backend_label(m), m->model, m->key_env);

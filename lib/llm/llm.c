@@ -360,7 +360,7 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 }
 
 /* Fill what a spec left out and check what the backend needs. */
-static int finish_member(ark_member *m, char *err, size_t errlen)
+static int finish_member(ark_member *m, ark_env_fn env, char *err, size_t errlen)
 {
 	const char *dflt_url = NULL;
 	if (m->backend == ARK_BACKEND_SIM) {
@@ -368,13 +368,9 @@ static int finish_member(ark_member *m, char *err, size_t errlen)
 			return ark_errf(err, errlen, "out of memory");
 		return 0;
 	}
-	if (m->backend == ARK_BACKEND_OPENAI) {
-		const char *e = getenv("OPENAI_BASE_URL");
-		dflt_url = e && *e ? e : DEFAULT_OPENAI_URL;
-	} else {
-		const char *e = getenv("ANTHROPIC_BASE_URL");
-		dflt_url = e && *e ? e : DEFAULT_ANTHROPIC_URL;
-	}
+	int openai = m->backend == ARK_BACKEND_OPENAI;
+	const char *e = env ? env(openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL") : NULL;
+	dflt_url = e && *e ? e : openai ? DEFAULT_OPENAI_URL : DEFAULT_ANTHROPIC_URL;
 	if (!m->model)
 		return ark_errf(err, errlen, "%s member needs model=NAME", backend_name(m->backend));
 	if (!m->url && !(m->url = strdup(dflt_url)))
@@ -435,7 +431,7 @@ static const char *value_end(const char *s)
 	return p;   /* unbalanced: the JSON parser reports it */
 }
 
-int ark_member_parse(ark_member *m, const char *spec, char *err, size_t errlen)
+int ark_member_parse(ark_member *m, const char *spec, ark_env_fn env, char *err, size_t errlen)
 {
 	ark_member_init(m);
 	const char *colon = strchr(spec, ':');
@@ -483,7 +479,7 @@ int ark_member_parse(ark_member *m, const char *spec, char *err, size_t errlen)
 		key = val = NULL;
 		p = *ve ? ve + 1 : ve;
 	}
-	if (finish_member(m, err, errlen))
+	if (finish_member(m, env, err, errlen))
 		goto fail;
 	return 0;
 fail:
@@ -493,7 +489,7 @@ fail:
 	return -1;
 }
 
-int ark_member_from_json(ark_member *m, const jv *obj, char *err, size_t errlen)
+int ark_member_from_json(ark_member *m, const jv *obj, ark_env_fn env, char *err, size_t errlen)
 {
 	ark_member_init(m);
 	if (!obj || obj->t != JV_OBJECT)
@@ -501,7 +497,7 @@ int ark_member_from_json(ark_member *m, const jv *obj, char *err, size_t errlen)
 		                obj ? jv_type_name(obj->t) : "nothing");
 	const char *spec = jv_get_str(obj, "spec");
 	if (spec && jv_len(obj) == 1)
-		return ark_member_parse(m, spec, err, errlen);
+		return ark_member_parse(m, spec, env, err, errlen);
 	const char *b = jv_get_str(obj, "backend");
 	if (!b)
 		return ark_errf(err, errlen, "team member: missing \"backend\" (sim, openai or "
@@ -516,7 +512,7 @@ int ark_member_from_json(ark_member *m, const jv *obj, char *err, size_t errlen)
 		if (set_param(m, k, pv, err, errlen))
 			goto fail;
 	}
-	if (finish_member(m, err, errlen))
+	if (finish_member(m, env, err, errlen))
 		goto fail;
 	ark_buf b2 = ARK_BUF_INIT;
 	if (jv_dump(obj, &b2)) {

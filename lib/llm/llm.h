@@ -20,6 +20,11 @@
 
 typedef enum { ARK_BACKEND_SIM, ARK_BACKEND_OPENAI, ARK_BACKEND_ANTHROPIC } ark_backend;
 
+/* The environment as the library sees it: the library never reads the process environment;
+ * a tool passes a lookup (its getenv) for the API keys and the default base URLs.  NULL is an
+ * empty environment. */
+typedef const char *(*ark_env_fn)(const char *name);
+
 /* A member spec: "sim:skill=0.7,conformity=0.5", "openai:model=...,url=...,key-env=NAME,
  * temperature=0.5,max-tokens=2048", "anthropic:model=...". */
 typedef struct ark_member {
@@ -48,10 +53,12 @@ typedef struct ark_member {
 } ark_member;
 
 void ark_member_init(ark_member *m);                 /* defaults; backend sim */
-/* Parse a spec string; fills m (call ark_member_release after).  0 or -1 with a message. */
-int  ark_member_parse(ark_member *m, const char *spec, char *err, size_t errlen);
+/* Parse a spec string; fills m (call ark_member_release after).  env gives the default base
+ * URLs (OPENAI_BASE_URL, ANTHROPIC_BASE_URL) of members that name none.  0 or -1 with a
+ * message. */
+int  ark_member_parse(ark_member *m, const char *spec, ark_env_fn env, char *err, size_t errlen);
 /* Parse one element of a --team JSON list: {"backend":"openai","model":...}.  0 or -1. */
-int  ark_member_from_json(ark_member *m, const jv *obj, char *err, size_t errlen);
+int  ark_member_from_json(ark_member *m, const jv *obj, ark_env_fn env, char *err, size_t errlen);
 /* A JSON description for records: backend, model, url, sim parameters; never the key. */
 jv  *ark_member_describe(const ark_member *m);
 void ark_member_release(ark_member *m);
@@ -93,6 +100,8 @@ void ark_call_release(ark_call *c);   /* frees the out fields; the call can be r
 typedef struct ark_llm_opts {
 	int    max_inflight;     /* -j: requests in flight in total (default 64) */
 	int    retries;          /* per call (default 6) */
+	double backoff_s;        /* first retry back-off (default 0.5 s; see llm/retry.h) */
+	ark_env_fn env;          /* where keys are looked up when a request is built (NULL: none) */
 	double timeout_s;        /* per attempt (default 300) */
 	double rpm, tpm;         /* per-endpoint budgets, 0 = none */
 	int    insecure;         /* skip TLS verification (explicit flag only) */

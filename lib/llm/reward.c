@@ -5,7 +5,10 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "core/json.h"
+#include "llm/retry.h"
 #include "llm/reward.h"
+
+#define REWARD_BACKOFF_MAX_S 5.0     /* cap of the back-off between attempts */
 
 void ark_reward_opts_init(ark_reward_opts *o)
 {
@@ -121,6 +124,8 @@ struct ark_reward {
 	CURL *h;
 	struct curl_slist *hdr;
 	ark_buf body;
+	ark_retry_hdr rh;         /* the last response's retry headers */
+	ark_retry retry;
 	long requests;
 };
 
@@ -128,6 +133,12 @@ static size_t on_data(char *ptr, size_t sz, size_t nm, void *ud)
 {
 	ark_buf *b = ud;
 	return ark_buf_add(b, ptr, sz * nm) < 0 ? 0 : sz * nm;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+	ark_retry_hdr_line(ud, p, sz * n, time(NULL));
+	return sz * n;
 }
 
 ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
@@ -146,15 +157,9 @@ ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r->h = curl_easy_init();
 	r->hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	if (r->o.key_env) {
-		const char *k = getenv(r->o.key_env);
-		if (!k || !*k) {
-			ark_errf(err, errlen, "reward scorer: $%s is not set", r->o.key_env);
-			ark_reward_free(r);
-			return NULL;
-		}
+	if (r->o.key && *r->o.key) {
 		ark_buf a = ARK_BUF_INIT;
-		ark_buf_addf(&a, "Authorization: Bearer %s", k);
+		ark_buf_addf(&a, "Authorization: Bearer %s", r->o.key);
 		r->hdr = curl_slist_append(r->hdr, a.p);
 		/* the key lives only in curl's header list, never in a message */
 		memset(a.p, 0, a.len);
@@ -166,6 +171,11 @@ ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	ark_buf_init(&r->body);
+	r->o.key = NULL;          /* it lives on only in the header list */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ark_retry_init(&r->retry, r->o.backoff_s, REWARD_BACKOFF_MAX_S,
+	               (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uintptr_t)r);
 	return r;
 }
 
@@ -190,16 +200,11 @@ static void sleep_s(double s)
 	nanosleep(&ts, NULL);
 }
 
-int ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_t *lens,
-                          const size_t *n, size_t m, double *const *p,
-                          char (*errs)[ARK_REWARD_ERRLEN], int *fatal, char *err, size_t errlen)
+/* The request body: {"model": M, "input": TEXT or [TEXT, ...]}.  0, or -1 out of memory. */
+static int request_body(const ark_reward *r, const char *const *inputs, const size_t *lens,
+                        size_t m, ark_buf *req)
 {
-	ark_buf req = ARK_BUF_INIT;
 	jv *o = jv_object(), *in = NULL;
-	char last[256] = "no attempt";
-	int rc = -1;
-	if (fatal)
-		*fatal = 0;
 	if (m == 1) {
 		in = jv_stringn(inputs[0], lens[0]);
 	} else if ((in = jv_array())) {
@@ -210,65 +215,99 @@ int ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_t
 				break;
 			}
 	}
-	if (!o || !in || jv_set(o, "model", jv_string(r->o.model)) < 0 || jv_set(o, "input", in) < 0 ||
-	    jv_dump(o, &req) < 0) {
+	if (!o || !in || jv_set(o, "model", jv_string(r->o.model)) < 0) {
 		jv_free(o);
+		jv_free(in);
+		return -1;
+	}
+	int rc = jv_set(o, "input", in) < 0 || jv_dump(o, req) < 0;
+	jv_free(o);
+	return rc ? -1 : 0;
+}
+
+/* One POST of req: the HTTP status, or -1 when no response came (the reason in *cc). */
+static long post(ark_reward *r, const ark_buf *req, CURLcode *cc)
+{
+	ark_buf_reset(&r->body);
+	ark_retry_hdr_init(&r->rh);
+	curl_easy_reset(r->h);
+	curl_easy_setopt(r->h, CURLOPT_URL, r->o.url);
+	curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdr);
+	curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, req->p);
+	curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE, (long)req->len);
+	curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(r->h, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(r->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(r->h, CURLOPT_HEADERDATA, &r->rh);
+	curl_easy_setopt(r->h, CURLOPT_TIMEOUT_MS, (long)(r->o.timeout_s * 1000));
+	curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
+	r->requests++;
+	*cc = curl_easy_perform(r->h);
+	long status = 0;
+	curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+	return *cc == CURLE_OK ? status : -1;
+}
+
+/* What the server said with an error status it will say again: into msg. */
+static void final_status(const ark_reward *r, long status, char *msg, size_t msglen)
+{
+	char e[160];
+	jv *b = jv_parse(r->body.p ? r->body.p : "", r->body.len, e, sizeof e);
+	const char *m = jv_get_str(jv_get(b, "error"), "message");
+	snprintf(msg, msglen, "HTTP %ld%s%.150s", status, m ? ": " : "", m ? m : "");
+	jv_free(b);
+}
+
+int ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_t *lens,
+                          const size_t *n, size_t m, double *const *p,
+                          char (*errs)[ARK_REWARD_ERRLEN], int *fatal, char *err, size_t errlen)
+{
+	ark_buf req = ARK_BUF_INIT;
+	char last[256] = "no attempt";
+	int attempt = 0, never = 0;
+	if (fatal)
+		*fatal = 0;
+	if (request_body(r, inputs, lens, m, &req) < 0) {
 		ark_buf_release(&req);
 		return ark_errf(err, errlen, "out of memory");
 	}
-	jv_free(o);
-	double back = r->o.backoff_s;
-	for (int attempt = 0; attempt <= r->o.retries; attempt++) {
-		if (attempt) {
-			sleep_s(back);
-			back = back * 2 > 5 ? 5 : back * 2;
-		}
-		ark_buf_reset(&r->body);
-		curl_easy_reset(r->h);
-		curl_easy_setopt(r->h, CURLOPT_URL, r->o.url);
-		curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdr);
-		curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, req.p);
-		curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE, (long)req.len);
-		curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
-		curl_easy_setopt(r->h, CURLOPT_WRITEDATA, &r->body);
-		curl_easy_setopt(r->h, CURLOPT_TIMEOUT_MS, (long)(r->o.timeout_s * 1000));
-		curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
-		r->requests++;
-		CURLcode cc = curl_easy_perform(r->h);
-		long status = 0;
-		curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
-		if (cc != CURLE_OK) {
+	for (;;) {
+		CURLcode cc;
+		long status = post(r, &req, &cc);
+		ark_attempt a = { .curl = (int)cc, .status = status < 0 ? 0 : status, .hdr = &r->rh,
+		                  .attempt = ++attempt, .retries = r->o.retries };
+		if (status < 0) {
 			snprintf(last, sizeof last, "%s", curl_easy_strerror(cc));
-			continue;
-		}
-		if (status == 429 || status >= 500) {
+		} else if (status >= 200 && status < 300) {
+			/* a 2xx whose body is unusable is taken for a glitch on the way */
+			if (ark_reward_parse_many(r->body.p ? r->body.p : "", r->body.len, m, n, p, errs,
+			                          last, sizeof last) == 0) {
+				ark_buf_release(&req);
+				return 0;
+			}
+			a.bad_body = 1;
+		} else {
 			snprintf(last, sizeof last, "HTTP %ld", status);
+		}
+		double delay;
+		ark_retry_action act = ark_retry_decide(&r->retry, &a, &delay, NULL);
+		if (act == ARK_RETRY_WAIT) {
+			sleep_s(delay);
 			continue;
 		}
-		if (status != 200) {
-			/* a request the server will never accept: say what it said */
-			char e[160];
-			jv *b = jv_parse(r->body.p ? r->body.p : "", r->body.len, e, sizeof e);
-			const char *msg = jv_get_str(jv_get(b, "error"), "message");
-			ark_errf(err, errlen, "reward server: HTTP %ld%s%.150s", status, msg ? ": " : "",
-			         msg ? msg : "");
-			jv_free(b);
-			if (fatal)
-				*fatal = 1;
-			ark_buf_release(&req);
-			return -1;
-		}
-		/* a 200 whose body is unusable is taken for a glitch on the way and retried */
-		if (ark_reward_parse_many(r->body.p ? r->body.p : "", r->body.len, m, n, p, errs, last,
-		                          sizeof last) == 0) {
-			rc = 0;
-			break;
-		}
+		/* a request that can never succeed (not a bad body, which is the server's glitch): say
+		 * what the server or curl said */
+		never = act == ARK_RETRY_NEVER && !a.bad_body;
+		if (never && status >= 0)
+			final_status(r, status, last, sizeof last);
+		break;
 	}
-	if (rc < 0)
-		ark_errf(err, errlen, "reward server: %s (after %d attempts)", last, r->o.retries + 1);
 	ark_buf_release(&req);
-	return rc;
+	if (fatal)
+		*fatal = never;
+	if (never)
+		return ark_errf(err, errlen, "reward server: %s", last);
+	return ark_errf(err, errlen, "reward server: %s (after %d attempts)", last, attempt);
 }
 
 int ark_reward_score(ark_reward *r, const char *input, size_t len, size_t n, double *p,

@@ -8,8 +8,9 @@
  * (matched by "index", each index once, else by position), with one s_k per step, either a pair of
  * class probabilities [p(bad), p(good)] (p = p(good)), a pair of logits (p = sigmoid(l1 - l0)
  * when the pair does not sum to 1), or one number (a probability in [0, 1], else a logit).
- * Transient failures (no connection, timeouts, cut bodies, 429 and 5xx, a 200 that is not the
- * JSON above) are retried with exponential back-off; other 4xx are final.
+ * Failures are retried as every HTTP client in ark retries them (llm/retry.h): no connection,
+ * timeouts, cut bodies, 408, 409, 429 and 5xx, a 2xx that is not the JSON above, after the
+ * server's Retry-After or an exponential back-off with jitter; other statuses are final.
  */
 #ifndef ARK_REWARD_H
 #define ARK_REWARD_H
@@ -19,11 +20,12 @@
 typedef struct ark_reward_opts {
 	const char *url;          /* the full endpoint, e.g. http://localhost:8000/pooling */
 	const char *model;        /* "model" sent (default "prm") */
-	const char *key_env;      /* environment variable with a bearer key, or NULL */
+	const char *key;          /* a bearer key, or NULL; copied into the request headers only
+	                             (the tool reads it from the environment) */
 	const char *tag;          /* step tag (default "<extra_0>") */
 	double timeout_s;         /* per attempt (default 60) */
 	int retries;              /* default 4 */
-	double backoff_s;         /* first back-off (default 0.2; doubles, capped at 5 s) */
+	double backoff_s;         /* first back-off (default 0.2 s; doubles, capped at 5 s) */
 } ark_reward_opts;
 void ark_reward_opts_init(ark_reward_opts *o);
 

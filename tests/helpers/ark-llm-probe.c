@@ -21,6 +21,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "llm/llm.h"
+#include "llm/retry.h"
 
 static long done_n, fail_n;
 static int quiet_records;
@@ -115,10 +116,17 @@ static double num(const char *opt, const char *s)
 	return d;
 }
 
+static const char *env(const char *name)
+{
+	return getenv(name);
+}
+
 int main(int argc, char **argv)
 {
 	ark_llm_opts o;
 	ark_llm_opts_init(&o);
+	o.env = env;
+	ark_retry_parse_ms(getenv("ARK_BACKOFF_MS"), &o.backoff_s);
 	const char *specs[64];
 	int nspec = 0;
 	long n = 1;
@@ -151,7 +159,7 @@ int main(int argc, char **argv)
 	o.log = logline;
 	ark_member *ms = calloc((size_t)nspec, sizeof *ms);
 	for (int k = 0; k < nspec; k++)
-		if (ark_member_parse(&ms[k], specs[k], err, sizeof err)) {
+		if (ark_member_parse(&ms[k], specs[k], env, err, sizeof err)) {
 			fprintf(stderr, "ark-llm-probe: -a: %s\n", err);
 			return 2;
 		}

@@ -474,7 +474,7 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		char err[256];
 		int have = 0;
 		if (!strncmp(model, "sim", 3) && (model[3] == 0 || model[3] == ':'))
-			have = ark_member_parse(&m, model, err, sizeof err) == 0;
+			have = ark_member_parse(&m, model, NULL, err, sizeof err) == 0;
 		if (!have) {
 			ark_member_init(&m);
 			m.model = strdup("sim");

@@ -26,6 +26,16 @@ static void on_done_chain(ark_call *c)
 	CHECK(ark_llm_submit(L, &second, NULL, 0) == 0);
 }
 
+/* The environment the tests give the parser. */
+static const char *test_env(const char *name)
+{
+	if (!strcmp(name, "OPENAI_BASE_URL"))
+		return "http://localhost:8000/v1";
+	if (!strcmp(name, "ANTHROPIC_BASE_URL"))
+		return "http://localhost:9000";
+	return NULL;
+}
+
 static char *dumps(const jv *v)
 {
 	ark_buf b = ARK_BUF_INIT;
@@ -39,7 +49,7 @@ int main(void)
 	char err[256];
 
 	/* sim defaults and parameters */
-	CHECK(ark_member_parse(&m, "sim", err, sizeof err) == 0);
+	CHECK(ark_member_parse(&m, "sim", NULL, err, sizeof err) == 0);
 	CHECK(m.backend == ARK_BACKEND_SIM);
 	CHECK_STR(m.model, "sim");
 	CHECK_NEAR(m.skill, 0.6, 0);
@@ -47,7 +57,7 @@ int main(void)
 	ark_member_release(&m);
 	CHECK(ark_member_parse(&m, "sim:skill=0.7,conformity=0.2,noise=1.5,"
 	                       "skill-by-domain={\"math\":0.9,\"law\":0.3},skill@bio=0.4",
-	                       err, sizeof err) == 0);
+	                       NULL, err, sizeof err) == 0);
 	CHECK_NEAR(m.skill, 0.7, 1e-12);
 	CHECK_NEAR(m.conformity, 0.2, 1e-12);
 	CHECK_NEAR(m.noise, 1.5, 1e-12);
@@ -63,32 +73,31 @@ int main(void)
 	ark_member_release(&m);
 
 	/* errors */
-	CHECK(ark_member_parse(&m, "sim:skill=1.5", err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "sim:skill=1.5", NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "out of range") != NULL);
-	CHECK(ark_member_parse(&m, "sim:skil=0.5", err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "sim:skil=0.5", NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "unknown sim parameter \"skil\"") != NULL);
-	CHECK(ark_member_parse(&m, "gemini:model=x", err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "gemini:model=x", NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "unknown backend 'gemini'") != NULL);
-	CHECK(ark_member_parse(&m, "openai:temperature=0.5", err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "openai:temperature=0.5", NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "needs model=") != NULL);
-	CHECK(ark_member_parse(&m, "openai:model=m,key=sk-very-secret", err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "openai:model=m,key=sk-very-secret", NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "environment") != NULL);
 	CHECK(strstr(err, "sk-very-secret") == NULL);
-	CHECK(ark_member_parse(&m, "openai:model=m,temperature=hot", err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "openai:model=m,temperature=hot", NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "invalid number 'hot'") != NULL);
-	CHECK(ark_member_parse(&m, "openai:model=m,extra=[1]", err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "openai:model=m,extra=[1]", NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "JSON object") != NULL);
-	CHECK(ark_member_parse(&m, "openai:model=m,url=ftp://x", err, sizeof err) == -1);
-	CHECK(ark_member_parse(&m, "openai:model=m,key-env=A B", err, sizeof err) == -1);
-	CHECK(ark_member_parse(&m, "openai:model", err, sizeof err) == -1);
-	CHECK(ark_member_parse(&m, "anthropic:model=c,max-completion-tokens=5", err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "openai:model=m,url=ftp://x", NULL, err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "openai:model=m,key-env=A B", NULL, err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "openai:model", NULL, err, sizeof err) == -1);
+	CHECK(ark_member_parse(&m, "anthropic:model=c,max-completion-tokens=5", NULL, err, sizeof err) == -1);
 
 	/* openai: every parameter; JSON values may hold commas */
-	unsetenv("OPENAI_BASE_URL");
 	CHECK(ark_member_parse(&m, "openai:model=gpt-4o-mini,url=http://u:p@127.0.0.1:9/v1/,"
 	                       "key-env=MY_KEY,temperature=0.5,top-p=0.9,max-tokens=2048,"
 	                       "extra={\"top_k\":20,\"min_p\":0.05},stop=[\"\\n\\n\",\"END\"],"
-	                       "stop=DONE,seed=none,logprobs=5", err, sizeof err) == 0);
+	                       "stop=DONE,seed=none,logprobs=5", test_env, err, sizeof err) == 0);
 	CHECK(m.backend == ARK_BACKEND_OPENAI);
 	CHECK_STR(m.model, "gpt-4o-mini");
 	CHECK_STR(m.url, "http://u:p@127.0.0.1:9/v1");
@@ -114,19 +123,25 @@ int main(void)
 	jv_free(d);
 	ark_member_release(&m);
 
-	/* defaults: base URLs, the environment's OPENAI_BASE_URL, no key-env unless named */
-	CHECK(ark_member_parse(&m, "anthropic:model=claude-x", err, sizeof err) == 0);
+	/* defaults: base URLs, the environment's OPENAI_BASE_URL (through the lookup the caller
+	 * passes, never the process environment), no key-env unless named */
+	CHECK(ark_member_parse(&m, "anthropic:model=claude-x", NULL, err, sizeof err) == 0);
 	CHECK_STR(m.url, "https://api.anthropic.com");
 	CHECK(m.key_env == NULL);
 	CHECK(m.max_tokens == 0 && m.seed == -1 && m.temperature < 0);
 	ark_member_release(&m);
-	setenv("OPENAI_BASE_URL", "http://localhost:8000/v1", 1);
-	CHECK(ark_member_parse(&m, "openai:model=q,max-completion-tokens=4096", err, sizeof err) == 0);
+	setenv("OPENAI_BASE_URL", "http://process-environment.invalid/v1", 1);
+	CHECK(ark_member_parse(&m, "openai:model=q", NULL, err, sizeof err) == 0);
+	CHECK_STR(m.url, "https://api.openai.com/v1");
+	ark_member_release(&m);
+	CHECK(ark_member_parse(&m, "anthropic:model=claude-x", test_env, err, sizeof err) == 0);
+	CHECK_STR(m.url, "http://localhost:9000");
+	ark_member_release(&m);
+	CHECK(ark_member_parse(&m, "openai:model=q,max-completion-tokens=4096", test_env, err, sizeof err) == 0);
 	CHECK_STR(m.url, "http://localhost:8000/v1");
 	CHECK(m.max_tokens == 4096 && m.max_completion_tokens == 1);
 	ark_member_release(&m);
-	unsetenv("OPENAI_BASE_URL");
-	CHECK(ark_member_parse(&m, "openai:model=q,,seed=7,", err, sizeof err) == 0);
+	CHECK(ark_member_parse(&m, "openai:model=q,,seed=7,", NULL, err, sizeof err) == 0);
 	CHECK_STR(m.url, "https://api.openai.com/v1");
 	CHECK(m.seed == 7);
 	ark_member_release(&m);
@@ -142,26 +157,26 @@ int main(void)
 	                   "{\"backend\":\"sim\",\"skill\":\"high\"}]";
 	jv *t = jv_parse(team, strlen(team), err, sizeof err);
 	CHECK(t != NULL);
-	CHECK(ark_member_from_json(&m, jv_at(t, 0), err, sizeof err) == 0);
+	CHECK(ark_member_from_json(&m, jv_at(t, 0), NULL, err, sizeof err) == 0);
 	CHECK(m.backend == ARK_BACKEND_OPENAI && m.max_tokens == 64 && m.nstop == 1);
 	CHECK_NEAR(m.temperature, 0.2, 1e-12);
 	CHECK(jv_get_ll(m.extra, "top_k", 0) == 5);
 	CHECK(m.spec && strstr(m.spec, "\"backend\":\"openai\""));
 	ark_member_release(&m);
-	CHECK(ark_member_from_json(&m, jv_at(t, 1), err, sizeof err) == 0);
+	CHECK(ark_member_from_json(&m, jv_at(t, 1), NULL, err, sizeof err) == 0);
 	CHECK(m.backend == ARK_BACKEND_SIM);
 	CHECK_NEAR(m.skill, 0.8, 1e-12);
 	ark_member_release(&m);
-	CHECK(ark_member_from_json(&m, jv_at(t, 2), err, sizeof err) == 0);
+	CHECK(ark_member_from_json(&m, jv_at(t, 2), NULL, err, sizeof err) == 0);
 	CHECK(m.backend == ARK_BACKEND_ANTHROPIC);
 	ark_member_release(&m);
-	CHECK(ark_member_from_json(&m, jv_at(t, 3), err, sizeof err) == -1);
+	CHECK(ark_member_from_json(&m, jv_at(t, 3), NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "environment") && !strstr(err, "sk-x"));
-	CHECK(ark_member_from_json(&m, jv_at(t, 4), err, sizeof err) == -1);
+	CHECK(ark_member_from_json(&m, jv_at(t, 4), NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "missing \"backend\"") != NULL);
-	CHECK(ark_member_from_json(&m, jv_at(t, 5), err, sizeof err) == -1);
+	CHECK(ark_member_from_json(&m, jv_at(t, 5), NULL, err, sizeof err) == -1);
 	CHECK(strstr(err, "expected a number") != NULL);
-	CHECK(ark_member_from_json(&m, jv_at(t, 99), err, sizeof err) == -1);
+	CHECK(ark_member_from_json(&m, jv_at(t, 99), NULL, err, sizeof err) == -1);
 	jv_free(t);
 
 	/* the simulator queue: a call completes on the next run, never inside submit; calls that
@@ -171,7 +186,7 @@ int main(void)
 	CHECK(o.max_inflight == 64 && o.retries == 6);
 	L = ark_llm_new(&o, err, sizeof err);
 	CHECK(L != NULL);
-	CHECK(ark_member_parse(&m, "sim", err, sizeof err) == 0);
+	CHECK(ark_member_parse(&m, "sim", NULL, err, sizeof err) == 0);
 	ark_call c = { 0 };
 	c.m = &m;
 	c.msgs = &msg1;
