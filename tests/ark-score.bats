@@ -329,6 +329,46 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 	[[ "$stderr_out" == *"stopping"* ]]
 }
 
+# the judge requests in a server log as [user message, X-Ark-Seed] pairs
+log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" | sort -u; }
+
+@test "score: a record's judge request has the same seed on line 1, on line 100 and in any shard" {
+	start_server --judge-marker "Judge the reasoning step" --log "$T/req.log"
+	for i in $(seq 1 100); do
+		printf '{"id":"r%d","seed":%d,"question":"Compute %d + 1.","text":"Step 1: %d plus 1 is %d."}\n' \
+			"$i" "$((i % 7))" "$i" "$i" "$((i + 1))"
+	done >"$T/hundred.jsonl"
+	tail -1 "$T/hundred.jsonl" >"$T/last.jsonl"
+	ark-score -q -j 4 --judge "openai:model=judge,url=$URL/v1" "$T/hundred.jsonl" >/dev/null
+	[ "$(wc -l <"$T/req.log")" -eq 100 ]
+	# every record its own seed, and the body's seed is the same seed folded to 31 bits
+	[ "$(jq -s 'map(.headers["x-ark-seed"]) | unique | length' "$T/req.log")" -eq 100 ]
+	[ "$(jq -s 'map(.body.seed | type == "number" and . < 2147483648) | all' "$T/req.log")" = true ]
+	# the server keeps the log open: copy it, then empty it
+	cp "$T/req.log" "$T/hundred.log"
+	: >"$T/req.log"
+	ark-score -q --judge "openai:model=judge,url=$URL/v1" "$T/last.jsonl" >/dev/null
+	[ "$(wc -l <"$T/req.log")" -eq 1 ]
+	one="$(jq -c '[.headers["x-ark-seed"], .body.seed]' "$T/req.log")"
+	q="$(jq -r '.body.messages[1].content' "$T/req.log")"
+	[[ "$q" == *"Compute 100 + 1."* ]]
+	hundred="$(jq -c --arg q "$q" 'select(.body.messages[1].content == $q) | [.headers["x-ark-seed"], .body.seed]' "$T/hundred.log")"
+	[ "$one" = "$hundred" ]
+	# debates over every task, and over one shard of them: each record's requests, its seeds
+	ark-debate -q -n 2 -r 1 --repeat 2 "$S/math-tasks.jsonl" >"$T/all.jsonl"
+	ark-debate -q -n 2 -r 1 --repeat 2 --shard 1/3 "$S/math-tasks.jsonl" >"$T/shard.jsonl"
+	[ "$(wc -l <"$T/shard.jsonl")" -gt 10 ]
+	: >"$T/req.log"
+	ark-score -q -j 8 --per-step --judge "openai:model=judge,url=$URL/v1" "$T/all.jsonl" >/dev/null
+	cp "$T/req.log" "$T/all.log"
+	: >"$T/req.log"
+	ark-score -q --per-step --judge "openai:model=judge,url=$URL/v1" "$T/shard.jsonl" >/dev/null
+	[ "$(jq -s 'map(.headers["x-ark-seed"]) | unique | length' "$T/req.log")" -gt 10 ]
+	log_pairs "$T/all.log" >"$T/all.pairs"
+	log_pairs "$T/req.log" >"$T/shard.pairs"
+	[ "$(comm -13 "$T/all.pairs" "$T/shard.pairs" | wc -l)" -eq 0 ]
+}
+
 @test "score: reward endpoint, step tag, faults" {
 	start_server
 	run_split ark-score --reward "$URL/pooling" "$S/solutions.jsonl"

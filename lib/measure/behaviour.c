@@ -526,6 +526,47 @@ int ark_beh_judge_parse(const char *text)
 	return -1;
 }
 
+int ark_beh_judge_calls(jv *rec, const ark_batch_key *key, long *idx, size_t *n, ark_batch_req *q,
+                        char *err, size_t errlen)
+{
+	if (ark_beh_judge_turns(rec, idx, n, err, errlen) < 0)
+		return -1;
+	const jv *turns = jv_get(rec, "turns");
+	for (size_t k = 0; k < *n; k++) {
+		const jv *t = jv_at(turns, (size_t)idx[k]);
+		ark_batch_key tk = *key;
+		ark_buf *sys, *user;
+		tk.agent = (long)jv_get_ll(t, "agent", -1);
+		tk.round = (long)jv_get_ll(t, "round", -1);
+		if (ark_batch_req_add(q, &tk, &sys, &user) < 0)
+			return ark_errf(err, errlen, "out of memory");
+		if (ark_beh_judge_prompt(rec, (size_t)idx[k], sys, user, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int ark_beh_judge_codes(const ark_batch_job *j, int *codes, long *unreadable, char *err,
+                        size_t errlen)
+{
+	const ark_call *bad = NULL;
+	for (size_t k = 0; k < j->ncalls; k++) {
+		const ark_call *c = &j->calls[k];
+		if (!c->ok) {
+			if (!bad)
+				bad = c;
+			continue;
+		}
+		if ((codes[k] = ark_beh_judge_parse(c->text)) < 0) {
+			codes[k] = ARK_BEH_OTHER;
+			(*unreadable)++;
+		}
+	}
+	if (bad)
+		return ark_errf(err, errlen, "judge call failed: %s", bad->err[0] ? bad->err : "no reply");
+	return 0;
+}
+
 int ark_beh_apply(jv *rec, const long *idx, const int *codes, size_t n, long counts[ARK_BEH_N],
                   long conf[ARK_BEH_N][ARK_BEH_N], char *err, size_t errlen)
 {

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include "core/buf.h"
 #include "core/json.h"
+#include "llm/batch.h"
 
 typedef enum { ARK_BEH_DEFERENCE, ARK_BEH_COMPROMISE, ARK_BEH_PERSISTENCE, ARK_BEH_FLEXIBILITY,
                ARK_BEH_OTHER, ARK_BEH_N } ark_beh;
@@ -77,6 +78,16 @@ int ark_beh_judge_prompt(jv *rec, size_t i, ark_buf *sys, ark_buf *user, char *e
 int ark_beh_judge_parse(const char *text);
 int ark_beh_apply(jv *rec, const long *idx, const int *codes, size_t n, long counts[ARK_BEH_N],
                   long conf[ARK_BEH_N][ARK_BEH_N], char *err, size_t errlen);
+
+/* The judge coder through the batch driver: the calls for rec, one per coded turn (their turn
+ * indices into idx, which has room for every turn, and their number into *n), keyed as key with
+ * the turn's agent and round, added to q; 0, or -1 with a message.  Then the codes from the
+ * finished job, codes[k] for call k: a reply that names no code counts as other (and in
+ * *unreadable); 0, or -1 with "judge call failed: ..." for the first call that failed. */
+int ark_beh_judge_calls(jv *rec, const ark_batch_key *key, long *idx, size_t *n, ark_batch_req *q,
+                        char *err, size_t errlen);
+int ark_beh_judge_codes(const ark_batch_job *j, int *codes, long *unreadable, char *err,
+                        size_t errlen);
 
 /* How far codes agree with the truth, over a confusion matrix conf[truth][code]: returns N, the
  * number of turns compared; *po the observed agreement (the diagonal over N) and *kappa Cohen's

@@ -244,3 +244,48 @@ int ark_judge_p_all(const char *text, const jv *logprobs, size_t n, double *p,
 	free(got);
 	return 0;
 }
+
+int ark_judge_calls(const ark_sol *s, int per_step, const ark_batch_key *key, ark_batch_req *q)
+{
+	size_t n = s->n == 0 ? 0 : per_step ? s->n : 1;
+	for (size_t i = 0; i < n; i++) {
+		ark_batch_key k = *key;
+		ark_buf *sys, *user;
+		k.step = per_step ? (long)i : -1;
+		if (ark_batch_req_add(q, &k, &sys, &user) < 0 ||
+		    ark_judge_prompt(s->q, s->qlen, s->steps, s->lens, s->n, k.step, sys, user) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int ark_judge_scores(const ark_sol *s, int per_step, const ark_batch_job *j, double *scores,
+                     char *err, size_t errlen)
+{
+	const ark_call *bad = NULL;
+	char e[200];
+	int rc = 0;
+	for (size_t i = 0; i < j->ncalls && !bad; i++)
+		if (!j->calls[i].ok)
+			bad = &j->calls[i];
+	if (bad) {
+		rc = ark_errf(err, errlen, "judge call failed: %s", bad->err[0] ? bad->err : "no reply");
+	} else if (per_step) {
+		for (size_t k = 0; k < j->ncalls && rc == 0; k++) {
+			double p;
+			if (ark_judge_p_one(j->calls[k].text, j->calls[k].logprobs, &p, e, sizeof e) < 0)
+				rc = ark_errf(err, errlen, "step %zu: %s", k + 1, e);
+			else
+				scores[k] = 2 * p - 1;
+		}
+	} else if (j->ncalls) {
+		if (ark_judge_p_all(j->calls[0].text, j->calls[0].logprobs, s->n, scores, err,
+		                    errlen) < 0)
+			rc = -1;
+		for (size_t k = 0; k < s->n && rc == 0; k++)
+			scores[k] = 2 * scores[k] - 1;
+	}
+	for (size_t k = 0; k < s->n && rc < 0; k++)
+		scores[k] = NAN;
+	return rc;
+}

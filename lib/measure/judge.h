@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include "core/buf.h"
 #include "core/json.h"
+#include "llm/batch.h"
+#include "measure/solution.h"
 
 /* The phrase every judge prompt contains (test servers can key on it). */
 #define ARK_JUDGE_MARKER "Judge the reasoning step"
@@ -35,5 +37,14 @@ int ark_judge_p_one(const char *text, const jv *logprobs, double *p, char *err, 
 /* p[0..n) for a whole-solution reply.  0, or -1 naming the first step without a verdict. */
 int ark_judge_p_all(const char *text, const jv *logprobs, size_t n, double *p,
                     char *err, size_t errlen);
+
+/* The judge scorer on a solution, through the batch driver: its calls (one per step with
+ * per_step, else one for the whole; none when s has no steps), keyed as key with the step set,
+ * added to q; 0, or -1 out of memory.  Then its step scores 2p - 1 from the finished job: 0, or
+ * -1 with every score NaN and the reason in err ("judge call failed: ..." for the first call
+ * that failed, else the first reply without a verdict). */
+int ark_judge_calls(const ark_sol *s, int per_step, const ark_batch_key *key, ark_batch_req *q);
+int ark_judge_scores(const ark_sol *s, int per_step, const ark_batch_job *j, double *scores,
+                     char *err, size_t errlen);
 
 #endif

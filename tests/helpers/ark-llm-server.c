@@ -12,14 +12,15 @@
  *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
  *                  [--max-context BYTES] [--tls-cert PEM --tls-key PEM]
- *                  [--should-retry true|false] [-v]
+ *                  [--should-retry true|false] [--log FILE] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
  * gives up), drop (connection closed without an answer), truncate (a 200 whose body stops half
  * way), malformed (a 200 whose body is not JSON), quota (429 insufficient_quota), 401, 400,
  * 408, 409, 503.
  * --should-retry adds x-should-retry to every injected error (quota always says false).
- * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had.
+ * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had;
+ * --log appends the same, one JSON line per chat or messages request, to FILE.
  * One thread per connection (libmicrohttpd), so injected latency is a plain wait.
  */
 #include <errno.h>
@@ -196,6 +197,7 @@ static struct {
 } st;
 static char *last_body;
 static char last_hdr[512];
+static FILE *req_log;                  /* --log: every request as /last shows one */
 
 /* Wait ms milliseconds, or less when the server stops.  Returns 1 when stopping. */
 static int wait_ms(double ms)
@@ -791,6 +793,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		         "\"x-api-key\":%s", chat ? "chat" : "messages", a1, a2, a3,
 		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") ? "true" : "false",
 		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key") ? "true" : "false");
+		if (req_log) {
+			fprintf(req_log, "{\"headers\":{%s},\"body\":%s}\n", last_hdr,
+			        last_body ? last_body : "null");
+			fflush(req_log);
+		}
 	}
 	pthread_mutex_unlock(&mu);
 
@@ -956,7 +963,7 @@ static void usage(void)
 	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
 	        "       [--max-context BYTES] [--tls-cert PEM --tls-key PEM]\n"
-	        "       [--should-retry true|false] [-v]\n"
+	        "       [--should-retry true|false] [--log FILE] [-v]\n"
 	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n");
 	exit(2);
 }
@@ -1051,6 +1058,13 @@ int main(int argc, char **argv)
 			cfg.should_retry = v;
 		}
 		else if (!strcmp(a, "--tls-key")) { TAKE(); cfg.tls_key = slurp(v); }
+		else if (!strcmp(a, "--log")) {
+			TAKE();
+			if (!(req_log = fopen(v, "a"))) {
+				fprintf(stderr, "ark-llm-server: %s: %s\n", v, strerror(errno));
+				return 1;
+			}
+		}
 		else if (!strcmp(a, "-v")) cfg.verbose = 1;
 		else usage();
 #undef TAKE
@@ -1136,6 +1150,8 @@ int main(int argc, char **argv)
 			}
 	free(tab);
 	free(last_body);
+	if (req_log)
+		fclose(req_log);
 	free(cfg.tls_cert);
 	free(cfg.tls_key);
 	return 0;
