@@ -3,18 +3,17 @@
  *
  * Each record is handled on its own (memory does not grow with the input): lib/measure/traj.c
  * reads it and grades its turns (the recorded "correct", or the shared grader with --regrade),
- * an external judge decides the turns the rules cannot (--judge), traj.c classifies each agent's
- * path through the rounds and applies the question-level rules, and lib/measure/rows.c makes the
- * rows of the chosen format, which are written here.
+ * an external judge (lib/measure/answerjudge.c) decides the turns the rules cannot (--judge),
+ * traj.c classifies each agent's path through the rounds and applies the question-level rules,
+ * and lib/measure/rows.c makes the rows of the chosen format, which are written here.
  */
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "core/rng.h"
 #include "llm/llm.h"
+#include "measure/answerjudge.h"
 #include "measure/rows.h"
 #include "measure/traj.h"
 
@@ -39,11 +38,10 @@ static struct {
 
 /* totals for the summary */
 static long n_read, n_err, n_empty, n_drop[ARK_DROP_N], n_rows, n_class[ARK_TRAJ_NCLASS];
-static long j_asked, j_yes, j_no, j_failed;
 
 /* the judge */
 static ark_member judge_m;
-static ark_llm *judge_l;
+static ark_answer_judge *judge;
 
 /* the record and turn types, by the names the judge uses */
 typedef ark_traj rec_state;
@@ -51,133 +49,33 @@ typedef ark_turn turn;
 
 /* ---- the external judge ----------------------------------------------------------------------- */
 
-typedef struct jcall {
-	ark_call c;
-	ark_msg msgs[2];
-	turn *u;
-	int done;
-} jcall;
-
-static void judge_done(ark_call *c)
-{
-	jcall *j = c->user;
-	j->done = 1;
-}
-
-static int blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r')
-			return 0;
-	return 1;
-}
-
-/* A turn the rules cannot decide: nothing was extracted from a non-empty reply, or a short
- * answer that overlaps the gold without matching it. */
-static int undecided(const rec_state *s, const turn *u)
-{
-	if (u->correct < 0)
-		return 0;
-	if (!u->extract_ok && !blank(u->text, u->tlen))
-		return 1;
-	return s->kind == ARK_KIND_SHORT && u->correct == 0 && u->f1 > 0;
-}
-
-/* "yes" / "no" at the start of the reply (after spaces, quotes, markdown); -1 otherwise. */
-static int yes_no(const char *t)
-{
-	if (!t)
-		return -1;
-	while (*t == ' ' || *t == '\n' || *t == '*' || *t == '"' || *t == '\'' || *t == '`')
-		t++;
-	if (!strncasecmp(t, "yes", 3))
-		return 1;
-	if (!strncasecmp(t, "no", 2))
-		return 0;
-	return -1;
-}
-
+/* Ask the judge about the turns the rules cannot decide (measure/answerjudge.h); its verdicts
+ * replace theirs. */
 static void judge_record(rec_state *s)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < s->nturns; i++)
-		n += undecided(s, &s->turns[i]);
-	if (!n)
-		return;
-	const char *q = jv_get_str(s->rec, "question");
-	const jv *gold = jv_get(s->rec, "answer");
-	ark_buf gb = ARK_BUF_INIT;
-	if (gold && (gold->t == JV_STRING || gold->t == JV_NUMBER)) {
-		if (ark_buf_add(&gb, gold->u.str.s, gold->u.str.len) < 0)
-			cli_die("out of memory");
-	} else if (gold && jv_dump(gold, &gb) < 0) {
-		cli_die("out of memory");
-	}
-	jcall *js = cli_xmalloc(n * sizeof *js);
-	memset(js, 0, n * sizeof *js);
-	size_t k = 0;
 	char err[512];
+	ark_answer_turn *t = cli_xcalloc(s->nturns, sizeof *t);
 	for (size_t i = 0; i < s->nturns; i++) {
-		turn *u = &s->turns[i];
-		if (!undecided(s, u))
-			continue;
-		jcall *j = &js[k++];
-		ark_buf ub = ARK_BUF_INIT;
-		if (ark_buf_addf(&ub, "Question:\n%s\n\nReference answer: %s\n\nCandidate reply:\n%.*s\n\n"
-		                 "Does the candidate reply arrive at the reference answer? "
-		                 "Reply with yes or no.", q ? q : "", gb.p ? gb.p : "",
-		                 (int)u->tlen, u->text) < 0)
-			cli_die("out of memory");
-		j->msgs[0].role = "system";
-		j->msgs[0].content = "You check answers. Reply with one word: yes or no.";
-		j->msgs[1].role = "user";
-		j->msgs[1].content = ark_buf_take(&ub);
-		j->u = u;
-		j->c.m = &judge_m;
-		j->c.msgs = j->msgs;
-		j->c.nmsg = 2;
-		j->c.seed = ark_mix64(ark_hash_str(s->id) ^ ((uint64_t)u->agent << 32) ^ (uint64_t)u->round);
-		j->c.task = s->rec;
-		j->c.done = judge_done;
-		j->c.user = j;
-		j_asked++;
-		if (ark_llm_submit(judge_l, &j->c, err, sizeof err) < 0) {
-			cli_warn("judge: %s", err);
-			j->done = 2;
-			j_failed++;
+		const turn *u = &s->turns[i];
+		t[i] = (ark_answer_turn){ .agent = u->agent, .round = u->round, .text = u->text,
+		                          .len = u->tlen, .correct = u->correct,
+		                          .extract_ok = u->extract_ok, .f1 = u->f1 };
+	}
+	if (ark_answer_judge_record(judge, s->rec, s->id, s->kind, t, s->nturns, err, sizeof err) < 0)
+		cli_die("judge: %s", err);
+	for (size_t i = 0; i < s->nturns; i++)
+		if (t[i].unsent)
+			cli_warn("judge: %s", t[i].err);
+	for (size_t i = 0; i < s->nturns; i++) {
+		if (t[i].call_failed && !t[i].unsent)
+			cli_warn("judge: %s: %s", s->id, t[i].err);
+		if (t[i].judged) {
+			s->turns[i].correct = t[i].correct;
+			s->turns[i].judged = 1;
 		}
 	}
-	for (;;) {
-		int left = ark_llm_run(judge_l, 100, err, sizeof err);
-		if (left < 0)
-			cli_die("judge: %s", err);
-		if (left == 0)
-			break;
-	}
-	for (size_t i = 0; i < k; i++) {
-		jcall *j = &js[i];
-		if (j->done == 1) {
-			int v = j->c.ok ? yes_no(j->c.text) : -1;
-			if (v < 0) {
-				j_failed++;
-				if (!j->c.ok)
-					cli_warn("judge: %s: %s", s->id, j->c.err);
-			} else {
-				j->u->correct = v;
-				j->u->judged = 1;
-				if (v)
-					j_yes++;
-				else
-					j_no++;
-			}
-			ark_call_release(&j->c);
-		}
-		free(j->msgs[1].content);
-	}
-	free(js);
-	ark_buf_release(&gb);
+	free(t);
 }
-
 
 /* ---- one record ------------------------------------------------------------------------------- */
 
@@ -197,7 +95,7 @@ static void do_record(const char *line, size_t len, cli_in *in, ark_writer *w)
 	} else if (t.nturns == 0) {
 		n_empty++;
 	} else {
-		if (judge_l)
+		if (judge)
 			judge_record(&t);
 		if (ark_traj_decide(&t, &opt.to, err, sizeof err) < 0 ||
 		    ark_rows_make(&t, &opt.ro, &rows, err, sizeof err) < 0)
@@ -301,15 +199,27 @@ static void judge_open(void)
 {
 	char err[512];
 	ark_llm_opts lo;
-	ark_member_init(&judge_m);
 	if (ark_member_parse(&judge_m, opt.judge, cli_env, err, sizeof err) < 0)
 		cli_usage_error("--judge: %s", err);
 	cli_llm_opts_init(&lo);
-	if (!(judge_l = ark_llm_new(&lo, err, sizeof err)))
+	if (!(judge = ark_answer_judge_new(&lo, &judge_m, err, sizeof err)))
 		cli_die("judge: %s", err);
 }
 
-static void summary(const cli_in *in)
+/* The judge's totals, for the summary; the judge is freed. */
+static ark_answer_stats judge_close(void)
+{
+	ark_answer_stats js = { 0 };
+	if (judge) {
+		ark_answer_judge_stats(judge, &js);
+		ark_answer_judge_free(judge);
+		ark_member_release(&judge_m);
+		judge = NULL;
+	}
+	return js;
+}
+
+static void summary(const cli_in *in, const ark_answer_stats *js)
 {
 	fprintf(stderr, "ark-filter: %ld questions read, %ld kept, %ld rows written\n", n_read,
 	        n_drop[ARK_DROP_NONE], n_rows);
@@ -330,7 +240,7 @@ static void summary(const cli_in *in)
 	fputc('\n', stderr);
 	if (opt.judge)
 		fprintf(stderr, "ark-filter: judge: %ld asked, %ld yes, %ld no, %ld undecided\n",
-		        j_asked, j_yes, j_no, j_failed);
+		        js->asked, js->yes, js->no, js->failed);
 }
 
 int main(int argc, char **argv)
@@ -354,11 +264,8 @@ int main(int argc, char **argv)
 	cli_in_close(&in);
 	cli_out_close(w);
 	cli_progress_end();
-	if (judge_l) {
-		ark_llm_free(judge_l);
-		ark_member_release(&judge_m);
-	}
+	ark_answer_stats js = judge_close();
 	if (!cli_quiet)
-		summary(&in);
+		summary(&in, &js);
 	return 0;
 }

@@ -55,6 +55,7 @@ void ark_batch_job_free(ark_batch_job *j)
 	free(j->calls);
 	free(j->msgv);
 	free(j->text);
+	free(j->refused);
 	free(j);
 }
 
@@ -93,7 +94,8 @@ int ark_batch_submit(ark_batch *b, const jv *task, void *user, const ark_batch_c
                      size_t n, char *err, size_t errlen)
 {
 	ark_batch_job *j = calloc(1, sizeof *j);
-	if (!j || !(j->calls = calloc(n ? n : 1, sizeof *j->calls)) || copy_messages(j, calls, n)) {
+	if (!j || !(j->calls = calloc(n ? n : 1, sizeof *j->calls)) ||
+	    !(j->refused = calloc(n ? n : 1, 1)) || copy_messages(j, calls, n)) {
 		ark_batch_job_free(j);
 		return ark_errf(err, errlen, "out of memory");
 	}
@@ -118,6 +120,7 @@ int ark_batch_submit(ark_batch *b, const jv *task, void *user, const ark_batch_c
 		char e[sizeof c->err];
 		if (ark_llm_submit(b->l, c, e, sizeof e) < 0) {
 			/* refused (out of memory, no HTTP client): failed now, for good */
+			j->refused[i] = 1;
 			ark_call_release(c);
 			snprintf(c->err, sizeof c->err, "%s", e);
 			c->fatal = 1;

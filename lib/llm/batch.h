@@ -45,8 +45,9 @@ typedef struct ark_batch_job {
 	const jv *task;          /* as submitted */
 	size_t ncalls;
 	ark_call *calls;         /* the results, in the order submitted: ok, text, logprobs, err,
-	                            fatal...; a call the LLM layer refused has ok 0, fatal 1,
-	                            attempts 0 and the reason in err */
+	                            fatal...; a call the LLM layer refused has ok 0, fatal 1 and
+	                            the reason in err */
+	unsigned char *refused;  /* per call: 1 when the LLM layer refused it (it was never sent) */
 	/* the driver's */
 	size_t left;             /* calls still running */
 	ark_msg *msgv;           /* the copied messages of every call, and their text */

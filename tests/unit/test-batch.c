@@ -81,6 +81,7 @@ static void test_order(void)
 	/* back in submission order, each with its calls done and seeded from its key */
 	CHECK(ark_batch_next(b, &j, err, sizeof err) == 1);
 	CHECK(j->user == &ua && j->ncalls == 2 && j->left == 0 && j->task == task);
+	CHECK(!j->refused[0] && !j->refused[1]);
 	for (size_t i = 0; i < j->ncalls; i++) {
 		ark_batch_key k = { 7, "a", (long)i, 1, -1 };
 		CHECK(j->calls[i].ok == 1 && j->calls[i].text != NULL);
@@ -135,7 +136,7 @@ static void test_refused(void)
 	CHECK(ark_batch_next(b, &j, err, sizeof err) == 1);
 	CHECK(j->ncalls == 2);
 	for (size_t i = 0; i < 2; i++)
-		CHECK(!j->calls[i].ok && j->calls[i].fatal && j->calls[i].attempts == 0 &&
+		CHECK(!j->calls[i].ok && j->calls[i].fatal && j->refused[i] &&
 		      strstr(j->calls[i].err, "without model"));
 	CHECK(ark_batch_fatal(b) && strstr(ark_batch_fatal(b), "without model"));
 	ark_batch_job_free(j);
