@@ -843,20 +843,10 @@ static void schedule_retry(ark_http *h, req *r, double delay, const char *why)
 
 static void member_fatal(ark_http *h, req *r, const char *msg);
 
-static int start(ark_http *h, req *r, char *err, size_t errlen)
+/* An attempt's header list: the JSON content type, the key, Anthropic's version, the seed.
+ * NULL out of memory.  The list holds the key: free it with wipe_headers. */
+static struct curl_slist *request_headers(const ark_http *h, const req *r)
 {
-	if (!r->body.len) {
-		const ark_call *c = r->c;
-		jv *b = c->m->backend == ARK_BACKEND_ANTHROPIC ? body_anthropic(c) : body_openai(c);
-		int rc = !b || jv_dump(b, &r->body);
-		jv_free(b);
-		if (rc)
-			return ark_errf(err, errlen, "out of memory building a request");
-	}
-	CURL *e = h->npool ? h->pool[--h->npool] : curl_easy_init();
-	if (!e)
-		return ark_errf(err, errlen, "cannot create a curl handle");
-	curl_easy_reset(e);
 	const ark_member *m = r->c->m;
 	struct curl_slist *hd = NULL, *t;
 	const char *key = member_key(h, m);
@@ -887,17 +877,15 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 		if (hd && (t = curl_slist_append(hd, line)))
 			hd = t;
 	}
-	if (!hd) {
-		curl_easy_cleanup(e);
-		return ark_errf(err, errlen, "out of memory");
-	}
-	r->hdr = hd;
-	r->e = e;
-	ark_buf_reset(&r->resp);
-	ark_retry_hdr_init(&r->rh);
-	r->cerr[0] = 0;
+	return hd;
+}
+
+/* The transfer's options: the request, the callbacks, timeouts, TLS. */
+static void set_options(const ark_http *h, req *r, CURL *e)
+{
+	const ark_member *m = r->c->m;
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdr);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.p);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
@@ -925,6 +913,34 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+}
+
+static int start(ark_http *h, req *r, char *err, size_t errlen)
+{
+	if (!r->body.len) {
+		const ark_call *c = r->c;
+		jv *b = c->m->backend == ARK_BACKEND_ANTHROPIC ? body_anthropic(c) : body_openai(c);
+		int rc = !b || jv_dump(b, &r->body);
+		jv_free(b);
+		if (rc)
+			return ark_errf(err, errlen, "out of memory building a request");
+	}
+	CURL *e = h->npool ? h->pool[--h->npool] : curl_easy_init();
+	if (!e)
+		return ark_errf(err, errlen, "cannot create a curl handle");
+	curl_easy_reset(e);
+	const ark_member *m = r->c->m;
+	struct curl_slist *hd = request_headers(h, r);
+	if (!hd) {
+		curl_easy_cleanup(e);
+		return ark_errf(err, errlen, "out of memory");
+	}
+	r->hdr = hd;
+	r->e = e;
+	ark_buf_reset(&r->resp);
+	ark_retry_hdr_init(&r->rh);
+	r->cerr[0] = 0;
+	set_options(h, r, e);
 	CURLMcode mc = curl_multi_add_handle(h->multi, e);
 	if (mc != CURLM_OK) {
 		wipe_headers(hd);

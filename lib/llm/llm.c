@@ -205,6 +205,108 @@ static int key_is(const char *key, const char *want)
 	return !*key && !*want;
 }
 
+/* skill-by-domain={"math":0.9,...}: every skill in [0, 1]. */
+static int set_skill_by_domain(ark_member *m, const char *key, pval p, char *err, size_t errlen)
+{
+	double d;
+	jv *v = get_json(key, p, err, errlen);
+	if (!v)
+		return -1;
+	if (v->t != JV_OBJECT) {
+		jv_free(v);
+		return ark_errf(err, errlen, "member parameter \"%s\": expected an object "
+		                "of domain -> skill", key);
+	}
+	for (size_t i = 0; i < v->u.obj.n; i++)
+		if (jv_num(v->u.obj.v[i], &d) != 0 || !(d >= 0 && d <= 1)) {
+			jv_free(v);
+			return ark_errf(err, errlen, "member parameter \"%s\": skill of domain "
+			                "\"%s\" must be a number in [0, 1]", key, v->u.obj.k[i]);
+		}
+	jv_free(m->skill_by_domain);
+	m->skill_by_domain = v;
+	return 0;
+}
+
+/* The simulator's parameters. */
+static int set_sim_param(ark_member *m, const char *key, pval p, char *err, size_t errlen)
+{
+	double d;
+	if (key_is(key, "skill"))
+		return get_num(&m->skill, key, p, 0, 1, err, errlen);
+	if (key_is(key, "conformity"))
+		return get_num(&m->conformity, key, p, 0, 1, err, errlen);
+	if (key_is(key, "persistence"))
+		return get_num(&m->persistence, key, p, 0, 1, err, errlen);
+	if (key_is(key, "noise"))
+		return get_num(&m->noise, key, p, 0, 1e6, err, errlen);
+	if (key_is(key, "skill-by-domain"))
+		return set_skill_by_domain(m, key, p, err, errlen);
+	/* skill@DOMAIN=0.8: one domain at a time */
+	if (!strncmp(key, "skill@", 6) && key[6]) {
+		if (get_num(&d, key, p, 0, 1, err, errlen))
+			return -1;
+		if (!m->skill_by_domain && !(m->skill_by_domain = jv_object()))
+			return ark_errf(err, errlen, "out of memory");
+		jv *n = jv_number(d);
+		if (!n || jv_set(m->skill_by_domain, key + 6, n))
+			return ark_errf(err, errlen, "out of memory");
+		return 0;
+	}
+	return ark_errf(err, errlen, "unknown sim parameter \"%s\" (known: model, skill, "
+	                "conformity, persistence, noise, skill-by-domain, skill@DOMAIN)", key);
+}
+
+/* stop=TEXT (repeatable in a spec), or a JSON string or list of strings */
+static int set_stop(ark_member *m, const char *key, pval p, char *err, size_t errlen)
+{
+	if (p.text && p.text[0] != '[' && p.text[0] != '"')
+		return add_stop(m, p.text, strlen(p.text), err, errlen);
+	jv *v = get_json(key, p, err, errlen);
+	if (!v)
+		return -1;
+	int rc = 0;
+	if (v->t == JV_STRING)
+		rc = add_stop(m, v->u.str.s, v->u.str.len, err, errlen);
+	else if (v->t == JV_ARRAY) {
+		for (size_t i = 0; i < v->u.arr.n && !rc; i++) {
+			jv *e = v->u.arr.v[i];
+			if (e->t != JV_STRING)
+				rc = ark_errf(err, errlen, "member parameter \"%s\": expected strings", key);
+			else
+				rc = add_stop(m, e->u.str.s, e->u.str.len, err, errlen);
+		}
+	} else
+		rc = ark_errf(err, errlen, "member parameter \"%s\": expected a string or a list "
+		              "of strings", key);
+	jv_free(v);
+	return rc;
+}
+
+/* extra={...}: merged into the request body, and with any earlier extra= */
+static int set_extra(ark_member *m, const char *key, pval p, char *err, size_t errlen)
+{
+	jv *v = get_json(key, p, err, errlen);
+	if (!v)
+		return -1;
+	if (v->t != JV_OBJECT) {
+		jv_free(v);
+		return ark_errf(err, errlen, "member parameter \"%s\": expected a JSON object", key);
+	}
+	if (m->extra) {
+		for (size_t i = 0; i < v->u.obj.n; i++) {
+			jv *d = jv_dup(v->u.obj.v[i]);
+			if (!d || jv_set(m->extra, v->u.obj.k[i], d)) {
+				jv_free(v);
+				return ark_errf(err, errlen, "out of memory");
+			}
+		}
+		jv_free(v);
+	} else
+		m->extra = v;
+	return 0;
+}
+
 static int set_param(ark_member *m, const char *key, pval p, char *err, size_t errlen)
 {
 	int sim = m->backend == ARK_BACKEND_SIM;
@@ -218,49 +320,8 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 		/* only meaningful in --team objects; checked by the caller */
 		return 0;
 	}
-	if (sim) {
-		double d;
-		if (key_is(key, "skill"))
-			return get_num(&m->skill, key, p, 0, 1, err, errlen);
-		if (key_is(key, "conformity"))
-			return get_num(&m->conformity, key, p, 0, 1, err, errlen);
-		if (key_is(key, "persistence"))
-			return get_num(&m->persistence, key, p, 0, 1, err, errlen);
-		if (key_is(key, "noise"))
-			return get_num(&m->noise, key, p, 0, 1e6, err, errlen);
-		if (key_is(key, "skill-by-domain")) {
-			jv *v = get_json(key, p, err, errlen);
-			if (!v)
-				return -1;
-			if (v->t != JV_OBJECT) {
-				jv_free(v);
-				return ark_errf(err, errlen, "member parameter \"%s\": expected an object "
-				                "of domain -> skill", key);
-			}
-			for (size_t i = 0; i < v->u.obj.n; i++)
-				if (jv_num(v->u.obj.v[i], &d) != 0 || !(d >= 0 && d <= 1)) {
-					jv_free(v);
-					return ark_errf(err, errlen, "member parameter \"%s\": skill of domain "
-					                "\"%s\" must be a number in [0, 1]", key, v->u.obj.k[i]);
-				}
-			jv_free(m->skill_by_domain);
-			m->skill_by_domain = v;
-			return 0;
-		}
-		/* skill@DOMAIN=0.8: one domain at a time */
-		if (!strncmp(key, "skill@", 6) && key[6]) {
-			if (get_num(&d, key, p, 0, 1, err, errlen))
-				return -1;
-			if (!m->skill_by_domain && !(m->skill_by_domain = jv_object()))
-				return ark_errf(err, errlen, "out of memory");
-			jv *n = jv_number(d);
-			if (!n || jv_set(m->skill_by_domain, key + 6, n))
-				return ark_errf(err, errlen, "out of memory");
-			return 0;
-		}
-		return ark_errf(err, errlen, "unknown sim parameter \"%s\" (known: model, skill, "
-		                "conformity, persistence, noise, skill-by-domain, skill@DOMAIN)", key);
-	}
+	if (sim)
+		return set_sim_param(m, key, p, err, errlen);
 	if (key_is(key, "url") || key_is(key, "base-url"))
 		return set_str(&m->url, key, p, err, errlen);
 	if (key_is(key, "cacert"))
@@ -308,52 +369,10 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 		m->logprobs = n >= 0 ? (int)n : b;
 		return 0;
 	}
-	if (key_is(key, "stop")) {
-		/* stop=TEXT (repeatable in a spec), or a JSON string or list of strings */
-		if (p.text && p.text[0] != '[' && p.text[0] != '"')
-			return add_stop(m, p.text, strlen(p.text), err, errlen);
-		jv *v = get_json(key, p, err, errlen);
-		if (!v)
-			return -1;
-		int rc = 0;
-		if (v->t == JV_STRING)
-			rc = add_stop(m, v->u.str.s, v->u.str.len, err, errlen);
-		else if (v->t == JV_ARRAY) {
-			for (size_t i = 0; i < v->u.arr.n && !rc; i++) {
-				jv *e = v->u.arr.v[i];
-				if (e->t != JV_STRING)
-					rc = ark_errf(err, errlen, "member parameter \"%s\": expected strings", key);
-				else
-					rc = add_stop(m, e->u.str.s, e->u.str.len, err, errlen);
-			}
-		} else
-			rc = ark_errf(err, errlen, "member parameter \"%s\": expected a string or a list "
-			              "of strings", key);
-		jv_free(v);
-		return rc;
-	}
-	if (key_is(key, "extra")) {
-		jv *v = get_json(key, p, err, errlen);
-		if (!v)
-			return -1;
-		if (v->t != JV_OBJECT) {
-			jv_free(v);
-			return ark_errf(err, errlen, "member parameter \"%s\": expected a JSON object", key);
-		}
-		/* merge with an earlier extra= */
-		if (m->extra) {
-			for (size_t i = 0; i < v->u.obj.n; i++) {
-				jv *d = jv_dup(v->u.obj.v[i]);
-				if (!d || jv_set(m->extra, v->u.obj.k[i], d)) {
-					jv_free(v);
-					return ark_errf(err, errlen, "out of memory");
-				}
-			}
-			jv_free(v);
-		} else
-			m->extra = v;
-		return 0;
-	}
+	if (key_is(key, "stop"))
+		return set_stop(m, key, p, err, errlen);
+	if (key_is(key, "extra"))
+		return set_extra(m, key, p, err, errlen);
 	return ark_errf(err, errlen, "unknown %s parameter \"%s\" (known: model, url, key-env, "
 	                "temperature, top-p, max-tokens, max-completion-tokens, seed, stop, logprobs, "
 	                "extra, cacert)", backend_name(m->backend), key);

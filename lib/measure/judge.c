@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "measure/judge.h"
 
 int ark_judge_prompt(const char *q, size_t qlen, const char *const *steps, const size_t *lens,
@@ -152,81 +153,101 @@ int ark_judge_p_one(const char *text, const jv *logprobs, double *p, char *err, 
 	return ark_errf(err, errlen, "judge reply has no Yes or No");
 }
 
+/* Token offsets into s (off[0..nt], nt tokens) when the tokens of c spell s exactly: 1, else 0
+ * (and *off NULL). */
+static int token_offsets(const jv *c, const char *s, size_t len, size_t **off, size_t *nt)
+{
+	*nt = c ? jv_len(c) : 0;
+	*off = NULL;
+	if (!*nt || !(*off = malloc((*nt + 1) * sizeof **off)))
+		return 0;
+	size_t o = 0;
+	for (size_t i = 0; i < *nt; i++) {
+		const jv *t = jv_get(jv_at(c, i), "token");
+		(*off)[i] = o;
+		if (!t || t->t != JV_STRING || o + t->u.str.len > len ||
+		    memcmp(s + o, t->u.str.s, t->u.str.len)) {
+			free(*off);
+			*off = NULL;
+			return 0;
+		}
+		o += t->u.str.len;
+	}
+	(*off)[*nt] = o;
+	return 1;
+}
+
+static int is_letter(char c)
+{
+	return (c | 32) >= 'a' && (c | 32) <= 'z';
+}
+
+/* A line "Step k: <verdict>" (also "k. <verdict>", "k) <verdict>"): *k (1-based, 0 when the
+ * line is no such line), *v the verdict and *at its offset in the line. */
+static void step_line(const char *line, size_t ll, size_t *k, int *v, size_t *at)
+{
+	size_t i = 0, nd = 0;
+	*k = 0;
+	while (i < ll && (line[i] == ' ' || line[i] == '*' || line[i] == '-' || line[i] == '#'))
+		i++;
+	if (i + 4 <= ll && !strncasecmp(line + i, "step", 4))
+		i += 4;
+	while (i < ll && line[i] == ' ')
+		i++;
+	size_t num = 0;
+	for (; i < ll && line[i] >= '0' && line[i] <= '9' && nd < 9; i++, nd++)
+		num = num * 10 + (size_t)(line[i] - '0');
+	if (!nd)
+		return;
+	/* the first verdict word after the number */
+	while (i < ll) {
+		while (i < ll && !is_letter(line[i]))
+			i++;
+		size_t b = i;
+		while (i < ll && is_letter(line[i]))
+			i++;
+		if (i == b)
+			return;
+		if ((*v = verdict(line + b, i - b)) >= 0) {
+			*k = num;
+			*at = b;
+			return;
+		}
+	}
+}
+
+/* p of verdict v at offset at of s: from the token there when it is the verdict word itself. */
+static double verdict_p(const jv *c, const size_t *off, size_t nt, size_t at, int v)
+{
+	for (size_t t = 0; off && t < nt; t++) {
+		if (!(off[t] <= at && at < off[t + 1]))
+			continue;
+		const jv *tok = jv_get(jv_at(c, t), "token");
+		return verdict(tok->u.str.s, tok->u.str.len) == v ? token_p(jv_at(c, t), v) : v;
+	}
+	return v;
+}
+
 int ark_judge_p_all(const char *text, const jv *logprobs, size_t n, double *p,
                     char *err, size_t errlen)
 {
 	const char *s = text ? text : "";
-	size_t len = strlen(s);
 	const jv *c = content_of(logprobs);
-	/* token offsets, usable only when the tokens spell the text exactly */
-	size_t nt = c ? jv_len(c) : 0, *off = NULL;
-	int use_lp = 0;
-	if (nt && (off = malloc((nt + 1) * sizeof *off))) {
-		size_t o = 0;
-		use_lp = 1;
-		for (size_t i = 0; i < nt && use_lp; i++) {
-			const jv *t = jv_get(jv_at(c, i), "token");
-			off[i] = o;
-			if (!t || t->t != JV_STRING || o + t->u.str.len > len ||
-			    memcmp(s + o, t->u.str.s, t->u.str.len))
-				use_lp = 0;
-			else
-				o += t->u.str.len;
-		}
-		off[nt] = o;
-	}
+	size_t nt, *off;
+	token_offsets(c, s, strlen(s), &off, &nt);
 	unsigned char *got = calloc(n + 1, 1);
 	if (!got) {
 		free(off);
 		return ark_errf(err, errlen, "out of memory");
 	}
-	/* lines "Step k: <verdict>" (also "k. <verdict>", "k) <verdict>") */
 	for (const char *line = s; *line;) {
 		const char *eol = strchr(line, '\n');
-		size_t ll = eol ? (size_t)(eol - line) : strlen(line);
-		size_t i = 0;
-		while (i < ll && (line[i] == ' ' || line[i] == '*' || line[i] == '-' || line[i] == '#'))
-			i++;
-		if (i + 4 <= ll && (line[i] | 32) == 's' && (line[i + 1] | 32) == 't' &&
-		    (line[i + 2] | 32) == 'e' && (line[i + 3] | 32) == 'p')
-			i += 4;
-		while (i < ll && line[i] == ' ')
-			i++;
-		size_t k = 0, nd = 0;
-		while (i < ll && line[i] >= '0' && line[i] <= '9' && nd < 9) {
-			k = k * 10 + (size_t)(line[i] - '0');
-			i++;
-			nd++;
-		}
-		if (nd && k >= 1 && k <= n && !got[k - 1]) {
-			/* the first verdict word after the number */
-			while (i < ll) {
-				while (i < ll && !((line[i] | 32) >= 'a' && (line[i] | 32) <= 'z'))
-					i++;
-				size_t b = i;
-				while (i < ll && ((line[i] | 32) >= 'a' && (line[i] | 32) <= 'z'))
-					i++;
-				if (i == b)
-					break;
-				int v = verdict(line + b, i - b);
-				if (v < 0)
-					continue;
-				double pv = v;
-				if (use_lp) {
-					size_t at = (size_t)(line + b - s);
-					for (size_t t = 0; t < nt; t++)
-						if (off[t] <= at && at < off[t + 1]) {
-							const jv *tok = jv_get(jv_at(c, t), "token");
-							int tv = verdict(tok->u.str.s, tok->u.str.len);
-							if (tv == v)   /* the token is the verdict word itself */
-								pv = token_p(jv_at(c, t), v);
-							break;
-						}
-				}
-				p[k - 1] = pv;
-				got[k - 1] = 1;
-				break;
-			}
+		size_t ll = eol ? (size_t)(eol - line) : strlen(line), k, at;
+		int v;
+		step_line(line, ll, &k, &v, &at);
+		if (k >= 1 && k <= n && !got[k - 1]) {
+			p[k - 1] = verdict_p(c, off, nt, (size_t)(line - s) + at, v);
+			got[k - 1] = 1;
 		}
 		if (!eol)
 			break;
