@@ -36,7 +36,13 @@ echo
 echo "-- identification (hidden - revealed) and leveraging (revealed - solo), concentrated split:"
 ark-gap -q --by task,condition,split,size,adversary --boot 0 --table text "$DEMO_OUT/teams/l1.jsonl.gz" |
 	sed -n '/^decomposition/,/^$/p' | awk 'NR == 2 || / concentrated /' | sed 's/^/  /'
-echo "   (full table: $DEMO_OUT/teams/synergy.md; figure: $DEMO_OUT/teams/gap-by-size.svg)"
+echo "   (full table: $DEMO_OUT/teams/synergy.md)"
+echo
+t="$DEMO_OUT/teams"
+echo "-- figures in $t (ark-gap --plot, with --figure size, parts and behaviour):"
+printf '  %-19s %s\n' gap-by-size.svg "the gap against the expert by team size, a panel per task, 95% CI" \
+	gap-parts.svg "identification and leveraging stacked, per task, split and size" \
+	gap-behaviour.svg "the share of compromising turns against the gap, with r and p"
 
 echo
 echo "== 2. distilling debate: 5 agents x 3 rounds on the shipped arithmetic set, 3 seeds"
@@ -61,4 +67,4 @@ find "$DEMO_OUT" -type f ! -path '*/cells/*' | sort | sed 's/^/  /'
 echo "  $DEMO_OUT/teams/cells/: $(ls "$DEMO_OUT/teams/cells" | wc -l) cells, one per task-condition-split-size:"
 ls "$DEMO_OUT/teams/cells" | sed 's/\.jsonl\.gz$//' | paste -sd' ' | fold -s -w 96 | sed 's/^/    /'
 echo
-echo "== done in $(( $(date +%s) - start )) s; the figure is $DEMO_OUT/teams/gap-by-size.svg"
+echo "== done in $(( $(date +%s) - start )) s; the figures are $t/gap-*.svg"

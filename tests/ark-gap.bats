@@ -29,7 +29,7 @@ row() {
 	run ark-gap --help
 	assert_status 0
 	assert_contains "usage: ark-gap [-hqV] [--by FIELD,...]"
-	for o in --by --best --boot --seed --level --corr --table --plot --skip-bad; do
+	for o in --by --best --boot --seed --level --corr --table --plot --figure --skip-bad; do
 		assert_contains "$o"
 		grep -q -- "Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/ark-gap.1" || { echo "$o not in man page"; return 1; }
 	done
@@ -359,6 +359,9 @@ row() {
 		"--by size,size|--by: 'size' named twice"
 		"--corr .x|--corr: expected a field name"
 		"--plot ''|--plot: expected a file name"
+		"--plot x.gif|--plot: cannot tell the format of 'x.gif' from its name"
+		"--figure size|--figure: no --plot FILE to draw it in"
+		"--figure x --plot x.svg|--figure: expected size, parts, behaviour"
 		"--no-such-option|unrecognized option '--no-such-option'"
 	)
 	for c in "${cases[@]}"; do
@@ -369,21 +372,148 @@ row() {
 	done
 }
 
-@test "--plot draws an SVG with gnuplot, gap against size or per group" {
+# magic FILE: the first four bytes of FILE in hex
+magic() { head -c4 "$1" | od -An -tx1 | tr -d ' \n'; }
+
+# fake_gnuplot BODY: a gnuplot in $T/bin that reads its script and runs BODY
+fake_gnuplot() {
+	mkdir -p "$T/bin"
+	printf '#!/bin/sh\ncat > /dev/null\n%s\n' "$1" > "$T/bin/gnuplot"
+	chmod +x "$T/bin/gnuplot"
+}
+
+# behaviour.jsonl: rank.jsonl with other behaviour counts, compromise 3, 1 and 0 of 4 turns in
+# the hidden, revealed and none groups, whose gaps to the oracle are 93.5%, 35.5% and 14.3%:
+# Pearson's r = 0.9974, and p = 1 - (2 / pi) atan(|t|) = 0.046 (t on 1 degree of freedom)
+with_behaviour() {
+	jq -c '.behaviour = (if .run.condition == "hidden" then {compromise: 3, other: 1}
+		elif .run.condition == "revealed" then {compromise: 1, other: 3}
+		else {compromise: 0, other: 4} end)' "$F/rank.jsonl" > "$T/behaviour.jsonl"
+}
+
+@test "--plot: the format from the name, SVG, PNG or PDF, for every figure" {
 	command -v gnuplot >/dev/null || skip "gnuplot is not installed"
-	run ark-gap -q --by size --plot "$T/size.svg" "$F/acc.jsonl"
-	assert_status 0
+	with_behaviour
+	for f in size.svg size.png size.pdf; do
+		run ark-gap -q --by size --plot "$T/$f" "$F/acc.jsonl"
+		assert_status 0
+	done
 	grep -q '<svg' "$T/size.svg"
 	grep -q 'team size' "$T/size.svg"
-	run ark-gap -q --by condition --plot "$T/cond.svg" "$F/rank.jsonl"
+	[ "$(magic "$T/size.png")" = 89504e47 ]
+	[ "$(magic "$T/size.pdf")" = 25504446 ]
+	# upper case, and a name without an extension (SVG)
+	run ark-gap -q --by size --plot "$T/SIZE.PNG" "$F/acc.jsonl"
+	[ "$(magic "$T/SIZE.PNG")" = 89504e47 ]
+	run ark-gap -q --by size --plot "$T/plain" "$F/acc.jsonl"
+	grep -q '<svg' "$T/plain"
+	# parts: the decomposition of the hidden, revealed and solo records, a panel per task
+	run ark-gap -q --figure parts --plot "$T/parts.png" "$F/rank.jsonl"
 	assert_status 0
-	grep -q '<svg' "$T/cond.svg"
-	grep -q 'hidden' "$T/cond.svg"
+	[ "$(magic "$T/parts.png")" = 89504e47 ]
+	run ark-gap -q --figure parts --plot "$T/parts.svg" "$F/rank.jsonl"
+	grep -q 'identification (hidden vs revealed)' "$T/parts.svg"
+	grep -q '>moon<' "$T/parts.svg"
+	# behaviour: three groups of a team (solo left out), r and p in the key
+	run ark-gap -q --by condition --best oracle --figure behaviour --plot "$T/beh.svg" \
+		"$T/behaviour.jsonl"
+	assert_status 0
+	grep -q 'share of coded turns that are compromise' "$T/beh.svg"
+	grep -q 'r = 1.00, p = 0.046, n = 3 groups' "$T/beh.svg"
+	run ark-gap -q --by condition --figure behaviour=other --plot "$T/beh.pdf" "$T/behaviour.jsonl"
+	assert_status 0
+	[ "$(magic "$T/beh.pdf")" = 25504446 ]
 	# stdout still carries the rows, and only them
 	printf '%s\n' "$output" | jq -e -s 'length > 0' >/dev/null
-	run ark-gap -q --plot "$T/no/such/dir/x.svg" "$F/acc.jsonl"
+}
+
+@test "--plot: the gap per group without sizes to compare; one size draws without warnings" {
+	command -v gnuplot >/dev/null || skip "gnuplot is not installed"
+	run ark-gap -q --by condition --plot "$T/cond.svg" "$F/rank.jsonl"
+	assert_status 0
+	grep -q 'hidden' "$T/cond.svg"
+	! grep -q '>solo<' "$T/cond.svg"
+	# one team size: gnuplot used to warn "empty x range" here, through -q too
+	jq -c 'select(.run.n == 4)' "$F/acc.jsonl" > "$T/one.jsonl"
+	run_split ark-gap --by size --plot "$T/one.svg" "$T/one.jsonl"
+	assert_status 0
+	[ "$stderr_out" = "ark-gap: 6 records in 1 group" ]
+	run_split ark-gap -q --by size --plot "$T/one.png" "$T/one.jsonl"
+	assert_status 0
+	[ -z "$stderr_out" ]
+}
+
+@test "--plot: a bad or unwritable path is an error before the input is read, naming it" {
+	command -v gnuplot >/dev/null || skip "gnuplot is not installed"
+	# the input is standard input, left unread: the error comes first
+	run ark-gap -q --plot "$T/no/such/dir/x.svg" < /dev/zero
 	assert_status 1
-	assert_contains "ark-gap: --plot: gnuplot failed"
+	assert_contains "ark-gap: --plot: cannot write '$T/no/such/dir/x.svg': No such file or directory"
+	run ark-gap -q --plot "$T" "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "'$T' is a directory"
+	for name in x.jpg x.svg.gz "$T/"; do
+		run ark-gap -q --plot "$name" "$F/acc.jsonl"
+		assert_status 2
+		assert_contains "--plot: cannot tell the format of '$name' from its name"
+	done
+	run ark-gap -q --figure parts "$F/acc.jsonl"
+	assert_status 2
+	assert_contains "--figure: no --plot FILE"
+	for fig in gap behaviour=nice; do
+		run ark-gap -q --figure "$fig" --plot "$T/x.svg" "$F/acc.jsonl"
+		assert_status 2
+		assert_contains "--figure: expected size, parts, behaviour"
+	done
+	[ ! -e "$T/x.svg" ]
+}
+
+@test "--plot: a failed write (/dev/full) is an error, and so is nothing to draw" {
+	command -v gnuplot >/dev/null || skip "gnuplot is not installed"
+	for f in /dev/full; do
+		run ark-gap -q --by size --plot "$f" "$F/acc.jsonl"
+		assert_status 1
+		assert_contains "ark-gap: --plot: writing '/dev/full': No space left on device"
+	done
+	run ark-gap -q --by size --figure parts --plot "$T/p.svg" "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "--plot: no decomposition to draw"
+	run ark-gap -q --by size --figure behaviour --plot "$T/b.svg" "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "ark-score --rubric behaviour"
+	[ ! -e "$T/p.svg" ] && [ ! -e "$T/b.svg" ]
+	# counts that are not counts: a bad record, named by file and line
+	jq -c '.behaviour = "many"' "$F/rank.jsonl" > "$T/bad.jsonl"
+	run ark-gap -q --by condition --figure behaviour --plot "$T/b.svg" "$T/bad.jsonl"
+	assert_status 1
+	assert_contains "bad.jsonl:1: \"behaviour\" is not an object of counts"
+}
+
+@test "--plot: gnuplot's failures, empty output and warnings, in ark-gap's words; -q silences" {
+	echo keep > "$T/old.svg"
+	fake_gnuplot 'printf "\ngnuplot> plot x\n         ^\n         line 0: undefined variable: x\n\n" >&2; exit 1'
+	PATH="$T/bin:$PATH" run ark-gap -q --plot "$T/old.svg" "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "ark-gap: --plot: gnuplot failed drawing '$T/old.svg' (exit status 1): undefined variable: x"
+	[ "$(cat "$T/old.svg")" = keep ]
+	fake_gnuplot 'exit 0'
+	PATH="$T/bin:$PATH" run ark-gap -q --plot "$T/old.svg" "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "--plot: gnuplot wrote no SVG figure for '$T/old.svg'"
+	[ "$(cat "$T/old.svg")" = keep ]
+	fake_gnuplot 'echo "<svg/>"; echo "         \"-\", line 9: warning: Skipping data file with no valid points" >&2'
+	PATH="$T/bin:$PATH" run_split ark-gap -q --plot "$T/w.svg" "$F/acc.jsonl"
+	assert_status 0
+	[ -z "$stderr_out" ]
+	[ "$(cat "$T/w.svg")" = "<svg/>" ]
+	PATH="$T/bin:$PATH" run_split ark-gap --plot "$T/w.svg" "$F/acc.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"ark-gap: --plot: gnuplot, drawing '$T/w.svg': Skipping data file with no valid points"* ]]
+	[[ "$stderr_out" != *"line 9"* ]]
+	fake_gnuplot 'exit 3'
+	PATH="$T/bin:$PATH" run ark-gap -q --plot "$T/x.pdf" "$F/acc.jsonl"
+	assert_status 1
+	assert_contains "this gnuplot cannot write PDF (it has no pdfcairo terminal)"
 }
 
 @test "--plot without gnuplot is a clear error" {

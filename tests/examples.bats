@@ -140,6 +140,10 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 		[ "$(head -c2 "$f" | od -An -tx1 | tr -d ' ')" = 1f8b ] || { echo "$f is not gzip" >&2; return 1; }
 	done
 	grep -q "identification" "$T/teams/synergy.md"
+	# the three figures, with what each is about
+	grep -q 'team size' "$T/teams/gap-by-size.svg"
+	grep -q 'identification (hidden vs revealed)' "$T/teams/gap-parts.svg"
+	grep -q 'share of coded turns that are compromise' "$T/teams/gap-behaviour.svg"
 	run make -f "$EX/teams/Makefile" -n OUT="$T/teams" TASKS=election CONDS="hidden revealed solo" \
 		SPLITS=concentrated SIZES="2 4" SEEDS=3 ADV_TASK=election
 	assert_status 0

@@ -7,9 +7,11 @@
  *
  * The computation lives in lib/measure/gap.c (the scores, references and formulas are described
  * in gap.h), the rows as records and as text tables in lib/measure/gaptab.c; this file holds the
- * options, the input loop, the writing and the gnuplot script.
+ * options, the input loop, the writing, and running gnuplot on the figure scripts that
+ * lib/measure/gapplot.c writes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -17,11 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
 #include "core/table.h"
 #include "measure/gap.h"
+#include "measure/behaviour.h"
+#include "measure/gapplot.h"
 #include "measure/gaptab.h"
 
 #define MAX_BY ARK_GAP_MAX_BY
@@ -31,7 +38,8 @@ static void usage(void)
 {
 	fputs("usage: ark-gap [-hqV] [--by FIELD,...] [--best oracle|member|expert,...]\n"
 	      "               [--boot N] [--seed N] [--level P] [--corr FIELD[=VALUE]]\n"
-	      "               [--table text|markdown] [--plot FILE.svg] [--skip-bad] [FILE ...]\n",
+	      "               [--table text|markdown] [--plot FILE] [--figure FIGURE]\n"
+	      "               [--skip-bad] [FILE ...]\n",
 	      stdout);
 	exit(0);
 }
@@ -39,7 +47,6 @@ static void usage(void)
 /* ---- options ---------------------------------------------------------------------------------- */
 static char    *by[MAX_BY];
 static size_t   nby;
-static int      by_size = -1;       /* its position in by[], or -1 */
 static int      want_ref[ARK_GAP_NREF] = { 1, 1, 1 };
 static long     nboot = 1000;
 static uint64_t boot_seed = 1;
@@ -47,9 +54,9 @@ static double   level = 0.95;
 static char    *corr_path;          /* --corr: dotted path */
 static char    *corr_want;          /* --corr FIELD=VALUE: count strings equal to VALUE */
 static enum { OUT_JSON, OUT_TEXT, OUT_MD } outfmt = OUT_JSON;
-static const char *plot_file;
-
-static unsigned bit(int pos) { return pos < 0 ? 0 : 1u << pos; }
+static const char *plot_file;      /* --plot */
+static int      plot_format, plot_kind = ARK_PLOT_SIZE, plot_code;
+static ark_plot_shares *shares;     /* the behaviour figure's counts */
 
 /* ---- the tables -------------------------------------------------------------------------------- */
 static void out_line(ark_writer *w, const char *s, size_t n)
@@ -106,181 +113,184 @@ static const char *find_gnuplot(void)
 	return NULL;
 }
 
-/* A label for gnuplot: the values joined by spaces, with quotes and backslashes replaced. */
-static void plot_label(ark_buf *b, jv *const *vals, unsigned skip_mask, const char *suffix)
+/* Before any input is read: can the plot file be written?  An existing one is opened for
+ * writing (not truncated), a new one created and removed again.  Dies naming the file. */
+static void check_plot_path(const char *path)
 {
-	ark_buf v = ARK_BUF_INIT;
-	ark_buf_reset(b);
-	for (size_t i = 0; i < nby; i++) {
-		if (skip_mask >> i & 1)
-			continue;
-		ark_buf_reset(&v);
-		if (vals[i]->t == JV_STRING)
-			ark_buf_add(&v, vals[i]->u.str.s, vals[i]->u.str.len);
-		else
-			jv_dump(vals[i], &v);
-		if (b->len)
-			ark_buf_addc(b, ' ');
-		for (size_t j = 0; j < v.len; j++) {
-			unsigned char ch = (unsigned char)v.p[j];
-			ark_buf_addc(b, ch == '"' || ch == '\\' || ch < ' ' ? '_' : (char)ch);
-		}
+	struct stat st;
+	int fd;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_die("--plot: '%s' is a directory", path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666)) >= 0) {
+		close(fd);
+		unlink(path);
+		return;
 	}
-	if (suffix)
-		ark_buf_addf(b, "%s%s", b->len ? " " : "", suffix);
-	if (!b->len)
-		ark_buf_adds(b, "all");
-	ark_buf_release(&v);
+	if (errno == EEXIST && (fd = open(path, O_WRONLY | O_NONBLOCK)) >= 0) {
+		close(fd);
+		return;
+	}
+	cli_die("--plot: cannot write '%s': %s", path, strerror(errno));
 }
 
-static void plot_point(ark_buf *s, double x, double gap, double lo, double hi)
-{
-	if (isnan(lo) || isnan(hi))
-		lo = hi = gap;
-	ark_buf_addf(s, "%.17g %.17g %.17g %.17g\n", x, 100 * gap, 100 * lo, 100 * hi);
-}
-
-/* The gap against team size: a data block and a line per size group and reference.  The number
- * of series. */
-static int plot_by_size(const ark_gap_result *res, int mixed, ark_buf *s, ark_buf *plots)
-{
-	ark_buf lab = ARK_BUF_INIT, tmp = ARK_BUF_INIT;
-	const ark_gap_group *groups = res->groups;
-	const ark_gap_sizegrp *sg = res->sg;
-	int nseries = 0;
-	ark_buf_adds(s, "set xlabel 'team size'\nset xtics 1\nset offsets 0.5, 0.5, 0, 0\n");
-	for (size_t i = 0; i < res->nsg; i++) {
-		for (int k = 0; k < ARK_GAP_NREF; k++) {
-			int any = 0;
-			for (size_t j = 0; j < sg[i].n; j++) {
-				const ark_gap_group *g = &groups[sg[i].group[j]];
-				if (sg[i].ref[j] != k || isnan(g->gap[k]))
-					continue;
-				if (!any)
-					ark_buf_addf(s, "$d%d << EOD\n", nseries);
-				any = 1;
-				plot_point(s, sg[i].x[j], g->gap[k], g->lo[k], g->hi[k]);
-			}
-			if (!any)
-				continue;
-			ark_buf_adds(s, "EOD\n");
-			ark_buf_reset(&tmp);
-			ark_buf_addf(&tmp, "%s%s%s", mixed ? ark_gap_form_name[groups[sg[i].first].form] : "",
-			             mixed ? " " : "", ark_gap_ref_name[k]);
-			plot_label(&lab, groups[sg[i].first].vals, bit(by_size), tmp.p);
-			ark_buf_addf(plots, "%s$d%d using 1:2:3:4 with yerrorlines pt 7 ps 0.8 title \"%s\"",
-			             nseries ? ", " : "plot ", nseries, lab.p);
-			nseries++;
-		}
-	}
-	ark_buf_release(&lab);
-	ark_buf_release(&tmp);
-	return nseries;
-}
-
-/* Without sizes to compare: one tick per group, labelled with its fields (and the form when both
- * occur), and a column of points per reference.  The number of series. */
-static int plot_by_group(const ark_gap_result *res, int mixed, ark_buf *s, ark_buf *plots)
-{
-	ark_buf lab = ARK_BUF_INIT;
-	int nseries = 0;
-	ark_buf_adds(s, "set offsets 0.5, 0.5, 0, 0\nset xtics rotate by 30 right (");
-	for (size_t oi = 0; oi < res->ngroups; oi++) {
-		const ark_gap_group *g = &res->groups[oi];
-		plot_label(&lab, g->vals, 0, mixed ? ark_gap_form_name[g->form] : NULL);
-		ark_buf_addf(s, "%s\"%s\" %zu", oi ? ", " : "", lab.p, oi);
-	}
-	ark_buf_adds(s, ")\n");
-	for (int k = 0; k < ARK_GAP_NREF; k++) {
-		int any = 0;
-		for (size_t oi = 0; oi < res->ngroups; oi++) {
-			const ark_gap_group *g = &res->groups[oi];
-			if (!g->done[k] || isnan(g->gap[k]))
-				continue;
-			if (!any)
-				ark_buf_addf(s, "$d%d << EOD\n", nseries);
-			any = 1;
-			plot_point(s, (double)oi + 0.15 * (k - 1), g->gap[k], g->lo[k], g->hi[k]);
-		}
-		if (!any)
-			continue;
-		ark_buf_adds(s, "EOD\n");
-		ark_buf_addf(plots, "%s$d%d using 1:2:3:4 with yerrorbars pt 7 ps 0.8 title '%s'",
-		             nseries ? ", " : "plot ", nseries, ark_gap_ref_name[k]);
-		nseries++;
-	}
-	ark_buf_release(&lab);
-	return nseries;
-}
-
-/* Feed the script to gnuplot on its stdin; its stdout goes to our stderr. */
-static void run_gnuplot(const ark_buf *s)
+/* Run gnuplot (without its init files) on script s: what it writes on its standard output (the
+ * figure) goes into fig, its standard error into msg.  The status as waitpid gives it. */
+static int run_gnuplot(const ark_buf *s, ark_buf *fig, ark_buf *msg)
 {
 	const char *gp = find_gnuplot();
-	int fd[2], st;
+	int in[2], out[2], er[2], st;
 	if (!gp)
 		cli_die("--plot: gnuplot is not installed (not found in PATH)");
-	if (pipe(fd) < 0)
+	if (pipe(in) < 0 || pipe(out) < 0 || pipe(er) < 0)
 		cli_die("--plot: pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
 		cli_die("--plot: fork: %s", strerror(errno));
 	if (pid == 0) {
-		dup2(fd[0], 0);
-		dup2(2, 1);               /* nothing gnuplot says may reach our stdout */
-		close(fd[0]);
-		close(fd[1]);
-		execl(gp, "gnuplot", (char *)NULL);
+		/* copies above 2 first: a pipe may have been given fd 0 when stdin was closed */
+		int to[3] = { fcntl(in[0], F_DUPFD, 3), fcntl(out[1], F_DUPFD, 3),
+		              fcntl(er[1], F_DUPFD, 3) };
+		int all[6] = { in[0], in[1], out[0], out[1], er[0], er[1] };
+		for (int i = 0; i < 6; i++)
+			if (all[i] > 2)
+				close(all[i]);
+		for (int i = 0; i < 3; i++) {
+			dup2(to[i], i);
+			close(to[i]);
+		}
+		execl(gp, "gnuplot", "-d", (char *)NULL);
 		_exit(127);
 	}
-	close(fd[0]);
+	close(in[0]);
+	close(out[1]);
+	close(er[1]);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	struct pollfd pf[3] = { { in[1], POLLOUT, 0 }, { out[0], POLLIN, 0 }, { er[0], POLLIN, 0 } };
 	size_t off = 0;
-	while (off < s->len) {
-		ssize_t n = write(fd[1], s->p + off, s->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
+	while (pf[1].fd >= 0 || pf[2].fd >= 0) {
+		if (pf[0].fd >= 0 && off == s->len) {
+			close(pf[0].fd);
+			pf[0].fd = -1;
+		}
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			cli_die("--plot: poll: %s", strerror(errno));
+		}
+		if (pf[0].fd >= 0 && pf[0].revents) {
+			ssize_t n = write(pf[0].fd, s->p + off, s->len - off);
+			if (n > 0)
+				off += (size_t)n;
+			else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				close(pf[0].fd);   /* gnuplot stopped reading: its status says why */
+				pf[0].fd = -1;
+			}
+		}
+		for (int i = 1; i < 3; i++) {
+			char buf[65536];
+			ssize_t n = pf[i].fd >= 0 && pf[i].revents ? read(pf[i].fd, buf, sizeof buf) : -2;
+			if (n > 0 && ark_buf_add(i == 1 ? fig : msg, buf, (size_t)n) < 0 && i == 1)
+				cli_die("--plot: out of memory");
+			if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN)) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+			}
+		}
 	}
-	close(fd[1]);
+	if (pf[0].fd >= 0)
+		close(pf[0].fd);
 	signal(SIGPIPE, old);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			cli_die("--plot: waitpid: %s", strerror(errno));
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || off < s->len)
-		cli_die("--plot: gnuplot failed writing '%s' (status %d)", plot_file,
-		        WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return st;
 }
 
-/* Gap against team size, one line per size group and reference, when there are sizes to compare;
- * otherwise one column of points per group. */
+/* The next message in gnuplot's standard error: its text without the echoed command, the
+ * caret line, the "line N:" place and the word "warning:".  NULL at the end. */
+static const char *gnuplot_message(char **pos, int *warning)
+{
+	for (char *l; (l = strsep(pos, "\n")) != NULL;) {
+		l += strspn(l, " \t");
+		if (!*l || *l == '^' || !strncmp(l, "gnuplot>", 8))
+			continue;
+		char *c = strstr(l, "line ");
+		if (c && (c = strchr(c, ':')) != NULL && c[-1] >= '0' && c[-1] <= '9')
+			l = c + 1 + strspn(c + 1, " ");
+		*warning = !strncasecmp(l, "warning:", 8);
+		if (*warning)
+			l += 8 + strspn(l + 8, " ");
+		return l;
+	}
+	return NULL;
+}
+
+/* Whether gnuplot drew the figure: dies when it did not; passes its warnings on, unless -q. */
+static void check_gnuplot(int st, ark_buf *msg, const ark_buf *fig, int format)
+{
+	static const char *const magic[3] = { "<", "\x89PNG", "%PDF" };
+	char *pos = msg->p ? msg->p : (char *)"";
+	const char *m;
+	int warn;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == ARK_PLOT_NO_TERMINAL)
+		cli_die("--plot: this gnuplot cannot write %s (it has no %s terminal)",
+		        ark_plot_format_name[format], format == ARK_PLOT_PDF ? "pdfcairo" : "svg");
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		cli_die("--plot: could not run gnuplot");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		while ((m = gnuplot_message(&pos, &warn)) != NULL && warn)
+			;
+		cli_die("--plot: gnuplot failed drawing '%s' (%s %d)%s%s", plot_file,
+		        WIFEXITED(st) ? "exit status" : "signal",
+		        WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), m ? ": " : "", m ? m : "");
+	}
+	while ((m = gnuplot_message(&pos, &warn)) != NULL)
+		if (!cli_quiet)
+			cli_warn("--plot: gnuplot, drawing '%s': %s", plot_file, m);
+	size_t k = strspn(fig->p ? fig->p : "", " \t\r\n");
+	if (!fig->len || fig->len - k < strlen(magic[format]) ||
+	    memcmp(fig->p + k, magic[format], strlen(magic[format])))
+		cli_die("--plot: gnuplot wrote no %s figure for '%s'", ark_plot_format_name[format],
+		        plot_file);
+}
+
+/* The figure into plot_file; a file left half written is removed. */
+static void write_plot(const ark_buf *fig)
+{
+	FILE *f = fopen(plot_file, "wb");
+	struct stat st;
+	if (!f)
+		cli_die("--plot: cannot write '%s': %s", plot_file, strerror(errno));
+	int e = 0;
+	if (fwrite(fig->p, 1, fig->len, f) != fig->len || fflush(f) != 0)
+		e = errno ? errno : EIO;
+	if (fclose(f) != 0 && !e)
+		e = errno ? errno : EIO;
+	if (e) {
+		if (stat(plot_file, &st) == 0 && S_ISREG(st.st_mode))
+			unlink(plot_file);
+		cli_die("--plot: writing '%s': %s", plot_file, strerror(e));
+	}
+}
+
+/* The figure chosen with --figure, drawn by gnuplot into plot_file. */
 static void plot(const ark_gap_result *res)
 {
-	ark_buf s = ARK_BUF_INIT, plots = ARK_BUF_INIT;
-	ark_buf_adds(&s, "set terminal svg size 900,540 dynamic noenhanced font 'sans,11'\nset output '");
-	for (const char *c = plot_file; *c; c++)
-		ark_buf_adds(&s, *c == '\'' ? "''" : (char[]){ *c, 0 });
-	ark_buf_adds(&s, "'\nset key outside right top\nset grid ytics\nset xzeroaxis\n"
-	                 "set ylabel 'synergy gap (%)'\n");
-	int bysize = 0, mixed = 0;
-	for (size_t i = 0; i < res->nsg; i++)
-		if (res->sg[i].n >= 2)
-			bysize = 1;
-	for (size_t i = 1; i < res->ngroups; i++)
-		if (res->groups[i].form != res->groups[0].form)
-			mixed = 1;
-	int nseries = bysize ? plot_by_size(res, mixed, &s, &plots)
-	                     : plot_by_group(res, mixed, &s, &plots);
-	if (!nseries)
-		cli_die("--plot: there is no gap to plot");
-	ark_buf_add(&s, plots.p, plots.len);
-	ark_buf_adds(&s, "\n");
-	run_gnuplot(&s);
+	char err[512];
+	ark_buf s = ARK_BUF_INIT, fig = ARK_BUF_INIT, msg = ARK_BUF_INIT;
+	ark_plot_opts po = { plot_kind, plot_format, plot_code, (const char *const *)by, nby, level,
+	                     shares };
+	if (ark_plot_script(&po, res, &s, err, sizeof err) < 0)
+		cli_die("--plot: %s", err);
+	msg.cap_max = 1 << 20;
+	int st = run_gnuplot(&s, &fig, &msg);
+	check_gnuplot(st, &msg, &fig, plot_format);
+	write_plot(&fig);
 	ark_buf_release(&s);
-	ark_buf_release(&plots);
+	ark_buf_release(&fig);
+	ark_buf_release(&msg);
 }
 
 static void parse_by(char *list)
@@ -295,9 +305,6 @@ static void parse_by(char *list)
 				cli_usage_error("--by: '%s' named twice", f);
 		by[nby++] = f;
 	}
-	for (size_t i = 0; i < nby; i++)
-		if (!strcmp(by[i], "size"))
-			by_size = (int)i;
 }
 
 static void parse_best(char *list)
@@ -328,6 +335,7 @@ static int parse_opts(int argc, char **argv)
 		{ "corr", required_argument, NULL, 'c' },
 		{ "table", required_argument, NULL, 't' },
 		{ "plot", required_argument, NULL, 'p' },
+		{ "figure", required_argument, NULL, 'f' },
 		{ "skip-bad", no_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -336,6 +344,7 @@ static int parse_opts(int argc, char **argv)
 	};
 	static char bylist[1024] = "task,condition,split,size", bestlist[256] = "";
 	int c, skip_bad = 0;
+	const char *figure = NULL;
 
 	while ((c = getopt_long(argc, argv, "hqV", lo, NULL)) != -1) {
 		switch (c) {
@@ -359,6 +368,7 @@ static int parse_opts(int argc, char **argv)
 			else cli_usage_error("--table: expected 'text' or 'markdown', not '%s'", optarg);
 			break;
 		case 'p': plot_file = optarg; break;
+		case 'f': figure = optarg; break;
 		case 'k': skip_bad = 1; break;
 		case 'q': cli_quiet = 1; break;
 		case 'h': usage();
@@ -378,13 +388,55 @@ static int parse_opts(int argc, char **argv)
 		if (!*corr_path || corr_path[0] == '.' || strstr(corr_path, ".."))
 			cli_usage_error("--corr: expected a field name such as behaviour.deference");
 	}
+	if (figure && (plot_kind = ark_plot_kind_parse(figure, &plot_code)) < 0)
+		cli_usage_error("--figure: expected size, parts, behaviour or behaviour=CODE (a code of "
+		                "ark-score --rubric behaviour), not '%s'", figure);
+	if (figure && !plot_file)
+		cli_usage_error("--figure: no --plot FILE to draw it in");
 	if (plot_file) {
-		if (!*plot_file || strchr(plot_file, '\n'))
+		if (!*plot_file)
 			cli_usage_error("--plot: expected a file name");
+		if ((plot_format = ark_plot_format_of(plot_file)) < 0)
+			cli_usage_error("--plot: cannot tell the format of '%s' from its name: end it in "
+			                ".svg, .png or .pdf", plot_file);
 		if (!find_gnuplot())
 			cli_die("--plot: gnuplot is not installed (not found in PATH)");
+		check_plot_path(plot_file);
 	}
 	return skip_bad;
+}
+
+/* Every record into g (and its behaviour counts into shares, for that figure). */
+static void read_input(ark_gap *g, char **paths, int npaths, int skip_bad)
+{
+	char err[512];
+	const jv_select *keep = ark_gap_select(g);
+	cli_in in;
+	const char *line;
+	size_t len;
+	jv *rec;
+	if (plot_file && plot_kind == ARK_PLOT_BEHAVIOUR) {
+		if (!(shares = ark_plot_shares_new(keep)))
+			cli_die("out of memory");
+		keep = ark_plot_shares_select(shares);
+	}
+	cli_in_init(&in, paths, npaths, skip_bad);
+	while (cli_in_next_raw(&in, &line, &len) > 0) {
+		double cnt[ARK_BEH_N];
+		int have = 0, rc;
+		if (!(rec = jv_parse_select(line, len, keep, err, sizeof err)))
+			cli_in_bad(&in, "%s", err);
+		else if (rec->t != JV_OBJECT)
+			cli_in_bad(&in, "expected a JSON object, got %s", jv_type_name(rec->t));
+		else if (shares && (have = ark_plot_shares_read(rec, cnt, err, sizeof err)) < 0)
+			cli_in_bad(&in, "%s", err);
+		else if ((rc = ark_gap_add(g, rec, err, sizeof err)) < 0)
+			cli_in_bad(&in, "%s", err);
+		else if (rc == 0 && have && ark_plot_shares_put(shares, ark_gap_last_group(g), cnt) < 0)
+			cli_die("out of memory");
+		jv_free(rec);
+	}
+	cli_in_close(&in);
 }
 
 int main(int argc, char **argv)
@@ -397,22 +449,7 @@ int main(int argc, char **argv)
 	ark_gap *g = ark_gap_new(&o, err, sizeof err);
 	if (!g)
 		cli_die("%s", err);
-	const jv_select *keep = ark_gap_select(g);
-	cli_in in;
-	const char *line;
-	size_t len;
-	jv *rec;
-	cli_in_init(&in, argv + optind, argc - optind, skip_bad);
-	while (cli_in_next_raw(&in, &line, &len) > 0) {
-		if (!(rec = jv_parse_select(line, len, keep, err, sizeof err)))
-			cli_in_bad(&in, "%s", err);
-		else if (rec->t != JV_OBJECT)
-			cli_in_bad(&in, "expected a JSON object, got %s", jv_type_name(rec->t));
-		else if (ark_gap_add(g, rec, err, sizeof err) < 0)
-			cli_in_bad(&in, "%s", err);
-		jv_free(rec);
-	}
-	cli_in_close(&in);
+	read_input(g, argv + optind, argc - optind, skip_bad);
 
 	ark_gap_result res;
 	if (ark_gap_compute(g, &res, err, sizeof err) < 0)
@@ -438,5 +475,6 @@ int main(int argc, char **argv)
 		plot(&res);
 	ark_gap_result_free(&res);
 	ark_gap_free(g);
+	ark_plot_shares_free(shares);
 	return 0;
 }

@@ -169,6 +169,7 @@ struct ark_gap {
 	size_t   ndgroups, capdgroups;
 	map_t    cell_map, solo_map, dgroup_map;
 	size_t   nerror;
+	size_t   last_group;
 
 	scratch_t s;
 	ark_buf  key, sk;
@@ -262,6 +263,7 @@ const jv_select *ark_gap_select(const ark_gap *g)
 
 size_t ark_gap_nrecords(const ark_gap *g) { return g->nrecs; }
 size_t ark_gap_nerror(const ark_gap *g) { return g->nerror; }
+size_t ark_gap_last_group(const ark_gap *g) { return g->last_group; }
 
 void ark_gap_free(ark_gap *g)
 {
@@ -871,6 +873,7 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 	    read_scores(g, rec, &h, &r, &has_expert, err, errlen) < 0 ||
 	    keep_record(g, &h, &r, has_expert, err, errlen) < 0)
 		return -1;
+	g->last_group = r.group;
 	return h.which < 0 ? 0 : keep_pairing(g, &h, r.team, err, errlen);
 }
 
@@ -1436,6 +1439,7 @@ int ark_gap_compute(ark_gap *g, ark_gap_result *res, char *err, size_t errlen)
 	res->ngroups = g->ngroups;
 	for (size_t oi = 0; oi < g->ngroups; oi++) {
 		ark_gap_group *rg = &res->groups[oi];
+		rg->id = order[oi];
 		rg->vals = g->groups[order[oi]].vals;
 		rg->form = g->groups[order[oi]].form;
 		for (int k = 0; k < ARK_GAP_NREF; k++)

@@ -62,12 +62,15 @@ const jv_select *ark_gap_select(const ark_gap *g);
  * ("missing \"run.seed\"", "turns[2]: \"agent\" is not an agent index"), nothing kept. */
 int    ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen);
 size_t ark_gap_nrecords(const ark_gap *g);   /* records taken */
+/* The group the last record taken went into: its ark_gap_group.id once computed. */
+size_t ark_gap_last_group(const ark_gap *g);
 size_t ark_gap_nerror(const ark_gap *g);     /* left out for status "error" */
 
 /* ---- results ------------------------------------------------------------------------------- */
 
 /* A group, in output order (by the grouping values, then the form). */
 typedef struct ark_gap_group {
+	size_t id;                       /* in the order first met (see ark_gap_last_group) */
 	jv *const *vals;                 /* nby values (owned by the ark_gap) */
 	int    form;
 	int    done[ARK_GAP_NREF];       /* a gap row was made for the reference */
