@@ -12,6 +12,11 @@ void ark_call_release(ark_call *c)
 	free(c->fingerprint);
 	jv_free(c->logprobs);
 	jv_free(c->sim_info);
+	ark_call_clear(c);
+}
+
+void ark_call_clear(ark_call *c)
+{
 	c->text = c->reasoning = c->finish = c->served_model = c->fingerprint = NULL;
 	c->logprobs = c->sim_info = NULL;
 	c->ok = c->fatal = c->http_status = c->attempts = 0;

@@ -691,13 +691,7 @@ int ark_llm_submit(ark_llm *l, ark_call *c, char *err, size_t errlen)
 		return ark_errf(err, errlen, "call without a member or a done callback");
 	if (c->nmsg && !c->msgs)
 		return ark_errf(err, errlen, "call without messages");
-	/* clear the out fields (the call may be reused without a release) */
-	c->text = c->reasoning = c->finish = c->served_model = c->fingerprint = NULL;
-	c->logprobs = c->sim_info = NULL;
-	c->ok = c->fatal = c->http_status = c->attempts = 0;
-	c->in_tokens = c->out_tokens = -1;
-	c->ms = 0;
-	c->err[0] = 0;
+	ark_call_clear(c);   /* the call may be reused without a release */
 	if (c->m->backend == ARK_BACKEND_SIM) {
 		if (q_push(l, c))
 			return ark_errf(err, errlen, "out of memory");

@@ -96,6 +96,7 @@ struct ark_call {
 	char   err[256];
 };
 void ark_call_release(ark_call *c);   /* frees the out fields; the call can be reused */
+void ark_call_clear(ark_call *c);     /* empties the out fields without freeing them */
 
 typedef struct ark_llm_opts {
 	int    max_inflight;     /* -j: requests in flight in total (default 64) */
