@@ -175,6 +175,41 @@ curl_post() {
 	[ "$(last .body.max_tokens)" = 100 ]
 }
 
+@test "usage: cached prompt tokens count in tokens_in for both protocols, and apart" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	q="What is the sum of the first ten positive odd numbers?"
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 2 --question "$q"
+	assert_status 0
+	plain=$(jq -sc 'sort_by(.member) | map(.in)' <<<"$output")
+	jq -se 'all(.cached == -1 and .cache_write == -1 and .reasoning_tokens == -1)' <<<"$output"
+	stop_server
+	start_server --tasks "$FIX/http/tasks.jsonl" --quirk cache-usage
+	run_split "$PROBE" -a "$(OA)" -a "$(AN)" -n 2 --question "$q"
+	assert_status 0
+	# Anthropic's input_tokens is net of the cache: the prompt counts the same either way
+	[ "$(jq -sc 'sort_by(.member) | map(.in)' <<<"$output")" = "$plain" ]
+	jq -se 'map(select(.member == 0))[0] | .cached == (.in / 2 | floor) and .cache_write == -1
+	        and .reasoning_tokens == (.out / 3 | floor)' <<<"$output"
+	jq -se 'map(select(.member == 1))[0] | .cached == (.in / 2 | floor)
+	        and .cache_write == (.in / 4 | floor) and .reasoning_tokens == -1' <<<"$output"
+	# the summary's token count is the whole prompt too
+	grep -q "tokens_in $(jq -s 'map(.in) | add' <<<"$output") " <<<"$stderr_out"
+}
+
+@test "debate: turns carry tokens_cached, tokens_cache_write and tokens_reasoning when reported" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl" --quirk cache-usage
+	run_split ark-debate -a "$(OA)" -a "$(AN)" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	jq -e -s 'all(.turns[] | .tokens_cached == (.tokens_in / 2 | floor)
+		and ((.tokens_reasoning != null) != (.tokens_cache_write != null)))' <<<"$output"
+	jq -e -s 'all(.usage.tokens_in == (.turns | map(.tokens_in) | add))' <<<"$output"
+	stop_server
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	run_split ark-debate -a "$(OA)" -a "$(AN)" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
+	jq -e -s 'all(.turns[] | has("tokens_cached") or has("tokens_reasoning") | not)' <<<"$output"
+}
+
 @test "both protocols answer a task's question with the simulator, deterministically" {
 	start_server --tasks "$FIX/http/tasks.jsonl"
 	q="A baker makes 12 loaves an hour for 7 hours. How many loaves does the baker make?"
@@ -242,7 +277,7 @@ fault_case() {
 	start_server --fault 500=1 --should-retry false
 	run_split "$PROBE" -a "$(OA)" -n 3 --retries 4
 	assert_status 1
-	jq -e -s 'length == 3 and all(.attempts == 1 and .fatal and (.error | test("HTTP 500")))' <<<"$output"
+	jq -e -s 'length == 3 and all(.attempts == 1 and .fatal == false and (.error | test("HTTP 500")))' <<<"$output"
 	[ "$(stat .requests)" -eq 3 ]
 	stop_server
 	start_server --fault 400=0.3 --should-retry true --seed 4
@@ -250,12 +285,12 @@ fault_case() {
 	assert_status 0
 	[ "$(stat '.faults."400"')" -gt 0 ]
 	stop_server
-	# without the header a 400 is final and stops the member
+	# without the header a 400 is final: that call fails, the member goes on
 	start_server --fault 400=1
 	run_split "$PROBE" -a "$(OA)" -n 20 -j 1 --retries 8
 	assert_status 1
-	jq -e -s 'length == 20 and all(.fatal and (.error | test("HTTP 400 invalid_request_error: Unrecognized")))' <<<"$output"
-	[ "$(stat .requests)" -eq 1 ]
+	jq -e -s 'length == 20 and all(.fatal == false and .attempts == 1 and (.error | test("HTTP 400 invalid_request_error: Unrecognized")))' <<<"$output"
+	[ "$(stat .requests)" -eq 20 ]
 }
 
 @test "Retry-After in seconds is honoured over the backoff" {
@@ -318,7 +353,7 @@ fault_case() {
 }
 
 @test "a fatal stop also ends the member's calls waiting out a backoff" {
-	start_server --fault 500=0.6 --fault 400=0.15 --seed 1
+	start_server --fault 500=0.6 --fault 401=0.15 --seed 1
 	export ARK_BACKOFF_MS=3000
 	start=$(date +%s%N)
 	run_split "$PROBE" -a "$(OA)" -n 50 -j 10 --retries 5
@@ -326,7 +361,7 @@ fault_case() {
 	assert_status 1
 	[ "$ms" -lt 1400 ]   # a backoff of 1.5 to 3 s was not waited out
 	jq -e -s 'length == 50 and all(.ok or .fatal)' <<<"$output"
-	[ "$(jq -s 'map(select(.fatal and (.error | test("HTTP 400")))) | length' <<<"$output")" -ge 40 ]
+	[ "$(jq -s 'map(select(.fatal and (.error | test("HTTP 401")))) | length' <<<"$output")" -ge 40 ]
 }
 
 @test "a fatal member does not stop the others" {
@@ -379,12 +414,20 @@ fault_case() {
 	[ "$(stat .requests)" -eq 0 ]
 }
 
-@test "a 400 about the request stops the member" {
+@test "a 400 about one request fails that call, not the member" {
 	start_server
-	# an empty messages list (forced through extra=) is refused for every call alike
+	# an empty messages list (forced through extra=) is refused, call by call
 	run_split "$PROBE" -a "openai:model=m,url=$URL/v1,extra={\"messages\":[]}" -n 3 -j 1
 	assert_status 1
-	jq -e -s 'length == 3 and all(.fatal and (.error | test("HTTP 400")))' <<<"$output"
+	jq -e -s 'length == 3 and all(.fatal == false and (.error | test("HTTP 400")))' <<<"$output"
+	[ "$(stat .requests)" -eq 3 ]
+}
+
+@test "an unknown model (404, or a 400 naming it) stops the member" {
+	start_server
+	run_split "$PROBE" -a "openai:model=m,url=$URL/nowhere" -n 5 -j 1
+	assert_status 1
+	jq -e -s 'length == 5 and all(.fatal and (.error | test("HTTP 404")))' <<<"$output"
 	[ "$(stat .requests)" -eq 1 ]
 }
 
@@ -395,8 +438,34 @@ fault_case() {
 	run_split "$PROBE" -a "$(OA)" -n 12 -j 1 \
 		--question "$(printf 'a very long question %.0s' 1 2 3 4 5 6 7 8 9 10)"
 	assert_status 1
-	jq -e -s 'length == 12 and all(.ok == false and .fatal and (.error | test("context")))' <<<"$output"
+	jq -e -s 'length == 12 and all(.ok == false and .fatal == false and (.error | test("context overflow")))' <<<"$output"
 	[ "$(stat .requests)" -eq 24 ]
+}
+
+# overflow SERVER PATTERN: the probe's long question gets SERVER's context reply, which fails
+# the call alone (no retry, not fatal) with an error matching PATTERN
+overflow() {
+	start_server --max-context 60 --context-reply "$1"
+	local long
+	long=$(printf 'a very long question %.0s' 1 2 3 4 5 6 7 8 9 10)
+	run_split "$PROBE" -a "$(OA)" -n 3 -j 1 --retries 4 --question "$long"
+	assert_status 1
+	jq -e -s --arg p "$2" 'length == 3 and all(.ok == false and .fatal == false and .attempts == 1
+		and (.error | test("HTTP 400.*context overflow")) and (.error | test($p)))' <<<"$output"
+	run_split "$PROBE" -a "$(OA)" -n 3 -j 1 --question "short"
+	assert_status 0
+	[ "$(stat .requests)" -eq 6 ]
+	stop_server
+}
+
+@test "context overflow, each server's own reply: fails the call, never the member" {
+	overflow openai 'context_length_exceeded.*maximum context length is 15 tokens'
+	overflow anthropic 'prompt is too long: [0-9]+ tokens > 15 maximum'
+	overflow vllm 'BadRequestError .*maximum context length is 15 tokens. However, you requested'
+	overflow llamacpp 'exceed_context_size_error \(context overflow: prompt [0-9]+ tokens, context 15\): request'
+	overflow llamacpp-input 'exceed_context_size_error.*input \([0-9]+ tokens\) is larger than the max context size \(15 tokens\)'
+	overflow ollama 'exceed_context_size_error \(context overflow: prompt [0-9]+ tokens, context 15\)'
+	overflow openrouter "This endpoint's maximum context length is 15 tokens"
 }
 
 # ---- concurrency and budgets --------------------------------------------------------------------
@@ -534,6 +603,23 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	[ "$(wc -l <<<"$output")" -eq 6 ]
 	jq -e -s 'all(.status == "error" and (.error | test("insufficient_quota")))' <<<"$output"
 	[ "$(stat .requests)" -le 64 ]
+}
+
+@test "debate: a task over the context fails alone; the others are unaffected" {
+	need_debate
+	for who in llamacpp llamacpp-input openai anthropic vllm ollama openrouter; do
+		long=$(printf 'Count the words of this very long question. %.0s' $(seq 60))
+		{ head -n 3 "$FIX/http/tasks.jsonl"
+		  jq -nc --arg q "$long" '{id:"long",kind:"number",question:$q,answer:"1"}'; } >"$T/t.jsonl"
+		start_server --tasks "$T/t.jsonl" --max-context 2400 --context-reply "$who"
+		run_split ark-debate -a "$(OA)" -a "$(AN)" -n 2 --rounds 1 --seed 3 "$T/t.jsonl"
+		[ "$(wc -l <<<"$output")" -eq 4 ]
+		jq -e -s 'map(select(.id != "long")) | length == 3 and all(.status == "ok")' <<<"$output"
+		jq -e -s 'map(select(.id == "long")) | length == 1 and all(.status == "error"
+			and (.error | test("context overflow")))' <<<"$output"
+		case "$stderr_out" in *stopped*) return 1 ;; esac
+		stop_server
+	done
 }
 
 @test "debate: the key appears nowhere in records or -v logs" {

@@ -664,6 +664,13 @@ static jv *make_turn(ark_debate *d, dcall *dc, int *correct_out, char **answer_o
 	rc |= jv_set(t, "correct", g.correct < 0 ? jv_null() : jv_bool(g.correct));
 	rc |= jv_set(t, "tokens_in", num_or_null(c->in_tokens));
 	rc |= jv_set(t, "tokens_out", num_or_null(c->out_tokens));
+	/* the parts servers report apart, only when they do: other records keep their shape */
+	if (c->cached_tokens >= 0)
+		rc |= jv_set(t, "tokens_cached", jv_int(c->cached_tokens));
+	if (c->cache_write_tokens >= 0)
+		rc |= jv_set(t, "tokens_cache_write", jv_int(c->cache_write_tokens));
+	if (c->reasoning_tokens >= 0)
+		rc |= jv_set(t, "tokens_reasoning", jv_int(c->reasoning_tokens));
 	rc |= jv_set(t, "ms", jv_number(c->ms));
 	rc |= jv_set(t, "finish", c->finish ? jv_string(c->finish) : jv_null());
 	/* the served model and fingerprint on every turn (null when not known), so records of

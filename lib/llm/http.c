@@ -707,6 +707,21 @@ static long tokens_of(const jv *usage, const char *k)
 	return -1;
 }
 
+/* Anthropic's usage: input_tokens leaves out what was read from and written to the prompt
+ * cache, so the prompt is the sum of the three; the cache's parts are kept apart as well. */
+static void anthropic_usage(ark_call *c, const jv *usage)
+{
+	long in = tokens_of(usage, "input_tokens");
+	c->cached_tokens = tokens_of(usage, "cache_read_input_tokens");
+	c->cache_write_tokens = tokens_of(usage, "cache_creation_input_tokens");
+	if (in >= 0 && c->cached_tokens > 0)
+		in += c->cached_tokens;
+	if (in >= 0 && c->cache_write_tokens > 0)
+		in += c->cache_write_tokens;
+	c->in_tokens = in;
+	c->out_tokens = tokens_of(usage, "output_tokens");
+}
+
 /* Drop what a reply that failed to parse left in the call, keeping the attempt count. */
 static void clear_out(ark_call *c)
 {
@@ -748,8 +763,7 @@ static int parse_ok(ark_call *c, const char *body, size_t len, char *why, size_t
 				ark_buf_add(&reas, t->u.str.s, t->u.str.len);
 		}
 		c->finish = dup_str(jv_get(v, "stop_reason"));
-		c->in_tokens = tokens_of(usage, "input_tokens");
-		c->out_tokens = tokens_of(usage, "output_tokens");
+		anthropic_usage(c, usage);
 	} else {
 		const jv *choices = jv_get(v, "choices");
 		const jv *ch = jv_at(choices, 0);
@@ -773,6 +787,9 @@ static int parse_ok(ark_call *c, const char *body, size_t len, char *why, size_t
 		c->fingerprint = dup_str(jv_get(v, "system_fingerprint"));
 		c->in_tokens = tokens_of(usage, "prompt_tokens");
 		c->out_tokens = tokens_of(usage, "completion_tokens");
+		c->cached_tokens = tokens_of(jv_get(usage, "prompt_tokens_details"), "cached_tokens");
+		c->reasoning_tokens = tokens_of(jv_get(usage, "completion_tokens_details"),
+		                                "reasoning_tokens");
 		const jv *lp = jv_get(ch, "logprobs");
 		if (c->m->logprobs && lp && lp->t == JV_OBJECT) {
 			const jv *lc = jv_get(lp, "content");
@@ -794,31 +811,60 @@ out:
 	return rc;
 }
 
-/* The server's error message and code from an error body (both protocols), into msg/code. */
-static void error_info(const char *body, size_t len, char *msg, size_t msglen, char *code,
-                       size_t codelen)
+/* What an error body said: the server's message and code, and the token counts some servers
+ * add to a context overflow (llama.cpp's n_prompt_tokens and n_ctx; -1 when absent). */
+typedef struct err_info {
+	char msg[320], code[64];
+	long n_prompt, n_ctx;
+} err_info;
+
+/* The message, code and counts of one parsed error body.  Ollama passes a llama.cpp error on
+ * as a string holding the JSON body: that string is read once more, as a body of its own. */
+static void error_fields(const jv *v, err_info *ei, int depth)
 {
-	msg[0] = code[0] = 0;
-	jv *v = len ? jv_parse(body, len, NULL, 0) : NULL;
 	const jv *e = jv_get(v, "error");
 	const char *m = e && e->t == JV_STRING ? jv_str(e) : jv_get_str(e, "message");
+	if (e && e->t == JV_STRING && depth == 0 && m[0] == '{') {
+		jv *inner = jv_parse(m, strlen(m), NULL, 0);
+		if (inner && jv_get(inner, "error")) {
+			error_fields(inner, ei, 1);
+			jv_free(inner);
+			return;
+		}
+		jv_free(inner);
+	}
 	if (!m)
 		m = jv_get_str(v, "message");
 	const char *cd = jv_get_str(e, "code");
 	const char *ty = jv_get_str(e, "type");
+	const char *top = jv_get_str(v, "type");     /* vLLM's older bodies: no "error" object */
+	if (!ty && !e && top && strcmp(top, "error"))
+		ty = top;
 	if (m)
-		snprintf(msg, msglen, "%s", m);
-	else if (len && !v) {
+		snprintf(ei->msg, sizeof ei->msg, "%s", m);
+	if (cd)
+		snprintf(ei->code, sizeof ei->code, "%s", cd);
+	else if (ty)
+		snprintf(ei->code, sizeof ei->code, "%s", ty);
+	ei->n_prompt = tokens_of(e, "n_prompt_tokens");
+	ei->n_ctx = tokens_of(e, "n_ctx");
+}
+
+/* The server's error from an error body (both protocols, and plain text), into ei. */
+static void error_info(const char *body, size_t len, err_info *ei)
+{
+	ei->msg[0] = ei->code[0] = 0;
+	ei->n_prompt = ei->n_ctx = -1;
+	jv *v = len ? jv_parse(body, len, NULL, 0) : NULL;
+	if (v) {
+		error_fields(v, ei, 0);
+	} else if (len) {
 		/* not JSON: the first line of the body, printable bytes only */
 		size_t i = 0;
-		for (; i < len && i + 1 < msglen && i < 160 && body[i] != '\n'; i++)
-			msg[i] = (body[i] >= 32 && body[i] < 127) ? body[i] : '?';
-		msg[i] = 0;
+		for (; i < len && i + 1 < sizeof ei->msg && i < 160 && body[i] != '\n'; i++)
+			ei->msg[i] = (body[i] >= 32 && body[i] < 127) ? body[i] : '?';
+		ei->msg[i] = 0;
 	}
-	if (cd)
-		snprintf(code, codelen, "%s", cd);
-	else if (ty)
-		snprintf(code, codelen, "%s", ty);
 	jv_free(v);
 }
 
@@ -1032,11 +1078,53 @@ static void member_fatal(ark_http *h, req *r, const char *msg)
 		member_stop(h, ms);
 }
 
-static int is_context_error(const char *msg, const char *code)
+/* Whether text holds one of the needles, ignoring case. */
+static int has_any(const char *text, const char *const *needles)
 {
-	return strstr(code, "context_length") || strstr(msg, "context length") ||
-	       strstr(msg, "maximum context") || strstr(msg, "too long") ||
-	       strstr(msg, "prompt is too long");
+	char low[320];
+	size_t i = 0;
+	for (; text[i] && i + 1 < sizeof low; i++)
+		low[i] = (char)((text[i] >= 'A' && text[i] <= 'Z') ? text[i] + 32 : text[i]);
+	low[i] = 0;
+	for (; *needles; needles++)
+		if (strstr(low, *needles))
+			return 1;
+	return 0;
+}
+
+/* A prompt over the model's context, in the wordings of OpenAI and OpenRouter ("maximum
+ * context length"), Anthropic ("prompt is too long"), vLLM ("maximum context length", or
+ * "is too long and exceeds limit"), llama.cpp and Ollama through it ("exceeds the available
+ * context size", "is larger than the max context size", exceed_context_size_error). */
+static int is_context_error(const err_info *ei)
+{
+	static const char *const codes[] = { "context_length", "exceed_context_size", NULL };
+	static const char *const msgs[] = { "context length", "maximum context", "context size",
+	                                    "context window", "prompt is too long",
+	                                    "exceeds limit of", NULL };
+	return has_any(ei->code, codes) || has_any(ei->msg, msgs);
+}
+
+/* A model the server does not serve: OpenAI's model_not_found, vLLM's "The model `x` does not
+ * exist", Anthropic's not_found_error, Ollama's "model 'x' not found". */
+static int is_model_error(const err_info *ei)
+{
+	static const char *const codes[] = { "model_not_found", NULL };
+	static const char *const msgs[] = { "does not exist", "not found", "no such model",
+	                                    "unknown model", NULL };
+	return has_any(ei->code, codes) || (has_any(ei->msg, (const char *const[]){ "model", NULL })
+	                                    && has_any(ei->msg, msgs));
+}
+
+/* Whether a final error status stops the member: a rejected key (401), a refused permission
+ * (403), an exhausted quota or payment (429 insufficient_quota, 402), a model or path the
+ * server does not have (404, or a 4xx naming an unknown model).  Every other status concerns
+ * the request that got it (its content, its length, its parameters) and fails that call. */
+static int stops_member(long status, int quota, const err_info *ei)
+{
+	if (quota || status == 401 || status == 402 || status == 403 || status == 404)
+		return 1;
+	return status >= 400 && status < 500 && !is_context_error(ei) && is_model_error(ei);
 }
 
 static const char *backend_label(const ark_member *m)
@@ -1109,29 +1197,48 @@ static void response_ok(ark_http *h, req *r, double ms)
 	     r->ms->pub, why, c->attempts);
 }
 
+/* The message of an error status, into why: the member, the status, the server's code and
+ * message; for a context overflow the token counts the server gave; for 401 and 403 where the
+ * key comes from. */
+static void status_message(const req *r, long status, const err_info *ei, int context,
+                           char *why, size_t size)
+{
+	const ark_member *m = r->c->m;
+	size_t n = (size_t)snprintf(why, size, "%s member %s at %s: HTTP %ld%s%s", backend_label(m),
+	                            m->model, r->ms->pub, status, ei->code[0] ? " " : "", ei->code);
+	if (n < size && context) {
+		n += (size_t)snprintf(why + n, size - n, " (context overflow");
+		if (n < size && ei->n_prompt >= 0 && ei->n_ctx >= 0)
+			n += (size_t)snprintf(why + n, size - n, ": prompt %ld tokens, context %ld",
+			                      ei->n_prompt, ei->n_ctx);
+		if (n < size)
+			n += (size_t)snprintf(why + n, size - n, ")");
+	}
+	if (n < size && ei->msg[0])
+		n += (size_t)snprintf(why + n, size - n, ": %s", ei->msg);
+	if (n < size && (status == 401 || status == 403))
+		snprintf(why + n, size - n, " (check the key in $%s)", member_key_env(m));
+}
+
 /* An error status: retried, or the call fails; a rejected key, a missing model or an exhausted
- * quota stops the member. */
+ * quota stops the member (stops_member).  A context overflow is never tried again: the same
+ * prompt overflows every time. */
 static void status_failed(ark_http *h, req *r, long status)
 {
 	ark_call *c = r->c;
-	const ark_member *m = c->m;
-	char why[512], emsg[200], code[64], brief[64];
+	char why[640], brief[64];
+	err_info ei;
 	double delay;
 	int asked;
-	error_info(r->resp.p, r->resp.len, emsg, sizeof emsg, code, sizeof code);
-	redact(h, m, emsg, sizeof emsg);
-	snprintf(why, sizeof why, "%s member %s at %s: HTTP %ld%s%s%s%s%s", backend_label(m),
-	         m->model, r->ms->pub, status, code[0] ? " " : "", code, emsg[0] ? ": " : "", emsg,
-	         status == 401 || status == 403 ? " (check the key in $" : "");
-	if (status == 401 || status == 403) {
-		size_t n = strlen(why);
-		snprintf(why + n, sizeof why - n, "%s)", member_key_env(m));
-	}
-	int quota = status == 429 && (strstr(code, "insufficient_quota") ||
-	                              strstr(emsg, "insufficient_quota"));
+	error_info(r->resp.p, r->resp.len, &ei);
+	redact(h, c->m, ei.msg, sizeof ei.msg);
+	int context = status >= 400 && status < 500 && is_context_error(&ei);
+	status_message(r, status, &ei, context, why, sizeof why);
+	int quota = status == 429 && (strstr(ei.code, "insufficient_quota") ||
+	                              strstr(ei.msg, "insufficient_quota"));
 	ark_attempt a = { .status = status, .quota = quota, .hdr = &r->rh, .attempt = c->attempts,
 	                  .retries = h->o.retries };
-	switch (ark_retry_decide(&h->retry, &a, &delay, &asked)) {
+	switch (context ? ARK_RETRY_NEVER : ark_retry_decide(&h->retry, &a, &delay, &asked)) {
 	case ARK_RETRY_WAIT:
 		snprintf(brief, sizeof brief, "HTTP %ld%s", status,
 		         asked ? " (server asked for the delay)" : "");
@@ -1147,11 +1254,10 @@ static void status_failed(ark_http *h, req *r, long status)
 		size_t n = strlen(why);
 		snprintf(why + n, sizeof why - n, " (redirects are not followed: check the url)");
 		member_fatal(h, r, why);
-	} else if (quota || status == 401 || status == 403 || status == 404 || status == 422 ||
-	           (status == 400 && !is_context_error(emsg, code))) {
+	} else if (stops_member(status, quota, &ei)) {
 		member_fatal(h, r, why);
 	} else {
-		fail(h, r, 1, "%s", why);
+		fail(h, r, 0, "%s", why);   /* this request's own error: the member goes on */
 	}
 }
 

@@ -80,7 +80,7 @@ struct ark_call {
 
 	/* out: filled before done() runs; owned by the call, freed by ark_call_release */
 	int    ok;               /* 1 success, 0 failure */
-	int    fatal;            /* failure retrying cannot fix (401/403/400/insufficient_quota) */
+	int    fatal;            /* no call can succeed: the member stopped (401/403/404/quota) */
 	int    http_status;      /* last HTTP status, 0 for sim or no response */
 	int    attempts;
 	char  *text;             /* the reply text */
@@ -88,7 +88,12 @@ struct ark_call {
 	char  *finish;           /* finish_reason / stop_reason */
 	char  *served_model;     /* model the server says it used */
 	char  *fingerprint;      /* system_fingerprint */
-	long   in_tokens, out_tokens;   /* -1 when the server did not say */
+	long   in_tokens, out_tokens;   /* -1 when the server did not say; in_tokens counts the
+	                                   whole prompt, the part read from or written to a cache
+	                                   included */
+	long   cached_tokens;    /* of in_tokens, read from the server's prompt cache; -1 unknown */
+	long   cache_write_tokens;   /* of in_tokens, written to the cache (Anthropic); -1 unknown */
+	long   reasoning_tokens; /* of out_tokens, spent reasoning; -1 unknown */
 	double ms;               /* wall time from submit to done (0 for the simulator, so its records
 	                            stay byte-identical run to run) */
 	jv    *logprobs;         /* token log-probabilities when requested and returned, else NULL */

@@ -9,7 +9,8 @@
  * Makes CALLS calls (default 1), call i going to member i mod (number of -a), each with the
  * messages [system?, user: "Question: TEXT (call i)"], and prints one JSON line per call in the
  * order they completed: {"i","member","ok","fatal","status","attempts","text","reasoning",
- * "finish","model","fingerprint","in","out","logprobs","error"}.  The totals go to stderr as
+ * "finish","model","fingerprint","in","out","cached","cache_write","reasoning_tokens",
+ * "logprobs","error"} (-1 for a count the server did not give).  The totals go to stderr as
  * "calls C retries R failures F tokens_in I tokens_out O".  Exit 0 when every call succeeded,
  * 1 when any failed, 2 on a usage error.
  */
@@ -57,6 +58,9 @@ static void emit(ark_call *c)
 	jv_set(o, "fingerprint", c->fingerprint ? jv_string(c->fingerprint) : jv_null());
 	jv_set(o, "in", jv_int(c->in_tokens));
 	jv_set(o, "out", jv_int(c->out_tokens));
+	jv_set(o, "cached", jv_int(c->cached_tokens));
+	jv_set(o, "cache_write", jv_int(c->cache_write_tokens));
+	jv_set(o, "reasoning_tokens", jv_int(c->reasoning_tokens));
 	jv_set(o, "logprobs", c->logprobs ? jv_dup(c->logprobs) : jv_null());
 	jv_set(o, "error", c->ok ? jv_null() : jv_string(c->err));
 	ark_buf b = ARK_BUF_INIT;

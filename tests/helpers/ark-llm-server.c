@@ -9,15 +9,19 @@
  *   ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]
  *                  [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]
  *                  [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]
- *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...
+ *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
- *                  [--max-context BYTES] [--tls-cert PEM --tls-key PEM]
+ *                  [--max-context BYTES] [--context-reply SERVER] [--tls-cert PEM --tls-key PEM]
  *                  [--should-retry true|false] [--log FILE] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
  * gives up), drop (connection closed without an answer), truncate (a 200 whose body stops half
  * way), malformed (a 200 whose body is not JSON), quota (429 insufficient_quota), 401, 400,
  * 408, 409, 503.
+ * --max-context answers a request whose messages pass BYTES (a token taken as 4 bytes) with the
+ * 400 a server sends for a prompt over its context: --context-reply openai (the default; the
+ * Anthropic reply on /v1/messages), anthropic, vllm, llamacpp, llamacpp-input (llama.cpp's
+ * other wording), ollama (llama.cpp's body as a string) or openrouter.
  * --should-retry adds x-should-retry to every injected error (quota always says false).
  * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had;
  * --log appends the same, one JSON line per chat or messages request, to FILE.
@@ -57,12 +61,14 @@ static struct {
 	double retry_after_s;
 	long retry_after_ms;    /* -1: header not sent */
 	const char *key;
-	int q_parts, q_no_usage, q_reasoning, q_null;
+	int q_parts, q_no_usage, q_reasoning, q_null, q_cache;
 	int reject_max_tokens;
 	const char *judge_marker;
 	const char *step_sep;
 	long hang_ms;           /* -1: until shutdown */
-	long max_context;       /* 400 context_length_exceeded past this many bytes of messages */
+	long max_context;       /* a context overflow past this many bytes of messages */
+	const char *context_reply;  /* whose overflow reply: openai (default), anthropic, vllm,
+	                               llamacpp, llamacpp-input, ollama, openrouter */
 	const char *should_retry;   /* x-should-retry on every injected error, or NULL */
 	char *tls_cert, *tls_key;   /* PEM text: serve https */
 	int verbose;
@@ -396,6 +402,50 @@ static double judge_p(const char *text, size_t n)
 	return 0.05 + 0.9 * (double)(ark_hash(text, n) % 10007) / 10006.0;
 }
 
+/* A prompt of ntok tokens over a context of nctx: the 400 each server sends for it.  The
+ * wordings and fields are the servers' own; the numbers are the request's. */
+static enum MHD_Result context_overflow(struct MHD_Connection *c, int anthropic, long ntok,
+                                        long nctx, long out)
+{
+	const char *who = cfg.context_reply ? cfg.context_reply : anthropic ? "anthropic" : "openai";
+	char b[900];
+	if (!strcmp(who, "anthropic"))
+		snprintf(b, sizeof b, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
+		         "\"message\":\"prompt is too long: %ld tokens > %ld maximum\"}}", ntok, nctx);
+	else if (!strcmp(who, "vllm"))
+		snprintf(b, sizeof b, "{\"object\":\"error\",\"message\":\"This model's maximum context "
+		         "length is %ld tokens. However, you requested %ld tokens (%ld in the messages, "
+		         "%ld in the completion). Please reduce the length of the messages or "
+		         "completion.\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}", nctx,
+		         ntok + out, ntok, out);
+	else if (!strcmp(who, "llamacpp"))
+		snprintf(b, sizeof b, "{\"error\":{\"code\":400,\"message\":\"request (%ld tokens) exceeds "
+		         "the available context size (%ld tokens), try increasing it\",\"type\":"
+		         "\"exceed_context_size_error\",\"n_prompt_tokens\":%ld,\"n_ctx\":%ld}}", ntok, nctx,
+		         ntok, nctx);
+	else if (!strcmp(who, "llamacpp-input"))
+		snprintf(b, sizeof b, "{\"error\":{\"code\":400,\"message\":\"input (%ld tokens) is larger "
+		         "than the max context size (%ld tokens). skipping\",\"type\":"
+		         "\"exceed_context_size_error\"}}", ntok, nctx);
+	else if (!strcmp(who, "ollama"))   /* llama.cpp's body, passed on as a string */
+		snprintf(b, sizeof b, "{\"error\":\"{\\\"error\\\":{\\\"code\\\":400,\\\"message\\\":"
+		         "\\\"request (%ld tokens) exceeds the available context size (%ld tokens), try "
+		         "increasing it\\\",\\\"type\\\":\\\"exceed_context_size_error\\\",\\\"n_prompt_tokens"
+		         "\\\":%ld,\\\"n_ctx\\\":%ld}}\"}", ntok, nctx, ntok, nctx);
+	else if (!strcmp(who, "openrouter"))
+		snprintf(b, sizeof b, "{\"error\":{\"message\":\"This endpoint's maximum context length is "
+		         "%ld tokens. However, you requested about %ld tokens (%ld of text input, %ld in the "
+		         "output). Please reduce the length of either one, or use the \\\"middle-out\\\" "
+		         "transform to compress your prompt automatically.\",\"code\":400}}", nctx, ntok + out,
+		         ntok, out);
+	else
+		snprintf(b, sizeof b, "{\"error\":{\"message\":\"This model's maximum context length is %ld "
+		         "tokens. However, your messages resulted in %ld tokens. Please reduce the length "
+		         "of the messages.\",\"type\":\"invalid_request_error\",\"param\":\"messages\","
+		         "\"code\":\"context_length_exceeded\"}}", nctx, ntok);
+	return send_json(c, 400, b, strlen(b), -1);
+}
+
 static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *req, long reqno)
 {
 	const jv *msgs = jv_get(req, "messages");
@@ -440,16 +490,16 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 	}
 
 	if (cfg.max_context > 0 && (long)all.len > cfg.max_context) {
-		char m[200];
-		snprintf(m, sizeof m, "This model's maximum context length is %ld tokens; your "
-		         "messages resulted in %ld tokens.", cfg.max_context / 4, (long)all.len / 4);
+		long long mt = 0;
+		if (jv_ll(jv_get(req, "max_tokens"), &mt) || mt < 0)
+			mt = 0;
+		long ntok = (long)all.len / 4;
 		for (size_t i = 0; i < n; i++)
 			ark_buf_release(&texts[i]);
 		free(texts);
 		free(am);
 		ark_buf_release(&all);
-		return send_error(c, 400, anthropic, anthropic ? "invalid_request_error" :
-		                  "context_length_exceeded", m, -1);
+		return context_overflow(c, anthropic, ntok, cfg.max_context / 4, (long)mt);
 	}
 
 	/* seed: ark's X-Ark-Seed header (the call's full seed, so the reply is the one the built-in
@@ -518,7 +568,14 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		jv_set(r, "stop_sequence", jv_null());
 		if (!cfg.q_no_usage) {
 			jv *u = jv_object();
-			jv_set(u, "input_tokens", jv_int(in_tok));
+			/* --quirk cache-usage: half the prompt read from the cache, a quarter written to
+			 * it; input_tokens counts the rest, as Anthropic's usage does */
+			long rd = cfg.q_cache ? in_tok / 2 : 0, wr = cfg.q_cache ? in_tok / 4 : 0;
+			jv_set(u, "input_tokens", jv_int(in_tok - rd - wr));
+			if (cfg.q_cache) {
+				jv_set(u, "cache_read_input_tokens", jv_int(rd));
+				jv_set(u, "cache_creation_input_tokens", jv_int(wr));
+			}
 			jv_set(u, "output_tokens", jv_int(out_tok));
 			jv_set(r, "usage", u);
 		}
@@ -588,6 +645,13 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 			jv_set(u, "prompt_tokens", jv_int(in_tok));
 			jv_set(u, "completion_tokens", jv_int(out_tok));
 			jv_set(u, "total_tokens", jv_int(in_tok + out_tok));
+			if (cfg.q_cache) {   /* half the prompt cached, a third of the reply reasoning */
+				jv *pd = jv_object(), *cd = jv_object();
+				jv_set(pd, "cached_tokens", jv_int(in_tok / 2));
+				jv_set(u, "prompt_tokens_details", pd);
+				jv_set(cd, "reasoning_tokens", jv_int(out_tok / 3));
+				jv_set(u, "completion_tokens_details", cd);
+			}
 			jv_set(r, "usage", u);
 		}
 	}
@@ -960,9 +1024,9 @@ static void usage(void)
 	fprintf(stderr, "usage: ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]\n"
 	        "       [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]\n"
 	        "       [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]\n"
-	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content]...\n"
+	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
-	        "       [--max-context BYTES] [--tls-cert PEM --tls-key PEM]\n"
+	        "       [--max-context BYTES] [--context-reply SERVER] [--tls-cert PEM --tls-key PEM]\n"
 	        "       [--should-retry true|false] [--log FILE] [-v]\n"
 	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n");
 	exit(2);
@@ -1044,12 +1108,20 @@ int main(int argc, char **argv)
 			else if (!strcmp(v, "no-usage")) cfg.q_no_usage = 1;
 			else if (!strcmp(v, "reasoning")) cfg.q_reasoning = 1;
 			else if (!strcmp(v, "null-content")) cfg.q_null = 1;
+			else if (!strcmp(v, "cache-usage")) cfg.q_cache = 1;
 			else usage();
 		} else if (!strcmp(a, "--reject-max-tokens")) cfg.reject_max_tokens = 1;
 		else if (!strcmp(a, "--judge-marker")) { TAKE(); cfg.judge_marker = v; }
 		else if (!strcmp(a, "--step-sep")) { TAKE(); cfg.step_sep = v; }
 		else if (!strcmp(a, "--hang-ms")) { TAKE(); cfg.hang_ms = (long)num(a, v, 0, 1e9); }
 		else if (!strcmp(a, "--max-context")) { TAKE(); cfg.max_context = (long)num(a, v, 1, 1e12); }
+		else if (!strcmp(a, "--context-reply")) {
+			TAKE();
+			if (!strstr(" openai anthropic vllm llamacpp llamacpp-input ollama openrouter ", v) ||
+			    !*v || strchr(v, ' '))
+				usage();
+			cfg.context_reply = v;
+		}
 		else if (!strcmp(a, "--tls-cert")) { TAKE(); cfg.tls_cert = slurp(v); }
 		else if (!strcmp(a, "--should-retry")) {
 			TAKE();
