@@ -622,6 +622,31 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	done
 }
 
+@test "debate: an empty reply goes back as a placeholder, marked; a warning names max-tokens" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl" --quirk empty --quirk reasoning --log "$T/log"
+	run_split ark-debate -a "$(AN)" -a "$(OA)" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	jq -e -s 'length == 6 and all(.status == "ok") and all(.turns[] | .empty and .text == "(no reply)")' <<<"$output"
+	# round 1 sent the placeholder back: no message had empty content
+	jq -e -s 'all(.body.messages[] | .content != "" and .content != [])' "$T/log"
+	assert_contains_stderr() { case "$stderr_out" in *"$1"*) ;; *) echo "$stderr_out" >&2; return 1 ;; esac; }
+	assert_contains_stderr 'replies stopped at max-tokens (finish "length")'
+}
+
+@test "logprobs only when asked: -p sample sends none; logprobs=true sends top_logprobs 1" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl" --log "$T/log"
+	run_split ark-debate -p sample -g 2 -a "$(OA)" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	jq -e -s 'length > 0 and all(.body | has("logprobs") or has("top_logprobs") | not)' "$T/log"
+	jq -e -s 'all(.body.max_tokens == 4096)' "$T/log"
+	: >"$T/log"
+	run_split ark-debate -p sample -g 2 -a "$(OA ",logprobs=true")" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	jq -e -s 'length > 0 and all(.body.logprobs == true and .body.top_logprobs == 1)' "$T/log"
+}
+
 @test "debate: the key appears nowhere in records or -v logs" {
 	need_debate
 	start_server --tasks "$FIX/http/tasks.jsonl" --require-key sk-loop-debate-secret-77

@@ -312,6 +312,9 @@ int main(int argc, char **argv)
 		cli_warn("%ld records (%ld ok, %ld failed), %ld skipped; %ld calls, %ld retries, "
 		         "%ld tokens in, %ld out, %.2f s", st.written, st.ok, st.errors, st.skipped,
 		         ls.calls, ls.retries, ls.in_tokens, ls.out_tokens, st.seconds);
+	if (ls.truncated)
+		cli_warn("warning: %ld replies stopped at max-tokens (finish \"length\"); a higher "
+		         "max-tokens lets them finish", ls.truncated);
 	if (st.fatal) {
 		cli_warn("stopped: %s", st.fatal_msg);
 		rc = 1;

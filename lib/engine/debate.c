@@ -637,6 +637,12 @@ static jv *make_turn(ark_debate *d, dcall *dc, int *correct_out, char **answer_o
 	ark_grade g;
 	char e[200];
 	const char *text = c->text ? c->text : "";
+	/* a server's empty reply (a reasoning model that spent its max-tokens thinking) goes in
+	 * the record and the transcript as a placeholder, the turn marked "empty": Anthropic
+	 * refuses an assistant message with empty content */
+	int empty = !*text && c->m->backend != ARK_BACKEND_SIM;
+	if (empty)
+		text = "(no reply)";
 	/* remembered for the simulated peers that read it next round; rankings are not, since the
 	 * simulator reads those with its own compiled parser (keeping them cost 10% on moon runs) */
 	size_t tlen = strlen(text);
@@ -657,6 +663,8 @@ static jv *make_turn(ark_debate *d, dcall *dc, int *correct_out, char **answer_o
 	rc |= jv_set(t, "round", jv_int(dc->round));
 	rc |= jv_set(t, "agent", dc->agent >= 0 ? jv_int(dc->agent) : jv_null());
 	rc |= jv_set(t, "text", jv_string(text));
+	if (empty)
+		rc |= jv_set(t, "empty", jv_bool(1));
 	if (c->reasoning)
 		rc |= jv_set(t, "reasoning", jv_string(c->reasoning));
 	rc |= jv_set(t, "answer", g.answer ? jv_string(g.answer) : jv_null());

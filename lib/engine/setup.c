@@ -167,8 +167,6 @@ int ark_debate_cfg_team(ark_debate_cfg *c, ark_team *t, long n, long rounds, cha
 	c->rounds = (int)rounds;
 	for (int i = 0; i < c->n; i++) {
 		ark_member *m = t->m[t->n == 1 ? 0 : i];
-		if (c->protocol == ARK_PROTO_SAMPLE)
-			m->logprobs |= 1;
 		c->members[i] = m;
 	}
 	return 0;

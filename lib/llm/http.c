@@ -32,7 +32,7 @@
 #define RESP_MAX        ((size_t)64 << 20)   /* largest response body accepted */
 #define BACKOFF_MAX_S   30.0                 /* cap of the exponential backoff */
 #define ANTHROPIC_VERSION "2023-06-01"
-#define ANTHROPIC_MAX_TOKENS 4096            /* Anthropic requires max_tokens */
+#define MAX_TOKENS_DEFAULT 4096              /* max_tokens of a member that sets none */
 #define TPM_DEFAULT_OUT 512                  /* assumed completion size when none is set */
 
 enum { R_QUEUED, R_WAITING, R_FLIGHT, R_DONE };
@@ -547,6 +547,19 @@ static long long call_seed(const ark_call *c)
 	return (long long)((c->seed ^ (c->seed >> 31) ^ (c->seed >> 62)) & 0x7fffffffULL);
 }
 
+/* An OpenAI reasoning model by its name (o1, o3, o4-mini, gpt-5...), with or without a
+ * provider's "openai/" in front. */
+static int openai_reasoning_model(const char *model)
+{
+	const char *s = model ? strrchr(model, '/') : NULL;
+	s = s ? s + 1 : model;
+	if (!s)
+		return 0;
+	if (s[0] == 'o' && s[1] >= '1' && s[1] <= '9' && (!s[2] || s[2] == '-'))
+		return 1;
+	return !strncmp(s, "gpt-5", 5);
+}
+
 static jv *body_openai(const ark_call *c)
 {
 	const ark_member *m = c->m;
@@ -559,9 +572,11 @@ static jv *body_openai(const ark_call *c)
 		rc |= jv_push(msgs, msg_obj(c->msgs[i].role, c->msgs[i].content));
 	rc |= jv_set(b, "messages", msgs);
 	msgs = NULL;
-	if (m->max_tokens > 0)
-		rc |= set(b, m->max_completion_tokens ? "max_completion_tokens" : "max_tokens",
-		          jv_int(m->max_tokens));
+	/* without a max-tokens the default: a local server would otherwise write until its
+	 * context is full; OpenAI's reasoning models take only max_completion_tokens */
+	int mct = m->max_completion_tokens || (m->max_tokens <= 0 && openai_reasoning_model(m->model));
+	rc |= set(b, mct ? "max_completion_tokens" : "max_tokens",
+	          jv_int(m->max_tokens > 0 ? m->max_tokens : MAX_TOKENS_DEFAULT));
 	if (m->temperature >= 0)
 		rc |= set(b, "temperature", jv_number(m->temperature));
 	if (m->top_p >= 0)
@@ -576,10 +591,9 @@ static jv *body_openai(const ark_call *c)
 			rc |= jv_push(a, jv_string(m->stop[i]));
 		rc |= set(b, "stop", a);
 	}
-	if (m->logprobs) {
+	if (m->logprobs) {   /* one alternative unless asked for more: servers send up to 20 */
 		rc |= set(b, "logprobs", jv_bool(1));
-		if (m->logprobs > 1)
-			rc |= set(b, "top_logprobs", jv_int(m->logprobs));
+		rc |= set(b, "top_logprobs", jv_int(m->logprobs > 1 ? m->logprobs : 1));
 	}
 	rc |= merge_extra(b, m->extra);
 	if (rc)
@@ -603,7 +617,7 @@ static jv *body_anthropic(const ark_call *c)
 	if (!b || !msgs)
 		goto oom;
 	rc |= set(b, "model", jv_string(m->model));
-	rc |= set(b, "max_tokens", jv_int(m->max_tokens > 0 ? m->max_tokens : ANTHROPIC_MAX_TOKENS));
+	rc |= set(b, "max_tokens", jv_int(m->max_tokens > 0 ? m->max_tokens : MAX_TOKENS_DEFAULT));
 	for (size_t i = 0; i < c->nmsg; i++) {
 		const char *role = c->msgs[i].role ? c->msgs[i].role : "user";
 		const char *text = c->msgs[i].content ? c->msgs[i].content : "";
@@ -1179,6 +1193,8 @@ static void response_ok(ark_http *h, req *r, double ms)
 			h->st.in_tokens += c->in_tokens;
 		if (c->out_tokens > 0)
 			h->st.out_tokens += c->out_tokens;
+		if (c->finish && (!strcmp(c->finish, "length") || !strcmp(c->finish, "max_tokens")))
+			h->st.truncated++;
 		/* settle the tpm estimate against the tokens really used */
 		if (r->ep->tpm.rate > 0 && c->in_tokens >= 0 && c->out_tokens >= 0)
 			r->ep->tpm.level += r->cost - (double)(c->in_tokens + c->out_tokens);
@@ -1544,6 +1560,7 @@ void ark_http_stats_add(const ark_http *h, ark_llm_stats *s)
 	s->failures += h->st.failures;
 	s->in_tokens += h->st.in_tokens;
 	s->out_tokens += h->st.out_tokens;
+	s->truncated += h->st.truncated;
 }
 
 void ark_http_free(ark_http *h)

@@ -127,7 +127,10 @@ int      ark_llm_submit(ark_llm *l, ark_call *c, char *err, size_t errlen);
 int      ark_llm_run(ark_llm *l, int timeout_ms, char *err, size_t errlen);
 size_t   ark_llm_pending(const ark_llm *l);
 /* Totals for the end-of-run summary. */
-typedef struct ark_llm_stats { long calls, retries, failures, in_tokens, out_tokens; } ark_llm_stats;
+typedef struct ark_llm_stats {
+	long calls, retries, failures, in_tokens, out_tokens;
+	long truncated;     /* replies cut at max-tokens (finish "length" or "max_tokens") */
+} ark_llm_stats;
 void     ark_llm_stats_get(const ark_llm *l, ark_llm_stats *s);
 void     ark_llm_free(ark_llm *l);
 

@@ -9,7 +9,7 @@
  *   ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]
  *                  [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]
  *                  [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]
- *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage]...
+ *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
  *                  [--max-context BYTES] [--context-reply SERVER] [--tls-cert PEM --tls-key PEM]
  *                  [--should-retry true|false] [--log FILE] [-v]
@@ -61,7 +61,7 @@ static struct {
 	double retry_after_s;
 	long retry_after_ms;    /* -1: header not sent */
 	const char *key;
-	int q_parts, q_no_usage, q_reasoning, q_null, q_cache;
+	int q_parts, q_no_usage, q_reasoning, q_null, q_cache, q_empty;
 	int reject_max_tokens;
 	const char *judge_marker;
 	const char *step_sep;
@@ -559,12 +559,14 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 			jv_set(t, "signature", jv_string("loopback"));
 			jv_push(content, t);
 		}
-		jv *t = jv_object();
-		jv_set(t, "type", jv_string("text"));
-		jv_set(t, "text", jv_stringn(out.p, out.len));
-		jv_push(content, t);
+		if (!cfg.q_empty) {   /* --quirk empty: no text block, cut at max_tokens */
+			jv *t = jv_object();
+			jv_set(t, "type", jv_string("text"));
+			jv_set(t, "text", jv_stringn(out.p, out.len));
+			jv_push(content, t);
+		}
 		jv_set(r, "content", content);
-		jv_set(r, "stop_reason", jv_string("end_turn"));
+		jv_set(r, "stop_reason", jv_string(cfg.q_empty ? "max_tokens" : "end_turn"));
 		jv_set(r, "stop_sequence", jv_null());
 		if (!cfg.q_no_usage) {
 			jv *u = jv_object();
@@ -605,7 +607,7 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 			}
 			jv_set(msg, "content", parts);
 		} else
-			jv_set(msg, "content", jv_stringn(out.p, out.len));
+			jv_set(msg, "content", cfg.q_empty ? jv_string("") : jv_stringn(out.p, out.len));
 		if (cfg.q_reasoning && !cfg.q_null)
 			jv_set(msg, "reasoning_content", jv_string("Let me think this through."));
 		jv_set(ch, "message", msg);
@@ -636,7 +638,7 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 				jv_set(ch, "logprobs", make_logprobs(out.p, (int)(top > 20 ? 20 : top)));
 		} else
 			jv_set(ch, "logprobs", jv_null());
-		jv_set(ch, "finish_reason", jv_string("stop"));
+		jv_set(ch, "finish_reason", jv_string(cfg.q_empty ? "length" : "stop"));
 		jv *chs = jv_array();
 		jv_push(chs, ch);
 		jv_set(r, "choices", chs);
@@ -1024,7 +1026,7 @@ static void usage(void)
 	fprintf(stderr, "usage: ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]\n"
 	        "       [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]\n"
 	        "       [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]\n"
-	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage]...\n"
+	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
 	        "       [--max-context BYTES] [--context-reply SERVER] [--tls-cert PEM --tls-key PEM]\n"
 	        "       [--should-retry true|false] [--log FILE] [-v]\n"
@@ -1109,6 +1111,7 @@ int main(int argc, char **argv)
 			else if (!strcmp(v, "reasoning")) cfg.q_reasoning = 1;
 			else if (!strcmp(v, "null-content")) cfg.q_null = 1;
 			else if (!strcmp(v, "cache-usage")) cfg.q_cache = 1;
+			else if (!strcmp(v, "empty")) cfg.q_empty = 1;
 			else usage();
 		} else if (!strcmp(a, "--reject-max-tokens")) cfg.reject_max_tokens = 1;
 		else if (!strcmp(a, "--judge-marker")) { TAKE(); cfg.judge_marker = v; }
