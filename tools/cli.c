@@ -107,7 +107,7 @@ static const struct option common_opts[] = {
 #define NCOMMON (sizeof common_opts / sizeof *common_opts)
 static const char common_short[] = "o:zqhV";
 static const char common_help[] =
-	"  -o, --output FILE    write to FILE rather than standard output (gzip if it ends in .gz)\n"
+	"  -o, --output FILE    write to FILE, not standard output (gzip if it ends in .gz)\n"
 	"  -z, --gzip           write gzip\n"
 	"      --skip-bad       warn about a bad record and skip it rather than stop\n"
 	"  -q, --quiet          no progress line, notes or summary\n"

@@ -38,8 +38,8 @@ char *cli_xstrdup(const char *s);
 
 /* The options every tool takes: -h/--help, -V/--version, -q/--quiet, -o/--output FILE,
  * -z/--gzip and --skip-bad (into the variables above).  cli_getopt is getopt_long over the tool's
- * own options and these: a tool's table and short string hold only its own (long-only options
- * valued 256 or more, never a letter).  It returns the next of the tool's options, -1 at the end.
+ * own options and these: a tool's table and short string hold only its own (a long-only option's
+ * value is none of the short letters).  It returns the next of the tool's options, -1 at the end.
  * --help writes help (the tool's synopsis and options) and then the common options to standard
  * output and exits 0, or 1 when it cannot be written; --version likewise.  A bad option is a usage
  * error (exit 2), worded the same for every tool:
