@@ -18,7 +18,7 @@ static const char help[] =
 	"                [--kl k1|k2|k3] [--beta x] [--norm seq|token] [--batch n]\n"
 	"                [--group-key name] [--skip-bad] [-o file] [file ...]\n"
 	"      --estimator E    grpo (default), rloo or mean\n"
-	"      --scale S        group (default for grpo), batch or none (default for rloo, mean)\n"
+	"      --scale S        group (grpo's default), batch or none (rloo's and mean's)\n"
 	"      --std KIND       sample (default) or population standard deviation\n"
 	"      --std-eps X      added to the deviation before dividing (default 1e-4)\n"
 	"      --drop-flat      leave flat groups out\n"
@@ -29,8 +29,8 @@ static const char help[] =
 	"      --kl K           KL estimator: k1, k2 or k3 (default k3)\n"
 	"      --beta X         KL coefficient (default 0.04)\n"
 	"      --norm N         seq (default) or token\n"
-	"      --batch N        groups per batch (default 0: the whole input is one batch)\n"
-	"      --group-key NAME the field that names the group (default \"group\")\n";
+	"      --batch N        groups per batch (default 0: all in one batch)\n"
+	"      --group-key K    the field that names the group (default \"group\")\n";
 
 static struct {
 	ark_grpo_opts o;

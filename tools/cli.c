@@ -107,7 +107,7 @@ static const struct option common_opts[] = {
 #define NCOMMON (sizeof common_opts / sizeof *common_opts)
 static const char common_short[] = "o:zqhV";
 static const char common_help[] =
-	"  -o, --output FILE    write to FILE, not standard output (gzip if it ends in .gz)\n"
+	"  -o, --output FILE    write to FILE, not stdout (gzip if it ends in .gz)\n"
 	"  -z, --gzip           write gzip\n"
 	"      --skip-bad       warn about a bad record and skip it rather than stop\n"
 	"  -q, --quiet          no progress line, notes or summary\n"
@@ -672,7 +672,7 @@ void cli_meter(const cli_meter_state *m, int force)
 	ark_buf_addf(&b, "%ld", m->done);
 	if (m->total >= 0)
 		ark_buf_addf(&b, "/%ld", m->total);
-	ark_buf_adds(&b, " records");
+	ark_buf_adds(&b, m->total < 0 && m->done == 1 ? " record" : " records");
 	if (share >= 0)
 		ark_buf_addf(&b, " (%d%%)", (int)(100 * share));
 	if (el >= 0.5) {
