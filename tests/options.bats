@@ -102,7 +102,7 @@ syn_opts() {
 # name or -, 1 when it takes an argument.
 help_list() {
 	local spec
-	"$1" --help | awk '/^ +-/' | sed -E 's/^ +//; s/  .*//' | while IFS= read -r spec; do
+	"$1" --help | awk '/^(  |      )-/' | sed -E 's/^ +//; s/  .*//' | while IFS= read -r spec; do
 		if [[ $spec =~ ^-([A-Za-z]),\ --([a-z][-a-z0-9]*)(\ .*)?$ ]]; then
 			echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} $([ -n "${BASH_REMATCH[3]}" ] && echo 1 || echo 0)"
 		elif [[ $spec =~ ^--([a-z][-a-z0-9]*)(\ .*)?$ ]]; then
@@ -140,7 +140,7 @@ page_body() {
 			grep -qx -- "$c" <<<"$list" || { echo "$t --help lacks '$c'"; fail=1; }
 		done
 		from_list="$(awk '{ print $2 != "-" ? "--" $2 : "-" $1 }' <<<"$list" | sort -u)"
-		from_help="$("$t" --help | awk '/^ +-/ { exit } { print }' | syn_opts | canon "$list")"
+		from_help="$("$t" --help | awk '/^(  |      )-/ { exit } { print }' | syn_opts | canon "$list")"
 		from_syn="$(mandoc -Tascii "$page" | col -b |
 		            awk '/^SYNOPSIS/ { f = 1; next } /^[A-Z]/ { f = 0 } f' | syn_opts | canon "$list")"
 		from_body="$(page_body "$page" | grep -oE 'Fl -?[A-Za-z][-A-Za-z0-9]*' | sed 's/^Fl /-/' |

@@ -397,13 +397,25 @@ long cli_in_total(const cli_in *in)
 	return in->size_by == CLI_SIZE_LINES ? in->lines : -1;
 }
 
-/* A record was read: the progress line. */
-static void in_tick(const cli_in *in)
+static void in_meter(const cli_in *in, int force)
 {
 	if (cli_progress_on()) {
 		cli_meter_state m = { in->records, cli_in_total(in), cli_in_share(in), -1, -1, -1, 0 };
-		cli_meter(&m, in->records == 1);
+		if (in->meter)
+			in->meter(in->meter_ctx, &m);
+		cli_meter(&m, force);
 	}
+}
+
+void cli_in_progress(const cli_in *in)
+{
+	in_meter(in, 0);
+}
+
+/* A record was read: the progress line, at once for the first. */
+static void in_tick(const cli_in *in)
+{
+	in_meter(in, in->records == 1);
 }
 
 /* Open the next input when none is open: 1, 0 when all are done, -1 an error (in err). */

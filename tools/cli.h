@@ -59,6 +59,7 @@ double cli_double(const char *opt, const char *s, double lo, double hi);
 /* Input: the files named on the command line, in order, or stdin when there are none ("-" also
  * means stdin).  Each record comes back parsed; a bad line stops the program with
  * "prog: file:line: message" (exit 1), or with skip_bad set is warned about and counted. */
+typedef struct cli_meter_state cli_meter_state;     /* the progress line's counts, below */
 typedef struct cli_in {
 	char **paths; int npaths; int idx;
 	ark_reader *r;
@@ -69,6 +70,9 @@ typedef struct cli_in {
 	enum { CLI_SIZE_NONE, CLI_SIZE_LINES, CLI_SIZE_BYTES } size_by;
 	long   lines;                      /* by lines: the non-blank lines of every input */
 	double bytes, bytes_done;          /* by bytes: of every input, of those read to the end */
+	/* or NULL: fills in what the tool knows better (records done, calls in flight) */
+	void (*meter)(void *ctx, cli_meter_state *m);
+	void *meter_ctx;
 } cli_in;
 void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad);
 /* 1 record (caller frees), 0 end of all inputs.  Never returns on a fatal error.  It (and
@@ -95,6 +99,9 @@ void cli_in_close(cli_in *in);          /* and clears the progress line */
  * read so far (0 to 1), or -1 when it is not known; the records in all when counted, else -1. */
 double cli_in_share(const cli_in *in);
 long cli_in_total(const cli_in *in);
+/* The progress line of the input (rate-limited), for a tool whose work trails its reading;
+ * reading through cli_in_next or cli_in_next_raw draws it by itself. */
+void cli_in_progress(const cli_in *in);
 /* A data error in the current record: "prog: file:line: msg"; exit 1, or with skip_bad a warning
  * and 0 is returned so the caller skips the record. */
 int  cli_in_bad(cli_in *in, const char *fmt, ...) ARK_FMT(2, 3);
@@ -121,12 +128,12 @@ char *cli_task_file(const char *name);
  * run is half a second old, the calls, retries and tokens of a tool that makes calls, cache hits
  * when there are any.  The inputs read through cli_in_next and cli_in_next_raw draw it as they
  * go; a tool that counts otherwise (ark-debate) calls cli_meter itself. */
-typedef struct cli_meter_state {
+struct cli_meter_state {
 	long done;                  /* records done */
 	long total;                 /* of that many, or -1 */
 	double share;               /* when total is -1: the share done (0 to 1), or -1 */
 	long calls, retries, tokens, cache_hits;   /* in flight, so far; -1 (cache hits 0) not shown */
-} cli_meter_state;
+};
 int  cli_progress_on(void);
 void cli_meter(const cli_meter_state *m, int force);   /* force: draw now, not rate-limited */
 void cli_progress_end(void);
