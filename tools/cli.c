@@ -72,11 +72,6 @@ void cli_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
-	cli_try_help();
-}
-
-void cli_try_help(void)
-{
 	fprintf(stderr, "try '%s --help'\n", cli_prog);
 	exit(2);
 }
@@ -90,7 +85,8 @@ static void exit_flushed(void)
 	exit(0);
 }
 
-void cli_version(void)
+static void version(void) __attribute__((noreturn));
+static void version(void)
 {
 	printf("%s %s\n", cli_prog, ARK_VERSION);
 	exit_flushed();
@@ -197,7 +193,7 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 			fputs(help, stdout);
 			fputs(common_help, stdout);
 			exit_flushed();
-		case 'V': cli_version();
+		case 'V': version();
 		case ':':
 		case '?': bad_option(c, argv);
 		default: return c;
@@ -634,7 +630,6 @@ char *cli_task_file(const char *name)
 
 /* ---- progress --------------------------------------------------------------------------------- */
 
-static int progress_own;        /* the tool draws lines of its own: no meter */
 static double meter_last;
 
 int cli_progress_on(void)
@@ -675,7 +670,7 @@ void cli_meter(const cli_meter_state *m, int force)
 	char eta[32];
 	const char *sep = "; ";
 
-	if (progress_own || !cli_progress_on() || (!force && t - meter_last < 0.25))
+	if (!cli_progress_on() || (!force && t - meter_last < 0.25))
 		return;
 	meter_last = t;
 	share = m->total > 0 ? (double)m->done / (double)m->total : m->total == 0 ? 1 : m->share;
@@ -706,20 +701,6 @@ void cli_meter(const cli_meter_state *m, int force)
 	if (b.p)
 		draw(b.p);
 	ark_buf_release(&b);
-}
-
-void cli_progress(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	progress_own = 1;
-	if (!cli_progress_on())
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	draw(line);
 }
 
 void cli_progress_end(void)

@@ -25,9 +25,6 @@ void cli_warn(const char *fmt, ...) ARK_FMT(1, 2);          /* "prog: msg\n" on 
 void cli_die(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn));   /* exit 1 */
 void cli_usage_error(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn)); /* exit 2,
                                                                adds "try 'prog --help'" */
-void cli_try_help(void) __attribute__((noreturn));        /* "try 'prog --help'", exit 2: after
-                                                               getopt has printed its message */
-void cli_version(void) __attribute__((noreturn));          /* prints "prog VERSION", exit 0 */
 
 /* Allocation that cannot fail: out of memory is "prog: out of memory", exit 1.  A size of 0
  * is taken as 1, so the result is never NULL. */
@@ -137,8 +134,6 @@ struct cli_meter_state {
 int  cli_progress_on(void);
 void cli_meter(const cli_meter_state *m, int force);   /* force: draw now, not rate-limited */
 void cli_progress_end(void);
-/* A line of the tool's own instead of the meter (which it turns off for the rest of the run). */
-void cli_progress(const char *fmt, ...) ARK_FMT(1, 2);
 
 /* A library hook of the form (ctx, line): a log line as a note. */
 void cli_log_hook(void *ctx, const char *line);
