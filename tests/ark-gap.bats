@@ -28,7 +28,7 @@ row() {
 @test "--help shows the synopsis of the manual page; --version" {
 	run ark-gap --help
 	assert_status 0
-	assert_contains "usage: ark-gap [-hqV] [--by FIELD,...]"
+	assert_contains "usage: ark-gap [-hqVz] [--by field,...]"
 	for o in --by --best --boot --seed --level --corr --table --plot --figure --skip-bad; do
 		assert_contains "$o"
 		grep -q -- "Fl -${o#--}" "$BATS_TEST_DIRNAME/../man/ark-gap.1" || { echo "$o not in man page"; return 1; }

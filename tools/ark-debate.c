@@ -18,16 +18,14 @@
 #include "engine/setup.h"
 #include "llm/llm.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	"usage: ark-debate [-qvz] [-a spec]... [--team file] [-p protocol] [-n size] [-r rounds]\n"
+static const char help[] =
+	"usage: ark-debate [-hqvVz] [-a spec]... [--team file] [-p protocol] [-n size] [-r rounds]\n"
 	"                  [-g samples] [--condition cond] [--split split] [--expert i|oracle]\n"
 	"                  [--reveal-strong] [--adversary i] [--adversary-sees-key]\n"
 	"                  [--final rule] [--aggregator spec] [--prompts dir] [--tasks name]...\n"
-	"                  [-o file] [--resume] [--shard k/n] [--seed s] [--repeat s] [-j n]\n"
-	"                  [--rpm n] [--tpm n] [--retries n] [--timeout sec] [--insecure]\n"
-	"                  [--skip-bad] [file ...]\n"
+	"                  [--resume] [--shard k/n] [--seed s] [--repeat s] [-j n] [--rpm n]\n"
+	"                  [--tpm n] [--retries n] [--timeout sec] [--insecure] [--skip-bad]\n"
+	"                  [-o file] [file ...]\n"
 	"  -p, --protocol P     debate (default), discussion or sample\n"
 	"  -n, --size N         team size (debate 5, discussion 4)\n"
 	"  -r, --rounds R       rounds after the independent round 0 (debate 3, discussion 4)\n"
@@ -45,26 +43,21 @@ static void usage(FILE *f)
 	"      --team FILE      JSON list of member objects\n"
 	"      --prompts DIR    templates overriding share/ark/prompts\n"
 	"      --tasks NAME     a task file shipped in share/ark/tasks\n"
-	"  -o, --output FILE    write here (.gz: gzip) instead of stdout\n"
-	"  -z, --gzip           gzip the output\n"
-	"      --resume         keep FILE's complete records, run the rest, append\n"
+	"      --resume         keep the output's complete records, run the rest, append\n"
 	"      --shard K/N      only tasks whose id hashes to K of N\n"
 	"      --seed S         base seed (default 1)\n"
 	"      --repeat S       S seeds per task: seed .. seed+S-1 (default 1)\n"
 	"  -j, --jobs N         requests in flight (default 64)\n"
-	"      --rpm N, --tpm N requests / tokens per minute per endpoint\n"
+	"      --rpm N          requests per minute per endpoint\n"
+	"      --tpm N          tokens per minute per endpoint\n"
 	"      --retries N      retries per call (default 6)\n"
 	"      --timeout SEC    per attempt (default 300)\n"
 	"      --insecure       do not verify TLS certificates\n"
-	"      --skip-bad       warn about and skip bad task records\n"
-	"  -v, --verbose        log requests to stderr (keys redacted)\n"
-	"  -q, --quiet          no progress, notes or summary\n"
-	"  -h, --help           this help;  --version  the version\n");
-}
+	"  -v, --verbose        log requests to stderr (keys redacted)\n";
 
 enum { O_CONDITION = 256, O_SPLIT, O_EXPERT, O_REVEAL_STRONG, O_ADVERSARY, O_ADV_KEY, O_FINAL,
        O_AGGREGATOR, O_TEAM, O_PROMPTS, O_TASKS, O_RESUME, O_SHARD, O_SEED, O_REPEAT, O_RPM,
-       O_TPM, O_RETRIES, O_TIMEOUT, O_INSECURE, O_SKIP_BAD, O_VERSION };
+       O_TPM, O_RETRIES, O_TIMEOUT, O_INSECURE };
 
 #define ARG(name, val)  { name, required_argument, NULL, val }
 #define FLAG(name, val) { name, no_argument, NULL, val }
@@ -74,21 +67,19 @@ static const struct option longopts[] = {
 	FLAG("reveal-strong", O_REVEAL_STRONG), ARG("adversary", O_ADVERSARY),
 	FLAG("adversary-sees-key", O_ADV_KEY), ARG("final", O_FINAL), ARG("aggregator", O_AGGREGATOR),
 	ARG("agent", 'a'), ARG("team", O_TEAM), ARG("prompts", O_PROMPTS), ARG("tasks", O_TASKS),
-	ARG("output", 'o'), FLAG("gzip", 'z'), FLAG("resume", O_RESUME), ARG("shard", O_SHARD),
-	ARG("seed", O_SEED), ARG("repeat", O_REPEAT), ARG("jobs", 'j'), ARG("rpm", O_RPM),
-	ARG("tpm", O_TPM), ARG("retries", O_RETRIES), ARG("timeout", O_TIMEOUT),
-	FLAG("insecure", O_INSECURE), FLAG("skip-bad", O_SKIP_BAD), FLAG("verbose", 'v'),
-	FLAG("quiet", 'q'), FLAG("help", 'h'), FLAG("version", O_VERSION),
-	{ NULL, 0, NULL, 0 },
+	FLAG("resume", O_RESUME), ARG("shard", O_SHARD), ARG("seed", O_SEED),
+	ARG("repeat", O_REPEAT), ARG("jobs", 'j'), ARG("rpm", O_RPM), ARG("tpm", O_TPM),
+	ARG("retries", O_RETRIES), ARG("timeout", O_TIMEOUT), FLAG("insecure", O_INSECURE),
+	FLAG("verbose", 'v'), { NULL, 0, NULL, 0 },
 };
 
 /* ---- options ----------------------------------------------------------------------------- */
 
 static struct {
 	const char *protocol, *condition, *split, *expert, *final, *aggregator, *team, *prompts,
-	           *out, *shard;
+	           *shard;
 	char **specs, **tasks;
-	int nspecs, ntasks, gzip, resume, skip_bad, reveal_strong, adv_key;
+	int nspecs, ntasks, resume, reveal_strong, adv_key;
 	long n, rounds, samples, adversary, repeat;
 	long long seed;
 	ark_llm_opts lo;
@@ -106,7 +97,7 @@ static void parse_args(int argc, char **argv)
 {
 	ark_llm_opts *lo = &O.lo;
 	int c;
-	while ((c = getopt_long(argc, argv, "p:n:r:g:a:o:zj:vqh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "p:n:r:g:a:j:v", longopts, help)) != -1) {
 		switch (c) {
 		case 'p': O.protocol = optarg; break;
 		case 'n': O.n = cli_long("-n", optarg, 1, ARK_TEAM_MAX); break;
@@ -124,8 +115,6 @@ static void parse_args(int argc, char **argv)
 		case O_TEAM: O.team = optarg; break;
 		case O_PROMPTS: O.prompts = optarg; break;
 		case O_TASKS: push(&O.tasks, &O.ntasks, optarg); break;
-		case 'o': O.out = optarg; break;
-		case 'z': O.gzip = 1; break;
 		case O_RESUME: O.resume = 1; break;
 		case O_SHARD: O.shard = optarg; break;
 		case O_SEED: O.seed = cli_long("--seed", optarg, 0, 0x7fffffffL); break;
@@ -136,12 +125,7 @@ static void parse_args(int argc, char **argv)
 		case O_RETRIES: lo->retries = (int)cli_long("--retries", optarg, 0, 1000); break;
 		case O_TIMEOUT: lo->timeout_s = cli_double("--timeout", optarg, 0.001, 1e6); break;
 		case O_INSECURE: lo->insecure = 1; break;
-		case O_SKIP_BAD: O.skip_bad = 1; break;
 		case 'v': lo->verbose = 1; break;
-		case 'q': cli_quiet = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case O_VERSION: cli_version();
-		default: usage(stderr); exit(2);
 		}
 	}
 }
@@ -236,18 +220,36 @@ static int next_task(void *ctx, jv **task)
 
 static volatile sig_atomic_t got_signal;
 
+/* The progress line: the records written of those the run makes (while the input is being
+ * read, estimated from the share of it read so far and the seeds found done so far), the calls
+ * in flight, retries and tokens. */
+static void progress(void *ctx, const ark_sched_stats *st)
+{
+	const ark_sched_opts *so = ctx;
+	double f = st->input_done ? 1 : cli_in_share(&in);
+	long per = so->cfg->protocol == ARK_PROTO_SAMPLE ? so->cfg->samples : 1;
+	ark_llm_stats ls;
+	ark_llm_stats_get(so->llm, &ls);
+	cli_meter_state m = { st->written, -1, -1, (long)ark_llm_pending(so->llm), ls.retries,
+	                      ls.in_tokens + ls.out_tokens, 0 };
+	if (f > 0 && st->queued > 0)
+		m.total = (long)((double)st->tasks / f * (double)(O.repeat * per) *
+		                 (1 - (double)st->resumed / (double)st->queued) + 0.5);
+	cli_meter(&m, 0);
+}
+
 /* --resume: the keys FILE holds into done; whether it exists (the output appends to it). */
 static int resume(const ark_debate_cfg *cfg, ark_strset *done)
 {
 	char err[1024];
 	ark_resume st;
-	int r = ark_resume_scan(O.out, cfg, done, &st, err, sizeof err);
+	int r = ark_resume_scan(cli_output, cfg, done, &st, err, sizeof err);
 	if (st.cut && !cli_quiet)
-		cli_warn("%s: cut %lld bytes of an incomplete record at the end", O.out, st.cut);
+		cli_warn("%s: cut %lld bytes of an incomplete record at the end", cli_output, st.cut);
 	if (r < 0)
 		cli_die("%s", err);
 	if (st.rewritten && !cli_quiet)
-		cli_warn("%s: %ld failed or incomplete records dropped and queued again", O.out,
+		cli_warn("%s: %ld failed or incomplete records dropped and queued again", cli_output,
 		         st.dropped);
 	return r;
 }
@@ -272,10 +274,10 @@ int main(int argc, char **argv)
 	configure(&cfg);
 	ark_sched_opts so = { .cfg = &cfg, .seed = O.seed, .repeat = O.repeat, .shard_n = 1,
 	                      .max_active = O.lo.max_inflight, .stop = &got_signal,
-	                      .next = next_task, .bad = bad_task };
+	                      .next = next_task, .bad = bad_task, .ctx = &so };
 	if (O.shard && ark_shard_parse(O.shard, &so.shard_k, &so.shard_n, err, sizeof err) != 0)
 		cli_usage_error("--shard: %s", err);
-	if (O.resume && (!O.out || !strcmp(O.out, "-")))
+	if (O.resume && (!cli_output || !strcmp(cli_output, "-")))
 		cli_usage_error("--resume needs -o FILE");
 
 	/* inputs: --tasks files first, then the operands */
@@ -287,11 +289,11 @@ int main(int argc, char **argv)
 		inputs[i] = cli_task_file(O.tasks[i]);
 	for (int i = optind; i < argc; i++)
 		inputs[O.ntasks + i - optind] = argv[i];
-	cli_in_init(&in, inputs, nin, O.skip_bad);
+	cli_in_init(&in, inputs, nin, cli_skip_bad);
 
 	ark_strset done = ARK_STRSET_INIT;
 	so.done = &done;
-	so.w = cli_out_open(O.out, O.gzip, O.resume && resume(&cfg, &done));
+	so.w = cli_out_open(cli_output, cli_gzip, O.resume && resume(&cfg, &done));
 	if (O.lo.verbose)
 		O.lo.log = cli_log_hook;
 	if (!(so.llm = ark_llm_new(&O.lo, err, sizeof err)))
@@ -300,7 +302,7 @@ int main(int argc, char **argv)
 
 	ark_sched_stats st;
 	if (cli_progress_on())
-		so.progress = cli_progress_hook;
+		so.progress = progress;
 	if (ark_sched_run(&so, &st, err, sizeof err) < 0)
 		cli_die("%s", err);
 	cli_progress_end();

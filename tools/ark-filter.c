@@ -17,23 +17,31 @@
 #include "measure/rows.h"
 #include "measure/traj.h"
 
-static void usage(void) __attribute__((noreturn));
-static void usage(void)
-{
-	fputs("usage: ark-filter [-hqVz] [-f trajectories|sft|da|prm]\n"
-	      "                  [-s messages|prompt-completion|openrlhf|openai] [-k N]\n"
-	      "                  [--min-correct N] [--no-consensus] [--prefer corrected|none]\n"
-	      "                  [--regrade] [--tol X] [--sep TEXT] [--system TEXT]\n"
-	      "                  [--placeholder TEXT] [--judge SPEC] [--skip-bad] [-o FILE]\n"
-	      "                  [FILE ...]\n", stdout);
-	exit(0);
-}
+static const char help[] =
+	"usage: ark-filter [-hqVz] [-f trajectories|sft|da|prm]\n"
+	"                  [-s messages|prompt-completion|openrlhf|openai] [-k N]\n"
+	"                  [--min-correct N] [--consensus | --no-consensus]\n"
+	"                  [--prefer corrected|none] [--regrade] [--tol X] [--sep TEXT]\n"
+	"                  [--system TEXT] [--placeholder TEXT] [--judge SPEC] [--skip-bad]\n"
+	"                  [-o file] [file ...]\n"
+	"  -f, --format F       trajectories (default), sft, da or prm\n"
+	"  -s, --style S        messages (default), prompt-completion, openrlhf or openai\n"
+	"  -k N                 da: at most N rows per question, 1 to 3 (default 3)\n"
+	"      --min-correct N  drop a question with fewer than N agents right (default 2)\n"
+	"      --consensus      drop a question whose team answer is wrong (the default)\n"
+	"      --no-consensus   keep it\n"
+	"      --prefer P       corrected (default: before steady trajectories) or none\n"
+	"      --regrade        grade every turn's text again with the shared grader\n"
+	"      --tol X          the grader's relative tolerance for numbers (default 0.0001)\n"
+	"      --sep TEXT       split steps on TEXT\n"
+	"      --system TEXT    a system message at the start of messages and openai rows\n"
+	"      --placeholder T  the step tag of prm rows in the openrlhf style\n"
+	"      --judge SPEC     ask a model about the turns the rules cannot decide\n";
 
 static struct {
 	ark_traj_opts to;
 	ark_rows_opts ro;
-	const char *judge, *out;
-	int gz, skip_bad;
+	const char *judge;
 } opt;
 
 /* totals for the summary */
@@ -122,24 +130,12 @@ static int pick(const char *opt_name, const char *v, const char *const *names, i
 }
 
 static const struct option longopts[] = {
-	{ "format", required_argument, NULL, 'f' },
-	{ "style", required_argument, NULL, 's' },
-	{ "min-correct", required_argument, NULL, 'm' },
-	{ "no-consensus", no_argument, NULL, 'C' },
-	{ "consensus", no_argument, NULL, 'c' },
-	{ "prefer", required_argument, NULL, 'p' },
-	{ "regrade", no_argument, NULL, 'r' },
-	{ "tol", required_argument, NULL, 't' },
-	{ "sep", required_argument, NULL, 'S' },
-	{ "system", required_argument, NULL, 'Y' },
-	{ "placeholder", required_argument, NULL, 'P' },
-	{ "judge", required_argument, NULL, 'J' },
-	{ "skip-bad", no_argument, NULL, 'B' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "gzip", no_argument, NULL, 'z' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	{ "format", required_argument, NULL, 'f' }, { "style", required_argument, NULL, 's' },
+	{ "min-correct", required_argument, NULL, 'm' }, { "no-consensus", no_argument, NULL, 'C' },
+	{ "consensus", no_argument, NULL, 'c' }, { "prefer", required_argument, NULL, 'p' },
+	{ "regrade", no_argument, NULL, 'r' }, { "tol", required_argument, NULL, 't' },
+	{ "sep", required_argument, NULL, 'S' }, { "system", required_argument, NULL, 'Y' },
+	{ "placeholder", required_argument, NULL, 'P' }, { "judge", required_argument, NULL, 'J' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -159,7 +155,7 @@ static int options(int argc, char **argv)
 	int c, style_set = 0;
 	ark_traj_opts_init(&opt.to);
 	ark_rows_opts_init(&opt.ro);
-	while ((c = getopt_long(argc, argv, "f:s:k:o:zqhV", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "f:s:k:", longopts, help)) != -1) {
 		switch (c) {
 		case 'f': opt.ro.format = pick("--format", optarg, formats, 4); break;
 		case 's': opt.ro.style = pick("--style", optarg, styles, 4); style_set = 1; break;
@@ -176,13 +172,6 @@ static int options(int argc, char **argv)
 		case 'Y': opt.ro.system = optarg; break;
 		case 'P': opt.ro.placeholder = nonempty("--placeholder", "placeholder", optarg); break;
 		case 'J': opt.judge = optarg; break;
-		case 'B': opt.skip_bad = 1; break;
-		case 'o': opt.out = optarg; break;
-		case 'z': opt.gz = 1; break;
-		case 'q': cli_quiet = 1; break;
-		case 'h': usage();
-		case 'V': cli_version();
-		default: cli_try_help();
 		}
 	}
 	int f = opt.ro.format, s = opt.ro.style;
@@ -253,17 +242,12 @@ int main(int argc, char **argv)
 	int first = options(argc, argv);
 	if (opt.judge)
 		judge_open();
-	int progress = cli_progress_on();
-	ark_writer *w = cli_out_open(opt.out, opt.gz, 0);
-	cli_in_init(&in, argv + first, argc - first, opt.skip_bad);
-	while (cli_in_next_raw(&in, &line, &len)) {
+	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
+	cli_in_init(&in, argv + first, argc - first, cli_skip_bad);
+	while (cli_in_next_raw(&in, &line, &len))
 		do_record(line, len, &in, w);
-		if (progress && n_read % 1000 == 0)
-			cli_progress("%ld questions, %ld kept", n_read, n_drop[ARK_DROP_NONE]);
-	}
 	cli_in_close(&in);
 	cli_out_close(w);
-	cli_progress_end();
 	ark_answer_stats js = judge_close();
 	if (!cli_quiet)
 		summary(&in, &js);

@@ -33,16 +33,21 @@
 
 #define MAX_BY ARK_GAP_MAX_BY
 
-static void usage(void) __attribute__((noreturn));
-static void usage(void)
-{
-	fputs("usage: ark-gap [-hqV] [--by FIELD,...] [--best oracle|member|expert,...]\n"
-	      "               [--boot N] [--seed N] [--level P] [--corr FIELD[=VALUE]]\n"
-	      "               [--table text|markdown] [--plot FILE] [--figure FIGURE]\n"
-	      "               [--skip-bad] [FILE ...]\n",
-	      stdout);
-	exit(0);
-}
+static const char help[] =
+	"usage: ark-gap [-hqVz] [--by field,...] [--best oracle|member|expert,...]\n"
+	"               [--boot n] [--seed n] [--level p] [--corr field[=value]]\n"
+	"               [--table text|markdown] [--plot file]\n"
+	"               [--figure size|parts|behaviour[=code]] [--skip-bad] [-o file]\n"
+	"               [file ...]\n"
+	"      --by F,...       grouping fields (default task,condition,split,size)\n"
+	"      --best R,...     references: oracle, member, expert (default all three)\n"
+	"      --boot N         bootstrap resamples per interval (default 1000; 0: none)\n"
+	"      --seed N         seed of the bootstrap (default 1)\n"
+	"      --level P        the intervals' coverage (default 0.95)\n"
+	"      --corr F[=V]     correlate a per-record count with the record's gap\n"
+	"      --table T        text or markdown tables instead of JSON rows\n"
+	"      --plot FILE      also draw a figure with gnuplot: SVG, PNG or PDF by its name\n"
+	"      --figure F       size (default), parts, behaviour or behaviour=CODE\n";
 
 /* ---- options ---------------------------------------------------------------------------------- */
 static char    *by[MAX_BY];
@@ -323,8 +328,8 @@ static void parse_best(char *list)
 		cli_usage_error("--best: no reference named");
 }
 
-/* The options; by[] points into a static copy of --by.  Returns --skip-bad. */
-static int parse_opts(int argc, char **argv)
+/* The options; by[] points into a static copy of --by. */
+static void parse_opts(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "by", required_argument, NULL, 'b' },
@@ -336,17 +341,13 @@ static int parse_opts(int argc, char **argv)
 		{ "table", required_argument, NULL, 't' },
 		{ "plot", required_argument, NULL, 'p' },
 		{ "figure", required_argument, NULL, 'f' },
-		{ "skip-bad", no_argument, NULL, 'k' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char bylist[1024] = "task,condition,split,size", bestlist[256] = "";
-	int c, skip_bad = 0;
+	int c;
 	const char *figure = NULL;
 
-	while ((c = getopt_long(argc, argv, "hqV", lo, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "", lo, help)) != -1) {
 		switch (c) {
 		case 'b':
 			if (!*optarg || strlen(optarg) >= sizeof bylist)
@@ -369,11 +370,6 @@ static int parse_opts(int argc, char **argv)
 			break;
 		case 'p': plot_file = optarg; break;
 		case 'f': figure = optarg; break;
-		case 'k': skip_bad = 1; break;
-		case 'q': cli_quiet = 1; break;
-		case 'h': usage();
-		case 'V': cli_version();
-		default:  cli_usage_error("unknown option");
 		}
 	}
 	parse_by(bylist);
@@ -403,7 +399,6 @@ static int parse_opts(int argc, char **argv)
 			cli_die("--plot: gnuplot is not installed (not found in PATH)");
 		check_plot_path(plot_file);
 	}
-	return skip_bad;
 }
 
 /* Every record into g (and its behaviour counts into shares, for that figure). */
@@ -443,18 +438,18 @@ int main(int argc, char **argv)
 {
 	char err[512];
 	cli_init("ark-gap");
-	int skip_bad = parse_opts(argc, argv);
+	parse_opts(argc, argv);
 	ark_gap_opts o = { (const char *const *)by, nby, { want_ref[0], want_ref[1], want_ref[2] },
 	                   nboot, boot_seed, level, corr_path, corr_want };
 	ark_gap *g = ark_gap_new(&o, err, sizeof err);
 	if (!g)
 		cli_die("%s", err);
-	read_input(g, argv + optind, argc - optind, skip_bad);
+	read_input(g, argv + optind, argc - optind, cli_skip_bad);
 
 	ark_gap_result res;
 	if (ark_gap_compute(g, &res, err, sizeof err) < 0)
 		cli_die("%s", err);
-	ark_writer *w = cli_out_open(NULL, 0, 0);
+	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
 	int first = 1;
 	for (int k = 0; k < ARK_GAP_NTABLES; k++) {
 		if (!ark_gap_table_made(&o, k))

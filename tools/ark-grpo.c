@@ -11,16 +11,26 @@
 #include "measure/grposample.h"
 #include "core/rng.h"
 
-static void usage(void) __attribute__((noreturn));
-static void usage(void)
-{
-	fputs("usage: ark-grpo [-hqVz] [--estimator grpo|rloo|mean] [--scale group|batch|none]\n"
-	      "                [--std sample|population] [--std-eps X] [--drop-flat]\n"
-	      "                [--vr-coef X] [--vr pm1|01] [--eps X] [--eps-high X]\n"
-	      "                [--kl k1|k2|k3] [--beta X] [--norm seq|token] [--batch N]\n"
-	      "                [--group-key NAME] [--skip-bad] [-o FILE] [FILE ...]\n", stdout);
-	exit(0);
-}
+static const char help[] =
+	"usage: ark-grpo [-hqVz] [--estimator grpo|rloo|mean] [--scale group|batch|none]\n"
+	"                [--std sample|population] [--std-eps x] [--drop-flat]\n"
+	"                [--vr-coef x] [--vr pm1|01] [--eps x] [--eps-high x]\n"
+	"                [--kl k1|k2|k3] [--beta x] [--norm seq|token] [--batch n]\n"
+	"                [--group-key name] [--skip-bad] [-o file] [file ...]\n"
+	"      --estimator E    grpo (default), rloo or mean\n"
+	"      --scale S        group (grpo's default), batch or none (rloo's and mean's)\n"
+	"      --std KIND       sample (default) or population standard deviation\n"
+	"      --std-eps X      added to the deviation before dividing (default 1e-4)\n"
+	"      --drop-flat      leave flat groups out\n"
+	"      --vr-coef X      coefficient of the verifiable reward (default 1)\n"
+	"      --vr KIND        pm1 (+1/-1, default) or 01\n"
+	"      --eps X          lower clip range (default 0.2)\n"
+	"      --eps-high X     upper clip range (default: --eps)\n"
+	"      --kl K           KL estimator: k1, k2 or k3 (default k3)\n"
+	"      --beta X         KL coefficient (default 0.04)\n"
+	"      --norm N         seq (default) or token\n"
+	"      --batch N        groups per batch (default 0: all in one batch)\n"
+	"      --group-key K    the field that names the group (default \"group\")\n";
 
 static struct {
 	ark_grpo_opts o;
@@ -59,6 +69,7 @@ static void flush_batch(ark_writer *w)
 		cli_out_put(w, S[i].rec);
 	}
 	if (!cli_quiet) {
+		cli_progress_end();
 		fprintf(stderr, "%s: batch %ld: %zu groups, %zu samples, mean reward %.4g, flat %.4g",
 		        cli_prog, batchno, nG, nS, st.kept ? st.sum_r / (double)st.kept : NAN,
 		        (double)st.nflat / (double)nG);
@@ -83,10 +94,10 @@ static void flush_batch(ark_writer *w)
 }
 
 enum { O_EST = 256, O_SCALE, O_STD, O_STDEPS, O_DROP, O_VRC, O_VR, O_EPS, O_EPSH, O_KL, O_BETA,
-       O_NORM, O_BATCH, O_GKEY, O_SKIP };
+       O_NORM, O_BATCH, O_GKEY };
 
-/* The options into opt; returns --skip-bad, with -o and -z in *out and *gz. */
-static int parse_opts(int argc, char **argv, const char **out, int *gz)
+/* The options into opt. */
+static void parse_opts(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "estimator", 1, 0, O_EST }, { "scale", 1, 0, O_SCALE }, { "std", 1, 0, O_STD },
@@ -94,15 +105,14 @@ static int parse_opts(int argc, char **argv, const char **out, int *gz)
 		{ "vr-coef", 1, 0, O_VRC }, { "vr", 1, 0, O_VR }, { "eps", 1, 0, O_EPS },
 		{ "eps-high", 1, 0, O_EPSH }, { "kl", 1, 0, O_KL }, { "beta", 1, 0, O_BETA },
 		{ "norm", 1, 0, O_NORM }, { "batch", 1, 0, O_BATCH }, { "group-key", 1, 0, O_GKEY },
-		{ "skip-bad", 0, 0, O_SKIP }, { "output", 1, 0, 'o' }, { "help", 0, 0, 'h' },
-		{ "quiet", 0, 0, 'q' }, { "version", 0, 0, 'V' }, { "gzip", 0, 0, 'z' }, { 0, 0, 0, 0 }
+		{ 0, 0, 0, 0 }
 	};
-	int c, skip = 0, scale_set = 0, epsh_set = 0, v;
+	int c, scale_set = 0, epsh_set = 0, v;
 
 	ark_grpo_opts_init(&opt.o);
 	opt.vr_coef = 1.0;
 	opt.gkey = "group";
-	while ((c = getopt_long(argc, argv, "hqVzo:", lo, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "", lo, help)) != -1) {
 		switch (c) {
 		case O_EST:
 			if ((v = ark_estimator_parse(optarg)) < 0)
@@ -149,14 +159,6 @@ static int parse_opts(int argc, char **argv, const char **out, int *gz)
 			break;
 		case O_BATCH: opt.batch_groups = cli_long("--batch", optarg, 0, 1L << 40); break;
 		case O_GKEY: opt.gkey = optarg; break;
-		case O_SKIP: skip = 1; break;
-		case 'o': *out = optarg; break;
-		case 'q': cli_quiet = 1; break;
-		case 'z': *gz = 1; break;
-		case 'V': cli_version();
-		case 'h': usage();
-		default:
-			cli_try_help();
 		}
 	}
 	/* rloo and mean come without scaling unless asked; mean never scales */
@@ -166,8 +168,6 @@ static int parse_opts(int argc, char **argv, const char **out, int *gz)
 		cli_usage_error("--scale: the mean estimator does not scale (use grpo or rloo)");
 	if (!epsh_set)
 		opt.o.clip_eps_high = opt.o.clip_eps;
-
-	return skip;
 }
 
 /* the group being read: its key, and every key met so far */
@@ -233,13 +233,11 @@ static void take(cli_in *in, ark_writer *w, jv *rec, ark_buf *key)
 
 int main(int argc, char **argv)
 {
-	const char *out = NULL;
-	int gz = 0;
 	cli_init("ark-grpo");
-	int skip = parse_opts(argc, argv, &out, &gz);
+	parse_opts(argc, argv);
 	cli_in in;
-	cli_in_init(&in, argv + optind, argc - optind, skip);
-	ark_writer *w = cli_out_open(out, gz, 0);
+	cli_in_init(&in, argv + optind, argc - optind, cli_skip_bad);
+	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
 	jv *rec;
 	ark_buf key = ARK_BUF_INIT;
 	while (cli_in_next(&in, &rec) == 1)

@@ -5,12 +5,9 @@
 #include "cli.h"
 #include "measure/l1rec.h"
 
-static void usage(void) __attribute__((noreturn));
-static void usage(void)
-{
-	fputs("usage: ark-l1 [-hqvVz] [--skip-bad] [-o FILE] [FILE ...]\n", stdout);
-	exit(0);
-}
+static const char help[] =
+	"usage: ark-l1 [-hqvVz] [--skip-bad] [-o file] [file ...]\n"
+	"  -v, --verbose        say why each unparsable turn could not be read\n";
 
 static int verbose;
 
@@ -62,49 +59,24 @@ static void summary(const cli_in *in)
 
 int main(int argc, char **argv)
 {
-	enum { O_SKIP = 256 };
 	static const struct option lo[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "gzip", no_argument, NULL, 'z' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "skip-bad", no_argument, NULL, O_SKIP },
-		{ NULL, 0, NULL, 0 },
+		{ "verbose", no_argument, NULL, 'v' }, { NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL;
-	int gz = 0, skip = 0, c;
-
 	cli_init("ark-l1");
-	while ((c = getopt_long(argc, argv, "hqvVzo:", lo, NULL)) != -1) {
-		switch (c) {
-		case 'h': usage();
-		case 'q': cli_quiet = 1; break;
-		case 'v': verbose = 1; break;
-		case 'V': cli_version();
-		case 'z': gz = 1; break;
-		case 'o': out = optarg; break;
-		case O_SKIP: skip = 1; break;
-		default:
-			cli_try_help();
-		}
-	}
+	while (cli_getopt(argc, argv, "v", lo, help) != -1)
+		verbose = 1;            /* -v is its one option of its own */
 
 	cli_in in;
-	cli_in_init(&in, argv + optind, argc - optind, skip);
-	ark_writer *w = cli_out_open(out, gz, 0);
+	cli_in_init(&in, argv + optind, argc - optind, cli_skip_bad);
+	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
 	ark_l1rec *m = ark_l1rec_new();
 	if (!m)
 		cli_die("out of memory");
 	ark_l1rec_out o;
 	char err[512];
-	int progress = cli_progress_on();
 	const char *line;
 	size_t len;
 	while (cli_in_next_raw(&in, &line, &len) == 1) {
-		if (progress && in.records % 2000 == 0)
-			cli_progress("%ld records", in.records);
 		if (ark_l1rec_score(m, line, len, verbose ? note : NULL, &in, &o, err, sizeof err) < 0) {
 			cli_in_bad(&in, "%s", err);
 			continue;
@@ -113,8 +85,6 @@ int main(int argc, char **argv)
 		if (ark_writer_line(w, o.line, o.len, err, sizeof err) < 0)
 			cli_die("%s", err);
 	}
-	if (progress)
-		cli_progress_end();
 	ark_l1rec_free(m);
 	cli_in_close(&in);
 	cli_out_close(w);

@@ -10,20 +10,44 @@
 #include "measure/prm.h"
 #include "measure/scoring.h"
 
-static void usage(void) __attribute__((noreturn));
-static void usage(void)
-{
-	fputs("usage: ark-score [-hqVz] --train MODEL [--bits N] [--epochs N] [--lr X] [--l2 X]\n"
-	      "                 [--rank-weight X] [--holdout X] [--seed N] [FILE ...]\n"
-	      "       ark-score [-hqVz] --scorer model:FILE | judge:SPEC | reward:URL\n"
-	      "                 [--agg softmin|min|mean|last|product] [--temp X] [--sep S]\n"
-	      "                 [--per-step] [--no-logprobs] [--step-tag T] [--reward-model M]\n"
-	      "                 [--key-env NAME] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n"
-	      "       ark-score [-hqVz] --rubric behaviour [--coder rank|judge:SPEC] [--still X]\n"
-	      "                 [--defer X] [--toward X] [-j N] [--skip-bad] [-o FILE] [FILE ...]\n",
-	      stdout);
-	exit(0);
-}
+static const char help[] =
+	"usage: ark-score [-hqVz] --train MODEL [--bits N] [--epochs N] [--lr X]\n"
+	"                 [--l2 X] [--rank-weight X] [--holdout X] [--seed N]\n"
+	"                 [--skip-bad] [-o file] [file ...]\n"
+	"       ark-score [-hqVz] --scorer KIND:ARG | --model FILE | --judge SPEC |\n"
+	"                 --reward URL [--agg softmin|min|mean|last|product]\n"
+	"                 [--temp X] [--sep S] [--per-step] [--no-logprobs]\n"
+	"                 [--step-tag T] [--reward-model M] [--key-env NAME] [-j N]\n"
+	"                 [--skip-bad] [-o file] [file ...]\n"
+	"       ark-score [-hqVz] --rubric behaviour [--coder rank|judge:SPEC]\n"
+	"                 [--still X] [--defer X] [--toward X] [-j N] [--skip-bad]\n"
+	"                 [-o file] [file ...]\n"
+	"      --train MODEL    train the built-in PRM and write it to MODEL\n"
+	"      --bits N         2^N weights (8..26, default 18)\n"
+	"      --epochs N       passes over the training steps (default 8)\n"
+	"      --lr X           AdaGrad step (default 0.2)\n"
+	"      --l2 X           L2 penalty (default 1e-6)\n"
+	"      --rank-weight X  weight of the pairwise term (default 1; 0 turns it off)\n"
+	"      --holdout X      share of questions held out (default 0.2)\n"
+	"      --seed N         seed of the split, shuffle and partners (default 1)\n"
+	"      --scorer K:A     model:FILE, judge:SPEC or reward:URL\n"
+	"      --model FILE     --scorer model:FILE\n"
+	"      --judge SPEC     --scorer judge:SPEC\n"
+	"      --reward URL     --scorer reward:URL\n"
+	"      --agg A          softmin (default), min, mean, last or product\n"
+	"      --temp X         soft-min temperature (default 0.1)\n"
+	"      --sep S          split texts on S\n"
+	"      --per-step       judge: one request per step\n"
+	"      --no-logprobs    judge: do not ask for log-probabilities\n"
+	"      --step-tag T     reward: the step tag\n"
+	"      --reward-model M  reward: the model name sent\n"
+	"      --key-env NAME   reward: the variable holding a bearer key\n"
+	"  -j, --jobs N         judge calls in flight; reward: records a request (16)\n"
+	"      --rubric R       behaviour: code discussion turns\n"
+	"      --coder C        rank (default) or judge:SPEC\n"
+	"      --still X        the rank coder's threshold for a move\n"
+	"      --defer X        the rank coder's threshold for deference\n"
+	"      --toward X       the rank coder's threshold for a move toward the others\n";
 
 static struct {
 	const char *train;
@@ -34,7 +58,6 @@ static struct {
 	const char *sep;
 	int per_step;
 	long jobs;
-	int skip;
 	int no_logprobs;
 	const char *step_tag, *reward_model, *key_env;
 	const char *rubric;
@@ -80,11 +103,25 @@ static void do_train(cli_in *in, ark_writer *w)
 
 /* ---- scoring: records through one scorer, written in input order ----------------------------- */
 
+/* The progress line: the records written; for the judges, the calls in flight. */
+static void meter_judge(void *ctx, cli_meter_state *m)
+{
+	m->done = ark_scorer_stats_get(ctx)->records;
+	m->calls = (long)ark_scorer_inflight(ctx);
+}
+
+static void meter_written(void *ctx, cli_meter_state *m)
+{
+	m->done = ark_scorer_stats_get(ctx)->records;
+}
+
 static void run_scorer(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
 {
 	char err[512];
 	jv *rec;
 	long line;
+	in->meter = llm ? meter_judge : meter_written;
+	in->meter_ctx = s;
 	for (int eof = 0, got, rc;;) {
 		while (!eof && ark_scorer_wants(s)) {
 			if (cli_in_next(in, &rec) != 1) {
@@ -106,13 +143,9 @@ static void run_scorer(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
 			continue;
 		cli_out_put(w, rec);
 		jv_free(rec);
-		if (cli_progress_on() && llm)
-			cli_progress("%ld records, %zu calls in flight", ark_scorer_stats_get(s)->records,
-			             ark_scorer_inflight(s));
-		else if (cli_progress_on())
-			cli_progress("%ld records", ark_scorer_stats_get(s)->records);
+		cli_in_progress(in);
 	}
-	cli_progress_end();
+	in->meter = NULL;
 }
 
 /* The summary, and what could not be scored. */
@@ -192,11 +225,11 @@ static void do_score(cli_in *in, ark_writer *w, ark_scorer_kind kind, const char
 }
 
 enum { O_TRAIN = 256, O_BITS, O_EPOCHS, O_LR, O_L2, O_RANKW, O_HOLD, O_SEED, O_SCORER, O_AGG,
-       O_TEMP, O_SEP, O_PERSTEP, O_SKIP, O_MODEL, O_RUBRIC, O_CODER, O_STILL, O_DEFER, O_TOWARD,
+       O_TEMP, O_SEP, O_PERSTEP, O_MODEL, O_RUBRIC, O_CODER, O_STILL, O_DEFER, O_TOWARD,
        O_NOLP, O_TAG, O_RMODEL, O_KEYENV, O_JUDGE, O_REWARD };
 
-/* The options into opt; *out and *gz: the output. */
-static void parse_options(int argc, char **argv, const char **out, int *gz)
+/* The options into opt. */
+static void parse_options(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "train", 1, 0, O_TRAIN }, { "bits", 1, 0, O_BITS }, { "epochs", 1, 0, O_EPOCHS },
@@ -208,8 +241,7 @@ static void parse_options(int argc, char **argv, const char **out, int *gz)
 		{ "defer", 1, 0, O_DEFER }, { "toward", 1, 0, O_TOWARD },
 		{ "no-logprobs", 0, 0, O_NOLP }, { "step-tag", 1, 0, O_TAG },
 		{ "reward-model", 1, 0, O_RMODEL }, { "key-env", 1, 0, O_KEYENV },
-		{ "skip-bad", 0, 0, O_SKIP }, { "output", 1, 0, 'o' }, { "help", 0, 0, 'h' },
-		{ "quiet", 0, 0, 'q' }, { "version", 0, 0, 'V' }, { "gzip", 0, 0, 'z' }, { 0, 0, 0, 0 }
+		{ 0, 0, 0, 0 }
 	};
 	int c, v;
 
@@ -219,7 +251,7 @@ static void parse_options(int argc, char **argv, const char **out, int *gz)
 	opt.jobs = 16;
 	opt.coder = "rank";
 	ark_beh_opts_init(&opt.bo);
-	while ((c = getopt_long(argc, argv, "hqVzo:j:", lo, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "j:", lo, help)) != -1) {
 		switch (c) {
 		case O_TRAIN: opt.train = optarg; break;
 		case O_BITS: opt.po.bits = (int)cli_long("--bits", optarg, 8, 26); break;
@@ -263,14 +295,6 @@ static void parse_options(int argc, char **argv, const char **out, int *gz)
 		case O_DEFER: opt.bo.defer = cli_double("--defer", optarg, 0, 1); break;
 		case O_TOWARD: opt.bo.toward = cli_double("--toward", optarg, 0, 1); break;
 		case 'j': opt.jobs = cli_long("-j", optarg, 1, 4096); break;
-		case O_SKIP: opt.skip = 1; break;
-		case 'o': *out = optarg; break;
-		case 'q': cli_quiet = 1; break;
-		case 'z': *gz = 1; break;
-		case 'V': cli_version();
-		case 'h': usage();
-		default:
-			cli_try_help();
 		}
 	}
 }
@@ -298,14 +322,12 @@ static const char *check_mode(void)
 
 int main(int argc, char **argv)
 {
-	const char *out = NULL;
-	int gz = 0;
 	cli_init("ark-score");
-	parse_options(argc, argv, &out, &gz);
+	parse_options(argc, argv);
 	const char *arg = check_mode();
 	cli_in in;
-	cli_in_init(&in, argv + optind, argc - optind, opt.skip);
-	ark_writer *w = cli_out_open(out, gz, 0);
+	cli_in_init(&in, argv + optind, argc - optind, cli_skip_bad);
+	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
 	if (opt.train)
 		do_train(&in, w);
 	else if (opt.rubric && !strncmp(opt.coder, "judge:", 6))

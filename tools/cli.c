@@ -1,5 +1,6 @@
 /* cli.c: the shared front end of every ark tool (see cli.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -7,19 +8,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "llm/retry.h"
 
 const char *cli_prog = "ark";
 int cli_quiet;
+const char *cli_output;
+int cli_gzip, cli_skip_bad;
 static int progress_shown;
+static double meter_t0;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 void cli_init(const char *prog)
 {
 	cli_prog = prog;
 	signal(SIGPIPE, SIG_DFL);
+	meter_t0 = now_s();
 }
 
 static void vmsg(const char *fmt, va_list ap) ARK_FMT(1, 0);
@@ -58,21 +72,133 @@ void cli_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
-	cli_try_help();
-}
-
-void cli_try_help(void)
-{
 	fprintf(stderr, "try '%s --help'\n", cli_prog);
 	exit(2);
 }
 
-void cli_version(void)
+/* Standard output flushed and checked, then exit 0 (1 with a message when it failed). */
+static void exit_flushed(void) __attribute__((noreturn));
+static void exit_flushed(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		cli_die("write error on <stdout>: %s", strerror(errno ? errno : EIO));
+	exit(0);
+}
+
+static void version(void) __attribute__((noreturn));
+static void version(void)
 {
 	printf("%s %s\n", cli_prog, ARK_VERSION);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		cli_die("write error on <stdout>: %s", strerror(errno));
-	exit(0);
+	exit_flushed();
+}
+
+/* ---- the common options -------------------------------------------------------------------- */
+
+enum { OPT_SKIP_BAD = 0x10000 };
+static const struct option common_opts[] = {
+	{ "output", required_argument, NULL, 'o' }, { "gzip", no_argument, NULL, 'z' },
+	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD }, { "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+};
+#define NCOMMON (sizeof common_opts / sizeof *common_opts)
+static const char common_short[] = "o:zqhV";
+static const char common_help[] =
+	"  -o, --output FILE    write to FILE, not stdout (gzip if it ends in .gz)\n"
+	"  -z, --gzip           write gzip\n"
+	"      --skip-bad       warn about a bad record and skip it rather than stop\n"
+	"  -q, --quiet          no progress line, notes or summary\n"
+	"  -h, --help           this help\n"
+	"  -V, --version        the version\n";
+
+static struct option all_opts[128];
+static char all_short[128];
+
+/* The tool's options and the common ones, in one table and one short string. */
+static void merge_opts(const char *shortopts, const struct option *lo)
+{
+	size_t n = 0;
+	while (lo && lo[n].name)
+		n++;
+	if (n + NCOMMON >= sizeof all_opts / sizeof *all_opts ||
+	    strlen(shortopts) + sizeof common_short + 1 > sizeof all_short)
+		cli_die("too many options");
+	memcpy(all_opts, lo, n * sizeof *lo);
+	memcpy(all_opts + n, common_opts, sizeof common_opts);
+	memset(&all_opts[n + NCOMMON], 0, sizeof *all_opts);
+	snprintf(all_short, sizeof all_short, ":%s%s", shortopts, common_short);
+}
+
+/* The long options whose names start with name (len bytes): how many, the first in *first,
+ * and their names joined into list. */
+static int long_matches(const char *name, size_t len, int val, const struct option **first,
+                        char *list, size_t cap)
+{
+	int n = 0;
+	size_t used = 0;
+	*first = NULL;
+	for (const struct option *o = all_opts; o->name; o++) {
+		if (strncmp(o->name, name, len) || (val && o->val != val))
+			continue;
+		if (!n++)
+			*first = o;
+		if (used < cap)
+			used += (size_t)snprintf(list + used, cap - used, "%s--%s", n > 1 ? ", " : "",
+			                         o->name);
+	}
+	return n;
+}
+
+/* A bad option, c being what getopt returned (':' a missing argument, '?' the rest). */
+static void bad_option(int c, char **argv) __attribute__((noreturn));
+static void bad_option(int c, char **argv)
+{
+	const char *arg = argv[optind - 1], *name = arg + 2;
+	int is_long = !strncmp(arg, "--", 2) && arg[2];
+	size_t len = strcspn(name, "=");
+	const struct option *o;
+	char list[512];
+
+	if (c == ':' && is_long && long_matches(name, len, optopt, &o, list, sizeof list))
+		cli_usage_error("option '--%s' needs an argument", o->name);
+	if (c == ':')
+		cli_usage_error("option '-%c' needs an argument", optopt);
+	if (is_long && optopt && name[len] == '=' && long_matches(name, len, optopt, &o, list,
+	                                                          sizeof list))
+		cli_usage_error("option '--%s' takes no argument", o->name);
+	if (is_long && !optopt && long_matches(name, len, 0, &o, list, sizeof list) > 1)
+		cli_usage_error("option '--%.*s' is ambiguous: %s", (int)len, name, list);
+	if (is_long && !optopt)
+		cli_usage_error("unrecognized option '--%.*s'", (int)len, name);
+	cli_usage_error("unrecognized option '-%c'", optopt);
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const char *help)
+{
+	static const struct option *merged;
+	int c;
+
+	if (merged != longopts || !all_short[0]) {
+		merge_opts(shortopts, longopts);
+		merged = longopts;
+	}
+	opterr = 0;
+	for (;;) {
+		switch (c = getopt_long(argc, argv, all_short, all_opts, NULL)) {
+		case 'o': cli_output = optarg; break;
+		case 'z': cli_gzip = 1; break;
+		case OPT_SKIP_BAD: cli_skip_bad = 1; break;
+		case 'q': cli_quiet = 1; break;
+		case 'h':
+			fputs(help, stdout);
+			fputs(common_help, stdout);
+			exit_flushed();
+		case 'V': version();
+		case ':':
+		case '?': bad_option(c, argv);
+		default: return c;
+		}
+	}
 }
 
 void *cli_xmalloc(size_t n)
@@ -170,12 +296,122 @@ size_t cli_read_bufsize(void)
 	return *end ? 0 : (size_t)v;
 }
 
+/* The non-blank lines of fd from offset off on, or -1 when it cannot be read. */
+static long count_lines(int fd, off_t off)
+{
+	static char buf[1 << 16];
+	long n = 0;
+	int content = 0;             /* the current line has a non-blank byte */
+	ssize_t got;
+
+	while ((got = pread(fd, buf, sizeof buf, off)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		off += got;
+		for (const char *p = buf, *e = buf + got; p < e;) {
+			if (!content) {
+				while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+					p++;
+				if (p == e)
+					break;
+				content = 1;
+			}
+			const char *nl = memchr(p, '\n', (size_t)(e - p));
+			if (!nl)
+				break;
+			n++;
+			content = 0;
+			p = nl + 1;
+		}
+	}
+	return n + content;
+}
+
+/* How much input there is, when every input is a regular file (see cli_in_share). */
+static void in_size(cli_in *in)
+{
+	int n = in->npaths ? in->npaths : 1, gz = 0;
+	long lines = 0;
+	double bytes = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *p = in->npaths ? in->paths[i] : "-";
+		int own = strcmp(p, "-") != 0, fd = own ? open(p, O_RDONLY | O_CLOEXEC) : 0;
+		off_t start = own ? 0 : lseek(0, 0, SEEK_CUR);
+		unsigned char magic[2];
+		struct stat st;
+		long k = 0;
+		int ok = fd >= 0 && start >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+		if (ok) {
+			bytes += (double)(st.st_size - start);
+			if (pread(fd, magic, 2, start) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+				gz = 1;
+			else if (!gz && (k = count_lines(fd, start)) < 0)
+				ok = 0;
+			lines += k;
+		}
+		if (own && fd >= 0)
+			close(fd);
+		if (!ok)
+			return;
+	}
+	in->size_by = gz ? CLI_SIZE_BYTES : CLI_SIZE_LINES;
+	in->lines = lines;
+	in->bytes = bytes;
+}
+
 void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad)
 {
 	memset(in, 0, sizeof *in);
 	in->paths = paths;
 	in->npaths = npaths;
 	in->skip_bad = skip_bad;
+	if (cli_progress_on()) {
+		in_size(in);
+		meter_t0 = now_s();
+	}
+}
+
+double cli_in_share(const cli_in *in)
+{
+	double s;
+
+	if (in->size_by == CLI_SIZE_LINES)
+		s = in->lines ? (double)in->records / (double)in->lines : 1;
+	else if (in->size_by == CLI_SIZE_BYTES)
+		s = in->bytes > 0 ? (in->bytes_done + (in->r ? (double)ark_reader_bytes(in->r) : 0)) /
+		                    in->bytes : 1;
+	else
+		return -1;
+	return s < 1 ? s : 1;
+}
+
+long cli_in_total(const cli_in *in)
+{
+	return in->size_by == CLI_SIZE_LINES ? in->lines : -1;
+}
+
+static void in_meter(const cli_in *in, int force)
+{
+	if (cli_progress_on()) {
+		cli_meter_state m = { in->records, cli_in_total(in), cli_in_share(in), -1, -1, -1, 0 };
+		if (in->meter)
+			in->meter(in->meter_ctx, &m);
+		cli_meter(&m, force);
+	}
+}
+
+void cli_in_progress(const cli_in *in)
+{
+	in_meter(in, 0);
+}
+
+/* A record was read: the progress line, at once for the first. */
+static void in_tick(const cli_in *in)
+{
+	in_meter(in, in->records == 1);
 }
 
 /* Open the next input when none is open: 1, 0 when all are done, -1 an error (in err). */
@@ -194,6 +430,7 @@ static int in_open(cli_in *in, char *err, size_t errlen)
 
 static void in_done(cli_in *in)
 {
+	in->bytes_done += (double)ark_reader_bytes(in->r);
 	ark_reader_close(in->r);
 	in->r = NULL;
 	in->idx++;
@@ -254,6 +491,8 @@ int cli_in_next(cli_in *in, jv **rec)
 
 	while ((r = cli_in_try(in, rec, err, sizeof err, &fatal)) < 0)
 		in_error(in, err, fatal);
+	if (r > 0)
+		in_tick(in);
 	return r;
 }
 
@@ -268,6 +507,7 @@ int cli_in_next_raw(cli_in *in, const char **line, size_t *len)
 			if (blank_line(*line, *len))
 				continue;
 			in->records++;
+			in_tick(in);
 			return 1;
 		}
 		if (r < 0)
@@ -294,6 +534,7 @@ void cli_in_close(cli_in *in)
 {
 	ark_reader_close(in->r);
 	in->r = NULL;
+	cli_progress_end();
 }
 
 int cli_in_bad(cli_in *in, const char *fmt, ...)
@@ -387,23 +628,79 @@ char *cli_task_file(const char *name)
 	cli_usage_error("--tasks %s: no such task file in %s/tasks", name, cli_sharedir());
 }
 
+/* ---- progress --------------------------------------------------------------------------------- */
+
+static double meter_last;
+
 int cli_progress_on(void)
 {
-	return !cli_quiet && isatty(2);
+	static int tty = -1;
+	if (tty < 0)
+		tty = isatty(2);
+	return !cli_quiet && tty;
 }
 
-void cli_progress(const char *fmt, ...)
+/* Draw line after the program's name, cut to the terminal's width. */
+static void draw(const char *line)
 {
-	va_list ap;
+	struct winsize ws;
+	int room = (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80) - 3 -
+	           (int)strlen(cli_prog);
 
-	if (!cli_progress_on())
-		return;
-	fputs("\r\033[K", stderr);
-	fprintf(stderr, "%s: ", cli_prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	fprintf(stderr, "\r%s: %.*s\033[K", cli_prog, room > 0 ? room : 0, line);
 	progress_shown = 1;
+}
+
+static void duration(char *b, size_t n, double s)
+{
+	long t = (long)(s + 0.5);
+
+	if (t < 60)
+		snprintf(b, n, "%lds", t);
+	else if (t < 3600)
+		snprintf(b, n, "%ldm%02lds", t / 60, t % 60);
+	else
+		snprintf(b, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+}
+
+void cli_meter(const cli_meter_state *m, int force)
+{
+	ark_buf b = ARK_BUF_INIT;
+	double t = now_s(), el = t - meter_t0, share;
+	char eta[32];
+	const char *sep = "; ";
+
+	if (!cli_progress_on() || (!force && t - meter_last < 0.25))
+		return;
+	meter_last = t;
+	share = m->total > 0 ? (double)m->done / (double)m->total : m->total == 0 ? 1 : m->share;
+	if (share > 1)
+		share = 1;
+	ark_buf_addf(&b, "%ld", m->done);
+	if (m->total >= 0)
+		ark_buf_addf(&b, "/%ld", m->total);
+	ark_buf_adds(&b, m->total < 0 && m->done == 1 ? " record" : " records");
+	if (share >= 0)
+		ark_buf_addf(&b, " (%d%%)", (int)(100 * share));
+	if (el >= 0.5) {
+		double rate = (double)m->done / el;
+		ark_buf_addf(&b, ", %.*f/s", rate < 100 ? 1 : 0, rate);
+		if (share > 0 && share < 1) {
+			duration(eta, sizeof eta, el * (1 - share) / share);
+			ark_buf_addf(&b, ", eta %s", eta);
+		}
+	}
+	if (m->calls >= 0)
+		ark_buf_addf(&b, "%s%ld calls in flight", sep, m->calls), sep = ", ";
+	if (m->retries >= 0)
+		ark_buf_addf(&b, "%s%ld retries", sep, m->retries), sep = ", ";
+	if (m->tokens >= 0)
+		ark_buf_addf(&b, "%s%ld tokens", sep, m->tokens), sep = ", ";
+	if (m->cache_hits > 0)
+		ark_buf_addf(&b, "%s%ld cache hits", sep, m->cache_hits);
+	if (b.p)
+		draw(b.p);
+	ark_buf_release(&b);
 }
 
 void cli_progress_end(void)
@@ -418,12 +715,6 @@ void cli_log_hook(void *ctx, const char *line)
 {
 	(void)ctx;
 	cli_warn("%s", line);
-}
-
-void cli_progress_hook(void *ctx, const char *line)
-{
-	(void)ctx;
-	cli_progress("%s", line);
 }
 
 static volatile sig_atomic_t *signal_count;

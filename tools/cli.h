@@ -6,6 +6,7 @@
  */
 #ifndef ARK_CLI_H
 #define ARK_CLI_H
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include "core/buf.h"
@@ -15,15 +16,15 @@
 
 extern const char *cli_prog;        /* "ark-l1" */
 extern int cli_quiet;               /* -q */
+extern const char *cli_output;      /* -o FILE, or NULL: standard output */
+extern int cli_gzip;                /* -z */
+extern int cli_skip_bad;            /* --skip-bad */
 
 void cli_init(const char *prog);    /* sets cli_prog, locale-free, SIGPIPE default */
 void cli_warn(const char *fmt, ...) ARK_FMT(1, 2);          /* "prog: msg\n" on stderr */
 void cli_die(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn));   /* exit 1 */
 void cli_usage_error(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn)); /* exit 2,
                                                                adds "try 'prog --help'" */
-void cli_try_help(void) __attribute__((noreturn));        /* "try 'prog --help'", exit 2: after
-                                                               getopt has printed its message */
-void cli_version(void) __attribute__((noreturn));          /* prints "prog VERSION", exit 0 */
 
 /* Allocation that cannot fail: out of memory is "prog: out of memory", exit 1.  A size of 0
  * is taken as 1, so the result is never NULL. */
@@ -31,6 +32,21 @@ void *cli_xmalloc(size_t n);
 void *cli_xcalloc(size_t n, size_t size);
 void *cli_xrealloc(void *p, size_t n);
 char *cli_xstrdup(const char *s);
+
+/* The options every tool takes: -h/--help, -V/--version, -q/--quiet, -o/--output FILE,
+ * -z/--gzip and --skip-bad (into the variables above).  cli_getopt is getopt_long over the tool's
+ * own options and these: a tool's table and short string hold only its own (a long-only option's
+ * value is none of the short letters).  It returns the next of the tool's options, -1 at the end.
+ * --help writes help (the tool's synopsis and options) and then the common options to standard
+ * output and exits 0, or 1 when it cannot be written; --version likewise.  A bad option is a usage
+ * error (exit 2), worded the same for every tool:
+ *     prog: unrecognized option '--x'     (or '-x')
+ *     prog: option '--output' needs an argument
+ *     prog: option '--quiet' takes no argument
+ *     prog: option '--s' is ambiguous: --seed, --split
+ *     try 'prog --help' */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const char *help);
 
 /* Numbers from option arguments: strtol/strtod with an end-pointer and range check; a bad value
  * is a usage error naming the option ("--boot: invalid number 'x'"). */
@@ -40,15 +56,24 @@ double cli_double(const char *opt, const char *s, double lo, double hi);
 /* Input: the files named on the command line, in order, or stdin when there are none ("-" also
  * means stdin).  Each record comes back parsed; a bad line stops the program with
  * "prog: file:line: message" (exit 1), or with skip_bad set is warned about and counted. */
+typedef struct cli_meter_state cli_meter_state;     /* the progress line's counts, below */
 typedef struct cli_in {
 	char **paths; int npaths; int idx;
 	ark_reader *r;
 	int  skip_bad;
 	long skipped;
 	long records;
+	/* while progress is shown: how much input there is (see cli_in_share) */
+	enum { CLI_SIZE_NONE, CLI_SIZE_LINES, CLI_SIZE_BYTES } size_by;
+	long   lines;                      /* by lines: the non-blank lines of every input */
+	double bytes, bytes_done;          /* by bytes: of every input, of those read to the end */
+	/* or NULL: fills in what the tool knows better (records done, calls in flight) */
+	void (*meter)(void *ctx, cli_meter_state *m);
+	void *meter_ctx;
 } cli_in;
 void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad);
-/* 1 record (caller frees), 0 end of all inputs.  Never returns on a fatal error. */
+/* 1 record (caller frees), 0 end of all inputs.  Never returns on a fatal error.  It (and
+ * cli_in_next_raw) draws the progress line as records are read. */
 int  cli_in_next(cli_in *in, jv **rec);
 /* The next non-blank raw line (no '\n'), for tools that read records without a full tree
  * (ark-l1 splices fields into the line; ark-gap builds only the fields it reads).  Same inputs,
@@ -65,7 +90,15 @@ int  cli_in_try(cli_in *in, jv **rec, char *err, size_t errlen, int *fatal);
 int  cli_in_skip(cli_in *in, const char *msg, int fatal);
 const char *cli_in_name(const cli_in *in);     /* current input's name */
 long cli_in_line(const cli_in *in);            /* current line number */
-void cli_in_close(cli_in *in);
+void cli_in_close(cli_in *in);          /* and clears the progress line */
+/* While progress is shown, the inputs are sized first when every one is a regular file: a plain
+ * one by its non-blank lines, and when one is gzip all of them by bytes.  The share of the input
+ * read so far (0 to 1), or -1 when it is not known; the records in all when counted, else -1. */
+double cli_in_share(const cli_in *in);
+long cli_in_total(const cli_in *in);
+/* The progress line of the input (rate-limited), for a tool whose work trails its reading;
+ * reading through cli_in_next or cli_in_next_raw draws it by itself. */
+void cli_in_progress(const cli_in *in);
 /* A data error in the current record: "prog: file:line: msg"; exit 1, or with skip_bad a warning
  * and 0 is returned so the caller skips the record. */
 int  cli_in_bad(cli_in *in, const char *fmt, ...) ARK_FMT(2, 3);
@@ -83,14 +116,27 @@ const char *cli_sharedir(void);
  * read (caller frees); a usage error when there is none. */
 char *cli_task_file(const char *name);
 
-/* Progress on stderr only when it is a terminal and not -q.  cli_progress prints a \r line. */
+/* Progress: one line on standard error while it is a terminal and -q is not given, drawn at
+ * once and then at most four times a second (\r, the line cut to the terminal's width, clear to
+ * its end); a warning or cli_progress_end clears it.  What it says:
+ *     ark-l1: 1200/5000 records (24%), 812/s, eta 5s
+ *     ark-debate: 40/300 records (13%), 3.1/s, eta 1m24s; 64 calls in flight, 2 retries, 18204 tokens
+ * the total (or the share alone, when only that is known), the rate and the time left once the
+ * run is half a second old, the calls, retries and tokens of a tool that makes calls, cache hits
+ * when there are any.  The inputs read through cli_in_next and cli_in_next_raw draw it as they
+ * go; a tool that counts otherwise (ark-debate) calls cli_meter itself. */
+struct cli_meter_state {
+	long done;                  /* records done */
+	long total;                 /* of that many, or -1 */
+	double share;               /* when total is -1: the share done (0 to 1), or -1 */
+	long calls, retries, tokens, cache_hits;   /* in flight, so far; -1 (cache hits 0) not shown */
+};
 int  cli_progress_on(void);
-void cli_progress(const char *fmt, ...) ARK_FMT(1, 2);
+void cli_meter(const cli_meter_state *m, int force);   /* force: draw now, not rate-limited */
 void cli_progress_end(void);
 
-/* Library hooks of the form (ctx, line): a log line as a note, a progress line. */
+/* A library hook of the form (ctx, line): a log line as a note. */
 void cli_log_hook(void *ctx, const char *line);
-void cli_progress_hook(void *ctx, const char *line);
 
 /* SIGINT and SIGTERM add one to *count (without SA_RESTART, so a wait returns at once). */
 void cli_count_signals(volatile sig_atomic_t *count);

@@ -333,6 +333,11 @@ const char *ark_reader_name(const ark_reader *r) { return r->name; }
 int ark_reader_is_gzip(const ark_reader *r) { return r->gzip; }
 off_t ark_reader_safe_offset(const ark_reader *r) { return r->safe; }
 
+off_t ark_reader_bytes(const ark_reader *r)
+{
+	return r->gzip ? r->raw_read - (off_t)r->zs.avail_in : r->data_base + (off_t)r->dpos;
+}
+
 void ark_reader_close(ark_reader *r)
 {
 	if (!r)

@@ -40,6 +40,9 @@ int         ark_reader_is_gzip(const ark_reader *r);
  * for plain input the byte after the last '\n' read; for gzip the end of the last gzip member
  * whose data ended with '\n'.  Used by --resume to cut a damaged tail. */
 off_t       ark_reader_safe_offset(const ark_reader *r);
+/* Raw bytes of the input taken so far (for gzip the compressed bytes the decoder has consumed):
+ * against the size of a regular file, how far through it reading is. */
+off_t       ark_reader_bytes(const ark_reader *r);
 void        ark_reader_close(ark_reader *r);
 
 typedef struct ark_writer ark_writer;

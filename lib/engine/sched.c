@@ -16,7 +16,7 @@ typedef struct sched {
 	ark_buf key;
 	jv   *task;                   /* the current task */
 	long  rep_left;               /* its seeds not yet started */
-	double t0, last_progress;
+	double t0;
 } sched;
 
 static double now_s(void)
@@ -103,6 +103,7 @@ static int take_task(sched *s, char *err, size_t errlen)
 				}
 				s->task = task;
 				s->rep_left = o->repeat > 0 ? o->repeat : 1;
+				s->st->tasks++;
 				return 1;
 			}
 			snprintf(e, sizeof e, "duplicate id \"%.200s\"", id);
@@ -151,6 +152,7 @@ static int start_next(sched *s, char *err, size_t errlen)
 			return nomem(err, errlen);
 		if (ark_strset_has(o->done, s->key.p)) {
 			s->st->skipped++;
+			s->st->resumed++;
 			return 1;
 		}
 	}
@@ -176,29 +178,6 @@ static int stopped(const sched *s, int level)
 	return s->o->stop && *s->o->stop >= level;
 }
 
-static void progress(sched *s)
-{
-	const ark_sched_stats *st = s->st;
-	char line[256];
-	ark_llm_stats ls;
-	double t = now_s();
-	if (t - s->last_progress <= 0.25)
-		return;
-	s->last_progress = t;
-	double rate = st->written / (t - s->t0 > 1e-9 ? t - s->t0 : 1e-9);
-	ark_llm_stats_get(s->o->llm, &ls);
-	if (st->input_done) {
-		double left = (double)(st->queued - st->skipped - st->started) + st->active;
-		snprintf(line, sizeof line, "%ld/%ld records, %.1f/s, %ld tokens, eta %.0fs",
-		         st->written, st->queued - st->skipped, rate, ls.in_tokens + ls.out_tokens,
-		         rate > 0 ? left / rate : 0);
-	} else {
-		snprintf(line, sizeof line, "%ld records, %ld in flight, %.1f/s, %ld tokens",
-		         st->written, st->active, rate, ls.in_tokens + ls.out_tokens);
-	}
-	s->o->progress(s->o->ctx, line);
-}
-
 static int run(sched *s, char *err, size_t errlen)
 {
 	const ark_sched_opts *o = s->o;
@@ -220,7 +199,7 @@ static int run(sched *s, char *err, size_t errlen)
 		if (ark_llm_run(o->llm, 100, err, errlen) < 0 || drain(s, err, errlen) < 0)
 			return -1;
 		if (o->progress)
-			progress(s);
+			o->progress(o->ctx, st);
 	}
 }
 

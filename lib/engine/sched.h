@@ -28,7 +28,9 @@
 #include "llm/llm.h"
 
 typedef struct ark_sched_stats {
+	long tasks;             /* tasks taken from the input (of this shard, each id once) */
 	long queued;            /* seeds taken from the input (done ones included) */
+	long resumed;           /* of those, seeds done already */
 	long skipped;           /* seeds done already, and bad task records skipped */
 	long started;           /* debates started, or written failed at once */
 	long active;            /* debates in flight */
@@ -55,9 +57,9 @@ typedef struct ark_sched_opts {
 	/* A task that cannot run (msg says why, without the input's name and line): 1 skip it
 	 * (counted) and read on, 0 stop reading. */
 	int  (*bad)(void *ctx, const char *msg);
-	/* A progress line ("12/40 records, 3.1/s, 18204 tokens, eta 9s"), at most four a second;
-	 * or NULL. */
-	void (*progress)(void *ctx, const char *line);
+	/* The run so far, after each turn of the loop (a turn waits at most 100 ms for the llm), for
+	 * a progress line; or NULL. */
+	void (*progress)(void *ctx, const ark_sched_stats *st);
 	void *ctx;
 } ark_sched_opts;
 

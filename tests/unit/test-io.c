@@ -203,6 +203,30 @@ int main(void)
 		CHECK(ark_reader_safe_offset(r) == 8);
 		ark_reader_close(r);
 	}
+	/* bytes taken: plain, just past each line handed out; gzip, up to the file's size */
+	for (i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		static const off_t want[] = { 8, 9, 17, 21 };
+		const char *line;
+		size_t len, k = 0;
+		path(f, sizeof f, "plain");
+		ark_reader *r = ark_reader_open(f, sizes[i], err, sizeof err);
+		CHECK(ark_reader_bytes(r) == 0);
+		while (ark_reader_line(r, &line, &len, err, sizeof err) == 1 && k < 4)
+			CHECK(ark_reader_bytes(r) == want[k++]);
+		CHECK(k == 4);
+		ark_reader_close(r);
+		path(f, sizeof f, "multi.gz");
+		r = ark_reader_open(f, sizes[i], err, sizeof err);
+		off_t last = ark_reader_bytes(r);
+		CHECK(last == 0);
+		while (ark_reader_line(r, &line, &len, err, sizeof err) == 1) {
+			off_t b = ark_reader_bytes(r);
+			CHECK(b >= last && b <= (off_t)(n1 + n2));
+			last = b;
+		}
+		CHECK(last == (off_t)(n1 + n2));
+		ark_reader_close(r);
+	}
 	/* a write error is reported, not lost */
 	{
 		ark_writer *w = ark_writer_open("/dev/full", 0, 0, err, sizeof err);

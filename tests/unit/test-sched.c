@@ -35,6 +35,8 @@ typedef struct feed {
 	int answer;                     /* what bad() returns */
 	int nbad;
 	char bad[4][600];
+	int nprogress, backwards;       /* progress calls; how many saw fewer records than before */
+	long written;                   /* the records written at the last one */
 } feed;
 
 static int next(void *ctx, jv **task)
@@ -59,6 +61,14 @@ static int bad(void *ctx, const char *msg)
 		snprintf(f->bad[f->nbad], sizeof f->bad[0], "%s", msg);
 	f->nbad++;
 	return f->answer;
+}
+
+static void progress(void *ctx, const ark_sched_stats *st)
+{
+	feed *f = ctx;
+	f->backwards += st->written < f->written;
+	f->written = st->written;
+	f->nprogress++;
 }
 
 typedef struct out { char **line; int n; } out;
@@ -124,12 +134,16 @@ static const char *who(const out *o, int i)
 static void test_order(void)
 {
 	feed f = { .line = tasks, .n = NT };
-	ark_sched_opts o = { .seed = 7, .repeat = 2, .max_active = 1 };
+	ark_sched_opts o = { .seed = 7, .repeat = 2, .max_active = 1, .progress = progress };
 	ark_sched_stats st;
 	out one, many;
 	CHECK(run(&o, &f, &st, &one) == 0);
 	CHECK(one.n == 2 * NT && st.written == 2 * NT && st.ok == 2 * NT && st.errors == 0);
+	/* the progress hook: at least once a debate, the counts never going back, the last call
+	 * after the last record */
+	CHECK(f.nprogress >= 2 * NT && !f.backwards && f.written == 2 * NT);
 	CHECK(st.queued == 2 * NT && st.started == 2 * NT && st.skipped == 0 && st.active == 0);
+	CHECK(st.tasks == NT && st.resumed == 0);
 	CHECK(st.input_done && !st.fatal);
 	/* one debate in flight: the input's order, seeds in order */
 	CHECK_STR(who(&one, 0), "m1/7/ok");
@@ -184,6 +198,7 @@ static void test_done(void)
 	out res;
 	CHECK(run(&o, &f, &st, &res) == 0);
 	CHECK(st.queued == 3 * NT && st.skipped == 2 && st.written == 3 * NT - 2);
+	CHECK(st.tasks == NT && st.resumed == 2);
 	CHECK_STR(who(&res, 0), "m1/2/ok");
 	CHECK_STR(who(&res, 1), "m1/3/ok");
 	int m2 = 0;
@@ -204,6 +219,7 @@ static void test_bad(void)
 	out res;
 	CHECK(run(&o, &f, &st, &res) == 0);
 	CHECK(f.nbad == 2 && st.skipped == 3 && st.written == 2);
+	CHECK(st.tasks == 2 && st.resumed == 0);     /* bad and duplicate tasks are not taken */
 	CHECK(strstr(f.bad[0], "question") != NULL);
 	CHECK_STR(f.bad[1], "duplicate id \"m1\"");
 	CHECK_STR(who(&res, 1), "c1/1/ok");
