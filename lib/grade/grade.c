@@ -2,1013 +2,127 @@
  *
  * One grader, so that the label a debate gets, the reward a scorer gives and the number an
  * evaluation reports can never disagree.  Everything here works on bytes with ASCII rules (no
- * locale); a few common Unicode signs (minus, times, pi, degree, no-break spaces, the full-width
- * colon) are mapped to their ASCII/LaTeX spelling first.
+ * locale).  The rules are written out, with examples, in ark-grade(7).
  *
- * math    the last \boxed{..} / \fbox{..} (brace-balanced; "\boxed 5" too), else the last
- *         "final answer is" / "final answer:", else the last "answer is" / "answer:", else the
- *         last number.  The candidate is normalised (see math_norm) and compared exactly, then
- *         numerically (relative tolerance), then element-wise for tuples, intervals and sets.
- * number  the same chain, keeping the first candidate that reads as a number.
- * choice  the first explicit "Answer: X", else the last \boxed{X}, else the last "answer is X",
- *         else the last lone option letter, else the option whose text the reply names last.
- *         The article "a" (and the pronoun "I") are never read as options.
- * short   boxed / answer phrases as for math, else the last non-empty line; SQuAD-style
- *         normalisation (lower case, punctuation and articles removed); exact match, token F1.
- * rank    the ranking parser of lib/rank.c.
+ * The reply is read without its reasoning blocks (<think>...</think>) and quoted lines (text.h),
+ * with Unicode signs and digits folded to ASCII and calculator notes ("<<16-3=13>>") dropped.
+ *
+ * Explicit answers, in two tiers; the last one that reads wins within the first tier that has
+ * one:
+ *   tier 1  \boxed{..} / \fbox{..} (boxes side by side are a set: "$\boxed{-2}$ and
+ *           $\boxed{3}$"), "final answer" in any form ("**Final Answer:**", "The final answer
+ *           is", a "Final Answer" heading), an "Answer:" line, "#### N", "A: N" (math, number);
+ *   tier 2  "answer is" / "answer:" elsewhere in a sentence; for choice also "(B) is correct",
+ *           "the correct option is", "I choose", and a box that names an option by its text.
+ * A reply with none falls back to its last sentence: the last number (math, number; for number
+ * a number the question does not mention), the last line (short), or a final line that restates
+ * an option, a lone option letter or an option's text (choice).  A reply that declines ("I
+ * cannot answer", "none of the options") after its last answer, or that hedges between options
+ * ("(A) or (C)"), has no answer (extract_ok 0), never a guessed one.
+ *
+ * math    the value is normalised (mathnorm.h) and compared: exactly, then numerically
+ *         (integers exactly, other numbers within the relative tolerance), then element-wise.
+ * number  the same, keeping a value that reads as a number; a sentence gives its bold number,
+ *         else its last number not in the question, else its last number.
+ * choice  the option letter (the article "a" and the pronoun "I" are not options), or the option
+ *         whose text is named.
+ * short   SQuAD-style normalisation (lower case, punctuation and articles dropped, number words
+ *         as digits); right on an exact match, or when a one-sentence answer without negation
+ *         or "or" holds the gold as a whole phrase; token F1 as well.
+ * rank    the ranking parser of rank.c.
+ *
+ * What the rules cannot decide is marked undecided (ark_grade.undecided) so that a judge can be
+ * asked: no answer in a non-blank reply; a short answer that overlaps the gold without
+ * matching it; two math answers that differ where one is not a number, tuple or list.
+ *
+ * Everything is linear in the reply: boxes are matched in one pass, a marker's value is read no
+ * further than the next marker, and values are read at most PHRASE_MAX bytes.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "grade/grade.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "grade/mathnorm.h"
 #include "grade/rank.h"
+#include "grade/text.h"
 
-/* ---- ASCII helpers (locale-free) -------------------------------------------------------------- */
-
-static int a_digit(int c) { return c >= '0' && c <= '9'; }
-static int a_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int a_alnum(int c) { return a_digit(c) || a_alpha(c); }
-static int a_space(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-static int a_lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-static int a_upper(int c) { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
-static int a_punct(int c) { return c > 32 && c < 127 && !a_alnum(c); }
-
-static int ci_eq(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a_lower((unsigned char)a[i]) != a_lower((unsigned char)b[i]))
-			return 0;
-	return 1;
-}
-
-/* Case-insensitive search: the first (last = 0) or last occurrence of pat in s, or NULL. */
-static const char *ci_find(const char *s, const char *pat, int last)
-{
-	size_t n = strlen(s), m = strlen(pat);
-	const char *hit = NULL;
-	if (m > n)
-		return NULL;
-	for (size_t i = 0; i + m <= n; i++)
-		if (ci_eq(s + i, pat, m)) {
-			hit = s + i;
-			if (!last)
-				break;
-		}
-	return hit;
-}
-
-static int starts(const char *s, const char *pre) { return strncmp(s, pre, strlen(pre)) == 0; }
+#define PHRASE_MAX 1000     /* a value is read at most this far */
+#define BOX_MAX    2000     /* a box with more than this is not an answer */
 
 static char *dupn(const char *s, size_t n) { return ark_strndup(s, n); }
 static char *dup(const char *s) { return ark_strndup(s, strlen(s)); }
-
-/* Trim ASCII space in place; returns s. */
-static char *trim(char *s)
+static int starts(const char *s, const char *pre) { return strncmp(s, pre, strlen(pre)) == 0; }
+static int ci_starts(const char *s, const char *pre)
 {
-	size_t n = strlen(s), i = 0;
-	while (n > 0 && a_space((unsigned char)s[n - 1]))
-		n--;
-	while (i < n && a_space((unsigned char)s[i]))
-		i++;
-	memmove(s, s + i, n - i);
-	s[n - i] = '\0';
-	return s;
+	return ark_text_ci_eq(s, pre, strlen(pre));    /* stops at s's NUL: pre has none */
 }
 
-/* End a rewrite: the new string (NUL-terminated even when empty) replaces s, which is freed;
- * NULL when any append failed. */
-static char *buf_finish(ark_buf *b, int bad, char *s)
-{
-	bad |= ark_buf_addc(b, '\0');
-	free(s);
-	if (bad) {
-		ark_buf_release(b);
-		return NULL;
-	}
-	return ark_buf_take(b);
-}
+/* ---- the reply as the grader reads it ----------------------------------------------------- */
 
-/* Replace every occurrence of from by to.  Takes s (frees it) and returns a new string; NULL in,
- * NULL out, so calls chain. */
-static char *repl(char *s, const char *from, const char *to)
+/* "<<16-3=13>>": a calculator note inside a line, as GSM8K solutions carry them. */
+static char *drop_calc_notes(char *s)
 {
-	if (!s)
-		return NULL;
-	size_t fl = strlen(from);
-	if (!strstr(s, from))
-		return s;
 	ark_buf b = ARK_BUF_INIT;
-	const char *p = s, *q;
 	int bad = 0;
-	while ((q = strstr(p, from))) {
-		bad |= ark_buf_add(&b, p, (size_t)(q - p));
-		bad |= ark_buf_adds(&b, to);
-		p = q + fl;
+	const char *p = s, *q;
+	while ((q = strstr(p, "<<")) != NULL) {
+		const char *lim = q + 200, *c = q + 2;
+		while (*c && *c != '\n' && c < lim && !(c[0] == '>' && c[1] == '>'))
+			c++;
+		if (c[0] == '>' && c[1] == '>') {
+			bad |= ark_buf_add(&b, p, (size_t)(q - p));
+			p = c + 2;
+		} else {
+			bad |= ark_buf_add(&b, p, (size_t)(q + 2 - p));
+			p = q + 2;
+		}
 	}
 	bad |= ark_buf_adds(&b, p);
-	bad |= ark_buf_addc(&b, '\0');   /* make sure p exists even when empty */
-	free(s);
-	if (bad) {
-		ark_buf_release(&b);
-		return NULL;
-	}
-	return ark_buf_take(&b);
+	return ark_text_finish(&b, bad, s);
 }
 
-/* Replace a LaTeX command `name` only where it is not followed by another letter
- * ("\left" must not eat "\leftarrow"). */
-static char *repl_cmd(char *s, const char *name, const char *to)
+/* Up to an embedded NUL, cleaned (text.h), folded, without calculator notes; NULL when out of
+ * memory. */
+static char *prep_reply(const char *text, size_t len)
 {
+	char *s = dupn(text, len), *c;
+	size_t cn;
 	if (!s)
 		return NULL;
-	size_t nl = strlen(name);
-	if (!strstr(s, name))
-		return s;
-	ark_buf b = ARK_BUF_INIT;
-	const char *p = s;
-	int bad = 0;
-	while (*p) {
-		if (starts(p, name) && !a_alpha((unsigned char)p[nl])) {
-			bad |= ark_buf_adds(&b, to);
-			p += nl;
-		} else {
-			bad |= ark_buf_addc(&b, *p++);
-		}
-	}
-	return buf_finish(&b, bad, s);
-}
-
-/* p points at '{': the matching '}' or NULL.  Escaped braces (\{ \}) do not count. */
-static const char *match_brace(const char *p)
-{
-	int depth = 0;
-	for (; *p; p++) {
-		if (*p == '\\' && (p[1] == '{' || p[1] == '}')) {
-			p++;
-			continue;
-		}
-		if (*p == '{')
-			depth++;
-		else if (*p == '}' && --depth == 0)
-			return p;
-	}
-	return NULL;
-}
-
-/* ---- Unicode signs to ASCII --------------------------------------------------------------------- */
-
-static char *unicode_ascii(char *s)
-{
-	static const char *const map[][2] = {
-		{ "\xe2\x88\x92", "-" },          /* U+2212 minus sign */
-		{ "\xe2\x80\x93", "-" },          /* U+2013 en dash (used as minus) */
-		{ "\xc3\x97", "\\times " },        /* U+00D7 multiplication sign */
-		{ "\xc2\xb7", "\\cdot " },         /* U+00B7 middle dot */
-		{ "\xe2\x8b\x85", "\\cdot " },     /* U+22C5 dot operator */
-		{ "\xcf\x80", "\\pi " },           /* U+03C0 pi */
-		{ "\xe2\x88\x9a", "\\sqrt" },      /* U+221A square root */
-		{ "\xe2\x88\x9e", "\\infty " },    /* U+221E infinity */
-		{ "\xc2\xb0", "^\\circ" },         /* U+00B0 degree sign */
-		{ "\xc2\xa0", " " },               /* U+00A0 no-break space */
-		{ "\xe2\x80\x89", " " },           /* U+2009 thin space */
-		{ "\xe2\x80\xaf", " " },           /* U+202F narrow no-break space */
-		{ "\xe3\x80\x80", " " },           /* U+3000 ideographic space */
-		{ "\xef\xbc\x9a", ":" },           /* U+FF1A full-width colon */
-		{ "\xef\xbc\x88", "(" },           /* U+FF08 full-width parentheses */
-		{ "\xef\xbc\x89", ")" },
-		{ "\xc3\xb7", "/" },               /* U+00F7 division sign */
-		{ "\xc2\xbd", "\\frac{1}{2}" },      /* U+00BD vulgar fraction one half */
-		{ "\xc2\xbc", "\\frac{1}{4}" },      /* U+00BC one quarter */
-		{ "\xc2\xbe", "\\frac{3}{4}" },      /* U+00BE three quarters */
-		{ "\xe2\x80\xaf", " " },
-	};
-	for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
-		s = repl(s, map[i][0], map[i][1]);
-	return s;
-}
-
-/* ---- math normalisation ------------------------------------------------------------------------ */
-
-/* \name{X} -> X for wrapper commands, brace-balanced, innermost content kept. */
-static char *unwrap_cmd(char *s, const char *name)
-{
-	size_t nl = strlen(name);
-	for (int guard = 0; s && guard < 64; guard++) {
-		char *p = s, *hit = NULL;
-		while ((p = strstr(p, name))) {
-			const char *q = p + nl;
-			if (a_alpha((unsigned char)*q)) {    /* a longer command (\textbf vs \text) */
-				p = (char *)q;
-				continue;
-			}
-			while (*q == ' ')
-				q++;
-			if (*q == '{') {
-				hit = p;
-				break;
-			}
-			p = (char *)q;
-		}
-		if (!hit)
-			return s;
-		const char *open = hit + nl;
-		while (*open == ' ')
-			open++;
-		const char *close = match_brace(open);
-		ark_buf b = ARK_BUF_INIT;
-		int bad = 0;
-		bad |= ark_buf_add(&b, s, (size_t)(hit - s));
-		if (close) {
-			bad |= ark_buf_add(&b, open + 1, (size_t)(close - open - 1));
-			bad |= ark_buf_adds(&b, close + 1);
-		} else {     /* unbalanced: drop the command and its brace, keep the rest */
-			bad |= ark_buf_adds(&b, open + 1);
-		}
-		if (!(s = buf_finish(&b, bad, s)))
+	int r = ark_text_clean(s, strlen(s), &c, &cn);
+	if (r != 0) {
+		free(s);
+		if (r < 0)
 			return NULL;
+		s = c;
 	}
-	return s;
+	s = ark_text_fold(s);
+	return s && strstr(s, "<<") ? drop_calc_notes(s) : s;
 }
 
-/* Unit words dropped after a number.  Lower case; compared case-insensitively. */
-static const char *const units[] = {
-	"unit", "units", "cm", "mm", "km", "m", "meter", "meters", "metre", "metres",
-	"centimeter", "centimeters", "millimeter", "millimeters", "kilometer", "kilometers",
-	"inch", "inches", "in", "ft", "foot", "feet", "yard", "yards", "mile", "miles", "mi",
-	"sq", "square", "cubic", "cu", "degree", "degrees", "deg", "radian", "radians", "rad",
-	"second", "seconds", "sec", "s", "minute", "minutes", "min", "hour", "hours", "hr", "hrs",
-	"day", "days", "week", "weeks", "month", "months", "year", "years",
-	"dollar", "dollars", "cent", "cents", "euro", "euros", "pound", "pounds", "lb", "lbs",
-	"gram", "grams", "g", "kg", "kilogram", "kilograms", "mg", "ounce", "ounces", "oz",
-	"liter", "liters", "litre", "litres", "l", "ml", "gallon", "gallons",
-	"mph", "kmh", "percent", "points", "point", "people", "students", "times",
-};
-
-static int is_unit(const char *w, size_t n)
+static int blank(const char *s)
 {
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strlen(units[i]) == n && ci_eq(w, units[i], n))
-			return 1;
-	return 0;
+	while (a_space((unsigned char)*s))
+		s++;
+	return *s == '\0';
 }
 
-/* "5 cm", "12 square feet", "3 cm^2", "7 apples": keep the number.  Works on a trimmed
- * string before spaces are removed. */
-static void strip_units(char *s)
+/* Only blanks and markup ('#', '*', '_', '-', '>') before p on its line? */
+static int at_line_start(const char *s, const char *p)
 {
-	for (;;) {
-		size_t n = strlen(s);
-		while (n > 0 && a_space((unsigned char)s[n - 1]))
-			n--;
-		s[n] = '\0';
-		size_t e = n;
-		/* an exponent on the unit: ^2, ^3, ^{2} */
-		if (e >= 2 && a_digit((unsigned char)s[e - 1]) && s[e - 2] == '^')
-			e -= 2;
-		else if (e >= 4 && s[e - 1] == '}' && a_digit((unsigned char)s[e - 2]) &&
-		         s[e - 3] == '{' && s[e - 4] == '^')
-			e -= 4;
-		size_t w = e;
-		while (w > 0 && a_alpha((unsigned char)s[w - 1]))
-			w--;
-		if (w == e || w == 0)
-			return;
-		if (w > 0 && s[w - 1] == '\\')      /* a LaTeX command such as \pi */
-			return;
-		size_t before = w;
-		while (before > 0 && a_space((unsigned char)s[before - 1]))
-			before--;
-		if (before == 0)
-			return;
-		int c = (unsigned char)s[before - 1];
-		int after_num = a_digit(c) || c == '}' || c == ')' || c == '.';
-		int after_unit = 0;
-		if (a_alpha(c) && before < w) {      /* "square feet": an earlier unit word */
-			size_t v = before;
-			while (v > 0 && a_alpha((unsigned char)s[v - 1]))
-				v--;
-			after_unit = is_unit(s + v, before - v);
-		}
-		if (!(after_num || after_unit))
-			return;
-		/* a unit from the list, or any word of 2+ letters after a bare number ("7 apples") */
-		int plain_word = (e - w) >= 2 && e == strlen(s) && before < w && a_digit(c);
-		if (!is_unit(s + w, e - w) && !plain_word)
-			return;
-		s[before] = '\0';
-	}
-}
-
-/* Leading "x =", "y=", "\theta =", "x_1 =" when it is the only '=': drop it. */
-static void strip_lhs(char *s)
-{
-	const char *eq = strchr(s, '=');
-	if (!eq || strchr(eq + 1, '='))
-		return;
-	const char *p = s;
-	while (a_space((unsigned char)*p))
-		p++;
-	if (*p == '\\') {
-		p++;
-		if (!a_alpha((unsigned char)*p))
-			return;
-		while (a_alpha((unsigned char)*p))
-			p++;
-	} else if (a_alpha((unsigned char)*p)) {
-		p++;
-	} else {
-		return;
-	}
-	if (*p == '_') {
-		p++;
-		if (*p == '{') {
-			while (*p && *p != '}')
-				p++;
-			if (*p)
-				p++;
-		} else if (a_alnum((unsigned char)*p)) {
-			p++;
-		}
-	}
-	while (a_space((unsigned char)*p))
-		p++;
-	if (p != eq || eq[1] == '\0')
-		return;
-	memmove(s, eq + 1, strlen(eq + 1) + 1);
-}
-
-/* \frac12 -> \frac{1}{2}, \frac1{x} -> \frac{1}{x}; \sqrt2 -> \sqrt{2}.  On a space-free string. */
-static char *brace_args_d(char *s, int depth)
-{
-	if (!s || depth > 32 || (!strstr(s, "\\frac") && !strstr(s, "\\sqrt")))
-		return s;
-	ark_buf b = ARK_BUF_INIT;
-	const char *p = s;
-	int bad = 0;
-	while (*p) {
-		int nargs = 0;
-		if (starts(p, "\\frac") && !a_alpha((unsigned char)p[5])) {
-			bad |= ark_buf_add(&b, p, 5);
-			p += 5;
-			nargs = 2;
-		} else if (starts(p, "\\sqrt") && !a_alpha((unsigned char)p[5])) {
-			bad |= ark_buf_add(&b, p, 5);
-			p += 5;
-			if (*p == '[') {        /* \sqrt[3]{x}: copy the index */
-				const char *q = strchr(p, ']');
-				if (q) {
-					bad |= ark_buf_add(&b, p, (size_t)(q - p + 1));
-					p = q + 1;
-				}
-			}
-			nargs = 1;
-		}
-		if (!nargs) {
-			bad |= ark_buf_addc(&b, *p++);
-			continue;
-		}
-		for (int k = 0; k < nargs && *p; k++) {
-			if (*p == '{') {
-				const char *q = match_brace(p);
-				if (!q)
-					break;
-				/* copy the group as it is; nested shorthands are fixed by the outer loop */
-				char *inner = dupn(p + 1, (size_t)(q - p - 1));
-				inner = brace_args_d(inner, depth + 1);
-				if (!inner) {
-					bad = 1;
-					break;
-				}
-				bad |= ark_buf_addf(&b, "{%s}", inner);
-				free(inner);
-				p = q + 1;
-			} else if (*p == '\\') {        /* \frac\pi2 */
-				const char *q = p + 1;
-				while (a_alpha((unsigned char)*q))
-					q++;
-				bad |= ark_buf_addc(&b, '{');
-				bad |= ark_buf_add(&b, p, (size_t)(q - p));
-				bad |= ark_buf_addc(&b, '}');
-				p = q;
-			} else {
-				bad |= ark_buf_addc(&b, '{');
-				bad |= ark_buf_addc(&b, *p++);
-				bad |= ark_buf_addc(&b, '}');
-			}
-		}
-	}
-	return buf_finish(&b, bad, s);
-}
-
-static char *brace_args(char *s) { return brace_args_d(s, 0); }
-
-/* -?\d{1,3}(,\d{3})+(\.\d*)? : a number with thousands separators. */
-static int thousands_form(const char *s)
-{
-	const char *p = s;
-	if (*p == '-' || *p == '+')
-		p++;
-	int lead = 0;
-	while (a_digit((unsigned char)*p)) {
-		p++;
-		lead++;
-	}
-	if (lead < 1 || lead > 3 || *p != ',')
-		return 0;
-	while (*p == ',') {
-		p++;
-		for (int k = 0; k < 3; k++, p++)
-			if (!a_digit((unsigned char)*p))
-				return 0;
-	}
-	if (*p == '.') {
-		p++;
-		while (a_digit((unsigned char)*p))
-			p++;
-	}
-	return *p == '\0';
-}
-
-/* Decimal tokens: "2.50" -> "2.5", "3.0" -> "3", "3." -> "3", ".5" -> "0.5". */
-static char *fix_decimals(char *s)
-{
-	if (!s)
-		return NULL;
-	ark_buf b = ARK_BUF_INIT;
-	const char *p = s;
-	int bad = 0;
-	while (*p) {
-		int prev = b.len ? (unsigned char)b.p[b.len - 1] : 0;
-		if (a_digit((unsigned char)*p) || (*p == '.' && a_digit((unsigned char)p[1]) &&
-		                                   !a_digit(prev))) {
-			if (a_alpha(prev) || prev == '_' || prev == '^') {  /* x2, a_1: not a number */
-				bad |= ark_buf_addc(&b, *p++);
-				continue;
-			}
-			const char *q = p;
-			while (a_digit((unsigned char)*q))
-				q++;
-			if (q == p)
-				bad |= ark_buf_addc(&b, '0');
-			bad |= ark_buf_add(&b, p, (size_t)(q - p));
-			p = q;
-			if (*p == '.' && !a_digit((unsigned char)p[1]) && p[1] != '.') {
-				p++;                            /* "3." */
-				continue;
-			}
-			if (*p == '.' && a_digit((unsigned char)p[1])) {
-				const char *f = p + 1, *fe = f;
-				while (a_digit((unsigned char)*fe))
-					fe++;
-				const char *last = fe;
-				while (last > f && last[-1] == '0')
-					last--;
-				if (last > f) {
-					bad |= ark_buf_addc(&b, '.');
-					bad |= ark_buf_add(&b, f, (size_t)(last - f));
-				}
-				p = fe;
-			}
-			continue;
-		}
-		bad |= ark_buf_addc(&b, *p++);
-	}
-	return buf_finish(&b, bad, s);
-}
-
-static void remove_spaces(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r; r++)
-		if (!a_space((unsigned char)*r))
-			*w++ = *r;
-	*w = '\0';
-}
-
-/* Strip trailing sentence dots and spaces. */
-static void strip_trailing_dots(char *s)
-{
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == '.' || a_space((unsigned char)s[n - 1])) &&
-	       !(n >= 2 && s[n - 2] == '\\'))
-		n--;
-	s[n] = '\0';
-}
-
-/* The math normaliser.  Returns a malloc'd string (maybe empty) or NULL when out of memory. */
-static char *math_norm(const char *in)
-{
-	char *s = dup(in);
-	s = unicode_ascii(s);
-	if (!s)
-		return NULL;
-	trim(s);
-	/* markdown emphasis around the whole answer */
-	while (s[0] == '*' || s[0] == '_')
-		memmove(s, s + 1, strlen(s));
-	for (size_t n = strlen(s); n > 0 && (s[n - 1] == '*' || s[n - 1] == '_'); n--)
-		s[n - 1] = '\0';
-	strip_trailing_dots(s);
-	/* math delimiters and dollar signs */
-	s = repl(s, "\\$", "");
-	s = repl(s, "$", "");
-	s = repl(s, "\\(", "");
-	s = repl(s, "\\)", "");
-	s = repl(s, "\\[", "");
-	s = repl(s, "\\]", "");
-	/* wrappers: boxes, text and font commands */
-	static const char *const wrappers[] = { "\\boxed", "\\fbox", "\\text", "\\textbf", "\\textit",
-		"\\textrm", "\\texttt", "\\mbox", "\\mathrm", "\\mathbf", "\\mathit", "\\mathsf",
-		"\\mathnormal", "\\textnormal", "\\hbox", "\\displaystyle" };
-	for (size_t i = 0; i < sizeof wrappers / sizeof wrappers[0]; i++)
-		s = unwrap_cmd(s, wrappers[i]);
-	/* sizes and spacing */
-	s = repl(s, "\\left.", "");
-	s = repl(s, "\\right.", "");
-	s = repl_cmd(s, "\\left", "");
-	s = repl_cmd(s, "\\right", "");
-	s = repl_cmd(s, "\\bigl", "");
-	s = repl_cmd(s, "\\bigr", "");
-	s = repl_cmd(s, "\\displaystyle", "");
-	s = repl(s, "\\!", "");
-	s = repl(s, "\\,", "");
-	s = repl(s, "\\;", "");
-	s = repl(s, "\\:", "");
-	s = repl(s, "\\ ", " ");
-	s = repl_cmd(s, "\\qquad", " ");
-	s = repl_cmd(s, "\\quad", " ");
-	s = repl(s, "~", " ");
-	/* fractions: \dfrac, \tfrac, \cfrac -> \frac */
-	s = repl_cmd(s, "\\dfrac", "\\frac");
-	s = repl_cmd(s, "\\tfrac", "\\frac");
-	s = repl_cmd(s, "\\cfrac", "\\frac");
-	/* degrees, percent */
-	s = repl(s, "^{\\circ}", "");
-	s = repl(s, "^\\circ", "");
-	s = repl_cmd(s, "\\circ", "");
-	s = repl_cmd(s, "\\degree", "");
-	s = repl(s, "\\%", "");
-	s = repl(s, "%", "");
-	/* LaTeX thousands separator and set braces */
-	s = repl(s, "{,}", ",");
-	s = repl(s, "\\{", "{");
-	s = repl(s, "\\}", "}");
-	s = repl_cmd(s, "\\le", "\\leq");
-	s = repl_cmd(s, "\\ge", "\\geq");
-	if (!s)
-		return NULL;
-	trim(s);
-	strip_trailing_dots(s);
-	strip_units(s);
-	strip_lhs(s);
-	remove_spaces(s);
-	s = brace_args(s);
-	if (!s)
-		return NULL;
-	if (thousands_form(s))
-		s = repl(s, ",", "");
-	if (!s)
-		return NULL;
-	if (s[0] == '+')
-		memmove(s, s + 1, strlen(s));
-	s = fix_decimals(s);
-	if (!s)
-		return NULL;
-	strip_trailing_dots(s);
-	/* a/b with integers -> \frac{a}{b}, so "1/2" and "\frac12" read the same */
-	{
-		const char *p = s;
-		int neg = 0;
-		if (*p == '-') {
-			neg = 1;
-			p++;
-		}
-		const char *a = p;
-		while (a_digit((unsigned char)*p))
-			p++;
-		if (p > a && *p == '/' && a_digit((unsigned char)p[1])) {
-			const char *d = p + 1, *e = d;
-			while (a_digit((unsigned char)*e))
-				e++;
-			if (*e == '\0') {
-				ark_buf b = ARK_BUF_INIT;
-				int bad = ark_buf_addf(&b, "%s\\frac{%.*s}{%s}", neg ? "-" : "",
-				                       (int)(p - a), a, d);
-				free(s);
-				if (bad) {
-					ark_buf_release(&b);
-					return NULL;
-				}
-				s = ark_buf_take(&b);
-			}
-		}
-	}
-	/* "(B)", "[b]" -> the letter */
-	size_t n = strlen(s);
-	if (n == 3 && (s[0] == '(' || s[0] == '[') && a_alpha((unsigned char)s[1]) &&
-	    (s[2] == ')' || s[2] == ']')) {
-		s[0] = s[1];
-		s[1] = '\0';
-	}
-	return s;
-}
-
-/* ---- numeric evaluation of a normalised math string ------------------------------------------- */
-/* A small recursive-descent evaluator: numbers (decimal, scientific), + - * / ^, \times, \cdot,
- * \frac{a}{b}, \sqrt{x}, \sqrt[n]{x}, \pi, parentheses and braces, implicit products (2\pi,
- * 3\sqrt{2}).  Anything else (letters, commas, \infty) makes the string non-numeric. */
-
-typedef struct { const char *p; int ok; int depth; } ev;
-
-static double ev_expr(ev *e);
-
-static int ev_cmd(ev *e, const char *name)
-{
-	size_t n = strlen(name);
-	if (strncmp(e->p, name, n) == 0 && !a_alpha((unsigned char)e->p[n])) {
-		e->p += n;
-		return 1;
-	}
-	return 0;
-}
-
-static double ev_group(ev *e)   /* {expr} */
-{
-	if (*e->p != '{') {
-		e->ok = 0;
-		return 0;
-	}
-	e->p++;
-	double v = ev_expr(e);
-	if (*e->p != '}')
-		e->ok = 0;
-	else
-		e->p++;
-	return v;
-}
-
-static double ev_primary(ev *e)
-{
-	if (!e->ok)
-		return 0;
-	if (++e->depth > 200) {
-		e->ok = 0;
-		return 0;
-	}
-	double v = 0;
-	const char *p = e->p;
-	if (a_digit((unsigned char)*p) || (*p == '.' && a_digit((unsigned char)p[1]))) {
-		/* digits [. digits] [e[+-]digits] ; written out so that 'e' alone is not read */
-		const char *q = p;
-		while (a_digit((unsigned char)*q))
-			q++;
-		if (*q == '.') {
-			q++;
-			while (a_digit((unsigned char)*q))
-				q++;
-		}
-		if ((*q == 'e' || *q == 'E') && (a_digit((unsigned char)q[1]) ||
-		    ((q[1] == '-' || q[1] == '+') && a_digit((unsigned char)q[2])))) {
-			q += 2;
-			while (a_digit((unsigned char)*q))
-				q++;
-		}
-		char tmp[64];
-		size_t n = (size_t)(q - p);
-		if (n >= sizeof tmp) {
-			e->ok = 0;
-			return 0;
-		}
-		memcpy(tmp, p, n);
-		tmp[n] = '\0';
-		v = strtod(tmp, NULL);
-		e->p = q;
-		/* a mixed number: an integer followed directly by \frac{int}{int} ("2\frac{1}{2}" is
-		 * 2.5, as written in answers, not the product 1) */
-		if (!memchr(tmp, '.', n) && !memchr(tmp, 'e', n) && !memchr(tmp, 'E', n) &&
-		    starts(q, "\\frac{")) {
-			const char *a = q + 6, *ae = a;
-			while (a_digit((unsigned char)*ae))
-				ae++;
-			if (ae > a && ae[0] == '}' && ae[1] == '{') {
-				const char *b = ae + 2, *be = b;
-				while (a_digit((unsigned char)*be))
-					be++;
-				if (be > b && *be == '}') {
-					double num = strtod(a, NULL), den = strtod(b, NULL);
-					if (den != 0 && num < den) {
-						v += num / den;
-						e->p = be + 1;
-					}
-				}
-			}
-		}
-	} else if (*p == '(' || *p == '{') {
-		char close = *p == '(' ? ')' : '}';
-		e->p++;
-		v = ev_expr(e);
-		if (*e->p != close)
-			e->ok = 0;
-		else
-			e->p++;
-	} else if (ev_cmd(e, "\\pi")) {
-		v = M_PI;
-	} else if (ev_cmd(e, "\\frac")) {
-		double a = ev_group(e), b = ev_group(e);
-		if (b == 0)
-			e->ok = 0;
-		else
-			v = a / b;
-	} else if (ev_cmd(e, "\\sqrt")) {
-		double idx = 2;
-		if (*e->p == '[') {
-			e->p++;
-			idx = ev_expr(e);
-			if (*e->p != ']')
-				e->ok = 0;
-			else
-				e->p++;
-		}
-		double a = ev_group(e);
-		if (idx == 2) {
-			if (a < 0)
-				e->ok = 0;
-			else
-				v = sqrt(a);
-		} else if (idx != 0) {
-			v = a < 0 ? -pow(-a, 1.0 / idx) : pow(a, 1.0 / idx);
-		} else {
-			e->ok = 0;
-		}
-	} else {
-		e->ok = 0;
-	}
-	e->depth--;
-	return v;
-}
-
-static double ev_unary(ev *e);
-
-static double ev_power(ev *e)
-{
-	double b = ev_primary(e);
-	if (e->ok && *e->p == '^') {
-		e->p++;
-		double x = ev_unary(e);
-		b = pow(b, x);
-	}
-	return b;
-}
-
-static double ev_unary(ev *e)
-{
-	double v;
-	if (!e->ok || ++e->depth > 200) {
-		e->ok = 0;
-		return 0;
-	}
-	if (*e->p == '-') {
-		e->p++;
-		v = -ev_unary(e);
-	} else if (*e->p == '+') {
-		e->p++;
-		v = ev_unary(e);
-	} else {
-		v = ev_power(e);
-	}
-	e->depth--;
-	return v;
-}
-
-static double ev_term(ev *e)
-{
-	double v = ev_unary(e);
-	while (e->ok) {
-		if (*e->p == '*' || ev_cmd(e, "\\times") || ev_cmd(e, "\\cdot")) {
-			if (*e->p == '*')
-				e->p++;
-			v *= ev_unary(e);
-		} else if (*e->p == '/' || ev_cmd(e, "\\div")) {
-			if (*e->p == '/')
-				e->p++;
-			double d = ev_unary(e);
-			if (d == 0)
-				e->ok = 0;
-			else
-				v /= d;
-		} else if (*e->p == '(' || *e->p == '{' || starts(e->p, "\\pi") ||
-		           starts(e->p, "\\frac") || starts(e->p, "\\sqrt")) {
-			v *= ev_power(e);       /* implicit product: 2\pi, 3\sqrt{2}, 2(3) */
-		} else {
-			break;
-		}
-	}
-	return v;
-}
-
-static double ev_expr(ev *e)
-{
-	double v = ev_term(e);
-	while (e->ok && (*e->p == '+' || *e->p == '-')) {
-		char op = *e->p++;
-		double t = ev_term(e);
-		v = op == '+' ? v + t : v - t;
-	}
-	return v;
-}
-
-/* 1 and *out when s (normalised) is a closed numeric expression. */
-static int eval_num(const char *s, double *out)
-{
-	if (!s || !*s)
-		return 0;
-	ev e = { s, 1, 0 };
-	double v = ev_expr(&e);
-	if (!e.ok || *e.p != '\0' || !isfinite(v))
-		return 0;
-	*out = v;
-	return 1;
-}
-
-/* |a - b| <= tol * max(|a|, |b|): relative, symmetric; exact zero matches only zero (or values
- * that are themselves tiny relative to tol * 0, i.e. exactly equal). */
-static int num_close(double a, double b, double tol)
-{
-	double m = fmax(fabs(a), fabs(b));
-	return fabs(a - b) <= tol * m;
-}
-
-/* ---- math equivalence -------------------------------------------------------------------------- */
-
-/* Split s at top-level commas into at most max parts; returns the count or -1 (too many). */
-static int split_top(const char *s, size_t len, const char **parts, size_t *plen, int max)
-{
-	int n = 0, depth = 0;
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		char c = i < len ? s[i] : ',';
-		if (c == '(' || c == '[' || c == '{')
-			depth++;
-		else if (c == ')' || c == ']' || c == '}')
-			depth--;
-		else if (c == ',' && depth == 0) {
-			if (n == max)
-				return -1;
-			parts[n] = s + start;
-			plen[n] = i - start;
-			n++;
-			start = i + 1;
-		}
-	}
-	return n;
-}
-
-/* Whether s is one bracketed group: its first bracket closes at the very end. */
-static int enclosed(const char *s, size_t len)
-{
-	if (len < 2 || !strchr("([{", s[0]) || !strchr(")]}", s[len - 1]))
-		return 0;
-	int depth = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (strchr("([{", s[i]))
-			depth++;
-		else if (strchr(")]}", s[i]) && --depth == 0 && i != len - 1)
-			return 0;
-	}
-	return depth == 0;
-}
-
-/* Comparisons of nested lists are bounded by a budget (unordered matching is quadratic at each
- * level), so that no answer, however deeply nested, can make grading slow. */
-static int math_equiv_n(const char *a, size_t an, const char *b, size_t bn, double tol, int depth,
-                        long *budget);
-
-#define MAXPARTS 64
-
-static int lists_equiv(const char *a, size_t an, const char *b, size_t bn, double tol, int depth,
-                       int ordered, long *budget)
-{
-	const char *pa[MAXPARTS], *pb[MAXPARTS];
-	size_t la[MAXPARTS], lb[MAXPARTS];
-	int na = split_top(a, an, pa, la, MAXPARTS), nb = split_top(b, bn, pb, lb, MAXPARTS);
-	if (na < 0 || na != nb)
-		return 0;
-	if (ordered) {
-		for (int i = 0; i < na; i++)
-			if (!math_equiv_n(pa[i], la[i], pb[i], lb[i], tol, depth + 1, budget))
-				return 0;
-		return 1;
-	}
-	/* unordered: greedy matching is exact here because equivalence is (near) transitive */
-	int used[MAXPARTS] = { 0 };
-	for (int i = 0; i < na; i++) {
-		int found = 0;
-		for (int j = 0; j < nb && !found; j++)
-			if (!used[j] && math_equiv_n(pa[i], la[i], pb[j], lb[j], tol, depth + 1, budget))
-				used[j] = found = 1;
-		if (!found)
+	while (p > s && p[-1] != '\n') {
+		p--;
+		if (!(*p == ' ' || *p == '\t' || *p == '#' || *p == '*' || *p == '_' || *p == '-' ||
+		      *p == '>'))
 			return 0;
 	}
 	return 1;
 }
 
-static int has_top_comma(const char *s, size_t n)
-{
-	int depth = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (strchr("([{", s[i]))
-			depth++;
-		else if (strchr(")]}", s[i]))
-			depth--;
-		else if (s[i] == ',' && depth == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int math_equiv_n(const char *a, size_t an, const char *b, size_t bn, double tol, int depth,
-                        long *budget)
-{
-	if (depth > 8 || --*budget < 0)
-		return 0;
-	if (an == bn && memcmp(a, b, an) == 0)
-		return 1;
-	if (an == 1 && bn == 1 && a_alpha((unsigned char)a[0]) && a_lower((unsigned char)a[0]) ==
-	    a_lower((unsigned char)b[0]))
-		return 1;    /* letter answers, any case */
-	char *sa = dupn(a, an), *sb = dupn(b, bn);
-	int r = 0;
-	double x, y;
-	if (!sa || !sb)
-		goto out;
-	if (eval_num(sa, &x) && eval_num(sb, &y)) {
-		r = num_close(x, y, tol);
-		goto out;
-	}
-	int ea = enclosed(a, an), eb = enclosed(b, bn);
-	if (ea && eb) {
-		/* intervals and tuples keep their bracket kinds; sets ({..}) are unordered */
-		if (a[0] != b[0] || a[an - 1] != b[bn - 1])
-			goto out;
-		r = lists_equiv(a + 1, an - 2, b + 1, bn - 2, tol, depth, a[0] != '{', budget);
-		goto out;
-	}
-	if (!ea && !eb && has_top_comma(a, an) && has_top_comma(b, bn)) {
-		r = lists_equiv(a, an, b, bn, tol, depth, 0, budget);   /* "2, 3" vs "3,2": roots */
-		goto out;
-	}
-out:
-	free(sa);
-	free(sb);
-	return r;
-}
-
-static int math_equiv_norm(const char *a, const char *b, double tol)
-{
-	long budget = 20000;
-	return math_equiv_n(a, strlen(a), b, strlen(b), tol, 0, &budget);
-}
-
-/* ---- extraction -------------------------------------------------------------------------------- */
-
-/* The content of the last \boxed / \fbox that can be read; NULL when there is none. */
-static char *last_boxed(const char *s)
-{
-	const char *best = NULL, *best_end = NULL;
-	static const char *const names[] = { "\\boxed", "\\fbox" };
-	for (size_t k = 0; k < 2; k++) {
-		size_t nl = strlen(names[k]);
-		for (const char *p = strstr(s, names[k]); p; p = strstr(p + 1, names[k])) {
-			const char *q = p + nl, *b, *e;
-			if (a_alpha((unsigned char)*q))
-				continue;
-			while (*q == ' ')
-				q++;
-			if (*q == '{') {
-				const char *c = match_brace(q);
-				if (!c)
-					continue;    /* cut off: an earlier box may still be read */
-				b = q + 1;
-				e = c;
-			} else {       /* "\boxed 5": one token */
-				b = q;
-				e = q;
-				while (*e && !a_space((unsigned char)*e) && *e != '$' && *e != '\\' &&
-				       !(*e == '.' && !a_digit((unsigned char)e[1])))
-					e++;
-				if (e == b)
-					continue;
-			}
-			if (!best || p > best) {
-				best = b;
-				best_end = e;
-			}
-		}
-	}
-	return best ? dupn(best, (size_t)(best_end - best)) : NULL;
-}
+/* ---- the value after a marker ------------------------------------------------------------- */
 
 /* Does a lower-case word of at least 3 letters start at p (the end of a math phrase: "5 because",
  * "12 apples in all")?  A LaTeX command or a capitalised word does not count. */
@@ -1020,278 +134,1000 @@ static int word_at(const char *p)
 	return n >= 3 && !a_alnum((unsigned char)p[n]);
 }
 
-/* The phrase after a marker: "$..$" / "\(..\)" content when it starts with one, else up to the
- * end of the line or of the sentence (a '.' not followed by a digit), or " because" / " since" /
- * a ", word" clause.  math: also stop at the first lower-case word after some maths ("is 5 cm in
- * total"), after skipping leading filler ("equal to", "approximately"). */
-static char *phrase_after_k(const char *p, int math)
+static const char *memstr(const char *s, const char *e, const char *pat)
 {
-	while (*p == ' ' || *p == '\t' || *p == ':' || *p == '*' || *p == '_')
+	size_t m = strlen(pat);
+	for (const char *p = s; p && p + m <= e; p++) {
+		p = memchr(p, pat[0], (size_t)(e - p));
+		if (!p || p + m > e)
+			return NULL;
+		if (!memcmp(p, pat, m))
+			return p;
+	}
+	return NULL;
+}
+
+/* Where a value starts after a marker at p: past blanks, colons and emphasis; when nothing else
+ * is left on the line, the next non-blank line ("The correct answer is:\n\nC. 12 m"). */
+static const char *value_start(const char *p, const char *limit)
+{
+	while (p < limit && (*p == ' ' || *p == '\t' || *p == ':' || *p == '*' || *p == '_'))
 		p++;
+	if (p < limit && (*p == '\n' || *p == '\r')) {
+		while (p < limit && (a_space((unsigned char)*p) || *p == '*' || *p == '_' || *p == '#'))
+			p++;
+	}
+	return p;
+}
+
+/* The end of a phrase that starts at p: the end of the line or of the sentence (a '.' not
+ * followed by a digit), ';', " because" / " since" or a ", because|since|which|so" clause;
+ * math: also a ", word" clause and the first lower-case word after some maths ("is 5 cm in
+ * total"). */
+static const char *phrase_end(const char *p, const char *e, int math)
+{
+	const char *q = p;
+	int depth = 0;
+	for (; q < e && *q != '\n'; q++) {
+		if (*q == '{' || *q == '(' || *q == '[')
+			depth++;
+		else if (*q == '}' || *q == ')' || *q == ']')
+			depth--;
+		else if (depth > 0)
+			continue;
+		else if ((*q == '.' && !a_digit((unsigned char)q[1])) || *q == ';')
+			break;
+		else if (*q == ',' && q[1] == ' ' && word_at(q + 2) &&
+		         (math || starts(q + 2, "because") || starts(q + 2, "since") ||
+		          starts(q + 2, "which") || starts(q + 2, "so ")))
+			break;
+		else if (*q == ' ' && (starts(q + 1, "because") || starts(q + 1, "since ")))
+			break;
+		else if (math && q > p && *q == ' ' && word_at(q + 1))
+			break;
+	}
+	return q;
+}
+
+/* A bold span holding a digit on the value's line ("Janet makes **$18** every day"): its
+ * content, else NULL. */
+static char *bold_number(const char *p, const char *e)
+{
+	const char *le = memchr(p, '\n', (size_t)(e - p));
+	if (le)
+		e = le;
+	for (const char *b = memstr(p, e, "**"); b; b = memstr(b + 2, e, "**")) {
+		const char *c = memstr(b + 2, e, "**");
+		if (!c)
+			return NULL;
+		for (const char *d = b + 2; d < c; d++)
+			if (a_digit((unsigned char)*d))
+				return dupn(b + 2, (size_t)(c - b - 2));
+		b = c;
+	}
+	return NULL;
+}
+
+/* The phrase after a marker, read no further than limit: "$..$" / "\(..\)" content when it
+ * starts with one, else to phrase_end.  math: leading filler ("equal to", "approximately") is
+ * skipped, and a bold number on the line is preferred.  NULL when empty. */
+static char *phrase_after(const char *p, const char *limit, int math)
+{
+	const char *e = limit && limit < p + PHRASE_MAX ? limit : p + strnlen(p, PHRASE_MAX);
+	p = value_start(p, e);
 	if (math) {
-		static const char *const filler[] = { "equal to ", "equals ", "approximately ", "about ",
-			"exactly ", "roughly ", "then ", "therefore ", "thus ", "so " };
+		static const char *const filler[] = { "equal to ", "equals ", "approximately ",
+			"about ", "exactly ", "roughly ", "then ", "therefore ", "thus ", "so " };
 		for (int again = 1; again;) {
 			again = 0;
 			for (size_t i = 0; i < sizeof filler / sizeof filler[0]; i++)
-				if (ci_eq(p, filler[i], strlen(filler[i]))) {
+				if (ci_starts(p, filler[i]) && p + strlen(filler[i]) <= e) {
 					p += strlen(filler[i]);
 					again = 1;
 				}
 		}
-		while (*p == ' ' || *p == ':')
+		while (p < e && (*p == ' ' || *p == ':'))
 			p++;
+		char *bn = bold_number(p, e);
+		if (bn)
+			return bn;
 	}
-	if (*p == '$') {
-		const char *b = p + (p[1] == '$' ? 2 : 1);
-		const char *e = strchr(b, '$');
-		if (e)
-			return dupn(b, (size_t)(e - b));
+	if (p < e && *p == '$') {
+		const char *b = p + (p + 1 < e && p[1] == '$' ? 2 : 1);
+		const char *c = memchr(b, '$', (size_t)(e - b));
+		if (c)
+			return dupn(b, (size_t)(c - b));
 	}
-	if (starts(p, "\\(") || starts(p, "\\[")) {
-		const char *e = strstr(p + 2, p[1] == '(' ? "\\)" : "\\]");
-		if (e)
-			return dupn(p + 2, (size_t)(e - p - 2));
+	if (e - p >= 2 && (starts(p, "\\(") || starts(p, "\\["))) {
+		const char *c = memstr(p + 2, e, p[1] == '(' ? "\\)" : "\\]");
+		if (c)
+			return dupn(p + 2, (size_t)(c - p - 2));
 	}
-	const char *e = p;
-	int depth = 0;
-	while (*e && *e != '\n') {
-		if (*e == '{' || *e == '(' || *e == '[')
-			depth++;
-		else if (*e == '}' || *e == ')' || *e == ']')
-			depth--;
-		else if (depth <= 0 && *e == '.' && !a_digit((unsigned char)e[1]))
-			break;
-		else if (depth <= 0 && *e == ';')
-			break;
-		else if (depth <= 0 && *e == ',' && e[1] == ' ' && word_at(e + 2) &&
-		         (math || !(e[2] >= 'a' && e[2] <= 'z') || starts(e + 2, "because") ||
-		          starts(e + 2, "since") || starts(e + 2, "which") || starts(e + 2, "so ")))
-			break;
-		else if (depth <= 0 && *e == ' ' && (starts(e + 1, "because") || starts(e + 1, "since ")))
-			break;
-		else if (math && depth <= 0 && e > p && *e == ' ' && word_at(e + 1))
-			break;
-		e++;
+	char *r = dupn(p, (size_t)(phrase_end(p, e, math) - p));
+	if (!r)
+		return NULL;
+	ark_text_trim(r);
+	size_t n = strlen(r);
+	while (n > 0 && (r[n - 1] == ',' || r[n - 1] == ':'))
+		r[--n] = '\0';
+	/* a $..$ inside the phrase: "is $5$ cm" keeps the maths */
+	char *d1 = strchr(r, '$'), *d2 = d1 ? strchr(d1 + 1, '$') : NULL;
+	if (d2) {
+		char *m = dupn(d1 + 1, (size_t)(d2 - d1 - 1));
+		free(r);
+		r = m;
 	}
-	char *r = dupn(p, (size_t)(e - p));
-	if (r) {
-		trim(r);
-		size_t n = strlen(r);
-		while (n > 0 && (r[n - 1] == ',' || r[n - 1] == ':'))
-			r[--n] = '\0';
-		/* a $..$ inside the phrase: "is $5$ cm" keeps the maths */
-		char *d1 = strchr(r, '$'), *d2 = d1 ? strchr(d1 + 1, '$') : NULL;
-		if (d2) {
-			char *m = dupn(d1 + 1, (size_t)(d2 - d1 - 1));
-			free(r);
-			r = m;
-		}
+	if (r && !r[0]) {
+		free(r);
+		r = NULL;
 	}
 	return r;
 }
 
-static char *phrase_after(const char *p) { return phrase_after_k(p, 0); }
+/* ---- candidates: the explicit answers of a reply ------------------------------------------ */
 
-/* The phrase after the last of the markers (case-insensitive); NULL when none is present. */
-static char *after_last_marker(const char *s, const char *const *markers, size_t nm, int math)
+enum { C_PHRASE, C_BOX, C_LETTER };
+
+typedef struct cand {
+	const char *at;          /* where it stands (candidates are kept in this order) */
+	const char *val, *end;   /* a box: its content [val, end); a phrase: from val, up to end */
+	int tier, type;
+	int letter;              /* C_LETTER: the option letter */
+} cand;
+
+typedef struct cands {
+	cand *v;
+	size_t n, cap;
+	int oom;
+} cands;
+
+static void cand_add(cands *c, const char *at, const char *val, const char *end, int tier,
+                     int type)
 {
-	const char *best = NULL;
-	size_t blen = 0;
-	for (size_t i = 0; i < nm; i++) {
-		const char *h = ci_find(s, markers[i], 1);
-		if (h && (!best || h > best)) {
-			best = h;
-			blen = strlen(markers[i]);
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		cand *v = realloc(c->v, cap * sizeof *v);
+		if (!v) {
+			c->oom = 1;
+			return;
 		}
+		c->v = v;
+		c->cap = cap;
 	}
-	return best ? phrase_after_k(best + blen, math) : NULL;
+	c->v[c->n++] = (cand){ at, val, end, tier, type, 0 };
 }
 
-/* The last number in s: -?digits with thousands commas, decimals, an optional /digits. */
-static char *last_number(const char *s)
+static int cand_cmp(const void *a, const void *b)
 {
-	const char *best = NULL, *best_end = NULL;
-	const char *p = s;
-	while (*p) {
-		int prev = p > s ? (unsigned char)p[-1] : 0;
-		if ((a_digit((unsigned char)*p) || (*p == '.' && a_digit((unsigned char)p[1]))) &&
-		    !a_alpha(prev) && !a_digit(prev) && prev != '.' && prev != '_' && prev != '^') {
-			const char *b = p;
-			if (prev == '-' && (p - 1 == s || !a_alnum((unsigned char)p[-2])))
-				b = p - 1;
-			const char *e = p;
-			while (a_digit((unsigned char)*e))
-				e++;
-			while (*e == ',' && a_digit((unsigned char)e[1]) && a_digit((unsigned char)e[2]) &&
-			       a_digit((unsigned char)e[3]) && !a_digit((unsigned char)e[4]))
-				e += 4;
-			if (*e == '.' && a_digit((unsigned char)e[1])) {
-				e++;
-				while (a_digit((unsigned char)*e))
-					e++;
-			}
-			if ((*e == 'e' || *e == 'E') && !a_alpha((unsigned char)e[1 + (e[1] == '-' ||
-			    e[1] == '+')]) && a_digit((unsigned char)e[1 + (e[1] == '-' || e[1] == '+')])) {
-				e += 1 + (e[1] == '-' || e[1] == '+');
-				while (a_digit((unsigned char)*e))
-					e++;
-			}
-			if (*e == '/' && a_digit((unsigned char)e[1])) {
-				e++;
-				while (a_digit((unsigned char)*e))
-					e++;
-			}
-			best = b;
-			best_end = e;
-			p = e;
+	const cand *x = a, *y = b;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Boxes: \boxed{..} and \fbox{..} brace-matched in one pass over the reply (the braces of every
+ * box at once, so that unclosed boxes cost nothing), and "\boxed 5" (one token). */
+static void find_boxes(const char *s, cands *c)
+{
+	size_t first = c->n;
+	for (const char *p = strchr(s, '\\'); p; p = strchr(p + 1, '\\')) {
+		size_t nl = starts(p, "\\boxed") ? 6 : starts(p, "\\fbox") ? 5 : 0;
+		if (!nl || a_alpha((unsigned char)p[nl]))
+			continue;
+		const char *q = p + nl;
+		while (*q == ' ')
+			q++;
+		if (*q == '{') {
+			cand_add(c, p, q, NULL, 1, C_BOX);     /* val: the brace for now */
 			continue;
 		}
-		p++;
+		const char *e = q;
+		while (*e && !a_space((unsigned char)*e) && *e != '$' && *e != '\\' &&
+		       !(*e == '.' && !a_digit((unsigned char)e[1])))
+			e++;
+		if (e > q)
+			cand_add(c, p, q, e, 1, C_BOX);
 	}
-	if (!best)
+	if (c->n == first)
+		return;
+	ark_buf stack = ARK_BUF_INIT;      /* per open brace: the box it opens (index + 1) or 0 */
+	size_t next = first;
+	int bad = 0;
+	for (const char *p = c->v[first].at; *p; p++) {
+		while (next < c->n && c->v[next].end)
+			next++;
+		if (*p == '\\' && (p[1] == '{' || p[1] == '}')) {
+			p++;
+		} else if (*p == '{') {
+			size_t idx = next < c->n && c->v[next].val == p ? ++next : 0;
+			bad |= ark_buf_add(&stack, &idx, sizeof idx);
+		} else if (*p == '}' && stack.len) {
+			size_t idx;
+			stack.len -= sizeof idx;
+			memcpy(&idx, stack.p + stack.len, sizeof idx);
+			if (idx) {
+				cand *b = &c->v[idx - 1];
+				b->val++;
+				b->end = p;
+			}
+		}
+	}
+	ark_buf_release(&stack);
+	c->oom |= bad;
+	/* unclosed boxes (their end still NULL) and oversized ones are not answers */
+	size_t k = first;
+	for (size_t i = first; i < c->n; i++)
+		if (c->v[i].end && c->v[i].end - c->v[i].val <= BOX_MAX && c->v[i].end > c->v[i].val)
+			c->v[k++] = c->v[i];
+	c->n = k;
+}
+
+/* After "answer" (at q): the start of its value, or NULL when this is not a marker.  Forms:
+ * "answer:", "answer is", "answer would be", "answer =", "answer - ", "answer choice is",
+ * "answer to this question is", and (heading 1) "Final Answer" alone on its line. */
+static const char *answer_value(const char *q, int heading)
+{
+	const char *p = q;
+	while (*p == '*' || *p == '_' || *p == ' ')
+		p++;
+	static const char *const words[] = { "choice ", "option ", "letter " };
+	for (size_t i = 0; i < 3; i++)
+		if (ci_starts(p, words[i]))
+			p += strlen(words[i]);
+	if (ci_starts(p, "to ") || ci_starts(p, "for ")) {
+		const char *e = p;
+		while (*e && *e != '\n' && *e != '.' && *e != ',' && e - p < 48 && !ci_starts(e, " is "))
+			e++;
+		if (!ci_starts(e, " is "))
+			return NULL;
+		p = e + 1;
+	}
+	if (*p == ':')
+		return p + 1;
+	static const char *const rel[] = { "is", "would be", "will be", "should be", "must be", "=" };
+	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++)
+		if (ci_starts(p, rel[i]) && !a_alpha((unsigned char)p[strlen(rel[i])]))
+			return p + strlen(rel[i]);
+	if (*p == '-' && p[1] == ' ')
+		return p + 2;
+	if (heading) {
+		while (*p == ' ' || *p == '\t' || *p == '#' || *p == '*' || *p == '_' || *p == ':')
+			p++;
+		if (*p == '\n' || *p == '\r')
+			return p;
+	}
+	return NULL;
+}
+
+/* "answer" markers, "####" and "A: N" lines (math, number). */
+static void find_answers(const char *s, int kind, cands *c)
+{
+	const char *e = s + strlen(s);
+	for (const char *h = ark_text_find(s, e, "answer", 6); h;
+	     h = ark_text_find(h + 6, e, "answer", 6)) {
+		if ((h > s && a_alpha((unsigned char)h[-1])) || a_alpha((unsigned char)h[6]))
+			continue;
+		const char *f = h;
+		while (f > s && (f[-1] == ' ' || f[-1] == '*' || f[-1] == '_'))
+			f--;
+		int final = f - s >= 5 && ark_text_ci_eq(f - 5, "final", 5) &&
+		            (f - 5 == s || !a_alpha((unsigned char)f[-6]));
+		const char *at = final ? f - 5 : h;
+		int line = at_line_start(s, at);
+		const char *v = answer_value(h + 6, final || line);
+		if (v)
+			cand_add(c, at, v, NULL, final || line ? 1 : 2, C_PHRASE);
+	}
+	if (kind != ARK_KIND_MATH && kind != ARK_KIND_NUMBER)
+		return;
+	for (const char *h = strstr(s, "####"); h; h = strstr(h + 4, "####")) {
+		const char *v = h + 4;
+		while (*v == '#')
+			v++;
+		while (*v == ' ')
+			v++;
+		if (a_digit((unsigned char)*v) || *v == '-' || *v == '$')
+			cand_add(c, h, v, NULL, 1, C_PHRASE);
+	}
+	for (const char *h = strstr(s, "A:"); h; h = strstr(h + 2, "A:")) {
+		const char *v = h + 2;
+		while (*v == ' ' || *v == '$')
+			v++;
+		if (at_line_start(s, h) && (a_digit((unsigned char)*v) || (*v == '-' &&
+		                            a_digit((unsigned char)v[1]))))
+			cand_add(c, h, v, NULL, 1, C_PHRASE);
+	}
+}
+
+/* The candidates of a reply in order, each phrase bounded by the next candidate. */
+static void find_cands(const char *s, int kind, cands *c, void (*more)(const char *, cands *,
+                       const void *), const void *arg)
+{
+	find_boxes(s, c);
+	find_answers(s, kind, c);
+	if (more)
+		more(s, c, arg);
+	qsort(c->v, c->n, sizeof *c->v, cand_cmp);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].type != C_BOX)
+			c->v[i].end = i + 1 < c->n ? c->v[i + 1].at : NULL;
+}
+
+/* ---- declines ----------------------------------------------------------------------------- */
+
+static const char *const declines[] = {
+	"cannot answer", "can't answer", "can not answer", "unable to answer",
+	"cannot provide an answer", "can't provide an answer", "cannot provide a definitive",
+	"cannot determine", "can't determine", "cannot be determined", "unable to determine",
+	"not possible to determine", "impossible to determine", "cannot be answered",
+	"i don't know", "i do not know", "not enough information", "insufficient information",
+	"none of the options", "none of the choices", "none of the answer choices",
+	"none of the given", "none of the above", "none of these options", "not among the",
+	"no correct answer", "no correct option", "no correct choice", "no valid option",
+	"none of them is correct", "none of them are correct",
+};
+
+/* The last decline in s (NULL when none); a phrase that is the text of an option (choice
+ * options "None of the above") is not a decline. */
+static const char *last_decline(const char *s, char *const *opt_norm, size_t nopt)
+{
+	const char *e = s + strlen(s), *last = NULL;
+	for (size_t i = 0; i < sizeof declines / sizeof declines[0]; i++) {
+		int option = 0;
+		for (size_t k = 0; k < nopt && !option; k++)
+			option = opt_norm[k] && strstr(opt_norm[k], "none of") &&
+			         starts(declines[i], "none of");
+		if (option)
+			continue;
+		const char *h = ark_text_rfind(last ? last : s, e, declines[i], strlen(declines[i]));
+		if (h && (!last || h > last))
+			last = h;
+	}
+	return last;
+}
+
+/* ---- numbers ------------------------------------------------------------------------------ */
+
+typedef struct span { const char *b, *e; } span;
+
+/* At p, a number: -?digits with thousands commas, decimals, an exponent, /digits.  Its end, or
+ * NULL.  *b: its start (with the sign). */
+static const char *number_at(const char *s, const char *p, const char **b)
+{
+	int prev = p > s ? (unsigned char)p[-1] : 0;
+	if (!(a_digit((unsigned char)*p) || (*p == '.' && a_digit((unsigned char)p[1]))) ||
+	    a_alpha(prev) || a_digit(prev) || prev == '.' || prev == '_' || prev == '^')
 		return NULL;
-	/* a number inside a fraction or root ("we get \dfrac{3}{4}"): the whole expression */
+	*b = p;
+	if (prev == '-' && (p - 1 == s || !a_alnum((unsigned char)p[-2])))
+		*b = p - 1;
+	const char *e = p;
+	while (a_digit((unsigned char)*e))
+		e++;
+	while (*e == ',' && a_digit((unsigned char)e[1]) && a_digit((unsigned char)e[2]) &&
+	       a_digit((unsigned char)e[3]) && !a_digit((unsigned char)e[4]))
+		e += 4;
+	if (*e == '.' && a_digit((unsigned char)e[1]))
+		for (e++; a_digit((unsigned char)*e); e++)
+			;
+	int sg = e[1] == '-' || e[1] == '+';
+	if ((*e == 'e' || *e == 'E') && a_digit((unsigned char)e[1 + sg]) &&
+	    !a_alpha((unsigned char)e[1 + sg]))
+		for (e += 1 + sg; a_digit((unsigned char)*e); e++)
+			;
+	if (*e == '/' && a_digit((unsigned char)e[1]))
+		for (e++; a_digit((unsigned char)*e); e++)
+			;
+	return e;
+}
+
+/* The numbers of [p, e): the last max of them in out; returns how many were kept. */
+static size_t numbers_in(const char *s, const char *p, const char *e, span *out, size_t max)
+{
+	size_t n = 0;
+	while (p < e) {
+		const char *b, *q = number_at(s, p, &b);
+		if (!q || q > e) {
+			p++;
+			continue;
+		}
+		if (n == max) {
+			memmove(out, out + 1, (max - 1) * sizeof *out);
+			n--;
+		}
+		out[n++] = (span){ b, q };
+		p = q;
+	}
+	return n;
+}
+
+static double span_value(span x)
+{
+	char tmp[64];
+	size_t k = 0;
+	for (const char *p = x.b; p < x.e && k + 1 < sizeof tmp; p++)
+		if (*p != ',')
+			tmp[k++] = *p;
+	tmp[k] = '\0';
+	char *sl = strchr(tmp, '/');
+	double v = strtod(tmp, NULL);
+	if (sl) {
+		double d = strtod(sl + 1, NULL);
+		v = d ? v / d : v;
+	}
+	return v;
+}
+
+/* The numbers the question mentions ("5 weeks", "20 candles"): a reply's closing sentence
+ * repeats them ("Charlie's profit if he sells 20 candles is $30"), and they are not its answer. */
+typedef struct qnums {
+	double v[128];
+	size_t n;
+} qnums;
+
+static void question_numbers(const jv *task, qnums *q)
+{
+	const char *s = jv_get_str(task, "question");
+	span sp[128];
+	q->n = s ? numbers_in(s, s, s + strnlen(s, 1 << 16), sp, 128) : 0;
+	for (size_t i = 0; i < q->n; i++)
+		q->v[i] = span_value(sp[i]);
+}
+
+static int in_question(const qnums *q, double v)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->v[i] == v)
+			return 1;
+	return 0;
+}
+
+/* The answer number of a sentence [p, e): a bold number, else the last number the question
+ * does not mention, else the last number.  NULL when it holds none. */
+static char *pick_number(const char *s, const char *p, const char *e, const qnums *q)
+{
+	char *bn = bold_number(p, e);
+	if (bn) {
+		span x[1];
+		size_t k = numbers_in(bn, bn, bn + strlen(bn), x, 1);
+		char *r = k ? dupn(x[0].b, (size_t)(x[0].e - x[0].b)) : NULL;
+		free(bn);
+		if (r)
+			return r;
+	}
+	span sp[64];
+	size_t n = numbers_in(s, p, e, sp, 64);
+	if (!n)
+		return NULL;
+	size_t pick = n - 1;
+	for (size_t i = n; i-- > 0;)
+		if (!in_question(q, span_value(sp[i]))) {
+			pick = i;
+			break;
+		}
+	return dupn(sp[pick].b, (size_t)(sp[pick].e - sp[pick].b));
+}
+
+static int sentence_end(const char *q)
+{
+	return (*q == '.' || *q == '!' || *q == '?') && (q[1] == ' ' || q[1] == '\t' ||
+	                                                  q[1] == '\n' || q[1] == '\0');
+}
+
+/* The last sentence of s with a digit in it: [*b, *e).  0 when s has no digit. */
+static int last_sentence(const char *s, const char **b, const char **e)
+{
+	const char *d = s + strlen(s);
+	while (d > s && !a_digit((unsigned char)d[-1]))
+		d--;
+	if (d == s)
+		return 0;
+	const char *p = d - 1, *q = d;
+	while (p > s && p[-1] != '\n' && !(p - 1 > s && sentence_end(p - 2)))
+		p--;
+	while (*q && *q != '\n' && !sentence_end(q))
+		q++;
+	*b = p;
+	*e = q;
+	return 1;
+}
+
+/* The last number of [p, e), as a whole fraction or root when it sits inside one ("we get
+ * \dfrac{3}{4}"). */
+static char *last_number(const char *s, const char *p, const char *e)
+{
+	span x[1];
+	if (!numbers_in(s, p, e, x, 1))
+		return NULL;
 	static const char *const cmds[] = { "\\frac", "\\dfrac", "\\tfrac", "\\sqrt" };
+	const char *from = x[0].b - p > 200 ? x[0].b - 200 : p;
 	for (size_t k = 0; k < 4; k++) {
 		size_t cl = strlen(cmds[k]);
-		for (const char *c = strstr(s, cmds[k]); c && c < best; c = strstr(c + 1, cmds[k])) {
+		for (const char *c = memstr(from, x[0].b, cmds[k]); c; c = memstr(c + 1, x[0].b, cmds[k])) {
 			const char *q = c + cl;
-			int groups = k == 3 ? 1 : 2;
-			for (int gi = 0; gi < groups && q; gi++) {
-				if (*q != '{') {
-					q = NULL;
-					break;
-				}
-				const char *m = match_brace(q);
-				q = m ? m + 1 : NULL;
-			}
-			if (q && q >= best_end) {
-				const char *b = c;
-				if (b > s && b[-1] == '-')
-					b--;
+			for (int gi = 0; gi < (k == 3 ? 1 : 2) && q; gi++)
+				q = *q == '{' ? ark_text_brace(q, e) : NULL, q = q ? q + 1 : NULL;
+			if (q && q >= x[0].e) {
+				const char *b = c > s && c[-1] == '-' ? c - 1 : c;
 				return dupn(b, (size_t)(q - b));
 			}
 		}
 	}
-	return dupn(best, (size_t)(best_end - best));
+	return dupn(x[0].b, (size_t)(x[0].e - x[0].b));
 }
 
-static const char *const final_markers[] = { "final answer is", "final answer:" };
-static const char *const answer_markers[] = { "answer is", "answer:" };
+/* ---- reading the candidates --------------------------------------------------------------- */
 
-/* The math chain: candidates in order of trust.  cands[] gets up to 4 strings (malloc'd or
- * NULL). */
-static void math_candidates(const char *s, char *cands[4])
+/* A candidate's value as text: a box's content or the phrase after a marker. */
+static char *cand_text(const cand *c, int math)
 {
-	cands[0] = last_boxed(s);
-	cands[1] = after_last_marker(s, final_markers, 2, 1);
-	cands[2] = after_last_marker(s, answer_markers, 2, 1);
-	cands[3] = last_number(s);
+	if (c->type == C_BOX)
+		return dupn(c->val, (size_t)(c->end - c->val));
+	return phrase_after(c->val, c->end, math);
 }
 
-/* ---- short answers ----------------------------------------------------------------------------- */
+/* Several boxes side by side ("$\boxed{-2}$ and $\boxed{3}$", "\boxed{1}, \boxed{2}"): the
+ * boxes before box i that it continues; their index of the first. */
+static size_t box_run(const cands *c, size_t i)
+{
+	static const char *const seps[] = { "\\text{ and }", "\\text{and}", "\\text{ or }",
+		"\\text{or}", "\\quad", "\\qquad", "and", "or", "\\\\" };
+	size_t first = i;
+	while (first > 0) {
+		const cand *prev = NULL;
+		for (size_t k = first; k-- > 0;)
+			if (c->v[k].type == C_BOX) {
+				prev = &c->v[k];
+				break;
+			}
+		if (!prev || prev->val[-1] != '{')
+			break;
+		const char *p = prev->end + 1, *e = c->v[first].at;
+		int sep = 0;
+		while (p < e) {
+			size_t m = 0;
+			for (size_t k = 0; k < sizeof seps / sizeof seps[0] && !m; k++)
+				if (starts(p, seps[k]) && p + strlen(seps[k]) <= e)
+					m = strlen(seps[k]);
+			if (m || *p == ',' || *p == ';' || *p == '&') {
+				sep = 1;
+				p += m ? m : 1;
+			} else if (*p == ' ' || *p == '$' || *p == '\t') {
+				p++;
+			} else {
+				break;
+			}
+		}
+		if (p != e || !sep)
+			break;
+		first = (size_t)(prev - c->v);
+		if (i - first >= 16)
+			break;
+	}
+	return first;
+}
 
-/* SQuAD-style: lower case, punctuation to spaces, articles dropped, spaces collapsed. */
+/* The value of box i with the boxes it continues: "a, b" (a set), or the box alone. */
+static char *box_value(const cands *c, size_t i)
+{
+	size_t first = box_run(c, i);
+	if (first == i)
+		return cand_text(&c->v[i], 1);
+	ark_buf b = ARK_BUF_INIT;
+	int bad = 0;
+	for (size_t k = first; k <= i; k++)
+		if (c->v[k].type == C_BOX) {
+			if (b.len)
+				bad |= ark_buf_adds(&b, ", ");
+			bad |= ark_buf_add(&b, c->v[k].val, (size_t)(c->v[k].end - c->v[k].val));
+		}
+	return ark_text_finish(&b, bad, NULL);
+}
+
+typedef struct reading {
+	const jv *task;
+	int kind;
+	qnums q;
+} reading;
+
+/* A math or number answer from a candidate; NULL when it has none. */
+static char *read_math(const reading *rd, const cands *c, size_t i, int *oom)
+{
+	const cand *x = &c->v[i];
+	char *t = x->type == C_BOX ? box_value(c, i) : cand_text(x, 1);
+	if (!t)
+		return NULL;
+	char *n = ark_math_norm(t);
+	double v;
+	if (n && rd->kind == ARK_KIND_NUMBER && !ark_math_eval(n, &v)) {
+		/* not a number as a whole: a box is skipped ("\boxed{x+3}"); a phrase gives its
+		 * number ("Janet makes $18 every day") */
+		free(n);
+		n = NULL;
+		char *pn = x->type == C_BOX ? NULL : pick_number(t, t, t + strlen(t), &rd->q);
+		if (pn) {
+			n = ark_math_norm(pn);
+			if (n && !ark_math_eval(n, &v)) {
+				free(n);
+				n = NULL;
+			}
+			free(pn);
+		}
+	} else if (!n) {
+		*oom = 1;
+	}
+	free(t);
+	if (n && !n[0]) {
+		free(n);
+		n = NULL;
+	}
+	return n;
+}
+
+/* A candidate's value, or NULL when it does not read; *flag -1 when the reply has no answer
+ * after all (a hedge), 1 when out of memory. */
+typedef char *(*reader)(const reading *, const cands *, size_t, int *);
+
+/* The last candidate of tier 1 that reads, else of tier 2: its index (SIZE_MAX when none), with
+ * its value in *out.  *flag as the reader's, for the candidate that set it. */
+static size_t pick_cand(const reading *rd, const cands *c, reader read, char **out, int *flag)
+{
+	*out = NULL;
+	*flag = 0;
+	for (int tier = 1; tier <= 2; tier++)
+		for (size_t i = c->n; i-- > 0;) {
+			if (c->v[i].tier != tier)
+				continue;
+			char *v = read(rd, c, i, flag);
+			if (*flag) {
+				free(v);
+				return i;
+			}
+			if (v) {
+				*out = v;
+				return i;
+			}
+		}
+	return SIZE_MAX;
+}
+
+/* ---- math and number ---------------------------------------------------------------------- */
+
+static int math_answer(const reading *rd, const char *s, ark_grade *g)
+{
+	cands c = { 0 };
+	int flag;
+	find_cands(s, rd->kind, &c, NULL, NULL);
+	char *ans;
+	size_t i = pick_cand(rd, &c, read_math, &ans, &flag);
+	const char *at = i != SIZE_MAX ? c.v[i].at : NULL;
+	int oom = c.oom || flag > 0;
+	free(c.v);
+	const char *dec = last_decline(s, NULL, 0);
+	if (dec && (!at || dec > at)) {
+		free(ans);
+		return oom ? -1 : 0;
+	}
+	const char *b, *e;
+	if (!ans && !at && last_sentence(s, &b, &e)) {
+		char *t = rd->kind == ARK_KIND_NUMBER ? pick_number(s, b, e, &rd->q) : last_number(s, b, e);
+		if (t) {
+			ans = ark_math_norm(t);
+			oom |= !ans;
+			free(t);
+		}
+	}
+	if (ans && !ans[0]) {
+		free(ans);
+		ans = NULL;
+	}
+	g->answer = ans;
+	return oom ? -1 : 0;
+}
+
+/* The gold answer as text: a string, or a number's literal text; NULL when absent/null. */
+static const char *gold_text(const jv *task)
+{
+	const jv *a = jv_get(task, "answer");
+	if (!a)
+		return NULL;
+	if (a->t == JV_STRING || a->t == JV_NUMBER)
+		return a->u.str.s;
+	return NULL;
+}
+
+static int grade_math(const reading *rd, const char *s, double tol, ark_grade *g)
+{
+	if (math_answer(rd, s, g) < 0)
+		return -1;
+	g->extract_ok = g->answer != NULL;
+	const char *gold = gold_text(rd->task);
+	if (!gold) {
+		g->correct = -1;
+		return 0;
+	}
+	if (!g->answer) {
+		g->correct = 0;
+		return 0;
+	}
+	char *gn = ark_math_norm(gold);
+	if (!gn)
+		return -1;
+	g->correct = ark_math_equiv(g->answer, gn, tol);
+	g->undecided = !g->correct && !(ark_math_decidable(g->answer) && ark_math_decidable(gn));
+	free(gn);
+	return 0;
+}
+
+/* ---- short answers ------------------------------------------------------------------------ */
+
+static const char *const number_words[] = {
+	"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+	"eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+	"nineteen",
+};
+static const char *const tens_words[] = {
+	"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+};
+
+static int word_is(const char *w, size_t n, const char *x)
+{
+	return strlen(x) == n && !memcmp(w, x, n);
+}
+
+/* A number word at w (n bytes, lower case): its value, else -1. */
+static int number_word(const char *w, size_t n, int *tens)
+{
+	*tens = 0;
+	for (int i = 0; i < 20; i++)
+		if (word_is(w, n, number_words[i]))
+			return i;
+	for (int i = 0; i < 8; i++)
+		if (word_is(w, n, tens_words[i]))
+			return *tens = 1, 20 + 10 * i;
+	return -1;
+}
+
+/* SQuAD-style: lower case, punctuation to spaces, articles dropped, number words as digits
+ * ("twenty one" -> "21"), spaces collapsed. */
 static char *short_norm(const char *in)
 {
-	char *s = dup(in);
-	s = unicode_ascii(s);
-	s = unwrap_cmd(s, "\\text");
-	s = unwrap_cmd(s, "\\textbf");
-	s = unwrap_cmd(s, "\\boxed");
-	s = unwrap_cmd(s, "\\mathrm");
+	static const char *const wrappers[] = { "\\text", "\\textbf", "\\boxed", "\\mathrm" };
+	char *s = ark_text_unwrap(ark_text_fold(dup(in)), wrappers, 4);
 	if (!s)
 		return NULL;
 	for (char *p = s; *p; p++)
 		*p = a_punct((unsigned char)*p) ? ' ' : (char)a_lower((unsigned char)*p);
 	ark_buf b = ARK_BUF_INIT;
-	int bad = 0;
-	const char *p = s;
-	while (*p) {
+	int bad = 0, pend = -1;          /* a tens word waiting for its unit */
+	for (const char *p = s;;) {
 		while (a_space((unsigned char)*p))
 			p++;
-		if (!*p)
-			break;
 		const char *w = p;
 		while (*p && !a_space((unsigned char)*p))
 			p++;
 		size_t n = (size_t)(p - w);
-		if ((n == 1 && w[0] == 'a') || (n == 2 && !memcmp(w, "an", 2)) ||
-		    (n == 3 && !memcmp(w, "the", 3)))
+		int tens, v = n ? number_word(w, n, &tens) : -1;
+		if (pend >= 0 && (v < 1 || v > 9 || tens)) {
+			bad |= ark_buf_addf(&b, "%s%d", b.len ? " " : "", pend);
+			pend = -1;
+		}
+		if (!n)
+			break;
+		if ((n == 1 && w[0] == 'a') || word_is(w, n, "an") || word_is(w, n, "the"))
 			continue;
+		if (v >= 0 && tens) {
+			pend = v;
+			continue;
+		}
 		if (b.len)
 			bad |= ark_buf_addc(&b, ' ');
-		bad |= ark_buf_add(&b, w, n);
+		if (v >= 0 && pend >= 0)
+			bad |= ark_buf_addf(&b, "%d", pend + v), pend = -1;
+		else if (v >= 0)
+			bad |= ark_buf_addf(&b, "%d", v);
+		else
+			bad |= ark_buf_add(&b, w, n);
 	}
-	return buf_finish(&b, bad, s);
+	return ark_text_finish(&b, bad, s);
+}
+
+typedef struct toks {
+	const char *t[256];
+	size_t l[256];
+	int n;
+} toks;
+
+static void tokens(const char *s, toks *k)
+{
+	k->n = 0;
+	for (const char *p = s; *p && k->n < 256;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		k->t[k->n] = p;
+		while (*p && *p != ' ')
+			p++;
+		k->l[k->n] = (size_t)(p - k->t[k->n]);
+		k->n++;
+	}
+}
+
+static int tok_eq(const toks *a, int i, const toks *b, int j)
+{
+	return a->l[i] == b->l[j] && !memcmp(a->t[i], b->t[j], a->l[i]);
 }
 
 /* Token F1 of two normalised strings: 2PR/(P+R) over the multiset of shared tokens. */
-static double token_f1(const char *pred, const char *gold)
+static double token_f1(const toks *p, const toks *g)
 {
-	const char *tp[256], *tg[256];
-	size_t lp[256], lg[256];
-	int np = 0, ng = 0;
-	for (const char *p = pred; *p && np < 256;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		tp[np] = p;
-		while (*p && *p != ' ')
-			p++;
-		lp[np] = (size_t)(p - tp[np]);
-		np++;
-	}
-	for (const char *p = gold; *p && ng < 256;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		tg[ng] = p;
-		while (*p && *p != ' ')
-			p++;
-		lg[ng] = (size_t)(p - tg[ng]);
-		ng++;
-	}
-	if (np == 0 || ng == 0)
-		return (np == 0 && ng == 0) ? 1.0 : 0.0;
+	if (p->n == 0 || g->n == 0)
+		return (p->n == 0 && g->n == 0) ? 1.0 : 0.0;
 	int used[256] = { 0 }, common = 0;
-	for (int i = 0; i < np; i++)
-		for (int j = 0; j < ng; j++)
-			if (!used[j] && lp[i] == lg[j] && !memcmp(tp[i], tg[j], lp[i])) {
+	for (int i = 0; i < p->n; i++)
+		for (int j = 0; j < g->n; j++)
+			if (!used[j] && tok_eq(p, i, g, j)) {
 				used[j] = 1;
 				common++;
 				break;
 			}
 	if (common == 0)
 		return 0.0;
-	double P = (double)common / np, R = (double)common / ng;
+	double P = (double)common / p->n, R = (double)common / g->n;
 	return 2 * P * R / (P + R);
 }
 
-static char *last_line(const char *s)
+/* Does the gold's token sequence occur in the answer's? */
+static int holds_phrase(const toks *a, const toks *g)
 {
-	const char *end = s + strlen(s);
-	while (end > s) {
-		const char *e = end;
-		while (e > s && a_space((unsigned char)e[-1]))
-			e--;
-		const char *b = e;
-		while (b > s && b[-1] != '\n')
-			b--;
-		if (e > b)
-			return dupn(b, (size_t)(e - b));
-		end = b > s ? b - 1 : s;
+	for (int i = 0; g->n && i + g->n <= a->n; i++) {
+		int j = 0;
+		while (j < g->n && tok_eq(a, i + j, g, j))
+			j++;
+		if (j == g->n)
+			return 1;
 	}
-	return NULL;
+	return 0;
 }
 
-/* ---- choice ------------------------------------------------------------------------------------ */
+/* A negation ("not", "never", "isn't" as "isn t") or an alternative ("or") in the answer that the
+ * gold does not have. */
+static int negated(const toks *a, const toks *g)
+{
+	static const char *const neg[] = { "not", "no", "never", "neither", "nor", "none", "cannot",
+		"nothing", "nobody", "or" };
+	for (int i = 0; i < a->n; i++) {
+		int hit = a->l[i] == 1 && a->t[i][0] == 't' && i > 0 && a->t[i - 1][a->l[i - 1] - 1] == 'n';
+		for (size_t k = 0; k < sizeof neg / sizeof neg[0] && !hit; k++)
+			hit = word_is(a->t[i], a->l[i], neg[k]);
+		for (int j = 0; hit && j < g->n; j++)
+			if (tok_eq(a, i, g, j))
+				hit = 0;
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
 
-typedef struct {
+static int one_sentence(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (sentence_end(p) && p[1] && !blank(p + 1))
+			return 0;
+	return 1;
+}
+
+/* First-person declines: a short answer of "I don't know" is no answer. */
+static int short_decline(const char *s)
+{
+	static const char *const d[] = { "i don't know", "i do not know", "i'm not sure",
+		"i am not sure", "i cannot answer", "i can't answer", "i am unable", "i'm unable",
+		"i cannot provide", "i can't provide", "i'm sorry", "i am sorry" };
+	const char *e = s + strlen(s);
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+		if (ark_text_find(s, e, d[i], strlen(d[i])))
+			return 1;
+	return 0;
+}
+
+static char *read_short(const reading *rd, const cands *c, size_t i, int *flag)
+{
+	(void)rd;
+	(void)flag;
+	return cand_text(&c->v[i], 0);
+}
+
+static const char *last_line(const char *s, const char **le)
+{
+	const char *e = s + strlen(s);
+	while (e > s && a_space((unsigned char)e[-1]))
+		e--;
+	const char *b = e;
+	while (b > s && b[-1] != '\n')
+		b--;
+	*le = e;
+	return e > b ? b : NULL;
+}
+
+/* Compare a normalised short answer with one gold alias: 1 right, 0 wrong, and *undecided when
+ * the answer holds the gold in a way the rules do not settle. */
+static int short_match(const char *raw, const char *ans, const char *gold, double *f1,
+                       int *undecided)
+{
+	char *gn = short_norm(gold);
+	if (!gn)
+		return -1;
+	toks a, g;
+	tokens(ans, &a);
+	tokens(gn, &g);
+	double f = token_f1(&a, &g);
+	if (f > *f1)
+		*f1 = f;
+	int r = strcmp(gn, ans) == 0;
+	if (!r && holds_phrase(&a, &g)) {
+		if (one_sentence(raw) && !negated(&a, &g))
+			r = 1;
+		else
+			*undecided = 1;
+	} else if (!r && f > 0) {
+		*undecided = 1;
+	}
+	free(gn);
+	return r;
+}
+
+static int grade_short(const reading *rd, const char *s, ark_grade *g)
+{
+	cands c = { 0 };
+	int flag;
+	find_cands(s, ARK_KIND_SHORT, &c, NULL, NULL);
+	char *ans;
+	pick_cand(rd, &c, read_short, &ans, &flag);
+	int oom = c.oom || flag > 0;
+	free(c.v);
+	if (!ans) {
+		const char *le, *lb = last_line(s, &le);
+		ans = lb ? dupn(lb, (size_t)(le - lb)) : NULL;
+	}
+	if (ans && !short_decline(ans)) {
+		g->answer = short_norm(ans);
+		oom |= !g->answer;
+		if (g->answer && !g->answer[0]) {
+			free(g->answer);
+			g->answer = NULL;
+		}
+	}
+	g->extract_ok = g->answer != NULL;
+	/* gold: a string, or a list of accepted strings */
+	const jv *a = jv_get(rd->task, "answer");
+	const char *golds[64];
+	size_t ng = 0;
+	if (a && (a->t == JV_STRING || a->t == JV_NUMBER))
+		golds[ng++] = a->u.str.s;
+	else if (a && a->t == JV_ARRAY)
+		for (size_t i = 0; i < jv_len(a) && ng < 64; i++) {
+			const jv *x = jv_at(a, i);
+			if (x->t == JV_STRING || x->t == JV_NUMBER)
+				golds[ng++] = x->u.str.s;
+		}
+	g->correct = ng ? 0 : -1;
+	int und = 0;
+	for (size_t i = 0; i < ng && g->answer && !oom; i++) {
+		int r = short_match(ans, g->answer, golds[i], &g->f1, &und);
+		if (r < 0)
+			oom = 1;
+		else if (r)
+			g->correct = 1;
+	}
+	g->undecided = g->correct == 0 && und;
+	free(ans);
+	return oom ? -1 : 0;
+}
+
+/* ---- choice ------------------------------------------------------------------------------- */
+
+typedef struct opts_t {
 	size_t n;                 /* options A.. */
+	const char *text[26];     /* the option texts (borrowed; NULL when unknown) */
 	char  *norm[26];          /* short-normalised option texts (NULL when unknown) */
 } opts_t;
 
@@ -1308,7 +1144,7 @@ static int in_range(const opts_t *o, int c)
 }
 
 /* Is the letter at p (already known in range) an English word rather than an option?  "a" and
- * "I", and "A" as an article ("A triangle has ..."). */
+ * "I", and "A" as an article ("A triangle has ..."); not "A is", "I is", "A or", "A and". */
 static int is_word_letter(const char *p, int wrapped)
 {
 	if (wrapped)
@@ -1321,14 +1157,15 @@ static int is_word_letter(const char *p, int wrapped)
 	const char *w = p + 2;
 	if (!(*w >= 'a' && *w <= 'z'))
 		return 0;
-	if (c == 'A' && (starts(w, "is ") || starts(w, "is.") || starts(w, "or ") ||
-	                 starts(w, "and ")))
+	if ((c == 'A' || c == 'I') && (starts(w, "is ") || starts(w, "is.") || starts(w, "is,") ||
+	                               starts(w, "or ") || starts(w, "and ") || starts(w, "was ")))
 		return 0;
 	return 1;
 }
 
-/* After an "answer" marker: read an option letter (skipping wrappers), 0 when none. */
-static int letter_after(const char *p, const opts_t *o)
+/* An option letter at p, after wrappers ("**(B)**", "\boxed{\text{B}}", "Option B", "[c]"): the
+ * letter (upper case), with *end just past it and its closing wrappers; 0 when none. */
+static int letter_at(const char *p, const opts_t *o, const char **end)
 {
 	int wrapped = 0;
 	for (int guard = 0; guard < 16; guard++) {
@@ -1349,128 +1186,255 @@ static int letter_after(const char *p, const opts_t *o)
 			wrapped = 1;
 			continue;
 		}
-		if (ci_eq(p, "option ", 7) || ci_eq(p, "choice ", 7)) {
+		if (ci_starts(p, "option ") || ci_starts(p, "choice ") || ci_starts(p, "letter ")) {
 			p += 7;
 			continue;
 		}
 		break;
 	}
-	if (a_alpha((unsigned char)*p) && !a_alnum((unsigned char)p[1]) && p[1] != '\\' &&
-	    in_range(o, *p) && !is_word_letter(p, wrapped)) {
-		if (*p >= 'a' && *p <= 'z' && !wrapped && p[1] == ' ')
-			return 0;    /* lower-case and bare inside a sentence */
-		return a_upper((unsigned char)*p);
+	if (!a_alpha((unsigned char)*p) || a_alnum((unsigned char)p[1]) || p[1] == '\\' ||
+	    p[1] == '\'' || !in_range(o, *p) || is_word_letter(p, wrapped))
+		return 0;
+	if (*p >= 'a' && *p <= 'z' && !wrapped && p[1] == ' ')
+		return 0;    /* lower-case and bare inside a sentence */
+	const char *q = p + 1;
+	while (*q == ')' || *q == ']' || *q == '}' || *q == '*' || *q == '_' || *q == '"' ||
+	       *q == '$' || *q == '\'')
+		q++;
+	*end = q;
+	return a_upper((unsigned char)*p);
+}
+
+/* After a letter (text from p to e): another option letter joined by "or", "and", ',' or '/'
+ * ("(A) or (C)", "A, B"), with no word that sets it apart ("not C", "rather than C"). */
+static int hedges(const char *p, const char *e, const opts_t *o)
+{
+	static const char *const apart[] = { "not", "than", "instead", "is", "are", "was", "wrong",
+		"incorrect", "because", "while", "but", "since", "unlike", "over" };
+	int joined = 0;
+	for (const char *q = p; q < e && q - p < 80; q++) {
+		const char *le;
+		if (a_alpha((unsigned char)*q) && (q == p || !a_alnum((unsigned char)q[-1]))) {
+			const char *w = q;
+			while (w < e && a_alpha((unsigned char)*w))
+				w++;
+			size_t n = (size_t)(w - q);
+			for (size_t k = 0; k < sizeof apart / sizeof apart[0]; k++)
+				if (n == strlen(apart[k]) && ark_text_ci_eq(q, apart[k], n))
+					return 0;
+			if ((n == 2 && ark_text_ci_eq(q, "or", 2)) || (n == 3 && ark_text_ci_eq(q, "and", 3)))
+				joined = 1;
+			int l = n == 1 ? letter_at(q, o, &le) : 0;
+			if (l && (a_upper((unsigned char)*q) == *q || q[-1] == '(') && joined)
+				return 1;
+			q = w - 1;
+		} else if (*q == ',' || *q == '/' || *q == '&') {
+			joined = 1;
+		} else if (*q == '(' && q + 1 < e && letter_at(q, o, &le) && joined) {
+			return 1;
+		}
 	}
 	return 0;
 }
 
-/* Match the phrase at p against the option texts: the option whose text the phrase is. */
+/* The option whose normalised text is the phrase; else the longest whose text begins it (as
+ * whole words); 0 when none. */
 static int option_of_phrase(const char *phrase, const opts_t *o)
 {
 	char *n = short_norm(phrase);
 	int r = 0;
+	size_t best = 0;
 	if (!n)
 		return 0;
-	for (size_t i = 0; i < o->n && !r; i++)
-		if (o->norm[i] && o->norm[i][0] && strcmp(n, o->norm[i]) == 0)
+	for (size_t i = 0; i < o->n && r >= 0; i++) {
+		const char *t = o->norm[i];
+		size_t tl = t ? strlen(t) : 0;
+		if (!tl)
+			continue;
+		if (strcmp(n, t) == 0) {
 			r = 'A' + (int)i;
+			break;
+		}
+		if (!strncmp(n, t, tl) && n[tl] == ' ' && tl > best)
+			r = 'A' + (int)i, best = tl;
+	}
 	free(n);
 	return r;
 }
 
-/* Explicit "Answer: X" / "answer is X": first (colon form) or last ("is" form) that reads. */
-static int choice_marker(const char *s, const char *marker, int first, const opts_t *o)
+/* A numeric value ("\boxed{251}") against numeric options ("251 Hz"), signs kept: the one
+ * option it equals; 0 when none or several. */
+static int option_of_number(const char *val, const opts_t *o, double tol)
 {
-	int found = 0;
-	size_t ml = strlen(marker);
-	for (const char *h = ci_find(s, marker, 0); h; h = ci_find(h + 1, marker, 0)) {
-		if (h > s && a_alpha((unsigned char)h[-1]))
-			continue;          /* "reanswer" */
-		const char *p = h + ml;
-		int c = letter_after(p, o);
-		if (!c) {
-			char *ph = phrase_after(p);
-			if (ph) {
-				c = option_of_phrase(ph, o);
-				free(ph);
-			}
+	char *n = ark_math_norm(val);
+	double v;
+	int r = 0;
+	if (n && ark_math_eval(n, &v))
+		for (size_t i = 0; i < o->n && r >= 0; i++) {
+			char *t = o->text[i] ? ark_math_norm(o->text[i]) : NULL;
+			double w;
+			if (t && ark_math_eval(t, &w) && ark_math_equiv(n, t, tol))
+				r = r ? -1 : 'A' + (int)i;
+			free(t);
 		}
-		if (c) {
-			found = c;
-			if (first)
-				break;
-		}
-	}
-	return found;
+	free(n);
+	return r > 0 ? r : 0;
 }
 
-/* Is the letter at p the label of a restated option ("B. green" / "(B) green" when option B is
- * "green"): the rest of its line is exactly that option's text. */
-static int restates_option(const char *p, const opts_t *o)
+typedef struct choice_reading {
+	reading rd;
+	const opts_t *o;
+	double tol;
+} choice_reading;
+
+static char *letter_str(int l)
 {
-	const char *q = p + 1;
-	int idx = a_upper((unsigned char)*p) - 'A';
-	if (!o->norm[idx] || !o->norm[idx][0])
+	char s[2] = { (char)l, '\0' };
+	return dup(s);
+}
+
+static char *read_choice(const reading *rd, const cands *c, size_t i, int *flag)
+{
+	const choice_reading *cr = (const choice_reading *)rd;
+	const cand *x = &c->v[i];
+	const char *e = x->type == C_BOX ? x->end : x->end ? x->end : x->val + strlen(x->val);
+	const char *le;
+	if (x->type == C_LETTER)
+		return letter_str(x->letter);
+	int l = letter_at(x->type == C_BOX ? x->val : value_start(x->val, e), cr->o, &le);
+	if (l) {
+		const char *pe = x->type == C_BOX ? e : phrase_end(le, e, 0);
+		if (hedges(le, pe, cr->o)) {
+			*flag = -1;
+			return NULL;
+		}
+		return letter_str(l);
+	}
+	char *t = cand_text(x, 0);
+	if (!t)
+		return NULL;
+	l = option_of_phrase(t, cr->o);
+	if (!l && x->type == C_BOX)
+		l = option_of_number(t, cr->o, cr->tol);
+	free(t);
+	return l ? letter_str(l) : NULL;
+}
+
+/* Choice markers besides "answer": a letter before " is correct" and its kin, and the verbs
+ * and phrases that name a choice ("I choose", "the correct option is").  Boxes that do not hold
+ * a letter drop to tier 2 (a boxed value does not beat an explicit letter). */
+static void find_choice(const char *s, cands *c, const void *arg)
+{
+	const opts_t *o = arg;
+	const char *e = s + strlen(s), *le;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].type == C_BOX && !letter_at(c->v[i].val, o, &le))
+			c->v[i].tier = 2;
+	static const char *const named[] = { " is correct", " is the correct", " is the right",
+		" is the best", " is right", " is the answer", " is the most appropriate",
+		" is the most accurate", " is the most likely", " is the only correct" };
+	for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+		for (const char *h = ark_text_find(s, e, named[k], strlen(named[k])); h;
+		     h = ark_text_find(h + 1, e, named[k], strlen(named[k]))) {
+			const char *p = h;
+			while (p > s && (p[-1] == ')' || p[-1] == ']' || p[-1] == '*' || p[-1] == '"'))
+				p--;
+			if (p == s || !a_alpha((unsigned char)p[-1]) ||
+			    (p - 1 > s && (a_alnum((unsigned char)p[-2]) || p[-2] == '\\' || p[-2] == '_')))
+				continue;
+			const char *b = p - 1;
+			int l = letter_at(b, o, &le);
+			if (!l || (b - s >= 4 && (ark_text_ci_eq(b - 4, "nor ", 4) ||
+			                          ark_text_ci_eq(b - 4, "not ", 4))))
+				continue;
+			cand_add(c, b, b, NULL, 2, C_LETTER);
+			if (!c->oom)
+				c->v[c->n - 1].letter = l;
+		}
+	static const char *const verbs[] = { "correct option is", "correct option:",
+		"correct choice is", "correct choice:", "best choice is", "best option is",
+		"right option is", "right choice is", "appropriate choice is", "appropriate option is",
+		"choice is", "option is", "correct one is", "correct letter is", "i choose", "i pick",
+		"i select", "i'd go with", "i would go with", "i'll go with", "i will go with",
+		"i would choose", "i'd choose", "i would pick", "i'd pick", "i'd say", "i would say",
+		"my choice is", "my pick is", "my choice:" };
+	for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
+		for (const char *h = ark_text_find(s, e, verbs[k], strlen(verbs[k])); h;
+		     h = ark_text_find(h + 1, e, verbs[k], strlen(verbs[k])))
+			if (h == s || !a_alpha((unsigned char)h[-1]))
+				cand_add(c, h, h + strlen(verbs[k]), NULL, 2, C_PHRASE);
+}
+
+/* Letters in a sentence [p, e): wrapped ("(B)", "**B**") or bare capitals, not words ("A
+ * triangle", "I think"), not symbols ("x_C"). */
+static int sentence_letters(const char *p, const char *e, const opts_t *o, int *last_at_end)
+{
+	int found = 0, distinct = 0, seen[26] = { 0 };
+	*last_at_end = 0;
+	for (const char *q = p; q < e; q++) {
+		if (!a_alpha((unsigned char)*q) || !in_range(o, *q))
+			continue;
+		int prev = q > p ? (unsigned char)q[-1] : 0;
+		if (a_alnum(prev) || prev == '\\' || prev == '_' || prev == '^' || prev == '\'' ||
+		    a_alnum((unsigned char)q[1]) || (unsigned char)q[1] >= 0x80 || q[1] == '\'' ||
+		    q[1] == '\\')
+			continue;
+		int wrapped = (prev == '(' && q[1] == ')') || (prev == '[' && q[1] == ']') ||
+		              (prev == '*' && q[1] == '*');
+		const char *lead = p;     /* a label at the start: "b) ..." */
+		while (lead < q && (*lead == ' ' || *lead == '*' || *lead == '_'))
+			lead++;
+		int label = lead == q && (q[1] == ')' || q[1] == '.');
+		if ((*q >= 'a' && *q <= 'z' && !wrapped && !label) || is_word_letter(q, wrapped) ||
+		    prev == '$' || q[1] == '$' || prev == '{' || q[1] == '}')
+			continue;
+		int l = a_upper((unsigned char)*q);
+		if (!seen[l - 'A']++)
+			distinct++;
+		found = l;
+		const char *r = q + 1;
+		while (r < e && (a_punct((unsigned char)*r) || a_space((unsigned char)*r)))
+			r++;
+		*last_at_end = r == e;
+	}
+	return distinct == 1 || (found && *last_at_end) ? found : 0;
+}
+
+/* A line that restates an option: its label ("C.", "(C)", "C)", "**C.**") and then that
+ * option's text, whole or cut short, or followed by more words. */
+static int restated(const char *p, const char *e, const opts_t *o)
+{
+	while (p < e && (*p == '*' || *p == '_' || *p == '(' || *p == '[' || *p == ' ' || *p == '#'))
+		p++;
+	if (p + 1 >= e || !a_alpha((unsigned char)*p) || !in_range(o, *p) ||
+	    !strchr(").]:", p[1]) || a_lower((unsigned char)*p) == *p)
 		return 0;
-	if (*q == ')' || *q == '.' || *q == ']' || *q == ':')
-		q++;
-	if (*q != ' ' && *q != '\t')
-		return 0;
-	const char *e = strchr(q, '\n');
-	char *rest = dupn(q, e ? (size_t)(e - q) : strlen(q));
-	char *n = rest ? short_norm(rest) : NULL;
-	int r = n && strcmp(n, o->norm[idx]) == 0;
+	int idx = *p - 'A';
+	char *rest = dupn(p + 2, (size_t)(e - p - 2)), *n = rest ? short_norm(rest) : NULL;
+	const char *t = o->norm[idx];
+	size_t tl = t ? strlen(t) : 0, nl = n ? strlen(n) : 0;
+	int r = tl && nl && (!strcmp(n, t) || (nl >= 8 && !strncmp(n, t, nl) && t[nl] == ' ') ||
+	                     (!strncmp(n, t, tl) && n[tl] == ' '));
 	free(rest);
 	free(n);
-	return r;
+	return r ? idx + 'A' : 0;
 }
 
-/* The last lone option letter: "(B)", "[c]", "B)", "B.", "**B**", a bare capital; not the label
- * of an option restated on its own line. */
-static int lone_letter(const char *s, const opts_t *o)
-{
-	int found = 0;
-	for (const char *p = s; *p; p++) {
-		if (!a_alpha((unsigned char)*p) || !in_range(o, *p))
-			continue;
-		int prev = p > s ? (unsigned char)p[-1] : 0;
-		if (a_alnum(prev) || prev == '\\' || prev == '_' || prev == '^' || prev == '\'' ||
-		    a_alnum((unsigned char)p[1]) || (unsigned char)p[1] >= 0x80 || prev >= 0x80 ||
-		    p[1] == '\'')
-			continue;
-		int wrapped = (prev == '(' && p[1] == ')') || (prev == '[' && p[1] == ']') ||
-		              (prev == '*' && p[1] == '*') || (prev == '{' && p[1] == '}');
-		int lower = *p >= 'a' && *p <= 'z';
-		if (lower && !wrapped && p[1] != ')')
-			continue;
-		if (is_word_letter(p, wrapped))
-			continue;
-		if (restates_option(p, o))
-			continue;
-		found = a_upper((unsigned char)*p);
-	}
-	return found;
-}
-
-/* The option whose normalised text appears last (longest on ties) in the normalised reply. */
+/* The option whose normalised text ends last (longest on ties) in the normalised s. */
 static int option_text(const char *s, const opts_t *o)
 {
 	char *n = short_norm(s);
 	if (!n)
 		return 0;
 	int best = 0;
-	size_t best_end = 0, best_len = 0;
-	size_t nl = strlen(n);
+	size_t best_end = 0, best_len = 0, nl = strlen(n);
 	for (size_t i = 0; i < o->n; i++) {
 		const char *t = o->norm[i];
 		size_t tl = t ? strlen(t) : 0;
-		if (!tl)
-			continue;
-		for (const char *h = strstr(n, t); h; h = strstr(h + 1, t)) {
-			size_t off = (size_t)(h - n);
-			if ((off > 0 && n[off - 1] != ' ') || (off + tl < nl && n[off + tl] != ' '))
+		for (const char *h = tl ? strstr(n, t) : NULL; h; h = strstr(h + 1, t)) {
+			size_t off = (size_t)(h - n), end = off + tl;
+			if ((off > 0 && n[off - 1] != ' ') || (end < nl && n[end] != ' '))
 				continue;
-			size_t end = off + tl;
 			if (!best || end > best_end || (end == best_end && tl > best_len)) {
 				best = 'A' + (int)i;
 				best_end = end;
@@ -1482,37 +1446,95 @@ static int option_text(const char *s, const opts_t *o)
 	return best;
 }
 
-static int choice_extract(const char *s, const opts_t *o)
+/* Does the sentence [p, e) set an option aside ("option (C) is not the correct choice")? */
+static int sets_aside(const char *p, const char *e)
 {
-	int c = choice_marker(s, "answer:", 1, o);
-	if (!c) {
-		char *bx = last_boxed(s);
-		if (bx) {
-			c = letter_after(bx, o);
-			if (!c)
-				c = option_of_phrase(bx, o);
-			free(bx);
+	static const char *const w[] = { " not ", "n't ", " wrong", " incorrect", " rule out",
+		" eliminate", " unlikely" };
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+		if (ark_text_find(p, e, w[i], strlen(w[i])))
+			return 1;
+	return 0;
+}
+
+/* The option a sentence [p, e) names: one option letter (or several ending with one), else an
+ * option's text (not in a sentence of maths, where "1" is no option). */
+static int sentence_option(const char *p, const char *e, const opts_t *o)
+{
+	int at_end, l = sentence_letters(p, e, o, &at_end);
+	if (l || memchr(p, '$', (size_t)(e - p)) || memchr(p, '\\', (size_t)(e - p)) ||
+	    memchr(p, '=', (size_t)(e - p)))
+		return l;
+	char *t = dupn(p, (size_t)(e - p));
+	l = t ? option_text(t, o) : 0;
+	free(t);
+	return l;
+}
+
+/* Without an explicit answer: the last line, when it restates an option; else the last of its
+ * sentences that names an option and does not set it aside. */
+static int choice_fallback(const char *s, const opts_t *o)
+{
+	const char *le, *lb = last_line(s, &le);
+	if (!lb)
+		return 0;
+	int l = restated(lb, le, o);
+	for (const char *se = le; !l && se > lb;) {
+		const char *sb = se;
+		while (sb > lb && !(sb - 1 > lb && sentence_end(sb - 2) && sb - 2 < se - 1))
+			sb--;
+		static const char *const so[] = { " so ", "therefore", " thus", "hence" };
+		const char *concl = NULL;
+		for (size_t i = 0; i < sizeof so / sizeof so[0]; i++) {
+			const char *h = ark_text_rfind(sb, se, so[i], strlen(so[i]));
+			if (h && (!concl || h > concl))
+				concl = h + strlen(so[i]);
 		}
+		if (concl)
+			l = sentence_option(concl, se, o);
+		if (!l && !sets_aside(sb, se))
+			l = sentence_option(sb, se, o);
+		se = sb > lb ? sb - 1 : lb;
 	}
-	if (!c)
-		c = choice_marker(s, "answer is", 0, o);
-	if (!c)
-		c = lone_letter(s, o);
-	if (!c)
-		c = option_text(s, o);
-	return c;
+	return l;
+}
+
+static int choice_extract(const char *s, const jv *task, const opts_t *o, double tol, int *oom)
+{
+	choice_reading cr = { { task, ARK_KIND_CHOICE, { { 0 }, 0 } }, o, tol };
+	cands c = { 0 };
+	int flag;
+	find_cands(s, ARK_KIND_CHOICE, &c, find_choice, o);
+	char *v;
+	size_t i = pick_cand(&cr.rd, &c, read_choice, &v, &flag);
+	const char *at = i != SIZE_MAX ? c.v[i].at : NULL;
+	*oom = c.oom || flag > 0;
+	free(c.v);
+	int l = v ? v[0] : 0;
+	free(v);
+	if (flag)
+		return 0;
+	const char *dec = last_decline(s, o->norm, o->n);
+	if (dec && (!at || dec > at))
+		return 0;
+	return at ? l : choice_fallback(s, o);
 }
 
 /* The gold option of a choice task: a letter ("B", "(b)") or an option's text. */
 static int choice_gold(const char *g, const opts_t *o)
 {
-	char *m = math_norm(g);
+	char *m = ark_math_norm(g);
 	int r = 0;
 	if (m && strlen(m) == 1 && a_alpha((unsigned char)m[0]) && in_range(o, m[0]))
 		r = a_upper((unsigned char)m[0]);
 	free(m);
-	if (!r)
-		r = option_of_phrase(g, o);
+	if (!r) {
+		char *n = short_norm(g);
+		for (size_t i = 0; n && i < o->n && !r; i++)
+			if (o->norm[i] && o->norm[i][0] && !strcmp(n, o->norm[i]))
+				r = 'A' + (int)i;
+		free(n);
+	}
 	return r;
 }
 
@@ -1528,6 +1550,7 @@ static int opts_load(const jv *task, opts_t *o)
 		o->n = jv_len(ch) > 26 ? 26 : jv_len(ch);
 		for (size_t i = 0; i < o->n; i++) {
 			const char *t = jv_str(jv_at(ch, i));
+			o->text[i] = t;
 			if (t && !(o->norm[i] = short_norm(t)))
 				return -1;
 		}
@@ -1544,6 +1567,7 @@ static int opts_load(const jv *task, opts_t *o)
 			const char *t = jv_str(ch->u.obj.v[i]);
 			free(o->norm[idx]);
 			o->norm[idx] = NULL;
+			o->text[idx] = t;
 			if (t && !(o->norm[idx] = short_norm(t)))
 				return -1;
 		}
@@ -1552,168 +1576,8 @@ static int opts_load(const jv *task, opts_t *o)
 	return -1;
 }
 
-/* ---- public API -------------------------------------------------------------------------------- */
-
-int ark_kind_parse(const char *s)
-{
-	static const char *const names[] = { "math", "choice", "number", "short", "rank" };
-	if (!s)
-		return -1;
-	for (int i = 0; i < 5; i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return -1;
-}
-
-const char *ark_kind_name(ark_kind k)
-{
-	switch (k) {
-	case ARK_KIND_MATH:   return "math";
-	case ARK_KIND_CHOICE: return "choice";
-	case ARK_KIND_NUMBER: return "number";
-	case ARK_KIND_SHORT:  return "short";
-	case ARK_KIND_RANK:   return "rank";
-	}
-	return "?";
-}
-
-void ark_grade_opts_init(ark_grade_opts *o)
-{
-	o->rel_tol = 1e-4;
-}
-
-void ark_grade_release(ark_grade *g)
-{
-	if (!g)
-		return;
-	free(g->answer);
-	free(g->order);
-	memset(g, 0, sizeof *g);
-}
-
-/* The gold answer as text: a string, or a number's literal text; NULL when absent/null. */
-static const char *gold_text(const jv *task)
-{
-	const jv *a = jv_get(task, "answer");
-	if (!a)
-		return NULL;
-	if (a->t == JV_STRING || a->t == JV_NUMBER)
-		return a->u.str.s;
-	return NULL;
-}
-
-static int grade_math(const jv *task, const char *s, int number, double tol, ark_grade *g)
-{
-	char *c[4];
-	math_candidates(s, c);
-	for (int i = 0; i < 4 && !g->answer; i++) {
-		if (!c[i])
-			continue;
-		char *n = math_norm(c[i]);
-		if (!n)
-			goto oom;
-		double v;
-		if (number && !eval_num(n, &v)) {
-			/* not a number as a whole: a box is skipped ("\boxed{x+3}"); a phrase gives its
-			 * last number ("is 3 (three)") */
-			free(n);
-			n = NULL;
-			char *ln = i > 0 ? last_number(c[i]) : NULL;
-			if (ln) {
-				n = math_norm(ln);
-				free(ln);
-				if (n && !eval_num(n, &v)) {
-					free(n);
-					n = NULL;
-				}
-			}
-		}
-		if (n && n[0])
-			g->answer = n;
-		else
-			free(n);
-	}
-	for (int i = 0; i < 4; i++)
-		free(c[i]);
-	g->extract_ok = g->answer != NULL;
-	const char *gold = gold_text(task);
-	if (!gold) {
-		g->correct = -1;
-		return 0;
-	}
-	if (!g->answer) {
-		g->correct = 0;
-		return 0;
-	}
-	char *gn = math_norm(gold);
-	if (!gn)
-		return -1;
-	g->correct = math_equiv_norm(g->answer, gn, tol);
-	free(gn);
-	return 0;
-oom:
-	for (int i = 0; i < 4; i++)
-		free(c[i]);
-	return -1;
-}
-
-static int grade_short(const jv *task, const char *s, ark_grade *g)
-{
-	char *cand = last_boxed(s);
-	if (!cand)
-		cand = after_last_marker(s, final_markers, 2, 0);
-	if (!cand)
-		cand = after_last_marker(s, answer_markers, 2, 0);
-	if (cand) {
-		char *t = trim(cand);
-		if (!t[0]) {
-			free(cand);
-			cand = NULL;
-		}
-	}
-	if (!cand)
-		cand = last_line(s);
-	if (cand) {
-		g->answer = short_norm(cand);
-		free(cand);
-		if (g->answer && !g->answer[0]) {
-			free(g->answer);
-			g->answer = NULL;
-		}
-	}
-	g->extract_ok = g->answer != NULL;
-	/* gold: a string, or a list of accepted strings */
-	const jv *a = jv_get(task, "answer");
-	const char *golds[64];
-	size_t ng = 0;
-	if (a && (a->t == JV_STRING || a->t == JV_NUMBER))
-		golds[ng++] = a->u.str.s;
-	else if (a && a->t == JV_ARRAY)
-		for (size_t i = 0; i < jv_len(a) && ng < 64; i++) {
-			const jv *x = jv_at(a, i);
-			if (x->t == JV_STRING || x->t == JV_NUMBER)
-				golds[ng++] = x->u.str.s;
-		}
-	if (ng == 0) {
-		g->correct = -1;
-		return 0;
-	}
-	g->correct = 0;
-	for (size_t i = 0; i < ng && g->answer; i++) {
-		char *gn = short_norm(golds[i]);
-		if (!gn)
-			return -1;
-		if (strcmp(gn, g->answer) == 0)
-			g->correct = 1;
-		double f = token_f1(g->answer, gn);
-		if (f > g->f1)
-			g->f1 = f;
-		free(gn);
-	}
-	return 0;
-}
-
-static int grade_choice(const jv *task, const char *s, ark_grade *g, char *err, size_t errlen)
+static int grade_choice(const jv *task, const char *s, double tol, ark_grade *g, char *err,
+                        size_t errlen)
 {
 	opts_t o;
 	if (opts_load(task, &o) < 0) {
@@ -1724,13 +1588,12 @@ static int grade_choice(const jv *task, const char *s, ark_grade *g, char *err, 
 		opts_free(&o);
 		return ark_errf(err, errlen, "\"choices\" is empty");
 	}
-	int c = choice_extract(s, &o);
-	if (c) {
-		char l[2] = { (char)c, '\0' };
-		if (!(g->answer = dup(l))) {
-			opts_free(&o);
-			return ark_errf(err, errlen, "out of memory");
-		}
+	int oom = 0, c = choice_extract(s, task, &o, tol, &oom);
+	if (c && !(g->answer = letter_str(c)))
+		oom = 1;
+	if (oom) {
+		opts_free(&o);
+		return ark_errf(err, errlen, "out of memory");
 	}
 	g->extract_ok = c != 0;
 	const char *gold = gold_text(task);
@@ -1748,6 +1611,8 @@ static int grade_choice(const jv *task, const char *s, ark_grade *g, char *err, 
 	opts_free(&o);
 	return 0;
 }
+
+/* ---- rank ---------------------------------------------------------------------------------- */
 
 static int grade_rank(const jv *task, const char *s, size_t len, ark_grade *g, char *err,
                       size_t errlen)
@@ -1806,6 +1671,46 @@ out:
 	return rc;
 }
 
+
+/* ---- public API -------------------------------------------------------------------------------- */
+
+int ark_kind_parse(const char *s)
+{
+	static const char *const names[] = { "math", "choice", "number", "short", "rank" };
+	if (!s)
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *ark_kind_name(ark_kind k)
+{
+	switch (k) {
+	case ARK_KIND_MATH:   return "math";
+	case ARK_KIND_CHOICE: return "choice";
+	case ARK_KIND_NUMBER: return "number";
+	case ARK_KIND_SHORT:  return "short";
+	case ARK_KIND_RANK:   return "rank";
+	}
+	return "?";
+}
+
+void ark_grade_opts_init(ark_grade_opts *o)
+{
+	o->rel_tol = 1e-4;
+}
+
+void ark_grade_release(ark_grade *g)
+{
+	if (!g)
+		return;
+	free(g->answer);
+	free(g->order);
+	memset(g, 0, sizeof *g);
+}
+
 int ark_grade_text(const jv *task, const char *text, size_t len, const ark_grade_opts *o,
                    ark_grade *g, char *err, size_t errlen)
 {
@@ -1834,30 +1739,32 @@ int ark_grade_text(const jv *task, const char *text, size_t len, const ark_grade
 			ark_grade_release(g);
 		return r;
 	}
-	char *s = dupn(text, len);       /* NUL-terminated copy (an embedded NUL ends the text) */
+	char *s = prep_reply(text, len);
 	if (!s)
 		return ark_errf(err, errlen, "out of memory");
-	char *u = unicode_ascii(s);
-	if (!u)
-		return ark_errf(err, errlen, "out of memory");
+	reading rd = { task, k, { { 0 }, 0 } };
 	int r;
 	switch (k) {
 	case ARK_KIND_MATH:
 	case ARK_KIND_NUMBER:
-		r = grade_math(task, u, k == ARK_KIND_NUMBER, o->rel_tol, g);
+		if (k == ARK_KIND_NUMBER)
+			question_numbers(task, &rd.q);
+		r = grade_math(&rd, s, o->rel_tol, g);
 		if (r < 0)
 			ark_errf(err, errlen, "out of memory");
 		break;
 	case ARK_KIND_CHOICE:
-		r = grade_choice(task, u, g, err, errlen);
+		r = grade_choice(task, s, o->rel_tol, g, err, errlen);
 		break;
 	default:
-		r = grade_short(task, u, g);
+		r = grade_short(&rd, s, g);
 		if (r < 0)
 			ark_errf(err, errlen, "out of memory");
 		break;
 	}
-	free(u);
+	if (r == 0 && !g->extract_ok && !blank(s))
+		g->undecided = g->correct != -1;
+	free(s);
 	if (r < 0)
 		ark_grade_release(g);
 	return r;
@@ -1872,16 +1779,16 @@ int ark_answers_equiv(ark_kind k, const char *a, const char *b, const ark_grade_
 	switch (k) {
 	case ARK_KIND_MATH:
 	case ARK_KIND_NUMBER: {
-		char *na = math_norm(a), *nb = math_norm(b);
+		char *na = ark_math_norm(a), *nb = ark_math_norm(b);
 		if (na && nb)
-			r = math_equiv_norm(na, nb, tol);
+			r = ark_math_equiv(na, nb, tol);
 		free(na);
 		free(nb);
 		break;
 	}
 	case ARK_KIND_CHOICE: {
-		char *na = math_norm(a), *nb = math_norm(b);
-		r = na && nb && strlen(na) == strlen(nb) && ci_eq(na, nb, strlen(na));
+		char *na = ark_math_norm(a), *nb = ark_math_norm(b);
+		r = na && nb && strlen(na) == strlen(nb) && ark_text_ci_eq(na, nb, strlen(na));
 		free(na);
 		free(nb);
 		break;

@@ -1,6 +1,7 @@
 /* grade.h: the one answer grader every ark tool uses (ark-debate, ark-filter, ark-score, ark-l1,
  * ark-gap).  Extraction reports whether an answer could be found (extract_ok) apart from whether
- * it is right (correct).  Owned by lib/grade.c; rank tasks go through lib/rank.c.
+ * it is right (correct), and whether the rules could not settle it (undecided: a judge may be
+ * asked).  The rules are in grade.c and ark-grade(7); rank tasks go through rank.c.
  */
 #ifndef ARK_GRADE_H
 #define ARK_GRADE_H
@@ -27,6 +28,10 @@ typedef struct ark_grade {
 	int   *order;             /* rank tasks: item indices (into task "items"), best first */
 	size_t norder;
 	double f1;                /* short answers: token F1 against gold (else 0) */
+	int    undecided;         /* with a gold answer, the rules could not decide: no answer in a
+	                             non-blank reply, a short answer that overlaps the gold without
+	                             matching it, or two math answers that differ where one is not
+	                             a number, tuple or list (so may still be equal) */
 } ark_grade;
 
 /* Grade a reply text against a task record (its "kind", "answer", "choices", "items").

@@ -67,7 +67,7 @@ typedef struct gmemo {
 	char *text;
 	size_t len;
 	char *answer;
-	int extract_ok, correct;
+	int extract_ok, correct, undecided;
 	double f1;
 } gmemo;
 
@@ -112,6 +112,7 @@ int ark_grade_memo(const jv *task, uint64_t task_key, const char *text, size_t l
 		g->extract_ok = s->extract_ok;
 		g->correct = s->correct;
 		g->f1 = s->f1;
+		g->undecided = s->undecided;
 		return 0;
 	}
 	if (ark_grade_text(task, text, len, o, g, err, errlen) != 0)
@@ -137,5 +138,6 @@ int ark_grade_memo(const jv *task, uint64_t task_key, const char *text, size_t l
 	s->extract_ok = g->extract_ok;
 	s->correct = g->correct;
 	s->f1 = g->f1;
+	s->undecided = g->undecided;
 	return 0;
 }
