@@ -67,14 +67,15 @@ static char *drop_calc_notes(char *s)
 {
 	ark_buf b = ARK_BUF_INIT;
 	int bad = 0;
-	const char *p = s, *q;
+	const char *p = s, *q, *close = strstr(s, ">>"), *nl = strchr(s, '\n');
 	while ((q = strstr(p, "<<")) != NULL) {
-		const char *lim = q + 200, *c = q + 2;
-		while (*c && *c != '\n' && c < lim && !(c[0] == '>' && c[1] == '>'))
-			c++;
-		if (c[0] == '>' && c[1] == '>') {
+		if (close && close < q + 2)
+			close = strstr(q + 2, ">>");
+		if (nl && nl < q)
+			nl = strchr(q, '\n');
+		if (close && close - q <= 200 && (!nl || nl > close)) {
 			bad |= ark_buf_add(&b, p, (size_t)(q - p));
-			p = c + 2;
+			p = close + 2;
 		} else {
 			bad |= ark_buf_add(&b, p, (size_t)(q + 2 - p));
 			p = q + 2;
@@ -465,23 +466,28 @@ static const char *const declines[] = {
 	"none of them is correct", "none of them are correct",
 };
 
-/* The last decline in s (NULL when none); a phrase that is the text of an option (choice
- * options "None of the above") is not a decline. */
+typedef struct decline_scan {
+	const char *last;
+	int skip_none;           /* an option's text is "None of the above": not a decline */
+} decline_scan;
+
+static void decline_hit(void *arg, size_t k, const char *at)
+{
+	decline_scan *d = arg;
+	if (!(d->skip_none && starts(declines[k], "none of")))
+		d->last = at;
+}
+
+/* The last decline in s (NULL when none); with options, "none of ..." is not a decline when an
+ * option's text is itself "none of ...". */
 static const char *last_decline(const char *s, char *const *opt_norm, size_t nopt)
 {
-	const char *e = s + strlen(s), *last = NULL;
-	for (size_t i = 0; i < sizeof declines / sizeof declines[0]; i++) {
-		int option = 0;
-		for (size_t k = 0; k < nopt && !option; k++)
-			option = opt_norm[k] && strstr(opt_norm[k], "none of") &&
-			         starts(declines[i], "none of");
-		if (option)
-			continue;
-		const char *h = ark_text_rfind(last ? last : s, e, declines[i], strlen(declines[i]));
-		if (h && (!last || h > last))
-			last = h;
-	}
-	return last;
+	decline_scan d = { NULL, 0 };
+	for (size_t k = 0; k < nopt; k++)
+		d.skip_none |= opt_norm[k] && strstr(opt_norm[k], "none of") != NULL;
+	ark_text_find_all(s, s + strlen(s), declines, sizeof declines / sizeof declines[0],
+	                  decline_hit, &d);
+	return d.last;
 }
 
 /* ---- numbers ------------------------------------------------------------------------------ */
@@ -877,6 +883,8 @@ static int word_is(const char *w, size_t n, const char *x)
 static int number_word(const char *w, size_t n, int *tens)
 {
 	*tens = 0;
+	if (n < 3 || n > 9 || !strchr("zotfsen", w[0]))
+		return -1;
 	for (int i = 0; i < 20; i++)
 		if (word_is(w, n, number_words[i]))
 			return i;
@@ -1084,9 +1092,9 @@ static int grade_short(const reading *rd, const char *s, ark_grade *g)
 	pick_cand(rd, &c, read_short, &ans, &flag);
 	int oom = c.oom || flag > 0;
 	free(c.v);
-	if (!ans) {
+	if (!ans) {             /* the last line, when it is short enough to be an answer */
 		const char *le, *lb = last_line(s, &le);
-		ans = lb ? dupn(lb, (size_t)(le - lb)) : NULL;
+		ans = lb && le - lb <= PHRASE_MAX ? dupn(lb, (size_t)(le - lb)) : NULL;
 	}
 	if (ans && !short_decline(ans)) {
 		g->answer = short_norm(ans);
@@ -1320,49 +1328,63 @@ static char *read_choice(const reading *rd, const cands *c, size_t i, int *flag)
 	return l ? letter_str(l) : NULL;
 }
 
+static const char *const named[] = { " is correct", " is the correct", " is the right",
+	" is the best", " is right", " is the answer", " is the most appropriate",
+	" is the most accurate", " is the most likely", " is the only correct" };
+static const char *const chooses[] = { "correct option is", "correct option:",
+	"correct choice is", "correct choice:", "best choice is", "best option is",
+	"right option is", "right choice is", "appropriate choice is", "appropriate option is",
+	"choice is", "option is", "correct one is", "correct letter is", "i choose", "i pick",
+	"i select", "i'd go with", "i would go with", "i'll go with", "i will go with",
+	"i would choose", "i'd choose", "i would pick", "i'd pick", "i'd say", "i would say",
+	"my choice is", "my pick is", "my choice:" };
+
+typedef struct choice_scan {
+	const char *s;
+	cands *c;
+	const opts_t *o;
+} choice_scan;
+
+/* "(B) is correct", "Option I is the answer": the letter before the phrase, not negated
+ * ("nor B is correct"). */
+static void named_hit(void *arg, size_t k, const char *h)
+{
+	choice_scan *cs = arg;
+	const char *s = cs->s, *p = h, *le;
+	(void)k;
+	while (p > s && (p[-1] == ')' || p[-1] == ']' || p[-1] == '*' || p[-1] == '"'))
+		p--;
+	if (p == s || !a_alpha((unsigned char)p[-1]) ||
+	    (p - 1 > s && (a_alnum((unsigned char)p[-2]) || p[-2] == '\\' || p[-2] == '_')))
+		return;
+	const char *b = p - 1;
+	int l = letter_at(b, cs->o, &le);
+	if (!l || (b - s >= 4 && (ark_text_ci_eq(b - 4, "nor ", 4) || ark_text_ci_eq(b - 4, "not ", 4))))
+		return;
+	cand_add(cs->c, b, b, NULL, 2, C_LETTER);
+	if (!cs->c->oom)
+		cs->c->v[cs->c->n - 1].letter = l;
+}
+
+static void choose_hit(void *arg, size_t k, const char *h)
+{
+	choice_scan *cs = arg;
+	if (h == cs->s || !a_alpha((unsigned char)h[-1]))
+		cand_add(cs->c, h, h + strlen(chooses[k]), NULL, 2, C_PHRASE);
+}
+
 /* Choice markers besides "answer": a letter before " is correct" and its kin, and the verbs
  * and phrases that name a choice ("I choose", "the correct option is").  Boxes that do not hold
  * a letter drop to tier 2 (a boxed value does not beat an explicit letter). */
 static void find_choice(const char *s, cands *c, const void *arg)
 {
-	const opts_t *o = arg;
+	choice_scan cs = { s, c, arg };
 	const char *e = s + strlen(s), *le;
 	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].type == C_BOX && !letter_at(c->v[i].val, o, &le))
+		if (c->v[i].type == C_BOX && !letter_at(c->v[i].val, cs.o, &le))
 			c->v[i].tier = 2;
-	static const char *const named[] = { " is correct", " is the correct", " is the right",
-		" is the best", " is right", " is the answer", " is the most appropriate",
-		" is the most accurate", " is the most likely", " is the only correct" };
-	for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
-		for (const char *h = ark_text_find(s, e, named[k], strlen(named[k])); h;
-		     h = ark_text_find(h + 1, e, named[k], strlen(named[k]))) {
-			const char *p = h;
-			while (p > s && (p[-1] == ')' || p[-1] == ']' || p[-1] == '*' || p[-1] == '"'))
-				p--;
-			if (p == s || !a_alpha((unsigned char)p[-1]) ||
-			    (p - 1 > s && (a_alnum((unsigned char)p[-2]) || p[-2] == '\\' || p[-2] == '_')))
-				continue;
-			const char *b = p - 1;
-			int l = letter_at(b, o, &le);
-			if (!l || (b - s >= 4 && (ark_text_ci_eq(b - 4, "nor ", 4) ||
-			                          ark_text_ci_eq(b - 4, "not ", 4))))
-				continue;
-			cand_add(c, b, b, NULL, 2, C_LETTER);
-			if (!c->oom)
-				c->v[c->n - 1].letter = l;
-		}
-	static const char *const verbs[] = { "correct option is", "correct option:",
-		"correct choice is", "correct choice:", "best choice is", "best option is",
-		"right option is", "right choice is", "appropriate choice is", "appropriate option is",
-		"choice is", "option is", "correct one is", "correct letter is", "i choose", "i pick",
-		"i select", "i'd go with", "i would go with", "i'll go with", "i will go with",
-		"i would choose", "i'd choose", "i would pick", "i'd pick", "i'd say", "i would say",
-		"my choice is", "my pick is", "my choice:" };
-	for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
-		for (const char *h = ark_text_find(s, e, verbs[k], strlen(verbs[k])); h;
-		     h = ark_text_find(h + 1, e, verbs[k], strlen(verbs[k])))
-			if (h == s || !a_alpha((unsigned char)h[-1]))
-				cand_add(c, h, h + strlen(verbs[k]), NULL, 2, C_PHRASE);
+	ark_text_find_all(s, e, named, sizeof named / sizeof named[0], named_hit, &cs);
+	ark_text_find_all(s, e, chooses, sizeof chooses / sizeof chooses[0], choose_hit, &cs);
 }
 
 /* Letters in a sentence [p, e): wrapped ("(B)", "**B**") or bare capitals, not words ("A
@@ -1472,16 +1494,17 @@ static int sentence_option(const char *p, const char *e, const opts_t *o)
 }
 
 /* Without an explicit answer: the last line, when it restates an option; else the last of its
- * sentences that names an option and does not set it aside. */
+ * (last eight) sentences that names an option and does not set it aside. */
 static int choice_fallback(const char *s, const opts_t *o)
 {
 	const char *le, *lb = last_line(s, &le);
 	if (!lb)
 		return 0;
-	int l = restated(lb, le, o);
-	for (const char *se = le; !l && se > lb;) {
+	int l = restated(lb, le, o), left = 8;      /* its last eight sentences at most */
+	for (const char *se = le; !l && se > lb && left-- > 0;) {
 		const char *sb = se;
-		while (sb > lb && !(sb - 1 > lb && sentence_end(sb - 2) && sb - 2 < se - 1))
+		while (sb > lb && se - sb < PHRASE_MAX && !(sb - 1 > lb && sentence_end(sb - 2) &&
+		                                           sb - 2 < se - 1))
 			sb--;
 		static const char *const so[] = { " so ", "therefore", " thus", "hence" };
 		const char *concl = NULL;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "grade/rank.h"
+#include "grade/text.h"
 
 #define PH_BUF 256      /* normalised bytes kept per phrase (item name, entry head) */
 #define PH_TOK 32       /* tokens kept per phrase */
@@ -163,6 +164,35 @@ static int tok_in(const phrase *a, int i, const phrase *b)
 	return 0;
 }
 
+/* token i of a is like some token of b: words that share a stem of at least four letters and
+ * differ only in a short ending ("heater" and "heating", "flare" and "flares") */
+static int tok_like(const phrase *a, int i, const phrase *b)
+{
+	const char *x = a->buf + a->off[i];
+	int n = a->len[i];
+	if (!a->alpha[i] || n < 4)
+		return 0;
+	for (int j = 0; j < b->n; j++) {
+		const char *y = b->buf + b->off[j];
+		int m = b->len[j], k = 0, lo = n < m ? n : m;
+		while (k < lo && x[k] == y[k])
+			k++;
+		if (b->alpha[j] && k >= 4 && k >= lo - 2)
+			return 1;
+	}
+	return 0;
+}
+
+static int ph_like(const phrase *a, const phrase *b)   /* every token of a like one of b */
+{
+	if (a->n == 0)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (!tok_in(a, i, b) && !tok_like(a, i, b))
+			return 0;
+	return 1;
+}
+
 static int ph_same(const phrase *a, const phrase *b)
 {
 	if (a->n != b->n)
@@ -270,6 +300,13 @@ static int marker_at(const char *p, const char *e, int *num, const char **rest)
 	while (p < e && (*p == ' ' || *p == '\t' || *p == '*' || *p == '_' || *p == '>' ||
 	                 *p == '|' || *p == '-' || *p == '(' || *p == '['))
 		p++;
+	/* "Rank 1:", "Rank #2 -", "**Rank 3:**": the word is a label, like '#' */
+	if (e - p >= 5 && (p[0] | 32) == 'r' && (p[1] | 32) == 'a' && (p[2] | 32) == 'n' &&
+	    (p[3] | 32) == 'k' && (p[4] == ' ' || p[4] == '#')) {
+		for (p += 4; p < e && *p == ' '; p++)
+			;
+		hash = 1;
+	}
 	while (p < e && *p == '#')
 		p++, hash = 1;
 	/* "• 1." : U+2022 */
@@ -285,6 +322,14 @@ static int marker_at(const char *p, const char *e, int *num, const char **rest)
 		v = v * 10 + (*p++ - '0'), d++;
 	if (p < e && is_digit((unsigned char)*p))
 		return 0;
+	/* "1st:", "2nd -": an ordinal; "**3**", "**4.**": the number's bold */
+	if (e - p >= 2 && ((p[0] == 's' && p[1] == 't') || (p[0] == 'n' && p[1] == 'd') ||
+	                   (p[0] == 'r' && p[1] == 'd') || (p[0] == 't' && p[1] == 'h')) &&
+	    (e - p == 2 || !is_alpha((unsigned char)p[2])))
+		p += 2;
+	while (p < e && (*p == '*' || *p == '_') && e - p >= 2 && (p[1] == *p || p[1] == ' ' ||
+	       p[1] == '.' || p[1] == ')' || p[1] == ':' || p[1] == '|'))
+		p += p[1] == *p ? 2 : 1, hash = 1;
 	if (p < e && (*p == '.' || *p == ')' || *p == ':' || *p == ']' || *p == '|')) {
 		p++;
 		if (p < e && is_digit((unsigned char)*p))    /* "1.5 litres", "3:45" */
@@ -326,14 +371,23 @@ static const char *inline_marker(const char *s, const char *e, int want, const c
 	do
 		*--d = (char)('0' + w % 10);
 	while ((w /= 10) > 0);
-	int dl = (int)(de - d);
+	int dl = (int)(de - d), depth = 0;
 	for (const char *p = s; p + dl < e; p++) {
-		if (!is_digit((unsigned char)*p))
+		/* numbers in parentheses stay in the entry ("Candidate C (2 of 4)"), except the
+		 * marker's own "(3)" */
+		if ((*p == '(' || *p == '[') && !(p + 1 + dl < e && !memcmp(p + 1, d, (size_t)dl) &&
+		                                  p[1 + dl] == (*p == '(' ? ')' : ']')))
+			depth++;
+		else if ((*p == ')' || *p == ']') && depth > 0)
+			depth--;
+		if (!is_digit((unsigned char)*p) || depth > 0)
 			continue;
 		if (p > s && is_digit((unsigned char)p[-1]))
 			continue;
 		if (memcmp(p, d, (size_t)dl) != 0)
 			continue;
+		if (!(p[dl] == '.' || p[dl] == ')' || p[dl] == ':' || (p > s && p[-1] == '#')))
+			continue;          /* the digits end with '.', ')' or ':', or follow '#' */
 		const char *b = p;
 		if (b > s && b[-1] == '#') b--;
 		while (b > s && (b[-1] == '*' || b[-1] == '_' || b[-1] == '('))
@@ -414,6 +468,46 @@ static int add_separated(list *l, const char *p, const char *le)
 	return l->n - before >= 2;
 }
 
+/* At p (a line), a bullet ("- ", "* ", "+ ", "• ") at indentation *ind: the entry text after
+ * it, else NULL. */
+static const char *bullet_at(const char *p, const char *le, size_t *ind)
+{
+	const char *q = p;
+	while (q < le && (*q == ' ' || *q == '\t'))
+		q++;
+	*ind = (size_t)(q - p);
+	if (le - q >= 2 && (*q == '-' || *q == '*' || *q == '+') && (q[1] == ' ' || q[1] == '\t'))
+		return q + 2;
+	if (le - q >= 4 && (unsigned char)q[0] == 0xE2 && (unsigned char)q[1] == 0x80 &&
+	    (unsigned char)q[2] == 0xA2 && q[3] == ' ')
+		return q + 4;
+	return NULL;
+}
+
+/* Unnumbered bullets under a heading: the bullets at the first bullet's indentation, in order
+ * (deeper lines explain them), after at most one line of preamble, up to the first other line
+ * after them.  1 when any. */
+static int add_bullets(list *l, const char *p, const char *e, size_t nitems)
+{
+	size_t ind0 = 0, before = l->n;
+	int started = 0, preamble = 0;
+	for (const char *le; p < e && l->n < nitems; p = le < e ? le + 1 : e) {
+		le = line_end(p, e);
+		size_t ind;
+		const char *t = bullet_at(p, le, &ind);
+		if (blank(p, le))
+			continue;
+		if (t && (!started || ind == ind0)) {
+			list_add(l, t, (size_t)(le - t));
+			ind0 = ind;
+			started = 1;
+		} else if (started ? ind <= ind0 : preamble++ > 0) {
+			break;
+		}
+	}
+	return l->n > before;
+}
+
 /* The list following a "MY RANKING" marker that ends at p: lines that are not numbered (a
  * preamble, explanations under or between entries) are skipped; the list ends at a number out of
  * sequence, once nitems entries are in, or at e (the next marker).  Without a numbered line,
@@ -435,7 +529,7 @@ static void block_list(list *l, const char *p, const char *e, size_t nitems)
 		}
 		p = le < e ? le + 1 : e;
 	}
-	if (l->n > 0)
+	if (l->n > 0 || add_bullets(l, start, e, nitems))
 		return;
 	/* of the first two lines, one with as many names as items, else the first with two or more */
 	const char *pick = NULL;
@@ -494,42 +588,48 @@ static void text_list(list *out, list *cur, const char *p, const char *e, size_t
 #undef CLOSE_LIST
 }
 
-/* After "my ranking" at p: optional emphasis and blanks, then ':'.  Returns the byte after the
- * ':' (and any closing emphasis), or NULL when this is not a marker. */
-static const char *marker_colon(const char *p, const char *e)
+/* After the word "ranking" at p: where its list begins, or NULL when this is not a heading.
+ * Headings: "ranking:" (past emphasis, a parenthesis or a few words on the same line, but no
+ * sentence end: "Final ranking (most to least important):", "my ranking, best first:"),
+ * "ranking is 1) D 2) C", and "ranking" ending its line ("## Revised Ranking"). */
+static const char *heading_after(const char *p, const char *e)
 {
-	p += 10;
 	while (p < e && (*p == '*' || *p == '_' || *p == ' ' || *p == '\t'))
 		p++;
-	if (p >= e || *p != ':')
-		return NULL;
-	p++;
-	while (p < e && (*p == '*' || *p == '_'))
+	const char *c = p;
+	while (c < e && c - p < 80 && *c != '\n' && *c != ':' && *c != '.' && *c != '!' && *c != '?')
+		c++;
+	if (c < e && *c == ':') {
+		for (c++; c < e && (*c == '*' || *c == '_'); c++)
+			;
+		return c;
+	}
+	if (e - p >= 4 && (p[0] | 32) == 'i' && (p[1] | 32) == 's' && p[2] == ' ') {
+		for (c = p + 3; c < e && (*c == ' ' || *c == '*'); c++)
+			;
+		if (c < e && is_digit((unsigned char)*c))
+			return c;
+	}
+	while (p < e && (*p == '#' || *p == '*' || *p == '_' || *p == ' ' || *p == '\t'))
 		p++;
-	return p;
+	return p >= e || *p == '\n' || *p == '\r' ? p : NULL;
 }
 
-/* The last "my ranking:" (any case) that starts before `before`; NULL when none.  *after is the
- * byte after its ':'.  Found from its colon (memrchr), colons being rare in prose. */
+/* The last ranking heading (any "... ranking", any case) that starts before `before`; NULL when
+ * none.  *after is where its list begins.  Searched backwards from before, so that finding
+ * every heading in turn reads the text once. */
 static const char *find_marker(const char *s, const char *before, const char *e,
                                const char **after)
 {
-	static const char m[] = "my ranking";
-	const size_t ml = sizeof m - 1;
-	const char *c = before + ml + 8 < e ? before + ml + 8 : e;   /* a colon a little past it */
-	while (c > s && (c = memrchr(s, ':', (size_t)(c - s))) != NULL) {
-		const char *q = c;
-		while (q > s && (q[-1] == '*' || q[-1] == '_' || q[-1] == ' ' || q[-1] == '\t'))
-			q--;
-		if ((size_t)(q - s) >= ml) {
-			const char *p = q - ml;
-			size_t k = 0;
-			while (k < ml && (p[k] | 32) == m[k])
-				k++;
-			if (k == ml && p < before && (p == s || !is_alpha((unsigned char)p[-1])) &&
-			    (*after = marker_colon(p, e)) != NULL)
-				return p;
+	const char *lim = before + 7 < e ? before + 7 : e;
+	for (const char *h; (h = ark_text_rfind(s, lim, "ranking", 7)) != NULL; lim = h + 6) {
+		if (h < before && (h == s || !is_alpha((unsigned char)h[-1])) &&
+		    (h + 7 >= e || !is_alpha((unsigned char)h[7])) &&
+		    (*after = heading_after(h + 7, e)) != NULL) {
+			return h;
 		}
+		if (h == s)
+			break;
 	}
 	return NULL;
 }
@@ -539,7 +639,7 @@ static const char *find_marker(const char *s, const char *before, const char *e,
 /* bytes that may end a head (is_cut decides) */
 static const unsigned char cutbyte[256] = {
 	[':'] = 1, ['('] = 1, ['['] = 1, [','] = 1, [';'] = 1, ['!'] = 1, ['?'] = 1, ['='] = 1,
-	['\n'] = 1, ['\r'] = 1, ['.'] = 1, ['-'] = 1, [0xE2] = 1,
+	['\n'] = 1, ['\r'] = 1, ['.'] = 1, ['-'] = 1, [0xE2] = 1, ['|'] = 1,
 };
 
 static int is_cut(const char *head_start, const char *p, const char *e)
@@ -548,7 +648,7 @@ static int is_cut(const char *head_start, const char *p, const char *e)
 	if (!cutbyte[c])
 		return 0;
 	if (c == ':' || c == '(' || c == '[' || c == ',' || c == ';' || c == '!' || c == '?' ||
-	    c == '=' || c == '\n' || c == '\r')
+	    c == '=' || c == '\n' || c == '\r' || c == '|')
 		return 1;
 	if (c == '.') {
 		/* a full stop ends the name; the dot of "U.S." or "lb." does not: the word before a
@@ -644,7 +744,12 @@ static int match(const ark_ranker *rk, const phrase *h, int *a, int *b)
 	}
 	if (best >= 0 && !tie && 2 * bestk >= h->n)
 		return best;
-	return -1;
+	/* 5: the head's words all like the words of one item ("The heater") */
+	cand = -1, ncand = 0;
+	for (i = 0; i < rk->n; i++)
+		if (ph_like(h, &rk->item[i]))
+			cand = (int)i, ncand++;
+	return ncand == 1 ? cand : -1;
 }
 
 /* index of the item an entry names; -1 unknown, -2 ambiguous (a, b set) */
@@ -718,17 +823,15 @@ static int check_list(const ark_ranker *rk, const list *l, int *order, char *err
 	return 0;
 }
 
-int ark_ranker_parse(const ark_ranker *rk, const char *text, size_t len, int *order,
-                     char *err, size_t errlen)
+static int parse_clean(const ark_ranker *rk, const char *text, size_t len, int *order,
+                       char *err, size_t errlen)
 {
 	span a[ARK_RANK_MAX_ITEMS + 1], b[ARK_RANK_MAX_ITEMS + 1];
 	list l = { a, rk->n + 1, 0 }, cur = { b, rk->n + 1, 0 };
-	if (!text)
-		return ark_errf(err, errlen, "no text");
 	const char *e = text + len;
-	/* 1: the last marker followed by a list */
-	/* a marker's block ends where the next (later) marker begins: that one had no list, and
-	 * bounding the blocks keeps a text full of markers linear */
+	/* 1: the last heading followed by a list */
+	/* a heading's block ends where the next (later) heading begins: that one had no list, and
+	 * bounding the blocks keeps a text full of headings linear */
 	const char *after, *bound = e;
 	for (const char *m = find_marker(text, e, e, &after); m;
 	     bound = m, m = find_marker(text, m, e, &after)) {
@@ -737,11 +840,29 @@ int ark_ranker_parse(const ark_ranker *rk, const char *text, size_t len, int *or
 		if (l.n > 0)
 			return check_list(rk, &l, order, err, errlen);
 	}
-	/* 2: no marker with a list after it: the last numbered list */
+	/* 2: no heading with a list after it: the last numbered list */
 	text_list(&l, &cur, text, e, rk->n);
 	if (l.n == 0)
 		return ark_errf(err, errlen, "no ranking found");
 	return check_list(rk, &l, order, err, errlen);
+}
+
+int ark_ranker_parse(const ark_ranker *rk, const char *text, size_t len, int *order,
+                     char *err, size_t errlen)
+{
+	if (!text)
+		return ark_errf(err, errlen, "no text");
+	/* reasoning blocks and quoted lines (an earlier ranking quoted with '>') are not read */
+	char *clean;
+	size_t cn;
+	int r = ark_text_clean(text, len, &clean, &cn);
+	if (r < 0)
+		return ark_errf(err, errlen, "out of memory");
+	if (r == 0)
+		return parse_clean(rk, text, len, order, err, errlen);
+	r = parse_clean(rk, clean, cn, order, err, errlen);
+	free(clean);
+	return r;
 }
 
 int ark_rank_parse(const char *text, size_t len, const char *const *items, size_t nitems,

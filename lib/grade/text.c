@@ -42,7 +42,7 @@ static void drop(cleaner *c, const char *from, const char *to)
 int ark_text_clean(const char *s, size_t n, char **out, size_t *outn)
 {
 	cleaner c = { ARK_BUF_INIT, s, 0, 0 };
-	const char *e = s + n, *p = s, *lt = memchr(s, '<', n);
+	const char *e = s + n, *p = s, *lt = memchr(s, '<', n), *nl = memchr(s, '\n', n);
 	*out = NULL;
 	*outn = 0;
 	while (p < e) {
@@ -59,6 +59,8 @@ int ark_text_clean(const char *s, size_t n, char **out, size_t *outn)
 		}
 		if (lt && lt < p)
 			lt = memchr(p, '<', (size_t)(e - p));
+		if (nl && nl < p)
+			nl = memchr(p, '\n', (size_t)(e - p));
 		size_t t;
 		if (p == lt && (t = tag_at(p, e, 0)) > 0) {
 			/* to the matching close, else to the end */
@@ -81,7 +83,6 @@ int ark_text_clean(const char *s, size_t n, char **out, size_t *outn)
 		} else if (p == lt) {
 			p++;
 		} else {
-			const char *nl = memchr(p, '\n', (size_t)(e - p));
 			const char *next = nl ? nl + 1 : e;
 			p = lt && lt < next ? lt : next;
 		}
@@ -252,6 +253,33 @@ const char *ark_text_rfind(const char *s, const char *e, const char *pat, size_t
 			return p;
 		if (p == s)
 			return NULL;
+	}
+}
+
+void ark_text_find_all(const char *s, const char *e, const char *const *pats, size_t n,
+                       void (*hit)(void *arg, size_t k, const char *at), void *arg)
+{
+	signed char head[256], next[64];     /* the patterns by their first byte, as chains */
+	size_t len[64];
+	unsigned char second[64];
+	memset(head, -1, sizeof head);
+	n = n > 64 ? 64 : n;
+	for (size_t k = n; k-- > 0;) {
+		unsigned char c = (unsigned char)a_lower((unsigned char)pats[k][0]);
+		len[k] = strlen(pats[k]);
+		second[k] = (unsigned char)a_lower((unsigned char)pats[k][1]);
+		next[k] = head[c];
+		head[c] = (signed char)k;
+	}
+	for (const char *p = s; p < e; p++) {
+		int k = head[(unsigned char)a_lower((unsigned char)*p)];
+		if (k < 0 || p + 1 >= e)
+			continue;
+		unsigned char c1 = (unsigned char)a_lower((unsigned char)p[1]);
+		for (; k >= 0; k = next[k])
+			if (second[k] == c1 && (size_t)(e - p) >= len[k] &&
+			    ark_text_ci_eq(p, pats[k], len[k]))
+				hit(arg, (size_t)k, p);
 	}
 }
 

@@ -43,6 +43,11 @@ int         ark_text_ci_eq(const char *a, const char *b, size_t n);
 const char *ark_text_find(const char *s, const char *e, const char *pat, size_t m);
 const char *ark_text_rfind(const char *s, const char *e, const char *pat, size_t m);
 
+/* Every case-insensitive occurrence in [s, e) of any of the n patterns (at most 64), in one
+ * pass: hit(arg, k, at) for pattern k found at `at`, in text order. */
+void        ark_text_find_all(const char *s, const char *e, const char *const *pats, size_t n,
+                              void (*hit)(void *arg, size_t k, const char *at), void *arg);
+
 /* Rewriting helpers: each takes s (frees it) and returns the new string; NULL in, NULL out, so
  * calls chain.  repl: every occurrence of from; repl_cmd: a LaTeX command only where no letter
  * follows ("\left" does not eat "\leftarrow"); unwrap: \name{X} -> X for every group of one of
