@@ -297,8 +297,146 @@ static void test_fuzz(void)
 	CHECK(ok);
 }
 
+/* ---- the corpus: tests/fixtures/rank/corpus.tsv (see make-corpus.py there) ----------------- */
+
+static char *root_path(const char *rel)
+{
+	static char buf[4][1024];
+	static int k;
+	const char *f = __FILE__;                 /* ".../tests/unit/test-rank.c" */
+	const char *cut = strstr(f, "tests/unit/test-rank.c");
+	char *b = buf[k++ % 4];
+	snprintf(b, sizeof buf[0], "%.*s%s", cut ? (int)(cut - f) : 0, f, rel);
+	return b;
+}
+
+typedef struct ctask {
+	char name[16];
+	jv *task;
+	const char *items[64];
+	size_t n;
+	int key[64];
+} ctask;
+
+static int load_task(ctask *t, const char *name)
+{
+	char path[1200], err[256];
+	snprintf(path, sizeof path, "%s%s.jsonl", root_path("share/ark/tasks/"), name);
+	FILE *f = fopen(path, "r");
+	static char buf[1 << 16];
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	while (n && buf[n - 1] == '\n')
+		n--;
+	snprintf(t->name, sizeof t->name, "%s", name);
+	t->task = n ? jv_parse(buf, n, err, sizeof err) : NULL;
+	if (!t->task || ark_rank_items(t->task, t->items, 64, &t->n, err, sizeof err) < 0 ||
+	    ark_rank_key(t->task, t->items, t->n, t->key, err, sizeof err) < 0) {
+		fprintf(stderr, "test-rank: %s: cannot load the task\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void unescape(char *s)
+{
+	char *w = s;
+	for (char *p = s; *p;) {
+		if (!strncmp(p, "\xe2\x90\xa4", 3))
+			*w++ = '\n', p += 3;
+		else if (!strncmp(p, "\xe2\x90\x89", 3))
+			*w++ = '\t', p += 3;
+		else
+			*w++ = *p++;
+	}
+	*w = '\0';
+}
+
+/* One corpus line: the parse against the expected key positions, or the expected failure. */
+static int corpus_case(const ctask *t, const char *expect, const char *text, int lineno)
+{
+	int order[64];
+	char err[256] = "";
+	int rc = ark_rank_parse(text, strlen(text), t->items, t->n, order, err, sizeof err);
+	if (expect[0] == '!') {
+		if (rc == 0 || !strstr(err, expect + 1)) {
+			fprintf(stderr, "corpus.tsv:%d: expected a failure with '%s', got %s\n", lineno,
+			        expect + 1, rc ? err : "a ranking");
+			return 0;
+		}
+		return 1;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "corpus.tsv:%d: %s\n", lineno, err);
+		return 0;
+	}
+	const char *p = expect;
+	for (size_t k = 0; k < t->n; k++) {
+		int pos = (int)strtol(p, (char **)&p, 10);
+		if (*p == ',')
+			p++;
+		if (pos < 1 || (size_t)pos > t->n || order[k] != t->key[pos - 1]) {
+			fprintf(stderr, "corpus.tsv:%d: rank %zu is '%s', expected key position %d\n",
+			        lineno, k + 1, t->items[order[k]], pos);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void test_corpus(void)
+{
+	ctask tasks[3];
+	const char *names[3] = { "moon", "sea", "election" };
+	for (int i = 0; i < 3; i++)
+		if (load_task(&tasks[i], names[i]) < 0) {
+			unit_failed++;
+			return;
+		}
+	const char *path = root_path("tests/fixtures/rank/corpus.tsv");
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "test-rank: cannot open %s\n", path);
+		unit_failed++;
+		return;
+	}
+	static char line[1 << 16];
+	int lineno = 0, cases = 0, per[3] = { 0 };
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		int ti = -1;
+		for (int i = 0; t2 && i < 3; i++)
+			if ((size_t)(t1 - line) == strlen(names[i]) && !strncmp(line, names[i], strlen(names[i])))
+				ti = i;
+		unit_checked++;
+		if (ti < 0) {
+			fprintf(stderr, "corpus.tsv:%d: want task, expect, text\n", lineno);
+			unit_failed++;
+			continue;
+		}
+		*t1 = *t2 = '\0';
+		unescape(t2 + 1);
+		cases++;
+		per[ti]++;
+		if (!corpus_case(&tasks[ti], t1 + 1, t2 + 1, lineno))
+			unit_failed++;
+	}
+	fclose(f);
+	fprintf(stderr, "test-rank: corpus: %d replies (moon %d, sea %d, election %d)\n", cases,
+	        per[0], per[1], per[2]);
+	CHECK(cases >= 150 && per[0] >= 30 && per[1] >= 30 && per[2] >= 30);
+	for (int i = 0; i < 3; i++)
+		jv_free(tasks[i].task);
+}
+
 int main(void)
 {
+	test_corpus();
 	test_fuzz();
 	test_l1();
 	test_tolerant();
