@@ -111,6 +111,14 @@ static int blank(const char *s)
 	return *s == '\0';
 }
 
+static int blank_n(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++)
+		if (!a_space((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 /* Only blanks and markup ('#', '*', '_', '-', '>') before p on its line? */
 static int at_line_start(const char *s, const char *p)
 {
@@ -586,8 +594,28 @@ static int in_question(const qnums *q, double v)
 	return 0;
 }
 
-/* The answer number of a sentence [p, e): a bold number, else the last number the question
- * does not mention, else the last number.  NULL when it holds none. */
+/* Is the number at b stated as a result: after "is", "has", "makes", "=" and their kin, past a
+ * currency sign ("Judy makes $7425 in 1 week", "he has 6 left after giving 2")? */
+static int stated(const char *s, const char *b)
+{
+	static const char *const cue[] = { "is", "are", "was", "were", "be", "has", "have", "had",
+		"makes", "made", "earns", "earned", "gets", "got", "spends", "spent", "pays", "paid",
+		"costs", "cost", "needs", "takes", "took", "saves", "saved", "total of", "equals", "=" };
+	const char *p = b;
+	while (p > s && (p[-1] == '$' || p[-1] == ' ' || p[-1] == '*' || p[-1] == '~'))
+		p--;
+	for (size_t i = 0; i < sizeof cue / sizeof cue[0]; i++) {
+		size_t m = strlen(cue[i]);
+		if ((size_t)(p - s) >= m && ark_text_ci_eq(p - m, cue[i], m) &&
+		    (cue[i][0] == '=' || p - m == s || !a_alpha((unsigned char)p[-(long)m - 1])))
+			return 1;
+	}
+	return 0;
+}
+
+/* The answer number of a sentence [p, e): a bold number; else, of the numbers the question does
+ * not mention (all of them, when it mentions every one), the last one stated as a result, else
+ * the last.  NULL when it holds none. */
 static char *pick_number(const char *s, const char *p, const char *e, const qnums *q)
 {
 	char *bn = bold_number(p, e);
@@ -600,15 +628,24 @@ static char *pick_number(const char *s, const char *p, const char *e, const qnum
 			return r;
 	}
 	span sp[64];
-	size_t n = numbers_in(s, p, e, sp, 64);
+	size_t n = numbers_in(s, p, e, sp, 64), k = 0;
+	int fresh[64], any = 0;
 	if (!n)
 		return NULL;
-	size_t pick = n - 1;
-	for (size_t i = n; i-- > 0;)
-		if (!in_question(q, span_value(sp[i]))) {
-			pick = i;
-			break;
+	for (size_t i = 0; i < n; i++)
+		any |= fresh[i] = !in_question(q, span_value(sp[i]));
+	size_t pick = SIZE_MAX, last = SIZE_MAX;
+	for (k = n; k-- > 0;)
+		if (fresh[k] || !any) {
+			if (last == SIZE_MAX)
+				last = k;
+			if (stated(s, sp[k].b)) {
+				pick = k;
+				break;
+			}
 		}
+	if (pick == SIZE_MAX)
+		pick = last;
 	return dupn(sp[pick].b, (size_t)(sp[pick].e - sp[pick].b));
 }
 
@@ -698,6 +735,9 @@ static size_t box_run(const cands *c, size_t i)
 				p += m ? m : 1;
 			} else if (*p == ' ' || *p == '$' || *p == '\t') {
 				p++;
+			} else if (a_alpha((unsigned char)*p) && !a_alpha((unsigned char)p[1]) &&
+			           (p[1] == '=' || (p[1] == ' ' && p[2] == '='))) {
+				p += p[1] == '=' ? 2 : 3;      /* "x = \boxed{-2} and x = \boxed{3}" */
 			} else {
 				break;
 			}
@@ -1249,25 +1289,33 @@ static int hedges(const char *p, const char *e, const opts_t *o)
  * whole words); 0 when none. */
 static int option_of_phrase(const char *phrase, const opts_t *o)
 {
-	char *n = short_norm(phrase);
+	char *n0 = short_norm(phrase), *n = n0;
 	int r = 0;
 	size_t best = 0;
 	if (!n)
 		return 0;
+	if (starts(n, "to "))        /* "the best choice would be to stay in bed" */
+		n += 3;
 	for (size_t i = 0; i < o->n && r >= 0; i++) {
 		const char *t = o->norm[i];
 		size_t tl = t ? strlen(t) : 0;
 		if (!tl)
 			continue;
 		if (strcmp(n, t) == 0) {
-			r = 'A' + (int)i;
-			break;
+			if (best == SIZE_MAX) {      /* two options read the same: "-3" and "3" */
+				r = -1;
+				break;
+			}
+			r = 'A' + (int)i, best = SIZE_MAX;
+			continue;
 		}
+		if (best == SIZE_MAX)
+			continue;
 		if (!strncmp(n, t, tl) && n[tl] == ' ' && tl > best)
 			r = 'A' + (int)i, best = tl;
 	}
-	free(n);
-	return r;
+	free(n0);
+	return r > 0 ? r : 0;
 }
 
 /* A numeric value ("\boxed{251}") against numeric options ("251 Hz"), signs kept: the one
@@ -1321,9 +1369,9 @@ static char *read_choice(const reading *rd, const cands *c, size_t i, int *flag)
 	char *t = cand_text(x, 0);
 	if (!t)
 		return NULL;
-	l = option_of_phrase(t, cr->o);
-	if (!l && x->type == C_BOX)
-		l = option_of_number(t, cr->o, cr->tol);
+	l = x->type == C_BOX ? option_of_number(t, cr->o, cr->tol) : 0;
+	if (!l)
+		l = option_of_phrase(t, cr->o);
 	free(t);
 	return l ? letter_str(l) : NULL;
 }
@@ -1334,6 +1382,7 @@ static const char *const named[] = { " is correct", " is the correct", " is the 
 static const char *const chooses[] = { "correct option is", "correct option:",
 	"correct choice is", "correct choice:", "best choice is", "best option is",
 	"right option is", "right choice is", "appropriate choice is", "appropriate option is",
+	"choice would be", "option would be",
 	"choice is", "option is", "correct one is", "correct letter is", "i choose", "i pick",
 	"i select", "i'd go with", "i would go with", "i'll go with", "i will go with",
 	"i would choose", "i'd choose", "i would pick", "i'd pick", "i'd say", "i would say",
@@ -1785,9 +1834,9 @@ int ark_grade_text(const jv *task, const char *text, size_t len, const ark_grade
 			ark_errf(err, errlen, "out of memory");
 		break;
 	}
-	if (r == 0 && !g->extract_ok && !blank(s))
-		g->undecided = g->correct != -1;
 	free(s);
+	if (r == 0 && !g->extract_ok && !blank_n(text, len))
+		g->undecided = g->correct != -1;
 	if (r < 0)
 		ark_grade_release(g);
 	return r;

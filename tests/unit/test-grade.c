@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "unit.h"
 #include "grade/grade.h"
 #include "core/json.h"
@@ -97,8 +98,8 @@ static int run_corpus(const char *path)
 			*t = '\0';
 			p = t + 1;
 		}
-		if (nc != 7) {
-			fprintf(stderr, "%s:%d: %d columns, expected 7\n", path, lineno, nc);
+		if (nc != 7 && nc != 8) {
+			fprintf(stderr, "%s:%d: %d columns, expected 7 or 8\n", path, lineno, nc);
 			unit_failed++;
 			continue;
 		}
@@ -126,6 +127,8 @@ static int run_corpus(const char *path)
 			int want_ok = atoi(col[4]), want_correct = atoi(col[6]);
 			const char *want = col[5];
 			int bad = g.extract_ok != want_ok || g.correct != want_correct;
+			if (nc == 8 && strcmp(col[7], "-"))
+				bad |= g.undecided != atoi(col[7]);
 			if (strcmp(want, "*")) {
 				if (!strcmp(want, "-"))
 					bad |= g.answer != NULL;
@@ -133,9 +136,10 @@ static int run_corpus(const char *path)
 					bad |= !g.answer || strcmp(g.answer, want);
 			}
 			if (bad) {
-				fprintf(stderr, "%s:%d: got ok=%d answer=\"%s\" correct=%d, expected ok=%s "
-				        "answer=\"%s\" correct=%s\n", path, lineno, g.extract_ok,
-				        g.answer ? g.answer : "(none)", g.correct, col[4], want, col[6]);
+				fprintf(stderr, "%s:%d: got ok=%d answer=\"%s\" correct=%d undecided=%d, "
+				        "expected ok=%s answer=\"%s\" correct=%s undecided=%s\n", path,
+				        lineno, g.extract_ok, g.answer ? g.answer : "(none)", g.correct,
+				        g.undecided, col[4], want, col[6], nc == 8 ? col[7] : "-");
 				unit_failed++;
 			}
 			/* the vote-time comparison agrees with grading: equiv(answer, gold) == correct
@@ -306,6 +310,75 @@ static void test_rank_order(void)
 	jv_free(t);
 }
 
+/* ---- linear time on repetitive replies (a model caught in a loop) ------------------------------ */
+
+static double cpu_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static const char *const loops[] = {
+	"answer is ", "\\boxed{", "Answer: ", "The answer is (", "final answer ", "#### ", "\nA: 5",
+	"**", "$", "\\frac{", "{", "}", "\\boxed{\\boxed{", "<think>", "</think>", "\n> x", "<<1",
+	". ", "1 ", "(A) or ", "B is correct ", "I choose ", "none of the options ", "\n1. ",
+	"MY RANKING:\n", "Final ranking: ", "| 1 | ", "Rank 1: ", "- ", "ranking ",
+};
+
+/* CPU seconds to grade `pattern` repeated to n bytes, for a task of every kind. */
+static double grade_loop(const char *pattern, size_t n, double *worst)
+{
+	static const char *const tasks[] = {
+		"{\"kind\":\"math\",\"answer\":\"5\"}",
+		"{\"kind\":\"number\",\"answer\":\"5\",\"question\":\"1 2 3\"}",
+		"{\"kind\":\"choice\",\"answer\":\"B\",\"choices\":[\"a\",\"b\",\"c\",\"d\",\"e\","
+		"\"f\",\"g\",\"h\",\"i\",\"j\"]}",
+		"{\"kind\":\"short\",\"answer\":\"Paris\"}",
+		"{\"kind\":\"rank\",\"items\":[\"A\",\"B\",\"C\",\"D\"],\"answer\":[\"A\",\"B\",\"C\",\"D\"]}",
+	};
+	size_t m = strlen(pattern), len = 0;
+	char *buf = malloc(n + 1), err[256];
+	while (len + m <= n) {
+		memcpy(buf + len, pattern, m);
+		len += m;
+	}
+	buf[len] = '\0';
+	double total = 0;
+	for (size_t k = 0; k < sizeof tasks / sizeof tasks[0]; k++) {
+		jv *t = jv_parse(tasks[k], strlen(tasks[k]), err, sizeof err);
+		ark_grade g;
+		double t0 = cpu_now();
+		CHECK(ark_grade_text(t, buf, len, NULL, &g, err, sizeof err) == 0);
+		double d = cpu_now() - t0;
+		total += d;
+		if (d > *worst)
+			*worst = d;
+		if (d > 0.5)
+			fprintf(stderr, "test-grade: %zu bytes of '%s' as %s: %.2f s\n", len, pattern,
+			        jv_get_str(t, "kind"), d);
+		ark_grade_release(&g);
+		jv_free(t);
+	}
+	free(buf);
+	return total;
+}
+
+/* Each 1 MB reply grades in well under a second (the quadratic grader took 26 s for 200 KB of
+ * "answer is "), and eight times the text costs about eight times the time, not sixty-four. */
+static void test_linear(void)
+{
+	double worst = 0, small = 0, big = 0;
+	for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++)
+		small += grade_loop(loops[i], 128 << 10, &worst);
+	for (size_t i = 0; i < sizeof loops / sizeof loops[0] && worst < 0.5; i++)
+		big += grade_loop(loops[i], 1 << 20, &worst);   /* not when 128 KB is already slow */
+	fprintf(stderr, "test-grade: loops: 128 KB %.3f s, 1 MB %.3f s in all; slowest 1 MB %.3f s\n",
+	        small, big, worst);
+	CHECK(worst < 0.5);
+	CHECK(big < 24 * small + 0.05);
+}
+
 int main(void)
 {
 	/* the corpus sits next to this file's directory: tests/fixtures/grade/corpus.tsv */
@@ -319,8 +392,12 @@ int main(void)
 	}
 	int n = run_corpus(path);
 	CHECK(n >= 300);
+	char spath[1024];
+	snprintf(spath, sizeof spath, "%.*sstyles.tsv", (int)(strrchr(path, '/') + 1 - path), path);
+	CHECK(run_corpus(spath) >= 250);
 	test_equiv();
 	test_kinds_and_errors();
 	test_rank_order();
+	test_linear();
 	return unit_done("test-grade");
 }
