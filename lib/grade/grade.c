@@ -1436,8 +1436,10 @@ static void find_choice(const char *s, cands *c, const void *arg)
 	ark_text_find_all(s, e, chooses, sizeof chooses / sizeof chooses[0], choose_hit, &cs);
 }
 
-/* Letters in a sentence [p, e): wrapped ("(B)", "**B**") or bare capitals, not words ("A
- * triangle", "I think"), not symbols ("x_C"). */
+/* Option letters in a sentence [p, e): wrapped ("(B)", "**B**"), a label ("b) ..."), after
+ * "option" or "choice", or a bare capital ending the sentence ("so B."); not words ("A
+ * triangle", "I think") or symbols ("x_C", "$A$", "units of J").  The one letter named, or the
+ * last of several when it ends the sentence; 0 otherwise. */
 static int sentence_letters(const char *p, const char *e, const opts_t *o, int *last_at_end)
 {
 	int found = 0, distinct = 0, seen[26] = { 0 };
@@ -1447,8 +1449,8 @@ static int sentence_letters(const char *p, const char *e, const opts_t *o, int *
 			continue;
 		int prev = q > p ? (unsigned char)q[-1] : 0;
 		if (a_alnum(prev) || prev == '\\' || prev == '_' || prev == '^' || prev == '\'' ||
-		    a_alnum((unsigned char)q[1]) || (unsigned char)q[1] >= 0x80 || q[1] == '\'' ||
-		    q[1] == '\\')
+		    prev >= 0x80 || a_alnum((unsigned char)q[1]) || (unsigned char)q[1] >= 0x80 ||
+		    q[1] == '\'' || q[1] == '\\' || q[1] == '_' || q[1] == '^')
 			continue;
 		int wrapped = (prev == '(' && q[1] == ')') || (prev == '[' && q[1] == ']') ||
 		              (prev == '*' && q[1] == '*');
@@ -1459,13 +1461,18 @@ static int sentence_letters(const char *p, const char *e, const opts_t *o, int *
 		if ((*q >= 'a' && *q <= 'z' && !wrapped && !label) || is_word_letter(q, wrapped) ||
 		    prev == '$' || q[1] == '$' || prev == '{' || q[1] == '}')
 			continue;
+		const char *r = q + 1;
+		while (r < e && (a_punct((unsigned char)*r) || a_space((unsigned char)*r) ||
+		                 (unsigned char)*r >= 0x80))
+			r++;
+		int opt = q - p >= 7 && (ark_text_ci_eq(q - 7, "option ", 7) ||
+		                         ark_text_ci_eq(q - 7, "choice ", 7));
+		if (!(wrapped || label || opt || r == e))
+			continue;      /* a bare capital inside a sentence: "units of J" */
 		int l = a_upper((unsigned char)*q);
 		if (!seen[l - 'A']++)
 			distinct++;
 		found = l;
-		const char *r = q + 1;
-		while (r < e && (a_punct((unsigned char)*r) || a_space((unsigned char)*r)))
-			r++;
 		*last_at_end = r == e;
 	}
 	return distinct == 1 || (found && *last_at_end) ? found : 0;
@@ -1542,14 +1549,19 @@ static int sentence_option(const char *p, const char *e, const opts_t *o)
 	return l;
 }
 
-/* Without an explicit answer: the last line, when it restates an option; else the last of its
- * (last eight) sentences that names an option and does not set it aside. */
+/* Without an explicit answer: the last line, when it is an option's text or restates an option;
+ * else the last of its (last eight) sentences that names an option and does not set it
+ * aside. */
 static int choice_fallback(const char *s, const opts_t *o)
 {
 	const char *le, *lb = last_line(s, &le);
 	if (!lb)
 		return 0;
-	int l = restated(lb, le, o), left = 8;      /* its last eight sentences at most */
+	char *whole = le - lb <= PHRASE_MAX ? dupn(lb, (size_t)(le - lb)) : NULL;
+	int l = whole ? option_of_phrase(whole, o) : 0, left = 8;   /* its last eight sentences */
+	free(whole);
+	if (!l)
+		l = restated(lb, le, o);
 	for (const char *se = le; !l && se > lb && left-- > 0;) {
 		const char *sb = se;
 		while (sb > lb && se - sb < PHRASE_MAX && !(sb - 1 > lb && sentence_end(sb - 2) &&
