@@ -1,21 +1,24 @@
 /* rank.c: parse a ranking out of a reply text; L1 error against a key.  See rank.h.
  *
- * The parser works in three steps, all in one pass over the relevant part of the text and without
- * allocation beyond the compiled items:
- *   1. find where the ranking is: the last "MY RANKING" marker that is followed by a list, else
- *      the whole text (then the last numbered list that starts at 1 is the ranking);
+ * The parser works in three steps, all in one pass over the relevant part of the text (read
+ * without reasoning blocks and quoted lines) and without allocation beyond the compiled items:
+ *   1. find where the ranking is: the last "... ranking" heading that is followed by a list,
+ *      else the whole text (then the last numbered list that starts at 1 is the ranking);
  *   2. cut the list into entries: lines that begin with a number marker ("1.", "2)", "#3", "(4)",
- *      "**5.**", "- 6:"), several markers on one line, or after the marker a single line of names
- *      separated by '>' or ',' ("D > C > A > B");
+ *      "**5.**", "- 6:", "Rank 7:", "8th:", "| 9 |"), several markers on one line (not inside
+ *      parentheses: "Candidate C (2 of 4)"), bullets at one indentation, or after the heading a
+ *      single line of names separated by '>' or ',' ("D > C > A > B");
  *   3. resolve each entry to one item from its head (the bold span it starts with, else the text
- *      up to the first ':', '(', ',', ';', " - ", dash or full stop): normalise to word tokens
+ *      up to the first ':', '(', ',', ';', '|', " - ", dash or full stop): normalise to word tokens
  *      (lower case, punctuation and markdown dropped, "the"/"an"/"of"/"and"/"with"/"or" and a
  *      leading "a" dropped, a plural "s" stripped, digits split from letters) and try, in
  *      order: the same tokens; the head's words all within one item (an abbreviation; a word
  *      may be a prefix of at least 3 letters); one item's words all within the head and making
  *      up at least half of it; the one item sharing the most words with the head when that
- *      covers at least half of it.  When nothing matched, the same again with the head cut at
- *      the first explanation word ("Water is vital").  Anything else is unparsable.
+ *      covers at least half of it; the head's words all like the words of one item (a stem of
+ *      four letters or more: "heater" and "heating").  When nothing matched, the same again with
+ *      the head cut at the first explanation word ("Water is vital").  Anything else is
+ *      unparsable.
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -1,13 +1,17 @@
 /* rank.h: ranking answers (the "rank" task kind): parse a ranking out of a reply text, and the L1
  * (sum of absolute position differences) error against the task's key.
  *
- * A ranking is a numbered list of item names ("1. Oxygen tanks", "2) water", "#3 **Stellar
- * map**: ...").  Names are matched tolerantly: case, punctuation, markdown emphasis, leading
- * articles, plural "s", a trailing explanation, and abbreviations (a few words or word prefixes of
- * one item only, such as "oxygen" or "FM receiver").  The last "MY RANKING:" block is preferred;
- * without one, the last numbered list that starts at 1 is used.  A ranking that is incomplete,
- * names an unknown item, names an item ambiguously or names one twice is unparsable: -1 with the
- * reason, never a guess.  Used by the grader, ark-debate, the simulator and the L1 record.
+ * A ranking is the list under the last heading with a list after it ("MY RANKING:", "Revised
+ * ranking (best first):", "## Final Ranking", "my final ranking is 1) D 2) C ..."), else the
+ * last numbered list that starts at 1; reasoning blocks and quoted lines are not read (text.h).
+ * The list may be numbered ("1. Oxygen tanks", "2) water", "#3 **Stellar map**: ...", "Rank 4:",
+ * "5th:", table rows "| 6 | Nylon rope | ... |"), bullets under a heading, or names on one line
+ * separated by '>', ',' or ';'.  Names are matched tolerantly: case, punctuation, markdown
+ * emphasis, leading articles, plural "s", a trailing explanation, abbreviations (a few words or
+ * word prefixes of one item only, such as "oxygen" or "FM receiver"), and words that share a
+ * stem ("the heater").  A ranking that is incomplete, names an unknown item, names an item
+ * ambiguously or names one twice is unparsable: -1 with the reason, never a guess.  Used by the
+ * grader, ark-debate, the simulator and the L1 record; the rules are in ark-l1(1).
  */
 #ifndef ARK_RANK_H
 #define ARK_RANK_H
