@@ -173,6 +173,9 @@ MY RANKING:
 	*) echo "$stderr_out"; return 1 ;; esac
 	case "$stderr_out" in *"1 records, 5 turns: 0 parsed, 5 unparsable; no team L1"*) ;;
 	*) echo "$stderr_out"; return 1 ;; esac
+	# and by agent and model, so that a model whose format is not read shows
+	case "$stderr_out" in *"unparsable: 5 of 5 turns; by agent: 0: 1 of 1, 1: 1 of 1, 2: 1 of 1, 3: 1 of 1, 4: 1 of 1; by model: unknown: 5 of 5"*) ;;
+	*) echo "$stderr_out"; return 1 ;; esac
 }
 
 @test "unknown fields, numbers and error records pass through untouched" {
@@ -185,6 +188,9 @@ MY RANKING:
 	diff <(printf '%s\n' "$output" | jq -c 'del(.l1) | del(.turns[]?.l1)') <(jq -c . "$F/debates.jsonl")
 	case "$stderr_out" in *'1 records with status "error" passed through'*) ;; *) echo "$stderr_out"; return 1 ;; esac
 	case "$stderr_out" in *"3 records, 19 turns: 16 parsed, 3 unparsable; mean team L1 2.00 (2 records)"*) ;;
+	*) echo "$stderr_out"; return 1 ;; esac
+	# the unparsable turns by agent, and by the turn's served model, else the agent's model
+	case "$stderr_out" in *"unparsable: 3 of 19 turns; by agent: 2: 1 of 4, 3: 2 of 4; by model: sim: 2 of 8, unknown: 1 of 11"*) ;;
 	*) echo "$stderr_out"; return 1 ;; esac
 }
 

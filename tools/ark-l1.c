@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "grade/tally.h"
 #include "measure/l1rec.h"
 
 static const char help[] =
@@ -14,6 +15,7 @@ static int verbose;
 /* totals for the summary */
 static long n_records, n_error, n_other, n_turns, n_parsed, n_unparsable, n_team;
 static double sum_team;
+static ark_tally *tally;            /* unparsable turns per agent and model */
 
 /* -v: why a ranking could not be read, at the record's file and line */
 static void note(void *arg, const char *msg)
@@ -49,6 +51,10 @@ static void summary(const cli_in *in)
 	else
 		fprintf(stderr, "; no team L1");
 	fputc('\n', stderr);
+	ark_buf b = ARK_BUF_INIT;
+	if (n_unparsable && ark_tally_format(tally, 0, &b) > 0)
+		cli_warn("unparsable: %s", b.p);
+	ark_buf_release(&b);
 	if (n_error)
 		cli_warn("%ld records with status \"error\" passed through", n_error);
 	if (n_other)
@@ -70,8 +76,9 @@ int main(int argc, char **argv)
 	cli_in_init(&in, argv + optind, argc - optind, cli_skip_bad);
 	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
 	ark_l1rec *m = ark_l1rec_new();
-	if (!m)
+	if (!m || !(tally = ark_tally_new()))
 		cli_die("out of memory");
+	ark_l1rec_set_tally(m, tally);
 	ark_l1rec_out o;
 	char err[512];
 	const char *line;
@@ -90,5 +97,6 @@ int main(int argc, char **argv)
 	cli_out_close(w);
 	if (!cli_quiet)
 		summary(&in);
+	ark_tally_free(tally);
 	return 0;
 }

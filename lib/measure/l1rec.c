@@ -10,6 +10,7 @@
 #include <string.h>
 #include "core/jscan.h"
 #include "grade/rank.h"
+#include "grade/tally.h"
 #include "measure/l1rec.h"
 
 #define NMAX ARK_RANK_MAX_ITEMS
@@ -21,6 +22,7 @@ typedef struct agent_l1 {
 	long fin_round;                /* the round "final" came from */
 	int r0_order[NMAX];            /* the round-0 ranking, when r0_ok */
 	int r0_ok;
+	jspan model;                   /* its "model" in "agents", for the tally */
 } agent_l1;
 
 /* The fields of a record that matter, by span (a repeated key: the last one counts, as in
@@ -46,7 +48,10 @@ struct ark_l1rec {
 	ark_buf out;
 	ark_l1rec_note *note;
 	void *arg;
+	ark_tally *tally;              /* unparsable turns per agent and model (NULL: none) */
 };
+
+void ark_l1rec_set_tally(ark_l1rec *m, ark_tally *t) { m->tally = t; }
 
 ark_l1rec *ark_l1rec_new(void)
 {
@@ -259,6 +264,7 @@ static int read_team(ark_l1rec *m, const rec_spans *f, long *expert, int *solo, 
 	for (size_t i = 0; jscan_next_element(&ai, &a); i++) {
 		long long id = -1;
 		int is_expert = 0;
+		jspan model = { 0 };
 		if (a.t == JV_OBJECT) {
 			jscan_members(&it, a);
 			while (jscan_next_member(&it, &k, &v)) {
@@ -266,6 +272,8 @@ static int read_team(ark_l1rec *m, const rec_spans *f, long *expert, int *solo, 
 					id = -1;
 				else if (jscan_key_is(k, "role"))
 					is_expert = raw_is(v, "\"expert\"");
+				else if (jscan_key_is(k, "model"))
+					model = v;
 			}
 		}
 		if (id < 0 || id >= AMAX)
@@ -274,6 +282,7 @@ static int read_team(ark_l1rec *m, const rec_spans *f, long *expert, int *solo, 
 		if (is_expert && *expert < 0)
 			*expert = (long)id;
 		agent(m, (size_t)id)->in_team = 1;
+		m->ag[id].model = model;
 	}
 	return 0;
 }
@@ -330,6 +339,16 @@ static void put_l1(jscan_splice *sp, long v)   /* an error, or null */
 		jscan_put_int(sp, v);
 }
 
+/* Count a turn in the tally under its served model ("model" of the turn), else its agent's. */
+static int tally_turn(ark_l1rec *m, long long aid, jspan model, int unparsable)
+{
+	if (model.t != JV_STRING)
+		model = m->ag[aid].model;
+	if (model.t == JV_STRING && model.n >= 2)       /* the name without its quotes */
+		return ark_tally_add(m->tally, (long)aid, model.p + 1, model.n - 2, unparsable, 0);
+	return ark_tally_add(m->tally, (long)aid, NULL, 0, unparsable, 0);
+}
+
 /* Score every turn and splice its "l1" in.  0 or -1 with a message. */
 static int score_turns(ark_l1rec *m, jspan turns, ark_l1rec_out *out, char *err, size_t errlen)
 {
@@ -341,7 +360,8 @@ static int score_turns(ark_l1rec *m, jspan turns, ark_l1rec_out *out, char *err,
 	for (size_t t = 0; jscan_next_element(&ti, &turn); t++) {
 		if (turn.t != JV_OBJECT)
 			return ark_errf(err, errlen, "\"turns\"[%zu] is %s, not an object", t, tname(turn));
-		jspan s_round = { 0 }, s_agent = { 0 }, s_text = { 0 }, s_ans = { 0 }, s_l1 = { 0 };
+		jspan s_round = { 0 }, s_agent = { 0 }, s_text = { 0 }, s_ans = { 0 }, s_l1 = { 0 },
+		      s_model = { 0 };
 		jscan_members(&it, turn);
 		while (jscan_next_member(&it, &k, &v)) {
 			if (jscan_key_is(k, "round")) s_round = v;
@@ -349,6 +369,7 @@ static int score_turns(ark_l1rec *m, jspan turns, ark_l1rec_out *out, char *err,
 			else if (jscan_key_is(k, "text")) s_text = v;
 			else if (jscan_key_is(k, "answer")) s_ans = v;
 			else if (jscan_key_is(k, "l1")) s_l1 = v;
+			else if (jscan_key_is(k, "model")) s_model = v;
 		}
 		long long rnd, aid;
 		long l1 = -2;
@@ -369,6 +390,8 @@ static int score_turns(ark_l1rec *m, jspan turns, ark_l1rec_out *out, char *err,
 		put_l1(&m->sp, l1);
 		jscan_edit_end(&m->sp);
 		agent_turn(m, aid, rnd, l1, order);
+		if (m->tally && tally_turn(m, aid, s_model, l1 < 0) < 0)
+			return ark_errf(err, errlen, "out of memory");
 	}
 	return 0;
 }

@@ -46,6 +46,11 @@ typedef struct ark_l1rec ark_l1rec;
 ark_l1rec *ark_l1rec_new(void);               /* NULL when out of memory */
 void       ark_l1rec_free(ark_l1rec *m);
 
+/* Count every turn scored from now on in t (grade/tally.h): its agent, its served model (else
+ * the agent's model in "agents") and whether its ranking could be read.  NULL stops counting. */
+struct ark_tally;
+void       ark_l1rec_set_tally(ark_l1rec *m, struct ark_tally *t);
+
 /* Score one record, line[0..len).  0 with *out filled; -1 a data error with the reason in err
  * ("missing \"turns\"", "\"turns\"[2]: missing or bad \"round\"").  note (NULL: none) is called
  * with arg for every ranking that cannot be read. */
