@@ -386,6 +386,22 @@ class_of() {
 	  jq -se 'length > 0 and all(.[]; (.labels | length) == (.completions | length))' >/dev/null
 }
 
+@test "the summary counts turns without an answer and undecided ones, by agent and by model" {
+	printf '%s\n' '{"id":"u1","kind":"math","question":"Expand (x+1)^2 - 2x.","answer":"x^2+1",
+	  "agents":[{"agent":0,"model":"m-a"},{"agent":1,"model":"m-b"}],
+	  "turns":[{"round":0,"agent":0,"text":"So it is \\boxed{1+x^2}."},
+	           {"round":0,"agent":1,"text":"I cannot solve this one."}]}' | tr -d '\n' > "$T/u.jsonl"
+	run_split ark-filter --regrade -f trajectories "$T/u.jsonl"
+	assert_status 0
+	case "$stderr_out" in *"unparsable: 1 of 2 turns; by agent: 1: 1 of 1; by model: m-b: 1 of 1"*) ;;
+	*) echo "$stderr_out"; return 1 ;; esac
+	# 1+x^2 may equal x^2+1: the grader cannot say, so the turn is undecided (for --judge)
+	case "$stderr_out" in *"undecided: 2 of 2 turns; by agent: 0: 1 of 1, 1: 1 of 1; by model: m-a: 1 of 1, m-b: 1 of 1"*) ;;
+	*) echo "$stderr_out"; return 1 ;; esac
+	run_split ark-filter -q --regrade -f trajectories "$T/u.jsonl"
+	[ -z "$stderr_out" ]
+}
+
 # ---- the external judge ---------------------------------------------------------------------------
 
 @test "--judge asks a model about undecided turns only, and records its verdicts" {
@@ -402,6 +418,11 @@ class_of() {
 	yes="$(printf '%s\n' "$output" | jq -s 'map([.path[] | select(.judged and .correct)] | length) | add')"
 	no="$(printf '%s\n' "$output" | jq -s 'map([.path[] | select(.judged and (.correct | not))] | length) | add')"
 	case "$stderr_out" in *"judge: 4 asked, $yes yes, $no no, 0 undecided"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	# the summary counts the turns without an answer and the undecided ones by agent and model
+	case "$stderr_out" in *"unparsable: 3 of 8 turns; by agent: 0: 2 of 3, 2: 1 of 2; by model: unknown: 3 of 8"*) ;;
+	*) echo "$stderr_out"; return 1 ;; esac
+	case "$stderr_out" in *"undecided: 4 of 8 turns; by agent: 0: 3 of 3, 2: 1 of 2"*) ;;
+	*) echo "$stderr_out"; return 1 ;; esac
 	# the request carried the question, the gold answer and the reply
 	last="$(curl -s "$URL/last")"
 	case "$last" in

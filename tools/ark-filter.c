@@ -13,6 +13,7 @@
 #include <string.h>
 #include "cli.h"
 #include "llm/llm.h"
+#include "grade/tally.h"
 #include "measure/answerjudge.h"
 #include "measure/rows.h"
 #include "measure/traj.h"
@@ -47,6 +48,9 @@ static struct {
 /* totals for the summary */
 static long n_read, n_err, n_empty, n_drop[ARK_DROP_N], n_rows, n_class[ARK_TRAJ_NCLASS];
 
+/* turns without an answer, and undecided turns, per agent and model */
+static ark_tally *tally;
+
 /* the judge */
 static ark_member judge_m;
 static ark_answer_judge *judge;
@@ -57,18 +61,22 @@ typedef ark_turn turn;
 
 /* ---- the external judge ----------------------------------------------------------------------- */
 
+/* A turn as the judge sees it. */
+static ark_answer_turn as_judged(const turn *u)
+{
+	return (ark_answer_turn){ .agent = u->agent, .round = u->round, .text = u->text,
+	                          .len = u->tlen, .correct = u->correct, .extract_ok = u->extract_ok,
+	                          .f1 = u->f1, .graded = u->graded, .undecided = u->undecided };
+}
+
 /* Ask the judge about the turns the rules cannot decide (measure/answerjudge.h); its verdicts
  * replace theirs. */
 static void judge_record(rec_state *s)
 {
 	char err[512];
 	ark_answer_turn *t = cli_xcalloc(s->nturns, sizeof *t);
-	for (size_t i = 0; i < s->nturns; i++) {
-		const turn *u = &s->turns[i];
-		t[i] = (ark_answer_turn){ .agent = u->agent, .round = u->round, .text = u->text,
-		                          .len = u->tlen, .correct = u->correct,
-		                          .extract_ok = u->extract_ok, .f1 = u->f1 };
-	}
+	for (size_t i = 0; i < s->nturns; i++)
+		t[i] = as_judged(&s->turns[i]);
 	if (ark_answer_judge_record(judge, s->rec, s->id, s->kind, t, s->nturns, err, sizeof err) < 0)
 		cli_die("judge: %s", err);
 	for (size_t i = 0; i < s->nturns; i++)
@@ -87,6 +95,26 @@ static void judge_record(rec_state *s)
 
 /* ---- one record ------------------------------------------------------------------------------- */
 
+/* Count the record's turns without an answer (in a non-blank reply) and the undecided ones, by
+ * agent and by the agent's "model" in "agents", for the summary. */
+static void count_turns(const rec_state *s)
+{
+	const jv *ags = jv_get(s->rec, "agents");
+	for (size_t i = 0; i < s->nturns; i++) {
+		ark_answer_turn t = as_judged(&s->turns[i]);
+		const char *m = NULL;
+		for (size_t k = 0; ags && k < jv_len(ags) && !m; k++) {
+			long long id;
+			if (jv_ll(jv_get(jv_at(ags, k), "agent"), &id) == 0 && id == t.agent)
+				m = jv_get_str(jv_at(ags, k), "model");
+		}
+		int none = !t.extract_ok && strspn(t.text, " \t\r\n") < t.len;
+		if (ark_tally_add(tally, t.agent, m, m ? strlen(m) : 0, none,
+		                  ark_answer_undecided(&t, s->kind)) < 0)
+			cli_die("out of memory");
+	}
+}
+
 static void do_record(const char *line, size_t len, cli_in *in, ark_writer *w)
 {
 	ark_traj t;
@@ -103,6 +131,7 @@ static void do_record(const char *line, size_t len, cli_in *in, ark_writer *w)
 	} else if (t.nturns == 0) {
 		n_empty++;
 	} else {
+		count_turns(&t);
 		if (judge)
 			judge_record(&t);
 		if (ark_traj_decide(&t, &opt.to, err, sizeof err) < 0 ||
@@ -230,6 +259,13 @@ static void summary(const cli_in *in, const ark_answer_stats *js)
 	if (opt.judge)
 		fprintf(stderr, "ark-filter: judge: %ld asked, %ld yes, %ld no, %ld undecided\n",
 		        js->asked, js->yes, js->no, js->failed);
+	ark_buf b = ARK_BUF_INIT;
+	for (int k = 0; k < 2; k++) {
+		ark_buf_reset(&b);
+		if (ark_tally_format(tally, k, &b) > 0)
+			fprintf(stderr, "ark-filter: %s: %s\n", k ? "undecided" : "unparsable", b.p);
+	}
+	ark_buf_release(&b);
 }
 
 int main(int argc, char **argv)
@@ -240,6 +276,8 @@ int main(int argc, char **argv)
 
 	cli_init("ark-filter");
 	int first = options(argc, argv);
+	if (!(tally = ark_tally_new()))
+		cli_die("out of memory");
 	if (opt.judge)
 		judge_open();
 	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
@@ -251,5 +289,6 @@ int main(int argc, char **argv)
 	ark_answer_stats js = judge_close();
 	if (!cli_quiet)
 		summary(&in, &js);
+	ark_tally_free(tally);
 	return 0;
 }

@@ -26,6 +26,8 @@ int ark_answer_undecided(const ark_answer_turn *t, int kind)
 {
 	if (t->correct < 0)
 		return 0;
+	if (t->graded)
+		return t->undecided;
 	if (!t->extract_ok && !blank(t->text, t->len))
 		return 1;
 	return kind == ARK_KIND_SHORT && t->correct == 0 && t->f1 > 0;

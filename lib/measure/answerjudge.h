@@ -1,7 +1,8 @@
 /* answerjudge.h: an LLM asked whether a reply arrives at the reference answer, for the turns
  * the grading rules cannot decide (ark-filter --judge).
  *
- * Undecided: a graded turn (correct 0 or 1) whose reply is not blank but yielded no answer, or,
+ * Undecided: a graded turn (correct 0 or 1) that the grader graded here and called undecided
+ * (ark-grade(7)); with a recorded verdict, a reply that is not blank but yielded no answer, or,
  * for a short-answer task, a wrong answer that overlaps the gold (F1 above 0).
  * The prompt: the system message "You check answers. Reply with one word: yes or no."; the
  * user message the question, the reference answer (a string or number as it is, anything else
@@ -25,6 +26,7 @@ typedef struct ark_answer_turn {
 	int correct;             /* in: the rules' grade, 1, 0 or -1 (no gold); out: the verdict */
 	int extract_ok;          /* in: an answer was extracted */
 	double f1;               /* in: token F1 against the gold (short answers) */
+	int graded, undecided;   /* in: graded by the grader here, and its undecided */
 	int asked;               /* out: 1 when the judge was asked about it */
 	int judged;              /* out: 1 when its verdict replaced correct */
 	int call_failed;         /* out: the call failed, for the reason in err (unsent: 1 when

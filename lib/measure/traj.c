@@ -189,6 +189,8 @@ static int grade_turns(ark_traj *t, const size_t *toff, const ark_traj_opts *o, 
 		u->correct = g.correct;
 		u->extract_ok = g.extract_ok;
 		u->f1 = g.f1;
+		u->graded = 1;
+		u->undecided = g.undecided;
 		u->answer = g.answer;
 		g.answer = NULL;
 		ark_grade_release(&g);

@@ -43,6 +43,7 @@ typedef struct ark_turn {
 	int extract_ok;
 	double f1;
 	int judged;              /* the verdict came from a judge */
+	int graded, undecided;   /* graded here, and whether the grader could not decide */
 } ark_turn;
 
 typedef struct ark_path {
