@@ -104,6 +104,7 @@ row() {
 	run_split ark-gap "$F/rank.jsonl"
 	assert_status 0
 	[[ "$stderr_out" == *'1 record with status "error" left out'* ]]
+	[[ "$stderr_out" == *"1 record left out for a missing team score"* ]]
 	[[ "$stderr_out" == *"12 records in 4 groups"* ]]
 	[ "$(printf '%s\n' "$output" | jq -s 'map(select(.group.condition == "hidden" and .best == "oracle")) | .[0].records')" = 3 ]
 	run_split ark-gap -q "$F/rank.jsonl"

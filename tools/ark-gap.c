@@ -461,8 +461,12 @@ int main(int argc, char **argv)
 	cli_out_close(w);
 	if (!cli_quiet) {
 		size_t nerr = ark_gap_nerror(g), nrec = ark_gap_nrecords(g);
+		size_t nmiss = ark_gap_nmissing(g);
 		if (nerr)
 			cli_warn("%zu record%s with status \"error\" left out", nerr, nerr == 1 ? "" : "s");
+		if (nmiss)
+			cli_warn("%zu record%s left out for a missing team score (an ungraded or unparsable "
+			         "final answer)", nmiss, nmiss == 1 ? "" : "s");
 		cli_warn("%zu record%s in %zu group%s", nrec, nrec == 1 ? "" : "s", res.ngroups,
 		         res.ngroups == 1 ? "" : "s");
 	}

@@ -170,6 +170,7 @@ struct ark_gap {
 	map_t    cell_map, solo_map, dgroup_map;
 	size_t   nerror;
 	size_t   last_group;
+	size_t   nmissing;             /* records without a team score */
 
 	scratch_t s;
 	ark_buf  key, sk;
@@ -264,6 +265,7 @@ const jv_select *ark_gap_select(const ark_gap *g)
 size_t ark_gap_nrecords(const ark_gap *g) { return g->nrecs; }
 size_t ark_gap_nerror(const ark_gap *g) { return g->nerror; }
 size_t ark_gap_last_group(const ark_gap *g) { return g->last_group; }
+size_t ark_gap_nmissing(const ark_gap *g) { return g->nmissing; }
 
 void ark_gap_free(ark_gap *g)
 {
@@ -874,6 +876,7 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 	    keep_record(g, &h, &r, has_expert, err, errlen) < 0)
 		return -1;
 	g->last_group = r.group;
+	g->nmissing += isnan(r.team) != 0;
 	return h.which < 0 ? 0 : keep_pairing(g, &h, r.team, err, errlen);
 }
 

@@ -65,6 +65,8 @@ size_t ark_gap_nrecords(const ark_gap *g);   /* records taken */
 /* The group the last record taken went into: its ark_gap_group.id once computed. */
 size_t ark_gap_last_group(const ark_gap *g);
 size_t ark_gap_nerror(const ark_gap *g);     /* left out for status "error" */
+size_t ark_gap_nmissing(const ark_gap *g);   /* kept, but without a team score (final.correct
+                                                 or l1.team null): left out of every mean */
 
 /* ---- results ------------------------------------------------------------------------------- */
 
