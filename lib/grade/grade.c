@@ -198,8 +198,8 @@ static const char *phrase_end(const char *p, const char *e, int math)
 	return q;
 }
 
-/* A bold span holding a digit on the value's line ("Janet makes **$18** every day"): its
- * content, else NULL. */
+/* A bold span holding a digit in [p, e), on its first line ("Janet makes **$18** every day"):
+ * its content, else NULL. */
 static char *bold_number(const char *p, const char *e)
 {
 	const char *le = memchr(p, '\n', (size_t)(e - p));
@@ -222,7 +222,8 @@ static char *bold_number(const char *p, const char *e)
  * skipped, and a bold number on the line is preferred.  NULL when empty. */
 static char *phrase_after(const char *p, const char *limit, int math)
 {
-	const char *e = limit && limit < p + PHRASE_MAX ? limit : p + strnlen(p, PHRASE_MAX);
+	size_t n = strnlen(p, PHRASE_MAX);
+	const char *e = limit && (size_t)(limit - p) < n ? limit : p + n;
 	p = value_start(p, e);
 	if (math) {
 		static const char *const filler[] = { "equal to ", "equals ", "approximately ",
@@ -237,7 +238,7 @@ static char *phrase_after(const char *p, const char *limit, int math)
 		}
 		while (p < e && (*p == ' ' || *p == ':'))
 			p++;
-		char *bn = bold_number(p, e);
+		char *bn = bold_number(p, phrase_end(p, e, 0));
 		if (bn)
 			return bn;
 	}
@@ -256,7 +257,7 @@ static char *phrase_after(const char *p, const char *limit, int math)
 	if (!r)
 		return NULL;
 	ark_text_trim(r);
-	size_t n = strlen(r);
+	n = strlen(r);
 	while (n > 0 && (r[n - 1] == ',' || r[n - 1] == ':'))
 		r[--n] = '\0';
 	/* a $..$ inside the phrase: "is $5$ cm" keeps the maths */
