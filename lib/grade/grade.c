@@ -23,7 +23,8 @@
  * math    the value is normalised (mathnorm.h) and compared: exactly, then numerically
  *         (integers exactly, other numbers within the relative tolerance), then element-wise.
  * number  the same, keeping a value that reads as a number; a sentence gives its bold number,
- *         else its last number not in the question, else its last number.
+ *         else, of the numbers the question does not mention, the last one stated as a result
+ *         ("is", "has", "makes", "=") or else the last one.
  * choice  the option letter (the article "a" and the pronoun "I" are not options), or the option
  *         whose text is named.
  * short   SQuAD-style normalisation (lower case, punctuation and articles dropped, number words

@@ -588,6 +588,54 @@ static double ev_group(ev *e)   /* {expr} */
 	return v;
 }
 
+/* A number at e->p: digits [. digits] [e[+-]digits] (written out so that 'e' alone is not read),
+ * of any length ("0.3333...", as a model writes a repeating decimal); an integer followed
+ * directly by \frac{int}{int} is a mixed number ("2\frac{1}{2}" is 2.5, as written in answers,
+ * not the product 1). */
+static double ev_number(ev *e)
+{
+	const char *p = e->p, *q = p;
+	while (a_digit((unsigned char)*q))
+		q++;
+	if (*q == '.')
+		for (q++; a_digit((unsigned char)*q); q++)
+			;
+	if ((*q == 'e' || *q == 'E') && (a_digit((unsigned char)q[1]) ||
+	    ((q[1] == '-' || q[1] == '+') && a_digit((unsigned char)q[2]))))
+		for (q += 2; a_digit((unsigned char)*q); q++)
+			;
+	size_t n = (size_t)(q - p);
+	char small[64], *tmp = n < sizeof small ? small : malloc(n + 1);
+	if (!tmp) {
+		e->ok = 0;
+		return 0;
+	}
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	double v = strtod(tmp, NULL);
+	if (tmp != small)
+		free(tmp);
+	e->p = q;
+	if (memchr(p, '.', n) || memchr(p, 'e', n) || memchr(p, 'E', n) || !starts(q, "\\frac{"))
+		return v;
+	const char *a = q + 6, *ae = a;
+	while (a_digit((unsigned char)*ae))
+		ae++;
+	if (ae == a || ae[0] != '}' || ae[1] != '{')
+		return v;
+	const char *b = ae + 2, *be = b;
+	while (a_digit((unsigned char)*be))
+		be++;
+	if (be > b && *be == '}') {
+		double num = strtod(a, NULL), den = strtod(b, NULL);
+		if (den != 0 && num < den) {
+			v += num / den;
+			e->p = be + 1;
+		}
+	}
+	return v;
+}
+
 static double ev_primary(ev *e)
 {
 	if (!e->ok)
@@ -599,51 +647,7 @@ static double ev_primary(ev *e)
 	double v = 0;
 	const char *p = e->p;
 	if (a_digit((unsigned char)*p) || (*p == '.' && a_digit((unsigned char)p[1]))) {
-		/* digits [. digits] [e[+-]digits] ; written out so that 'e' alone is not read */
-		const char *q = p;
-		while (a_digit((unsigned char)*q))
-			q++;
-		if (*q == '.') {
-			q++;
-			while (a_digit((unsigned char)*q))
-				q++;
-		}
-		if ((*q == 'e' || *q == 'E') && (a_digit((unsigned char)q[1]) ||
-		    ((q[1] == '-' || q[1] == '+') && a_digit((unsigned char)q[2])))) {
-			q += 2;
-			while (a_digit((unsigned char)*q))
-				q++;
-		}
-		char tmp[64];
-		size_t n = (size_t)(q - p);
-		if (n >= sizeof tmp) {
-			e->ok = 0;
-			return 0;
-		}
-		memcpy(tmp, p, n);
-		tmp[n] = '\0';
-		v = strtod(tmp, NULL);
-		e->p = q;
-		/* a mixed number: an integer followed directly by \frac{int}{int} ("2\frac{1}{2}" is
-		 * 2.5, as written in answers, not the product 1) */
-		if (!memchr(tmp, '.', n) && !memchr(tmp, 'e', n) && !memchr(tmp, 'E', n) &&
-		    starts(q, "\\frac{")) {
-			const char *a = q + 6, *ae = a;
-			while (a_digit((unsigned char)*ae))
-				ae++;
-			if (ae > a && ae[0] == '}' && ae[1] == '{') {
-				const char *b = ae + 2, *be = b;
-				while (a_digit((unsigned char)*be))
-					be++;
-				if (be > b && *be == '}') {
-					double num = strtod(a, NULL), den = strtod(b, NULL);
-					if (den != 0 && num < den) {
-						v += num / den;
-						e->p = be + 1;
-					}
-				}
-			}
-		}
+		v = ev_number(e);
 	} else if (*p == '(' || *p == '{') {
 		char close = *p == '(' ? ')' : '}';
 		e->p++;
