@@ -147,8 +147,9 @@ static void test_draw_scan(void)
 
 /* Equality is the caller's: the grader's rule joins 12, 12.0 and 24/2 for math, an unknown kind
  * only equal strings.  With a tolerance, equality is not transitive: an answer's votes are the
- * answers within the tolerance of it, so the middle of 4, 5, 6 wins in any order; and two
- * answers with the most votes that differ make a tie although each equals a third one. */
+ * answers within the tolerance of it, so the middle of 4.5, 5.5, 6.5 wins in any order; and two
+ * answers with the most votes that differ make a tie although each equals a third one.  (The
+ * values are not integers: two integers compare exactly, whatever the tolerance.) */
 static void test_equality(void)
 {
 	const char *num[] = { "15", "12", "12.0", "24/2" };
@@ -164,19 +165,21 @@ static void test_equality(void)
 	go.rel_tol = 0.2;
 	ark_vote_grader loose = { ARK_KIND_NUMBER, &go };
 	rule.ctx = &loose;
-	const char *up[] = { "6", "5", "4" }, *down[] = { "4", "5", "6" };
+	const char *up[] = { "6.5", "5.5", "4.5" }, *down[] = { "4.5", "5.5", "6.5" };
 	CHECK(ark_vote_count(up, 3, &rule, votes, &v) == 1 && v.votes == 3);
 	CHECK(votes[0] == 2 && votes[2] == 2);
 	CHECK(ark_vote_count(down, 3, &rule, votes, &v) == 1 && v.votes == 3);
-	const char *two[] = { "10", "11", "30", "31", "20" };     /* 10~11, 30~31; 20 alone */
+	const char *two[] = { "10.5", "11.5", "30.5", "31.5", "20.5" };   /* 10.5~11.5, 30.5~31.5 */
 	CHECK(ark_vote_count(two, 5, &rule, votes, &v) == -1 && v.votes == 2 && v.choices == 2);
 	go.rel_tol = 0.1;
-	const char *chain[] = { "100", "120", "110" };           /* 110 equals both, they differ */
+	const char *chain[] = { "100.5", "120.5", "110.5" };     /* 110.5 equals both, they differ */
 	CHECK(ark_vote_count(chain, 3, &rule, votes, &v) == 2 && v.votes == 3);
-	/* 100, 110 and 120 have 3 votes each (91 and 130 add one to their neighbours): 110 equals
-	 * the choice 100, 120 does not, so two choices */
-	const char *ring[] = { "100", "110", "120", "91", "130" };
+	/* 100.5, 110.5 and 120.5 have 3 votes each (91.5 and 130.5 add one to their neighbours):
+	 * 110.5 equals the choice 100.5, 120.5 does not, so two choices */
+	const char *ring[] = { "100.5", "110.5", "120.5", "91.5", "130.5" };
 	CHECK(ark_vote_count(ring, 5, &rule, votes, &v) == -1 && v.votes == 3 && v.choices == 2);
+	const char *ints[] = { "6", "5", "4" };                  /* integers: each its own */
+	CHECK(ark_vote_count(ints, 3, &rule, votes, &v) == -1 && v.votes == 1 && v.choices == 3);
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		ark_rng r;
 		ark_rng_seed(&r, seed);
