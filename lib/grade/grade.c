@@ -61,6 +61,22 @@ static int ci_starts(const char *s, const char *pre)
 	return ark_text_ci_eq(s, pre, strlen(pre));    /* stops at s's NUL: pre has none */
 }
 
+/* The first occurrence of pat in [s, e), or NULL: memchr-based, so that scanning a reply
+ * occurrence by occurrence stays linear (str* functions rescan to the end of the string, and the
+ * sanitizers check the whole string on every call). */
+static const char *memstr(const char *s, const char *e, const char *pat)
+{
+	size_t m = strlen(pat);
+	for (const char *p = s; p && p + m <= e; p++) {
+		p = memchr(p, pat[0], (size_t)(e - p));
+		if (!p || p + m > e)
+			return NULL;
+		if (!memcmp(p, pat, m))
+			return p;
+	}
+	return NULL;
+}
+
 /* ---- the reply as the grader reads it ----------------------------------------------------- */
 
 /* "<<16-3=13>>": a calculator note inside a line, as GSM8K solutions carry them. */
@@ -68,12 +84,13 @@ static char *drop_calc_notes(char *s)
 {
 	ark_buf b = ARK_BUF_INIT;
 	int bad = 0;
-	const char *p = s, *q, *close = strstr(s, ">>"), *nl = strchr(s, '\n');
-	while ((q = strstr(p, "<<")) != NULL) {
+	const char *e = s + strlen(s), *p = s, *q, *close = memstr(s, e, ">>");
+	const char *nl = memchr(s, '\n', (size_t)(e - s));
+	while ((q = memstr(p, e, "<<")) != NULL) {
 		if (close && close < q + 2)
-			close = strstr(q + 2, ">>");
+			close = memstr(q + 2, e, ">>");
 		if (nl && nl < q)
-			nl = strchr(q, '\n');
+			nl = memchr(q, '\n', (size_t)(e - q));
 		if (close && close - q <= 200 && (!nl || nl > close)) {
 			bad |= ark_buf_add(&b, p, (size_t)(q - p));
 			p = close + 2;
@@ -102,7 +119,7 @@ static char *prep_reply(const char *text, size_t len)
 		s = c;
 	}
 	s = ark_text_fold(s);
-	return s && strstr(s, "<<") ? drop_calc_notes(s) : s;
+	return s && memstr(s, s + strlen(s), "<<") ? drop_calc_notes(s) : s;
 }
 
 static int blank(const char *s)
@@ -142,19 +159,6 @@ static int word_at(const char *p)
 	while (p[n] >= 'a' && p[n] <= 'z')
 		n++;
 	return n >= 3 && !a_alnum((unsigned char)p[n]);
-}
-
-static const char *memstr(const char *s, const char *e, const char *pat)
-{
-	size_t m = strlen(pat);
-	for (const char *p = s; p && p + m <= e; p++) {
-		p = memchr(p, pat[0], (size_t)(e - p));
-		if (!p || p + m > e)
-			return NULL;
-		if (!memcmp(p, pat, m))
-			return p;
-	}
-	return NULL;
 }
 
 /* Where a value starts after a marker at p: past blanks, colons and emphasis; when nothing else
@@ -319,7 +323,9 @@ static int cand_cmp(const void *a, const void *b)
 static void find_boxes(const char *s, cands *c)
 {
 	size_t first = c->n;
-	for (const char *p = strchr(s, '\\'); p; p = strchr(p + 1, '\\')) {
+	const char *end = s + strlen(s);
+	for (const char *p = memchr(s, '\\', (size_t)(end - s)); p;
+	     p = memchr(p + 1, '\\', (size_t)(end - p - 1))) {
 		size_t nl = starts(p, "\\boxed") ? 6 : starts(p, "\\fbox") ? 5 : 0;
 		if (!nl || a_alpha((unsigned char)p[nl]))
 			continue;
@@ -429,7 +435,7 @@ static void find_answers(const char *s, int kind, cands *c)
 	}
 	if (kind != ARK_KIND_MATH && kind != ARK_KIND_NUMBER)
 		return;
-	for (const char *h = strstr(s, "####"); h; h = strstr(h + 4, "####")) {
+	for (const char *h = memstr(s, e, "####"); h; h = memstr(h + 4, e, "####")) {
 		const char *v = h + 4;
 		while (*v == '#')
 			v++;
@@ -438,7 +444,7 @@ static void find_answers(const char *s, int kind, cands *c)
 		if (a_digit((unsigned char)*v) || *v == '-' || *v == '$')
 			cand_add(c, h, v, NULL, 1, C_PHRASE);
 	}
-	for (const char *h = strstr(s, "A:"); h; h = strstr(h + 2, "A:")) {
+	for (const char *h = memstr(s, e, "A:"); h; h = memstr(h + 2, e, "A:")) {
 		const char *v = h + 2;
 		while (*v == ' ' || *v == '$')
 			v++;
@@ -456,7 +462,8 @@ static void find_cands(const char *s, int kind, cands *c, void (*more)(const cha
 	find_answers(s, kind, c);
 	if (more)
 		more(s, c, arg);
-	qsort(c->v, c->n, sizeof *c->v, cand_cmp);
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof *c->v, cand_cmp);
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].type != C_BOX)
 			c->v[i].end = i + 1 < c->n ? c->v[i + 1].at : NULL;
@@ -524,9 +531,8 @@ static const char *number_at(const char *s, const char *p, const char **b)
 	if (*e == '.' && a_digit((unsigned char)e[1]))
 		for (e++; a_digit((unsigned char)*e); e++)
 			;
-	int sg = e[1] == '-' || e[1] == '+';
-	if ((*e == 'e' || *e == 'E') && a_digit((unsigned char)e[1 + sg]) &&
-	    !a_alpha((unsigned char)e[1 + sg]))
+	int sg = (*e == 'e' || *e == 'E') && (e[1] == '-' || e[1] == '+');
+	if ((*e == 'e' || *e == 'E') && a_digit((unsigned char)e[1 + sg]))
 		for (e += 1 + sg; a_digit((unsigned char)*e); e++)
 			;
 	if (*e == '/' && a_digit((unsigned char)e[1]))

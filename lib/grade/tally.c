@@ -34,6 +34,7 @@ void ark_tally_free(ark_tally *t)
 		return;
 	for (size_t i = 0; i < t->nmodel; i++)
 		free(t->model[i].name);
+	free(t->model[TALLY_MODELS].name);
 	free(t->agent);
 	free(t);
 }
