@@ -241,14 +241,22 @@ static void progress(void *ctx, const ark_sched_stats *st)
 /* --resume: the keys FILE holds into done; whether it exists (the output appends to it). */
 static int resume(const ark_debate_cfg *cfg, ark_strset *done)
 {
-	char err[1024];
+	char err[1536];
 	ark_resume st;
 	int r = ark_resume_scan(cli_output, cfg, done, &st, err, sizeof err);
-	if (st.cut && !cli_quiet)
-		cli_warn("%s: cut %lld bytes of an incomplete record at the end", cli_output, st.cut);
+	if (st.stale_tmp && !cli_quiet)
+		cli_warn("%s: removed %s.resume-tmp, left by an interrupted --resume", cli_output,
+		         cli_output);
 	if (r < 0)
 		cli_die("%s", err);
-	if (st.rewritten && !cli_quiet)
+	if (cli_quiet)
+		return r;
+	if (st.end_only && st.cut)
+		cli_warn("%s: cut %lld bytes of an incomplete record at the end", cli_output, st.cut);
+	else if (st.places)
+		cli_warn("%s: damage at %ld places, %ld lines dropped: %s%s; what they held runs again",
+		         cli_output, st.places, st.damaged, st.where, st.places > 3 ? "; ..." : "");
+	if (st.dropped)
 		cli_warn("%s: %ld failed or incomplete records dropped and queued again", cli_output,
 		         st.dropped);
 	return r;
