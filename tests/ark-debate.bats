@@ -492,6 +492,26 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	diff "$T/want" <(jq -c 'del(.turns[].ms)' "$T/o.jsonl" | sort)
 }
 
+@test "SIGTERM while the tasks are awaited on stdin ends the run; the debate started is written" {
+	# (the debates started wait while the input is read: they run once it ends)
+	mkfifo "$T/in"
+	exec 8<>"$T/in"                     # a writer that sends one task, then nothing
+	head -1 "$TASKS" >&8
+	timeout -s KILL 20 ark-debate -n 2 -r 1 -o "$T/o.jsonl" < "$T/in" 2> "$T/err" &
+	pid=$!
+	sleep 0.5                           # the task is read; the next read waits
+	start=$(date +%s%N)
+	kill -TERM $pid
+	st=0; wait $pid || st=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	exec 8>&-
+	[ "$st" -eq 1 ] || { echo "exit $st after $ms ms"; cat "$T/err"; return 1; }
+	[ "$ms" -lt 2000 ]
+	grep -q 'interrupted: 0 debates abandoned' "$T/err"
+	! grep -q 'Interrupted system call' "$T/err"
+	jq -e -s 'length == 1 and .[0].status == "ok" and .[0].id == "m1"' "$T/o.jsonl"
+}
+
 # ---- input --------------------------------------------------------------------------------------
 
 @test "--tasks loads shipped tasks; query/gt rows are tasks" {

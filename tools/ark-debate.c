@@ -209,16 +209,18 @@ static int bad_task(void *ctx, const char *msg)
 	return bad_record(m, 0);
 }
 
+static volatile sig_atomic_t got_signal;
+
 static int next_task(void *ctx, jv **task)
 {
 	char err[512];
 	int fatal, r = cli_in_try(&in, task, err, sizeof err, &fatal);
+	if (r < 0 && got_signal)
+		return 0;       /* a read the signal interrupted: the run stops */
 	return r >= 0 ? r : bad_record(err, fatal) ? -1 : 0;
 }
 
 /* ---- the run ----------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t got_signal;
 
 /* The progress line: the records written of those the run makes (while the input is being
  * read, estimated from the share of it read so far and the seeds found done so far), the calls
@@ -298,6 +300,7 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		inputs[O.ntasks + i - optind] = argv[i];
 	cli_in_init(&in, inputs, nin, cli_skip_bad);
+	in.stop = &got_signal;
 
 	ark_strset done = ARK_STRSET_INIT;
 	so.done = &done;

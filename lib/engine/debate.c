@@ -1461,6 +1461,7 @@ jv *ark_debate_take(ark_debate *d)
 int ark_debate_failed(const ark_debate *d) { return d->failed; }
 int ark_debate_fatal(const ark_debate *d) { return d->fatal; }
 const char *ark_debate_error(const ark_debate *d) { return d->failed ? d->err : NULL; }
+const jv *ark_debate_task(const ark_debate *d) { return d->task; }
 
 void ark_debate_free(ark_debate *d)
 {

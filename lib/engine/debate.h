@@ -109,6 +109,7 @@ jv  *ark_debate_take(ark_debate *d);
 int  ark_debate_failed(const ark_debate *d);   /* some call failed */
 int  ark_debate_fatal(const ark_debate *d);    /* a failure retrying cannot fix (stop the run) */
 const char *ark_debate_error(const ark_debate *d);
+const jv   *ark_debate_task(const ark_debate *d);    /* the task (normalised copy) */
 void ark_debate_free(ark_debate *d);
 
 /* Was a record's "run" written by this configuration?  Compares what the configuration fixes
