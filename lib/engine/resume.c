@@ -153,6 +153,24 @@ static int damage(scan *sc, long a, long b, const char *msg, int end, off_t safe
 	return 0;
 }
 
+/* The run field no configuration writes (a name or a value), or NULL: a byte flipped there
+ * makes a record garbled, not one of another configuration. */
+static const char *garbled(const jv *run)
+{
+	static const struct { const char *k; int (*parse)(const char *); } names[] = {
+		{ "protocol", ark_protocol_parse }, { "condition", ark_condition_parse },
+		{ "split", ark_split_parse }, { "final_rule", ark_final_parse } };
+	for (size_t i = 0; i < run->u.obj.n; i++)
+		if (!ark_debate_run_key(run->u.obj.k[i]))
+			return run->u.obj.k[i];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const char *v = jv_get_str(run, names[i].k);
+		if (jv_get(run, names[i].k) && (!v || names[i].parse(v) < 0))
+			return names[i].k;
+	}
+	return NULL;
+}
+
 /* A parsed line as a pending record: 0, 1 damaged (msg in e), -1 out of memory. */
 static int classify(scan *sc, ark_reader *r, const jv *rec, pend *p, char *e, size_t elen)
 {
@@ -177,6 +195,12 @@ static int classify(scan *sc, ark_reader *r, const jv *rec, pend *p, char *e, si
 	}
 	p->ok = st && !strcmp(st, "ok");
 	if (p->ok && ark_debate_run_check(sc->cfg, run, m, sizeof m) != 0) {
+		const char *bad = garbled(run);
+		if (bad) {
+			ark_errf(e, elen, "%s:%ld: a garbled record (%s: run.%.40s is no run's)",
+			         ark_reader_name(r), p->line, m, bad);
+			return 1;
+		}
 		ark_buf b = ARK_BUF_INIT;
 		ark_buf_addf(&b, "cannot resume: %s:%ld: written by another configuration: %s (resume "
 		             "with the options of the first run, or write to a new file)",

@@ -324,6 +324,23 @@ static void test_plain_damage(void)
 	CHECK(ark_resume_scan(f, &cfg, &done, &st, err, sizeof err) == 1);
 	CHECK(!st.rewritten && !st.places && ark_strset_size(&done) == 4);
 	ark_strset_release(&done);
+	/* a byte flipped in a run field's name or in a name value: garbled, not another
+	 * configuration; a number that differs still is */
+	write_records(f, 3, 1, 0);
+	b = slurp(f, &n);
+	unsigned char *q = (unsigned char *)strstr((char *)b, "\"adversary\"");
+	q[9] = 'z';
+	q = (unsigned char *)strstr((char *)memchr(b, '\n', n), "\"debate\"");
+	q[5] = 'p';
+	spit(f, b, n);
+	free(b);
+	CHECK(ark_resume_scan(f, &cfg, &done, &st, err, sizeof err) == 1);
+	CHECK(ark_strset_size(&done) == 1 && has_key(&done, "p2", 1) && st.damaged == 2);
+	CHECK(strstr(st.where, "plain-damage.jsonl:1: a garbled record (run.adversary is absent "
+	                       "there, null in this run: run.adversarz is no run's)") != NULL);
+	CHECK(strstr(st.where, "plain-damage.jsonl:2: a garbled record (run.protocol is \"debape\" "
+	                       "there, \"debate\" in this run: run.protocol is no run's)") != NULL);
+	ark_strset_release(&done);
 	/* damage at the end only (a whole last line that does not parse): cut, not rewritten */
 	write_records(f, 3, 1, 0);
 	FILE *fp = fopen(f, "ab");
