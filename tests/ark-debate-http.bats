@@ -647,6 +647,79 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	jq -e -s 'length > 0 and all(.body.logprobs == true and .body.top_logprobs == 1)' "$T/log"
 }
 
+@test "debate: a prompt over the context fails that debate only; the run and --resume go on" {
+	need_debate
+	# 10 tasks whose question alone is past the context, first, then 60 that fit: -j 64, 5
+	# agents, 3 rounds (the run used to stop at the first failure, the 60 never ran)
+	pad=$(printf 'Think of %d apples. ' $(seq 1500))
+	for i in $(seq 0 9); do
+		printf '{"id":"long%d","kind":"math","question":"%s What is %d plus %d?","answer":"%d"}\n' \
+			"$i" "$pad" "$i" "$i" $((2 * i))
+	done > "$T/tasks.jsonl"
+	for i in $(seq 0 59); do
+		printf '{"id":"s%d","kind":"math","question":"What is %d plus %d?","answer":"%d"}\n' \
+			"$i" "$i" "$i" $((2 * i))
+	done >> "$T/tasks.jsonl"
+	start_server --tasks "$T/tasks.jsonl" --max-context 20000
+	run_split ark-debate -a "$(OA)" -n 5 --rounds 3 -j 64 -o "$T/o.jsonl" "$T/tasks.jsonl"
+	assert_status 0
+	case "$stderr_out" in *"stopped:"*) echo "$stderr_out"; return 1 ;; esac
+	case "$stderr_out" in *"70 records (60 ok, 10 failed)"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	jq -e -s 'length == 70 and (map(select(.status == "ok")) | length) == 60' "$T/o.jsonl"
+	jq -e -s 'map(select(.status == "error")) | length == 10 and
+		all(.id | startswith("long")) and all(.error | test("context"))' "$T/o.jsonl"
+	# the failed records run again and fail again, and the resume is not stopped by them
+	run_split ark-debate -a "$(OA)" -n 5 --rounds 3 -j 64 --resume -o "$T/o.jsonl" "$T/tasks.jsonl"
+	assert_status 0
+	case "$stderr_out" in *"10 records (0 ok, 10 failed), 60 skipped"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	jq -e -s 'length == 70' "$T/o.jsonl"
+}
+
+@test "debate: a reply over the reply cap fails its call only; no line past the readers' limit" {
+	need_debate
+	head -1 "$FIX/http/tasks.jsonl" > "$T/one.jsonl"
+	# 5 MB of reasoning a reply: over the 4 MiB cap, the call fails, the member goes on
+	start_server --tasks "$FIX/http/tasks.jsonl" --pad-reasoning 5000000
+	run_split ark-debate -a "$(OA)" -n 2 --rounds 0 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	case "$stderr_out" in *"stopped:"*) echo "$stderr_out"; return 1 ;; esac
+	jq -e -s 'length == 6 and all(.status == "error" and (.error | test("response too large")))' <<<"$output"
+	[ "$(stat .chat)" -eq 12 ]
+	stop_server
+	# 3.5 MB each, under the cap, but 20 turns make a record past the 64 MiB line limit: it is
+	# written as an error record that every reader takes
+	start_server --tasks "$FIX/http/tasks.jsonl" --pad-reasoning 3500000
+	run_split ark-debate -a "$(OA)" -n 5 --rounds 3 -o "$T/o.jsonl" "$T/one.jsonl"
+	assert_status 0
+	[ "$(wc -c < "$T/o.jsonl")" -lt 100000 ]
+	jq -e -s 'length == 1 and .[0].id == "m1" and .[0].status == "error" and
+		(.[0].error | test("a record of [0-9]+ bytes is longer than the line limit of 67108864 bytes"))' "$T/o.jsonl"
+	ark-l1 "$T/o.jsonl" > /dev/null
+}
+
+@test "debate: SIGTERM while calls wait out a long Retry-After ends the run at once" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl" --fault 429=1 --retry-after 1000
+	timeout -s KILL 20 ark-debate -a "$(OA)" -n 2 --rounds 1 -o "$T/o.jsonl" "$FIX/http/tasks.jsonl" 2> "$T/err" &
+	pid=$!
+	for _ in $(seq 500); do
+		[ "$(stat .requests)" -ge 12 ] && break
+		sleep 0.01
+	done
+	[ "$(stat .requests)" -eq 12 ]    # the first attempt of every call; the retries wait 300 s
+	sleep 0.2
+	start=$(date +%s%N)
+	kill -TERM $pid
+	st=0; wait $pid || st=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$st" -eq 1 ] || { echo "exit $st after $ms ms"; cat "$T/err"; return 1; }
+	[ "$ms" -lt 2000 ] || { echo "$ms ms"; return 1; }
+	grep -q 'interrupted: 0 debates abandoned' "$T/err"
+	# no retry was started after the signal; what was in flight is written as failed
+	[ "$(stat .requests)" -eq 12 ]
+	jq -e -s 'length == 6 and all(.status == "error" and (.error | test("not retried: stopping")))' "$T/o.jsonl"
+}
+
 @test "debate: the key appears nowhere in records or -v logs" {
 	need_debate
 	start_server --tasks "$FIX/http/tasks.jsonl" --require-key sk-loop-debate-secret-77

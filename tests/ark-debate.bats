@@ -355,6 +355,93 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	jq -e -s 'length == 6 and ([.[] | [.id[1300:], .run.seed]] | unique | length) == 6' "$T/o.jsonl"
 }
 
+# flip FILE OFFSET: invert the bits of one byte
+flip() {
+	python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1)
+f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
+}
+
+@test "--resume keeps every whole record past damaged lines, names them, rewrites atomically" {
+	ark-debate -q -n 3 -r 1 --repeat 5 "$TASKS" | sort > "$T/want"
+	ark-debate -q -n 3 -r 1 --repeat 5 -j 1 -o "$T/o.jsonl" "$TASKS"
+	chmod 640 "$T/o.jsonl"
+	# line 5 cut in the middle, line 12 a record whose id key was garbled, line 20 a stray byte
+	awk 'NR == 5 { print substr($0, 1, 40); next }
+	     NR == 12 { sub(/"id":/, "\"if\":"); print; next }
+	     NR == 20 { print "\x7f" $0; next } { print }' "$T/o.jsonl" > "$T/d" && mv "$T/d" "$T/o.jsonl"
+	chmod 640 "$T/o.jsonl"
+	run_split ark-debate -n 3 -r 1 --repeat 5 --resume -o "$T/o.jsonl" "$TASKS"
+	assert_status 0
+	case "$stderr_out" in *"damage at 3 places, 3 lines dropped: $T/o.jsonl:5: "*"; $T/o.jsonl:12: not a whole debate record"*"; $T/o.jsonl:20: "*) ;;
+		*) echo "$stderr_out"; return 1 ;; esac
+	# exactly the three damaged records ran again
+	case "$stderr_out" in *"3 records (3 ok, 0 failed), 27 skipped;"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	diff "$T/want" <(sort "$T/o.jsonl")
+	[ "$(stat -c %a "$T/o.jsonl")" = 640 ]
+	[ ! -e "$T/o.jsonl.resume-tmp" ]
+	# a file of damage only is not an output of ark-debate: refused, left as it was
+	printf 'hello\nworld\n' > "$T/notes.txt"
+	run_split ark-debate -q -n 3 -r 1 --resume -o "$T/notes.txt" "$TASKS"
+	assert_status 1
+	case "$stderr_out" in *"cannot resume: $T/notes.txt holds no whole debate record"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	[ "$(cat "$T/notes.txt")" = "$(printf 'hello\nworld')" ]
+}
+
+@test "--resume after a flipped byte at 10% of a 4,000-record gzip output keeps all but one member" {
+	head -4 "$TASKS" > "$T/t4.jsonl"
+	run=(-n 3 -r 1 --repeat 1000 "$T/t4.jsonl")
+	ark-debate -q "${run[@]}" | sort > "$T/want"
+	ark-debate -q "${run[@]}" -o "$T/o.jsonl.gz"
+	flip "$T/o.jsonl.gz" $(( $(stat -c %s "$T/o.jsonl.gz") / 10 ))
+	! gzip -t "$T/o.jsonl.gz" 2>/dev/null
+	run_split ark-debate "${run[@]}" --resume -o "$T/o.jsonl.gz"
+	assert_status 0
+	case "$stderr_out" in *"damage at 1 places"*"corrupt gzip input"*"in the gzip member at byte"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	# one gzip member (a flush: 64 debates) runs again, not the 90% after the damage
+	skipped=$(sed -n 's/.* \([0-9]*\) skipped;.*/\1/p' <<<"$stderr_out")
+	[ "$skipped" -ge 3900 ] || { echo "$stderr_out"; return 1; }
+	gzip -t "$T/o.jsonl.gz"
+	diff "$T/want" <(zcat "$T/o.jsonl.gz" | sort)
+	# the rewrite ends a member every 64 lines: a second flipped byte costs one member again
+	flip "$T/o.jsonl.gz" $(( $(stat -c %s "$T/o.jsonl.gz") / 2 ))
+	run_split ark-debate "${run[@]}" --resume -o "$T/o.jsonl.gz"
+	assert_status 0
+	skipped=$(sed -n 's/.* \([0-9]*\) skipped;.*/\1/p' <<<"$stderr_out")
+	[ "$skipped" -ge 3900 ] || { echo "$stderr_out"; return 1; }
+	diff "$T/want" <(zcat "$T/o.jsonl.gz" | sort)
+}
+
+@test "--resume passes over a line longer than the readers take and keeps the records after it" {
+	ark-debate -q -n 2 -r 0 --repeat 2 "$TASKS" | sort > "$T/want"
+	ark-debate -q -n 2 -r 0 --repeat 2 -j 1 "$TASKS" > "$T/all"
+	{ head -4 "$T/all"; printf '{"id":"huge","text":"'; head -c 70000000 /dev/zero | tr '\0' x
+	  printf '"}\n'; tail -n +5 "$T/all"; } > "$T/o.jsonl"
+	run_split ark-debate -n 2 -r 0 --repeat 2 --resume -o "$T/o.jsonl" "$TASKS"
+	assert_status 0
+	case "$stderr_out" in *"$T/o.jsonl:5: line longer than 67108864 bytes"*"0 records (0 ok, 0 failed), 12 skipped;"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	diff "$T/want" <(sort "$T/o.jsonl")
+}
+
+@test "--resume removes a .resume-tmp a killed rewrite left; gzip padding and the first member damaged" {
+	ark-debate -q -n 2 -r 1 --repeat 3 "$TASKS" | sort > "$T/want"
+	ark-debate -q -n 2 -r 1 --repeat 3 -j 4 -o "$T/o.jsonl.gz" "$TASKS"
+	echo 'half a rewrite' > "$T/o.jsonl.gz.resume-tmp"
+	head -c 1000 /dev/zero >> "$T/o.jsonl.gz"
+	run_split ark-debate -n 2 -r 1 --repeat 3 --resume -o "$T/o.jsonl.gz" "$TASKS"
+	assert_status 0
+	case "$stderr_out" in *"removed $T/o.jsonl.gz.resume-tmp, left by an interrupted --resume"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	case "$stderr_out" in *"0 records (0 ok, 0 failed), 18 skipped;"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	[ ! -e "$T/o.jsonl.gz.resume-tmp" ]
+	diff "$T/want" <(zcat "$T/o.jsonl.gz" | sort)
+	# a byte flipped in the first member: the members after it are kept
+	flip "$T/o.jsonl.gz" 40
+	run_split ark-debate -n 2 -r 1 --repeat 3 -j 4 --resume -o "$T/o.jsonl.gz" "$TASKS"
+	assert_status 0
+	case "$stderr_out" in *"4 records (4 ok, 0 failed), 14 skipped;"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	diff "$T/want" <(zcat "$T/o.jsonl.gz" | sort)
+}
+
 @test "kill -9 in the middle, then --resume, equals an uninterrupted run" {
 	# paced by the loopback server (50 ms a call, two debates at a time, about 2 s for the run)
 	# so that the kill lands while debates are still to come
@@ -403,6 +490,26 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	[ "$((after - before))" -eq "$(jq -s 'map(.usage.calls) | add' "$T/o.jsonl")" ]
 	ark-debate -q "${run[@]}" -j 20 --resume -o "$T/o.jsonl"
 	diff "$T/want" <(jq -c 'del(.turns[].ms)' "$T/o.jsonl" | sort)
+}
+
+@test "SIGTERM while the tasks are awaited on stdin ends the run; the debate started is written" {
+	# (the debates started wait while the input is read: they run once it ends)
+	mkfifo "$T/in"
+	exec 8<>"$T/in"                     # a writer that sends one task, then nothing
+	head -1 "$TASKS" >&8
+	timeout -s KILL 20 ark-debate -n 2 -r 1 -o "$T/o.jsonl" < "$T/in" 2> "$T/err" &
+	pid=$!
+	sleep 0.5                           # the task is read; the next read waits
+	start=$(date +%s%N)
+	kill -TERM $pid
+	st=0; wait $pid || st=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	exec 8>&-
+	[ "$st" -eq 1 ] || { echo "exit $st after $ms ms"; cat "$T/err"; return 1; }
+	[ "$ms" -lt 2000 ]
+	grep -q 'interrupted: 0 debates abandoned' "$T/err"
+	! grep -q 'Interrupted system call' "$T/err"
+	jq -e -s 'length == 1 and .[0].status == "ok" and .[0].id == "m1"' "$T/o.jsonl"
 }
 
 # ---- input --------------------------------------------------------------------------------------

@@ -209,16 +209,18 @@ static int bad_task(void *ctx, const char *msg)
 	return bad_record(m, 0);
 }
 
+static volatile sig_atomic_t got_signal;
+
 static int next_task(void *ctx, jv **task)
 {
 	char err[512];
 	int fatal, r = cli_in_try(&in, task, err, sizeof err, &fatal);
+	if (r < 0 && got_signal)
+		return 0;       /* a read the signal interrupted: the run stops */
 	return r >= 0 ? r : bad_record(err, fatal) ? -1 : 0;
 }
 
 /* ---- the run ----------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t got_signal;
 
 /* The progress line: the records written of those the run makes (while the input is being
  * read, estimated from the share of it read so far and the seeds found done so far), the calls
@@ -241,14 +243,22 @@ static void progress(void *ctx, const ark_sched_stats *st)
 /* --resume: the keys FILE holds into done; whether it exists (the output appends to it). */
 static int resume(const ark_debate_cfg *cfg, ark_strset *done)
 {
-	char err[1024];
+	char err[1536];
 	ark_resume st;
 	int r = ark_resume_scan(cli_output, cfg, done, &st, err, sizeof err);
-	if (st.cut && !cli_quiet)
-		cli_warn("%s: cut %lld bytes of an incomplete record at the end", cli_output, st.cut);
+	if (st.stale_tmp && !cli_quiet)
+		cli_warn("%s: removed %s.resume-tmp, left by an interrupted --resume", cli_output,
+		         cli_output);
 	if (r < 0)
 		cli_die("%s", err);
-	if (st.rewritten && !cli_quiet)
+	if (cli_quiet)
+		return r;
+	if (st.end_only && st.cut)
+		cli_warn("%s: cut %lld bytes of an incomplete record at the end", cli_output, st.cut);
+	else if (st.places)
+		cli_warn("%s: damage at %ld places, %ld lines dropped: %s%s; what they held runs again",
+		         cli_output, st.places, st.damaged, st.where, st.places > 3 ? "; ..." : "");
+	if (st.dropped)
 		cli_warn("%s: %ld failed or incomplete records dropped and queued again", cli_output,
 		         st.dropped);
 	return r;
@@ -290,6 +300,7 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		inputs[O.ntasks + i - optind] = argv[i];
 	cli_in_init(&in, inputs, nin, cli_skip_bad);
+	in.stop = &got_signal;
 
 	ark_strset done = ARK_STRSET_INIT;
 	so.done = &done;

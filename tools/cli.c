@@ -424,7 +424,7 @@ static int in_open(cli_in *in, char *err, size_t errlen)
 	if (in->idx >= (in->npaths ? in->npaths : 1))
 		return 0;
 	p = in->npaths ? in->paths[in->idx] : "-";
-	in->r = ark_reader_open(p, cli_read_bufsize(), err, errlen);
+	in->r = ark_reader_open_stop(p, cli_read_bufsize(), in->stop, err, errlen);
 	return in->r ? 1 : -1;
 }
 

@@ -70,6 +70,8 @@ typedef struct cli_in {
 	/* or NULL: fills in what the tool knows better (records done, calls in flight) */
 	void (*meter)(void *ctx, cli_meter_state *m);
 	void *meter_ctx;
+	const volatile sig_atomic_t *stop;   /* set after cli_in_init: reads a signal ends (see
+	                                        ark_reader_open_stop), or NULL */
 } cli_in;
 void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad);
 /* 1 record (caller frees), 0 end of all inputs.  Never returns on a fatal error.  It (and

@@ -35,16 +35,25 @@ struct ark_reader {
 	long   lineno;
 	int    eof, fatal;
 	off_t  safe;
+	long   safe_lines;         /* lines before safe */
+	const volatile sig_atomic_t *stop;   /* a read interrupted while *stop is set fails */
+	/* recovery (ark_reader_set_recover) */
+	int    recover;
+	long   member;             /* gzip: the member being decoded, 1, 2, ... */
+	long   data_member;        /* the member the bytes in data[] came from */
+	long   last_member;        /* the member of the last line or error */
+	int    lost;               /* the last error gave up a member */
+	off_t  member_start;       /* raw offset of the member being decoded */
 };
 
-static ssize_t read_full(int fd, void *p, size_t n)
+static ssize_t read_full(const ark_reader *r, void *p, size_t n)
 {
-	ssize_t r;
+	ssize_t k;
 
 	do
-		r = read(fd, p, n);
-	while (r < 0 && errno == EINTR);
-	return r;
+		k = read(r->fd, p, n);
+	while (k < 0 && errno == EINTR && !(r->stop && *r->stop));
+	return k;
 }
 
 static int rd_fail(ark_reader *r, char *err, size_t errlen, const char *fmt, ...) ARK_FMT(4, 5);
@@ -60,7 +69,8 @@ static int rd_fail(ark_reader *r, char *err, size_t errlen, const char *fmt, ...
 	return ark_errf(err, errlen, "%s:%ld: %s", r->name, r->lineno + 1, msg);
 }
 
-ark_reader *ark_reader_fdopen(int fd, const char *name, size_t bufsize, char *err, size_t errlen)
+static ark_reader *reader_new(int fd, const char *name, size_t bufsize,
+                              const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	ark_reader *r = calloc(1, sizeof *r);
 	size_t have = 0;
@@ -72,6 +82,7 @@ ark_reader *ark_reader_fdopen(int fd, const char *name, size_t bufsize, char *er
 		return NULL;
 	}
 	r->fd = fd;
+	r->stop = stop;
 	r->bufsize = bufsize ? bufsize : ARK_IOBUF_DEFAULT;
 	r->line_max = ARK_LINE_MAX;
 	ark_buf_init(&r->line);
@@ -85,7 +96,7 @@ ark_reader *ark_reader_fdopen(int fd, const char *name, size_t bufsize, char *er
 	}
 	/* sniff the gzip magic from the first two bytes */
 	while (have < 2) {
-		n = read_full(fd, r->raw + have, r->rawcap - have);
+		n = read_full(r, r->raw + have, r->rawcap - have);
 		if (n < 0) {
 			ark_errf(err, errlen, "%s: %s", name, strerror(errno));
 			goto fail;
@@ -99,6 +110,7 @@ ark_reader *ark_reader_fdopen(int fd, const char *name, size_t bufsize, char *er
 	r->raw_read = (off_t)have;
 	if (have >= 2 && r->raw[0] == 0x1f && r->raw[1] == 0x8b) {
 		r->gzip = 1;
+		r->member = 1;
 		if (inflateInit2(&r->zs, 15 + 16) != Z_OK) {
 			ark_errf(err, errlen, "%s: cannot start gzip decoder", name);
 			goto fail;
@@ -125,19 +137,25 @@ fail:
 	return NULL;
 }
 
-ark_reader *ark_reader_open(const char *path, size_t bufsize, char *err, size_t errlen)
+ark_reader *ark_reader_fdopen(int fd, const char *name, size_t bufsize, char *err, size_t errlen)
+{
+	return reader_new(fd, name, bufsize, NULL, err, errlen);
+}
+
+ark_reader *ark_reader_open_stop(const char *path, size_t bufsize,
+                                 const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	ark_reader *r;
 	int fd;
 
 	if (!path || strcmp(path, "-") == 0)
-		return ark_reader_fdopen(0, "<stdin>", bufsize, err, errlen);
+		return reader_new(0, "<stdin>", bufsize, stop, err, errlen);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ark_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	r = ark_reader_fdopen(fd, path, bufsize, err, errlen);
+	r = reader_new(fd, path, bufsize, stop, err, errlen);
 	if (!r)
 		close(fd);
 	else
@@ -145,90 +163,245 @@ ark_reader *ark_reader_open(const char *path, size_t bufsize, char *err, size_t 
 	return r;
 }
 
+ark_reader *ark_reader_open(const char *path, size_t bufsize, char *err, size_t errlen)
+{
+	return ark_reader_open_stop(path, bufsize, NULL, err, errlen);
+}
+
 void ark_reader_set_line_max(ark_reader *r, size_t max)
 {
 	r->line_max = max;
+}
+
+void ark_reader_set_recover(ark_reader *r, int on)
+{
+	r->recover = on;
+}
+
+/* Refill raw[] when the decoder has used up what it had.  0, or -1 on a read error. */
+static int raw_refill(ark_reader *r, char *err, size_t errlen)
+{
+	ssize_t n;
+
+	if (r->zs.avail_in || r->raw_eof)
+		return 0;
+	n = read_full(r, r->raw, r->rawcap);
+	if (n < 0)
+		return rd_fail(r, err, errlen, "read error: %s", strerror(errno));
+	if (n == 0)
+		r->raw_eof = 1;
+	r->raw_read += n;
+	r->zs.next_in = r->raw;
+	r->zs.avail_in = (uInt)n;
+	return 0;
+}
+
+/* Recovery: find the next gzip member magic (1f 8b 08) at or after raw offset from and set the
+ * decoder to start a member there.  1 found (at *at), 0 none before the end, -1 an error. */
+static int resync(ark_reader *r, off_t from, off_t *at, char *err, size_t errlen)
+{
+	int state = 0;
+	off_t pos = from;
+	ssize_t n, i;
+
+	if (lseek(r->fd, from, SEEK_SET) < 0)
+		return rd_fail(r, err, errlen, "cannot seek to recover: %s", strerror(errno));
+	r->raw_eof = 0;
+	for (;;) {
+		n = read_full(r, r->raw, r->rawcap);
+		if (n < 0)
+			return rd_fail(r, err, errlen, "read error: %s", strerror(errno));
+		if (n == 0) {
+			r->raw_eof = 1;
+			r->raw_read = pos;
+			r->zs.avail_in = 0;
+			return 0;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned char c = r->raw[i];
+			state = c == 0x1f ? 1 : state == 1 && c == 0x8b ? 2 : state == 2 && c == 8 ? 3 : 0;
+			if (state == 3)
+				break;
+		}
+		if (state == 3)
+			break;
+		pos += n;
+	}
+	*at = pos + i - 2;
+	if (lseek(r->fd, *at, SEEK_SET) < 0 || (n = read_full(r, r->raw, r->rawcap)) <= 0)
+		return rd_fail(r, err, errlen, "cannot read back to recover: %s", strerror(errno));
+	r->raw_read = *at + n;
+	r->zs.next_in = r->raw;
+	r->zs.avail_in = (uInt)n;
+	if (inflateReset(&r->zs) != Z_OK)
+		return rd_fail(r, err, errlen, "gzip decoder failed");
+	r->member++;
+	r->member_start = *at;
+	return 1;
+}
+
+/* A gzip member that does not decode (what: why).  Without recovery a fatal error.  With it the
+ * member is given up, its decoded bytes and a line it held dropped, and reading goes on at the
+ * next member magic after raw offset from (from < 0: at the end); the error is not fatal.  in:
+ * the damage is in the member (else it is bytes between members). */
+static int gz_lost(ark_reader *r, off_t from, const char *what, int in, char *err, size_t errlen)
+{
+	char msg[160];
+	long line = r->lineno + 1;
+	off_t bad = r->member_start, at = 0;
+	int f = 0;
+
+	if (!r->recover)
+		return rd_fail(r, err, errlen, "%s", what);
+	snprintf(msg, sizeof msg, "%s", what);
+	r->last_member = r->member;
+	r->lost = 1;
+	r->dpos = r->dlen = 0;
+	r->member_open = 0;
+	ark_buf_reset(&r->line);
+	if (from >= 0 && (f = resync(r, from, &at, err, errlen)) < 0)
+		return -1;
+	if (from < 0) {
+		r->raw_eof = 1;
+		r->zs.avail_in = 0;
+	}
+	if (f)
+		return ark_errf(err, errlen, "%s:%ld: %s %s byte %lld, read on from byte %lld",
+		                r->name, line, msg, in ? "in the gzip member at" : "at",
+		                (long long)bad, (long long)at);
+	return ark_errf(err, errlen, "%s:%ld: %s %s byte %lld", r->name, line, msg,
+	                in ? "in the gzip member at" : "at", (long long)bad);
+}
+
+static long count_nl(const char *p, size_t n)
+{
+	long k = 0;
+	const char *e = p + n;
+
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
+/* Refill data[] from gzip input.  1 got bytes, 0 end, -1 error. */
+static int fill_gz(ark_reader *r, char *err, size_t errlen)
+{
+	int zr;
+
+	r->dpos = r->dlen = 0;
+	for (;;) {
+		if (raw_refill(r, err, errlen) < 0)
+			return -1;
+		if (r->zs.avail_in == 0 && r->raw_eof) {
+			if (r->member_open)
+				return gz_lost(r, -1, "truncated gzip input", 1, err, errlen);
+			return 0;
+		}
+		if (!r->member_open && r->zs.next_in[0] != 0x1f) {
+			/* bytes after a member must start another member */
+			off_t at = r->raw_read - (off_t)r->zs.avail_in;
+			return gz_lost(r, at + 1, "trailing garbage after gzip data", 0, err, errlen);
+		}
+		r->zs.next_out = (unsigned char *)r->data;
+		r->zs.avail_out = (uInt)r->datacap;
+		zr = inflate(&r->zs, Z_NO_FLUSH);
+		r->dlen = r->datacap - r->zs.avail_out;
+		r->data_member = r->member;
+		if (r->dlen)
+			r->member_nl = r->data[r->dlen - 1] == '\n';
+		if (zr == Z_STREAM_END) {
+			/* a member ended; another may follow (concatenated gzip) */
+			if (r->member_nl) {
+				r->safe = r->raw_read - (off_t)r->zs.avail_in;
+				r->safe_lines = r->lineno + count_nl(r->data, r->dlen);
+			}
+			r->member_open = 0;
+			if (inflateReset(&r->zs) != Z_OK)
+				return rd_fail(r, err, errlen, "gzip decoder failed");
+			r->member++;
+			r->member_start = r->raw_read - (off_t)r->zs.avail_in;
+		} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
+			if (zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof && r->dlen == 0)
+				return gz_lost(r, -1, "truncated gzip input", 1, err, errlen);
+			r->member_open = 1;
+		} else {
+			char m[160];
+			snprintf(m, sizeof m, "corrupt gzip input (%s)",
+			         r->zs.msg ? r->zs.msg : "data error");
+			if (zr == Z_MEM_ERROR || !r->recover)
+				return rd_fail(r, err, errlen, "%s", m);
+			return gz_lost(r, r->member_start + 1, m, 1, err, errlen);
+		}
+		if (r->dlen)
+			return 1;
+	}
 }
 
 /* Refill data[] (which the caller has fully consumed).  1 got bytes, 0 end, -1 error. */
 static int fill(ark_reader *r, char *err, size_t errlen)
 {
 	ssize_t n;
-	int zr;
 
-	if (!r->gzip) {
-		r->data_base += (off_t)r->dlen;
-		r->dpos = r->dlen = 0;
-		if (r->raw_eof)
-			return 0;
-		n = read_full(r->fd, r->data, r->datacap);
-		if (n < 0)
-			return rd_fail(r, err, errlen, "read error: %s", strerror(errno));
-		if (n == 0) {
-			r->raw_eof = 1;
-			return 0;
-		}
-		r->raw_read += n;
-		r->dlen = (size_t)n;
-		return 1;
-	}
+	if (r->gzip)
+		return fill_gz(r, err, errlen);
+	r->data_base += (off_t)r->dlen;
 	r->dpos = r->dlen = 0;
-	for (;;) {
-		if (r->zs.avail_in == 0 && !r->raw_eof) {
-			n = read_full(r->fd, r->raw, r->rawcap);
-			if (n < 0)
-				return rd_fail(r, err, errlen, "read error: %s", strerror(errno));
-			if (n == 0)
-				r->raw_eof = 1;
-			r->raw_read += n;
-			r->zs.next_in = r->raw;
-			r->zs.avail_in = (uInt)n;
-		}
-		if (r->zs.avail_in == 0 && r->raw_eof) {
-			if (r->member_open)
-				return rd_fail(r, err, errlen, "truncated gzip input");
-			return 0;
-		}
-		r->zs.next_out = (unsigned char *)r->data;
-		r->zs.avail_out = (uInt)r->datacap;
-		zr = inflate(&r->zs, Z_NO_FLUSH);
-		r->dlen = r->datacap - r->zs.avail_out;
-		if (r->dlen)
-			r->member_nl = r->data[r->dlen - 1] == '\n';
-		if (zr == Z_STREAM_END) {
-			/* a member ended; another may follow (concatenated gzip) */
-			if (r->member_nl)
-				r->safe = r->raw_read - (off_t)r->zs.avail_in;
-			r->member_open = 0;
-			if (inflateReset(&r->zs) != Z_OK)
-				return rd_fail(r, err, errlen, "gzip decoder failed");
-			if (r->zs.avail_in > 0 || !r->raw_eof) {
-				/* peek: bytes after a member must start another member */
-				if (r->zs.avail_in == 0) {
-					n = read_full(r->fd, r->raw, r->rawcap);
-					if (n < 0)
-						return rd_fail(r, err, errlen, "read error: %s",
-						               strerror(errno));
-					if (n == 0)
-						r->raw_eof = 1;
-					r->raw_read += n;
-					r->zs.next_in = r->raw;
-					r->zs.avail_in = (uInt)n;
-				}
-				if (r->zs.avail_in > 0 && r->zs.next_in[0] != 0x1f)
-					return rd_fail(r, err, errlen, "trailing garbage after gzip data");
-			}
-		} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
-			if (zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof && r->dlen == 0)
-				return rd_fail(r, err, errlen, "truncated gzip input");
-			r->member_open = 1;
-		} else {
-			return rd_fail(r, err, errlen, "corrupt gzip input (%s)",
-			               r->zs.msg ? r->zs.msg : "data error");
-		}
-		if (r->dlen)
-			return 1;
+	if (r->raw_eof)
+		return 0;
+	n = read_full(r, r->data, r->datacap);
+	if (n < 0)
+		return rd_fail(r, err, errlen, "read error: %s", strerror(errno));
+	if (n == 0) {
+		r->raw_eof = 1;
+		return 0;
 	}
+	r->raw_read += n;
+	r->dlen = (size_t)n;
+	return 1;
+}
+
+/* A line with its newline was cut out of data[]: count it. */
+static int line_done(ark_reader *r)
+{
+	r->lineno++;
+	r->last_member = r->data_member;
+	if (!r->gzip) {
+		r->safe = r->data_base + (off_t)r->dpos;
+		r->safe_lines = r->lineno;
+	}
+	return 1;
+}
+
+/* Recovery: pass over a line longer than the cap, up to its newline.  A non-fatal error. */
+static int skip_long(ark_reader *r, char *err, size_t errlen)
+{
+	long at = r->lineno + 1;
+	char *nl;
+	int f;
+
+	ark_buf_reset(&r->line);
+	for (;;) {
+		nl = memchr(r->data + r->dpos, '\n', r->dlen - r->dpos);
+		if (nl) {
+			r->dpos = (size_t)(nl - r->data) + 1;
+			line_done(r);
+			break;
+		}
+		r->dpos = r->dlen;
+		f = fill(r, err, errlen);
+		if (f < 0)
+			return -1;       /* a gzip member given up: that error takes over */
+		if (f == 0) {
+			r->eof = 1;
+			r->lineno++;
+			break;
+		}
+	}
+	r->last_member = r->data_member;
+	r->lost = 0;
+	return ark_errf(err, errlen, "%s:%ld: line longer than %zu bytes", r->name, at, r->line_max);
 }
 
 int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, size_t errlen)
@@ -241,12 +414,15 @@ int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, si
 		return ark_errf(err, errlen, "%s: input already failed", r->name);
 	if (r->eof)
 		return 0;
+	r->lost = 0;
 	ark_buf_reset(&r->line);
 	for (;;) {
 		if (r->dpos < r->dlen) {
 			nl = memchr(r->data + r->dpos, '\n', r->dlen - r->dpos);
 			n = nl ? (size_t)(nl - (r->data + r->dpos)) : r->dlen - r->dpos;
 			if (r->line.len + n > r->line_max) {
+				if (r->recover)
+					return skip_long(r, err, errlen);
 				r->fatal = 1;
 				return ark_errf(err, errlen, "%s:%ld: line longer than %zu bytes", r->name,
 				                r->lineno + 1, r->line_max);
@@ -256,10 +432,7 @@ int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, si
 				*line = r->data + r->dpos;
 				*len = n;
 				r->dpos += n + 1;
-				r->lineno++;
-				if (!r->gzip)
-					r->safe = r->data_base + (off_t)r->dpos;
-				return 1;
+				return line_done(r);
 			}
 			if (ark_buf_add(&r->line, r->data + r->dpos, n) < 0) {
 				r->fatal = 1;
@@ -269,15 +442,14 @@ int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, si
 			if (nl) {
 				*line = r->line.p;
 				*len = r->line.len;
-				r->lineno++;
-				if (!r->gzip)
-					r->safe = r->data_base + (off_t)r->dpos;
-				return 1;
+				return line_done(r);
 			}
 		}
 		f = fill(r, err, errlen);
-		if (f < 0)
+		if (f < 0) {
+			ark_buf_reset(&r->line);
 			return -1;
+		}
 		if (f == 0) {
 			r->eof = 1;
 			if (r->line.len == 0)
@@ -286,6 +458,7 @@ int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, si
 			*line = r->line.p;
 			*len = r->line.len;
 			r->lineno++;
+			r->last_member = r->data_member;
 			return 1;
 		}
 	}
@@ -332,6 +505,9 @@ long ark_reader_lineno(const ark_reader *r) { return r->lineno; }
 const char *ark_reader_name(const ark_reader *r) { return r->name; }
 int ark_reader_is_gzip(const ark_reader *r) { return r->gzip; }
 off_t ark_reader_safe_offset(const ark_reader *r) { return r->safe; }
+long ark_reader_safe_lines(const ark_reader *r) { return r->safe_lines; }
+long ark_reader_member(const ark_reader *r) { return r->last_member; }
+int ark_reader_member_lost(const ark_reader *r) { return r->lost; }
 
 off_t ark_reader_bytes(const ark_reader *r)
 {
@@ -369,6 +545,7 @@ struct ark_writer {
 	ark_buf line;
 	unsigned char *zbuf;
 	int     failed;
+	size_t  line_max;
 };
 
 static int write_all(ark_writer *w, const void *p, size_t n, char *err, size_t errlen)
@@ -409,6 +586,7 @@ ark_writer *ark_writer_open(const char *path, int gzip, int append, char *err, s
 	}
 	w->name = strdup(std ? "<stdout>" : path);
 	w->gzip = gzip || (!std && ends_with(path, ".gz"));
+	w->line_max = ARK_LINE_MAX;
 	ark_buf_init(&w->pend);
 	ark_buf_init(&w->line);
 	if (!w->name)
@@ -481,10 +659,20 @@ static int drain(ark_writer *w, int finish, char *err, size_t errlen)
 	return 0;
 }
 
+void ark_writer_set_line_max(ark_writer *w, size_t max)
+{
+	w->line_max = max;
+}
+
 int ark_writer_line(ark_writer *w, const char *s, size_t n, char *err, size_t errlen)
 {
 	if (w->failed)
 		return ark_errf(err, errlen, "write error on %s", w->name);
+	if (n > w->line_max) {
+		ark_errf(err, errlen, "a record of %zu bytes is longer than the line limit of %zu "
+		         "bytes", n, w->line_max);
+		return ARK_WRITE_TOO_LONG;
+	}
 	if (ark_buf_add(&w->pend, s, n) < 0 || ark_buf_addc(&w->pend, '\n') < 0) {
 		w->failed = 1;
 		return ark_errf(err, errlen, "out of memory writing %s", w->name);

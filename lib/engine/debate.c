@@ -1014,6 +1014,17 @@ static jv *run_object(const ark_debate_cfg *c, uint64_t seed, int expert, int ro
 	return r;
 }
 
+int ark_debate_run_key(const char *key)
+{
+	static const char *const keys[] = { "protocol", "n", "rounds", "seed", "condition",
+		"split", "expert", "adversary", "adversary_sees_key", "final_rule", "reveal",
+		"expert_rule", "samples", "sample", "backend", "prompts", "version" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (!strcmp(key, keys[i]))
+			return 1;
+	return 0;
+}
+
 static int same_value(const jv *a, const jv *b)
 {
 	if (!a || !b)
@@ -1461,6 +1472,7 @@ jv *ark_debate_take(ark_debate *d)
 int ark_debate_failed(const ark_debate *d) { return d->failed; }
 int ark_debate_fatal(const ark_debate *d) { return d->fatal; }
 const char *ark_debate_error(const ark_debate *d) { return d->failed ? d->err : NULL; }
+const jv *ark_debate_task(const ark_debate *d) { return d->task; }
 
 void ark_debate_free(ark_debate *d)
 {

@@ -109,6 +109,7 @@ jv  *ark_debate_take(ark_debate *d);
 int  ark_debate_failed(const ark_debate *d);   /* some call failed */
 int  ark_debate_fatal(const ark_debate *d);    /* a failure retrying cannot fix (stop the run) */
 const char *ark_debate_error(const ark_debate *d);
+const jv   *ark_debate_task(const ark_debate *d);    /* the task (normalised copy) */
 void ark_debate_free(ark_debate *d);
 
 /* Was a record's "run" written by this configuration?  Compares what the configuration fixes
@@ -116,6 +117,9 @@ void ark_debate_free(ark_debate *d);
  * the seed, the backend or the prompts.  0, or -1 naming the first field that differs; --resume
  * refuses to append to a file of another configuration. */
 int  ark_debate_run_check(const ark_debate_cfg *cfg, const jv *run, char *err, size_t errlen);
+/* Whether key is a field a record's "run" can have (what run_check reads, and seed, sample,
+ * backend, prompts, version): another name there is a garbled one. */
+int  ark_debate_run_key(const char *key);
 
 /* A record for a task that could not start at all: the task, run, "status":"error", "error". */
 jv  *ark_debate_error_record(const ark_debate_cfg *cfg, const jv *task, uint64_t seed,

@@ -17,6 +17,7 @@ typedef struct sched {
 	jv   *task;                   /* the current task */
 	long  rep_left;               /* its seeds not yet started */
 	double t0;
+	int   retries_stopped;        /* ark_llm_stop_retries was called */
 } sched;
 
 static double now_s(void)
@@ -37,10 +38,32 @@ static void on_finished(ark_debate *d, void *ctx)
 	s->fin[s->nfin++] = d;
 }
 
-static int put(sched *s, const jv *rec, char *err, size_t errlen)
+/* Write rec, a record of task.  A record over the line limit is written as an error record of
+ * its task in its place (of its id alone when even that is too long). */
+static int put(sched *s, const jv *rec, const jv *task, char *err, size_t errlen)
 {
 	const char *st = jv_get_str(rec, "status");
-	if (ark_writer_put(s->o->w, rec, err, errlen) < 0)
+	int rc = ark_writer_put(s->o->w, rec, err, errlen);
+	if (rc == ARK_WRITE_TOO_LONG) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "%s: the record is not kept", err);
+		const jv *run = jv_get(rec, "run");
+		jv *id = jv_object();
+		if (!id || jv_set(id, "id", jv_string(jv_get_str(task, "id")))) {
+			jv_free(id);
+			return nomem(err, errlen);
+		}
+		for (int k = 0; k < 2 && rc == ARK_WRITE_TOO_LONG; k++) {
+			jv *er = ark_debate_error_record(s->o->cfg, k ? id : task,
+			                                 (uint64_t)jv_get_ll(run, "seed", 0),
+			                                 (int)jv_get_ll(run, "sample", 0), msg);
+			rc = er ? ark_writer_put(s->o->w, er, err, errlen) : nomem(err, errlen);
+			jv_free(er);
+		}
+		jv_free(id);
+		st = NULL;
+	}
+	if (rc < 0)
 		return -1;
 	s->st->written++;
 	if (st && !strcmp(st, "ok"))
@@ -64,7 +87,7 @@ static int drain(sched *s, char *err, size_t errlen)
 		}
 		while ((rec = ark_debate_take(d))) {
 			if (rc == 0)
-				rc = put(s, rec, err, errlen);
+				rc = put(s, rec, ark_debate_task(d), err, errlen);
 			jv_free(rec);
 		}
 		ark_debate_free(d);
@@ -125,12 +148,17 @@ static int write_failed(sched *s, long long seed, const char *msg, char *err, si
 		jv *er = ark_debate_error_record(cfg, s->task, (uint64_t)seed, k, msg);
 		if (!er)
 			return nomem(err, errlen);
-		int rc = put(s, er, err, errlen);
+		int rc = put(s, er, s->task, err, errlen);
 		jv_free(er);
 		if (rc < 0)
 			return -1;
 	}
 	return ark_writer_flush(s->o->w, err, errlen);
+}
+
+static int stopped(const sched *s, int level)
+{
+	return s->o->stop && *s->o->stop >= level;
 }
 
 /* Start the debate of the next seed: 1 done (started, written failed or skipped), 0 no more
@@ -144,6 +172,8 @@ static int start_next(sched *s, char *err, size_t errlen)
 		if (r <= 0)
 			return r;
 	}
+	if (stopped(s, 1))
+		return 0;       /* a signal came while the input was read */
 	long long seed = o->seed + ((o->repeat > 0 ? o->repeat : 1) - s->rep_left);
 	s->rep_left--;
 	s->st->queued++;
@@ -173,17 +203,17 @@ static int start_next(sched *s, char *err, size_t errlen)
 	return 1;
 }
 
-static int stopped(const sched *s, int level)
-{
-	return s->o->stop && *s->o->stop >= level;
-}
-
 static int run(sched *s, char *err, size_t errlen)
 {
 	const ark_sched_opts *o = s->o;
 	ark_sched_stats *st = s->st;
 	long max_active = o->max_active > 0 ? o->max_active : 64;
 	for (;;) {
+		if (stopped(s, 1) && !s->retries_stopped) {
+			/* a stop: what is in flight finishes without another retry or wait */
+			ark_llm_stop_retries(o->llm);
+			s->retries_stopped = 1;
+		}
 		/* start debates up to the limit */
 		while (!stopped(s, 1) && !st->fatal && !st->input_done && st->active < max_active) {
 			int r = start_next(s, err, errlen);

@@ -10,12 +10,17 @@
  * that cannot be normalised, or whose id was read before (two records of the same identity
  * (id, seed) could not be told apart downstream or by --resume), goes to the caller's bad().
  * Seeds whose key (ark_resume_key) is in done are skipped.  A task the engine cannot start is
- * written as failed records, never dropped.  A debate that failed in a way retrying cannot fix
- * stops the run: no debate is started after it, those in flight finish and are written.
+ * written as failed records, never dropped.  A debate that failed is written as error records
+ * (a call over the context or the reply cap fails that debate only); one that failed for every
+ * call to a member (ark_call.fatal: a key refused, no quota, an unknown model) stops the
+ * run: no debate is started after it, those in flight finish and are written.  A record over
+ * the writer's line limit is written as an error record of its task instead.
  *
- * *stop, when set (by a signal handler): 1 or more stops starting debates and finishes those in
- * flight; 2 or more abandons those in flight at once.  After an abandoned run (stats active > 0)
- * the llm must not be run or freed again: its calls belong to debates that were never freed.
+ * *stop, when set (by a signal handler): 1 or more stops starting debates (also one whose task
+ * was being read when the signal came) and finishes those in flight without another retry or
+ * wait (ark_llm_stop_retries: a call that would be retried fails, and so does its debate); 2 or
+ * more abandons those in flight at once.  After an abandoned run (stats active > 0) the llm must
+ * not be run or freed again: its calls belong to debates that were never freed.
  */
 #ifndef ARK_SCHED_H
 #define ARK_SCHED_H

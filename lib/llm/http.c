@@ -29,7 +29,7 @@
 #include "llm/llm.h"
 #include "llm/retry.h"
 
-#define RESP_MAX        ((size_t)64 << 20)   /* largest response body accepted */
+#define RESP_MAX        ARK_REPLY_MAX        /* largest response body accepted */
 #define BACKOFF_MAX_S   30.0                 /* cap of the exponential backoff */
 #define ANTHROPIC_VERSION "2023-06-01"
 #define MAX_TOKENS_DEFAULT 4096              /* max_tokens of a member that sets none */
@@ -94,6 +94,7 @@ struct ark_http {
 	ark_retry retry;
 	int epfd;                            /* sockets curl asked to watch */
 	double timer;                        /* curl's next timeout (monotonic s), < 0 none */
+	int no_retry;                        /* ark_http_stop_retries was called */
 };
 
 static double now_s(void)
@@ -886,6 +887,12 @@ static void error_info(const char *body, size_t len, err_info *ei)
 
 static void schedule_retry(ark_http *h, req *r, double delay, const char *why)
 {
+	if (h->no_retry) {
+		fail(h, r, 0, "%s member %s at %s: %s; not retried: stopping",
+		     r->c->m->backend == ARK_BACKEND_ANTHROPIC ? "anthropic" : "openai",
+		     r->c->m->model, r->ms->pub, why);
+		return;
+	}
 	h->st.retries++;
 	r->not_before = now_s() + delay;
 	logf_(h, r->c->m, "http: retry %d of %s %s in %.3f s: %s", r->c->attempts, r->c->m->model, r->pub,
@@ -1168,8 +1175,9 @@ static void transport_failed(ark_http *h, req *r, CURLcode cc)
 		break;
 	}
 	if (cc == CURLE_WRITE_ERROR || cc == CURLE_OUT_OF_MEMORY) {
-		/* the response passed the size cap or memory ran out: another try would too */
-		fail(h, r, 1, "%s member %s at %s: response too large or out of memory (%s)",
+		/* the response passed the size cap or memory ran out: another try would too, but
+		 * it is this call's own failure, the member goes on */
+		fail(h, r, 0, "%s member %s at %s: response too large or out of memory (%s)",
 		     backend_label(m), m->model, r->ms->pub, ce);
 		return;
 	}
@@ -1544,6 +1552,18 @@ int ark_http_run(ark_http *h, int timeout_ms, char *err, size_t errlen)
 	harvest(h);
 	size_t p = ark_http_pending(h);
 	return p > 0x7fffffff ? 0x7fffffff : (int)p;
+}
+
+void ark_http_stop_retries(ark_http *h)
+{
+	h->no_retry = 1;
+	for (size_t i = 0; i < h->nheap; i++) {
+		req *r = h->heap[i];
+		fail(h, r, 0, "%s member %s at %s: waiting to retry; not retried: stopping",
+		     r->c->m->backend == ARK_BACKEND_ANTHROPIC ? "anthropic" : "openai",
+		     r->c->m->model, r->ms->pub);
+	}
+	h->nheap = 0;
 }
 
 size_t ark_http_pending(const ark_http *h)

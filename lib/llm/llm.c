@@ -775,6 +775,12 @@ size_t ark_llm_pending(const ark_llm *l)
 	return l->qn + (l->http ? ark_http_pending(l->http) : 0);
 }
 
+void ark_llm_stop_retries(ark_llm *l)
+{
+	if (l->http)
+		ark_http_stop_retries(l->http);
+}
+
 void ark_llm_stats_get(const ark_llm *l, ark_llm_stats *s)
 {
 	*s = l->st;

@@ -17,6 +17,12 @@
 #include <stdint.h>
 #include "core/json.h"
 #include "core/buf.h"
+#include "core/io.h"
+
+/* The largest reply accepted (an HTTP response body): a record holds many replies and must stay
+ * within the line limit its readers accept, ARK_LINE_MAX; 16 replies of this size fit.  A larger
+ * reply fails its call, not the member. */
+#define ARK_REPLY_MAX (ARK_LINE_MAX / 16)
 
 typedef enum { ARK_BACKEND_SIM, ARK_BACKEND_OPENAI, ARK_BACKEND_ANTHROPIC } ark_backend;
 
@@ -126,6 +132,10 @@ int      ark_llm_submit(ark_llm *l, ark_call *c, char *err, size_t errlen);
  * queued or in flight, or -1 on an internal error. */
 int      ark_llm_run(ark_llm *l, int timeout_ms, char *err, size_t errlen);
 size_t   ark_llm_pending(const ark_llm *l);
+/* A stop: from now on no call is retried and none waits out a backoff or a Retry-After; the
+ * calls waiting to retry and those whose attempt fails fail at once ("not retried: stopping").
+ * Attempts in flight and calls not yet started run as usual. */
+void     ark_llm_stop_retries(ark_llm *l);
 /* Totals for the end-of-run summary. */
 typedef struct ark_llm_stats {
 	long calls, retries, failures, in_tokens, out_tokens;
@@ -142,6 +152,7 @@ int       ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen);
  * still queued or in flight, -1 on error. */
 int       ark_http_run(ark_http *h, int timeout_ms, char *err, size_t errlen);
 size_t    ark_http_pending(const ark_http *h);
+void      ark_http_stop_retries(ark_http *h);
 void      ark_http_stats_add(const ark_http *h, ark_llm_stats *s);
 void      ark_http_free(ark_http *h);
 

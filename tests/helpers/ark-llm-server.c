@@ -11,7 +11,8 @@
  *                  [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]
  *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
- *                  [--max-context BYTES] [--context-reply SERVER] [--tls-cert PEM --tls-key PEM]
+ *                  [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]
+ *                  [--tls-cert PEM --tls-key PEM]
  *                  [--should-retry true|false] [--log FILE] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
@@ -69,6 +70,7 @@ static struct {
 	long max_context;       /* a context overflow past this many bytes of messages */
 	const char *context_reply;  /* whose overflow reply: openai (default), anthropic, vllm,
 	                               llamacpp, llamacpp-input, ollama, openrouter */
+	long pad_reasoning;     /* chat replies carry reasoning_content of this many bytes */
 	const char *should_retry;   /* x-should-retry on every injected error, or NULL */
 	char *tls_cert, *tls_key;   /* PEM text: serve https */
 	int verbose;
@@ -608,7 +610,14 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 			jv_set(msg, "content", parts);
 		} else
 			jv_set(msg, "content", cfg.q_empty ? jv_string("") : jv_stringn(out.p, out.len));
-		if (cfg.q_reasoning && !cfg.q_null)
+		if (cfg.pad_reasoning > 0 && !cfg.q_null) {
+			/* long reasoning: big replies whose text stays out of the next prompts */
+			ark_buf pad = ARK_BUF_INIT;
+			while ((long)pad.len < cfg.pad_reasoning)
+				ark_buf_adds(&pad, "I think. ");
+			jv_set(msg, "reasoning_content", jv_stringn(pad.p, (size_t)cfg.pad_reasoning));
+			ark_buf_release(&pad);
+		} else if (cfg.q_reasoning && !cfg.q_null)
 			jv_set(msg, "reasoning_content", jv_string("Let me think this through."));
 		jv_set(ch, "message", msg);
 		if (jv_truthy(jv_get(req, "logprobs"))) {
@@ -1028,7 +1037,8 @@ static void usage(void)
 	        "       [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]\n"
 	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
-	        "       [--max-context BYTES] [--context-reply SERVER] [--tls-cert PEM --tls-key PEM]\n"
+	        "       [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]\n"
+	        "       [--tls-cert PEM --tls-key PEM]\n"
 	        "       [--should-retry true|false] [--log FILE] [-v]\n"
 	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n");
 	exit(2);
@@ -1125,6 +1135,7 @@ int main(int argc, char **argv)
 				usage();
 			cfg.context_reply = v;
 		}
+		else if (!strcmp(a, "--pad-reasoning")) { TAKE(); cfg.pad_reasoning = (long)num(a, v, 0, 1e9); }
 		else if (!strcmp(a, "--tls-cert")) { TAKE(); cfg.tls_cert = slurp(v); }
 		else if (!strcmp(a, "--should-retry")) {
 			TAKE();

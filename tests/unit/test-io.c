@@ -1,5 +1,12 @@
-/* test-io.c: the record reader and writer, at every buffer size from 1 byte up. */
+/* test-io.c: the record reader and writer, at every buffer size from 1 byte up; recovery
+ * past damage (a line over the cap, a gzip member that does not decode, bytes between
+ * members, an end cut short); the writer's line limit; a read a stop signal ends. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "unit.h"
@@ -63,6 +70,184 @@ static char *read_all(const char *name, size_t bufsize, int *st, char *err, size
 	*st = got;
 	ark_reader_close(r);
 	return ark_buf_take(&b);
+}
+
+/* Read f with recovery at buffer size bs: "line@member" joined by '|', an error as
+ * "E(lost)@member" or "E@member" ("F" when fatal); the messages of the errors into msgs. */
+static char *read_recover(const char *name, size_t bs, size_t cap, ark_buf *msgs)
+{
+	char f[256], err[300];
+	ark_buf b = ARK_BUF_INIT;
+	const char *line;
+	size_t len;
+	int got;
+	path(f, sizeof f, name);
+	ark_reader *r = ark_reader_open(f, bs, err, sizeof err);
+	if (!r)
+		return NULL;
+	ark_reader_set_recover(r, 1);
+	if (cap)
+		ark_reader_set_line_max(r, cap);
+	ark_buf_adds(&b, "");
+	while ((got = ark_reader_line(r, &line, &len, err, sizeof err)) != 0) {
+		if (got < 0) {
+			ark_buf_addf(&b, "%s@%ld:%ld|", ark_reader_fatal(r) ? "F" :
+			             ark_reader_member_lost(r) ? "E(lost)" : "E", ark_reader_member(r),
+			             ark_reader_lineno(r));
+			ark_buf_addf(msgs, "%s\n", err);
+			if (ark_reader_fatal(r))
+				break;
+			continue;
+		}
+		ark_buf_add(&b, line, len);
+		ark_buf_addf(&b, "@%ld|", ark_reader_member(r));
+	}
+	ark_reader_close(r);
+	return ark_buf_take(&b);
+}
+
+static void test_recover(const size_t *sizes, size_t nsizes)
+{
+	unsigned char z[3][4096], all[16384];
+	size_t n[3], i, k, at;
+	const char *text[3] = { "one\ntwo\n", "three\nfour\n", "five\n" };
+	char longer[300];
+	for (k = 0; k < 3; k++)
+		n[k] = gz(text[k], z[k], sizeof z[k]);
+	/* plain: a line over the cap in the middle and one at the end without its newline */
+	memset(longer, 'x', sizeof longer);
+	{
+		char buf[1000];
+		size_t m = 0;
+		memcpy(buf + m, "a\n", 2), m += 2;
+		memcpy(buf + m, longer, 300), m += 300;
+		memcpy(buf + m, "\nb\n", 3), m += 3;
+		memcpy(buf + m, longer, 300), m += 300;
+		write_file("rlong", buf, m);
+	}
+	/* gzip: the second of three members damaged in its deflate data */
+	at = 0;
+	for (k = 0; k < 3; k++) {
+		memcpy(all + at, z[k], n[k]);
+		at += n[k];
+	}
+	all[n[0] + n[1] / 2] ^= 0xff;
+	write_file("rdamaged.gz", all, at);
+	/* gzip: junk between the first and second member, and after the last */
+	at = 0;
+	memcpy(all, z[0], n[0]), at = n[0];
+	memcpy(all + at, "\x1f\x8bjunk", 6), at += 6;
+	memcpy(all + at, z[1], n[1]), at += n[1];
+	memcpy(all + at, "\0\0\0", 3), at += 3;
+	write_file("rjunk.gz", all, at);
+	/* gzip: the last member cut short */
+	memcpy(all, z[0], n[0]);
+	memcpy(all + n[0], z[1], n[1] - 4);
+	write_file("rcut.gz", all, n[0] + n[1] - 4);
+	for (i = 0; i < nsizes; i++) {
+		ark_buf m = ARK_BUF_INIT;
+		char *s = read_recover("rlong", sizes[i], 100, &m);
+		CHECK_STR(s, "a@0|E@0:2|b@0|E@0:4|");
+		CHECK(m.p && strstr(m.p, "rlong:2: line longer than 100 bytes\n") &&
+		      strstr(m.p, "rlong:4: line longer than 100 bytes\n"));
+		free(s);
+		ark_buf_reset(&m);
+		s = read_recover("rdamaged.gz", sizes[i], 0, &m);
+		/* the damaged member's lines may come before its error: callers drop them */
+		CHECK(s && !strncmp(s, "one@1|two@1|", 12));
+		CHECK(s && strstr(s, "|E(lost)@2:") && strstr(s, "|five@3|") &&
+		      !strcmp(s + strlen(s) - 7, "five@3|"));
+		CHECK(m.p && strstr(m.p, "corrupt gzip input (") &&
+		      strstr(m.p, "in the gzip member at byte ") && strstr(m.p, ", read on from byte "));
+		free(s);
+		ark_buf_reset(&m);
+		s = read_recover("rjunk.gz", sizes[i], 0, &m);
+		CHECK_STR(s, "one@1|two@1|E(lost)@2:2|three@3|four@3|E(lost)@4:4|");
+		CHECK(m.p && strstr(m.p, "rjunk.gz:3: corrupt gzip input (unknown compression method) in "
+		                         "the gzip member at byte 28, read on from byte 34\n") &&
+		      strstr(m.p, "rjunk.gz:5: trailing garbage after gzip data at byte"));
+		free(s);
+		ark_buf_reset(&m);
+		s = read_recover("rcut.gz", sizes[i], 0, &m);
+		CHECK(s && !strncmp(s, "one@1|two@1|", 12) && strstr(s, "E(lost)@2:"));
+		CHECK(m.p && strstr(m.p, "truncated gzip input in the gzip member at byte"));
+		free(s);
+		ark_buf_release(&m);
+	}
+	CHECK(n[0] == 28);
+	/* without recovery the same damage stops the reader, as before */
+	int st;
+	char err[300];
+	char *s = read_all("rjunk.gz", 0, &st, err, sizeof err);
+	CHECK(st == -1 && strstr(err, "rjunk.gz:3: corrupt gzip input (unknown compression method)"));
+	free(s);
+}
+
+/* The writer never writes a line longer than its limit, and goes on after refusing one. */
+static void test_writer_cap(void)
+{
+	char f[256], err[300];
+	int st;
+	path(f, sizeof f, "capped");
+	ark_writer *w = ark_writer_open(f, 0, 0, err, sizeof err);
+	ark_writer_set_line_max(w, 10);
+	CHECK(ark_writer_line(w, "12345678901", 11, err, sizeof err) == ARK_WRITE_TOO_LONG);
+	CHECK_STR(err, "a record of 11 bytes is longer than the line limit of 10 bytes");
+	jv *v = jv_object();
+	jv_set(v, "id", jv_string("abcdef"));
+	CHECK(ark_writer_put(w, v, err, sizeof err) == ARK_WRITE_TOO_LONG);
+	jv_free(v);
+	CHECK(ark_writer_line(w, "1234567890", 10, err, sizeof err) == 0);
+	CHECK(ark_writer_close(w, err, sizeof err) == 0);
+	char *s = read_all("capped", 0, &st, err, sizeof err);
+	CHECK(st == 0);
+	CHECK_STR(s, "1234567890|");
+	free(s);
+	/* the default limit is the reader's */
+	w = ark_writer_open(f, 0, 0, err, sizeof err);
+	char *big = malloc(ARK_LINE_MAX + 1);
+	memset(big, 'x', ARK_LINE_MAX + 1);
+	CHECK(ark_writer_line(w, big, ARK_LINE_MAX + 1, err, sizeof err) == ARK_WRITE_TOO_LONG);
+	free(big);
+	CHECK(ark_writer_close(w, err, sizeof err) == 0);
+}
+
+static volatile sig_atomic_t stop_flag;
+static void on_alarm(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* A read that waits on a fifo gives up when a signal comes with the stop flag set. */
+static void test_stop(void)
+{
+	char f[256], err[300];
+	struct sigaction sa;
+	struct itimerval it = { { 0, 0 }, { 0, 100000 } };
+	path(f, sizeof f, "fifo");
+	CHECK(mkfifo(f, 0600) == 0);
+	int keep = open(f, O_RDWR);          /* a writer that never writes */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;           /* no SA_RESTART */
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	ark_reader *r = ark_reader_open_stop(f, 0, &stop_flag, err, sizeof err);
+	CHECK(r == NULL && stop_flag == 1);
+	CHECK(strstr(err, "Interrupted system call") != NULL);
+	/* with data: the lines come, then the wait for more ends at the signal */
+	CHECK(write(keep, "{\"a\":1}\n", 8) == 8);
+	stop_flag = 0;
+	r = ark_reader_open_stop(f, 0, &stop_flag, err, sizeof err);
+	const char *line;
+	size_t len;
+	CHECK(r && ark_reader_line(r, &line, &len, err, sizeof err) == 1 && len == 7);
+	setitimer(ITIMER_REAL, &it, NULL);
+	CHECK(r && ark_reader_line(r, &line, &len, err, sizeof err) == -1 && ark_reader_fatal(r));
+	CHECK(stop_flag == 1 && strstr(err, "read error: Interrupted system call"));
+	ark_reader_close(r);
+	close(keep);
+	signal(SIGALRM, SIG_DFL);
 }
 
 int main(void)
@@ -145,6 +330,10 @@ int main(void)
 		CHECK(strstr(err, "line longer than 100 bytes") != NULL);
 		ark_reader_close(r);
 	}
+
+	test_recover(sizes, sizeof sizes / sizeof *sizes);
+	test_writer_cap();
+	test_stop();
 
 	/* writer: gzip members per flush, append, safe offsets */
 	path(f, sizeof f, "out.gz");

@@ -87,6 +87,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static size_t line_max;           /* the writer's line limit, 0: the default */
+
 /* Run with o (next, bad, w and llm filled in here) over f; the lines written into *res. */
 static int run(ark_sched_opts *o, feed *f, ark_sched_stats *st, out *res)
 {
@@ -104,6 +106,8 @@ static int run(ark_sched_opts *o, feed *f, ark_sched_stats *st, out *res)
 	if (!o->repeat)
 		o->repeat = 1;
 	o->w = ark_writer_open(path, 0, 0, err, sizeof err);
+	if (line_max)
+		ark_writer_set_line_max(o->w, line_max);
 	int rc = ark_sched_run(o, st, err, sizeof err);
 	if (rc < 0)
 		fprintf(stderr, "ark_sched_run: %s\n", err);
@@ -238,9 +242,11 @@ static void test_stop(void)
 	ark_sched_opts o = { .seed = 1, .repeat = 2, .max_active = 64, .stop = &stop };
 	ark_sched_stats st;
 	out res;
-	/* a stop while reading: no task after it; the debates in flight are finished */
+	/* a stop while reading: no debate for the task being read nor after it; the debates in
+	 * flight are finished */
 	CHECK(run(&o, &f, &st, &res) == 0);
-	CHECK(f.i == 2 && st.started == 3 && st.written == 3 && st.active == 0);
+	CHECK(f.i == 2 && st.started == 2 && st.written == 2 && st.active == 0);
+	CHECK_STR(who(&res, 1), "m1/2/ok");
 	out_free(&res);
 	/* stopped before the start: nothing starts */
 	feed g = { .line = tasks, .n = NT };
@@ -275,6 +281,39 @@ static void test_failures(ark_prompts *pr)
 	CHECK(st.fatal && strstr(st.fatal_msg, "nosuchvar") && st.started == 1 && res.n == 1);
 	out_free(&res);
 	ark_prompts_free(pr);
+}
+
+/* A record over the writer's line limit is written as an error record of its task. */
+static void test_line_limit(void)
+{
+	feed f = { .line = tasks, .n = NT };
+	ark_sched_opts o = { .seed = 1, .max_active = 4 };
+	ark_sched_stats st;
+	out res;
+	line_max = 1500;
+	CHECK(run(&o, &f, &st, &res) == 0);
+	CHECK(res.n == NT && st.written == NT && st.errors == NT && st.ok == 0 && !st.fatal);
+	CHECK_STR(who(&res, 0), "m1/1/error");
+	for (int i = 0; i < res.n; i++)
+		CHECK(strlen(res.line[i]) <= 1500 &&
+		      strstr(res.line[i], "is longer than the line limit of 1500 bytes: the record is "
+		                          "not kept") && !strstr(res.line[i], "\"turns\""));
+	out_free(&res);
+	/* a task too long even for that: its id alone */
+	static const char *big[1];
+	char *t = malloc(4000);
+	snprintf(t, 4000, "{\"id\":\"b1\",\"question\":\"What is 2+3?\",\"answer\":\"5\",\"pad\":\"");
+	size_t n = strlen(t);
+	memset(t + n, 'p', 2000);
+	strcpy(t + n + 2000, "\"}");
+	big[0] = t;
+	feed g = { .line = big, .n = 1 };
+	CHECK(run(&o, &g, &st, &res) == 0);
+	CHECK(res.n == 1 && st.errors == 1 && strlen(res.line[0]) <= 1500);
+	CHECK(strstr(res.line[0], "\"id\":\"b1\"") && !strstr(res.line[0], "pppp"));
+	out_free(&res);
+	free(t);
+	line_max = 0;
 }
 
 static void test_setup(void)
@@ -337,6 +376,7 @@ int main(void)
 	test_done();
 	test_bad();
 	test_stop();
+	test_line_limit();
 	test_failures((ark_prompts *)cfg.prompts);
 	test_setup();
 	ark_llm_free(llm);
