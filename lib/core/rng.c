@@ -34,11 +34,6 @@ uint64_t ark_hash_str(const char *s)
 	return ark_hash(s, strlen(s));
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
 void ark_rng_seed(ark_rng *r, uint64_t seed)
 {
 	uint64_t x = seed;
@@ -59,22 +54,6 @@ void ark_rng_stream(ark_rng *r, uint64_t seed, const char *id, int agent, int ro
 	h = ark_mix64(h ^ (uint64_t)(int64_t)agent * 0xd1342543de82ef95ULL);
 	h = ark_mix64(h ^ (uint64_t)(int64_t)round * 0xaf251af3b0f025b5ULL);
 	ark_rng_seed(r, h);
-}
-
-/* xoshiro256** (Blackman and Vigna 2018) */
-uint64_t ark_rng_u64(ark_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t out = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
 }
 
 double ark_rng_double(ark_rng *r)

@@ -19,7 +19,21 @@ uint64_t ark_mix64(uint64_t x);                 /* splitmix64 finaliser */
 void     ark_rng_seed(ark_rng *r, uint64_t seed);
 /* The stream for (seed, id, agent, round); agent/round -1 when not applicable. */
 void     ark_rng_stream(ark_rng *r, uint64_t seed, const char *id, int agent, int round);
-uint64_t ark_rng_u64(ark_rng *r);
+/* xoshiro256** (Blackman and Vigna 2018); inline, for the bootstrap draws it millions of times */
+static inline uint64_t ark_rng_u64(ark_rng *r)
+{
+	uint64_t *s = r->s, x = s[1] * 5;
+	uint64_t out = ((x << 7) | (x >> 57)) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = (s[3] << 45) | (s[3] >> 19);
+	return out;
+}
 double   ark_rng_double(ark_rng *r);            /* uniform in [0, 1) with 53 bits */
 uint64_t ark_rng_below(ark_rng *r, uint64_t n); /* uniform in [0, n), unbiased; n > 0 */
 double   ark_rng_normal(ark_rng *r);            /* standard normal (Box-Muller) */

@@ -380,8 +380,8 @@ uint64_t ark_boot_draw(ark_rng *r, uint64_t n)
 #endif
 }
 
-long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
-                  double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen)
+long ark_boot_joint(size_t n, ark_boot_stats stats, void *ctx, size_t k, size_t B, double level,
+                    ark_rng *r, double *lo, double *hi, char *err, size_t errlen)
 {
 	for (size_t j = 0; j < k; j++)
 		lo[j] = hi[j] = NAN;
@@ -391,20 +391,21 @@ long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t 
 		return 0;
 	size_t *idx = malloc(n * sizeof *idx), *m = calloc(k, sizeof *m);
 	double *rep = B <= SIZE_MAX / sizeof *rep / k ? malloc(k * B * sizeof *rep) : NULL;
-	if (!idx || !rep || !m) {
+	double *out = malloc(k * sizeof *out);
+	if (!idx || !rep || !m || !out) {
 		free(idx);
 		free(rep);
 		free(m);
+		free(out);
 		return ark_errf(err, errlen, "out of memory for %zu bootstrap replicates", B);
 	}
 	for (size_t b = 0; b < B; b++) {
 		for (size_t i = 0; i < n; i++)
 			idx[i] = (size_t)ark_boot_draw(r, n);
-		for (size_t j = 0; j < k; j++) {
-			double s = stat[j](idx, n, ctx[j]);
-			if (!isnan(s))
-				rep[j * B + m[j]++] = s;
-		}
+		stats(idx, n, ctx, out);
+		for (size_t j = 0; j < k; j++)
+			if (!isnan(out[j]))
+				rep[j * B + m[j]++] = out[j];
 	}
 	size_t least = B;
 	for (size_t j = 0; j < k; j++) {
@@ -418,7 +419,25 @@ long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t 
 	free(idx);
 	free(rep);
 	free(m);
+	free(out);
 	return (long)least;
+}
+
+/* ark_boot_cis through ark_boot_joint: one statistic after the other on each resample */
+typedef struct { const ark_boot_stat *stat; void *const *ctx; size_t k; } each_t;
+
+static void each_stat(const size_t *idx, size_t n, void *ctx, double *out)
+{
+	const each_t *e = ctx;
+	for (size_t j = 0; j < e->k; j++)
+		out[j] = e->stat[j](idx, n, e->ctx[j]);
+}
+
+long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
+                  double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen)
+{
+	each_t e = { stat, ctx, k };
+	return ark_boot_joint(n, each_stat, &e, k, B, level, r, lo, hi, err, errlen);
 }
 
 long ark_boot_ci(size_t n, ark_boot_stat stat, void *ctx, size_t B, double level, ark_rng *r,

@@ -81,6 +81,13 @@ uint64_t ark_boot_draw(ark_rng *r, uint64_t n);
  * over the statistics, or -1 with a message. */
 long   ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
                     double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen);
+/* The same, with the k statistics of a resample computed by one call, stats(idx, n, ctx, out)
+ * filling out[0..k) (NaN: undefined): a caller whose statistics read the same units sums them in
+ * one pass over idx, touching each drawn unit once.  ark_boot_cis is this with one call per
+ * statistic, so the two give the same intervals from the same draws. */
+typedef void (*ark_boot_stats)(const size_t *idx, size_t n, void *ctx, double *out);
+long   ark_boot_joint(size_t n, ark_boot_stats stats, void *ctx, size_t k, size_t B, double level,
+                      ark_rng *r, double *lo, double *hi, char *err, size_t errlen);
 /* The common case: the mean of x (NaN entries skipped inside each resample). */
 long   ark_boot_mean_ci(const double *x, size_t n, size_t B, double level, ark_rng *r,
                         double *lo, double *hi, char *err, size_t errlen);

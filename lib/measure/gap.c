@@ -956,58 +956,57 @@ static double gapf(int form, double best, double team)
 	return form == ARK_GAP_ACC ? ark_gap_acc(best, team) : ark_gap_err(team, best);
 }
 
-typedef struct { long long seed; double team, ref, maj; } obs_t;
-/* T, R: per-seed team and reference means; Q0: per-seed gaps with 0 for an undefined one, D: 1
- * for a defined one, 0 else */
-typedef struct { const double *T, *R, *Q0, *D; int form; } bctx_t;
+/* A seed of a gap row as the bootstrap reads it, in one place: the team and reference means T
+ * and R, the seed's gap Q0 (0 when undefined) and D (1 when defined, 0 when not). */
+typedef struct { double T, R, Q0, D; } bseed_t;
+typedef struct { const bseed_t *u; int form; } bctx_t;
 
-static int obs_cmp(const void *x, const void *y)
-{
-	const obs_t *a = x, *b = y;
-	return (a->seed > b->seed) - (a->seed < b->seed);
-}
-
-/* the gap of the mean team and mean best scores over the resampled seeds */
-static double st_ratio_of_means(const size_t *idx, size_t n, void *ctx)
-{
-	const bctx_t *c = ctx;
-	double t = 0, r = 0;
-	for (size_t i = 0; i < n; i++) {
-		t += c->T[idx[i]];
-		r += c->R[idx[i]];
-	}
-	return gapf(c->form, r / (double)n, t / (double)n);
-}
-
-/* the mean of the per-seed gaps (undefined ones skipped) over the resampled seeds.  Without a
- * branch: an undefined gap adds 0 to the sum and 0 to the count (the sum is the same as when
- * skipping it, +0 for -0 aside); undefined gaps come at random (a seed whose reference scored
- * 0), and a mispredicted branch per draw cost more than the sum itself. */
-static double st_mean_of_ratios(const size_t *idx, size_t n, void *ctx)
+/* The two statistics of a gap row on a resample of its seeds, in one pass: the gap of the mean
+ * team and mean best scores (the ratio of means), and the mean of the per-seed gaps, undefined
+ * ones skipped (the mean of ratios).  The latter without a branch: an undefined gap adds 0 to
+ * the sum and 0 to the count (the sum is the same as when skipping it, +0 for -0 aside);
+ * undefined gaps come at random (a seed whose reference scored 0), and a mispredicted branch per
+ * draw cost more than the sum itself. */
+static void st_gap(const size_t *idx, size_t n, void *ctx, double *out)
 {
 	const bctx_t *c = ctx;
-	double s = 0, m = 0;
+	double t = 0, r = 0, s = 0, m = 0;
 	for (size_t i = 0; i < n; i++) {
-		s += c->Q0[idx[i]];
-		m += c->D[idx[i]];
+		const bseed_t *u = &c->u[idx[i]];
+		if (i + 16 < n)     /* the draws are known: ask for a unit a few draws ahead */
+			__builtin_prefetch(&c->u[idx[i + 16]]);
+		t += u->T;
+		r += u->R;
+		s += u->Q0;
+		m += u->D;
 	}
-	return m > 0 ? s / m : NAN;
+	out[0] = gapf(c->form, r / (double)n, t / (double)n);
+	out[1] = m > 0 ? s / m : NAN;
 }
 
-static double st_mean(const size_t *idx, size_t n, void *ctx)
+/* A (task, seed) pair of a decomposition row: its identification, leveraging and total parts. */
+typedef struct { double id, lv, to; } bpair_t;
+
+/* The means of the three parts on a resample of the pairs, in one pass. */
+static void st_dec(const size_t *idx, size_t n, void *ctx, double *out)
 {
-	const double *x = ctx;
-	double s = 0;
-	for (size_t i = 0; i < n; i++)
-		s += x[idx[i]];
-	return s / (double)n;
+	const bpair_t *u = ctx;
+	double a = 0, b = 0, c = 0;
+	for (size_t i = 0; i < n; i++) {
+		const bpair_t *p = &u[idx[i]];
+		a += p->id;
+		b += p->lv;
+		c += p->to;
+	}
+	out[0] = a / (double)n;
+	out[1] = b / (double)n;
+	out[2] = c / (double)n;
 }
 
 /* Bootstrap intervals of k statistics on shared resamples of n units, from the stream named
  * by (seed, key, a): a group's intervals do not depend on any other group or on input order. */
-static int boot(const ark_gap *g, const char *key, int a, size_t n, size_t k,
-                const ark_boot_stat *st, void *const *ctx, double *lo, double *hi, char *err,
-                size_t errlen)
+static int boot(const ark_gap *g, const char *key, int a, size_t n, size_t k, ark_boot_stats st,
+                void *ctx, double *lo, double *hi, char *err, size_t errlen)
 {
 	ark_rng rng;
 	for (size_t j = 0; j < k; j++)
@@ -1015,7 +1014,7 @@ static int boot(const ark_gap *g, const char *key, int a, size_t n, size_t k,
 	if (n < 2 || g->nboot <= 0)
 		return 0;
 	ark_rng_stream(&rng, g->seed, key, a, -1);
-	return ark_boot_cis(n, st, ctx, k, (size_t)g->nboot, g->level, &rng, lo, hi, err, errlen) < 0
+	return ark_boot_joint(n, st, ctx, k, (size_t)g->nboot, g->level, &rng, lo, hi, err, errlen) < 0
 	       ? -1 : 0;
 }
 
@@ -1081,50 +1080,56 @@ static int corr(const ark_gap *g, const group_t *gr, int k, long mem, ark_gap_ro
 	return 0;
 }
 
-/* The row of group gr (at sorted position pos) against reference k (mem: the best member). */
-static int gap_row(const ark_gap *g, const group_t *gr, const char *key, int k, long mem,
-                   ark_gap_row *row, char *err, size_t errlen)
+/* The records of a group in the order the per-seed means read them: by seed, then as they came
+ * (the same order for every reference of the group). */
+typedef struct { long long seed; size_t rec; } sorted_t;
+
+static int sorted_cmp(const void *x, const void *y)
 {
-	/* complete observations, then the per-seed means */
-	obs_t *ob = malloc((gr->nrec + 1) * sizeof *ob);
-	double *T = malloc((gr->nrec + 1) * 6 * sizeof *T);
-	if (!ob || !T) {
-		free(ob);
-		free(T);
+	const sorted_t *a = x, *b = y;
+	if (a->seed != b->seed)
+		return a->seed < b->seed ? -1 : 1;
+	return (a->rec > b->rec) - (a->rec < b->rec);
+}
+
+/* The row of group gr (its records sorted by seed in by[]) against reference k (mem: the best
+ * member). */
+static int gap_row(const ark_gap *g, const group_t *gr, const sorted_t *by, const char *key,
+                   int k, long mem, ark_gap_row *row, char *err, size_t errlen)
+{
+	/* the per-seed means of the complete observations */
+	double *T = malloc((gr->nrec + 1) * 4 * sizeof *T);
+	if (!T)
 		return nomem(err, errlen);
-	}
-	size_t no = 0, missing = 0;
-	for (size_t i = 0; i < gr->nrec; i++) {
-		const rec_t *r = &g->recs[gr->recs[i]];
-		double ref = ref_of(g, r, k, mem);
-		if (isnan(r->team) || isnan(ref)) {
-			missing++;
-			continue;
-		}
-		ob[no++] = (obs_t){ r->seed, r->team, ref, r->majority };
-	}
-	qsort(ob, no, sizeof *ob, obs_cmp);
-	double *R = T + no + 1, *M = R + no + 1, *Q = M + no + 1, *Q0 = Q + no + 1, *D = Q0 + no + 1;
-	size_t ns = 0;
+	size_t no = 0, missing = 0, ns = 0;
+	double *R = T + gr->nrec + 1, *M = R + gr->nrec + 1, *Q = M + gr->nrec + 1;
 	/* per-seed means as plain sums over counts: exact when the scores are small integers (0/1
 	 * correctness, L1 points), so equal scores give equal means */
-	for (size_t i = 0, j; i < no; i = j) {
+	for (size_t i = 0, j; i < gr->nrec; i = j) {
 		double st = 0, sr = 0, sm = 0;
-		size_t nm = 0;
-		for (j = i; j < no && ob[j].seed == ob[i].seed; j++) {
-			st += ob[j].team;
-			sr += ob[j].ref;
-			if (!isnan(ob[j].maj)) {
-				sm += ob[j].maj;
+		size_t nm = 0, nt = 0;
+		for (j = i; j < gr->nrec && by[j].seed == by[i].seed; j++) {
+			const rec_t *r = &g->recs[by[j].rec];
+			double ref = ref_of(g, r, k, mem);
+			if (isnan(r->team) || isnan(ref)) {
+				missing++;
+				continue;
+			}
+			st += r->team;
+			sr += ref;
+			if (!isnan(r->majority)) {
+				sm += r->majority;
 				nm++;
 			}
+			nt++;
 		}
-		T[ns] = st / (double)(j - i);
-		R[ns] = sr / (double)(j - i);
+		if (!nt)
+			continue;
+		no += nt;
+		T[ns] = st / (double)nt;
+		R[ns] = sr / (double)nt;
 		M[ns] = nm ? sm / (double)nm : NAN;
 		Q[ns] = gapf(gr->form, R[ns], T[ns]);
-		D[ns] = !isnan(Q[ns]);
-		Q0[ns] = D[ns] ? Q[ns] : 0;
 		ns++;
 	}
 	row->ref = k;
@@ -1139,11 +1144,22 @@ static int gap_row(const ark_gap *g, const group_t *gr, const char *key, int k, 
 	row->gap = gapf(gr->form, row->best, row->team);          /* the ratio of the means */
 	row->gap_seeds = ark_mean(Q, ns);                          /* the mean of the ratios */
 	row->majority_gap = gapf(gr->form, row->best, row->majority);
-	double blo[2], bhi[2];
-	bctx_t bc = { T, R, Q0, D, gr->form };
-	static const ark_boot_stat st[2] = { st_ratio_of_means, st_mean_of_ratios };
-	void *const bctx[2] = { &bc, &bc };
-	int rc = boot(g, key, k, ns, 2, st, bctx, blo, bhi, err, errlen);
+	double blo[2] = { NAN, NAN }, bhi[2] = { NAN, NAN };
+	int rc = 0;
+	if (ns >= 2 && g->nboot > 0) {
+		bseed_t *u = malloc(ns * sizeof *u);
+		if (!u) {
+			free(T);
+			return nomem(err, errlen);
+		}
+		for (size_t i = 0; i < ns; i++) {
+			int d = !isnan(Q[i]);
+			u[i] = (bseed_t){ T[i], R[i], d ? Q[i] : 0, d };
+		}
+		bctx_t bc = { u, gr->form };
+		rc = boot(g, key, k, ns, 2, st_gap, &bc, blo, bhi, err, errlen);
+		free(u);
+	}
 	row->gap_lo = blo[0];
 	row->gap_hi = bhi[0];
 	row->gap_seeds_lo = blo[1];
@@ -1153,7 +1169,6 @@ static int gap_row(const ark_gap *g, const group_t *gr, const char *key, int k, 
 	if (rc == 0 && g->corr_path && corr(g, gr, k, mem, row) < 0)
 		rc = nomem(err, errlen);
 	free(T);
-	free(ob);
 	return rc;
 }
 
@@ -1170,6 +1185,14 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 			rc = nomem(err, errlen);
 			break;
 		}
+		sorted_t *by = malloc((gr->nrec + 1) * sizeof *by);
+		if (!by) {
+			rc = nomem(err, errlen);
+			break;
+		}
+		for (size_t i = 0; i < gr->nrec; i++)
+			by[i] = (sorted_t){ g->recs[gr->recs[i]].seed, gr->recs[i] };
+		qsort(by, gr->nrec, sizeof *by, sorted_cmp);
 		for (int k = 0; k < ARK_GAP_NREF && rc == 0; k++) {
 			if (!g->want_ref[k] || (k == ARK_GAP_EXPERT && !gr->has_expert))
 				continue;
@@ -1189,7 +1212,7 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 			ark_gap_row *row = &res->rows[res->nrows];
 			memset(row, 0, sizeof *row);
 			row->group = oi;
-			if ((rc = gap_row(g, gr, key.p, k, mem, row, err, errlen)) < 0)
+			if ((rc = gap_row(g, gr, by, key.p, k, mem, row, err, errlen)) < 0)
 				break;
 			res->nrows++;
 			rg->done[k] = 1;
@@ -1197,6 +1220,7 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 			rg->lo[k] = row->gap_lo;
 			rg->hi[k] = row->gap_hi;
 		}
+		free(by);
 	}
 	ark_buf_release(&key);
 	return rc;
@@ -1206,11 +1230,11 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 
 /* The row of decomposition group dg from its cells cells[0..n) (indices into g->cells): per
  * (task, seed) with hidden, revealed and solo scores, the parts, then their means and intervals.
- * 1 a row was made (res->ndec grew), 0 no pair, -1 with a message.  H: room for 6 (n + 1). */
+ * 1 a row was made (res->ndec grew), 0 no pair, -1 with a message.  H: room for 5 (n + 1). */
 static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, size_t n,
                    double *H, ark_buf *key, ark_gap_result *res, char *err, size_t errlen)
 {
-	double *Rv = H + n + 1, *S = Rv + n + 1, *ID = S + n + 1, *LV = ID + n + 1, *TO = LV + n + 1;
+	double *Rv = H + n + 1, *S = Rv + n + 1, *ID = S + n + 1, *LV = ID + n + 1;
 	size_t np = 0;
 	for (size_t i = 0; i < n; i++) {
 		const cell_t *c = &g->cells[cells[i]];
@@ -1228,7 +1252,6 @@ static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, si
 		S[np] = s;
 		ID[np] = sg * (h - r);
 		LV[np] = sg * (r - s);
-		TO[np] = ID[np] + LV[np];
 		np++;
 	}
 	if (np == 0)
@@ -1245,13 +1268,20 @@ static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, si
 	o->id = ark_mean(ID, np);
 	o->lv = ark_mean(LV, np);
 	o->total = o->id + o->lv;
-	double lo[3], hi[3];
-	static const ark_boot_stat st[3] = { st_mean, st_mean, st_mean };
-	void *const bctx[3] = { ID, LV, TO };
-	if (make_key(g, key, dg->form, (const jv *const *)dg->vals, bit(g->by_cond)) < 0)
-		return nomem(err, errlen);
-	if (boot(g, key->p, ARK_GAP_NREF, np, 3, st, bctx, lo, hi, err, errlen) < 0)
-		return -1;
+	double lo[3] = { NAN, NAN, NAN }, hi[3] = { NAN, NAN, NAN };
+	if (np >= 2 && g->nboot > 0) {
+		bpair_t *u = malloc(np * sizeof *u);
+		if (!u || make_key(g, key, dg->form, (const jv *const *)dg->vals, bit(g->by_cond)) < 0) {
+			free(u);
+			return nomem(err, errlen);
+		}
+		for (size_t i = 0; i < np; i++)
+			u[i] = (bpair_t){ ID[i], LV[i], ID[i] + LV[i] };
+		int rc = boot(g, key->p, ARK_GAP_NREF, np, 3, st_dec, u, lo, hi, err, errlen);
+		free(u);
+		if (rc < 0)
+			return -1;
+	}
 	o->id_lo = lo[0];
 	o->id_hi = hi[0];
 	o->lv_lo = lo[1];
@@ -1291,7 +1321,7 @@ static int decomposition(const ark_gap *g, ark_gap_result *res, char *err, size_
 
 	for (size_t oi = 0; oi < g->ndgroups; oi++) {
 		size_t d = order[oi], n0 = start[d + 1] - start[d];
-		if (!(H = malloc((n0 + 1) * 6 * sizeof *H))) {
+		if (!(H = malloc((n0 + 1) * 5 * sizeof *H))) {
 			nomem(err, errlen);
 			goto out;
 		}

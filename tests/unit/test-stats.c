@@ -226,6 +226,14 @@ static double mean_stat(const size_t *idx, size_t n, void *ctx)
 	return s / (double)n;
 }
 
+/* both statistics above in one call, as ark_boot_joint takes them */
+static void joint_stat(const size_t *idx, size_t n, void *ctx, double *out)
+{
+	void *const *c = ctx;
+	out[0] = mean_stat(idx, n, c[0]);
+	out[1] = boot_ratio(idx, n, c[1]);
+}
+
 static void test_bootstrap(void)
 {
 	ark_rng r;
@@ -281,6 +289,17 @@ static void test_bootstrap(void)
 	CHECK(los[1] >= 0.5 && his[1] <= 1.0);
 	CHECK(ark_boot_cis(3, st, ctx, 2, 300, 0, &r, los, his, err, sizeof err) == -1);
 	CHECK(isnan(los[0]) && isnan(his[1]));
+	/* the joint form gives the same intervals and count from the same stream */
+	{
+		double loj[2], hij[2];
+		ark_rng_seed(&r, 42);
+		k = ark_boot_cis(3, st, ctx, 2, 300, 0.9, &r, los, his, err, sizeof err);
+		ark_rng_seed(&r, 42);
+		CHECK(ark_boot_joint(3, joint_stat, ctx, 2, 300, 0.9, &r, loj, hij, err, sizeof err) == k);
+		CHECK(loj[0] == los[0] && hij[0] == his[0] && loj[1] == los[1] && hij[1] == his[1]);
+		CHECK(ark_boot_joint(3, joint_stat, ctx, 2, 300, 1, &r, loj, hij, err, sizeof err) == -1);
+		CHECK(isnan(loj[1]) && isnan(hij[0]));
+	}
 
 	/* the draw: always in range, every value reached, about uniform (counts of 70000 draws
 	 * over 7 values: 10000 each, sd 93; allow 6 sd), and n = 1 always 0 */
