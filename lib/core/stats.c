@@ -380,33 +380,11 @@ uint64_t ark_boot_draw(ark_rng *r, uint64_t n)
 #endif
 }
 
-long ark_boot_joint(size_t n, ark_boot_stats stats, void *ctx, size_t k, size_t B, double level,
-                    ark_rng *r, double *lo, double *hi, char *err, size_t errlen)
+/* The intervals from the defined replicates rep[j * B .. j * B + m[j]) of each statistic; the
+ * least m[j]. */
+static long boot_intervals(double *rep, const size_t *m, size_t k, size_t B, double level,
+                           double *lo, double *hi)
 {
-	for (size_t j = 0; j < k; j++)
-		lo[j] = hi[j] = NAN;
-	if (!(level > 0 && level < 1))
-		return ark_errf(err, errlen, "confidence level %g is not between 0 and 1", level);
-	if (n == 0 || B == 0 || k == 0)
-		return 0;
-	size_t *idx = malloc(n * sizeof *idx), *m = calloc(k, sizeof *m);
-	double *rep = B <= SIZE_MAX / sizeof *rep / k ? malloc(k * B * sizeof *rep) : NULL;
-	double *out = malloc(k * sizeof *out);
-	if (!idx || !rep || !m || !out) {
-		free(idx);
-		free(rep);
-		free(m);
-		free(out);
-		return ark_errf(err, errlen, "out of memory for %zu bootstrap replicates", B);
-	}
-	for (size_t b = 0; b < B; b++) {
-		for (size_t i = 0; i < n; i++)
-			idx[i] = (size_t)ark_boot_draw(r, n);
-		stats(idx, n, ctx, out);
-		for (size_t j = 0; j < k; j++)
-			if (!isnan(out[j]))
-				rep[j * B + m[j]++] = out[j];
-	}
 	size_t least = B;
 	for (size_t j = 0; j < k; j++) {
 		if (m[j]) {
@@ -416,28 +394,107 @@ long ark_boot_joint(size_t n, ark_boot_stats stats, void *ctx, size_t k, size_t 
 		if (m[j] < least)
 			least = m[j];
 	}
-	free(idx);
-	free(rep);
-	free(m);
-	free(out);
 	return (long)least;
 }
 
-/* ark_boot_cis through ark_boot_joint: one statistic after the other on each resample */
-typedef struct { const ark_boot_stat *stat; void *const *ctx; size_t k; } each_t;
-
-static void each_stat(const size_t *idx, size_t n, void *ctx, double *out)
+/* Room for k x B replicates and k counts; -1 with a message. */
+static int boot_alloc(size_t k, size_t B, double **rep, size_t **m, char *err, size_t errlen)
 {
-	const each_t *e = ctx;
-	for (size_t j = 0; j < e->k; j++)
-		out[j] = e->stat[j](idx, n, e->ctx[j]);
+	*m = calloc(k, sizeof **m);
+	*rep = B <= SIZE_MAX / sizeof **rep / k ? malloc(k * B * sizeof **rep) : NULL;
+	if (!*rep || !*m) {
+		free(*rep);
+		free(*m);
+		return ark_errf(err, errlen, "out of memory for %zu bootstrap replicates", B);
+	}
+	return 0;
 }
 
 long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
                   double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen)
 {
-	each_t e = { stat, ctx, k };
-	return ark_boot_joint(n, each_stat, &e, k, B, level, r, lo, hi, err, errlen);
+	for (size_t j = 0; j < k; j++)
+		lo[j] = hi[j] = NAN;
+	if (!(level > 0 && level < 1))
+		return ark_errf(err, errlen, "confidence level %g is not between 0 and 1", level);
+	if (n == 0 || B == 0 || k == 0)
+		return 0;
+	size_t *m, *idx = malloc(n * sizeof *idx);
+	double *rep;
+	if (!idx || boot_alloc(k, B, &rep, &m, err, errlen) < 0) {
+		free(idx);
+		return ark_errf(err, errlen, "out of memory for %zu bootstrap replicates", B);
+	}
+	for (size_t b = 0; b < B; b++) {
+		for (size_t i = 0; i < n; i++)
+			idx[i] = (size_t)ark_boot_draw(r, n);
+		for (size_t j = 0; j < k; j++) {
+			double s = stat[j](idx, n, ctx[j]);
+			if (!isnan(s))
+				rep[j * B + m[j]++] = s;
+		}
+	}
+	long least = boot_intervals(rep, m, k, B, level, lo, hi);
+	free(idx);
+	free(rep);
+	free(m);
+	return least;
+}
+
+/* Draws kept ahead of the sums in ark_boot_sums, so that the unit of each is asked for from
+ * memory that many draws before it is added (a power of two). */
+#define BOOT_AHEAD 16
+
+long ark_boot_sums(size_t n, const double *u, size_t w, ark_boot_finish fin, void *ctx, size_t k,
+                   size_t B, double level, ark_rng *r, double *lo, double *hi, char *err,
+                   size_t errlen)
+{
+	for (size_t j = 0; j < k; j++)
+		lo[j] = hi[j] = NAN;
+	if (!(level > 0 && level < 1))
+		return ark_errf(err, errlen, "confidence level %g is not between 0 and 1", level);
+	if (w < 1 || w > ARK_BOOT_MAXW)
+		return ark_errf(err, errlen, "%zu sums per unit (1 to %d)", w, ARK_BOOT_MAXW);
+	if (n == 0 || B == 0 || k == 0)
+		return 0;
+	size_t *m;
+	double *rep, *out = malloc(k * sizeof *out);
+	if (!out || boot_alloc(k, B, &rep, &m, err, errlen) < 0) {
+		free(out);
+		return ark_errf(err, errlen, "out of memory for %zu bootstrap replicates", B);
+	}
+	size_t ahead[BOOT_AHEAD];
+	for (size_t b = 0; b < B; b++) {
+		/* the draws of the resample in order, each unit's values added as it is drawn: the
+		 * sums are those of the drawn units in draw order, as a stat() over idx[] would form
+		 * them, without storing the draws */
+		double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+		size_t pre = n < BOOT_AHEAD ? n : BOOT_AHEAD;
+		for (size_t i = 0; i < pre; i++)
+			ahead[i] = (size_t)ark_boot_draw(r, n);
+		for (size_t i = 0; i < n; i++) {
+			const double *p = u + ahead[i & (BOOT_AHEAD - 1)] * w;
+			if (i + BOOT_AHEAD < n) {
+				size_t d = (size_t)ark_boot_draw(r, n);
+				ahead[i & (BOOT_AHEAD - 1)] = d;
+				__builtin_prefetch(u + d * w);
+			}
+			s0 += p[0];
+			if (w > 1) s1 += p[1];
+			if (w > 2) s2 += p[2];
+			if (w > 3) s3 += p[3];
+		}
+		double sums[ARK_BOOT_MAXW] = { s0, s1, s2, s3 };
+		fin(sums, n, ctx, out);
+		for (size_t j = 0; j < k; j++)
+			if (!isnan(out[j]))
+				rep[j * B + m[j]++] = out[j];
+	}
+	long least = boot_intervals(rep, m, k, B, level, lo, hi);
+	free(out);
+	free(rep);
+	free(m);
+	return least;
 }
 
 long ark_boot_ci(size_t n, ark_boot_stat stat, void *ctx, size_t B, double level, ark_rng *r,

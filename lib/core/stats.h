@@ -81,13 +81,18 @@ uint64_t ark_boot_draw(ark_rng *r, uint64_t n);
  * over the statistics, or -1 with a message. */
 long   ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t k, size_t B,
                     double level, ark_rng *r, double *lo, double *hi, char *err, size_t errlen);
-/* The same, with the k statistics of a resample computed by one call, stats(idx, n, ctx, out)
- * filling out[0..k) (NaN: undefined): a caller whose statistics read the same units sums them in
- * one pass over idx, touching each drawn unit once.  ark_boot_cis is this with one call per
- * statistic, so the two give the same intervals from the same draws. */
-typedef void (*ark_boot_stats)(const size_t *idx, size_t n, void *ctx, double *out);
-long   ark_boot_joint(size_t n, ark_boot_stats stats, void *ctx, size_t k, size_t B, double level,
-                      ark_rng *r, double *lo, double *hi, char *err, size_t errlen);
+/* Statistics that are functions of sums over the resample, for large n: unit i has w values
+ * u[i * w .. i * w + w) (w at most ARK_BOOT_MAXW); each resample's w sums (over its drawn units,
+ * added in the order drawn) go to fin(sums, n, ctx, out), which fills out[0..k) (NaN:
+ * undefined).  The draws are those ark_boot_cis makes from the same stream, and the sums are
+ * added in the same order as a stat() summing x[idx[i]] for i = 0..n-1, so the intervals equal
+ * ark_boot_cis's with such statistics; but no index array is stored and each drawn unit is
+ * read once, asked for from memory a few draws ahead. */
+#define ARK_BOOT_MAXW 4
+typedef void (*ark_boot_finish)(const double *sums, size_t n, void *ctx, double *out);
+long   ark_boot_sums(size_t n, const double *u, size_t w, ark_boot_finish fin, void *ctx, size_t k,
+                     size_t B, double level, ark_rng *r, double *lo, double *hi, char *err,
+                     size_t errlen);
 /* The common case: the mean of x (NaN entries skipped inside each resample). */
 long   ark_boot_mean_ci(const double *x, size_t n, size_t B, double level, ark_rng *r,
                         double *lo, double *hi, char *err, size_t errlen);

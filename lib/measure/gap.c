@@ -1,10 +1,14 @@
 /* gap.c: the relative synergy gap (see gap.h).
  *
- * Storage: every record taken leaves one rec_t (its scores) and its agents' round-0 scores in a
- * shared pool; groups list their records.  The decomposition keeps, per (group without
- * condition, task, seed), the sum and count of the team scores of the hidden and of the
- * revealed records, and per (group without condition, split and size, task, seed) those of the
- * solo records; the pairs are matched when the tables are computed.
+ * Storage, linear in the input and small: every record taken leaves one rec_t (its seed and
+ * scores, 48 bytes), its agents' round-0 scores in a shared pool (8 bytes an agent), its index
+ * in its group's list (4 bytes) and with --corr its count (8 bytes).  The decomposition keeps,
+ * per (group without condition, task, seed), the sum and count of the team scores of the hidden
+ * and of the revealed records (a cell_t), and per (group without condition, split and size,
+ * task, seed) those of the solo records (a solo_t); both are found through a table of 4-byte
+ * indices keyed by three numbers (the group, the task interned, the seed), so a pair costs no
+ * string.  The pairs are matched when the tables are computed.  Indices are 32-bit: more than
+ * 4,294,967,294 records, pairs or agent scores are refused as out of memory.
  */
 #include <math.h>
 #include <stdint.h>
@@ -88,17 +92,6 @@ static int map_get_add(map_t *m, const char *key, size_t v, size_t *out, int *ad
 	return 0;
 }
 
-static int map_get(const map_t *m, const char *key, size_t *v)
-{
-	int found;
-	if (!m->cap)
-		return 0;
-	size_t i = map_slot(m, key, &found);
-	if (found)
-		*v = m->v[i];
-	return found;
-}
-
 static void map_free(map_t *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
@@ -109,22 +102,108 @@ static void map_free(map_t *m)
 
 /* ---- the state ----------------------------------------------------------------------------------- */
 typedef struct {
-	size_t    group;
 	long long seed;
-	double    team, oracle, expert, majority, count;
-	size_t    aoff, na;          /* round-0 scores of agents 0..na-1 in pool (NaN: none) */
+	double    team, oracle, expert, majority;
+	uint32_t  aoff, na;          /* round-0 scores of agents 0..na-1 in pool (NaN: none) */
 } rec_t;
+
+/* ---- a table of entries keyed by (group, task, seed) --------------------------------------------- */
+#define IDX_MAX (UINT32_MAX - 1)
+
+/* The key of a decomposition entry: grp a decomposition group (cells) or a solo group (solos),
+ * task an interned task id. */
+typedef struct { uint32_t grp, task; long long seed; } pkey_t;
+
+/* Open addressing over the caller's array of entries, each starting with its pkey_t: a slot
+ * holds an entry's index + 1 (0: empty), so the table costs 4 bytes a slot. */
+typedef struct { uint32_t *slot; size_t cap, n; } imap_t;
+
+static size_t pkey_hash(const pkey_t *k)
+{
+	return (size_t)ark_mix64(((uint64_t)k->grp << 32 | k->task) ^ ark_mix64((uint64_t)k->seed));
+}
+
+static const pkey_t *entry_key(const void *base, size_t stride, size_t i)
+{
+	return (const pkey_t *)(const void *)((const char *)base + i * stride);
+}
+
+/* The slot of key among the entries (base, stride): *found says whether it holds key. */
+static size_t imap_slot(const imap_t *m, const void *base, size_t stride, const pkey_t *k,
+                        int *found)
+{
+	size_t i = pkey_hash(k) & (m->cap - 1);
+	while (m->slot[i]) {
+		const pkey_t *e = entry_key(base, stride, m->slot[i] - 1);
+		if (e->grp == k->grp && e->task == k->task && e->seed == k->seed) {
+			*found = 1;
+			return i;
+		}
+		i = (i + 1) & (m->cap - 1);
+	}
+	*found = 0;
+	return i;
+}
+
+/* *out = the index of the entry with key k, or n when there is none (*added = 1: the slot now
+ * names entry n, which the caller appends).  0 or -1 (no memory, or n over IDX_MAX). */
+static int imap_get_add(imap_t *m, const void *base, size_t stride, const pkey_t *k, size_t n,
+                        size_t *out, int *added)
+{
+	int found;
+	if ((m->n + 1) * 2 > m->cap) {
+		imap_t t = { NULL, m->cap ? m->cap * 2 : 64, 0 };
+		if (!(t.slot = calloc(t.cap, sizeof *t.slot)))
+			return -1;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slot[i]) {
+				size_t j = imap_slot(&t, base, stride, entry_key(base, stride, m->slot[i] - 1),
+				                     &found);
+				t.slot[j] = m->slot[i];
+				t.n++;
+			}
+		free(m->slot);
+		*m = t;
+	}
+	size_t i = imap_slot(m, base, stride, k, &found);
+	*added = !found;
+	if (found) {
+		*out = m->slot[i] - 1;
+		return 0;
+	}
+	if (n >= IDX_MAX)
+		return -1;
+	m->slot[i] = (uint32_t)n + 1;
+	m->n++;
+	*out = n;
+	return 0;
+}
+
+static int imap_get(const imap_t *m, const void *base, size_t stride, const pkey_t *k, size_t *out)
+{
+	int found;
+	if (!m->cap)
+		return 0;
+	size_t i = imap_slot(m, base, stride, k, &found);
+	if (found)
+		*out = m->slot[i] - 1;
+	return found;
+}
 
 typedef struct {
 	jv   **vals;                 /* the nby grouping values */
 	int    form;
 	int    has_expert;
-	size_t *recs, nrec, cap;
+	uint32_t *recs;              /* indices into recs */
+	size_t nrec, cap;
 } group_t;
 
-typedef struct { size_t dgroup; char *solokey; double sum[2]; size_t cnt[2]; } cell_t;
-typedef struct { double sum; size_t cnt; } solo_t;
-typedef struct { jv **vals; int form; } dgroup_t;   /* vals: NULL at condition */
+/* k.grp: the decomposition group; the hidden (0) and revealed (1) sums and counts */
+typedef struct { pkey_t k; double sum[2]; uint32_t cnt[2]; } cell_t;
+/* k.grp: the solo group (the fields but condition, split and size) */
+typedef struct { pkey_t k; double sum; uint32_t cnt; } solo_t;
+/* vals: NULL at condition; sgroup: its solo group */
+typedef struct { jv **vals; int form; uint32_t sgroup; } dgroup_t;
 
 typedef struct {
 	double *raw;                 /* per agent round-0 score, NaN when none */
@@ -156,6 +235,8 @@ struct ark_gap {
 
 	rec_t   *recs;
 	size_t   nrecs, caprecs;
+	double  *count;                         /* --corr: per record */
+	size_t   capcount;
 	double  *pool;
 	size_t   npool, cappool;
 	group_t *groups;
@@ -167,7 +248,8 @@ struct ark_gap {
 	size_t   nsolos, capsolos;
 	dgroup_t *dgroups;
 	size_t   ndgroups, capdgroups;
-	map_t    cell_map, solo_map, dgroup_map;
+	imap_t   cell_map, solo_map;
+	map_t    dgroup_map, sgroup_map, task_map;
 	size_t   nerror;
 	size_t   last_group;
 	size_t   nmissing;             /* records without a team score */
@@ -282,8 +364,6 @@ void ark_gap_free(ark_gap *g)
 			jv_free(g->dgroups[i].vals[j]);
 		free(g->dgroups[i].vals);
 	}
-	for (size_t i = 0; i < g->ncells; i++)
-		free(g->cells[i].solokey);
 	for (size_t i = 0; i < g->nby; i++)
 		free(g->by[i]);
 	for (size_t i = 0; i < g->nextra; i++)
@@ -295,11 +375,14 @@ void ark_gap_free(ark_gap *g)
 	free(g->cells);
 	free(g->solos);
 	free(g->recs);
+	free(g->count);
 	free(g->pool);
 	map_free(&g->group_map);
-	map_free(&g->cell_map);
-	map_free(&g->solo_map);
+	free(g->cell_map.slot);
+	free(g->solo_map.slot);
 	map_free(&g->dgroup_map);
+	map_free(&g->sgroup_map);
+	map_free(&g->task_map);
 	free(g->s.raw);
 	free(g->s.adv);
 	free(g->s.ans);
@@ -656,14 +739,6 @@ static jv **dup_vals(const ark_gap *g, const jv *const *vals, unsigned skip_mask
 	return v;
 }
 
-/* Append the pairing suffix (task and seed) to a key. */
-static int add_pairing(ark_buf *k, const jv *id, long long seed)
-{
-	if (ark_buf_addc(k, '\x1e') < 0 || jv_dump(id, k) < 0)
-		return -1;
-	return ark_buf_addf(k, "\x1e%lld", seed);
-}
-
 /* What ark_gap_add reads before the scores: the record's identity and grouping. */
 typedef struct {
 	const jv *id, *run;
@@ -720,7 +795,7 @@ static int read_head(const ark_gap *g, const jv *rec, head_t *h, char *err, size
 /* The scores of a record: the team's, the references', the round-0 majority, the agents'
  * round-0 scores (in g->s.raw), the --corr count.  0 or -1 with a message. */
 static int read_scores(ark_gap *g, const jv *rec, const head_t *h, rec_t *r, int *has_expert,
-                       char *err, size_t errlen)
+                       double *count, char *err, size_t errlen)
 {
 	scratch_t *s = &g->s;
 	int have_members = 1;
@@ -741,8 +816,8 @@ static int read_scores(ark_gap *g, const jv *rec, const head_t *h, rec_t *r, int
 		have_members = k;
 		*has_expert |= hx;
 	}
-	r->count = NAN;
-	if (g->corr_path && count_at(g, rec, g->corr_path, 0, &r->count, err, errlen) < 0)
+	*count = NAN;
+	if (g->corr_path && count_at(g, rec, g->corr_path, 0, count, err, errlen) < 0)
 		return -1;
 
 	/* adversaries are not candidates for the best member; the oracle is the best of the rest:
@@ -764,8 +839,8 @@ static int read_scores(ark_gap *g, const jv *rec, const head_t *h, rec_t *r, int
 }
 
 /* Keep the record in its group, with its agents' scores in the pool.  0 or -1 (no memory). */
-static int keep_record(ark_gap *g, const head_t *h, rec_t *r, int has_expert, char *err,
-                       size_t errlen)
+static int keep_record(ark_gap *g, const head_t *h, rec_t *r, int has_expert, double count,
+                       char *err, size_t errlen)
 {
 	scratch_t *s = &g->s;
 	int added;
@@ -783,6 +858,8 @@ static int keep_record(ark_gap *g, const head_t *h, rec_t *r, int has_expert, ch
 		g->ngroups++;
 	}
 	group_t *gr = &g->groups[gi];
+	if (g->nrecs >= IDX_MAX || g->npool + s->na > IDX_MAX)
+		return nomem(err, errlen);
 	while (g->npool + s->na > g->cappool) {
 		size_t nc = g->cappool ? g->cappool * 2 : 256;
 		double *p = realloc(g->pool, nc * sizeof *p);
@@ -793,70 +870,79 @@ static int keep_record(ark_gap *g, const head_t *h, rec_t *r, int has_expert, ch
 	}
 	GROW(g->recs, g->nrecs, g->caprecs);
 	GROW(gr->recs, gr->nrec, gr->cap);
+	if (g->corr_path) {
+		GROW(g->count, g->nrecs, g->capcount);
+		g->count[g->nrecs] = count;
+	}
 	gr->has_expert |= has_expert;
-	r->group = gi;
-	r->aoff = g->npool;
-	r->na = s->na;
+	r->aoff = (uint32_t)g->npool;
+	r->na = (uint32_t)s->na;
 	if (s->na)
 		memcpy(g->pool + g->npool, s->raw, s->na * sizeof *s->raw);
 	g->npool += s->na;
 	g->recs[g->nrecs] = *r;
-	gr->recs[gr->nrec++] = g->nrecs++;
+	gr->recs[gr->nrec++] = (uint32_t)g->nrecs++;
 	return 0;
 }
 
-/* Count the team score in the record's decomposition cell: the solo cell (matched on the fields
- * but condition, split and size, the task and the seed), or the hidden/revealed cell of its
- * group without condition.  0 or -1 (no memory). */
+/* Count the team score in the record's decomposition entry: the solo entry of its solo group
+ * (the fields but condition, split and size), task and seed, or the hidden/revealed cell of its
+ * group without condition, task and seed.  0 or -1 (no memory). */
 static int keep_pairing(ark_gap *g, const head_t *h, double team, char *err, size_t errlen)
 {
 	int added;
-	/* the solo expert has no team size and no split: match it on the other fields */
-	if (make_key(g, &g->sk, h->form, h->vals,
-	             bit(g->by_cond) | bit(g->by_split) | bit(g->by_size)) < 0 ||
-	    add_pairing(&g->sk, h->id, h->seed) < 0)
+	size_t task, sgi, di, i;
+	/* the task: its serialised id, interned */
+	ark_buf_reset(&g->sk);
+	if (jv_dump(h->id, &g->sk) < 0 || g->task_map.n >= IDX_MAX ||
+	    map_get_add(&g->task_map, g->sk.p, g->task_map.n, &task, &added) < 0)
 		return nomem(err, errlen);
+	/* the solo expert has no team size and no split: match it on the other fields */
 	if (h->which == 2) {
-		size_t si;
-		if (map_get_add(&g->solo_map, g->sk.p, g->nsolos, &si, &added) < 0)
+		if (make_key(g, &g->sk, h->form, h->vals,
+		             bit(g->by_cond) | bit(g->by_split) | bit(g->by_size)) < 0 ||
+		    g->sgroup_map.n >= IDX_MAX ||
+		    map_get_add(&g->sgroup_map, g->sk.p, g->sgroup_map.n, &sgi, &added) < 0)
+			return nomem(err, errlen);
+		pkey_t k = { (uint32_t)sgi, (uint32_t)task, h->seed };
+		if (imap_get_add(&g->solo_map, g->solos, sizeof *g->solos, &k, g->nsolos, &i, &added) < 0)
 			return nomem(err, errlen);
 		if (added) {
 			GROW(g->solos, g->nsolos, g->capsolos);
-			g->solos[g->nsolos++] = (solo_t){ 0, 0 };
+			g->solos[g->nsolos++] = (solo_t){ k, 0, 0 };
 		}
 		if (!isnan(team)) {
-			g->solos[si].sum += team;
-			g->solos[si].cnt++;
+			g->solos[i].sum += team;
+			g->solos[i].cnt++;
 		}
 		return 0;
 	}
-	size_t di, ci;
-	if (make_key(g, &g->key, h->form, h->vals, bit(g->by_cond)) < 0 ||
+	if (make_key(g, &g->key, h->form, h->vals, bit(g->by_cond)) < 0 || g->ndgroups >= IDX_MAX ||
 	    map_get_add(&g->dgroup_map, g->key.p, g->ndgroups, &di, &added) < 0)
 		return nomem(err, errlen);
 	if (added) {
 		GROW(g->dgroups, g->ndgroups, g->capdgroups);
 		dgroup_t *d = &g->dgroups[g->ndgroups];
 		d->form = h->form;
-		if (!(d->vals = dup_vals(g, h->vals, bit(g->by_cond))))
+		if (make_key(g, &g->sk, h->form, h->vals,
+		             bit(g->by_cond) | bit(g->by_split) | bit(g->by_size)) < 0 ||
+		    g->sgroup_map.n >= IDX_MAX ||
+		    map_get_add(&g->sgroup_map, g->sk.p, g->sgroup_map.n, &sgi, &added) < 0 ||
+		    !(d->vals = dup_vals(g, h->vals, bit(g->by_cond))))
 			return nomem(err, errlen);
+		d->sgroup = (uint32_t)sgi;
 		g->ndgroups++;
 	}
-	if (add_pairing(&g->key, h->id, h->seed) < 0 ||
-	    map_get_add(&g->cell_map, g->key.p, g->ncells, &ci, &added) < 0)
+	pkey_t k = { (uint32_t)di, (uint32_t)task, h->seed };
+	if (imap_get_add(&g->cell_map, g->cells, sizeof *g->cells, &k, g->ncells, &i, &added) < 0)
 		return nomem(err, errlen);
 	if (added) {
 		GROW(g->cells, g->ncells, g->capcells);
-		cell_t *c = &g->cells[g->ncells];
-		memset(c, 0, sizeof *c);
-		c->dgroup = di;
-		if (!(c->solokey = ark_strndup(g->sk.p, g->sk.len)))
-			return nomem(err, errlen);
-		g->ncells++;
+		g->cells[g->ncells++] = (cell_t){ k, { 0, 0 }, { 0, 0 } };
 	}
 	if (!isnan(team)) {
-		g->cells[ci].sum[h->which] += team;
-		g->cells[ci].cnt[h->which]++;
+		g->cells[i].sum[h->which] += team;
+		g->cells[i].cnt[h->which]++;
 	}
 	return 0;
 }
@@ -871,9 +957,10 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 	head_t h;
 	rec_t r;
 	int has_expert;
+	double count;
 	if (read_head(g, rec, &h, err, errlen) < 0 ||
-	    read_scores(g, rec, &h, &r, &has_expert, err, errlen) < 0 ||
-	    keep_record(g, &h, &r, has_expert, err, errlen) < 0)
+	    read_scores(g, rec, &h, &r, &has_expert, &count, err, errlen) < 0 ||
+	    keep_record(g, &h, &r, has_expert, count, err, errlen) < 0)
 		return -1;
 	g->last_group = r.group;
 	g->nmissing += isnan(r.team) != 0;
@@ -956,57 +1043,39 @@ static double gapf(int form, double best, double team)
 	return form == ARK_GAP_ACC ? ark_gap_acc(best, team) : ark_gap_err(team, best);
 }
 
-/* A seed of a gap row as the bootstrap reads it, in one place: the team and reference means T
- * and R, the seed's gap Q0 (0 when undefined) and D (1 when defined, 0 when not). */
-typedef struct { double T, R, Q0, D; } bseed_t;
-typedef struct { const bseed_t *u; int form; } bctx_t;
+/* The bootstrap of a gap row resamples its seeds; a seed is 4 values, added up over each
+ * resample: the team and reference means T and R, the seed's gap Q0 (0 when undefined) and D (1
+ * when defined, 0 when not). */
+enum { U_T, U_R, U_Q0, U_D, U_W };
 
-/* The two statistics of a gap row on a resample of its seeds, in one pass: the gap of the mean
- * team and mean best scores (the ratio of means), and the mean of the per-seed gaps, undefined
- * ones skipped (the mean of ratios).  The latter without a branch: an undefined gap adds 0 to
- * the sum and 0 to the count (the sum is the same as when skipping it, +0 for -0 aside);
- * undefined gaps come at random (a seed whose reference scored 0), and a mispredicted branch per
- * draw cost more than the sum itself. */
-static void st_gap(const size_t *idx, size_t n, void *ctx, double *out)
+/* A gap row's two statistics from the sums over a resample: the gap of the mean team and mean
+ * best scores (the ratio of means), and the mean of the per-seed gaps, undefined ones skipped
+ * (the mean of ratios).  The latter without a branch per draw: an undefined gap adds 0 to the
+ * sum and 0 to the count (the sum is the same as when skipping it, +0 for -0 aside). */
+static void fin_gap(const double *sum, size_t n, void *ctx, double *out)
 {
-	const bctx_t *c = ctx;
-	double t = 0, r = 0, s = 0, m = 0;
-	for (size_t i = 0; i < n; i++) {
-		const bseed_t *u = &c->u[idx[i]];
-		if (i + 16 < n)     /* the draws are known: ask for a unit a few draws ahead */
-			__builtin_prefetch(&c->u[idx[i + 16]]);
-		t += u->T;
-		r += u->R;
-		s += u->Q0;
-		m += u->D;
-	}
-	out[0] = gapf(c->form, r / (double)n, t / (double)n);
-	out[1] = m > 0 ? s / m : NAN;
+	const int *form = ctx;
+	out[0] = gapf(*form, sum[U_R] / (double)n, sum[U_T] / (double)n);
+	out[1] = sum[U_D] > 0 ? sum[U_Q0] / sum[U_D] : NAN;
 }
 
-/* A (task, seed) pair of a decomposition row: its identification, leveraging and total parts. */
-typedef struct { double id, lv, to; } bpair_t;
+/* A decomposition row resamples its (task, seed) pairs, each its identification, leveraging
+ * and total parts; the statistics are their means. */
+enum { P_ID, P_LV, P_TO, P_W };
 
-/* The means of the three parts on a resample of the pairs, in one pass. */
-static void st_dec(const size_t *idx, size_t n, void *ctx, double *out)
+static void fin_dec(const double *sum, size_t n, void *ctx, double *out)
 {
-	const bpair_t *u = ctx;
-	double a = 0, b = 0, c = 0;
-	for (size_t i = 0; i < n; i++) {
-		const bpair_t *p = &u[idx[i]];
-		a += p->id;
-		b += p->lv;
-		c += p->to;
-	}
-	out[0] = a / (double)n;
-	out[1] = b / (double)n;
-	out[2] = c / (double)n;
+	(void)ctx;
+	for (int j = 0; j < P_W; j++)
+		out[j] = sum[j] / (double)n;
 }
 
-/* Bootstrap intervals of k statistics on shared resamples of n units, from the stream named
- * by (seed, key, a): a group's intervals do not depend on any other group or on input order. */
-static int boot(const ark_gap *g, const char *key, int a, size_t n, size_t k, ark_boot_stats st,
-                void *ctx, double *lo, double *hi, char *err, size_t errlen)
+/* Bootstrap intervals of k statistics of the sums of w values over resamples of n units, from
+ * the stream named by (seed, key, a): a group's intervals do not depend on any other group or
+ * on input order. */
+static int boot(const ark_gap *g, const char *key, int a, size_t n, const double *u, size_t w,
+                ark_boot_finish fin, void *ctx, size_t k, double *lo, double *hi, char *err,
+                size_t errlen)
 {
 	ark_rng rng;
 	for (size_t j = 0; j < k; j++)
@@ -1014,8 +1083,8 @@ static int boot(const ark_gap *g, const char *key, int a, size_t n, size_t k, ar
 	if (n < 2 || g->nboot <= 0)
 		return 0;
 	ark_rng_stream(&rng, g->seed, key, a, -1);
-	return ark_boot_joint(n, st, ctx, k, (size_t)g->nboot, g->level, &rng, lo, hi, err, errlen) < 0
-	       ? -1 : 0;
+	return ark_boot_sums(n, u, w, fin, ctx, k, (size_t)g->nboot, g->level, &rng, lo, hi, err,
+	                     errlen) < 0 ? -1 : 0;
 }
 
 /* The reference score of record r for reference k (member: agent mem of the group). */
@@ -1067,7 +1136,7 @@ static int corr(const ark_gap *g, const group_t *gr, int k, long mem, ark_gap_ro
 	}
 	for (size_t i = 0; i < gr->nrec; i++) {
 		const rec_t *r = &g->recs[gr->recs[i]];
-		x[i] = r->count;
+		x[i] = g->count[gr->recs[i]];
 		y[i] = gapf(gr->form, ref_of(g, r, k, mem), r->team);
 	}
 	row->r = ark_pearson(x, y, gr->nrec, &row->corr_n);
@@ -1082,7 +1151,7 @@ static int corr(const ark_gap *g, const group_t *gr, int k, long mem, ark_gap_ro
 
 /* The records of a group in the order the per-seed means read them: by seed, then as they came
  * (the same order for every reference of the group). */
-typedef struct { long long seed; size_t rec; } sorted_t;
+typedef struct { long long seed; uint32_t rec; } sorted_t;
 
 static int sorted_cmp(const void *x, const void *y)
 {
@@ -1092,24 +1161,61 @@ static int sorted_cmp(const void *x, const void *y)
 	return (a->rec > b->rec) - (a->rec < b->rec);
 }
 
-/* The row of group gr (its records sorted by seed in by[]) against reference k (mem: the best
+/* The group's record indices in that order: gr->recs itself when its seeds already come in
+ * order (*owned = 0: logs are often written seed after seed), else a sorted copy (*owned = 1).
+ * NULL when out of memory. */
+static const uint32_t *seed_order(const ark_gap *g, const group_t *gr, int *owned)
+{
+	size_t i;
+	*owned = 0;
+	for (i = 1; i < gr->nrec; i++)
+		if (g->recs[gr->recs[i]].seed < g->recs[gr->recs[i - 1]].seed)
+			break;
+	if (i >= gr->nrec)
+		return gr->recs;
+	sorted_t *by = malloc(gr->nrec * sizeof *by);
+	uint32_t *ord = by ? malloc(gr->nrec * sizeof *ord) : NULL;
+	if (!ord) {
+		free(by);
+		return NULL;
+	}
+	for (i = 0; i < gr->nrec; i++)
+		by[i] = (sorted_t){ g->recs[gr->recs[i]].seed, gr->recs[i] };
+	qsort(by, gr->nrec, sizeof *by, sorted_cmp);   /* keys are distinct: any sort agrees */
+	for (i = 0; i < gr->nrec; i++)
+		ord[i] = by[i].rec;
+	free(by);
+	*owned = 1;
+	return ord;
+}
+
+/* The row of group gr (its records in seed order in ord[]) against reference k (mem: the best
  * member). */
-static int gap_row(const ark_gap *g, const group_t *gr, const sorted_t *by, const char *key,
+static int gap_row(const ark_gap *g, const group_t *gr, const uint32_t *ord, const char *key,
                    int k, long mem, ark_gap_row *row, char *err, size_t errlen)
 {
-	/* the per-seed means of the complete observations */
-	double *T = malloc((gr->nrec + 1) * 4 * sizeof *T);
-	if (!T)
+	/* the seeds with a complete observation: u[] their team and reference means and gaps as
+	 * the bootstrap reads them (U_W values a seed), M[] their majority means; x[] is room for
+	 * one column */
+	size_t nseeds = gr->nrec ? 1 : 0;
+	for (size_t i = 1; i < gr->nrec; i++)
+		nseeds += g->recs[ord[i]].seed != g->recs[ord[i - 1]].seed;
+	double *u = malloc((nseeds + 1) * U_W * sizeof *u);
+	double *M = malloc((nseeds + 1) * 2 * sizeof *M), *x = M + nseeds + 1;
+	if (!u || !M) {
+		free(u);
+		free(M);
 		return nomem(err, errlen);
-	size_t no = 0, missing = 0, ns = 0;
-	double *R = T + gr->nrec + 1, *M = R + gr->nrec + 1, *Q = M + gr->nrec + 1;
+	}
+	size_t no = 0, missing = 0, ns = 0, nq = 0;
 	/* per-seed means as plain sums over counts: exact when the scores are small integers (0/1
 	 * correctness, L1 points), so equal scores give equal means */
 	for (size_t i = 0, j; i < gr->nrec; i = j) {
 		double st = 0, sr = 0, sm = 0;
 		size_t nm = 0, nt = 0;
-		for (j = i; j < gr->nrec && by[j].seed == by[i].seed; j++) {
-			const rec_t *r = &g->recs[by[j].rec];
+		long long seed = g->recs[ord[i]].seed;
+		for (j = i; j < gr->nrec && g->recs[ord[j]].seed == seed; j++) {
+			const rec_t *r = &g->recs[ord[j]];
 			double ref = ref_of(g, r, k, mem);
 			if (isnan(r->team) || isnan(ref)) {
 				missing++;
@@ -1126,10 +1232,15 @@ static int gap_row(const ark_gap *g, const group_t *gr, const sorted_t *by, cons
 		if (!nt)
 			continue;
 		no += nt;
-		T[ns] = st / (double)nt;
-		R[ns] = sr / (double)nt;
+		double T = st / (double)nt, R = sr / (double)nt, Q = gapf(gr->form, R, T);
+		int d = !isnan(Q);
+		double *us = u + ns * U_W;
+		us[U_T] = T;
+		us[U_R] = R;
+		us[U_Q0] = d ? Q : 0;
+		us[U_D] = d;
 		M[ns] = nm ? sm / (double)nm : NAN;
-		Q[ns] = gapf(gr->form, R[ns], T[ns]);
+		nq += (size_t)d;
 		ns++;
 	}
 	row->ref = k;
@@ -1137,29 +1248,24 @@ static int gap_row(const ark_gap *g, const group_t *gr, const sorted_t *by, cons
 	row->records = no;
 	row->missing = missing;
 	row->seeds = ns;
-	row->undefined_seeds = ns - ark_count(Q, ns);
-	row->team = ark_mean(T, ns);
-	row->best = ark_mean(R, ns);
+	row->undefined_seeds = ns - nq;
+	for (size_t i = 0; i < ns; i++)
+		x[i] = u[i * U_W + U_T];
+	row->team = ark_mean(x, ns);
+	for (size_t i = 0; i < ns; i++)
+		x[i] = u[i * U_W + U_R];
+	row->best = ark_mean(x, ns);
 	row->majority = ark_mean(M, ns);
+	for (size_t i = 0; i < ns; i++)
+		x[i] = u[i * U_W + U_D] ? u[i * U_W + U_Q0] : NAN;
+	row->gap_seeds = ark_mean(x, ns);                          /* the mean of the ratios */
 	row->gap = gapf(gr->form, row->best, row->team);          /* the ratio of the means */
-	row->gap_seeds = ark_mean(Q, ns);                          /* the mean of the ratios */
 	row->majority_gap = gapf(gr->form, row->best, row->majority);
-	double blo[2] = { NAN, NAN }, bhi[2] = { NAN, NAN };
-	int rc = 0;
-	if (ns >= 2 && g->nboot > 0) {
-		bseed_t *u = malloc(ns * sizeof *u);
-		if (!u) {
-			free(T);
-			return nomem(err, errlen);
-		}
-		for (size_t i = 0; i < ns; i++) {
-			int d = !isnan(Q[i]);
-			u[i] = (bseed_t){ T[i], R[i], d ? Q[i] : 0, d };
-		}
-		bctx_t bc = { u, gr->form };
-		rc = boot(g, key, k, ns, 2, st_gap, &bc, blo, bhi, err, errlen);
-		free(u);
-	}
+	free(M);
+	double blo[2], bhi[2];
+	int form = gr->form;
+	int rc = boot(g, key, k, ns, u, U_W, fin_gap, &form, 2, blo, bhi, err, errlen);
+	free(u);
 	row->gap_lo = blo[0];
 	row->gap_hi = bhi[0];
 	row->gap_seeds_lo = blo[1];
@@ -1168,7 +1274,6 @@ static int gap_row(const ark_gap *g, const group_t *gr, const sorted_t *by, cons
 	row->count_mean = row->gap_mean = row->r = row->p = row->slope = row->intercept = NAN;
 	if (rc == 0 && g->corr_path && corr(g, gr, k, mem, row) < 0)
 		rc = nomem(err, errlen);
-	free(T);
 	return rc;
 }
 
@@ -1185,14 +1290,12 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 			rc = nomem(err, errlen);
 			break;
 		}
-		sorted_t *by = malloc((gr->nrec + 1) * sizeof *by);
-		if (!by) {
+		int owned;
+		const uint32_t *ord = seed_order(g, gr, &owned);
+		if (!ord) {
 			rc = nomem(err, errlen);
 			break;
 		}
-		for (size_t i = 0; i < gr->nrec; i++)
-			by[i] = (sorted_t){ g->recs[gr->recs[i]].seed, gr->recs[i] };
-		qsort(by, gr->nrec, sizeof *by, sorted_cmp);
 		for (int k = 0; k < ARK_GAP_NREF && rc == 0; k++) {
 			if (!g->want_ref[k] || (k == ARK_GAP_EXPERT && !gr->has_expert))
 				continue;
@@ -1212,7 +1315,7 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 			ark_gap_row *row = &res->rows[res->nrows];
 			memset(row, 0, sizeof *row);
 			row->group = oi;
-			if ((rc = gap_row(g, gr, by, key.p, k, mem, row, err, errlen)) < 0)
+			if ((rc = gap_row(g, gr, ord, key.p, k, mem, row, err, errlen)) < 0)
 				break;
 			res->nrows++;
 			rg->done[k] = 1;
@@ -1220,7 +1323,8 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 			rg->lo[k] = row->gap_lo;
 			rg->hi[k] = row->gap_hi;
 		}
-		free(by);
+		if (owned)
+			free((void *)ord);
 	}
 	ark_buf_release(&key);
 	return rc;
@@ -1238,9 +1342,10 @@ static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, si
 	size_t np = 0;
 	for (size_t i = 0; i < n; i++) {
 		const cell_t *c = &g->cells[cells[i]];
+		pkey_t sk = { dg->sgroup, c->k.task, c->k.seed };
 		size_t si;
-		if (!c->cnt[0] || !c->cnt[1] || !map_get(&g->solo_map, c->solokey, &si) ||
-		    !g->solos[si].cnt)
+		if (!c->cnt[0] || !c->cnt[1] ||
+		    !imap_get(&g->solo_map, g->solos, sizeof *g->solos, &sk, &si) || !g->solos[si].cnt)
 			continue;
 		double h = c->sum[0] / (double)c->cnt[0], r = c->sum[1] / (double)c->cnt[1],
 		       s = g->solos[si].sum / (double)g->solos[si].cnt;
@@ -1270,14 +1375,18 @@ static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, si
 	o->total = o->id + o->lv;
 	double lo[3] = { NAN, NAN, NAN }, hi[3] = { NAN, NAN, NAN };
 	if (np >= 2 && g->nboot > 0) {
-		bpair_t *u = malloc(np * sizeof *u);
+		double *u = malloc(np * P_W * sizeof *u);
 		if (!u || make_key(g, key, dg->form, (const jv *const *)dg->vals, bit(g->by_cond)) < 0) {
 			free(u);
 			return nomem(err, errlen);
 		}
-		for (size_t i = 0; i < np; i++)
-			u[i] = (bpair_t){ ID[i], LV[i], ID[i] + LV[i] };
-		int rc = boot(g, key->p, ARK_GAP_NREF, np, 3, st_dec, u, lo, hi, err, errlen);
+		for (size_t i = 0; i < np; i++) {
+			u[i * P_W + P_ID] = ID[i];
+			u[i * P_W + P_LV] = LV[i];
+			u[i * P_W + P_TO] = ID[i] + LV[i];
+		}
+		int rc = boot(g, key->p, ARK_GAP_NREF, np, u, P_W, fin_dec, NULL, 3, lo, hi, err,
+		              errlen);
 		free(u);
 		if (rc < 0)
 			return -1;
@@ -1312,12 +1421,12 @@ static int decomposition(const ark_gap *g, ark_gap_result *res, char *err, size_
 		goto out;
 	}
 	for (size_t c = 0; c < g->ncells; c++)
-		start[g->cells[c].dgroup + 1]++;
+		start[g->cells[c].k.grp + 1]++;
 	for (size_t d = 0; d < g->ndgroups; d++)
 		start[d + 1] += start[d];
 	memcpy(fill, start, (g->ndgroups + 1) * sizeof *fill);
 	for (size_t c = 0; c < g->ncells; c++)
-		byd[fill[g->cells[c].dgroup]++] = c;
+		byd[fill[g->cells[c].k.grp]++] = c;
 
 	for (size_t oi = 0; oi < g->ndgroups; oi++) {
 		size_t d = order[oi], n0 = start[d + 1] - start[d];

@@ -226,12 +226,22 @@ static double mean_stat(const size_t *idx, size_t n, void *ctx)
 	return s / (double)n;
 }
 
-/* both statistics above in one call, as ark_boot_joint takes them */
-static void joint_stat(const size_t *idx, size_t n, void *ctx, double *out)
+/* ark_boot_sums: units of 2 values (a numerator and a denominator), their ratio and the mean
+ * of the first */
+static void fin_ratio(const double *sum, size_t n, void *ctx, double *out)
 {
-	void *const *c = ctx;
-	out[0] = mean_stat(idx, n, c[0]);
-	out[1] = boot_ratio(idx, n, c[1]);
+	(void)ctx;
+	out[0] = sum[0] / (double)n;
+	out[1] = sum[1] == 0 ? NAN : sum[0] / sum[1];
+}
+
+static double first_mean(const size_t *idx, size_t n, void *ctx)
+{
+	const double *v = ctx;
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += v[2 * idx[i]];
+	return s / (double)n;
 }
 
 static void test_bootstrap(void)
@@ -289,16 +299,32 @@ static void test_bootstrap(void)
 	CHECK(los[1] >= 0.5 && his[1] <= 1.0);
 	CHECK(ark_boot_cis(3, st, ctx, 2, 300, 0, &r, los, his, err, sizeof err) == -1);
 	CHECK(isnan(los[0]) && isnan(his[1]));
-	/* the joint form gives the same intervals and count from the same stream */
+	/* sums over the draws give the intervals ark_boot_cis gives from the same stream, for few
+	 * units and for more units than the draws kept ahead (fractions, so that any other order
+	 * of the additions would show) */
 	{
-		double loj[2], hij[2];
-		ark_rng_seed(&r, 42);
-		k = ark_boot_cis(3, st, ctx, 2, 300, 0.9, &r, los, his, err, sizeof err);
-		ark_rng_seed(&r, 42);
-		CHECK(ark_boot_joint(3, joint_stat, ctx, 2, 300, 0.9, &r, loj, hij, err, sizeof err) == k);
-		CHECK(loj[0] == los[0] && hij[0] == his[0] && loj[1] == los[1] && hij[1] == his[1]);
-		CHECK(ark_boot_joint(3, joint_stat, ctx, 2, 300, 1, &r, loj, hij, err, sizeof err) == -1);
-		CHECK(isnan(loj[1]) && isnan(hij[0]));
+		double u[2 * 50], los2[2], his2[2];
+		ark_boot_stat st2[2] = { first_mean, boot_ratio };
+		void *ctx2[2] = { u, u };
+		for (int i = 0; i < 50; i++) {
+			u[2 * i] = 1.0 / (i + 3);
+			u[2 * i + 1] = i % 7 ? 0.1 * i : 0;
+		}
+		for (size_t n = 1; n <= 50; n += 7) {
+			ark_rng_seed(&r, 9 + n);
+			long k1 = ark_boot_cis(n, st2, ctx2, 2, 200, 0.9, &r, los, his, err, sizeof err);
+			ark_rng_seed(&r, 9 + n);
+			long k2 = ark_boot_sums(n, u, 2, fin_ratio, NULL, 2, 200, 0.9, &r, los2, his2, err,
+			                        sizeof err);
+			CHECK(k1 == k2);
+			CHECK(los[0] == los2[0] && his[0] == his2[0]);
+			CHECK((isnan(los[1]) && isnan(los2[1])) || (los[1] == los2[1] && his[1] == his2[1]));
+		}
+		CHECK(ark_boot_sums(3, u, 2, fin_ratio, NULL, 2, 200, 1, &r, los2, his2, err,
+		                    sizeof err) == -1);
+		CHECK(isnan(los2[0]) && isnan(his2[1]));
+		CHECK(ark_boot_sums(3, u, 5, fin_ratio, NULL, 2, 200, 0.9, &r, los2, his2, err,
+		                    sizeof err) == -1);
 	}
 
 	/* the draw: always in range, every value reached, about uniform (counts of 70000 draws
