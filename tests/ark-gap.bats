@@ -322,6 +322,36 @@ row() {
 	check 'del(.domain)' "$one" 'missing "domain" (a --by field' '--by domain'
 }
 
+@test "impossible L1 errors (outside [0, l1.max]) are bad records with file:line; --skip-bad skips them" {
+	rk="$(head -1 "$F/rank.jsonl")"
+	check() {   # check JQ-EDIT MESSAGE: the edited record as line 3 of the rank fixture
+		{ head -2 "$F/rank.jsonl"; jq -c "$1" <<<"$rk"; tail -n +3 "$F/rank.jsonl"; } > "$T/in.jsonl"
+		run ark-gap "$T/in.jsonl"
+		assert_status 1
+		assert_contains "ark-gap: $T/in.jsonl:3: $2"
+	}
+	check '.l1.team = -1' '"l1.team" is -1, outside [0, 112] (l1.max)'
+	check '.l1.team = 1.5 | .l1.max = 1' '"l1.team" is 1.5, outside [0, 1] (l1.max)'
+	check '.l1.team = 1e300' '"l1.team" is 1e+300, outside [0, 112]'
+	check '.l1.expert = 113' '"l1.expert" is 113, outside [0, 112]'
+	check '.l1.best_round0 = -2' '"l1.best_round0" is -2, outside'
+	check '.l1.round0_aggregate = 500' '"l1.round0_aggregate" is 500, outside'
+	check '.l1.members[1].round0 = -0.5' 'l1.members[1]: "round0" is -0.5, outside [0, 112]'
+	check 'del(.l1.max) | .l1.team = 3000' '"l1.team" is 3000, outside [0, 2048] (no l1.max'
+	check '.l1.max = -3' '"l1.max" is not a number in [0, 2048]'
+	# 1e400 is read as infinity, which is out of range too
+	{ head -2 "$F/rank.jsonl"; sed 's/"team":[0-9]*/"team":1e400/' <<<"$rk"; } > "$T/in.jsonl"
+	run ark-gap "$T/in.jsonl"
+	assert_status 1
+	assert_contains 'in.jsonl:3: "l1.team" is inf, outside'
+	# the bounds themselves are fine, and --skip-bad leaves the bad record out
+	{ jq -c '.l1.team = 0' <<<"$rk"; jq -c '.l1.team = 112' <<<"$rk"; jq -c '.l1.team = -1' <<<"$rk"; } > "$T/in.jsonl"
+	run_split ark-gap --skip-bad --by task "$T/in.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *'in.jsonl:3: "l1.team" is -1, outside [0, 112] (l1.max) (skipped)'* ]]
+	[[ "$stderr_out" == *"2 records in 1 group"* ]]
+}
+
 @test "--skip-bad: a bad record is warned about and skipped" {
 	{ head -3 "$F/acc.jsonl"; echo 'not json'; jq -c 'del(.final)' <<<"$(sed -n 4p "$F/acc.jsonl")"; tail -n +5 "$F/acc.jsonl"; } > "$T/in.jsonl"
 	run_split ark-gap --skip-bad --by size "$T/in.jsonl"

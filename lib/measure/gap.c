@@ -12,11 +12,13 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/buf.h"
 #include "measure/gap.h"
 #include "grade/grade.h"
+#include "grade/rank.h"
 #include "grade/vote.h"
 #include "core/rng.h"
 #include "core/stats.h"
@@ -680,24 +682,59 @@ static int take_accuracy(const jv *rec, long expert_idx, scratch_t *s, rec_t *r,
 	return 0;
 }
 
+/* The bound of a record's L1 errors: l1.max, which ark-l1 writes (the error of the reversed key,
+ * floor(n^2 / 2) for n items); without it (*given = 0) the largest error any ranking can have.
+ * An error outside [0, max] (-1, 1.5 when max is 1, 1e300) is impossible and would shift the
+ * table.  0 or -1 with a message. */
+static int l1_bound(const jv *l1, double *max, int *given, char *err, size_t errlen)
+{
+	const jv *m = jv_get(l1, "max");
+	double top = (double)ark_rank_l1_max(ARK_RANK_MAX_ITEMS);
+	*max = top;
+	*given = m && m->t != JV_NULL;
+	if (*given && (jv_num(m, max) < 0 || !(*max >= 0 && *max <= top)))
+		return ark_errf(err, errlen, "\"l1.max\" is not a number in [0, %g] (the largest L1 "
+		                "error of a ranking of %d items)", top, ARK_RANK_MAX_ITEMS);
+	return 0;
+}
+
+/* An L1 error v of field (what: "\"l1.team\"", "l1.members[2]: \"round0\"") outside the bound. */
+static int l1_outside(const char *what, double v, double max, int given, char *err,
+                      size_t errlen)
+{
+	if (given)
+		return ark_errf(err, errlen, "%s is %g, outside [0, %g] (l1.max)", what, v, max);
+	return ark_errf(err, errlen, "%s is %g, outside [0, %g] (no l1.max: the largest L1 error of "
+	                "a ranking of %d items)", what, v, max, ARK_RANK_MAX_ITEMS);
+}
+
 /* Rank record (after ark-l1): team = l1.team, the per-agent round-0 errors from l1.members, the
- * expert's own answer l1.expert, the combined round-0 rankings l1.round0_aggregate.  1 when
- * there are members, 0 when not, -1 with a message. */
+ * expert's own answer l1.expert, the combined round-0 rankings l1.round0_aggregate, each in
+ * [0, max] (l1_bound).  1 when there are members, 0 when not, -1 with a message. */
 static int take_error(const jv *rec, scratch_t *s, rec_t *r, int *has_expert,
                       double *best_round0, char *err, size_t errlen)
 {
 	static const char *const f[] = { "team", "expert", "best_round0", "round0_aggregate" };
 	const jv *l1 = jv_get(rec, "l1");
-	double v[4];
+	double v[4], max;
+	int given;
+	char what[64];
 	if (!l1)
 		return ark_errf(err, errlen, "missing \"l1\" (run ark-l1 first)");
 	if (l1->t != JV_OBJECT)
 		return ark_errf(err, errlen, "\"l1\" is not an object");
 	if (!jv_get(l1, "team"))
 		return ark_errf(err, errlen, "missing \"l1.team\"");
-	for (int i = 0; i < 4; i++)
+	if (l1_bound(l1, &max, &given, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < 4; i++) {
 		if (number_or_nan(jv_get(l1, f[i]), &v[i]) < 0)
 			return ark_errf(err, errlen, "\"l1.%s\" is not a number or null", f[i]);
+		if (!isnan(v[i]) && !(v[i] >= 0 && v[i] <= max)) {
+			snprintf(what, sizeof what, "\"l1.%s\"", f[i]);
+			return l1_outside(what, v[i], max, given, err, errlen);
+		}
+	}
 	r->team = v[0];
 	r->expert = v[1];
 	*best_round0 = v[2];
@@ -716,6 +753,10 @@ static int take_error(const jv *rec, scratch_t *s, rec_t *r, int *has_expert,
 			return ark_errf(err, errlen, "l1.members[%zu]: \"agent\" is missing or not an agent index", i);
 		if (number_or_nan(jv_get(m, "round0"), &e) < 0)
 			return ark_errf(err, errlen, "l1.members[%zu]: \"round0\" is not a number or null", i);
+		if (!isnan(e) && !(e >= 0 && e <= max)) {
+			snprintf(what, sizeof what, "l1.members[%zu]: \"round0\"", i);
+			return l1_outside(what, e, max, given, err, errlen);
+		}
 		if (scratch_agents(s, (size_t)a + 1) < 0)
 			return nomem(err, errlen);
 		s->raw[a] = e;

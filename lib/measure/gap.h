@@ -8,7 +8,8 @@
  *
  * Scores.  Accuracy records (every kind but "rank"): a record scores 1 or 0 (final.correct);
  * higher is better and the gap is (best - team) / best.  Rank records (after ark-l1): the L1
- * error; lower is better and the gap is (team - best) / best.  NaN stands for a missing value
+ * error, in [0, l1.max] (a value outside is a bad record); lower is better and the gap is
+ * (team - best) / best.  NaN stands for a missing value
  * throughout (a null "correct", an unparsable ranking) and lib/stats.h skips it.
  *
  * References ("best"): oracle, per record the best round-0 answer of any member who is not an

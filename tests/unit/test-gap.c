@@ -324,6 +324,20 @@ static void test_bad(void)
 	CHECK(add(g, err, sizeof err, "{\"id\":\"a\",\"kind\":\"rank\",\"run\":{\"seed\":1,\"n\":2}}")
 	      == -1);
 	CHECK_STR(err, "missing \"l1\" (run ark-l1 first)");
+	/* L1 errors in [0, l1.max]; without l1.max in [0, 2048] (64 items) */
+#define RK "{\"id\":\"a\",\"kind\":\"rank\",\"run\":{\"seed\":1,\"n\":2},\"l1\":%s}"
+	CHECK(add(g, err, sizeof err, RK, "{\"max\":12,\"team\":12.5}") == -1);
+	CHECK_STR(err, "\"l1.team\" is 12.5, outside [0, 12] (l1.max)");
+	CHECK(add(g, err, sizeof err, RK, "{\"team\":-1}") == -1);
+	CHECK_STR(err, "\"l1.team\" is -1, outside [0, 2048] (no l1.max: the largest L1 error of a "
+	          "ranking of 64 items)");
+	CHECK(add(g, err, sizeof err, RK,
+	          "{\"max\":12,\"team\":3,\"members\":[{\"agent\":0,\"round0\":1e300}]}") == -1);
+	CHECK_STR(err, "l1.members[0]: \"round0\" is 1e+300, outside [0, 12] (l1.max)");
+	CHECK(add(g, err, sizeof err, RK, "{\"max\":2049,\"team\":3}") == -1);
+	CHECK_STR(err, "\"l1.max\" is not a number in [0, 2048] (the largest L1 error of a ranking "
+	          "of 64 items)");
+#undef RK
 	CHECK(ark_gap_nrecords(g) == 0 && ark_gap_nerror(g) == 1);
 	ark_gap_free(g);
 }
