@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include "core/buf.h"
 #include "core/io.h"
+#include "core/jscan.h"
 
 /* ---- reader ------------------------------------------------------------------------------- */
 
@@ -44,6 +45,10 @@ struct ark_reader {
 	long   last_member;        /* the member of the last line or error */
 	int    lost;               /* the last error gave up a member */
 	off_t  member_start;       /* raw offset of the member being decoded */
+	/* how the input ended when it ended badly (a gzip member cut short, bytes after the last
+	 * member), without recovery: reported once, after the lines before it */
+	int    end_pending;
+	char   end_msg[160];
 };
 
 static ssize_t read_full(const ark_reader *r, void *p, size_t n)
@@ -54,6 +59,64 @@ static ssize_t read_full(const ark_reader *r, void *p, size_t n)
 		k = read(r->fd, p, n);
 	while (k < 0 && errno == EINTR && !(r->stop && *r->stop));
 	return k;
+}
+
+#define BOM "\xEF\xBB\xBF"     /* a UTF-8 byte order mark, skipped at the start of the input */
+
+/* Note how the input ended badly; the data ends there, the lines before it are read first. */
+static void end_badly(ark_reader *r, const char *fmt, ...) ARK_FMT(2, 3);
+static void end_badly(ark_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->end_msg, sizeof r->end_msg, fmt, ap);
+	va_end(ap);
+	r->end_pending = 1;
+	r->member_open = 0;
+	r->raw_eof = 1;
+	r->zs.avail_in = 0;
+}
+
+/* At the end of the input: the bad end noted, once (-1, not fatal), else 0. */
+static int at_end(ark_reader *r, char *err, size_t errlen)
+{
+	if (!r->end_pending)
+		return 0;
+	r->end_pending = 0;
+	return ark_errf(err, errlen, "%s:%ld: %s", r->name, r->lineno + 1, r->end_msg);
+}
+
+/* Bytes after the last gzip member, from next_in on: count them (to the end of the file) and
+ * note whether they are all zero (padding) or garbage. */
+static void trailing(ark_reader *r)
+{
+	off_t at = r->raw_read - (off_t)r->zs.avail_in;
+	unsigned long long n = 0;
+	int zero = 1;
+	ssize_t k;
+
+	for (;;) {
+		for (uInt i = 0; i < r->zs.avail_in; i++)
+			zero &= r->zs.next_in[i] == 0;
+		n += r->zs.avail_in;
+		r->zs.avail_in = 0;
+		if (r->raw_eof)
+			break;
+		k = read_full(r, r->raw, r->rawcap);
+		if (k <= 0)
+			break;
+		r->raw_read += k;
+		r->zs.next_in = r->raw;
+		r->zs.avail_in = (uInt)k;
+	}
+	if (zero)
+		end_badly(r, "%llu zero byte%s after the gzip data at byte %lld (padding; the records "
+		          "before it were read)", n, n == 1 ? "" : "s", (long long)at);
+	else
+		end_badly(r, "trailing garbage after the gzip data: %llu byte%s at byte %lld that are "
+		          "not a gzip member (the records before it were read)", n, n == 1 ? "" : "s",
+		          (long long)at);
 }
 
 static int rd_fail(ark_reader *r, char *err, size_t errlen, const char *fmt, ...) ARK_FMT(4, 5);
@@ -295,6 +358,10 @@ static int fill_gz(ark_reader *r, char *err, size_t errlen)
 		if (raw_refill(r, err, errlen) < 0)
 			return -1;
 		if (r->zs.avail_in == 0 && r->raw_eof) {
+			if (r->member_open && !r->recover) {
+				end_badly(r, "truncated gzip input (the data ends inside a gzip member)");
+				return 0;
+			}
 			if (r->member_open)
 				return gz_lost(r, -1, "truncated gzip input", 1, err, errlen);
 			return 0;
@@ -302,6 +369,10 @@ static int fill_gz(ark_reader *r, char *err, size_t errlen)
 		if (!r->member_open && r->zs.next_in[0] != 0x1f) {
 			/* bytes after a member must start another member */
 			off_t at = r->raw_read - (off_t)r->zs.avail_in;
+			if (!r->recover) {
+				trailing(r);
+				return 0;
+			}
 			return gz_lost(r, at + 1, "trailing garbage after gzip data", 0, err, errlen);
 		}
 		r->zs.next_out = (unsigned char *)r->data;
@@ -323,8 +394,13 @@ static int fill_gz(ark_reader *r, char *err, size_t errlen)
 			r->member++;
 			r->member_start = r->raw_read - (off_t)r->zs.avail_in;
 		} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
-			if (zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof && r->dlen == 0)
+			if (zr == Z_BUF_ERROR && r->zs.avail_in == 0 && r->raw_eof && r->dlen == 0) {
+				if (!r->recover) {
+					end_badly(r, "truncated gzip input (the data ends inside a gzip member)");
+					return 0;
+				}
 				return gz_lost(r, -1, "truncated gzip input", 1, err, errlen);
+			}
 			r->member_open = 1;
 		} else {
 			char m[160];
@@ -374,6 +450,39 @@ static int line_done(ark_reader *r)
 	return 1;
 }
 
+/* Hand out line p[0..n), counted: without a byte order mark at the start of the input; a last
+ * line (the input ends inside it, without its newline) only when it is a whole JSON text (a
+ * record cut short by a full disk or a kill is named as such, not parsed as a bad record).  1,
+ * or -1 for such an incomplete line (not fatal: the next call ends the input). */
+static int hand_out(ark_reader *r, const char *p, size_t n, int last, const char **line,
+                    size_t *len, char *err, size_t errlen)
+{
+	char msg[160];
+	size_t i;
+
+	if (r->lineno == 0 && n >= 3 && memcmp(p, BOM, 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	*line = p;
+	*len = n;
+	if (!last)
+		return line_done(r);
+	r->lineno++;
+	r->last_member = r->data_member;
+	for (i = 0; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'); i++)
+		;
+	if (i == n || jscan_check(p, n, msg, sizeof msg) == 0)
+		return 1;
+	if (r->end_pending) {
+		r->end_pending = 0;
+		return ark_errf(err, errlen, "%s:%ld: incomplete last line: %s", r->name, r->lineno,
+		                r->end_msg);
+	}
+	return ark_errf(err, errlen, "%s:%ld: incomplete last line (the input ends inside it, "
+	                "without a newline: %s)", r->name, r->lineno, msg);
+}
+
 /* Recovery: pass over a line longer than the cap, up to its newline.  A non-fatal error. */
 static int skip_long(ark_reader *r, char *err, size_t errlen)
 {
@@ -413,7 +522,7 @@ int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, si
 	if (r->fatal)
 		return ark_errf(err, errlen, "%s: input already failed", r->name);
 	if (r->eof)
-		return 0;
+		return at_end(r, err, errlen);
 	r->lost = 0;
 	ark_buf_reset(&r->line);
 	for (;;) {
@@ -429,21 +538,17 @@ int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, si
 			}
 			if (nl && r->line.len == 0) {
 				/* the whole line is in the buffer: hand it out without copying */
-				*line = r->data + r->dpos;
-				*len = n;
+				const char *p = r->data + r->dpos;
 				r->dpos += n + 1;
-				return line_done(r);
+				return hand_out(r, p, n, 0, line, len, err, errlen);
 			}
 			if (ark_buf_add(&r->line, r->data + r->dpos, n) < 0) {
 				r->fatal = 1;
 				return ark_errf(err, errlen, "%s:%ld: out of memory", r->name, r->lineno + 1);
 			}
 			r->dpos += n + (nl ? 1 : 0);
-			if (nl) {
-				*line = r->line.p;
-				*len = r->line.len;
-				return line_done(r);
-			}
+			if (nl)
+				return hand_out(r, r->line.p, r->line.len, 0, line, len, err, errlen);
 		}
 		f = fill(r, err, errlen);
 		if (f < 0) {
@@ -453,13 +558,9 @@ int ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, si
 		if (f == 0) {
 			r->eof = 1;
 			if (r->line.len == 0)
-				return 0;
+				return at_end(r, err, errlen);
 			/* a last line without a newline */
-			*line = r->line.p;
-			*len = r->line.len;
-			r->lineno++;
-			r->last_member = r->data_member;
-			return 1;
+			return hand_out(r, r->line.p, r->line.len, 1, line, len, err, errlen);
 		}
 	}
 }

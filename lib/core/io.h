@@ -1,9 +1,18 @@
 /* io.h: JSON-lines record input and output, plain or gzip.
  *
  * Reader: input is gzip when its first two bytes are the gzip magic, whatever its name;
- * concatenated gzip members are read as one stream; a gzip stream that ends early is an error
- * ("truncated gzip input").  Lines may be of any length up to ARK_LINE_MAX (64 MiB by default);
- * a longer line is an error, never a silent cut.  Blank lines are skipped by ark_reader_next.
+ * concatenated gzip members are read as one stream.  A UTF-8 byte order mark at the start of the
+ * input is skipped.  Lines may be of any length up to ARK_LINE_MAX (64 MiB by default); a longer
+ * line is an error, never a silent cut.  Blank lines are skipped by ark_reader_next.
+ *
+ * An input that ends badly is read up to the damage, then the damage is one error (not fatal,
+ * so a tool's --skip-bad can go on; the next call returns 0), "name:line: ...": a last line
+ * without its newline that is not a whole JSON text ("incomplete last line": a record cut short
+ * by a full disk or a kill; a whole one is read as any other), a gzip stream that ends inside a
+ * member ("truncated gzip input"), bytes after the last gzip member that do not start another
+ * ("N zero bytes after the gzip data" for padding, else "trailing garbage after the gzip
+ * data").  Corrupt gzip data and read errors are fatal (with recovery, below, gzip damage is
+ * passed over instead).
  *
  * Writer: each record becomes one complete line, never longer than ARK_LINE_MAX (the reader's
  * cap, so that every line written can be read back).  Plain output is written with write(2) in
@@ -41,8 +50,9 @@ void        ark_reader_set_line_max(ark_reader *r, size_t max);
  * took from a member given up (ark_reader_member, ark_reader_member_lost).  gzip recovery needs
  * a seekable input. */
 void        ark_reader_set_recover(ark_reader *r, int on);
-/* Next raw line without its '\n' (a final line without '\n' counts).  The pointer is valid until
- * the next call.  1 line, 0 end of input, -1 error (message in err, prefixed "name:line: "). */
+/* Next raw line without its '\n' (a final line without '\n' counts when it is a whole JSON
+ * text).  The pointer is valid until the next call.  1 line, 0 end of input, -1 error (message
+ * in err, prefixed "name:line: "). */
 int         ark_reader_line(ark_reader *r, const char **line, size_t *len, char *err, size_t errlen);
 /* Next non-blank line parsed as a JSON object.  1 record (caller frees), 0 end, -1 error with
  * "name:line: message" in err.  After a parse error (not an I/O error) reading may continue. */

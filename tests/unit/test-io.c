@@ -262,9 +262,9 @@ int main(void)
 
 	if (!mkdtemp(dir))
 		return 1;
-	write_file("plain", "{\"a\":1}\n\n{\"b\":2}\nlast", 21);
+	write_file("plain", "{\"a\":1}\n\n{\"b\":2}\n\"last\"", 23);
 	n1 = gz("one\ntwo\n", z1, sizeof z1);
-	n2 = gz("three\nfour", z2, sizeof z2);
+	n2 = gz("three\n4", z2, sizeof z2);
 	memcpy(cat, z1, n1);
 	memcpy(cat + n1, z2, n2);
 	write_file("multi.gz", cat, n1 + n2);
@@ -278,11 +278,11 @@ int main(void)
 	for (i = 0; i < sizeof sizes / sizeof *sizes; i++) {
 		s = read_all("plain", sizes[i], &st, err, sizeof err);
 		CHECK(st == 0);
-		CHECK_STR(s, "{\"a\":1}||{\"b\":2}|last|");
+		CHECK_STR(s, "{\"a\":1}||{\"b\":2}|\"last\"|");
 		free(s);
 		s = read_all("multi.gz", sizes[i], &st, err, sizeof err);
 		CHECK(st == 0);
-		CHECK_STR(s, "one|two|three|four|");
+		CHECK_STR(s, "one|two|three|4|");
 		free(s);
 		s = read_all("trunc.gz", sizes[i], &st, err, sizeof err);
 		CHECK(st == -1);
@@ -334,6 +334,107 @@ int main(void)
 	test_recover(sizes, sizeof sizes / sizeof *sizes);
 	test_writer_cap();
 	test_stop();
+
+	/* how an input may end: every line before the end is read, then the end is an error (not
+	 * fatal: --skip-bad goes on) naming the file and line, then the input ends (0) */
+	{
+		static const struct { const char *name, *lines, *msg; } ends[] = {
+			/* a record cut short (a full disk): named as an incomplete last line */
+			{ "cut-record", "{\"a\":1}|", "cut-record:2: incomplete last line (the input "
+			  "ends inside it, without a newline: invalid json" },
+			{ "zeros.gz", "one|two|", "zeros.gz:3: 1000 zero bytes after the gzip data at byte " },
+			{ "junk.gz", "one|two|", "junk.gz:3: trailing garbage after the gzip data: 9 bytes "
+			  "at byte " },
+			{ "cut.gz-line", "one|two|", "cut.gz-line:3: incomplete last line: truncated gzip "
+			  "input (the data ends inside a gzip member)" },
+			{ "cut.gz-member", "one|two|", "cut.gz-member:3: truncated gzip input (the data "
+			  "ends inside a gzip member)" },
+		};
+		unsigned char zb[8192], zc[4096];
+		size_t nc;
+		write_file("cut-record", "{\"a\":1}\n{\"b\":[1,", 17);
+		memcpy(zb, z1, n1);
+		memset(zb + n1, 0, 1000);
+		write_file("zeros.gz", zb, n1 + 1000);
+		memcpy(zb + n1, "garbage!\n", 9);
+		write_file("junk.gz", zb, n1 + 9);
+		/* one member with "one\ntwo\nthr" decoded before the cut: the line "thr" is pending */
+		nc = gz("one\ntwo\nthree is a longer line than the others\n", zc, sizeof zc);
+		write_file("cut.gz-line", zc, nc - 12);
+		/* the second member cut in its header: nothing of it is decoded */
+		memcpy(zb, z1, n1);
+		memcpy(zb + n1, z2, 6);
+		write_file("cut.gz-member", zb, n1 + 6);
+		for (size_t e = 0; e < sizeof ends / sizeof *ends; e++)
+			for (i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+				const char *line;
+				size_t len;
+				int got;
+				ark_buf b = ARK_BUF_INIT;
+				path(f, sizeof f, ends[e].name);
+				ark_reader *r = ark_reader_open(f, sizes[i], err, sizeof err);
+				ark_buf_adds(&b, "");
+				while ((got = ark_reader_line(r, &line, &len, err, sizeof err)) == 1) {
+					ark_buf_add(&b, line, len);
+					ark_buf_addc(&b, '|');
+				}
+				CHECK(got == -1);
+				CHECK(!ark_reader_fatal(r));
+				CHECK(strstr(err, ends[e].msg) != NULL);
+				if (!strstr(err, ends[e].msg))
+					fprintf(stderr, "  %s: %s\n", ends[e].name, err);
+				CHECK_STR(b.p, ends[e].lines);
+				CHECK(ark_reader_line(r, &line, &len, err, sizeof err) == 0);
+				CHECK(ark_reader_line(r, &line, &len, err, sizeof err) == 0);
+				ark_buf_release(&b);
+				ark_reader_close(r);
+			}
+		/* the safe offset of a member followed by zeros is the member's end */
+		path(f, sizeof f, "zeros.gz");
+		{
+			ark_reader *r = ark_reader_open(f, 0, err, sizeof err);
+			const char *line;
+			size_t len;
+			while (ark_reader_line(r, &line, &len, err, sizeof err) == 1)
+				;
+			CHECK(ark_reader_safe_offset(r) == (off_t)n1);
+			ark_reader_close(r);
+		}
+	}
+	/* a UTF-8 byte order mark at the start of the input is skipped, plain and gzip, at every
+	 * buffer size (split across refills too); elsewhere it is data */
+	{
+		const char *t = "\xEF\xBB\xBF{\"id\":\"a\"}\n\xEF\xBB\xBF{\"id\":\"b\"}\n";
+		unsigned char zb[4096];
+		write_file("bom", t, strlen(t));
+		write_file("bom.gz", zb, gz(t, zb, sizeof zb));
+		write_file("bom-only", "\xEF\xBB\xBF\n{\"id\":\"c\"}\n", 14);
+		for (i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+			s = read_all("bom", sizes[i], &st, err, sizeof err);
+			CHECK(st == 0);
+			CHECK_STR(s, "{\"id\":\"a\"}|\xEF\xBB\xBF{\"id\":\"b\"}|");
+			free(s);
+			s = read_all("bom.gz", sizes[i], &st, err, sizeof err);
+			CHECK_STR(s, "{\"id\":\"a\"}|\xEF\xBB\xBF{\"id\":\"b\"}|");
+			free(s);
+		}
+		jv *v;
+		path(f, sizeof f, "bom");
+		ark_reader *r = ark_reader_open(f, 2, err, sizeof err);
+		CHECK(ark_reader_next(r, &v, err, sizeof err) == 1);
+		CHECK_STR(jv_get_str(v, "id"), "a");
+		jv_free(v);
+		CHECK(ark_reader_next(r, &v, err, sizeof err) == -1);
+		CHECK(strstr(err, "bom:2: invalid json") != NULL);
+		ark_reader_close(r);
+		path(f, sizeof f, "bom-only");
+		r = ark_reader_open(f, 0, err, sizeof err);
+		CHECK(ark_reader_next(r, &v, err, sizeof err) == 1);    /* a blank first line */
+		CHECK_STR(jv_get_str(v, "id"), "c");
+		CHECK(ark_reader_lineno(r) == 2);
+		jv_free(v);
+		ark_reader_close(r);
+	}
 
 	/* writer: gzip members per flush, append, safe offsets */
 	path(f, sizeof f, "out.gz");
@@ -394,7 +495,7 @@ int main(void)
 	}
 	/* bytes taken: plain, just past each line handed out; gzip, up to the file's size */
 	for (i = 0; i < sizeof sizes / sizeof *sizes; i++) {
-		static const off_t want[] = { 8, 9, 17, 21 };
+		static const off_t want[] = { 8, 9, 17, 23 };
 		const char *line;
 		size_t len, k = 0;
 		path(f, sizeof f, "plain");
