@@ -252,19 +252,19 @@ MY RANKING:
 		[ "$stderr_out" = "ark-l1: $T/x.jsonl:2: $2" ] || { echo "$1: got '$stderr_out'"; return 1; }
 	}
 	check 'del(.items)' 'missing "items"'
-	check '.items = "oxygen"' '"items" is string, not an array'
-	check '.items[3] = 7' '"items"[3] is number, not a string'
+	check '.items = "oxygen"' '"items" is a string, not an array'
+	check '.items[3] = 7' '"items"[3] is a number, not a string'
 	check 'del(.answer)' 'missing "answer"'
-	check '.answer = "Oxygen"' '"answer" is string, not an array of item names'
+	check '.answer = "Oxygen"' '"answer" is a string, not an array of item names'
 	check '.answer[0] = "Space suit"' "\"answer\": 'Space suit' is not among the items"
 	check 'del(.turns)' 'missing "turns"'
-	check '.turns = {}' '"turns" is object, not an array'
-	check '.turns[1] = 5' '"turns"[1] is number, not an object'
-	check '.turns[2].text = 5' '"turns"[2]: "text" is number, not a string'
+	check '.turns = {}' '"turns" is an object, not an array'
+	check '.turns[1] = 5' '"turns"[1] is a number, not an object'
+	check '.turns[2].text = 5' '"turns"[2]: "text" is a number, not a string'
 	check 'del(.turns[0].round)' '"turns"[0]: missing or bad "round"'
 	check '.turns[0].agent = "A"' '"turns"[0]: missing or bad "agent"'
-	check '.final = 3' '"final" is number, not an object'
-	check '.kind = 3' '"kind" is number, not a string'
+	check '.final = 3' '"final" is a number, not an object'
+	check '.kind = 3' '"kind" is a number, not a string'
 }
 
 @test "truncated gzip is an error" {

@@ -422,7 +422,7 @@ static void read_input(ark_gap *g, char **paths, int npaths, int skip_bad)
 		if (!(rec = jv_parse_select(line, len, keep, err, sizeof err)))
 			cli_in_bad(&in, "%s", err);
 		else if (rec->t != JV_OBJECT)
-			cli_in_bad(&in, "expected a JSON object, got %s", jv_type_name(rec->t));
+			cli_in_bad(&in, "expected a JSON object, got %s", jv_type_a(rec->t));
 		else if (shares && (have = ark_plot_shares_read(rec, cnt, err, sizeof err)) < 0)
 			cli_in_bad(&in, "%s", err);
 		else if ((rc = ark_gap_add(g, rec, err, sizeof err)) < 0)

@@ -182,8 +182,8 @@ static void take(cli_in *in, ark_writer *w, jv *rec, ark_buf *key)
 	const jv *k = jv_get(rec, opt.gkey);
 	if (!k || (k->t != JV_STRING && k->t != JV_NUMBER)) {
 		if (k)
-			cli_in_bad(in, "\"%s\" is a %s, not a string or number", opt.gkey,
-			           jv_type_name(k->t));
+			cli_in_bad(in, "\"%s\" is %s, not a string or number", opt.gkey,
+			           jv_type_a(k->t));
 		else
 			cli_in_bad(in, "missing \"%s\"", opt.gkey);
 		jv_free(rec);

@@ -593,7 +593,7 @@ int ark_reader_next(ark_reader *r, jv **rec, char *err, size_t errlen)
 		return ark_errf(err, errlen, "%s:%ld: %s", r->name, r->lineno, msg);
 	if (v->t != JV_OBJECT) {
 		ark_errf(err, errlen, "%s:%ld: expected a JSON object, got %s", r->name, r->lineno,
-		         jv_type_name(v->t));
+		         jv_type_a(v->t));
 		jv_free(v);
 		return -1;
 	}

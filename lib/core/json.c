@@ -334,6 +334,13 @@ const char *jv_type_name(jv_type t)
 	return (unsigned)t < sizeof names / sizeof *names ? names[t] : "unknown";
 }
 
+const char *jv_type_a(jv_type t)
+{
+	static const char *names[] = { "null", "a boolean", "a boolean", "a number", "a string",
+	                               "an array", "an object" };
+	return (unsigned)t < sizeof names / sizeof *names ? names[t] : "of an unknown type";
+}
+
 const char *jv_get_str(const jv *o, const char *key)
 {
 	return jv_str(jv_get(o, key));

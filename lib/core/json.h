@@ -72,6 +72,9 @@ int jv_num(const jv *v, double *out);                 /* numbers only */
 int jv_ll(const jv *v, long long *out);               /* integers only (no fraction/exponent) */
 int jv_truthy(const jv *v);                           /* true, nonzero number, nonempty string */
 const char *jv_type_name(jv_type t);                  /* "string", "object", ... */
+/* The type as messages say it: "null", "a boolean", "a number", "a string", "an array",
+ * "an object" ('"turns" is an object, not an array'). */
+const char *jv_type_a(jv_type t);
 
 /* Convenience getters on objects: the field's value, or dflt when absent/mistyped. */
 const char *jv_get_str(const jv *obj, const char *key);  /* NULL when absent or not a string */

@@ -189,7 +189,7 @@ int ark_task_normalise(jv *task, char *err, size_t errlen)
 	if (!id)
 		return ark_errf(err, errlen, "missing \"id\"");
 	if (id->t != JV_STRING)
-		return ark_errf(err, errlen, "\"id\" must be a string, not %s", jv_type_name(id->t));
+		return ark_errf(err, errlen, "\"id\" must be a string, not %s", jv_type_a(id->t));
 	if (id->u.str.len == 0)
 		return ark_errf(err, errlen, "\"id\" is empty");
 	const jv *qq = jv_get(task, "question");
@@ -197,12 +197,12 @@ int ark_task_normalise(jv *task, char *err, size_t errlen)
 		return ark_errf(err, errlen, "missing \"question\"");
 	if (qq->t != JV_STRING)
 		return ark_errf(err, errlen, "\"question\" must be a string, not %s",
-		                jv_type_name(qq->t));
+		                jv_type_a(qq->t));
 	if (qq->u.str.len == 0)
 		return ark_errf(err, errlen, "\"question\" is empty");
 	const jv *k = jv_get(task, "kind");
 	if (k && k->t != JV_STRING)
-		return ark_errf(err, errlen, "\"kind\" must be a string, not %s", jv_type_name(k->t));
+		return ark_errf(err, errlen, "\"kind\" must be a string, not %s", jv_type_a(k->t));
 	int kind = ark_task_kind(task);
 	if (kind < 0)
 		return ark_errf(err, errlen, "unknown kind \"%.40s\" (want math, choice, number, short "
@@ -240,7 +240,7 @@ int ark_task_normalise(jv *task, char *err, size_t errlen)
 	} else if (a && a->t != JV_STRING && a->t != JV_NUMBER && a->t != JV_ARRAY &&
 	           a->t != JV_NULL) {
 		return ark_errf(err, errlen, "\"answer\" must be a string or a number, not %s",
-		                jv_type_name(a->t));
+		                jv_type_a(a->t));
 	}
 	if (kind == ARK_KIND_CHOICE) {
 		const jv *ch = jv_get(task, "choices");

@@ -925,7 +925,7 @@ int ark_rank_items(const jv *task, const char **items, size_t max, size_t *n,
 	if (!a)
 		return ark_errf(err, errlen, "missing \"items\"");
 	if (a->t != JV_ARRAY)
-		return ark_errf(err, errlen, "\"items\" is %s, not an array", jv_type_name(a->t));
+		return ark_errf(err, errlen, "\"items\" is %s, not an array", jv_type_a(a->t));
 	size_t k = jv_len(a);
 	if (k < 2)
 		return ark_errf(err, errlen, "\"items\" has %zu entries, at least 2 needed", k);
@@ -935,7 +935,7 @@ int ark_rank_items(const jv *task, const char **items, size_t max, size_t *n,
 		const char *s = jv_str(jv_at(a, i));
 		if (!s)
 			return ark_errf(err, errlen, "\"items\"[%zu] is %s, not a string", i,
-			                jv_type_name(jv_at(a, i)->t));
+			                jv_type_a(jv_at(a, i)->t));
 		items[i] = s;
 	}
 	*n = k;
@@ -954,7 +954,7 @@ int ark_ranker_names(const ark_ranker *rk, const jv *names, int *order, char *er
 		const jv *v = jv_at(names, k);
 		const char *s = jv_str(v);
 		if (!s)
-			return ark_errf(err, errlen, "[%zu] is %s, not a string", k, jv_type_name(v->t));
+			return ark_errf(err, errlen, "[%zu] is %s, not a string", k, jv_type_a(v->t));
 		int hit = -1;
 		for (size_t i = 0; i < n && hit < 0; i++)
 			if (rk->names[i] && !strcmp(rk->names[i], s))
@@ -982,7 +982,7 @@ int ark_ranker_answer(const ark_ranker *rk, const jv *ans, int *order, char *err
 		return ark_ranker_names(rk, ans, order, err, errlen);
 	if (!ans || ans->t != JV_STRING)
 		return ark_errf(err, errlen, "the answer is %s, not a ranking",
-		                ans ? jv_type_name(ans->t) : "missing");
+		                ans ? jv_type_a(ans->t) : "missing");
 	span a[ARK_RANK_MAX_ITEMS + 1];
 	list l = { a, rk->n + 1, 0 };
 	block_list(&l, ans->u.str.s, ans->u.str.s + ans->u.str.len, rk->n);
@@ -1000,7 +1000,7 @@ int ark_rank_key(const jv *task, const char *const *items, size_t n, int *key,
 		return ark_errf(err, errlen, "missing \"answer\"");
 	if (a->t != JV_ARRAY)
 		return ark_errf(err, errlen, "\"answer\" is %s, not an array of item names",
-		                jv_type_name(a->t));
+		                jv_type_a(a->t));
 	if (jv_len(a) != n)
 		return ark_errf(err, errlen, "\"answer\" has %zu names for %zu items", jv_len(a), n);
 	ark_ranker *rk = ark_ranker_new(items, n, e2, sizeof e2);

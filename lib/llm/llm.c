@@ -513,7 +513,7 @@ int ark_member_from_json(ark_member *m, const jv *obj, ark_env_fn env, char *err
 	ark_member_init(m);
 	if (!obj || obj->t != JV_OBJECT)
 		return ark_errf(err, errlen, "team member: expected a JSON object, got %s",
-		                obj ? jv_type_name(obj->t) : "nothing");
+		                obj ? jv_type_a(obj->t) : "nothing");
 	const char *spec = jv_get_str(obj, "spec");
 	if (spec && jv_len(obj) == 1)
 		return ark_member_parse(m, spec, env, err, errlen);

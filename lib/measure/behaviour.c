@@ -155,7 +155,7 @@ static int bctx_init(jv *rec, bctx *c, char *err, size_t errlen)
 	if (!c->turns)
 		return ark_errf(err, errlen, "missing \"turns\"");
 	if (c->turns->t != JV_ARRAY)
-		return ark_errf(err, errlen, "\"turns\" is a %s, not an array", jv_type_name(c->turns->t));
+		return ark_errf(err, errlen, "\"turns\" is %s, not an array", jv_type_a(c->turns->t));
 	c->nt = jv_len(c->turns);
 	const jv *run = jv_get(rec, "run");
 	const char *proto = jv_get_str(run, "protocol");

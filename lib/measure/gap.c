@@ -483,8 +483,8 @@ static int count_at(const ark_gap *g, const jv *v, const char *path, int in_arra
 	}
 	if (*path) {
 		if (v->t != JV_OBJECT)
-			return in_array ? 0 : ark_errf(err, errlen, "\"%s\" (for --corr) passes through a %s",
-			                              g->corr_path, jv_type_name(v->t));
+			return in_array ? 0 : ark_errf(err, errlen, "\"%s\" (for --corr) passes through %s",
+			                              g->corr_path, jv_type_a(v->t));
 		char seg[256];
 		const char *dot = strchr(path, '.');
 		size_t n = dot ? (size_t)(dot - path) : strlen(path);
@@ -497,8 +497,8 @@ static int count_at(const ark_gap *g, const jv *v, const char *path, int in_arra
 	if (g->corr_want) {
 		const char *s = jv_str(v);
 		if (!s && v->t != JV_NULL)
-			return ark_errf(err, errlen, "\"%s\" (for --corr) is a %s, not a string",
-			                g->corr_path, jv_type_name(v->t));
+			return ark_errf(err, errlen, "\"%s\" (for --corr) is %s, not a string",
+			                g->corr_path, jv_type_a(v->t));
 		*out = s && !strcmp(s, g->corr_want);
 		return 0;
 	}
@@ -509,8 +509,8 @@ static int count_at(const ark_gap *g, const jv *v, const char *path, int in_arra
 	case JV_NULL:   return 0;
 	case JV_ARRAY:  *out = (double)jv_len(v); return 0;
 	default:
-		return ark_errf(err, errlen, "\"%s\" (for --corr) is a %s, not a count", g->corr_path,
-		                jv_type_name(v->t));
+		return ark_errf(err, errlen, "\"%s\" (for --corr) is %s, not a count", g->corr_path,
+		                jv_type_a(v->t));
 	}
 }
 

@@ -29,8 +29,8 @@ static int get_lp(const jv *rec, const char *key, double **out, size_t *n, int *
 		return 1;
 	}
 	if (v->t != JV_ARRAY)
-		return ark_errf(err, errlen, "\"%s\" is a %s, not a number or an array of numbers",
-		                key, jv_type_name(v->t));
+		return ark_errf(err, errlen, "\"%s\" is %s, not a number or an array of numbers",
+		                key, jv_type_a(v->t));
 	*n = jv_len(v);
 	*seq = 0;
 	if (!(*out = malloc((*n ? *n : 1) * sizeof(double))))
@@ -62,7 +62,7 @@ int ark_gsample_read(const jv *rec, double vr_coef, int vr01, ark_gsample *s,
 	memset(s, 0, sizeof *s);
 	if (rv && rv->t != JV_NULL) {
 		if (jv_num(rv, &d) < 0)
-			return ark_errf(err, errlen, "\"reward\" is a %s, not a number", jv_type_name(rv->t));
+			return ark_errf(err, errlen, "\"reward\" is %s, not a number", jv_type_a(rv->t));
 		s->r = d;
 	} else {
 		const jv *sv = jv_get(rec, "score"), *cv = jv_get(rec, "correct");
@@ -70,7 +70,7 @@ int ark_gsample_read(const jv *rec, double vr_coef, int vr01, ark_gsample *s,
 		s->r = 0;
 		if (sv && sv->t != JV_NULL) {
 			if (jv_num(sv, &d) < 0)
-				return ark_errf(err, errlen, "\"score\" is a %s, not a number", jv_type_name(sv->t));
+				return ark_errf(err, errlen, "\"score\" is %s, not a number", jv_type_a(sv->t));
 			s->r += d;
 			have = 1;
 		}
@@ -80,7 +80,7 @@ int ark_gsample_read(const jv *rec, double vr_coef, int vr01, ark_gsample *s,
 			s->r += vr_coef * vr;
 			have = 1;
 		} else if (cv && cv->t != JV_NULL) {
-			return ark_errf(err, errlen, "\"correct\" is a %s, not true or false", jv_type_name(cv->t));
+			return ark_errf(err, errlen, "\"correct\" is %s, not true or false", jv_type_a(cv->t));
 		}
 		if (!have)
 			return ark_errf(err, errlen, "missing \"reward\" (or \"score\" and \"correct\")");

@@ -172,7 +172,7 @@ static void aggregate(int (*orders)[NMAX], size_t k, size_t n, int *out)
 
 /* ---- reading the record -------------------------------------------------------------------- */
 
-static const char *tname(jspan v) { return jv_type_name(v.t); }
+static const char *tname(jspan v) { return jv_type_a(v.t); }
 
 static int raw_is(jspan v, const char *lit)   /* the value's bytes spell lit exactly */
 {

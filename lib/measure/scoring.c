@@ -21,7 +21,7 @@ int ark_scoring_train_add(ark_prm_data *d, const jv *rec, const char *sep, char 
 		goto out;
 	}
 	if (l->t != JV_ARRAY) {
-		ark_errf(err, errlen, "\"labels\" is a %s, not an array", jv_type_name(l->t));
+		ark_errf(err, errlen, "\"labels\" is %s, not an array", jv_type_a(l->t));
 		goto out;
 	}
 	if (jv_len(l) != s.n) {

@@ -47,6 +47,10 @@ static void test_read(void)
 	CHECK_STR(err, "\"reward\" is a string, not a number");
 	CHECK(rd("{\"score\":1,\"correct\":1}", 1, 0, &s) == -1);
 	CHECK_STR(err, "\"correct\" is a number, not true or false");
+	CHECK(rd("{\"reward\":[1]}", 1, 0, &s) == -1);
+	CHECK_STR(err, "\"reward\" is an array, not a number");
+	CHECK(rd("{\"score\":1,\"correct\":{}}", 1, 0, &s) == -1);
+	CHECK_STR(err, "\"correct\" is an object, not true or false");
 	CHECK(rd("{\"reward\":1,\"logp\":[-1,-2],\"logp_ref\":[-1]}", 1, 0, &s) == -1);
 	CHECK_STR(err, "\"logp_ref\" does not have the shape of \"logp\" (1 tokens vs 2 tokens)");
 	CHECK(rd("{\"reward\":1,\"logp\":-1,\"mask\":[1]}", 1, 0, &s) == -1);

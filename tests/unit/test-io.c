@@ -309,7 +309,7 @@ int main(void)
 		CHECK(ark_reader_next(r, &v, err, sizeof err) == 1 && v);
 		jv_free(v);
 		CHECK(ark_reader_next(r, &v, err, sizeof err) == -1);
-		CHECK(strstr(err, "recs:2: expected a JSON object, got array") != NULL);
+		CHECK(strstr(err, "recs:2: expected a JSON object, got an array") != NULL);
 		CHECK(ark_reader_next(r, &v, err, sizeof err) == -1);
 		CHECK(strstr(err, "recs:3: invalid json") != NULL);
 		CHECK(!ark_reader_fatal(r));

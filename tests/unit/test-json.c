@@ -238,6 +238,14 @@ int main(void)
 		}
 		CHECK(kept == 300);
 	}
+	/* types as messages say them, with their article */
+	CHECK_STR(jv_type_a(JV_ARRAY), "an array");
+	CHECK_STR(jv_type_a(JV_OBJECT), "an object");
+	CHECK_STR(jv_type_a(JV_STRING), "a string");
+	CHECK_STR(jv_type_a(JV_NUMBER), "a number");
+	CHECK_STR(jv_type_a(JV_TRUE), "a boolean");
+	CHECK_STR(jv_type_a(JV_FALSE), "a boolean");
+	CHECK_STR(jv_type_a(JV_NULL), "null");
 	ark_buf_release(&b);
 	return unit_done("test-json");
 }

@@ -123,20 +123,20 @@ static void test_pass_and_errors(void)
 	/* the whole message, or with a '*' at its end its start */
 	static const struct { const char *in, *err; } bad[] = {
 		{ "{\"kind\":\"rank\",", "invalid json*" },
-		{ "[1]", "expected a JSON object, got array" },
-		{ "{\"kind\":1}", "\"kind\" is number, not a string" },
+		{ "[1]", "expected a JSON object, got an array" },
+		{ "{\"kind\":1}", "\"kind\" is a number, not a string" },
 		{ "{\"kind\":\"rank\",\"items\":[\"a\",\"b\"]}", "missing \"answer\"" },
 		{ "{" TASK "}", "missing \"turns\"" },
-		{ "{" TASK ",\"turns\":{}}", "\"turns\" is object, not an array" },
-		{ "{" TASK ",\"turns\":[3]}", "\"turns\"[0] is number, not an object" },
+		{ "{" TASK ",\"turns\":{}}", "\"turns\" is an object, not an array" },
+		{ "{" TASK ",\"turns\":[3]}", "\"turns\"[0] is a number, not an object" },
 		{ "{" TASK ",\"turns\":[{\"agent\":0}]}", "\"turns\"[0]: missing or bad \"round\"" },
 		{ "{" TASK ",\"turns\":[{\"round\":0,\"agent\":256}]}",
 		  "\"turns\"[0]: missing or bad \"agent\"" },
 		{ "{" TASK ",\"turns\":[{\"round\":0,\"agent\":0,\"text\":5}]}",
-		  "\"turns\"[0]: \"text\" is number, not a string" },
+		  "\"turns\"[0]: \"text\" is a number, not a string" },
 		{ "{" TASK ",\"agents\":[{\"role\":\"expert\"}],\"turns\":[]}",
 		  "\"agents\"[0] has no \"agent\" index in [0, 256)" },
-		{ "{" TASK ",\"turns\":[],\"final\":[]}", "\"final\" is array, not an object" },
+		{ "{" TASK ",\"turns\":[],\"final\":[]}", "\"final\" is an array, not an object" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		CHECK(score(m, bad[i].in, &o, got, sizeof got) == -1);

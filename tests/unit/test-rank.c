@@ -257,7 +257,7 @@ static void test_key(void)
 	jv_free(t);
 	t = js("{\"items\":[\"X\",3],\"answer\":\"X\"}", err);
 	CHECK(t && ark_rank_items(t, items, 64, &n, err, sizeof err) == -1 &&
-	      strstr(err, "\"items\"[1] is number"));
+	      strstr(err, "\"items\"[1] is a number"));
 	jv_free(t);
 }
 
