@@ -193,21 +193,24 @@ int jscan_unescape(jspan str, ark_buf *out)
 		case 'r': r = '\r'; break;
 		case 't': r = '\t'; break;
 		case 'u': {
+			/* as yajl decodes it (lib/core/json.c reads strings through yajl, and a field
+			 * must read the same through either): a high surrogate followed by any \uXXXX
+			 * combines with it (the pair's code point when the second is a low surrogate),
+			 * a high surrogate followed by anything else is '?', a lone low surrogate is
+			 * encoded as it is (three bytes, as in CESU-8) */
 			unsigned long cp = (unsigned long)hex4(p);
 			p += 4;
-			if (cp >= 0xD800 && cp < 0xDC00) {
-				/* a high surrogate: combine with a following low one, else U+FFFD */
+			if ((cp & 0xFC00) == 0xD800) {
 				if (e - p >= 6 && p[0] == '\\' && p[1] == 'u') {
 					unsigned long lo = (unsigned long)hex4(p + 2);
-					if (lo >= 0xDC00 && lo < 0xE000) {
-						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-						p += 6;
-					} else
-						cp = 0xFFFD;
-				} else
-					cp = 0xFFFD;
-			} else if (cp >= 0xDC00 && cp < 0xE000)
-				cp = 0xFFFD;
+					cp = ((cp & 0x3F) << 10) | ((((cp >> 6) & 0xF) + 1) << 16) | (lo & 0x3FF);
+					p += 6;
+				} else {
+					if (ark_buf_addc(out, '?') < 0)
+						return -1;
+					continue;
+				}
+			}
 			if (put_utf8(out, cp) < 0)
 				return -1;
 			continue;

@@ -40,8 +40,10 @@ int  jscan_next_element(jscan_it *it, jspan *val);
 /* Does the key span (quotes included) spell name?  Keys with escapes are compared decoded. */
 int  jscan_key_is(jspan key, const char *name);
 
-/* Append the decoded bytes of a string span to out (UTF-8; a lone surrogate becomes U+FFFD).
- * 0 or -1 (out of memory or over the buffer's cap). */
+/* Append the decoded bytes of a string span to out, exactly as jv_parse (yajl) decodes the same
+ * string, invalid surrogates included: a high surrogate escape followed by another \u escape is
+ * combined with it, one followed by anything else becomes '?', a lone low surrogate is encoded
+ * as its three bytes.  0 or -1 (out of memory or over the buffer's cap). */
 int  jscan_unescape(jspan str, ark_buf *out);
 
 /* An integer number span (no fraction or exponent) that fits a long long: 0 and *out, else -1. */

@@ -134,6 +134,33 @@ static void test_cases(void)
 	}
 }
 
+/* Strings of escapes, invalid surrogates among them, as member values and keys: jscan_unescape
+ * must give the bytes the tree (yajl) has, whatever yajl makes of them. */
+static void test_surrogates(void)
+{
+	static const char *piece[] = { "\\ud800", "\\udbff", "\\udc00", "\\udfff", "\\ud83d",
+		"\\ude00", "\\u0041", "\\u00e9", "\\u0000", "\\n", "\\\\", "\\/", "x", "\xc3\xa9",
+		"\\uD800", "\\uDC01" };
+	static const char *fixed[] = {
+		"{\"a\":\"\\ud800\"}", "{\"a\":\"\\ud800x\"}", "{\"a\":\"\\udc00\"}",
+		"{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\ud800\\ud800\"}", "{\"a\":\"a\\ud800\\n\"}",
+		"{\"a\":\"\\udc00\\ud800\"}", "{\"\\ud800\":1}", "{\"\\udfff\\ud800z\":\"\\ud83d\\ude00\"}",
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+		agree_str(fixed[i]);
+	char buf[256];
+	for (int round = 0; round < 5000; round++) {
+		size_t n = 0;
+		int np = 1 + (int)(rnd() % 6);
+		n += (size_t)snprintf(buf + n, sizeof buf - n, round & 1 ? "{\"" : "{\"k\":\"");
+		for (int j = 0; j < np; j++)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s",
+			                      piece[rnd() % (sizeof piece / sizeof *piece)]);
+		snprintf(buf + n, sizeof buf - n, round & 1 ? "\":0}" : "\"}");
+		agree_str(buf);
+	}
+}
+
 static void test_walk(void)
 {
 	const char *s = "{\"id\":\"x\",\"turns\":[{\"round\":0,\"text\":\"a\\\"}]\\n\\u00e9\\ud83d\\ude00\"},"
@@ -241,6 +268,7 @@ static void test_splice(void)
 int main(void)
 {
 	test_cases();
+	test_surrogates();
 	test_walk();
 	test_splice();
 	/* mutations of real records (the tests run from the top directory), and of small
