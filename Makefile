@@ -16,7 +16,8 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
 MANPAGES  := $(wildcard man/*.1 man/*.5 man/*.7)
 HDRS      := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.h)) tools/cli.h
 
-.PHONY: all check unit bats demo deps install uninstall clean lint bench have-deps
+.PHONY: all check unit bats demo deps install uninstall clean lint bench have-deps fuzz fuzzers \
+        fuzz-run
 .DELETE_ON_ERROR:
 
 all: $(LIB) $(TOOLS) $(UNITS) $(HELPERS)
@@ -60,6 +61,26 @@ lint: $(LIB_OBJ)
 	@sh tools/lint-layers.sh $(B)
 	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning $(MANPAGES) && echo "man: lint clean"; fi
 
+# ---- fuzzing ----------------------------------------------------------------------------------
+# make fuzz: the libFuzzer harnesses tests/fuzz/fuzz-*.c, built by clang with the address and
+# undefined-behaviour sanitizers into build-fuzz/ (installing clang first: FUZZ_PKGS);
+# make fuzz-run: each harness for FUZZ_SECONDS on a copy of its seed corpus tests/fuzz/corpus/NAME,
+# failing on any crash, leak, sanitizer report or input slower than 10 s.
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz-*.c)
+
+fuzz:
+	@sh tools/deps.sh $(FUZZ_PKGS)
+	$(MAKE) CC=clang SANITIZE=fuzzer-no-link,address,undefined BUILD=build-fuzz fuzzers
+
+fuzzers: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+fuzz-run: fuzz
+	@sh tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
 # ---- the demo ---------------------------------------------------------------------------------
 demo: have-deps all
 	@ARK_BIN=$(CURDIR)/$(B)/bin ARK_SHARE=$(CURDIR)/share/ark sh examples/demo.sh
@@ -90,4 +111,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

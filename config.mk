@@ -28,3 +28,7 @@ DEB_PKGS = gcc make pkg-config libcurl4-openssl-dev libyajl-dev zlib1g-dev libmi
            bats jq mandoc gnuplot-nox parallel valgrind curl procps util-linux
 # make bench also needs these (GNU time for CPU and peak memory, bc for ratios)
 BENCH_PKGS = time bc
+# make fuzz needs these only (clang with libFuzzer and the sanitizer runtimes); FUZZ_SECONDS is
+# how long make fuzz-run gives each harness
+FUZZ_PKGS = clang libclang-rt-dev
+FUZZ_SECONDS ?= 20

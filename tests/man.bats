@@ -375,6 +375,8 @@ readme_not_run() {
 		echo "the whole test suite, of which this test is a part" ;;
 	'make deps'*)
 		echo "installs Debian packages (as root) when one is missing" ;;
+	'make fuzz'*)
+		echo "builds with clang and fuzzes for minutes; .ci/run runs it" ;;
 	'vllm serve '*)
 		echo "needs vLLM and a GPU: the loopback server stands in for the endpoint" ;;
 	'export OPENAI_BASE_URL='*)
