@@ -441,8 +441,7 @@ long ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_t 
 	return least;
 }
 
-/* Draws kept ahead of the sums in ark_boot_sums, so that the unit of each is asked for from
- * memory that many draws before it is added (a power of two). */
+/* How many draws ahead ark_boot_sums asks for a unit from memory. */
 #define BOOT_AHEAD 16
 
 long ark_boot_sums(size_t n, const double *u, size_t w, ark_boot_finish fin, void *ctx, size_t k,
@@ -457,28 +456,24 @@ long ark_boot_sums(size_t n, const double *u, size_t w, ark_boot_finish fin, voi
 		return ark_errf(err, errlen, "%zu sums per unit (1 to %d)", w, ARK_BOOT_MAXW);
 	if (n == 0 || B == 0 || k == 0)
 		return 0;
-	size_t *m;
+	size_t *m, *idx = malloc(n * sizeof *idx);
 	double *rep, *out = malloc(k * sizeof *out);
-	if (!out || boot_alloc(k, B, &rep, &m, err, errlen) < 0) {
+	if (!idx || !out || boot_alloc(k, B, &rep, &m, err, errlen) < 0) {
+		free(idx);
 		free(out);
 		return ark_errf(err, errlen, "out of memory for %zu bootstrap replicates", B);
 	}
-	size_t ahead[BOOT_AHEAD];
 	for (size_t b = 0; b < B; b++) {
-		/* the draws of the resample in order, each unit's values added as it is drawn: the
-		 * sums are those of the drawn units in draw order, as a stat() over idx[] would form
-		 * them, without storing the draws */
+		/* the draws first, then the drawn units' values added in the order drawn (the sums
+		 * a stat() over idx[] would form), each unit read once and asked for BOOT_AHEAD
+		 * draws before it is added: with the draws known, the loads overlap */
+		for (size_t i = 0; i < n; i++)
+			idx[i] = (size_t)ark_boot_draw(r, n);
 		double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-		size_t pre = n < BOOT_AHEAD ? n : BOOT_AHEAD;
-		for (size_t i = 0; i < pre; i++)
-			ahead[i] = (size_t)ark_boot_draw(r, n);
 		for (size_t i = 0; i < n; i++) {
-			const double *p = u + ahead[i & (BOOT_AHEAD - 1)] * w;
-			if (i + BOOT_AHEAD < n) {
-				size_t d = (size_t)ark_boot_draw(r, n);
-				ahead[i & (BOOT_AHEAD - 1)] = d;
-				__builtin_prefetch(u + d * w);
-			}
+			const double *p = u + idx[i] * w;
+			if (i + BOOT_AHEAD < n)
+				__builtin_prefetch(u + idx[i + BOOT_AHEAD] * w);
 			s0 += p[0];
 			if (w > 1) s1 += p[1];
 			if (w > 2) s2 += p[2];
@@ -491,6 +486,7 @@ long ark_boot_sums(size_t n, const double *u, size_t w, ark_boot_finish fin, voi
 				rep[j * B + m[j]++] = out[j];
 	}
 	long least = boot_intervals(rep, m, k, B, level, lo, hi);
+	free(idx);
 	free(out);
 	free(rep);
 	free(m);

@@ -86,8 +86,8 @@ long   ark_boot_cis(size_t n, const ark_boot_stat *stat, void *const *ctx, size_
  * added in the order drawn) go to fin(sums, n, ctx, out), which fills out[0..k) (NaN:
  * undefined).  The draws are those ark_boot_cis makes from the same stream, and the sums are
  * added in the same order as a stat() summing x[idx[i]] for i = 0..n-1, so the intervals equal
- * ark_boot_cis's with such statistics; but no index array is stored and each drawn unit is
- * read once, asked for from memory a few draws ahead. */
+ * ark_boot_cis's with such statistics; but each drawn unit is read once (its values side by
+ * side), asked for from memory a few draws before it is added. */
 #define ARK_BOOT_MAXW 4
 typedef void (*ark_boot_finish)(const double *sums, size_t n, void *ctx, double *out);
 long   ark_boot_sums(size_t n, const double *u, size_t w, ark_boot_finish fin, void *ctx, size_t k,
