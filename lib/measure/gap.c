@@ -916,6 +916,7 @@ static int keep_record(ark_gap *g, const head_t *h, rec_t *r, int has_expert, do
 		g->count[g->nrecs] = count;
 	}
 	gr->has_expert |= has_expert;
+	g->last_group = gi;
 	r->aoff = (uint32_t)g->npool;
 	r->na = (uint32_t)s->na;
 	if (s->na)
@@ -1003,7 +1004,6 @@ int ark_gap_add(ark_gap *g, const jv *rec, char *err, size_t errlen)
 	    read_scores(g, rec, &h, &r, &has_expert, &count, err, errlen) < 0 ||
 	    keep_record(g, &h, &r, has_expert, count, err, errlen) < 0)
 		return -1;
-	g->last_group = r.group;
 	g->nmissing += isnan(r.team) != 0;
 	return h.which < 0 ? 0 : keep_pairing(g, &h, r.team, err, errlen);
 }
