@@ -211,13 +211,12 @@ static int bad_task(void *ctx, const char *msg)
 
 static volatile sig_atomic_t got_signal;
 
+/* The next task record; a read that the signal interrupted ends the input without a word. */
 static int next_task(void *ctx, jv **task)
 {
 	char err[512];
 	int fatal, r = cli_in_try(&in, task, err, sizeof err, &fatal);
-	if (r < 0 && got_signal)
-		return 0;       /* a read the signal interrupted: the run stops */
-	return r >= 0 ? r : bad_record(err, fatal) ? -1 : 0;
+	return r >= 0 ? r : got_signal ? 0 : bad_record(err, fatal) ? -1 : 0;
 }
 
 /* ---- the run ----------------------------------------------------------------------------- */
@@ -246,21 +245,18 @@ static int resume(const ark_debate_cfg *cfg, ark_strset *done)
 	char err[1536];
 	ark_resume st;
 	int r = ark_resume_scan(cli_output, cfg, done, &st, err, sizeof err);
+	const char *o = cli_output;
 	if (st.stale_tmp && !cli_quiet)
-		cli_warn("%s: removed %s.resume-tmp, left by an interrupted --resume", cli_output,
-		         cli_output);
+		cli_warn("%s: removed %s.resume-tmp, left by an interrupted --resume", o, o);
 	if (r < 0)
 		cli_die("%s", err);
-	if (cli_quiet)
-		return r;
-	if (st.end_only && st.cut)
-		cli_warn("%s: cut %lld bytes of an incomplete record at the end", cli_output, st.cut);
-	else if (st.places)
+	if (st.end_only && st.cut && !cli_quiet)
+		cli_warn("%s: cut %lld bytes of an incomplete record at the end", o, st.cut);
+	else if (st.places && !cli_quiet)
 		cli_warn("%s: damage at %ld places, %ld lines dropped: %s%s; what they held runs again",
-		         cli_output, st.places, st.damaged, st.where, st.places > 3 ? "; ..." : "");
-	if (st.dropped)
-		cli_warn("%s: %ld failed or incomplete records dropped and queued again", cli_output,
-		         st.dropped);
+		         o, st.places, st.damaged, st.where, st.places > 3 ? "; ..." : "");
+	if (st.dropped && !cli_quiet)
+		cli_warn("%s: %ld failed or incomplete records dropped, to run again", o, st.dropped);
 	return r;
 }
 
