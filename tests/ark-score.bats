@@ -408,6 +408,55 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	[[ "$stderr_out" == *'$ARK_TEST_NO_SUCH_KEY is not set'* ]]
 }
 
+@test "score: reward: no model unless named; vLLM's unknown-model 404 stops the run naming the file" {
+	start_server --pool-model Qwen/Qwen2.5-Math-PRM-7B
+	run_split ark-score --reward "$URL/pooling" "$S/solutions.jsonl"
+	assert_status 0
+	[ "$(jq -s '[.[].step_scores[]] | length' <<<"$output")" -eq 9 ]
+	# no "model" in the request: the server takes the one it serves
+	[ "$(curl -s "$URL/last" | jq -c '.body | keys')" = '["input"]' ]
+	# a name the server does not serve: vLLM's 404 and its message, at the record's file and line
+	cp "$S/solutions.jsonl" "$T/named.jsonl"
+	run_split ark-score --reward "$URL/pooling" --reward-model prm "$T/named.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"$T/named.jsonl:1: reward server: HTTP 404: The model \`prm\` does not exist."* ]]
+	[[ "$stderr_out" != *"<input>"* ]]
+	[ "$(curl -s "$URL/last" | jq -r '.body.model')" = prm ]
+	# from stdin, the same error names it
+	run_split bash -c 'ark-score --reward "$1/pooling" --reward-model prm <"$2"' _ "$URL" "$T/named.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"<stdin>:1: reward server: HTTP 404"* ]]
+	# the name it serves works
+	run_split ark-score --reward "$URL/pooling" --reward-model Qwen/Qwen2.5-Math-PRM-7B "$S/solutions.jsonl"
+	assert_status 0
+	[ "$(curl -s "$URL/last" | jq -r '.body.model')" = Qwen/Qwen2.5-Math-PRM-7B ]
+}
+
+@test "score: reward --reward-chat sends messages, one solution a request" {
+	start_server
+	run_split ark-score --reward "$URL/pooling" --reward-chat "$S/solutions.jsonl"
+	assert_status 0
+	[ "$(jq -s -c '[.[].step_scores | length]' <<<"$output")" = "[3,3,1,2,0]" ]
+	[ "$(jq -s '[.[].step_scores[] | select(. > -1 and . < 1)] | length' <<<"$output")" -eq 9 ]
+	# the four records with steps, a request each, all in the chat form
+	[ "$(stats .pooling)" -eq 4 ]
+	[ "$(stats .pooling_chat)" -eq 4 ]
+	last="$(curl -s "$URL/last")"
+	[ "$(jq -c '.body | keys' <<<"$last")" = '["messages"]' ]
+	[ "$(jq -r '.body.messages | map(.role) | join(",")' <<<"$last")" = user,assistant ]
+	# the steps, each followed by the tag, are the assistant's message
+	[[ "$(jq -r '.body.messages[1].content' <<<"$last")" == *"<extra_0>" ]]
+	q="$(sed -n 4p "$S/solutions.jsonl" | jq -r .question)"
+	[ "$(jq -r '.body.messages[0].content' <<<"$last")" = "$q" ]
+	# a failed request fails its own record only
+	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+	start_server --fault malformed=1
+	run_split ark-score --reward "$URL/pooling" --reward-chat "$S/solutions.jsonl"
+	assert_status 0
+	[ "$(jq -s '[.[] | select(.score_error != null)] | length' <<<"$output")" -eq 4 ]
+	[[ "$(jq -s -r '.[0].score_error' <<<"$output")" == *"not JSON"* ]]
+}
+
 # ---- end to end ---------------------------------------------------------------------------------
 
 @test "score: debate, filter, train, score held-out questions, sample groups, score, grpo" {

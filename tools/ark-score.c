@@ -17,7 +17,7 @@ static const char help[] =
 	"       ark-score [-hqVz] --scorer KIND:ARG | --model FILE | --judge SPEC |\n"
 	"                 --reward URL [--agg softmin|min|mean|last|product]\n"
 	"                 [--temp X] [--sep S] [--per-step] [--no-logprobs]\n"
-	"                 [--step-tag T] [--reward-model M] [--key-env NAME] [-j N]\n"
+	"                 [--step-tag T] [--reward-model M] [--reward-chat] [--key-env NAME] [-j N]\n"
 	"                 [--skip-bad] [-o file] [file ...]\n"
 	"       ark-score [-hqVz] --rubric behaviour [--coder rank|judge:SPEC]\n"
 	"                 [--still X] [--defer X] [--toward X] [-j N] [--skip-bad]\n"
@@ -40,7 +40,8 @@ static const char help[] =
 	"      --per-step       judge: one request per step\n"
 	"      --no-logprobs    judge: do not ask for log-probabilities\n"
 	"      --step-tag T     reward: the step tag\n"
-	"      --reward-model M  reward: the model name sent\n"
+	"      --reward-model M  reward: the model name sent (default none)\n"
+	"      --reward-chat    reward: send messages, for the server's chat template\n"
 	"      --key-env NAME   reward: the variable holding a bearer key\n"
 	"  -j, --jobs N         judge calls in flight; reward: records a request (16)\n"
 	"      --rubric R       behaviour: code discussion turns\n"
@@ -55,13 +56,10 @@ static struct {
 	const char *scorer;        /* "model:FILE" ... */
 	ark_agg agg;
 	double temp;
-	const char *sep;
-	int per_step;
+	const char *sep, *key_env, *rubric, *coder;
+	int per_step, no_logprobs;
 	long jobs;
-	int no_logprobs;
-	const char *step_tag, *reward_model, *key_env;
-	const char *rubric;
-	const char *coder;
+	ark_reward_opts ro;        /* the reward scorer's options from the command line */
 	ark_beh_opts bo;
 } opt;
 
@@ -120,6 +118,7 @@ static void run_scorer(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
 	char err[512];
 	jv *rec;
 	long line;
+	int src;
 	in->meter = llm ? meter_judge : meter_written;
 	in->meter_ctx = s;
 	for (int eof = 0, got, rc;;) {
@@ -128,13 +127,14 @@ static void run_scorer(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
 				eof = 1;
 				break;
 			}
-			if ((rc = ark_scorer_add(s, rec, cli_in_line(in), err, sizeof err)) < 0)
+			if ((rc = ark_scorer_add(s, rec, cli_in_index(in), cli_in_line(in), err,
+			                         sizeof err)) < 0)
 				cli_die("%s", err);
 			if (rc > 0)
 				cli_in_bad(in, "%s", err);
 		}
-		if ((got = ark_scorer_next(s, eof, &rec, &line, err, sizeof err)) < 0 && line)
-			cli_die("%s:%ld: %s", cli_in_name(in), line, err);
+		if ((got = ark_scorer_next(s, eof, &rec, &src, &line, err, sizeof err)) < 0 && line)
+			cli_die("%s:%ld: %s", cli_in_name_of(in, src), line, err);
 		if (got < 0)
 			cli_die("%s", err);
 		if (!got && eof)
@@ -173,11 +173,9 @@ static void report(const ark_scorer *s, ark_scorer_kind kind)
 static ark_reward *reward_open(const char *url, const char **tag)
 {
 	char err[512];
-	ark_reward_opts ro;
-	ark_reward_opts_init(&ro);
+	ark_reward_opts ro = opt.ro;
 	ro.url = url;
-	ro.model = opt.reward_model ? opt.reward_model : ro.model;
-	ro.tag = *tag = opt.step_tag ? opt.step_tag : ro.tag;
+	*tag = ro.tag;
 	if (opt.key_env && !(ro.key = cli_env(opt.key_env), ro.key && *ro.key))
 		cli_die("reward scorer: $%s is not set", opt.key_env);
 	ro.backoff_s = cli_backoff_s(ro.backoff_s);
@@ -226,7 +224,7 @@ static void do_score(cli_in *in, ark_writer *w, ark_scorer_kind kind, const char
 
 enum { O_TRAIN = 256, O_BITS, O_EPOCHS, O_LR, O_L2, O_RANKW, O_HOLD, O_SEED, O_SCORER, O_AGG,
        O_TEMP, O_SEP, O_PERSTEP, O_MODEL, O_RUBRIC, O_CODER, O_STILL, O_DEFER, O_TOWARD,
-       O_NOLP, O_TAG, O_RMODEL, O_KEYENV, O_JUDGE, O_REWARD };
+       O_NOLP, O_TAG, O_RMODEL, O_KEYENV, O_JUDGE, O_REWARD, O_RCHAT };
 
 /* The options into opt. */
 static void parse_options(int argc, char **argv)
@@ -240,12 +238,13 @@ static void parse_options(int argc, char **argv)
 		{ "rubric", 1, 0, O_RUBRIC }, { "coder", 1, 0, O_CODER }, { "still", 1, 0, O_STILL },
 		{ "defer", 1, 0, O_DEFER }, { "toward", 1, 0, O_TOWARD },
 		{ "no-logprobs", 0, 0, O_NOLP }, { "step-tag", 1, 0, O_TAG },
-		{ "reward-model", 1, 0, O_RMODEL }, { "key-env", 1, 0, O_KEYENV },
+		{ "reward-model", 1, 0, O_RMODEL }, { "key-env", 1, 0, O_KEYENV }, { "reward-chat", 0, 0, O_RCHAT },
 		{ 0, 0, 0, 0 }
 	};
 	int c, v;
 
 	ark_prm_opts_init(&opt.po);
+	ark_reward_opts_init(&opt.ro);
 	opt.agg = ARK_AGG_SOFTMIN;
 	opt.temp = 0.1;
 	opt.jobs = 16;
@@ -288,8 +287,9 @@ static void parse_options(int argc, char **argv)
 			break;
 		case O_CODER: opt.coder = optarg; break;
 		case O_NOLP: opt.no_logprobs = 1; break;
-		case O_TAG: opt.step_tag = optarg; break;
-		case O_RMODEL: opt.reward_model = optarg; break;
+		case O_TAG: opt.ro.tag = optarg; break;
+		case O_RMODEL: opt.ro.model = optarg; break;
+		case O_RCHAT: opt.ro.chat = 1; break;
 		case O_KEYENV: opt.key_env = optarg; break;
 		case O_STILL: opt.bo.still = cli_double("--still", optarg, 0, 1); break;
 		case O_DEFER: opt.bo.defer = cli_double("--defer", optarg, 0, 1); break;

@@ -525,6 +525,18 @@ const char *cli_in_name(const cli_in *in)
 	return in->r ? ark_reader_name(in->r) : "<input>";
 }
 
+int cli_in_index(const cli_in *in)
+{
+	return in->idx;
+}
+
+const char *cli_in_name_of(const cli_in *in, int idx)
+{
+	if (!in->npaths || idx < 0 || idx >= in->npaths || !strcmp(in->paths[idx], "-"))
+		return "<stdin>";
+	return in->paths[idx];
+}
+
 long cli_in_line(const cli_in *in)
 {
 	return in->r ? ark_reader_lineno(in->r) : 0;

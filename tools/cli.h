@@ -91,6 +91,10 @@ int  cli_in_try(cli_in *in, jv **rec, char *err, size_t errlen, int *fatal);
  * reading can go on; "prog: msg (skipped)" is printed and it is counted), else 0. */
 int  cli_in_skip(cli_in *in, const char *msg, int fatal);
 const char *cli_in_name(const cli_in *in);     /* current input's name */
+/* The number of the current input (0 for the first), and the name of input number idx, valid
+ * for the whole run: for a record named after its input has been closed. */
+int  cli_in_index(const cli_in *in);
+const char *cli_in_name_of(const cli_in *in, int idx);
 long cli_in_line(const cli_in *in);            /* current line number */
 void cli_in_close(cli_in *in);          /* and clears the progress line */
 /* While progress is shown, the inputs are sized first when every one is a regular file: a plain

@@ -10,10 +10,20 @@
 
 #define REWARD_BACKOFF_MAX_S 5.0     /* cap of the back-off between attempts */
 
+struct ark_reward {
+	ark_reward_opts o;
+	CURL *h;
+	struct curl_slist *hdr;
+	ark_buf body;
+	ark_retry_hdr rh;         /* the last response's retry headers */
+	ark_retry retry;
+	long requests;
+};
+
 void ark_reward_opts_init(ark_reward_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->model = "prm";
+	o->model = NULL;
 	o->tag = "<extra_0>";
 	o->timeout_s = 60;
 	o->retries = 4;
@@ -29,6 +39,35 @@ int ark_reward_input(const char *q, size_t qlen, const char *const *steps, const
 		rc |= ark_buf_add(out, steps[k], lens[k]);
 		rc |= ark_buf_adds(out, tag);
 	}
+	return rc ? -1 : 0;
+}
+
+int ark_reward_request_input(const ark_reward *r, const char *q, size_t qlen,
+                             const char *const *steps, const size_t *lens, size_t n,
+                             ark_buf *out)
+{
+	if (!r->o.chat)
+		return ark_reward_input(q, qlen, steps, lens, n, r->o.tag, out);
+	ark_buf a = ARK_BUF_INIT;
+	int rc = 0;
+	for (size_t k = 0; k < n; k++) {
+		rc |= ark_buf_add(&a, steps[k], lens[k]);
+		rc |= ark_buf_adds(&a, r->o.tag);
+	}
+	jv *l = jv_array(), *u = jv_object(), *as = jv_object();
+	rc |= !l || !u || !as;
+	rc |= jv_set(u, "role", jv_string("user")) | jv_set(u, "content", jv_stringn(q, qlen));
+	rc |= jv_set(as, "role", jv_string("assistant"));
+	rc |= jv_set(as, "content", jv_stringn(a.p ? a.p : "", a.len));
+	rc |= jv_push(l, u);
+	u = NULL;
+	rc |= jv_push(l, as);
+	as = NULL;
+	rc |= rc ? 0 : jv_dump(l, out);
+	jv_free(l);
+	jv_free(u);
+	jv_free(as);
+	ark_buf_release(&a);
 	return rc ? -1 : 0;
 }
 
@@ -119,16 +158,6 @@ int ark_reward_parse(const char *body, size_t len, size_t n, double *p, char *er
 	return 0;
 }
 
-struct ark_reward {
-	ark_reward_opts o;
-	CURL *h;
-	struct curl_slist *hdr;
-	ark_buf body;
-	ark_retry_hdr rh;         /* the last response's retry headers */
-	ark_retry retry;
-	long requests;
-};
-
 static size_t on_data(char *ptr, size_t sz, size_t nm, void *ud)
 {
 	ark_buf *b = ud;
@@ -200,12 +229,15 @@ static void sleep_s(double s)
 	nanosleep(&ts, NULL);
 }
 
-/* The request body: {"model": M, "input": TEXT or [TEXT, ...]}.  0, or -1 out of memory. */
+/* The request body: {"model": M (when named), "input": TEXT or [TEXT, ...]}, or with chat
+ * {"model": M, "messages": [...]} for the one input.  0, or -1 out of memory. */
 static int request_body(const ark_reward *r, const char *const *inputs, const size_t *lens,
                         size_t m, ark_buf *req)
 {
 	jv *o = jv_object(), *in = NULL;
-	if (m == 1) {
+	if (r->o.chat) {
+		in = m == 1 ? jv_parse(inputs[0], lens[0], NULL, 0) : NULL;
+	} else if (m == 1) {
 		in = jv_stringn(inputs[0], lens[0]);
 	} else if ((in = jv_array())) {
 		for (size_t i = 0; i < m; i++)
@@ -215,12 +247,12 @@ static int request_body(const ark_reward *r, const char *const *inputs, const si
 				break;
 			}
 	}
-	if (!o || !in || jv_set(o, "model", jv_string(r->o.model)) < 0) {
+	if (!o || !in || (r->o.model && jv_set(o, "model", jv_string(r->o.model)) < 0)) {
 		jv_free(o);
 		jv_free(in);
 		return -1;
 	}
-	int rc = jv_set(o, "input", in) < 0 || jv_dump(o, req) < 0;
+	int rc = jv_set(o, r->o.chat ? "messages" : "input", in) < 0 || jv_dump(o, req) < 0;
 	jv_free(o);
 	return rc ? -1 : 0;
 }
@@ -253,14 +285,18 @@ static void final_status(const ark_reward *r, long status, char *msg, size_t msg
 {
 	char e[160];
 	jv *b = jv_parse(r->body.p ? r->body.p : "", r->body.len, e, sizeof e);
+	/* {"error": {"message": ...}}, or vLLM's {"object": "error", "message": ...} */
 	const char *m = jv_get_str(jv_get(b, "error"), "message");
+	if (!m)
+		m = jv_get_str(b, "message");
 	snprintf(msg, msglen, "HTTP %ld%s%.150s", status, m ? ": " : "", m ? m : "");
 	jv_free(b);
 }
 
-int ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_t *lens,
-                          const size_t *n, size_t m, double *const *p,
-                          char (*errs)[ARK_REWARD_ERRLEN], int *fatal, char *err, size_t errlen)
+/* One request of m inputs, retried as the HTTP clients retry. */
+static int score_request(ark_reward *r, const char *const *inputs, const size_t *lens,
+                         const size_t *n, size_t m, double *const *p,
+                         char (*errs)[ARK_REWARD_ERRLEN], int *fatal, char *err, size_t errlen)
 {
 	ark_buf req = ARK_BUF_INIT;
 	char last[256] = "no attempt";
@@ -308,6 +344,30 @@ int ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_t
 	if (never)
 		return ark_errf(err, errlen, "reward server: %s", last);
 	return ark_errf(err, errlen, "reward server: %s (after %d attempts)", last, attempt);
+}
+
+int ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_t *lens,
+                          const size_t *n, size_t m, double *const *p,
+                          char (*errs)[ARK_REWARD_ERRLEN], int *fatal, char *err, size_t errlen)
+{
+	if (!r->o.chat || m <= 1)
+		return score_request(r, inputs, lens, n, m, p, errs, fatal, err, errlen);
+	/* one conversation a request: a request that fails after its retries fails its solution;
+	 * one no retry can fix fails them all */
+	for (size_t i = 0; i < m; i++) {
+		char e[ARK_REWARD_ERRLEN];
+		int f = 0;
+		if (score_request(r, inputs + i, lens + i, n + i, 1, p + i, errs + i, &f, e,
+		                  sizeof e) < 0) {
+			if (f) {
+				if (fatal)
+					*fatal = 1;
+				return ark_errf(err, errlen, "%s", e);
+			}
+			snprintf(errs[i], ARK_REWARD_ERRLEN, "%s", e);
+		}
+	}
+	return 0;
 }
 
 int ark_reward_score(ark_reward *r, const char *input, size_t len, size_t n, double *p,

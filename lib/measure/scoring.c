@@ -93,6 +93,7 @@ int ark_scoring_train_summary(const ark_prm_report *rep, const char *model, ark_
 /* A record taken and not yet given back. */
 typedef struct item {
 	jv *rec;
+	int src;
 	long line;
 	ark_sol s;                  /* solutions */
 	double *sc;                 /* their step scores */
@@ -246,8 +247,8 @@ static int reward_flush(ark_scorer *s, char *err, size_t errlen)
 	for (item *it = s->pend; it; it = it->next) {
 		if (!it->s.n)
 			continue;
-		if (ark_reward_input(it->s.q, it->s.qlen, it->s.steps, it->s.lens, it->s.n, s->o.tag,
-		                     &in[m]) < 0)
+		if (ark_reward_request_input(s->o.reward, it->s.q, it->s.qlen, it->s.steps, it->s.lens,
+		                             it->s.n, &in[m]) < 0)
 			goto oom;
 		ip[m] = in[m].p;
 		il[m] = in[m].len;
@@ -339,7 +340,7 @@ static int add_coded(ark_scorer *s, item *it, char *err, size_t errlen)
 	return 0;
 }
 
-int ark_scorer_add(ark_scorer *s, jv *rec, long line, char *err, size_t errlen)
+int ark_scorer_add(ark_scorer *s, jv *rec, int src, long line, char *err, size_t errlen)
 {
 	item *it = calloc(1, sizeof *it);
 	int rc;
@@ -348,6 +349,7 @@ int ark_scorer_add(ark_scorer *s, jv *rec, long line, char *err, size_t errlen)
 		return ark_errf(err, errlen, "out of memory");
 	}
 	it->rec = rec;
+	it->src = src;
 	it->line = line;
 	if (s->o.kind == ARK_SCORER_MODEL || s->o.kind == ARK_SCORER_REWARD)
 		rc = add_solution(s, it, err, errlen);
@@ -426,10 +428,12 @@ static int finish_judged(ark_scorer *s, char *err, size_t errlen)
 	return rc;
 }
 
-int ark_scorer_next(ark_scorer *s, int eof, jv **rec, long *line, char *err, size_t errlen)
+int ark_scorer_next(ark_scorer *s, int eof, jv **rec, int *src, long *line, char *err,
+                    size_t errlen)
 {
 	item *it = s->head;
 	*rec = NULL;
+	*src = 0;
 	*line = 0;
 	/* a failure no retry can fix stops the judges once the finished records are written */
 	if (s->b && ark_batch_fatal(s->b) && (!it || !it->done))
@@ -441,6 +445,7 @@ int ark_scorer_next(ark_scorer *s, int eof, jv **rec, long *line, char *err, siz
 		if (s->npend < s->o.batch && !eof)
 			return 0;
 		if (reward_flush(s, err, errlen) < 0) {
+			*src = s->pend ? s->pend->src : 0;
 			*line = s->pend ? s->pend->line : 0;
 			return -1;
 		}

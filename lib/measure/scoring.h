@@ -77,16 +77,18 @@ typedef struct ark_scorer_stats {
 
 typedef struct ark_scorer ark_scorer;
 ark_scorer *ark_scorer_new(const ark_scorer_opts *o, char *err, size_t errlen);
-/* Take rec (the scorer owns it from here), read at input line `line`.  0; 1 when it cannot be
- * scored (the reason in err; rec is freed); -1 on an internal error. */
-int  ark_scorer_add(ark_scorer *s, jv *rec, long line, char *err, size_t errlen);
+/* Take rec (the scorer owns it from here), read at line `line` of the caller's input number
+ * `src`.  0; 1 when it cannot be scored (the reason in err; rec is freed); -1 on an internal
+ * error. */
+int  ark_scorer_add(ark_scorer *s, jv *rec, int src, long line, char *err, size_t errlen);
 /* 1 while the scorer would take another record before giving one back. */
 int  ark_scorer_wants(const ark_scorer *s);
 /* The next record in order, scored, waiting for it when needed: 1 with *rec (the caller's to
  * free); 0 when none is ready (take more, or, with eof, the run is over); -1 when the run must
- * stop (a failure no retry can fix), with the reason in err and *line the input line of the
- * record concerned. */
-int  ark_scorer_next(ark_scorer *s, int eof, jv **rec, long *line, char *err, size_t errlen);
+ * stop (a failure no retry can fix), with the reason in err and *src and *line the input and
+ * line of the record concerned (*line 0 when no record is). */
+int  ark_scorer_next(ark_scorer *s, int eof, jv **rec, int *src, long *line, char *err,
+                     size_t errlen);
 size_t ark_scorer_inflight(const ark_scorer *s);  /* LLM calls queued or in flight */
 const ark_scorer_stats *ark_scorer_stats_get(const ark_scorer *s);
 /* The summary of a solution scorer ("N records, M steps scored ... step AUC ...") or of a

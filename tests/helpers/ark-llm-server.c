@@ -12,7 +12,7 @@
  *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
  *                  [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]
- *                  [--tls-cert PEM --tls-key PEM]
+ *                  [--pool-model NAME] [--tls-cert PEM --tls-key PEM]
  *                  [--should-retry true|false] [--log FILE] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
@@ -23,6 +23,10 @@
  * 400 a server sends for a prompt over its context: --context-reply openai (the default; the
  * Anthropic reply on /v1/messages), anthropic, vllm, llamacpp, llamacpp-input (llama.cpp's
  * other wording), ollama (llama.cpp's body as a string) or openrouter.
+ * --pool-model NAME: the pooling endpoint serves NAME only; a request naming another model gets
+ * vLLM's 404 ("The model `x` does not exist."), one naming none is served (vLLM's "model" is
+ * optional).  The pooling endpoint takes "input" (a text or a list) or vLLM's chat form
+ * "messages" (put through a ChatML-like template, counted as pooling_chat in /stats).
  * --should-retry adds x-should-retry to every injected error (quota always says false).
  * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had;
  * --log appends the same, one JSON line per chat or messages request, to FILE.
@@ -71,6 +75,7 @@ static struct {
 	const char *context_reply;  /* whose overflow reply: openai (default), anthropic, vllm,
 	                               llamacpp, llamacpp-input, ollama, openrouter */
 	long pad_reasoning;     /* chat replies carry reasoning_content of this many bytes */
+	const char *pool_model; /* --pool-model: the one model the pooling endpoint serves */
 	const char *should_retry;   /* x-should-retry on every injected error, or NULL */
 	char *tls_cert, *tls_key;   /* PEM text: serve https */
 	int verbose;
@@ -198,7 +203,7 @@ static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cv = PTHREAD_COND_INITIALIZER;
 static int stopping;
 static struct {
-	long requests, chat, messages, pooling, other, ok, bad;
+	long requests, chat, messages, pooling, pooling_chat, other, ok, bad;
 	long faults[NFAULT];
 	long inflight, max_inflight;
 	long connections;
@@ -675,12 +680,59 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 	return send_jv(c, 200, r, -1);
 }
 
+static void json_escape_into(char *dst, size_t dl, const char *s);
+
+/* vLLM's refusal of a model it does not serve, on every endpoint: a 404 with its own body
+ * (no "error" object). */
+static enum MHD_Result unknown_model(struct MHD_Connection *c, const char *model)
+{
+	char m[300], b[600];
+	json_escape_into(m, sizeof m, model);
+	snprintf(b, sizeof b, "{\"object\":\"error\",\"message\":\"The model `%s` does not exist.\","
+	         "\"type\":\"NotFoundError\",\"param\":null,\"code\":404}", m);
+	return send_json(c, 404, b, strlen(b), -1);
+}
+
+/* The chat form of the pooling request (vLLM's "messages"): the conversation through a
+ * ChatML-like template into one text, as the server's chat template would; NULL when the
+ * messages are not a list of role and string content. */
+static jv *pooling_chat_text(const jv *msgs)
+{
+	ark_buf t = ARK_BUF_INIT;
+	if (!msgs || msgs->t != JV_ARRAY || !msgs->u.arr.n)
+		return NULL;
+	for (size_t i = 0; i < msgs->u.arr.n; i++) {
+		const char *role = jv_get_str(msgs->u.arr.v[i], "role");
+		const char *text = jv_get_str(msgs->u.arr.v[i], "content");
+		if (!role || !text) {
+			ark_buf_release(&t);
+			return NULL;
+		}
+		ark_buf_addf(&t, "<|im_start|>%s\n%s<|im_end|>\n", role, text);
+	}
+	jv *v = jv_stringn(t.p, t.len);
+	ark_buf_release(&t);
+	return v;
+}
+
 /* vLLM-style pooling for a step reward model: each input is split at the step separator; every
  * step gets [p(bad), p(good)] with p(good) a hash of the step text, so scores are stable. */
 static enum MHD_Result answer_pooling(struct MHD_Connection *c, jv *req, long reqno)
 {
 	const jv *in = jv_get(req, "input");
 	const char *model = jv_get_str(req, "model");
+	jv *chat = NULL;
+	if (model && cfg.pool_model && strcmp(model, cfg.pool_model))
+		return unknown_model(c, model);
+	if (!in && jv_get(req, "messages")) {
+		if (!(chat = pooling_chat_text(jv_get(req, "messages"))))
+			return send_error(c, 400, 0, "BadRequestError", "messages: a list of messages "
+			                  "with a role and text content is required", -1);
+		in = chat;
+		pthread_mutex_lock(&mu);
+		st.pooling_chat++;
+		pthread_mutex_unlock(&mu);
+	}
 	if (!in || (in->t != JV_STRING && in->t != JV_ARRAY))
 		return send_error(c, 400, 0, "invalid_request_error", "input: a string or a list of "
 		                  "strings is required", -1);
@@ -724,8 +776,9 @@ static enum MHD_Result answer_pooling(struct MHD_Connection *c, jv *req, long re
 	jv_set(r, "id", jv_string(id));
 	jv_set(r, "object", jv_string("list"));
 	jv_set(r, "created", jv_int(1700000000));
-	jv_set(r, "model", jv_string(model ? model : "prm"));
+	jv_set(r, "model", jv_string(model ? model : cfg.pool_model ? cfg.pool_model : "prm"));
 	jv_set(r, "data", data);
+	jv_free(chat);
 	jv *u = jv_object();
 	jv_set(u, "prompt_tokens", jv_int(tokens));
 	jv_set(u, "total_tokens", jv_int(tokens));
@@ -739,9 +792,9 @@ static enum MHD_Result answer_stats(struct MHD_Connection *c)
 	ark_buf b = ARK_BUF_INIT;
 	pthread_mutex_lock(&mu);
 	ark_buf_addf(&b, "{\"requests\":%ld,\"chat\":%ld,\"messages\":%ld,\"pooling\":%ld,"
-	             "\"other\":%ld,\"ok\":%ld,\"bad\":%ld,\"inflight\":%ld,\"max_inflight\":%ld,"
+	             "\"pooling_chat\":%ld,\"other\":%ld,\"ok\":%ld,\"bad\":%ld,\"inflight\":%ld,\"max_inflight\":%ld,"
 	             "\"connections\":%ld,\"faults\":{", st.requests, st.chat, st.messages,
-	             st.pooling, st.other, st.ok, st.bad, st.inflight, st.max_inflight,
+	             st.pooling, st.pooling_chat, st.other, st.ok, st.bad, st.inflight, st.max_inflight,
 	             st.connections);
 	for (int i = 0; i < NFAULT; i++)
 		ark_buf_addf(&b, "%s\"%s\":%ld", i ? "," : "", fault_names[i], st.faults[i]);
@@ -848,7 +901,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		st.other++;
 	if (++st.inflight > st.max_inflight)
 		st.max_inflight = st.inflight;
-	if (chat || msgs) {
+	if (chat || msgs || pool) {
 		free(last_body);
 		last_body = NULL;
 		jv *v = jv_parse(cn->body.p ? cn->body.p : "", cn->body.len, NULL, 0);
@@ -865,10 +918,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		json_escape_into(a3, sizeof a3, ct ? ct : "");
 		snprintf(last_hdr, sizeof last_hdr, "\"path\":\"%s\",\"anthropic-version\":\"%s\","
 		         "\"x-ark-seed\":\"%s\",\"content-type\":\"%s\",\"authorization\":%s,"
-		         "\"x-api-key\":%s", chat ? "chat" : "messages", a1, a2, a3,
+		         "\"x-api-key\":%s", chat ? "chat" : msgs ? "messages" : "pooling", a1, a2, a3,
 		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") ? "true" : "false",
 		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key") ? "true" : "false");
-		if (req_log) {
+		if (req_log && !pool) {
 			fprintf(req_log, "{\"headers\":{%s},\"body\":%s}\n", last_hdr,
 			        last_body ? last_body : "null");
 			fflush(req_log);
@@ -1038,7 +1091,7 @@ static void usage(void)
 	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
 	        "       [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]\n"
-	        "       [--tls-cert PEM --tls-key PEM]\n"
+	        "       [--pool-model NAME] [--tls-cert PEM --tls-key PEM]\n"
 	        "       [--should-retry true|false] [--log FILE] [-v]\n"
 	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n");
 	exit(2);
@@ -1135,6 +1188,7 @@ int main(int argc, char **argv)
 				usage();
 			cfg.context_reply = v;
 		}
+		else if (!strcmp(a, "--pool-model")) { TAKE(); cfg.pool_model = v; }
 		else if (!strcmp(a, "--pad-reasoning")) { TAKE(); cfg.pad_reasoning = (long)num(a, v, 0, 1e9); }
 		else if (!strcmp(a, "--tls-cert")) { TAKE(); cfg.tls_cert = slurp(v); }
 		else if (!strcmp(a, "--should-retry")) {

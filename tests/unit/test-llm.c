@@ -1,7 +1,9 @@
-/* test-llm.c: member specs, --team objects, describe, and the simulator queue of lib/llm.c. */
+/* test-llm.c: member specs, --team objects, describe, and the simulator queue of lib/llm.c;
+ * what the reward scorer sends for a solution (lib/llm/reward.c). */
 #include <stdlib.h>
 #include "unit.h"
 #include "llm/llm.h"
+#include "llm/reward.h"
 
 static int ndone;
 static ark_llm *L;
@@ -41,6 +43,32 @@ static char *dumps(const jv *v)
 	ark_buf b = ARK_BUF_INIT;
 	jv_dump(v, &b);
 	return ark_buf_take(&b);
+}
+
+/* The reward scorer's input for a solution: bare text, or the chat form's two messages. */
+static void test_reward_input(void)
+{
+	char err[256];
+	const char *steps[] = { "Add 2 and 2.", "So \"4\"." };
+	size_t lens[] = { 12, 7 };
+	ark_reward_opts o;
+	ark_reward_opts_init(&o);
+	CHECK(o.model == NULL && !o.chat);      /* no model name unless one is given */
+	o.url = "http://127.0.0.1:9/pooling";
+	ark_reward *r = ark_reward_new(&o, err, sizeof err);
+	ark_buf b = ARK_BUF_INIT;
+	CHECK(ark_reward_request_input(r, "What is 2+2?", 12, steps, lens, 2, &b) == 0);
+	CHECK_STR(b.p, "What is 2+2?\n\nAdd 2 and 2.<extra_0>So \"4\".<extra_0>");
+	ark_reward_free(r);
+	o.chat = 1;
+	o.tag = "<sep>";
+	r = ark_reward_new(&o, err, sizeof err);
+	ark_buf_reset(&b);
+	CHECK(ark_reward_request_input(r, "What is 2+2?", 12, steps, lens, 2, &b) == 0);
+	CHECK_STR(b.p, "[{\"role\":\"user\",\"content\":\"What is 2+2?\"},{\"role\":\"assistant\","
+	          "\"content\":\"Add 2 and 2.<sep>So \\\"4\\\".<sep>\"}]");
+	ark_buf_release(&b);
+	ark_reward_free(r);
 }
 
 int main(void)
@@ -213,5 +241,6 @@ int main(void)
 	ark_call_release(&second);
 	ark_llm_free(L);
 	ark_member_release(&m);
+	test_reward_input();
 	return unit_done("test-llm");
 }

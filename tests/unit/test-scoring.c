@@ -111,30 +111,31 @@ static void test_model_scorer(void)
 	ark_scorer_opts o = { .kind = ARK_SCORER_MODEL, .agg = ARK_AGG_MIN, .model = m };
 	ark_scorer *s = ark_scorer_new(&o, err, sizeof err);
 	jv *rec;
+	int src;
 	long line;
 	CHECK(ark_scorer_wants(s));
 	CHECK(ark_scorer_add(s, parse("{\"id\":\"1\",\"question\":\"q\",\"completions\":[\"good step\"],"
-	                              "\"labels\":[true]}"), 1, err, sizeof err) == 0);
+	                              "\"labels\":[true]}"), 0, 1, err, sizeof err) == 0);
 	CHECK(!ark_scorer_wants(s));
-	CHECK(ark_scorer_next(s, 0, &rec, &line, err, sizeof err) == 1);
+	CHECK(ark_scorer_next(s, 0, &rec, &src, &line, err, sizeof err) == 1);
 	CHECK_STR(jv_get_str(rec, "id"), "1");
 	CHECK_STR(jv_get_str(rec, "scorer"), "model");
 	CHECK(jv_get_num(rec, "score", -9) > 0);
 	jv_free(rec);
 	/* a record without a solution is refused, the next one goes on */
-	CHECK(ark_scorer_add(s, parse("{\"id\":\"2\"}"), 2, err, sizeof err) == 1);
+	CHECK(ark_scorer_add(s, parse("{\"id\":\"2\"}"), 0, 2, err, sizeof err) == 1);
 	CHECK(strstr(err, "no solution") != NULL);
-	CHECK(ark_scorer_next(s, 0, &rec, &line, err, sizeof err) == 0);
+	CHECK(ark_scorer_next(s, 0, &rec, &src, &line, err, sizeof err) == 0);
 	CHECK(ark_scorer_add(s, parse("{\"id\":\"3\",\"question\":\"q\",\"completions\":[\"bad step\"],"
-	                              "\"labels\":[false]}"), 3, err, sizeof err) == 0);
-	CHECK(ark_scorer_next(s, 1, &rec, &line, err, sizeof err) == 1);
+	                              "\"labels\":[false]}"), 0, 3, err, sizeof err) == 0);
+	CHECK(ark_scorer_next(s, 1, &rec, &src, &line, err, sizeof err) == 1);
 	CHECK_STR(jv_get_str(rec, "id"), "3");
 	CHECK(jv_get_num(rec, "score", 9) < 0);
 	jv_free(rec);
-	CHECK(ark_scorer_add(s, parse("{\"id\":\"4\",\"text\":\"  \"}"), 4, err, sizeof err) == 0);
-	CHECK(ark_scorer_next(s, 1, &rec, &line, err, sizeof err) == 1);
+	CHECK(ark_scorer_add(s, parse("{\"id\":\"4\",\"text\":\"  \"}"), 0, 4, err, sizeof err) == 0);
+	CHECK(ark_scorer_next(s, 1, &rec, &src, &line, err, sizeof err) == 1);
 	jv_free(rec);
-	CHECK(ark_scorer_next(s, 1, &rec, &line, err, sizeof err) == 0);
+	CHECK(ark_scorer_next(s, 1, &rec, &src, &line, err, sizeof err) == 0);
 	ark_buf b = ARK_BUF_INIT;
 	CHECK(ark_scorer_summary(s, "p", &b) == 0);
 	CHECK_STR(b.p, "p: 3 records, 2 steps scored (1 records without steps: score null); step AUC "
@@ -157,37 +158,38 @@ static void test_judge_scorer(void)
 	CHECK(s != NULL);
 	CHECK(m.max_tokens == 16 + 12 * 64);     /* the judge's default */
 	jv *rec;
+	int src;
 	long line;
 	CHECK(ark_scorer_add(s, parse("{\"id\":\"a\",\"kind\":\"math\",\"question\":\"What is 1+1?\","
-	                              "\"answer\":\"2\",\"completions\":[\"x\",\"y\"]}"), 1, err,
+	                              "\"answer\":\"2\",\"completions\":[\"x\",\"y\"]}"), 0, 1, err,
 	                     sizeof err) == 0);
 	CHECK(ark_scorer_add(s, parse("{\"id\":\"b\",\"kind\":\"math\",\"question\":\"q\","
-	                              "\"completions\":[]}"), 2, err, sizeof err) == 0);
+	                              "\"completions\":[]}"), 0, 2, err, sizeof err) == 0);
 	CHECK(!ark_scorer_wants(s));             /* the window is full */
 	CHECK(ark_scorer_inflight(s) == 2);
-	CHECK(ark_scorer_next(s, 0, &rec, &line, err, sizeof err) == 1);
+	CHECK(ark_scorer_next(s, 0, &rec, &src, &line, err, sizeof err) == 1);
 	CHECK_STR(jv_get_str(rec, "id"), "a");
 	CHECK_STR(jv_get_str(rec, "scorer"), "judge");
 	CHECK(jv_len(jv_get(rec, "step_scores")) == 2);
 	jv_free(rec);
 	CHECK(ark_scorer_wants(s));
-	CHECK(ark_scorer_next(s, 1, &rec, &line, err, sizeof err) == 1);
+	CHECK(ark_scorer_next(s, 1, &rec, &src, &line, err, sizeof err) == 1);
 	CHECK_STR(jv_get_str(rec, "id"), "b");
 	jv_free(rec);
-	CHECK(ark_scorer_next(s, 1, &rec, &line, err, sizeof err) == 0);
+	CHECK(ark_scorer_next(s, 1, &rec, &src, &line, err, sizeof err) == 0);
 	CHECK(ark_scorer_stats_get(s)->calls_failed == 0);
 	/* a failure no retry can fix (the simulator needs a task kind): the finished record is
 	 * written with its error, then the run stops */
 	CHECK(ark_scorer_add(s, parse("{\"id\":\"c\",\"question\":\"q\",\"completions\":[\"x\"]}"),
-	                     3, err, sizeof err) == 0);
+	                     0, 3, err, sizeof err) == 0);
 	CHECK(ark_scorer_add(s, parse("{\"id\":\"d\",\"question\":\"q\",\"completions\":[\"x\"]}"),
-	                     4, err, sizeof err) == 0);
-	CHECK(ark_scorer_next(s, 1, &rec, &line, err, sizeof err) == 1);
+	                     0, 4, err, sizeof err) == 0);
+	CHECK(ark_scorer_next(s, 1, &rec, &src, &line, err, sizeof err) == 1);
 	CHECK(strstr(jv_get_str(rec, "score_error"), "judge call failed: simulator:") != NULL);
 	CHECK(jv_get(rec, "score")->t == JV_NULL);
 	jv_free(rec);
 	CHECK(!ark_scorer_wants(s));
-	CHECK(ark_scorer_next(s, 1, &rec, &line, err, sizeof err) == -1);
+	CHECK(ark_scorer_next(s, 1, &rec, &src, &line, err, sizeof err) == -1);
 	CHECK(strstr(err, "(stopping: retrying cannot fix this)") != NULL && line == 0);
 	CHECK(ark_scorer_stats_get(s)->calls_failed == 1);
 	CHECK(ark_scorer_stats_get(s)->unscored >= 1);   /* and "a" when the simulator named no verdict */
