@@ -618,4 +618,5 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	jq -e -s 'length == 6 and all(.status == "ok" and .final.correct == true)' "$T/out.jsonl"
 	jq -e -s 'map(.id) == ["mmlu-pro-70","recA1","test/prealgebra/1.json","gsm8k-0","gsm8k-1","e9ad821a"]' "$T/out.jsonl"
 	jq -e -s 'map(.answer) == ["B","A","\\frac{3}{4}","1207","4","C"]' "$T/out.jsonl"
+	jq -e -s 'map(.task) == ["mmlu-pro","gpqa","math-500","gsm8k","gsm8k","medmcqa"]' "$T/out.jsonl"
 }

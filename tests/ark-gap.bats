@@ -592,3 +592,71 @@ with_behaviour() {
 	assert_status 0
 	assert_contains "decomposition"
 }
+
+# ---- the task field ---------------------------------------------------------------------------
+
+@test "task: benchmark records group by their task field, one row per benchmark, the id when absent" {
+	[ -x "$ARK_BIN/ark-debate" ] || skip "ark-debate not built"
+	D="$FIX/debate/datasets"
+	for ds in mmlu-pro gpqa math-500 gsm8k medmcqa; do
+		sh "$D/convert.sh" $ds < "$D/$ds.jsonl"
+	done > "$T/tasks.jsonl"
+	ark-debate -q -n 3 -r 1 --repeat 2 -a sim "$T/tasks.jsonl" > "$T/deb.jsonl"
+	jq -e -s 'length == 12 and (map(.task) | unique) == ["gpqa","gsm8k","math-500","medmcqa","mmlu-pro"]' "$T/deb.jsonl"
+	ark-gap -q --boot 0 --by task --best oracle "$T/deb.jsonl" > "$T/gap.jsonl"
+	jq -e -s '(map(.group.task) | sort) == ["gpqa","gsm8k","math-500","medmcqa","mmlu-pro"]' "$T/gap.jsonl"
+	# gsm8k has two questions: 2 questions x 2 seeds; the seeds are the units
+	jq -e -s 'all(.[]; .records == (if .group.task == "gsm8k" then 4 else 2 end) and .seeds == 2)' "$T/gap.jsonl"
+	# the team score of a benchmark is the mean over its questions, recomputed here
+	want="$(jq -s '[.[] | select(.task == "gsm8k") | if .final.correct then 1 else 0 end] | add / length' "$T/deb.jsonl")"
+	near "$(jq -s '.[] | select(.group.task == "gsm8k") | .team_score' "$T/gap.jsonl")" "$want"
+	# without the field (or with null) the id is the task: one row per question
+	jq -c 'del(.task)' "$T/deb.jsonl" | ark-gap -q --boot 0 --by task --best oracle > "$T/gap2.jsonl"
+	jq -e -s 'length == 6 and (map(.group.task) | index("gsm8k-0")) != null' "$T/gap2.jsonl"
+	jq -c '.task = null' "$T/deb.jsonl" | ark-gap -q --boot 0 --by task --best oracle | jq -e -s 'length == 6' >/dev/null
+	# a task that is not a string is a bad record naming it
+	jq -c 'if .id == "gsm8k-1" then .task = 3 else . end' "$T/deb.jsonl" > "$T/bad.jsonl"
+	run ark-gap -q "$T/bad.jsonl"
+	assert_status 1
+	assert_contains ':9: "task" is not a string'
+}
+
+@test "task: the shipped tasks carry it and ark-debate passes it through; grouping on a rank task" {
+	[ -x "$ARK_BIN/ark-debate" ] && [ -x "$ARK_BIN/ark-l1" ] || skip "ark-debate or ark-l1 not built"
+	for t in moon sea election arith; do
+		jq -e -s --arg t "$t" 'length > 0 and all(.task == $t)' "$TOP/share/ark/tasks/$t.jsonl" >/dev/null || return 1
+	done
+	for t in arith moon; do
+		ark-debate -q --tasks $t -p discussion --condition hidden --split concentrated -n 2 -r 1 || return 1
+	done > "$T/deb.jsonl"
+	jq -e -s 'length == 41 and all(.task == (if .kind == "rank" then "moon" else "arith" end))' "$T/deb.jsonl"
+	ark-l1 -q "$T/deb.jsonl" | ark-gap -q --boot 0 --best oracle | jq -e -s 'map(.group.task) == ["arith", "moon"]'
+}
+
+@test "no expert rows without a planted or revealed expert (split none or full, condition none or hidden)" {
+	[ -x "$ARK_BIN/ark-debate" ] || skip "ark-debate not built"
+	refs() {   # refs ARK-DEBATE-OPTIONS...: the references ark-gap reports for such a run
+		ark-debate -q --tasks arith -p discussion -n 3 -r 1 --repeat 2 "$@" |
+			ark-gap -q --boot 0 --by task | jq -r -s 'map(.best) | join(",")'
+	}
+	[ "$(refs --split none)" = "oracle,member" ]
+	[ "$(refs --split none --expert 0)" = "oracle,member" ]
+	[ "$(refs --split none --condition hidden)" = "oracle,member" ]
+	[ "$(refs --split full --condition hidden)" = "oracle,member" ]
+	[ "$(refs --split full --condition none --expert 1)" = "oracle,member" ]
+	# planted (the facts go to the expert or are dealt out) or revealed: the expert row is there
+	[ "$(refs --split concentrated --condition hidden)" = "oracle,member,expert" ]
+	[ "$(refs --split concentrated --condition none)" = "oracle,member,expert" ]
+	[ "$(refs --split distributed --condition hidden)" = "oracle,member,expert" ]
+	[ "$(refs --split none --condition revealed)" = "oracle,member,expert" ]
+	[ "$(refs --split none --condition hidden --expert oracle)" = "oracle,member,expert" ]
+	# rank records after ark-l1 carry l1.expert: the same rule holds
+	[ -x "$ARK_BIN/ark-l1" ] || skip "ark-l1 not built"
+	ark-debate -q --tasks moon -p discussion -n 3 -r 1 --repeat 2 --split none --condition hidden |
+		ark-l1 -q > "$T/l1.jsonl"
+	jq -e -s 'all(.l1.expert != null)' "$T/l1.jsonl"
+	[ "$(ark-gap -q --boot 0 "$T/l1.jsonl" | jq -r -s 'map(.best) | join(",")')" = "oracle,member" ]
+	# a record without split or condition keeps run.expert as its expert
+	jq -c 'del(.run.split, .run.condition)' "$T/l1.jsonl" | ark-gap -q --boot 0 --by task |
+		jq -e -s 'map(.best) == ["oracle","member","expert"]'
+}

@@ -216,8 +216,9 @@ typedef struct {
 	size_t  n0, cap0;
 } scratch_t;
 
-#define NTOP 6
-static const char *const top_keys[NTOP] = { "id", "run", "kind", "status", "final", "l1" };
+#define NTOP 7
+static const char *const top_keys[NTOP] = { "id", "task", "run", "kind", "status", "final",
+	"l1" };
 static const jv_select turn_keys[] = { { "round", NULL }, { "agent", NULL }, { "correct", NULL },
 	{ "answer", NULL }, { NULL, NULL } };
 static const jv_select agent_keys[] = { { "role", NULL }, { "agent", NULL }, { NULL, NULL } };
@@ -416,8 +417,10 @@ static const jv *path_get(const jv *v, const char *path)
 static const jv *by_value(const jv *rec, const char *name)
 {
 	const jv *run = jv_get(rec, "run");
-	if (!strcmp(name, "task"))
-		return jv_get(rec, "id");
+	if (!strcmp(name, "task")) {
+		const jv *t = jv_get(rec, "task");
+		return t && t->t == JV_STRING && *jv_str(t) ? t : jv_get(rec, "id");
+	}
 	if (!strcmp(name, "size"))
 		return jv_get(run, "n");
 	const jv *v = path_get(rec, name);
@@ -787,8 +790,25 @@ typedef struct {
 	const jv *vals[ARK_GAP_MAX_BY];  /* the grouping values */
 	int form;
 	long expert;                     /* run.expert, or -1 */
+	int expert_ref;                  /* an expert to compare with (expert_is_reference) */
 	int which;                       /* condition hidden 0, revealed 1, solo 2; else -1 */
 } head_t;
+
+/* Whether a record's expert is one to compare the team with: one planted (split concentrated
+ * or distributed: it holds facts the others lack) or revealed (condition revealed or solo, or
+ * the oracle rule: a member right in round 0).  Split none or full under condition none or
+ * hidden has none, whatever run.expert says; without a split, condition none has none. */
+static int expert_is_reference(const jv *run)
+{
+	const char *rule = jv_get_str(run, "expert_rule"), *cond = jv_get_str(run, "condition");
+	const char *split = jv_get_str(run, "split");
+	if ((rule && !strcmp(rule, "oracle")) ||
+	    (cond && (!strcmp(cond, "revealed") || !strcmp(cond, "solo"))))
+		return 1;
+	if (split)
+		return !strcmp(split, "concentrated") || !strcmp(split, "distributed");
+	return !cond || strcmp(cond, "none");
+}
 
 /* The id, run.seed, grouping values, form, expert and condition of a record.  0 or -1 with a
  * message. */
@@ -801,6 +821,8 @@ static int read_head(const ark_gap *g, const jv *rec, head_t *h, char *err, size
 		return ark_errf(err, errlen, "missing \"id\"");
 	if (h->id->t != JV_STRING)
 		return ark_errf(err, errlen, "\"id\" is not a string");
+	if ((v = jv_get(rec, "task")) && v->t != JV_STRING && v->t != JV_NULL)
+		return ark_errf(err, errlen, "\"task\" is not a string");
 	if (!h->run)
 		return ark_errf(err, errlen, "missing \"run\"");
 	if (h->run->t != JV_OBJECT)
@@ -824,6 +846,7 @@ static int read_head(const ark_gap *g, const jv *rec, head_t *h, char *err, size
 	h->expert = agent_index(jv_get(h->run, "expert"));
 	if (h->expert == -2)
 		return ark_errf(err, errlen, "\"run.expert\" is not an agent index or null");
+	h->expert_ref = expert_is_reference(h->run);
 	const jv *cv = jv_get(h->run, "condition");
 	if (cv && cv->t != JV_STRING && cv->t != JV_NULL)
 		return ark_errf(err, errlen, "\"run.condition\" is not a string");
@@ -857,6 +880,7 @@ static int read_scores(ark_gap *g, const jv *rec, const head_t *h, rec_t *r, int
 		have_members = k;
 		*has_expert |= hx;
 	}
+	*has_expert &= h->expert_ref;
 	*count = NAN;
 	if (g->corr_path && count_at(g, rec, g->corr_path, 0, count, err, errlen) < 0)
 		return -1;

@@ -14,7 +14,8 @@
  *
  * References ("best"): oracle, per record the best round-0 answer of any member who is not an
  * adversary; member, the agent with the best mean round-0 score over the group (lowest index on
- * a tie); expert, run.expert's round-0 answer (rank records: l1.expert).
+ * a tie); expert, run.expert's round-0 answer (rank records: l1.expert), only where there is
+ * an expert to compare with (planted by the split or revealed; see ark-gap(1)).
  */
 #ifndef ARK_GAP_H
 #define ARK_GAP_H
@@ -31,8 +32,9 @@ extern const char *const ark_gap_ref_name[ARK_GAP_NREF];  /* "oracle", "member",
 #define ARK_GAP_MAX_AGENT 4096     /* agent indices at or above this are a data error */
 
 typedef struct ark_gap_opts {
-	/* grouping fields: "task" is the id, "size" is run.n; any other name (dotted for nested
-	 * fields) is looked for at the top level, then under "run".  "condition" pairs hidden,
+	/* grouping fields: "task" is the record's task field (the benchmark), else its id; "size"
+	 * is run.n; any other name (dotted for nested fields) is looked for at the top level, then
+	 * under "run".  "condition" pairs hidden,
 	 * revealed and solo records for the decomposition; "size" makes the size table. */
 	const char *const *by;
 	size_t nby;
