@@ -733,3 +733,16 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	case "$output$stderr_out" in *WRONG-88*) return 1 ;; esac
 	jq -e -s 'length == 6 and all(.status == "error")' <<<"$output"
 }
+
+# Records of HTTP runs against golden files made at a reviewed commit (fixtures/http/golden.sh
+# names the runs: both protocols, debate, discussion, sample with log-probabilities, an
+# aggregator, reasoning and cache usage, content in parts, no usage): byte for byte but for each
+# call's wall time and the server's port.  The request bodies, the reply reader and the record
+# writer all have to keep every byte.
+@test "debate over HTTP: records are the golden ones, byte for byte but for ms and the port" {
+	need_debate
+	for c in plain reasoning parts; do
+		sh "$FIX/http/golden.sh" "$c" > "$T/$c.jsonl"
+		cmp "$T/$c.jsonl" "$FIX/http/golden/$c.jsonl"
+	done
+}

@@ -84,4 +84,10 @@ long long   jv_get_ll(const jv *obj, const char *key, long long dflt);
 /* Serialise compactly (no spaces, no trailing newline), appending to out.  0 or -1. */
 int jv_dump(const jv *v, ark_buf *out);
 
+/* The one JSON string escaper, byte for byte as jv_dump writes a string: jv_escape appends the
+ * escaped bytes of s[0..n) without quotes (so the pieces of a text can be escaped apart and
+ * written one after the other), jv_put_string the whole string with its quotes.  0 or -1. */
+int jv_escape(const char *s, size_t n, ark_buf *out);
+int jv_put_string(const char *s, size_t n, ark_buf *out);
+
 #endif

@@ -28,11 +28,11 @@
 #include <curl/curl.h>
 #include "llm/llm.h"
 #include "llm/retry.h"
+#include "llm/wire.h"
 
 #define RESP_MAX        ARK_REPLY_MAX        /* largest response body accepted */
 #define BACKOFF_MAX_S   30.0                 /* cap of the exponential backoff */
 #define ANTHROPIC_VERSION "2023-06-01"
-#define MAX_TOKENS_DEFAULT 4096              /* max_tokens of a member that sets none */
 #define TPM_DEFAULT_OUT 512                  /* assumed completion size when none is set */
 
 enum { R_QUEUED, R_WAITING, R_FLIGHT, R_DONE };
@@ -95,6 +95,8 @@ struct ark_http {
 	int epfd;                            /* sockets curl asked to watch */
 	double timer;                        /* curl's next timeout (monotonic s), < 0 none */
 	int no_retry;                        /* ark_http_stop_retries was called */
+	struct member_body { const ark_member *m; ark_body *b; } *bodies;   /* by member */
+	size_t nbodies;
 };
 
 static double now_s(void)
@@ -508,165 +510,6 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 	return sz * n;
 }
 
-/* ---- request bodies ------------------------------------------------------------------------ */
-
-static int set(jv *o, const char *k, jv *v)
-{
-	return v ? jv_set(o, k, v) : -1;
-}
-
-static jv *msg_obj(const char *role, const char *content)
-{
-	jv *o = jv_object();
-	if (!o)
-		return NULL;
-	if (set(o, "role", jv_string(role)) || set(o, "content", jv_string(content ? content : ""))) {
-		jv_free(o);
-		return NULL;
-	}
-	return o;
-}
-
-static int merge_extra(jv *body, const jv *extra)
-{
-	if (!extra)
-		return 0;
-	for (size_t i = 0; i < extra->u.obj.n; i++)
-		if (set(body, extra->u.obj.k[i], jv_dup(extra->u.obj.v[i])))
-			return -1;
-	return 0;
-}
-
-/* The seed sent with a call: the member's fixed seed, or the call's derived seed folded into 31
- * bits (llama.cpp and some proxies take only 32-bit seeds).  -1: none. */
-static long long call_seed(const ark_call *c)
-{
-	if (c->m->seed == -2)
-		return -1;
-	if (c->m->seed >= 0)
-		return c->m->seed;
-	return (long long)((c->seed ^ (c->seed >> 31) ^ (c->seed >> 62)) & 0x7fffffffULL);
-}
-
-/* An OpenAI reasoning model by its name (o1, o3, o4-mini, gpt-5...), with or without a
- * provider's "openai/" in front. */
-static int openai_reasoning_model(const char *model)
-{
-	const char *s = model ? strrchr(model, '/') : NULL;
-	s = s ? s + 1 : model;
-	if (!s)
-		return 0;
-	if (s[0] == 'o' && s[1] >= '1' && s[1] <= '9' && (!s[2] || s[2] == '-'))
-		return 1;
-	return !strncmp(s, "gpt-5", 5);
-}
-
-static jv *body_openai(const ark_call *c)
-{
-	const ark_member *m = c->m;
-	jv *b = jv_object(), *msgs = jv_array();
-	int rc = 0;
-	if (!b || !msgs)
-		goto oom;
-	rc |= set(b, "model", jv_string(m->model));
-	for (size_t i = 0; i < c->nmsg; i++)
-		rc |= jv_push(msgs, msg_obj(c->msgs[i].role, c->msgs[i].content));
-	rc |= jv_set(b, "messages", msgs);
-	msgs = NULL;
-	/* without a max-tokens the default: a local server would otherwise write until its
-	 * context is full; OpenAI's reasoning models take only max_completion_tokens */
-	int mct = m->max_completion_tokens || (m->max_tokens <= 0 && openai_reasoning_model(m->model));
-	rc |= set(b, mct ? "max_completion_tokens" : "max_tokens",
-	          jv_int(m->max_tokens > 0 ? m->max_tokens : MAX_TOKENS_DEFAULT));
-	if (m->temperature >= 0)
-		rc |= set(b, "temperature", jv_number(m->temperature));
-	if (m->top_p >= 0)
-		rc |= set(b, "top_p", jv_number(m->top_p));
-	long long seed = call_seed(c);
-	if (seed >= 0)
-		rc |= set(b, "seed", jv_int(seed));
-	if (m->nstop) {
-		jv *a = jv_array();
-		rc |= a ? 0 : -1;
-		for (size_t i = 0; a && i < m->nstop; i++)
-			rc |= jv_push(a, jv_string(m->stop[i]));
-		rc |= set(b, "stop", a);
-	}
-	if (m->logprobs) {   /* one alternative unless asked for more: servers send up to 20 */
-		rc |= set(b, "logprobs", jv_bool(1));
-		rc |= set(b, "top_logprobs", jv_int(m->logprobs > 1 ? m->logprobs : 1));
-	}
-	rc |= merge_extra(b, m->extra);
-	if (rc)
-		goto oom;
-	return b;
-oom:
-	jv_free(b);
-	jv_free(msgs);
-	return NULL;
-}
-
-/* Anthropic: system messages go to the top-level "system"; consecutive messages of one role are
- * joined (the API wants user and assistant to alternate). */
-static jv *body_anthropic(const ark_call *c)
-{
-	const ark_member *m = c->m;
-	jv *b = jv_object(), *msgs = jv_array();
-	ark_buf sys = ARK_BUF_INIT, cur = ARK_BUF_INIT;
-	const char *cur_role = NULL;
-	int rc = 0;
-	if (!b || !msgs)
-		goto oom;
-	rc |= set(b, "model", jv_string(m->model));
-	rc |= set(b, "max_tokens", jv_int(m->max_tokens > 0 ? m->max_tokens : MAX_TOKENS_DEFAULT));
-	for (size_t i = 0; i < c->nmsg; i++) {
-		const char *role = c->msgs[i].role ? c->msgs[i].role : "user";
-		const char *text = c->msgs[i].content ? c->msgs[i].content : "";
-		if (!strcmp(role, "system")) {
-			if (sys.len)
-				rc |= ark_buf_adds(&sys, "\n\n");
-			rc |= ark_buf_adds(&sys, text);
-			continue;
-		}
-		if (cur_role && strcmp(cur_role, role)) {
-			rc |= jv_push(msgs, msg_obj(cur_role, cur.p ? cur.p : ""));
-			ark_buf_reset(&cur);
-		} else if (cur_role)
-			rc |= ark_buf_adds(&cur, "\n\n");
-		cur_role = role;
-		rc |= ark_buf_adds(&cur, text);
-	}
-	if (cur_role)
-		rc |= jv_push(msgs, msg_obj(cur_role, cur.p ? cur.p : ""));
-	if (sys.len)
-		rc |= set(b, "system", jv_string(sys.p));
-	rc |= jv_set(b, "messages", msgs);
-	msgs = NULL;
-	if (m->temperature >= 0)
-		rc |= set(b, "temperature", jv_number(m->temperature));
-	if (m->top_p >= 0)
-		rc |= set(b, "top_p", jv_number(m->top_p));
-	if (m->nstop) {
-		jv *a = jv_array();
-		rc |= a ? 0 : -1;
-		for (size_t i = 0; a && i < m->nstop; i++)
-			rc |= jv_push(a, jv_string(m->stop[i]));
-		rc |= set(b, "stop_sequences", a);
-	}
-	rc |= merge_extra(b, m->extra);
-	if (rc)
-		goto oom;
-	ark_buf_release(&sys);
-	ark_buf_release(&cur);
-	return b;
-oom:
-	ark_buf_release(&sys);
-	ark_buf_release(&cur);
-	jv_free(b);
-	jv_free(msgs);
-	return NULL;
-}
-
 /* base URL + the protocol's path; a query in the base (Azure's ?api-version=) goes after it */
 static char *full_url(const ark_member *m)
 {
@@ -688,53 +531,12 @@ static char *full_url(const ark_member *m)
 
 /* ---- responses ----------------------------------------------------------------------------- */
 
-/* Text of an OpenAI content value: a string, null, or a list of parts ({"type":"text",...}). */
-static int openai_text(const jv *content, ark_buf *out)
-{
-	if (!content || content->t == JV_NULL)
-		return 0;
-	if (content->t == JV_STRING)
-		return ark_buf_add(out, content->u.str.s, content->u.str.len);
-	if (content->t == JV_ARRAY) {
-		for (size_t i = 0; i < content->u.arr.n; i++) {
-			const jv *p = content->u.arr.v[i];
-			const jv *t = p->t == JV_STRING ? p : jv_get(p, "text");
-			if (t && t->t == JV_STRING && ark_buf_add(out, t->u.str.s, t->u.str.len))
-				return -1;
-		}
-		return 0;
-	}
-	return -1;
-}
-
-static char *dup_str(const jv *v)
-{
-	if (!v || v->t != JV_STRING)
-		return NULL;
-	return ark_strndup(v->u.str.s, v->u.str.len);
-}
-
 static long tokens_of(const jv *usage, const char *k)
 {
 	long long v;
 	if (jv_ll(jv_get(usage, k), &v) == 0 && v >= 0)
 		return (long)v;
 	return -1;
-}
-
-/* Anthropic's usage: input_tokens leaves out what was read from and written to the prompt
- * cache, so the prompt is the sum of the three; the cache's parts are kept apart as well. */
-static void anthropic_usage(ark_call *c, const jv *usage)
-{
-	long in = tokens_of(usage, "input_tokens");
-	c->cached_tokens = tokens_of(usage, "cache_read_input_tokens");
-	c->cache_write_tokens = tokens_of(usage, "cache_creation_input_tokens");
-	if (in >= 0 && c->cached_tokens > 0)
-		in += c->cached_tokens;
-	if (in >= 0 && c->cache_write_tokens > 0)
-		in += c->cache_write_tokens;
-	c->in_tokens = in;
-	c->out_tokens = tokens_of(usage, "output_tokens");
 }
 
 /* Drop what a reply that failed to parse left in the call, keeping the attempt count. */
@@ -744,86 +546,6 @@ static void clear_out(ark_call *c)
 	ark_call_release(c);
 	c->attempts = attempts;
 	c->http_status = status;
-}
-
-/* Fill the call from a 2xx body.  0 ok, -1 malformed (message in why). */
-static int parse_ok(ark_call *c, const char *body, size_t len, char *why, size_t whylen)
-{
-	char e[160];
-	jv *v = jv_parse(body, len, e, sizeof e);
-	if (!v)
-		return ark_errf(why, whylen, "malformed response: %s", e);
-	ark_buf text = ARK_BUF_INIT, reas = ARK_BUF_INIT;
-	int rc = -1;
-	if (v->t != JV_OBJECT) {
-		ark_errf(why, whylen, "malformed response: not an object");
-		goto out;
-	}
-	c->served_model = dup_str(jv_get(v, "model"));
-	const jv *usage = jv_get(v, "usage");
-	if (c->m->backend == ARK_BACKEND_ANTHROPIC) {
-		const jv *content = jv_get(v, "content");
-		if (!content || content->t != JV_ARRAY) {
-			ark_errf(why, whylen, "malformed response: no \"content\" list");
-			goto out;
-		}
-		for (size_t i = 0; i < content->u.arr.n; i++) {
-			const jv *blk = content->u.arr.v[i];
-			const char *type = jv_get_str(blk, "type");
-			const jv *t;
-			if (type && !strcmp(type, "text") && (t = jv_get(blk, "text")) && t->t == JV_STRING)
-				ark_buf_add(&text, t->u.str.s, t->u.str.len);
-			else if (type && !strcmp(type, "thinking") && (t = jv_get(blk, "thinking")) &&
-			         t->t == JV_STRING)
-				ark_buf_add(&reas, t->u.str.s, t->u.str.len);
-		}
-		c->finish = dup_str(jv_get(v, "stop_reason"));
-		anthropic_usage(c, usage);
-	} else {
-		const jv *choices = jv_get(v, "choices");
-		const jv *ch = jv_at(choices, 0);
-		const jv *msg = jv_get(ch, "message");
-		if (!ch || !msg || msg->t != JV_OBJECT) {
-			const char *em = jv_get_str(jv_get(v, "error"), "message");
-			ark_errf(why, whylen, "malformed response: no choices[0].message%s%.120s",
-			         em ? ": " : "", em ? em : "");
-			goto out;
-		}
-		if (openai_text(jv_get(msg, "content"), &text)) {
-			ark_errf(why, whylen, "malformed response: content is neither text nor parts");
-			goto out;
-		}
-		const jv *r = jv_get(msg, "reasoning_content");
-		if (!r || r->t != JV_STRING)
-			r = jv_get(msg, "reasoning");
-		if (r && r->t == JV_STRING)
-			ark_buf_add(&reas, r->u.str.s, r->u.str.len);
-		c->finish = dup_str(jv_get(ch, "finish_reason"));
-		c->fingerprint = dup_str(jv_get(v, "system_fingerprint"));
-		c->in_tokens = tokens_of(usage, "prompt_tokens");
-		c->out_tokens = tokens_of(usage, "completion_tokens");
-		c->cached_tokens = tokens_of(jv_get(usage, "prompt_tokens_details"), "cached_tokens");
-		c->reasoning_tokens = tokens_of(jv_get(usage, "completion_tokens_details"),
-		                                "reasoning_tokens");
-		const jv *lp = jv_get(ch, "logprobs");
-		if (c->m->logprobs && lp && lp->t == JV_OBJECT) {
-			const jv *lc = jv_get(lp, "content");
-			c->logprobs = jv_dup(lc && lc->t == JV_ARRAY ? lc : lp);
-		}
-	}
-	c->text = text.p ? ark_buf_take(&text) : strdup("");
-	if (reas.len)
-		c->reasoning = ark_buf_take(&reas);
-	if (!c->text) {
-		ark_errf(why, whylen, "out of memory");
-		goto out;
-	}
-	rc = 0;
-out:
-	ark_buf_release(&text);
-	ark_buf_release(&reas);
-	jv_free(v);
-	return rc;
 }
 
 /* What an error body said: the server's message and code, and the token counts some servers
@@ -982,14 +704,40 @@ static void set_options(const ark_http *h, req *r, CURL *e)
 	}
 }
 
+/* The fixed parts of member m's bodies, made when its first call starts (and again when the
+ * member changed).  NULL out of memory. */
+static const ark_body *member_body(ark_http *h, const ark_member *m)
+{
+	for (size_t i = h->nbodies; i-- > 0; ) {
+		if (h->bodies[i].m != m)
+			continue;
+		if (!ark_body_fits(h->bodies[i].b, m)) {
+			ark_body *nb = ark_body_new(m);
+			if (!nb)
+				return NULL;
+			ark_body_free(h->bodies[i].b);
+			h->bodies[i].b = nb;
+		}
+		return h->bodies[i].b;
+	}
+	struct member_body *nb = realloc(h->bodies, (h->nbodies + 1) * sizeof *nb);
+	if (!nb)
+		return NULL;
+	h->bodies = nb;
+	ark_body *b = ark_body_new(m);
+	if (!b)
+		return NULL;
+	h->bodies[h->nbodies].m = m;
+	h->bodies[h->nbodies++].b = b;
+	return b;
+}
+
 static int start(ark_http *h, req *r, char *err, size_t errlen)
 {
 	if (!r->body.len) {
 		const ark_call *c = r->c;
-		jv *b = c->m->backend == ARK_BACKEND_ANTHROPIC ? body_anthropic(c) : body_openai(c);
-		int rc = !b || jv_dump(b, &r->body);
-		jv_free(b);
-		if (rc)
+		const ark_body *b = member_body(h, c->m);
+		if (!b || ark_body_write(b, c->msgs, c->nmsg, c->seed, &r->body))
 			return ark_errf(err, errlen, "out of memory building a request");
 	}
 	CURL *e = h->npool ? h->pool[--h->npool] : curl_easy_init();
@@ -1194,7 +942,7 @@ static void response_ok(ark_http *h, req *r, double ms)
 	const ark_member *m = c->m;
 	char why[512];
 	double delay;
-	if (parse_ok(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
+	if (ark_reply_parse(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
 		c->ok = 1;
 		c->ms = ms;
 		if (c->in_tokens > 0)
@@ -1612,6 +1360,9 @@ void ark_http_free(ark_http *h)
 	for (size_t i = 0; i < h->nms; i++)
 		member_state_free(h->mss[i]);
 	free(h->mss);
+	for (size_t i = 0; i < h->nbodies; i++)
+		ark_body_free(h->bodies[i].b);
+	free(h->bodies);
 	for (size_t i = 0; i < h->npool; i++)
 		curl_easy_cleanup(h->pool[i]);
 	free(h->pool);

@@ -1,0 +1,584 @@
+/* wire.c: request bodies and 2xx replies of the HTTP protocols (see wire.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "core/json.h"
+#include "llm/wire.h"
+
+/* ---- the body as a JSON tree --------------------------------------------------------------
+ *
+ * The definition of a body: ark_body_new dumps this tree once with markers in place of the
+ * messages, the seed and Anthropic's system text, and keeps the text between them; a member
+ * whose extra fields replace one of those builds the tree for every call. */
+
+/* Marker strings: a member's own values could hold them only on purpose. */
+#define MARK_MSGS "\001ark:messages\001"
+#define MARK_SEED "\001ark:seed\001"
+#define MARK_SYS  "\001ark:system\001"
+
+static int set(jv *o, const char *k, jv *v)
+{
+	return v ? jv_set(o, k, v) : -1;
+}
+
+static jv *msg_obj(const char *role, const char *content)
+{
+	jv *o = jv_object();
+	if (!o)
+		return NULL;
+	if (set(o, "role", jv_string(role)) || set(o, "content", jv_string(content ? content : ""))) {
+		jv_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int merge_extra(jv *body, const jv *extra)
+{
+	if (!extra)
+		return 0;
+	for (size_t i = 0; i < extra->u.obj.n; i++)
+		if (set(body, extra->u.obj.k[i], jv_dup(extra->u.obj.v[i])))
+			return -1;
+	return 0;
+}
+
+long long ark_wire_seed(const ark_member *m, uint64_t seed)
+{
+	if (m->seed == -2)
+		return -1;
+	if (m->seed >= 0)
+		return m->seed;
+	return (long long)((seed ^ (seed >> 31) ^ (seed >> 62)) & 0x7fffffffULL);
+}
+
+/* An OpenAI reasoning model by its name (o1, o3, o4-mini, gpt-5...), with or without a
+ * provider's "openai/" in front. */
+static int openai_reasoning_model(const char *model)
+{
+	const char *s = model ? strrchr(model, '/') : NULL;
+	s = s ? s + 1 : model;
+	if (!s)
+		return 0;
+	if (s[0] == 'o' && s[1] >= '1' && s[1] <= '9' && (!s[2] || s[2] == '-'))
+		return 1;
+	return !strncmp(s, "gpt-5", 5);
+}
+
+static jv *stop_list(const ark_member *m)
+{
+	jv *a = jv_array();
+	for (size_t i = 0; a && i < m->nstop; i++)
+		if (jv_push(a, jv_string(m->stop[i]))) {
+			jv_free(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* marks: markers in place of the messages and the seed. */
+static jv *tree_openai(const ark_member *m, const ark_msg *msgs, size_t nmsg, uint64_t seed,
+                       int marks)
+{
+	jv *b = jv_object(), *ms = marks ? jv_string(MARK_MSGS) : jv_array();
+	int rc = 0;
+	if (!b || !ms)
+		goto oom;
+	rc |= set(b, "model", jv_string(m->model));
+	for (size_t i = 0; !marks && i < nmsg; i++)
+		rc |= jv_push(ms, msg_obj(msgs[i].role ? msgs[i].role : "user", msgs[i].content));
+	rc |= jv_set(b, "messages", ms);
+	ms = NULL;
+	/* without a max-tokens the default: a local server would otherwise write until its
+	 * context is full; OpenAI's reasoning models take only max_completion_tokens */
+	int mct = m->max_completion_tokens || (m->max_tokens <= 0 && openai_reasoning_model(m->model));
+	rc |= set(b, mct ? "max_completion_tokens" : "max_tokens",
+	          jv_int(m->max_tokens > 0 ? m->max_tokens : ARK_MAX_TOKENS_DEFAULT));
+	if (m->temperature >= 0)
+		rc |= set(b, "temperature", jv_number(m->temperature));
+	if (m->top_p >= 0)
+		rc |= set(b, "top_p", jv_number(m->top_p));
+	long long s = ark_wire_seed(m, seed);
+	if (s >= 0)
+		rc |= set(b, "seed", marks ? jv_string(MARK_SEED) : jv_int(s));
+	if (m->nstop)
+		rc |= set(b, "stop", stop_list(m));
+	if (m->logprobs) {   /* one alternative unless asked for more: servers send up to 20 */
+		rc |= set(b, "logprobs", jv_bool(1));
+		rc |= set(b, "top_logprobs", jv_int(m->logprobs > 1 ? m->logprobs : 1));
+	}
+	rc |= merge_extra(b, m->extra);
+	if (rc)
+		goto oom;
+	return b;
+oom:
+	jv_free(b);
+	jv_free(ms);
+	return NULL;
+}
+
+/* Anthropic: system messages go to the top-level "system"; consecutive messages of one role are
+ * joined (the API wants user and assistant to alternate).  marks: markers. */
+static jv *tree_anthropic(const ark_member *m, const ark_msg *msgs, size_t nmsg, int marks)
+{
+	jv *b = jv_object(), *ms = marks ? jv_string(MARK_MSGS) : jv_array();
+	ark_buf sys = ARK_BUF_INIT, cur = ARK_BUF_INIT;
+	const char *cur_role = NULL;
+	int rc = 0;
+	if (!b || !ms)
+		goto oom;
+	rc |= set(b, "model", jv_string(m->model));
+	rc |= set(b, "max_tokens",
+	          jv_int(m->max_tokens > 0 ? m->max_tokens : ARK_MAX_TOKENS_DEFAULT));
+	for (size_t i = 0; !marks && i < nmsg; i++) {
+		const char *role = msgs[i].role ? msgs[i].role : "user";
+		const char *text = msgs[i].content ? msgs[i].content : "";
+		if (!strcmp(role, "system")) {
+			if (sys.len)
+				rc |= ark_buf_adds(&sys, "\n\n");
+			rc |= ark_buf_adds(&sys, text);
+			continue;
+		}
+		if (cur_role && strcmp(cur_role, role)) {
+			rc |= jv_push(ms, msg_obj(cur_role, cur.p ? cur.p : ""));
+			ark_buf_reset(&cur);
+		} else if (cur_role)
+			rc |= ark_buf_adds(&cur, "\n\n");
+		cur_role = role;
+		rc |= ark_buf_adds(&cur, text);
+	}
+	if (cur_role)
+		rc |= jv_push(ms, msg_obj(cur_role, cur.p ? cur.p : ""));
+	if (marks)
+		rc |= set(b, "system", jv_string(MARK_SYS));
+	else if (sys.len)
+		rc |= set(b, "system", jv_string(sys.p));
+	rc |= jv_set(b, "messages", ms);
+	ms = NULL;
+	if (m->temperature >= 0)
+		rc |= set(b, "temperature", jv_number(m->temperature));
+	if (m->top_p >= 0)
+		rc |= set(b, "top_p", jv_number(m->top_p));
+	if (m->nstop)
+		rc |= set(b, "stop_sequences", stop_list(m));
+	rc |= merge_extra(b, m->extra);
+	if (rc)
+		goto oom;
+	ark_buf_release(&sys);
+	ark_buf_release(&cur);
+	return b;
+oom:
+	ark_buf_release(&sys);
+	ark_buf_release(&cur);
+	jv_free(b);
+	jv_free(ms);
+	return NULL;
+}
+
+/* ---- the body written directly ------------------------------------------------------------ */
+
+enum { SLOT_END, SLOT_MSGS, SLOT_SEED, SLOT_SYS };
+
+/* The dumped tree cut at its markers: part[i] is the text before slot[i]; the last slot is
+ * SLOT_END.  nparts 0: the tree is built for every call. */
+#define BODY_PARTS 4
+struct ark_body {
+	const ark_member *m;
+	ark_member snap;            /* the member as it was (a shallow copy), for ark_body_fits */
+	char *model;                /* and the texts it pointed to */
+	ark_buf stops, extra;
+	int anthropic;
+	ark_buf text;
+	size_t off[BODY_PARTS], len[BODY_PARTS];
+	int slot[BODY_PARTS];
+	size_t nparts;
+};
+
+/* Where the dumped marker mk occurs in t: its offset, or -1 when absent or there twice. */
+static long find_once(const ark_buf *t, const char *mk)
+{
+	char q[40];
+	ark_buf b = ARK_BUF_INIT;
+	if (jv_put_string(mk, strlen(mk), &b) || b.len >= sizeof q) {
+		ark_buf_release(&b);
+		return -1;
+	}
+	memcpy(q, b.p, b.len + 1);
+	ark_buf_release(&b);
+	const char *p = memmem(t->p, t->len, q, strlen(q));
+	if (!p || memmem(p + 1, t->len - (size_t)(p + 1 - t->p), q, strlen(q)))
+		return -1;
+	return p - t->p;
+}
+
+/* Cut the dumped template at its markers; 0, or -1 when a marker is missing or doubled (an
+ * extra field replaced it, or holds it), leaving the body to be built as a tree. */
+static int cut_template(ark_body *b)
+{
+	static const char *const mk[] = { MARK_MSGS, MARK_SEED, MARK_SYS };
+	static const int slots[] = { SLOT_MSGS, SLOT_SEED, SLOT_SYS };
+	long at[3];
+	size_t mlen[3], n = 0;
+	int order[3];
+	for (int i = 0; i < 3; i++) {
+		ark_buf q = ARK_BUF_INIT;
+		jv_put_string(mk[i], strlen(mk[i]), &q);
+		mlen[i] = q.len;
+		ark_buf_release(&q);
+		int wanted = i == 0 || (i == 1 && !b->anthropic && b->m->seed != -2) ||
+		             (i == 2 && b->anthropic);
+		at[i] = find_once(&b->text, mk[i]);
+		if (wanted != (at[i] >= 0))
+			return -1;
+		if (at[i] >= 0)
+			order[n++] = i;
+	}
+	for (size_t i = 1; i < n; i++)       /* by position */
+		for (size_t j = i; j > 0 && at[order[j]] < at[order[j - 1]]; j--) {
+			int t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	size_t pos = 0;
+	for (size_t i = 0; i < n; i++) {
+		int k = order[i];
+		b->off[i] = pos;
+		b->len[i] = (size_t)at[k] - pos;
+		b->slot[i] = slots[k];
+		pos = (size_t)at[k] + mlen[k];
+		/* the system text's key goes with it: the part before it ends in ,"system": */
+		if (slots[k] == SLOT_SYS && (b->len[i] < 10 ||
+		    memcmp(b->text.p + b->off[i] + b->len[i] - 10, ",\"system\":", 10)))
+			return -1;
+	}
+	b->off[n] = pos;
+	b->len[n] = b->text.len - pos;
+	b->slot[n] = SLOT_END;
+	b->nparts = n + 1;
+	return 0;
+}
+
+/* The stop sequences (each with its NUL) and the dumped extra fields of m. */
+static int member_texts(const ark_member *m, ark_buf *stops, ark_buf *extra)
+{
+	int rc = 0;
+	for (size_t i = 0; i < m->nstop; i++)
+		rc |= ark_buf_add(stops, m->stop[i], strlen(m->stop[i]) + 1);
+	if (m->extra)
+		rc |= jv_dump(m->extra, extra);
+	return rc;
+}
+
+int ark_body_fits(const ark_body *b, const ark_member *m)
+{
+	if (b->m != m || memcmp(&b->snap, m, sizeof *m) ||
+	    (m->model && (!b->model || strcmp(b->model, m->model))))
+		return 0;
+	if (!m->nstop && !m->extra)
+		return 1;
+	ark_buf s = ARK_BUF_INIT, e = ARK_BUF_INIT;
+	int same = member_texts(m, &s, &e) == 0 && s.len == b->stops.len && e.len == b->extra.len &&
+	           (!s.len || !memcmp(s.p, b->stops.p, s.len)) &&
+	           (!e.len || !memcmp(e.p, b->extra.p, e.len));
+	ark_buf_release(&s);
+	ark_buf_release(&e);
+	return same;
+}
+
+ark_body *ark_body_new(const ark_member *m)
+{
+	ark_body *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->m = m;
+	b->snap = *m;
+	b->anthropic = m->backend == ARK_BACKEND_ANTHROPIC;
+	if ((m->model && !(b->model = strdup(m->model))) || member_texts(m, &b->stops, &b->extra)) {
+		ark_body_free(b);
+		return NULL;
+	}
+	jv *t = b->anthropic ? tree_anthropic(m, NULL, 0, 1) : tree_openai(m, NULL, 0, 0, 1);
+	if (!t || jv_dump(t, &b->text)) {
+		jv_free(t);
+		ark_body_free(b);
+		return NULL;
+	}
+	jv_free(t);
+	if (cut_template(b))
+		b->nparts = 0;
+	return b;
+}
+
+void ark_body_free(ark_body *b)
+{
+	if (!b)
+		return;
+	ark_buf_release(&b->text);
+	ark_buf_release(&b->stops);
+	ark_buf_release(&b->extra);
+	free(b->model);
+	free(b);
+}
+
+static int put_str(ark_buf *out, const char *s)
+{
+	return jv_put_string(s, strlen(s), out);
+}
+
+static int put_lit(ark_buf *out, const char *s)
+{
+	return ark_buf_add(out, s, strlen(s));
+}
+
+static int write_msgs_openai(const ark_msg *msgs, size_t nmsg, ark_buf *out)
+{
+	int rc = ark_buf_addc(out, '[');
+	for (size_t i = 0; i < nmsg && !rc; i++) {
+		rc |= put_lit(out, i ? ",{\"role\":" : "{\"role\":");
+		rc |= put_str(out, msgs[i].role ? msgs[i].role : "user");
+		rc |= put_lit(out, ",\"content\":");
+		rc |= put_str(out, msgs[i].content ? msgs[i].content : "");
+		rc |= ark_buf_addc(out, '}');
+	}
+	return rc | ark_buf_addc(out, ']');
+}
+
+/* A non-negative integer in decimal, as %lld writes it. */
+static int put_ll(ark_buf *out, long long v)
+{
+	char d[24];
+	size_t i = sizeof d;
+	unsigned long long u = (unsigned long long)v;
+	do
+		d[--i] = (char)('0' + u % 10);
+	while (u /= 10);
+	return ark_buf_add(out, d + i, sizeof d - i);
+}
+
+static int is_system(const ark_msg *mg)
+{
+	return mg->role && !strcmp(mg->role, "system");
+}
+
+/* Anthropic's messages: the system ones left out, consecutive ones of a role joined. */
+static int write_msgs_anthropic(const ark_msg *msgs, size_t nmsg, ark_buf *out)
+{
+	const char *cur = NULL;
+	int rc = ark_buf_addc(out, '[');
+	for (size_t i = 0; i < nmsg && !rc; i++) {
+		const char *role = msgs[i].role ? msgs[i].role : "user";
+		const char *text = msgs[i].content ? msgs[i].content : "";
+		if (is_system(&msgs[i]))
+			continue;
+		if (cur && !strcmp(cur, role)) {
+			rc |= put_lit(out, "\\n\\n");
+		} else {
+			rc |= put_lit(out, cur ? "\"},{\"role\":" : "{\"role\":");
+			rc |= put_str(out, role);
+			rc |= put_lit(out, ",\"content\":\"");
+			cur = role;
+		}
+		rc |= jv_escape(text, strlen(text), out);
+	}
+	if (cur)
+		rc |= put_lit(out, "\"}");
+	return rc | ark_buf_addc(out, ']');
+}
+
+/* Anthropic's system text: the system messages joined, as a string; *any 0 when it is empty. */
+static int write_system(const ark_msg *msgs, size_t nmsg, ark_buf *out, int *any)
+{
+	int rc = 0;
+	*any = 0;
+	for (size_t i = 0; i < nmsg && !rc; i++) {
+		if (!is_system(&msgs[i]))
+			continue;
+		const char *text = msgs[i].content ? msgs[i].content : "";
+		size_t n = strlen(text);
+		if (!*any && !n)
+			continue;
+		if (!*any) {
+			rc |= ark_buf_addc(out, '"');
+			*any = 1;
+		} else
+			rc |= put_lit(out, "\\n\\n");
+		rc |= jv_escape(text, n, out);
+	}
+	if (*any)
+		rc |= ark_buf_addc(out, '"');
+	return rc;
+}
+
+int ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t seed,
+                   ark_buf *out)
+{
+	if (!b->nparts) {
+		jv *t = b->anthropic ? tree_anthropic(b->m, msgs, nmsg, 0)
+		                     : tree_openai(b->m, msgs, nmsg, seed, 0);
+		int rc = !t || jv_dump(t, out);
+		jv_free(t);
+		return rc ? -1 : 0;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < b->nparts && !rc; i++) {
+		const char *p = b->text.p + b->off[i];
+		size_t n = b->len[i];
+		if (b->slot[i] == SLOT_SYS) {
+			size_t mark = out->len;
+			int any;
+			rc |= ark_buf_add(out, p, n);
+			rc |= write_system(msgs, nmsg, out, &any);
+			if (!any && !rc) {      /* no system text: no "system" field */
+				out->len = mark + n - 10;
+				out->p[out->len] = 0;
+			}
+			continue;
+		}
+		rc |= ark_buf_add(out, p, n);
+		if (b->slot[i] == SLOT_MSGS)
+			rc |= b->anthropic ? write_msgs_anthropic(msgs, nmsg, out)
+			                   : write_msgs_openai(msgs, nmsg, out);
+		else if (b->slot[i] == SLOT_SEED)
+			rc |= put_ll(out, ark_wire_seed(b->m, seed));
+	}
+	return rc ? -1 : 0;
+}
+
+int ark_http_body(const ark_call *c, ark_buf *out)
+{
+	ark_body *b = ark_body_new(c->m);
+	int rc = b ? ark_body_write(b, c->msgs, c->nmsg, c->seed, out) : -1;
+	ark_body_free(b);
+	return rc;
+}
+
+/* ---- replies ------------------------------------------------------------------------------ */
+
+/* Text of an OpenAI content value: a string, null, or a list of parts ({"type":"text",...}). */
+static int openai_text(const jv *content, ark_buf *out)
+{
+	if (!content || content->t == JV_NULL)
+		return 0;
+	if (content->t == JV_STRING)
+		return ark_buf_add(out, content->u.str.s, content->u.str.len);
+	if (content->t == JV_ARRAY) {
+		for (size_t i = 0; i < content->u.arr.n; i++) {
+			const jv *p = content->u.arr.v[i];
+			const jv *t = p->t == JV_STRING ? p : jv_get(p, "text");
+			if (t && t->t == JV_STRING && ark_buf_add(out, t->u.str.s, t->u.str.len))
+				return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static char *dup_str(const jv *v)
+{
+	if (!v || v->t != JV_STRING)
+		return NULL;
+	return ark_strndup(v->u.str.s, v->u.str.len);
+}
+
+static long tokens_of(const jv *usage, const char *k)
+{
+	long long v;
+	if (jv_ll(jv_get(usage, k), &v) == 0 && v >= 0)
+		return (long)v;
+	return -1;
+}
+
+/* Anthropic's usage: input_tokens leaves out what was read from and written to the prompt
+ * cache, so the prompt is the sum of the three; the cache's parts are kept apart as well. */
+static void anthropic_usage(ark_call *c, const jv *usage)
+{
+	long in = tokens_of(usage, "input_tokens");
+	c->cached_tokens = tokens_of(usage, "cache_read_input_tokens");
+	c->cache_write_tokens = tokens_of(usage, "cache_creation_input_tokens");
+	if (in >= 0 && c->cached_tokens > 0)
+		in += c->cached_tokens;
+	if (in >= 0 && c->cache_write_tokens > 0)
+		in += c->cache_write_tokens;
+	c->in_tokens = in;
+	c->out_tokens = tokens_of(usage, "output_tokens");
+}
+
+/* Fill the call from a 2xx body.  0 ok, -1 malformed (message in why). */
+int ark_reply_parse(ark_call *c, const char *body, size_t len, char *why, size_t whylen)
+{
+	char e[160];
+	jv *v = jv_parse(body, len, e, sizeof e);
+	if (!v)
+		return ark_errf(why, whylen, "malformed response: %s", e);
+	ark_buf text = ARK_BUF_INIT, reas = ARK_BUF_INIT;
+	int rc = -1;
+	if (v->t != JV_OBJECT) {
+		ark_errf(why, whylen, "malformed response: not an object");
+		goto out;
+	}
+	c->served_model = dup_str(jv_get(v, "model"));
+	const jv *usage = jv_get(v, "usage");
+	if (c->m->backend == ARK_BACKEND_ANTHROPIC) {
+		const jv *content = jv_get(v, "content");
+		if (!content || content->t != JV_ARRAY) {
+			ark_errf(why, whylen, "malformed response: no \"content\" list");
+			goto out;
+		}
+		for (size_t i = 0; i < content->u.arr.n; i++) {
+			const jv *blk = content->u.arr.v[i];
+			const char *type = jv_get_str(blk, "type");
+			const jv *t;
+			if (type && !strcmp(type, "text") && (t = jv_get(blk, "text")) && t->t == JV_STRING)
+				ark_buf_add(&text, t->u.str.s, t->u.str.len);
+			else if (type && !strcmp(type, "thinking") && (t = jv_get(blk, "thinking")) &&
+			         t->t == JV_STRING)
+				ark_buf_add(&reas, t->u.str.s, t->u.str.len);
+		}
+		c->finish = dup_str(jv_get(v, "stop_reason"));
+		anthropic_usage(c, usage);
+	} else {
+		const jv *choices = jv_get(v, "choices");
+		const jv *ch = jv_at(choices, 0);
+		const jv *msg = jv_get(ch, "message");
+		if (!ch || !msg || msg->t != JV_OBJECT) {
+			const char *em = jv_get_str(jv_get(v, "error"), "message");
+			ark_errf(why, whylen, "malformed response: no choices[0].message%s%.120s",
+			         em ? ": " : "", em ? em : "");
+			goto out;
+		}
+		if (openai_text(jv_get(msg, "content"), &text)) {
+			ark_errf(why, whylen, "malformed response: content is neither text nor parts");
+			goto out;
+		}
+		const jv *r = jv_get(msg, "reasoning_content");
+		if (!r || r->t != JV_STRING)
+			r = jv_get(msg, "reasoning");
+		if (r && r->t == JV_STRING)
+			ark_buf_add(&reas, r->u.str.s, r->u.str.len);
+		c->finish = dup_str(jv_get(ch, "finish_reason"));
+		c->fingerprint = dup_str(jv_get(v, "system_fingerprint"));
+		c->in_tokens = tokens_of(usage, "prompt_tokens");
+		c->out_tokens = tokens_of(usage, "completion_tokens");
+		c->cached_tokens = tokens_of(jv_get(usage, "prompt_tokens_details"), "cached_tokens");
+		c->reasoning_tokens = tokens_of(jv_get(usage, "completion_tokens_details"),
+		                                "reasoning_tokens");
+		const jv *lp = jv_get(ch, "logprobs");
+		if (c->m->logprobs && lp && lp->t == JV_OBJECT) {
+			const jv *lc = jv_get(lp, "content");
+			c->logprobs = jv_dup(lc && lc->t == JV_ARRAY ? lc : lp);
+		}
+	}
+	c->text = text.p ? ark_buf_take(&text) : strdup("");
+	if (reas.len)
+		c->reasoning = ark_buf_take(&reas);
+	if (!c->text) {
+		ark_errf(why, whylen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	ark_buf_release(&text);
+	ark_buf_release(&reas);
+	jv_free(v);
+	return rc;
+}
+
