@@ -414,6 +414,59 @@ fault_case() {
 	[ "$(stat .requests)" -eq 0 ]
 }
 
+@test "header=: sent on every request of both protocols; \${NAME} from the environment; ark's own replaced" {
+	start_server
+	export ARK_TEST_TITLE="ark tests"
+	run_split "$PROBE" -a "$(OA ',header=HTTP-Referer: https://example.org/ark,header=X-Title: ${ARK_TEST_TITLE}')" -n 2
+	assert_status 0
+	[ "$(last '.headers.all["http-referer"]')" = '"https://example.org/ark"' ]
+	[ "$(last '.headers.all["x-title"]')" = '"ark tests"' ]
+	# a JSON object or list in a --team file, the same headers
+	run_split "$PROBE" -a "$(AN ',header={"anthropic-version":"2099-01-01","X-Title":"t"}')" -n 1
+	assert_status 0
+	# the member's anthropic-version replaces ark's (sent once, the member's value)
+	[ "$(last '.headers["anthropic-version"]')" = '"2099-01-01"' ]
+	[ "$(last '.headers.all["x-title"]')" = '"t"' ]
+	# a header whose variable is not set stops the member before any request
+	unset ARK_TEST_NO_VAR
+	n=$(stat .requests)
+	run_split "$PROBE" -a "$(OA ',header=api-key: ${ARK_TEST_NO_VAR}')" -n 2
+	assert_status 1
+	assert_contains "environment variable ARK_TEST_NO_VAR (header api-key) is not set"
+	[ "$(stat .requests)" -eq "$n" ]
+}
+
+@test "header=: a secret header (Azure api-key) is sent, and its value is nowhere else" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --require-header 'api-key: azure-right-31415'
+	export AZ_KEY=azure-right-31415
+	need_debate
+	run_split ark-debate -v -a "$(OA ',header=api-key: ${AZ_KEY}')" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	jq -e -s 'length == 6 and all(.status == "ok")' <<<"$output"
+	[ "$(jq -s -c '.[0].agents[0].params.headers' <<<"$output")" = '{"api-key":"${AZ_KEY}"}' ]
+	case "$output$stderr_out" in *azure-right*) echo "secret leaked" >&2; return 1 ;; esac
+	# the value written into the spec: refused by the server, which echoes it; redacted in the
+	# records, the messages and the -v log, and the 401 stops the member
+	run_split ark-debate -v -a "$(OA ',header=api-key: azure-WRONG-27182')" -n 2 --rounds 1 "$FIX/http/tasks.jsonl"
+	jq -e -s 'length == 6 and all(.status == "error" and (.error | test("HTTP 401.*invalid api-key header: \\[redacted\\]")))' <<<"$output"
+	[ "$(jq -s -c '.[0].agents[0].params.headers' <<<"$output")" = '{"api-key":"[redacted]"}' ]
+	case "$output$stderr_out" in *WRONG-27182*) echo "secret leaked" >&2; return 1 ;; esac
+	assert_contains "the member's header="
+	# usage errors show the spec with the value redacted, and name the problem
+	for h in 'api-key: azure-WRONG-27182,temperature=hot' 'X-Auth-Token azure-WRONG-27182' \
+	         'X Api Key: azure-WRONG-27182' 'Content-Type: text/plain' 'api-key:   ' \
+	         'api-key: $not a var'; do
+		run_split ark-debate -a "$(OA ",header=$h")" -n 2 "$FIX/http/tasks.jsonl"
+		assert_status 2
+		case "$stderr_out" in *WRONG-27182*) echo "secret leaked: $stderr_out" >&2; return 1 ;; esac
+		case "$stderr_out" in *'member parameter "'*) ;; *) echo "$stderr_out" >&2; return 1 ;; esac
+	done
+	run_split ark-debate -a "$(OA ',header=Content-Type: text/plain')" -n 2 "$FIX/http/tasks.jsonl"
+	[[ "$stderr_out" == *"Content-Type is set by ark"* ]]
+	run_split ark-debate -a "$(OA ',header=api-key:   ')" -n 2 "$FIX/http/tasks.jsonl"
+	[[ "$stderr_out" == *"api-key has no value"* ]]
+}
+
 @test "a 400 about one request fails that call, not the member" {
 	start_server
 	# an empty messages list (forced through extra=) is refused, call by call

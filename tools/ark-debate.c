@@ -138,7 +138,7 @@ static void add_spec(ark_team *t, const char *spec)
 {
 	char err[512];
 	if (ark_team_add_spec(t, spec, err, sizeof err) < 0)
-		cli_usage_error("--agent '%s': %s", spec, err);
+		cli_usage_error("--agent %s", err);
 }
 
 static void configure(ark_debate_cfg *cfg)

@@ -24,8 +24,17 @@ int ark_team_add_spec(ark_team *t, const char *spec, char *err, size_t errlen)
 	ark_member *m = calloc(1, sizeof *m);
 	if (!m)
 		return ark_errf(err, errlen, "out of memory");
-	int rc = ark_member_parse(m, spec, t->env, err, errlen);
-	return team_add(t, m, err, errlen) < 0 ? -1 : rc;
+	char e[400];
+	int rc = ark_member_parse(m, spec, t->env, e, sizeof e);
+	if (team_add(t, m, err, errlen) < 0)
+		return -1;
+	if (rc < 0) {   /* the spec as it may be shown: no secret header values */
+		ark_buf pub = ARK_BUF_INIT;
+		ark_spec_public(spec, &pub);
+		ark_errf(err, errlen, "'%s': %s", pub.p ? pub.p : "", e);
+		ark_buf_release(&pub);
+	}
+	return rc;
 }
 
 static int read_all(const char *path, ark_buf *b, char *err, size_t errlen)
@@ -89,7 +98,7 @@ int ark_team_default(ark_team *t, const char *base_url, const char *model, char 
 	if (rc < 0)
 		ark_errf(err, errlen, "out of memory");
 	else if ((rc = ark_team_add_spec(t, spec.p, e, sizeof e)) < 0)
-		ark_errf(err, errlen, "--agent '%s': %s", spec.p, e);
+		ark_errf(err, errlen, "--agent %s", e);
 	ark_buf_release(&spec);
 	return rc;
 }

@@ -19,7 +19,8 @@ typedef struct ark_team {
 } ark_team;
 #define ARK_TEAM_INIT { NULL, 0, NULL }
 
-/* Add the member of a spec ("sim:skill=0.7").  0, or -1 with the spec's error. */
+/* Add the member of a spec ("sim:skill=0.7").  0, or -1 with "'SPEC': the error", the spec
+ * as ark_spec_public shows it (no secret header values). */
 int  ark_team_add_spec(ark_team *t, const char *spec, char *err, size_t errlen);
 /* Add the members of the file path: a JSON list of 1 to ARK_TEAM_MAX member objects (see
  * ark_member_from_json).  0, or -1 with a message naming the file (and the member). */

@@ -57,6 +57,7 @@ struct endpoint {
 typedef struct member_state {
 	ark_backend backend;
 	char *url, *model, *key_env;
+	char *hdr;              /* the member's headers as given, one "name: value" a line */
 	char *pub;              /* the URL for messages and logs: no user:password@, no ?query */
 	char *fatal;            /* set once the member has failed fatally */
 } member_state;
@@ -121,6 +122,23 @@ static const char *member_key(const ark_http *h, const ark_member *m)
 
 static void redact(const ark_http *h, const ark_member *m, char *s, size_t size);
 
+/* A member header's value: as given, or from the environment (NULL when unset). */
+static const char *header_value(const ark_http *h, const ark_header *x)
+{
+	if (!x->env)
+		return x->value;
+	return h->o.env ? h->o.env(x->value) : NULL;
+}
+
+/* Whether the member sets a header of this name itself (it then replaces ark's own). */
+static int member_sets(const ark_member *m, const char *name)
+{
+	for (size_t i = 0; i < m->nheaders; i++)
+		if (!strcasecmp(m->headers[i].name, name))
+			return 1;
+	return 0;
+}
+
 /* A verbose line about member m's request, with its key redacted should any text from the
  * server have carried it. */
 static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...) ARK_FMT(3, 4);
@@ -140,11 +158,22 @@ static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...)
 /* Replace every occurrence of the member's key in s (in place, NUL-terminated) by "[redacted]"
  * when it fits, else by asterisks.  Keys shorter than 4 bytes are left alone (a one-letter "key"
  * would mangle every message). */
+static void redact_one(const char *key, char *s);
+
 static void redact(const ark_http *h, const ark_member *m, char *s, size_t size)
 {
 	if (!m)
 		return;
-	const char *key = member_key(h, m);
+	redact_one(member_key(h, m), s);
+	for (size_t i = 0; i < m->nheaders; i++)
+		if (m->headers[i].secret)
+			redact_one(header_value(h, &m->headers[i]), s);
+	(void)size;
+}
+
+/* Every occurrence of key in s (in place, NUL-terminated) replaced. */
+static void redact_one(const char *key, char *s)
+{
 	if (!key)
 		return;
 	size_t kl = strlen(key);
@@ -161,7 +190,6 @@ static void redact(const ark_http *h, const ark_member *m, char *s, size_t size)
 			memset(p, '*', kl);
 		}
 	}
-	(void)size;
 }
 
 /* ---- token buckets ------------------------------------------------------------------------- */
@@ -314,27 +342,55 @@ static void member_state_free(member_state *ms)
 	free(ms->url);
 	free(ms->model);
 	free(ms->key_env);
+	if (ms->hdr)
+		explicit_bzero(ms->hdr, strlen(ms->hdr));
+	free(ms->hdr);
 	free(ms->pub);
 	free(ms->fatal);
 	free(ms);
 }
 
+/* A member's headers as given (a variable's name as ${NAME}), one a line: members with other
+ * headers (a key may be one) are other members.  NULL out of memory. */
+static char *headers_id(const ark_member *m)
+{
+	ark_buf b = ARK_BUF_INIT;
+	int rc = ark_buf_adds(&b, "");
+	for (size_t i = 0; i < m->nheaders; i++)
+		rc |= ark_buf_addf(&b, m->headers[i].env ? "%s: ${%s}\n" : "%s: %s\n",
+		                   m->headers[i].name, m->headers[i].value);
+	if (rc) {
+		ark_buf_release(&b);
+		return NULL;
+	}
+	return ark_buf_take(&b);
+}
+
 static member_state *member_get(ark_http *h, const ark_member *m)
 {
+	char *hid = headers_id(m);
+	if (!hid)
+		return NULL;
 	for (size_t i = 0; i < h->nms; i++) {
 		member_state *ms = h->mss[i];
 		if (ms->backend == m->backend && same(ms->url, m->url) && same(ms->model, m->model) &&
-		    same(ms->key_env, m->key_env))
+		    same(ms->key_env, m->key_env) && !strcmp(ms->hdr, hid)) {
+			explicit_bzero(hid, strlen(hid));
+			free(hid);
 			return ms;
+		}
 	}
 	member_state **nm = realloc(h->mss, (h->nms + 1) * sizeof *nm);
-	if (!nm)
+	member_state *ms = nm ? calloc(1, sizeof *ms) : NULL;
+	if (nm)
+		h->mss = nm;
+	if (!ms) {
+		free(hid);
 		return NULL;
-	h->mss = nm;
-	member_state *ms = calloc(1, sizeof *ms);
-	if (!ms)
-		return NULL;
+	}
 	ms->backend = m->backend;
+	ms->hdr = hid;
+	hid = NULL;
 	ms->url = strdup(m->url);
 	ms->model = strdup(m->model);
 	ms->key_env = m->key_env ? strdup(m->key_env) : NULL;
@@ -632,39 +688,59 @@ static void schedule_retry(ark_http *h, req *r, double delay, const char *why)
 
 static void member_fatal(ark_http *h, req *r, const char *msg);
 
-/* An attempt's header list: the JSON content type, the key, Anthropic's version, the seed.
- * NULL out of memory.  The list holds the key: free it with wipe_headers. */
+/* Append one header line; the list as it now is (unchanged when out of memory). */
+static struct curl_slist *hd_add(struct curl_slist *hd, const char *line, int *oom)
+{
+	struct curl_slist *t = curl_slist_append(hd, line);
+	if (!t)
+		*oom = 1;
+	return t ? t : hd;
+}
+
+/* An attempt's header list: the JSON content type, the key, Anthropic's version, the seed, and
+ * the member's own headers (one the member names replaces ark's of that name).  NULL out of
+ * memory.  The list holds the key and the secret headers: free it with wipe_headers. */
 static struct curl_slist *request_headers(const ark_http *h, const req *r)
 {
 	const ark_member *m = r->c->m;
-	struct curl_slist *hd = NULL, *t;
+	struct curl_slist *hd = NULL;
 	const char *key = member_key(h, m);
 	char line[4096];
-	hd = curl_slist_append(hd, "Content-Type: application/json");
-	if (hd && (t = curl_slist_append(hd, "Expect:")))
-		hd = t;
+	int oom = 0;
+	hd = hd_add(hd, "Content-Type: application/json", &oom);
+	hd = hd_add(hd, "Expect:", &oom);
 	if (m->backend == ARK_BACKEND_ANTHROPIC) {
-		if (hd && (t = curl_slist_append(hd, "anthropic-version: " ANTHROPIC_VERSION)))
-			hd = t;
-		if (key && *key && strlen(key) < sizeof line - 16) {
+		if (!member_sets(m, "anthropic-version"))
+			hd = hd_add(hd, "anthropic-version: " ANTHROPIC_VERSION, &oom);
+		if (key && *key && strlen(key) < sizeof line - 16 && !member_sets(m, "x-api-key")) {
 			snprintf(line, sizeof line, "x-api-key: %s", key);
-			if (hd && (t = curl_slist_append(hd, line)))
-				hd = t;
-			explicit_bzero(line, sizeof line);
+			hd = hd_add(hd, line, &oom);
 		}
-	} else if (key && *key && strlen(key) < sizeof line - 32) {
+	} else if (key && *key && strlen(key) < sizeof line - 32 && !member_sets(m, "Authorization")) {
 		snprintf(line, sizeof line, "Authorization: Bearer %s", key);
-		if (hd && (t = curl_slist_append(hd, line)))
-			hd = t;
-		explicit_bzero(line, sizeof line);
+		hd = hd_add(hd, line, &oom);
 	}
 	if (m->seed != -2) {
 		/* the call's full seed (or the member's fixed one), in a header servers ignore: the
 		 * loopback test server answers from it exactly as the built-in simulator would */
 		snprintf(line, sizeof line, "X-Ark-Seed: %llu", m->seed >= 0 ?
 		         (unsigned long long)m->seed : (unsigned long long)r->c->seed);
-		if (hd && (t = curl_slist_append(hd, line)))
-			hd = t;
+		hd = hd_add(hd, line, &oom);
+	}
+	for (size_t i = 0; i < m->nheaders; i++) {
+		const char *v = header_value(h, &m->headers[i]);
+		size_t nl = strlen(m->headers[i].name), vl = v ? strlen(v) : 0;
+		if (v && nl + vl + 3 < sizeof line) {
+			memcpy(line, m->headers[i].name, nl);
+			memcpy(line + nl, ": ", 2);
+			memcpy(line + nl + 2, v, vl + 1);
+			hd = hd_add(hd, line, &oom);
+		}
+	}
+	explicit_bzero(line, sizeof line);
+	if (oom) {
+		wipe_headers(hd);
+		return NULL;
 	}
 	return hd;
 }
@@ -988,8 +1064,12 @@ static void status_message(const req *r, long status, const err_info *ei, int co
 	}
 	if (n < size && ei->msg[0])
 		n += (size_t)snprintf(why + n, size - n, ": %s", ei->msg);
+	int own = 0;     /* a secret header of the member's own (api-key...) may be the key */
+	for (size_t i = 0; i < m->nheaders; i++)
+		own |= m->headers[i].secret;
 	if (n < size && (status == 401 || status == 403))
-		snprintf(why + n, size - n, " (check the key in $%s)", member_key_env(m));
+		snprintf(why + n, size - n, own ? " (check the key in $%s and the member's header=)"
+		                                : " (check the key in $%s)", member_key_env(m));
 }
 
 /* An error status: retried, or the call fails; a rejected key, a missing model or an exhausted
@@ -1215,6 +1295,15 @@ int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
 		member_fatal(h, r, msg);
 		return 0;
 	}
+	for (size_t i = 0; i < m->nheaders; i++)
+		if (m->headers[i].env && !header_value(h, &m->headers[i])) {
+			char msg[320];
+			snprintf(msg, sizeof msg, "%s member %s: environment variable %s (header %s) is "
+			         "not set", backend_label(m), m->model, m->headers[i].value,
+			         m->headers[i].name);
+			member_fatal(h, r, msg);
+			return 0;
+		}
 	/* The body is built when the request first starts (queued calls hold no copy of their
 	 * messages).  tpm estimate: about four bytes a prompt token, plus the completion the
 	 * member allows. */

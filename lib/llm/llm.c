@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "llm/llm.h"
 
@@ -50,6 +51,13 @@ void ark_member_release(ark_member *m)
 	jv_free(m->extra);
 	jv_free(m->skill_by_domain);
 	free(m->cacert);
+	for (size_t i = 0; i < m->nheaders; i++) {
+		free(m->headers[i].name);
+		if (m->headers[i].value)
+			explicit_bzero(m->headers[i].value, strlen(m->headers[i].value));
+		free(m->headers[i].value);
+	}
+	free(m->headers);
 	ark_member_init(m);
 }
 
@@ -307,6 +315,174 @@ static int set_extra(ark_member *m, const char *key, pval p, char *err, size_t e
 	return 0;
 }
 
+/* ---- headers ------------------------------------------------------------------------------- */
+
+/* Whether a header of this name carries a credential (see ark_header). */
+static int header_secret(const char *name, size_t n)
+{
+	static const char *const parts[] = { "key", "token", "secret", "auth", "password",
+	                                     "signature", "cookie", NULL };
+	char low[128];
+	if (n >= sizeof low)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	low[n] = 0;
+	for (const char *const *p = parts; *p; p++)
+		if (strstr(low, *p))
+			return 1;
+	return 0;
+}
+
+static int env_name_ok(const char *s, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (i && s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* One "Name: value" into m's headers.  Messages name the header, never its value. */
+static int add_header(ark_member *m, const char *s, size_t len, char *err, size_t errlen)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t nl = colon ? (size_t)(colon - s) : 0;
+	if (!colon || !nl)
+		return ark_errf(err, errlen, "member parameter \"header\": expected Name: value");
+	for (size_t i = 0; i < nl; i++)
+		if (!strchr("!#$%&'*+-.^_`|~", s[i]) && !(s[i] >= '0' && s[i] <= '9') &&
+		    !((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z'))
+			return ark_errf(err, errlen, "member parameter \"header\": '%.*s' is not a "
+			                "header name", (int)(nl > 60 ? 60 : nl), s);
+	const char *v = colon + 1, *end = s + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (v == end)
+		return ark_errf(err, errlen, "member parameter \"header\": %.*s has no value",
+		                (int)nl, s);
+	for (const char *q = v; q < end; q++)
+		if (*q == '\r' || *q == '\n' || !*q)
+			return ark_errf(err, errlen, "member parameter \"header\": the value of %.*s "
+			                "holds a line break", (int)nl, s);
+	if ((nl == 12 && !strncasecmp(s, "Content-Type", 12)) ||
+	    (nl == 14 && !strncasecmp(s, "Content-Length", 14)))
+		return ark_errf(err, errlen, "member parameter \"header\": %.*s is set by ark",
+		                (int)nl, s);
+	ark_header h = { 0 };
+	size_t vl = (size_t)(end - v);
+	/* ${NAME} or $NAME: read from the environment when a request is built */
+	if (*v == '$') {
+		const char *e = v + 1, *ee = end;
+		if (*e == '{' && ee[-1] == '}')
+			e++, ee--;
+		if (!env_name_ok(e, (size_t)(ee - e)))
+			return ark_errf(err, errlen, "member parameter \"header\": the value of %.*s "
+			                "is not ${NAME} of an environment variable", (int)nl, s);
+		h.env = 1;
+		v = e;
+		vl = (size_t)(ee - e);
+	}
+	h.secret = header_secret(s, nl);
+	ark_header *nh = realloc(m->headers, (m->nheaders + 1) * sizeof *nh);
+	if (!nh)
+		return ark_errf(err, errlen, "out of memory");
+	m->headers = nh;
+	if (!(h.name = ark_strndup(s, nl)) || !(h.value = ark_strndup(v, vl))) {
+		free(h.name);
+		return ark_errf(err, errlen, "out of memory");
+	}
+	m->headers[m->nheaders++] = h;
+	return 0;
+}
+
+/* header=Name: value (repeatable), or a JSON string, list of strings, or object of names to
+ * values. */
+static int set_header(ark_member *m, const char *key, pval p, char *err, size_t errlen)
+{
+	if (p.text && p.text[0] != '[' && p.text[0] != '"' && p.text[0] != '{')
+		return add_header(m, p.text, strlen(p.text), err, errlen);
+	jv *v = get_json(key, p, err, errlen);
+	if (!v)
+		return -1;
+	int rc = 0;
+	if (v->t == JV_STRING)
+		rc = add_header(m, v->u.str.s, v->u.str.len, err, errlen);
+	else if (v->t == JV_ARRAY) {
+		for (size_t i = 0; i < v->u.arr.n && !rc; i++) {
+			jv *e = v->u.arr.v[i];
+			rc = e->t != JV_STRING ? ark_errf(err, errlen, "member parameter \"%s\": "
+			                                   "expected strings", key)
+			                       : add_header(m, e->u.str.s, e->u.str.len, err, errlen);
+		}
+	} else if (v->t == JV_OBJECT) {
+		for (size_t i = 0; i < v->u.obj.n && !rc; i++) {
+			const char *k = v->u.obj.k[i];
+			const jv *e = v->u.obj.v[i];
+			ark_buf b = ARK_BUF_INIT;
+			if (e->t != JV_STRING)
+				rc = ark_errf(err, errlen, "member parameter \"%s\": the value of %s is "
+				              "not a string", key, k);
+			else if (ark_buf_addf(&b, "%s: ", k) || ark_buf_add(&b, e->u.str.s, e->u.str.len))
+				rc = ark_errf(err, errlen, "out of memory");
+			else
+				rc = add_header(m, b.p, b.len, err, errlen);
+			if (b.p)
+				explicit_bzero(b.p, b.len);
+			ark_buf_release(&b);
+		}
+	} else
+		rc = ark_errf(err, errlen, "member parameter \"%s\": expected \"Name: value\", a "
+		              "list of them or an object", key);
+	jv_free(v);
+	return rc;
+}
+
+/* "Name: value" as it may be shown: a secret header's literal value "[redacted]". */
+static jv *header_text_public(const char *t, size_t len)
+{
+	const char *c = memchr(t, ':', len);
+	size_t nl = c ? (size_t)(c - t) : 0;
+	const char *val = c ? c + 1 + strspn(c + 1, " \t") : NULL;
+	if (!c)   /* not Name: value; its text may still be a name and a secret */
+		return header_secret(t, len) ? jv_string("[redacted]") : jv_stringn(t, len);
+	if (!header_secret(t, nl) || *val == '$')
+		return jv_stringn(t, len);
+	ark_buf b = ARK_BUF_INIT;
+	jv *r = ark_buf_add(&b, t, nl) || ark_buf_adds(&b, ": [redacted]") ? NULL : jv_string(b.p);
+	ark_buf_release(&b);
+	return r;
+}
+
+/* A copy of a JSON header value (a string, a list of them, an object) as it may be shown. */
+static jv *header_json_public(const jv *v)
+{
+	if (v->t == JV_STRING)
+		return header_text_public(v->u.str.s, v->u.str.len);
+	jv *o = v->t == JV_ARRAY ? jv_array() : v->t == JV_OBJECT ? jv_object() : jv_dup(v);
+	if (!o || (v->t != JV_ARRAY && v->t != JV_OBJECT))
+		return o;
+	for (size_t i = 0; i < jv_len(v); i++) {
+		jv *e;
+		if (v->t == JV_ARRAY)
+			e = header_json_public(v->u.arr.v[i]);
+		else if (header_secret(v->u.obj.k[i], strlen(v->u.obj.k[i])) &&
+		         !(v->u.obj.v[i]->t == JV_STRING && v->u.obj.v[i]->u.str.s[0] == '$'))
+			e = jv_string("[redacted]");
+		else
+			e = jv_dup(v->u.obj.v[i]);
+		if (!e || (v->t == JV_ARRAY ? jv_push(o, e) : jv_set(o, v->u.obj.k[i], e))) {
+			jv_free(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 static int set_param(ark_member *m, const char *key, pval p, char *err, size_t errlen)
 {
 	int sim = m->backend == ARK_BACKEND_SIM;
@@ -373,9 +549,11 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 		return set_stop(m, key, p, err, errlen);
 	if (key_is(key, "extra"))
 		return set_extra(m, key, p, err, errlen);
+	if (key_is(key, "header") || key_is(key, "headers"))
+		return set_header(m, key, p, err, errlen);
 	return ark_errf(err, errlen, "unknown %s parameter \"%s\" (known: model, url, key-env, "
 	                "temperature, top-p, max-tokens, max-completion-tokens, seed, stop, logprobs, "
-	                "extra, cacert)", backend_name(m->backend), key);
+	                "extra, header, cacert)", backend_name(m->backend), key);
 }
 
 /* Fill what a spec left out and check what the backend needs. */
@@ -450,6 +628,61 @@ static const char *value_end(const char *s)
 	return p;   /* unbalanced: the JSON parser reports it */
 }
 
+/* A header= value of a spec (value_end bounds) as it may be shown, into out. */
+static int header_value_public(const char *v, size_t n, ark_buf *out)
+{
+	jv *pv = NULL, *x;
+	int rc;
+	if (*v == '{' || *v == '[' || *v == '"') {
+		jv *j = jv_parse(v, n, NULL, 0);
+		pv = j ? header_json_public(j) : jv_string("[redacted]");
+		jv_free(j);
+		rc = !pv || jv_dump(pv, out);
+	} else {
+		rc = !(x = header_text_public(v, n)) || ark_buf_add(out, x->u.str.s, x->u.str.len);
+		pv = x;
+	}
+	jv_free(pv);
+	return rc ? -1 : 0;
+}
+
+int ark_spec_public(const char *spec, ark_buf *out)
+{
+	const char *colon = strchr(spec, ':');
+	int rc = 0;
+	if (!colon)
+		return ark_buf_adds(out, spec);
+	rc |= ark_buf_add(out, spec, (size_t)(colon + 1 - spec));
+	for (const char *p = colon + 1; *p; ) {
+		const char *eq = p + strcspn(p, "=,");
+		if (*eq != '=') {          /* a bare word or an empty segment, as it is */
+			rc |= ark_buf_add(out, p, (size_t)(eq - p) + (*eq == ','));
+			p = *eq ? eq + 1 : eq;
+			continue;
+		}
+		const char *v = eq + 1, *ve = value_end(v);
+		char *key = ark_strndup(p, (size_t)(eq - p));
+		rc |= !key;
+		rc |= ark_buf_add(out, p, (size_t)(v - p));
+		if (key && (key_is(key, "header") || key_is(key, "headers")))
+			rc |= header_value_public(v, (size_t)(ve - v), out);
+		else
+			rc |= ark_buf_add(out, v, (size_t)(ve - v));
+		free(key);
+		p = ve;
+		if (*p == ',') {
+			rc |= ark_buf_addc(out, ',');
+			p++;
+		} else if (*p) {           /* text after a JSON value: kept, the parser names it */
+			rc |= ark_buf_adds(out, p);
+			break;
+		}
+	}
+	if (!rc && out->p)
+		scrub_userinfo(out->p);
+	return rc ? -1 : 0;
+}
+
 int ark_member_parse(ark_member *m, const char *spec, ark_env_fn env, char *err, size_t errlen)
 {
 	ark_member_init(m);
@@ -458,9 +691,11 @@ int ark_member_parse(ark_member *m, const char *spec, ark_env_fn env, char *err,
 	if (backend_parse(spec, blen, &m->backend))
 		return ark_errf(err, errlen, "unknown backend '%.*s' in member spec (want sim, openai "
 		                "or anthropic)", (int)(blen > 40 ? 40 : blen), spec);
-	if (!(m->spec = strdup(spec)))
+	ark_buf pub = ARK_BUF_INIT;
+	if (ark_spec_public(spec, &pub) || !(m->spec = ark_buf_take(&pub))) {
+		ark_buf_release(&pub);
 		return ark_errf(err, errlen, "out of memory");
-	scrub_userinfo(m->spec);
+	}
 	const char *p = colon ? colon + 1 : spec + blen;
 	char *key = NULL, *val = NULL;
 	while (*p) {
@@ -534,7 +769,21 @@ int ark_member_from_json(ark_member *m, const jv *obj, ark_env_fn env, char *err
 	if (finish_member(m, env, err, errlen))
 		goto fail;
 	ark_buf b2 = ARK_BUF_INIT;
-	if (jv_dump(obj, &b2)) {
+	jv *shown = jv_dup(obj);
+	for (size_t i = 0; shown && i < shown->u.obj.n; i++)
+		if (key_is(shown->u.obj.k[i], "header") || key_is(shown->u.obj.k[i], "headers")) {
+			jv *pv = header_json_public(shown->u.obj.v[i]);
+			if (!pv) {
+				jv_free(shown);
+				shown = NULL;
+				break;
+			}
+			jv_free(shown->u.obj.v[i]);
+			shown->u.obj.v[i] = pv;
+		}
+	int drc = !shown || jv_dump(shown, &b2);
+	jv_free(shown);
+	if (drc) {
 		ark_buf_release(&b2);
 		ark_errf(err, errlen, "out of memory");
 		goto fail;
@@ -614,6 +863,20 @@ jv *ark_member_describe(const ark_member *m)
 			rc |= put(pr, "logprobs", jv_int(m->logprobs));
 		if (m->extra)
 			rc |= put(pr, "extra", jv_dup(m->extra));
+		if (m->nheaders) {
+			jv *h = jv_object();
+			rc |= h ? 0 : -1;
+			for (size_t i = 0; h && i < m->nheaders; i++) {
+				const ark_header *x = &m->headers[i];
+				ark_buf b = ARK_BUF_INIT;
+				if (x->env)
+					rc |= ark_buf_addf(&b, "${%s}", x->value);
+				rc |= put(h, x->name, jv_string(x->env ? b.p : x->secret ? "[redacted]"
+				                                                            : x->value));
+				ark_buf_release(&b);
+			}
+			rc |= put(pr, "headers", h);
+		}
 	}
 	rc |= jv_set(o, "params", pr);
 	pr = NULL;

@@ -31,6 +31,18 @@ typedef enum { ARK_BACKEND_SIM, ARK_BACKEND_OPENAI, ARK_BACKEND_ANTHROPIC } ark_
  * empty environment. */
 typedef const char *(*ark_env_fn)(const char *name);
 
+/* A request header a member adds (header=Name: value).  A value written ${NAME} (or $NAME) is
+ * read from the environment variable NAME when a request is built, as keys are.  A header whose
+ * name looks like it carries a credential (authorization, cookie, or a name holding key, token,
+ * secret, auth, password or signature: api-key, x-api-key, X-Auth-Token...) is secret: its
+ * value never appears in a record, a log line, a message or m->spec. */
+typedef struct ark_header {
+	char *name;
+	char *value;            /* the value, or the variable's name when env is set */
+	int   env;
+	int   secret;
+} ark_header;
+
 /* A member spec: "sim:skill=0.7,conformity=0.5", "openai:model=...,url=...,key-env=NAME,
  * temperature=0.5,max-tokens=2048", "anthropic:model=...". */
 typedef struct ark_member {
@@ -56,6 +68,8 @@ typedef struct ark_member {
 	double noise;           /* rank tasks: spread of the private ranking (default 3.0) */
 	jv    *skill_by_domain; /* object domain -> skill, or NULL */
 	char  *cacert;          /* HTTP: PEM file of CA certificates to verify the server with, or NULL */
+	ark_header *headers;    /* HTTP: headers added to every request, in the order given */
+	size_t nheaders;
 } ark_member;
 
 void ark_member_init(ark_member *m);                 /* defaults; backend sim */
@@ -65,7 +79,11 @@ void ark_member_init(ark_member *m);                 /* defaults; backend sim */
 int  ark_member_parse(ark_member *m, const char *spec, ark_env_fn env, char *err, size_t errlen);
 /* Parse one element of a --team JSON list: {"backend":"openai","model":...}.  0 or -1. */
 int  ark_member_from_json(ark_member *m, const jv *obj, ark_env_fn env, char *err, size_t errlen);
-/* A JSON description for records: backend, model, url, sim parameters; never the key. */
+/* A spec as it may be shown (in a usage error, a log): the values of secret headers replaced by
+ * "[redacted]", any user:password@ dropped from URLs.  0, or -1 out of memory. */
+int  ark_spec_public(const char *spec, ark_buf *out);
+/* A JSON description for records: backend, model, url, sim parameters, headers (secret values
+ * "[redacted]"); never the key. */
 jv  *ark_member_describe(const ark_member *m);
 void ark_member_release(ark_member *m);
 

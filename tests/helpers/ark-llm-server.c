@@ -12,7 +12,8 @@
  *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
  *                  [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]
- *                  [--pool-model NAME] [--tls-cert PEM --tls-key PEM]
+ *                  [--pool-model NAME] [--require-header 'NAME: VALUE']
+ *                  [--tls-cert PEM --tls-key PEM]
  *                  [--should-retry true|false] [--log FILE] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
@@ -27,6 +28,9 @@
  * vLLM's 404 ("The model `x` does not exist."), one naming none is served (vLLM's "model" is
  * optional).  The pooling endpoint takes "input" (a text or a list) or vLLM's chat form
  * "messages" (put through a ChatML-like template, counted as pooling_chat in /stats).
+ * --require-header: every chat and messages request must carry that header with that value, or
+ * gets a 401 echoing what it sent (the client must redact it).  /last and --log show every
+ * request header under "all" (the values of authorization, x-api-key and api-key as "(sent)").
  * --should-retry adds x-should-retry to every injected error (quota always says false).
  * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had;
  * --log appends the same, one JSON line per chat or messages request, to FILE.
@@ -76,6 +80,7 @@ static struct {
 	                               llamacpp, llamacpp-input, ollama, openrouter */
 	long pad_reasoning;     /* chat replies carry reasoning_content of this many bytes */
 	const char *pool_model; /* --pool-model: the one model the pooling endpoint serves */
+	const char *req_header; /* --require-header: "Name: value" every chat request must carry */
 	const char *should_retry;   /* x-should-retry on every injected error, or NULL */
 	char *tls_cert, *tls_key;   /* PEM text: serve https */
 	int verbose;
@@ -209,7 +214,7 @@ static struct {
 	long connections;
 } st;
 static char *last_body;
-static char last_hdr[512];
+static char last_hdr[4096];
 static FILE *req_log;                  /* --log: every request as /last shows one */
 
 /* Wait ms milliseconds, or less when the server stops.  Returns 1 when stopping. */
@@ -853,6 +858,50 @@ static void json_escape_into(char *dst, size_t dl, const char *s)
 	dst[k] = 0;
 }
 
+/* Every request header as "name": "value" pairs (names in lower case, as HTTP/2 sends them),
+ * for /last and --log: a test sees what a member's header= sent. */
+static enum MHD_Result header_pair(void *cls, enum MHD_ValueKind kind, const char *k,
+                                   const char *v)
+{
+	ark_buf *b = cls;
+	char kl[128], vv[1024];
+	size_t i = 0;
+	for (; k[i] && i + 1 < sizeof kl; i++)
+		kl[i] = (char)(k[i] >= 'A' && k[i] <= 'Z' ? k[i] + 32 : k[i]);
+	kl[i] = 0;
+	/* the keys' values stay out: a test checks that a key appears nowhere but on the wire */
+	int key = !strcmp(kl, "authorization") || !strcmp(kl, "x-api-key") || !strcmp(kl, "api-key");
+	json_escape_into(vv, sizeof vv, key ? "(sent)" : v ? v : "");
+	ark_buf_addf(b, "%s\"%s\":\"%s\"", b->len > 1 ? "," : "", kl, vv);
+	(void)kind;
+	return MHD_YES;
+}
+
+static void all_headers(struct MHD_Connection *c, ark_buf *b)
+{
+	ark_buf_adds(b, "{");
+	MHD_get_connection_values(c, MHD_HEADER_KIND, header_pair, b);
+	ark_buf_adds(b, "}");
+}
+
+/* --require-header "Name: value": a chat request without it gets a 401 that echoes what came
+ * (as some gateways echo a key): the client must redact it.  1 when the request passes. */
+static int required_header(struct MHD_Connection *c, int msgs, enum MHD_Result *ret)
+{
+	const char *colon = strchr(cfg.req_header, ':');
+	char name[128];
+	snprintf(name, sizeof name, "%.*s", (int)(colon - cfg.req_header), cfg.req_header);
+	const char *want = colon + 1 + strspn(colon + 1, " ");
+	const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+	if (got && !strcmp(got, want))
+		return 1;
+	char m[600], g[300];
+	json_escape_into(g, sizeof g, got ? got : "");
+	snprintf(m, sizeof m, "Access denied due to invalid %s header: %s.", name, got ? g : "(none)");
+	*ret = send_error(c, 401, msgs, msgs ? "authentication_error" : "401", m, -1);
+	return 0;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -916,11 +965,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		json_escape_into(a1, sizeof a1, av ? av : "");
 		json_escape_into(a2, sizeof a2, sv ? sv : "");
 		json_escape_into(a3, sizeof a3, ct ? ct : "");
+		ark_buf all = ARK_BUF_INIT;
+		all_headers(c, &all);
 		snprintf(last_hdr, sizeof last_hdr, "\"path\":\"%s\",\"anthropic-version\":\"%s\","
 		         "\"x-ark-seed\":\"%s\",\"content-type\":\"%s\",\"authorization\":%s,"
-		         "\"x-api-key\":%s", chat ? "chat" : msgs ? "messages" : "pooling", a1, a2, a3,
+		         "\"x-api-key\":%s,\"all\":%s", chat ? "chat" : msgs ? "messages" : "pooling",
+		         a1, a2, a3,
 		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") ? "true" : "false",
-		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key") ? "true" : "false");
+		         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key") ? "true" : "false",
+		         all.len + 200 < sizeof last_hdr ? all.p : "{}");
+		ark_buf_release(&all);
 		if (req_log && !pool) {
 			fprintf(req_log, "{\"headers\":{%s},\"body\":%s}\n", last_hdr,
 			        last_body ? last_body : "null");
@@ -949,6 +1003,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		st.faults[fault]++;
 		pthread_mutex_unlock(&mu);
 	}
+	if (cfg.req_header && (chat || msgs) && !required_header(c, msgs, &ret))
+		goto out;
 	/* auth first, as a real server: a bad key is a 401 whatever else happens */
 	if (cfg.key && (chat || msgs)) {
 		const char *got;
@@ -1091,7 +1147,7 @@ static void usage(void)
 	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
 	        "       [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]\n"
-	        "       [--pool-model NAME] [--tls-cert PEM --tls-key PEM]\n"
+	        "       [--pool-model NAME] [--require-header 'NAME: VALUE'] [--tls-cert PEM --tls-key PEM]\n"
 	        "       [--should-retry true|false] [--log FILE] [-v]\n"
 	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n");
 	exit(2);
@@ -1189,6 +1245,12 @@ int main(int argc, char **argv)
 			cfg.context_reply = v;
 		}
 		else if (!strcmp(a, "--pool-model")) { TAKE(); cfg.pool_model = v; }
+		else if (!strcmp(a, "--require-header")) {
+			TAKE();
+			if (!strchr(v, ':') || *v == ':')
+				usage();
+			cfg.req_header = v;
+		}
 		else if (!strcmp(a, "--pad-reasoning")) { TAKE(); cfg.pad_reasoning = (long)num(a, v, 0, 1e9); }
 		else if (!strcmp(a, "--tls-cert")) { TAKE(); cfg.tls_cert = slurp(v); }
 		else if (!strcmp(a, "--should-retry")) {

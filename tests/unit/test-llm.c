@@ -45,6 +45,61 @@ static char *dumps(const jv *v)
 	return ark_buf_take(&b);
 }
 
+/* header=: parsing, which names are secret, the spec and description as shown. */
+static void test_headers(void)
+{
+	ark_member m;
+	char err[256];
+	CHECK(ark_member_parse(&m, "openai:model=m,header=HTTP-Referer: https://x.org,"
+	                       "header=api-key:  az-secret-1 ,header=X-Title: ${TITLE}",
+	                       NULL, err, sizeof err) == 0);
+	CHECK(m.nheaders == 3);
+	CHECK_STR(m.headers[0].name, "HTTP-Referer");
+	CHECK_STR(m.headers[0].value, "https://x.org");
+	CHECK(!m.headers[0].secret && !m.headers[0].env);
+	CHECK_STR(m.headers[1].value, "az-secret-1");       /* trimmed */
+	CHECK(m.headers[1].secret);
+	CHECK(m.headers[2].env && !m.headers[2].secret);
+	CHECK_STR(m.headers[2].value, "TITLE");
+	CHECK(strstr(m.spec, "az-secret-1") == NULL && strstr(m.spec, "api-key: [redacted]"));
+	jv *d = ark_member_describe(&m);
+	char *s = dumps(jv_get(jv_get(d, "params"), "headers"));
+	CHECK_STR(s, "{\"HTTP-Referer\":\"https://x.org\",\"api-key\":\"[redacted]\","
+	          "\"X-Title\":\"${TITLE}\"}");
+	free(s);
+	jv_free(d);
+	ark_member_release(&m);
+	/* names that carry credentials */
+	const char *secret[] = { "Authorization", "X-Auth-Token", "x-goog-api-key", "Cookie",
+	                         "X-Client-Secret", "Proxy-Authorization" };
+	for (size_t i = 0; i < sizeof secret / sizeof *secret; i++) {
+		ark_buf b = ARK_BUF_INIT;
+		ark_buf_addf(&b, "openai:model=m,header=%s: v4lue-x", secret[i]);
+		CHECK(ark_member_parse(&m, b.p, NULL, err, sizeof err) == 0);
+		CHECK(m.nheaders == 1 && m.headers[0].secret);
+		ark_buf_release(&b);
+		ark_member_release(&m);
+	}
+	/* the spec as shown: JSON forms too, and text that is not Name: value */
+	ark_buf b = ARK_BUF_INIT;
+	CHECK(ark_spec_public("openai:model=m,header={\"api-key\":\"s3cr3t\",\"X-Title\":\"t\"},"
+	                      "header=[\"Authorization: Bearer s3cr3t\"],header=X-Token s3cr3t,"
+	                      "url=http://u:pw@h/v1", &b) == 0);
+	CHECK_STR(b.p, "openai:model=m,header={\"api-key\":\"[redacted]\",\"X-Title\":\"t\"},"
+	          "header=[\"Authorization: [redacted]\"],header=[redacted],url=http://h/v1");
+	ark_buf_release(&b);
+	/* errors name the header, never its value */
+	CHECK(ark_member_parse(&m, "openai:model=m,header=api-key s3cr3t", NULL, err, sizeof err) == -1);
+	CHECK(strstr(err, "Name: value") && !strstr(err, "s3cr3t"));
+	CHECK(ark_member_parse(&m, "openai:model=m,header=api key: s3cr3t", NULL, err, sizeof err) == -1);
+	CHECK(strstr(err, "not a header name") && !strstr(err, "s3cr3t"));
+	CHECK(ark_member_parse(&m, "openai:model=m,header={\"api-key\":5}", NULL, err, sizeof err) == -1);
+	CHECK(strstr(err, "not a string") != NULL);
+	CHECK(ark_member_parse(&m, "openai:model=m,header=k: ${1X}", NULL, err, sizeof err) == -1);
+	CHECK(strstr(err, "${NAME}") != NULL);
+	CHECK(ark_member_parse(&m, "sim:header=X-Title: t", NULL, err, sizeof err) == -1);
+}
+
 /* The reward scorer's input for a solution: bare text, or the chat form's two messages. */
 static void test_reward_input(void)
 {
@@ -242,5 +297,6 @@ int main(void)
 	ark_llm_free(L);
 	ark_member_release(&m);
 	test_reward_input();
+	test_headers();
 	return unit_done("test-llm");
 }
