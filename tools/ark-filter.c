@@ -1,5 +1,5 @@
-/* ark-filter: debate records -> trajectories, fine-tuning data (sft, da) and step-labelled
- * process-reward data (prm).
+/* ark-filter: debate records -> trajectories, fine-tuning data (sft, da), step-labelled
+ * process-reward data (prm), preference pairs (pairs) and prompts with their gold answers.
  *
  * Each record is handled on its own (memory does not grow with the input): lib/measure/traj.c
  * reads it and grades its turns (the recorded "correct", or the shared grader with --regrade),
@@ -19,15 +19,19 @@
 #include "measure/traj.h"
 
 static const char help[] =
-	"usage: ark-filter [-hqVz] [-f trajectories|sft|da|prm]\n"
-	"                  [-s messages|prompt-completion|openrlhf|openai] [-k N]\n"
+	"usage: ark-filter [-hqVz] [-f trajectories|sft|da|prm|pairs|prompts]\n"
+	"                  [-s messages|prompt-completion|openrlhf|openai|kto] [-k N]\n"
+	"                  [--conversational] [--peers rewrite|prompt] [--across]\n"
 	"                  [--min-correct N] [--consensus | --no-consensus]\n"
 	"                  [--prefer corrected|none] [--regrade] [--tol X] [--sep TEXT]\n"
-	"                  [--system TEXT] [--placeholder TEXT] [--judge SPEC] [--skip-bad]\n"
-	"                  [-o file] [file ...]\n"
-	"  -f, --format F       trajectories (default), sft, da or prm\n"
-	"  -s, --style S        messages (default), prompt-completion, openrlhf or openai\n"
+	"                  [--system TEXT] [--prompt-end TEXT] [--placeholder TEXT]\n"
+	"                  [--judge SPEC] [--skip-bad] [-o file] [file ...]\n"
+	"  -f, --format F       trajectories (default), sft, da, prm, pairs or prompts\n"
+	"  -s, --style S        messages (default), prompt-completion, openrlhf, openai or kto\n"
 	"  -k N                 da: at most N rows per question, 1 to 3 (default 3)\n"
+	"      --conversational  prompts and completions as chat messages in every style\n"
+	"      --peers P        rewrite (default: references to other agents) or prompt\n"
+	"      --across         pairs: also a right against a wrong agent's round-0 answer\n"
 	"      --min-correct N  drop a question with fewer than N agents right (default 2)\n"
 	"      --consensus      drop a question whose team answer is wrong (the default)\n"
 	"      --no-consensus   keep it\n"
@@ -35,9 +39,13 @@ static const char help[] =
 	"      --regrade        grade every turn's text again with the shared grader\n"
 	"      --tol X          the grader's relative tolerance for numbers (default 0.0001)\n"
 	"      --sep TEXT       split steps on TEXT\n"
-	"      --system TEXT    a system message at the start of messages and openai rows\n"
+	"      --system TEXT    a system message, or the first paragraph of a string prompt\n"
+	"      --prompt-end T   the end of a string prompt (default a newline)\n"
 	"      --placeholder T  the step tag of prm rows in the openrlhf style\n"
 	"      --judge SPEC     ask a model about the turns the rules cannot decide\n";
+
+/* prompts: the ids written */
+static ark_strset seen = ARK_STRSET_INIT;
 
 static struct {
 	ark_traj_opts to;
@@ -165,6 +173,8 @@ static const struct option longopts[] = {
 	{ "regrade", no_argument, NULL, 'r' }, { "tol", required_argument, NULL, 't' },
 	{ "sep", required_argument, NULL, 'S' }, { "system", required_argument, NULL, 'Y' },
 	{ "placeholder", required_argument, NULL, 'P' }, { "judge", required_argument, NULL, 'J' },
+	{ "conversational", no_argument, NULL, 'v' }, { "peers", required_argument, NULL, 'e' },
+	{ "across", no_argument, NULL, 'a' }, { "prompt-end", required_argument, NULL, 'E' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -178,16 +188,23 @@ static const char *nonempty(const char *name, const char *what, const char *v)
 /* Parse the options into opt; returns optind. */
 static int options(int argc, char **argv)
 {
-	static const char *const formats[] = { "trajectories", "sft", "da", "prm" };
-	static const char *const styles[] = { "messages", "prompt-completion", "openrlhf", "openai" };
+	static const char *const formats[] = { "trajectories", "sft", "da", "prm", "pairs",
+	                                       "prompts" };
+	static const char *const styles[] = { "messages", "prompt-completion", "openrlhf", "openai",
+	                                      "kto" };
 	static const char *const prefers[] = { "none", "corrected" };
+	static const char *const peers[] = { "rewrite", "prompt" };
 	int c, style_set = 0;
 	ark_traj_opts_init(&opt.to);
 	ark_rows_opts_init(&opt.ro);
 	while ((c = cli_getopt(argc, argv, "f:s:k:", longopts, help)) != -1) {
 		switch (c) {
-		case 'f': opt.ro.format = pick("--format", optarg, formats, 4); break;
-		case 's': opt.ro.style = pick("--style", optarg, styles, 4); style_set = 1; break;
+		case 'f': opt.ro.format = pick("--format", optarg, formats, 6); break;
+		case 's': opt.ro.style = pick("--style", optarg, styles, 5); style_set = 1; break;
+		case 'v': opt.ro.conversational = 1; break;
+		case 'e': opt.ro.peers = pick("--peers", optarg, peers, 2); break;
+		case 'a': opt.ro.across = 1; break;
+		case 'E': opt.ro.prompt_end = optarg; break;
 		case 'k': opt.ro.k = (int)cli_long("-k", optarg, 1, 3); break;
 		case 'm':
 			opt.to.min_correct = (int)cli_long("--min-correct", optarg, 0, ARK_TRAJ_AGENTS);
@@ -208,7 +225,15 @@ static int options(int argc, char **argv)
 		cli_usage_error("--style applies to sft, da and prm, not trajectories");
 	if (f == ARK_ROWS_PRM && style_set && s != ARK_STYLE_MESSAGES && s != ARK_STYLE_OPENRLHF)
 		cli_usage_error("--style for prm: messages (TRL stepwise) or openrlhf");
+	if (s == ARK_STYLE_KTO && f != ARK_ROWS_PAIRS)
+		cli_usage_error("--style kto applies to pairs only");
+	if (opt.ro.across && f != ARK_ROWS_PAIRS)
+		cli_usage_error("--across applies to pairs only");
+	if (opt.ro.conversational && (f == ARK_ROWS_TRAJECTORIES || f == ARK_ROWS_PRM))
+		cli_usage_error("--conversational applies to sft, da, pairs and prompts");
 	opt.to.need_question = f != ARK_ROWS_TRAJECTORIES;
+	if (f == ARK_ROWS_PROMPTS)
+		opt.ro.seen = &seen;
 	opt.to.one_label = f == ARK_ROWS_PRM;
 	return optind;
 }
@@ -290,5 +315,6 @@ int main(int argc, char **argv)
 	if (!cli_quiet)
 		summary(&in, &js);
 	ark_tally_free(tally);
+	ark_strset_release(&seen);
 	return 0;
 }

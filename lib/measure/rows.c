@@ -4,6 +4,7 @@
 #include <string.h>
 #include "measure/rows.h"
 #include "measure/diverse.h"
+#include "measure/pairs.h"
 #include "grade/steps.h"
 
 void ark_rows_opts_init(ark_rows_opts *o)
@@ -14,133 +15,13 @@ void ark_rows_opts_init(ark_rows_opts *o)
 	o->prefer = 1;
 	o->k = 3;
 	o->placeholder = "\xd0\xba\xd0\xb8";     /* "ки", the OpenRLHF / Math-Shepherd step tag */
-}
-
-void ark_rows_release(ark_rows *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		jv_free(r->v[i]);
-	free(r->v);
-	r->v = NULL;
-	r->n = r->cap = 0;
-}
-
-/* Append row (taken; NULL: out of memory).  0 or -1. */
-static int add_row(ark_rows *r, jv *row)
-{
-	if (!row)
-		return -1;
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 8;
-		jv **nv = realloc(r->v, nc * sizeof *nv);
-		if (!nv) {
-			jv_free(row);
-			return -1;
-		}
-		r->v = nv;
-		r->cap = nc;
-	}
-	r->v[r->n++] = row;
-	return 0;
+	o->prompt_end = "\n";
+	o->peers = ARK_PEERS_REWRITE;
 }
 
 /* jv_set and jv_push, as a failure flag: bad |= set(...). */
 static int set(jv *o, const char *k, jv *v) { return jv_set(o, k, v) < 0; }
 static int push(jv *a, jv *v) { return jv_push(a, v) < 0; }
-
-/* The question as the trained model sees it: with its choices listed under it. */
-static char *build_prompt(const jv *rec)
-{
-	const char *q = jv_get_str(rec, "question");
-	ark_buf b = ARK_BUF_INIT;
-	int bad = ark_buf_adds(&b, q) < 0;
-	const jv *ch = jv_get(rec, "choices");
-	if (ch && ch->t == JV_ARRAY && jv_len(ch) > 0) {
-		bad |= ark_buf_adds(&b, "\n") < 0;
-		for (size_t i = 0; i < jv_len(ch) && i < 26; i++) {
-			const char *t = jv_str(jv_at(ch, i));
-			bad |= ark_buf_addf(&b, "\n%c. %s", 'A' + (int)i, t ? t : "") < 0;
-		}
-	}
-	bad |= ark_buf_addc(&b, '\0') < 0;
-	if (bad) {
-		ark_buf_release(&b);
-		return NULL;
-	}
-	return ark_buf_take(&b);
-}
-
-/* A row's first fields: id, seed (the run's), agent (when >= 0), rounds.  Sets *bad. */
-static jv *row_new(const ark_traj *t, long agent, long rounds, int *bad)
-{
-	jv *r = jv_object();
-	*bad |= set(r, "id", jv_string(t->id));
-	const jv *run = jv_get(t->rec, "run");
-	const jv *seed = run ? jv_get(run, "seed") : NULL;
-	if (seed && seed->t == JV_NUMBER)
-		*bad |= set(r, "seed", jv_dup(seed));
-	if (agent >= 0)
-		*bad |= set(r, "agent", jv_int(agent));
-	*bad |= set(r, "rounds", jv_int(rounds));
-	return r;
-}
-
-static jv *msg(const char *role, const char *content, size_t len, int weight)
-{
-	jv *m = jv_object();
-	int bad = set(m, "role", jv_string(role));
-	bad |= set(m, "content", jv_stringn(content, len));
-	if (weight >= 0)
-		bad |= set(m, "weight", jv_int(weight));
-	if (bad) {
-		jv_free(m);
-		return NULL;
-	}
-	return m;
-}
-
-/* The name of agent a for the peers' summary: agents[a].name, else "agent a". */
-static void agent_name(const ark_traj *t, long a, char *buf, size_t n)
-{
-	const jv *ags = jv_get(t->rec, "agents");
-	for (size_t i = 0; ags && i < jv_len(ags); i++) {
-		const jv *g = jv_at(ags, i);
-		long long id;
-		const char *nm = jv_get_str(g, "name");
-		if (nm && jv_ll(jv_get(g, "agent"), &id) == 0 && id == a) {
-			snprintf(buf, n, "%s", nm);
-			return;
-		}
-	}
-	snprintf(buf, n, "agent %ld", a);
-}
-
-/* What the agent read before its correction: its peers' answers in the round of its wrong turn. */
-static char *peer_summary(const ark_traj *t, const ark_path *p, long round)
-{
-	ark_buf b = ARK_BUF_INIT;
-	int bad = ark_buf_adds(&b, "Other agents answered:");
-	for (size_t i = 0; i < t->npaths; i++) {
-		const ark_path *q = &t->paths[i];
-		if (q->agent == p->agent)
-			continue;
-		const ark_turn *u = NULL;
-		for (size_t k = 0; k < q->n; k++)
-			if (t->turns[q->t[k]].round == round)
-				u = &t->turns[q->t[k]];
-		if (!u)
-			continue;
-		char nm[128];
-		agent_name(t, q->agent, nm, sizeof nm);
-		bad |= ark_buf_addf(&b, "\n- %s: %s", nm, u->answer ? u->answer : "(no answer)");
-	}
-	bad |= ark_buf_adds(&b, "\nReview your solution in the light of theirs and answer again.");
-	if (bad) {
-		ark_buf_release(&b);
-		return NULL;
-	}
-	return ark_buf_take(&b);
-}
 
 /* The "messages" of a training row: system, question, (openai, corrected: the wrong turn with
  * weight 0 and what it read), then the kept turn.  Sets *bad. */
@@ -151,16 +32,16 @@ static jv *messages(const ark_traj *t, const ark_path *p, const char *prompt,
 	int w = o->style == ARK_STYLE_OPENAI ? 1 : -1;
 	jv *m = jv_array();
 	if (o->system)
-		*bad |= push(m, msg("system", o->system, strlen(o->system), -1));
-	*bad |= push(m, msg("user", prompt, strlen(prompt), -1));
+		*bad |= push(m, ark_row_msg("system", o->system, strlen(o->system), -1));
+	*bad |= push(m, ark_row_msg("user", prompt, strlen(prompt), -1));
 	if (o->style == ARK_STYLE_OPENAI && p->cls == ARK_TRAJ_CORRECTED && p->streak > 0) {
 		const ark_turn *wr = &t->turns[p->t[p->streak - 1]];
-		*bad |= push(m, msg("assistant", wr->text, wr->tlen, 0));
-		char *peers = peer_summary(t, p, wr->round);
-		*bad |= !peers || push(m, msg("user", peers, strlen(peers), -1));
+		*bad |= push(m, ark_row_msg("assistant", wr->text, wr->tlen, 0));
+		char *peers = ark_row_peers(t, p, wr->round, 0);
+		*bad |= !peers || push(m, ark_row_msg("user", peers, strlen(peers), -1));
 		free(peers);
 	}
-	*bad |= push(m, msg("assistant", u->text, u->tlen, w));
+	*bad |= push(m, ark_row_msg("assistant", u->text, u->tlen, w));
 	return m;
 }
 
@@ -171,7 +52,7 @@ static jv *train_row(const ark_traj *t, const ark_path *p, const char *prompt,
 {
 	const ark_turn *u = &t->turns[p->t[p->streak]];
 	int bad = 0;
-	jv *r = row_new(t, p->agent, (long)p->n, &bad);
+	jv *r = ark_row_new(t, p->agent, (long)p->n, &bad);
 	bad |= set(r, "round", jv_int(u->round));
 	bad |= set(r, "class", jv_string(ark_traj_class_name(p->cls)));
 	switch (o->style) {
@@ -203,7 +84,7 @@ static int rows_sft(const ark_traj *t, const char *prompt, const ark_rows_opts *
 		return -1;
 	int rc = 0;
 	if (ark_traj_candidates(t, o->prefer, idx) > 0)
-		rc = add_row(out, train_row(t, &t->paths[idx[0]], prompt, o));
+		rc = ark_rows_add(out, train_row(t, &t->paths[idx[0]], prompt, o));
 	free(idx);
 	return rc;
 }
@@ -241,7 +122,7 @@ static int rows_da(const ark_traj *t, const char *prompt, const ark_rows_opts *o
 			jv_free(r);
 			rc = -1;
 		} else {
-			rc = add_row(out, r);
+			rc = ark_rows_add(out, r);
 		}
 	}
 	free(idx); free(len); free(text); free(tier); free(pick); free(dist);
@@ -297,7 +178,7 @@ static int rows_prm(const ark_traj *t, const char *prompt, const ark_rows_opts *
 				continue;
 			}
 			int bad = 0;
-			jv *r = row_new(t, p->agent, (long)p->n, &bad);
+			jv *r = ark_row_new(t, p->agent, (long)p->n, &bad);
 			bad |= set(r, "round", jv_int(u->round));
 			bad |= prm_steps(r, u, st, ns, prompt, o) < 0;
 			free(st);
@@ -305,7 +186,7 @@ static int rows_prm(const ark_traj *t, const char *prompt, const ark_rows_opts *
 				jv_free(r);
 				return -1;
 			}
-			if (add_row(out, r) < 0)
+			if (ark_rows_add(out, r) < 0)
 				return -1;
 		}
 	}
@@ -316,7 +197,7 @@ static int rows_prm(const ark_traj *t, const char *prompt, const ark_rows_opts *
 static jv *traj_row(const ark_traj *t, const ark_path *p)
 {
 	int bad = 0;
-	jv *r = row_new(t, p->agent, (long)p->n, &bad);
+	jv *r = ark_row_new(t, p->agent, (long)p->n, &bad);
 	bad |= set(r, "class", jv_string(ark_traj_class_name(p->cls)));
 	jv *ps = jv_array();
 	for (size_t k = 0; k < p->n; k++) {
@@ -340,21 +221,58 @@ static jv *traj_row(const ark_traj *t, const ark_path *p)
 	return r;
 }
 
+/* prompts: the question once per id (with o->seen), its gold answer and kind; none without a
+ * gold answer. */
+static int rows_prompts(const ark_traj *t, const char *question, const ark_rows_opts *o,
+                        ark_rows *out)
+{
+	int added = 1, bad = 0;
+	const jv *gold = jv_get(t->rec, "answer");
+	if (!gold || gold->t == JV_NULL)
+		return 0;
+	if (o->seen && !ark_strset_add(o->seen, t->id, &added))
+		return -1;
+	if (!added)
+		return 0;
+	jv *r = ark_row_new(t, -1, -1, &bad);
+	jv_del(r, "rounds");
+	jv_del(r, "seed");                /* one row per id, whichever run it came from */
+	if (o->style == ARK_STYLE_OPENAI)
+		bad |= set(r, "messages", ark_row_prompt(o->system, question, NULL, 1));
+	else
+		bad |= set(r, "prompt", ark_row_prompt(o->system, question, o->prompt_end,
+		                                       o->style == ARK_STYLE_MESSAGES ||
+		                                       o->conversational));
+	bad |= set(r, "answer", jv_dup(gold));
+	const char *kind = jv_get_str(t->rec, "kind");
+	if (kind)
+		bad |= set(r, "kind", jv_string(kind));
+	if (bad) {
+		jv_free(r);
+		return -1;
+	}
+	return ark_rows_add(out, r);
+}
+
 int ark_rows_make(const ark_traj *t, const ark_rows_opts *o, ark_rows *out, char *err,
                   size_t errlen)
 {
-	int rc = 0;
-	if (o->format == ARK_ROWS_TRAJECTORIES) {
+	int rc = 0, f = o->format;
+	if (f == ARK_ROWS_TRAJECTORIES) {
 		for (size_t i = 0; rc == 0 && i < t->npaths; i++)
-			rc = add_row(out, traj_row(t, &t->paths[i]));
-	} else if (t->drop == ARK_DROP_NONE) {
-		char *prompt = build_prompt(t->rec);
+			rc = ark_rows_add(out, traj_row(t, &t->paths[i]));
+	} else if (f == ARK_ROWS_PROMPTS ? t->drop != ARK_DROP_NOGOLD : t->drop == ARK_DROP_NONE) {
+		char *prompt = ark_row_question(t->rec);
 		if (!prompt)
 			rc = -1;
-		else if (o->format == ARK_ROWS_SFT)
+		else if (f == ARK_ROWS_SFT)
 			rc = rows_sft(t, prompt, o, out);
-		else if (o->format == ARK_ROWS_DA)
+		else if (f == ARK_ROWS_DA)
 			rc = rows_da(t, prompt, o, out);
+		else if (f == ARK_ROWS_PAIRS)
+			rc = ark_pairs_make(t, o, prompt, out);
+		else if (f == ARK_ROWS_PROMPTS)
+			rc = rows_prompts(t, prompt, o, out);
 		else
 			rc = rows_prm(t, prompt, o, out);
 		free(prompt);
