@@ -42,10 +42,18 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-# test helpers (the loopback LLM server) link libmicrohttpd as well
+# test helpers (the loopback LLM server) link libmicrohttpd as well; the server's parts in
+# tests/helpers/llm-server/ are linked into it
+SERVER_SRC := $(wildcard tests/helpers/llm-server/*.c)
 $(B)/tests/%: tests/helpers/%.c $(LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lmicrohttpd $(LDLIBS)
+
+$(B)/tests/ark-llm-server: tests/helpers/ark-llm-server.c $(SERVER_SRC) \
+                           $(wildcard tests/helpers/llm-server/*.h) $(LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/helpers $(CFLAGS) $(LDFLAGS) -o $@ $< $(SERVER_SRC) $(LIB) \
+	  -lmicrohttpd $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------------------------
 check: have-deps all unit bats lint

@@ -25,7 +25,7 @@ static const char help[] =
 	"                  [--final rule] [--aggregator spec] [--prompts dir] [--tasks name]...\n"
 	"                  [--resume] [--shard k/n] [--seed s] [--repeat s] [-j n] [--rpm n]\n"
 	"                  [--tpm n] [--retries n] [--timeout sec] [--insecure] [--skip-bad]\n"
-	"                  [-o file] [file ...]\n"
+	"                  [--batch] [--batch-wait[=sec]] [-o file] [file ...]\n"
 	"  -p, --protocol P     debate (default), discussion or sample\n"
 	"  -n, --size N         team size (debate 5, discussion 4)\n"
 	"  -r, --rounds R       rounds after the independent round 0 (debate 3, discussion 4)\n"
@@ -44,6 +44,9 @@ static const char help[] =
 	"      --prompts DIR    templates overriding share/ark/prompts\n"
 	"      --tasks NAME     a task file shipped in share/ark/tasks\n"
 	"      --resume         keep the output's complete records, run the rest, append\n"
+	"      --batch          one round per provider batch, state in FILE.batch (-o FILE):\n"
+	"                       poll, submit the next round, exit; again until complete\n"
+	"      --batch-wait[=S] --batch, polling every S seconds (default 60) until complete\n"
 	"      --shard K/N      only tasks whose id hashes to K of N\n"
 	"      --seed S         base seed (default 1)\n"
 	"      --repeat S       S seeds per task: seed .. seed+S-1 (default 1)\n"
@@ -57,7 +60,7 @@ static const char help[] =
 
 enum { O_CONDITION = 256, O_SPLIT, O_EXPERT, O_REVEAL_STRONG, O_ADVERSARY, O_ADV_KEY, O_FINAL,
        O_AGGREGATOR, O_TEAM, O_PROMPTS, O_TASKS, O_RESUME, O_SHARD, O_SEED, O_REPEAT, O_RPM,
-       O_TPM, O_RETRIES, O_TIMEOUT, O_INSECURE };
+       O_TPM, O_RETRIES, O_TIMEOUT, O_INSECURE, O_BATCH, O_BATCH_WAIT };
 
 #define ARG(name, val)  { name, required_argument, NULL, val }
 #define FLAG(name, val) { name, no_argument, NULL, val }
@@ -70,7 +73,8 @@ static const struct option longopts[] = {
 	FLAG("resume", O_RESUME), ARG("shard", O_SHARD), ARG("seed", O_SEED),
 	ARG("repeat", O_REPEAT), ARG("jobs", 'j'), ARG("rpm", O_RPM), ARG("tpm", O_TPM),
 	ARG("retries", O_RETRIES), ARG("timeout", O_TIMEOUT), FLAG("insecure", O_INSECURE),
-	FLAG("verbose", 'v'), { NULL, 0, NULL, 0 },
+	FLAG("verbose", 'v'), FLAG("batch", O_BATCH),
+	{ "batch-wait", optional_argument, NULL, O_BATCH_WAIT }, { NULL, 0, NULL, 0 },
 };
 
 /* ---- options ----------------------------------------------------------------------------- */
@@ -79,19 +83,13 @@ static struct {
 	const char *protocol, *condition, *split, *expert, *final, *aggregator, *team, *prompts,
 	           *shard;
 	char **specs, **tasks;
-	int nspecs, ntasks, resume, reveal_strong, adv_key;
+	int nspecs, ntasks, resume, reveal_strong, adv_key, batch;
 	long n, rounds, samples, adversary, repeat;
+	double batch_wait;
 	long long seed;
 	ark_llm_opts lo;
 } O = { .protocol = "debate", .n = -1, .rounds = -1, .samples = 4, .adversary = -1,
         .repeat = 1, .seed = 1 };
-
-static void push(char ***v, int *n, char *s)
-{
-	if (!(*v = realloc(*v, (size_t)(*n + 1) * sizeof **v)))
-		cli_die("out of memory");
-	(*v)[(*n)++] = s;
-}
 
 static void parse_args(int argc, char **argv)
 {
@@ -111,10 +109,10 @@ static void parse_args(int argc, char **argv)
 		case O_ADV_KEY: O.adv_key = 1; break;
 		case O_FINAL: O.final = optarg; break;
 		case O_AGGREGATOR: O.aggregator = optarg; break;
-		case 'a': push(&O.specs, &O.nspecs, optarg); break;
+		case 'a': cli_push(&O.specs, &O.nspecs, optarg); break;
 		case O_TEAM: O.team = optarg; break;
 		case O_PROMPTS: O.prompts = optarg; break;
-		case O_TASKS: push(&O.tasks, &O.ntasks, optarg); break;
+		case O_TASKS: cli_push(&O.tasks, &O.ntasks, optarg); break;
 		case O_RESUME: O.resume = 1; break;
 		case O_SHARD: O.shard = optarg; break;
 		case O_SEED: O.seed = cli_long("--seed", optarg, 0, 0x7fffffffL); break;
@@ -126,6 +124,11 @@ static void parse_args(int argc, char **argv)
 		case O_TIMEOUT: lo->timeout_s = cli_double("--timeout", optarg, 0.001, 1e6); break;
 		case O_INSECURE: lo->insecure = 1; break;
 		case 'v': lo->verbose = 1; break;
+		case O_BATCH: O.batch = 1; break;
+		case O_BATCH_WAIT:
+			O.batch = 1;
+			O.batch_wait = optarg ? cli_double("--batch-wait", optarg, 0.001, 86400) : 60;
+			break;
 		}
 	}
 }
@@ -239,27 +242,6 @@ static void progress(void *ctx, const ark_sched_stats *st)
 	cli_meter(&m, 0);
 }
 
-/* --resume: the keys FILE holds into done; whether it exists (the output appends to it). */
-static int resume(const ark_debate_cfg *cfg, ark_strset *done)
-{
-	char err[1536];
-	ark_resume st;
-	int r = ark_resume_scan(cli_output, cfg, done, &st, err, sizeof err);
-	const char *o = cli_output;
-	if (st.stale_tmp && !cli_quiet)
-		cli_warn("%s: removed %s.resume-tmp, left by an interrupted --resume", o, o);
-	if (r < 0)
-		cli_die("%s", err);
-	if (st.end_only && st.cut && !cli_quiet)
-		cli_warn("%s: cut %lld bytes of an incomplete record at the end", o, st.cut);
-	else if (st.places && !cli_quiet)
-		cli_warn("%s: damage at %ld places, %ld lines dropped: %s%s; what they held runs again",
-		         o, st.places, st.damaged, st.where, st.places > 3 ? "; ..." : "");
-	if (st.dropped && !cli_quiet)
-		cli_warn("%s: %ld failed or incomplete records dropped, to run again", o, st.dropped);
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	char err[1024];
@@ -285,6 +267,8 @@ int main(int argc, char **argv)
 		cli_usage_error("--shard: %s", err);
 	if (O.resume && (!cli_output || !strcmp(cli_output, "-")))
 		cli_usage_error("--resume needs -o FILE");
+	if (O.resume && O.batch)
+		cli_usage_error("--batch resumes by itself: give no --resume");
 
 	/* inputs: --tasks files first, then the operands */
 	int nin = O.ntasks + (argc - optind);
@@ -299,10 +283,16 @@ int main(int argc, char **argv)
 	in.stop = &got_signal;
 
 	ark_strset done = ARK_STRSET_INIT;
-	so.done = &done;
-	so.w = cli_out_open(cli_output, cli_gzip, O.resume && resume(&cfg, &done));
 	if (O.lo.verbose)
 		O.lo.log = cli_log_hook;
+	if (O.batch) {
+		cli_count_signals(&got_signal);
+		rc = cli_debate_batch(&so, &O.lo, O.batch_wait, &got_signal) | rc;
+		cli_in_close(&in);
+		goto out;
+	}
+	so.done = &done;
+	so.w = cli_out_open(cli_output, cli_gzip, O.resume && cli_debate_resume(&cfg, &done));
 	if (!(so.llm = ark_llm_new(&O.lo, err, sizeof err)))
 		cli_die("%s", err);
 	cli_count_signals(&got_signal);
@@ -336,6 +326,7 @@ int main(int argc, char **argv)
 	/* cleanup (for leak checkers); after an abandoned run the llm still holds calls */
 	if (st.active == 0)
 		ark_llm_free(so.llm);
+out:
 	ark_strset_release(&done);
 	ark_prompts_free((ark_prompts *)cfg.prompts);
 	ark_team_release(&team);

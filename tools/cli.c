@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "engine/batchrun.h"
+#include "engine/resume.h"
 #include "llm/retry.h"
 
 const char *cli_prog = "ark";
@@ -747,4 +749,64 @@ void cli_count_signals(volatile sig_atomic_t *count)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_push(char ***v, int *n, char *s)
+{
+	*v = cli_xrealloc(*v, (size_t)(*n + 1) * sizeof **v);
+	(*v)[(*n)++] = s;
+}
+
+/* ---- ark-debate's front end ---------------------------------------------------------------- */
+
+int cli_debate_resume(const ark_debate_cfg *cfg, ark_strset *done)
+{
+	char err[1536];
+	ark_resume st;
+	int r = ark_resume_scan(cli_output, cfg, done, &st, err, sizeof err);
+	const char *o = cli_output;
+	if (st.stale_tmp && !cli_quiet)
+		cli_warn("%s: removed %s.resume-tmp, left by an interrupted --resume", o, o);
+	if (r < 0)
+		cli_die("%s", err);
+	if (st.end_only && st.cut && !cli_quiet)
+		cli_warn("%s: cut %lld bytes of an incomplete record at the end", o, st.cut);
+	else if (st.places && !cli_quiet)
+		cli_warn("%s: damage at %ld places, %ld lines dropped: %s%s; what they held runs again",
+		         o, st.places, st.damaged, st.where, st.places > 3 ? "; ..." : "");
+	if (st.dropped && !cli_quiet)
+		cli_warn("%s: %ld failed or incomplete records dropped, to run again", o, st.dropped);
+	return r;
+}
+
+int cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wait_s,
+                     volatile sig_atomic_t *stop)
+{
+	char err[1024];
+	if (!cli_output || !strcmp(cli_output, "-"))
+		cli_usage_error("--batch needs -o FILE (its state is kept in FILE.batch)");
+	ark_batchrun_opts bo = { .so = *so, .lo = *lo, .output = cli_output, .gzip = cli_gzip,
+	                         .wait_s = wait_s, .stop = stop };
+	ark_batchrun_stats st;
+	if (ark_batchrun(&bo, &st, err, sizeof err) != 0) {
+		cli_warn("%s", err);
+		return 1;
+	}
+	if (!cli_quiet) {
+		static const char *const names[3] = { "sim", "openai", "anthropic" };
+		for (int i = 1; i < 3; i++)
+			if (st.prov[i].calls)
+				cli_warn("%s: %ld calls, %ld tokens in, %ld out", names[i], st.prov[i].calls,
+				         st.prov[i].in_tokens, st.prov[i].out_tokens);
+		if (st.complete)
+			cli_warn("complete: %ld records (%ld ok, %ld failed) in %s, after %ld batches "
+			         "in %ld rounds", st.sched.written, st.sched.ok, st.sched.errors,
+			         cli_output, st.batches, st.rounds);
+		else
+			cli_warn("%ld results read; submitted %ld calls in %ld batches (round %ld); %ld "
+			         "calls in %ld running batches; run the same command again to go on "
+			         "(state in %s.batch)", st.results, st.submitted, st.new_batches,
+			         st.rounds, st.waiting, st.running, cli_output);
+	}
+	return stop && *stop && !st.complete ? 1 : 0;
 }

@@ -13,6 +13,9 @@
 #include "core/json.h"
 #include "core/io.h"
 #include "llm/llm.h"
+#include "core/strset.h"
+#include "engine/debate.h"
+#include "engine/sched.h"
 
 extern const char *cli_prog;        /* "ark-l1" */
 extern int cli_quiet;               /* -q */
@@ -157,5 +160,17 @@ void cli_llm_opts_init(ark_llm_opts *o);
 
 /* Environment knob for tests: ARK_READ_BUFSIZE sets the reader's buffer size (default 0). */
 size_t cli_read_bufsize(void);
+
+/* Append s to the vector *v of *n strings (grown as needed). */
+void cli_push(char ***v, int *n, char *s);
+
+/* ark-debate's front end, here so that the tool stays thin.
+ * --resume: the keys of cli_output's complete records into done, with notes on what was cut or
+ * dropped; 1 when the file exists (the output appends to it).  A refusal is fatal. */
+int  cli_debate_resume(const ark_debate_cfg *cfg, ark_strset *done);
+/* --batch: a step of the batch run of so's tasks into cli_output (or, wait_s > 0, steps until it
+ * is complete or *stop), then what it did on standard error (unless -q).  The exit status. */
+int  cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wait_s,
+                      volatile sig_atomic_t *stop);
 
 #endif

@@ -697,47 +697,76 @@ static struct curl_slist *hd_add(struct curl_slist *hd, const char *line, int *o
 	return t ? t : hd;
 }
 
+/* The key, Anthropic's version and the member's own headers (one the member names replaces
+ * ark's of that name), appended to hd; *oom set when one could not be. */
+static struct curl_slist *member_headers(const ark_member *m, const char *key, ark_env_fn env,
+                                         struct curl_slist *hd, int *oom)
+{
+	char line[4096];
+	if (m->backend == ARK_BACKEND_ANTHROPIC) {
+		if (!member_sets(m, "anthropic-version"))
+			hd = hd_add(hd, "anthropic-version: " ANTHROPIC_VERSION, oom);
+		if (key && *key && strlen(key) < sizeof line - 16 && !member_sets(m, "x-api-key")) {
+			snprintf(line, sizeof line, "x-api-key: %s", key);
+			hd = hd_add(hd, line, oom);
+		}
+	} else if (key && *key && strlen(key) < sizeof line - 32 && !member_sets(m, "Authorization")) {
+		snprintf(line, sizeof line, "Authorization: Bearer %s", key);
+		hd = hd_add(hd, line, oom);
+	}
+	for (size_t i = 0; i < m->nheaders; i++) {
+		const ark_header *x = &m->headers[i];
+		const char *v = !x->env ? x->value : env ? env(x->value) : NULL;
+		size_t nl = strlen(x->name), vl = v ? strlen(v) : 0;
+		if (v && nl + vl + 3 < sizeof line) {
+			memcpy(line, x->name, nl);
+			memcpy(line + nl, ": ", 2);
+			memcpy(line + nl + 2, v, vl + 1);
+			hd = hd_add(hd, line, oom);
+		}
+	}
+	explicit_bzero(line, sizeof line);
+	return hd;
+}
+
+struct curl_slist *ark_http_member_headers(const ark_member *m, ark_env_fn env,
+                                           struct curl_slist *hd, int *oom)
+{
+	return member_headers(m, env ? env(member_key_env(m)) : NULL, env, hd, oom);
+}
+
+int ark_http_seed_header(const ark_call *c, unsigned long long *seed)
+{
+	if (c->m->seed == -2)
+		return 0;
+	*seed = c->m->seed >= 0 ? (unsigned long long)c->m->seed : (unsigned long long)c->seed;
+	return 1;
+}
+
+const char *ark_http_key_env(const ark_member *m)
+{
+	return member_key_env(m);
+}
+
 /* An attempt's header list: the JSON content type, the key, Anthropic's version, the seed, and
- * the member's own headers (one the member names replaces ark's of that name).  NULL out of
- * memory.  The list holds the key and the secret headers: free it with wipe_headers. */
+ * the member's own headers.  NULL out of memory.  The list holds the key and the secret
+ * headers: free it with wipe_headers. */
 static struct curl_slist *request_headers(const ark_http *h, const req *r)
 {
 	const ark_member *m = r->c->m;
 	struct curl_slist *hd = NULL;
-	const char *key = member_key(h, m);
-	char line[4096];
+	char line[64];
+	unsigned long long sd;
 	int oom = 0;
 	hd = hd_add(hd, "Content-Type: application/json", &oom);
 	hd = hd_add(hd, "Expect:", &oom);
-	if (m->backend == ARK_BACKEND_ANTHROPIC) {
-		if (!member_sets(m, "anthropic-version"))
-			hd = hd_add(hd, "anthropic-version: " ANTHROPIC_VERSION, &oom);
-		if (key && *key && strlen(key) < sizeof line - 16 && !member_sets(m, "x-api-key")) {
-			snprintf(line, sizeof line, "x-api-key: %s", key);
-			hd = hd_add(hd, line, &oom);
-		}
-	} else if (key && *key && strlen(key) < sizeof line - 32 && !member_sets(m, "Authorization")) {
-		snprintf(line, sizeof line, "Authorization: Bearer %s", key);
-		hd = hd_add(hd, line, &oom);
-	}
-	if (m->seed != -2) {
+	if (ark_http_seed_header(r->c, &sd)) {
 		/* the call's full seed (or the member's fixed one), in a header servers ignore: the
 		 * loopback test server answers from it exactly as the built-in simulator would */
-		snprintf(line, sizeof line, "X-Ark-Seed: %llu", m->seed >= 0 ?
-		         (unsigned long long)m->seed : (unsigned long long)r->c->seed);
+		snprintf(line, sizeof line, "X-Ark-Seed: %llu", sd);
 		hd = hd_add(hd, line, &oom);
 	}
-	for (size_t i = 0; i < m->nheaders; i++) {
-		const char *v = header_value(h, &m->headers[i]);
-		size_t nl = strlen(m->headers[i].name), vl = v ? strlen(v) : 0;
-		if (v && nl + vl + 3 < sizeof line) {
-			memcpy(line, m->headers[i].name, nl);
-			memcpy(line + nl, ": ", 2);
-			memcpy(line + nl + 2, v, vl + 1);
-			hd = hd_add(hd, line, &oom);
-		}
-	}
-	explicit_bzero(line, sizeof line);
+	hd = member_headers(m, member_key(h, m), h->o.env, hd, &oom);
 	if (oom) {
 		wipe_headers(hd);
 		return NULL;

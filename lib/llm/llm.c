@@ -955,7 +955,10 @@ int ark_llm_submit(ark_llm *l, ark_call *c, char *err, size_t errlen)
 	if (c->nmsg && !c->msgs)
 		return ark_errf(err, errlen, "call without messages");
 	ark_call_clear(c);   /* the call may be reused without a release */
-	if (c->m->backend == ARK_BACKEND_SIM) {
+	if (c->m->backend != ARK_BACKEND_SIM && l->o.answer &&
+	    l->o.answer(l->o.answer_ctx, c, err, errlen) < 0)
+		return -1;
+	if (c->m->backend == ARK_BACKEND_SIM || l->o.answer) {
 		if (q_push(l, c))
 			return ark_errf(err, errlen, "out of memory");
 		return 0;
@@ -1014,6 +1017,21 @@ static void run_sim(ark_llm *l, ark_call *c)
 	c->done(c);
 }
 
+/* A call answer() answered (a batch run): counted as the HTTP client counts its calls. */
+static void answered(ark_llm *l, ark_call *c)
+{
+	l->st.calls++;
+	if (!c->ok)
+		l->st.failures++;
+	if (c->in_tokens > 0)
+		l->st.in_tokens += c->in_tokens;
+	if (c->out_tokens > 0)
+		l->st.out_tokens += c->out_tokens;
+	if (c->ok && c->finish && (!strcmp(c->finish, "length") || !strcmp(c->finish, "max_tokens")))
+		l->st.truncated++;
+	c->done(c);
+}
+
 int ark_llm_run(ark_llm *l, int timeout_ms, char *err, size_t errlen)
 {
 	/* Complete the simulated calls queued before this run; calls that their done() callbacks
@@ -1021,7 +1039,10 @@ int ark_llm_run(ark_llm *l, int timeout_ms, char *err, size_t errlen)
 	size_t n = l->qn;
 	for (size_t i = 0; i < n; i++) {
 		ark_call *c = q_pop(l);
-		run_sim(l, c);
+		if (c->m->backend == ARK_BACKEND_SIM)
+			run_sim(l, c);
+		else
+			answered(l, c);
 	}
 	if (l->http) {
 		/* do not sleep on the network while simulated calls are ready */

@@ -138,6 +138,12 @@ typedef struct ark_llm_opts {
 	int    verbose;          /* log requests and statuses (keys redacted) through the log hook */
 	void (*log)(void *ctx, const char *line);   /* verbose lines; the library never prints */
 	void  *log_ctx;
+	/* A batch run (engine/batchrun.h): when set, a call to an HTTP member goes to answer()
+	 * instead of the network.  answer() fills the call's out fields (a stored result, or a
+	 * failure) and returns 0; done() then runs on the next ark_llm_run, as for the simulator.
+	 * -1 refuses the call (message in err). */
+	int  (*answer)(void *ctx, ark_call *c, char *err, size_t errlen);
+	void  *answer_ctx;
 } ark_llm_opts;
 void ark_llm_opts_init(ark_llm_opts *o);
 
@@ -173,6 +179,17 @@ size_t    ark_http_pending(const ark_http *h);
 void      ark_http_stop_retries(ark_http *h);
 void      ark_http_stats_add(const ark_http *h, ark_llm_stats *s);
 void      ark_http_free(ark_http *h);
+
+/* For the batch APIs (lib/llm/batchapi.c), which send the bodies of llm/wire.h: */
+/* The X-Ark-Seed the HTTP client sends with c: 1 with *seed, 0 none (seed=none). */
+int       ark_http_seed_header(const ark_call *c, unsigned long long *seed);
+/* The environment variable of m's key (its key-env, else OPENAI_API_KEY / ANTHROPIC_API_KEY). */
+const char *ark_http_key_env(const ark_member *m);
+/* Append m's key (from env), Anthropic's version and m's own headers to hd, as the HTTP client
+ * sends them; *oom set when one could not be.  The list holds the key: wipe it after use. */
+struct curl_slist;
+struct curl_slist *ark_http_member_headers(const ark_member *m, ark_env_fn env,
+                                           struct curl_slist *hd, int *oom);
 
 /* ---- implemented by the simulator (lib/sim.c) ----
  * Produce the reply of a simulated member to msgs, deterministically from seed.  The simulator

@@ -34,6 +34,9 @@
  * --should-retry adds x-should-retry to every injected error (quota always says false).
  * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had;
  * --log appends the same, one JSON line per chat or messages request, to FILE.
+ * The batch APIs (OpenAI files and batches, Anthropic message batches) are in
+ * llm-server/batch.c, with their options (--batch-delay, --batch-error, --batch-expire,
+ * --batch-cancel, --batch-fail).
  * One thread per connection (libmicrohttpd), so injected latency is a plain wait.
  */
 #include <errno.h>
@@ -53,6 +56,7 @@
 #include "core/json.h"
 #include "llm/llm.h"
 #include "core/rng.h"
+#include "llm-server/batch.h"
 
 #define BODY_MAX ((size_t)32 << 20)
 
@@ -923,6 +927,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	enum MHD_Result bret;
+	if (srvb_handle(c, url, method, cn->body.p, cn->body.len, &bret))
+		return bret;
 	if (!strcmp(method, "GET")) {
 		if (!strcmp(url, "/stats"))
 			return answer_stats(c);
@@ -1148,8 +1155,9 @@ static void usage(void)
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
 	        "       [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]\n"
 	        "       [--pool-model NAME] [--require-header 'NAME: VALUE'] [--tls-cert PEM --tls-key PEM]\n"
-	        "       [--should-retry true|false] [--log FILE] [-v]\n"
-	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n");
+	        "       [--should-retry true|false] [--log FILE] [-v]\n%s"
+	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n",
+	        srvb_usage);
 	exit(2);
 }
 
@@ -1268,6 +1276,7 @@ int main(int argc, char **argv)
 			}
 		}
 		else if (!strcmp(a, "-v")) cfg.verbose = 1;
+		else if (srvb_option(a, v)) i++;
 		else usage();
 #undef TAKE
 	}
@@ -1322,6 +1331,7 @@ int main(int argc, char **argv)
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned bound = info ? info->port : (unsigned)port;
+	srvb_start(bound, cfg.tls_cert != NULL, cfg.key);
 	printf("%u\n", bound);
 	fflush(stdout);
 	if (port_file) {
@@ -1352,6 +1362,7 @@ int main(int argc, char **argv)
 			}
 	free(tab);
 	free(last_body);
+	srvb_free();
 	if (req_log)
 		fclose(req_log);
 	free(cfg.tls_cert);
