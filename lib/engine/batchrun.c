@@ -284,7 +284,10 @@ static int replay(br *b, char *err, size_t errlen)
 	replay_reset(b);
 	if (!(so.llm = ark_llm_new(&lo, err, errlen)))
 		return -1;
-	if (!(so.w = ark_writer_open(b->out_tmp, o->gzip, 0, err, errlen))) {
+	/* gzip as the output's name asks, which the temporary name does not say */
+	size_t n = strlen(o->output);
+	int gz = o->gzip || (n > 3 && !strcmp(o->output + n - 3, ".gz"));
+	if (!(so.w = ark_writer_open(b->out_tmp, gz, 0, err, errlen))) {
 		ark_llm_free(so.llm);
 		return -1;
 	}
@@ -338,7 +341,7 @@ oom:
 static int config_check(const br *b, const jv *saved, char *err, size_t errlen)
 {
 	ark_buf x = ARK_BUF_INIT, y = ARK_BUF_INIT;
-	const char *keys[] = { "run", "members", "aggregator", "seed", "repeat", "shard" };
+	const char *keys[] = { "members", "aggregator", "run", "seed", "repeat", "shard" };
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof keys / sizeof *keys; i++) {
 		ark_buf_reset(&x);
@@ -348,7 +351,7 @@ static int config_check(const br *b, const jv *saved, char *err, size_t errlen)
 		    memcmp(x.p, y.p, x.len))
 			rc = ark_errf(err, errlen, "%s: written by another configuration (%s differ%s); "
 			              "run the command that wrote it, or remove it to start again",
-			              b->state, keys[i], i == 1 ? "" : "s");
+			              b->state, keys[i], i == 0 ? "" : "s");
 	}
 	ark_buf_release(&x);
 	ark_buf_release(&y);

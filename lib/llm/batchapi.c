@@ -336,7 +336,7 @@ static void error_text(const char *line, size_t n, ark_buf *out)
 	const jv *r = jv_get(v, "result");
 	if (r)
 		e = jv_get(r, "error");
-	if (!e)
+	if (!e || e->t != JV_OBJECT)
 		e = jv_get(jv_get(jv_get(v, "response"), "body"), "error");
 	const char *msg = jv_get_str(e, "message");
 	if (!msg)

@@ -1,0 +1,253 @@
+#!/usr/bin/env bats
+# ark-debate --batch against the loopback server's batch APIs (OpenAI files and batches,
+# Anthropic message batches): a grid of 2-round debates advanced one round per batch over
+# several invocations, with batches still running between them, a kill -9, an expired batch,
+# errored requests, cancelled and failed batches; the records equal the interactive run's (but
+# for "ms", a call's wall time, which a batch does not report: it is 0).
+
+load test_helper
+
+setup() {
+	setup_scratch
+	export ARK_BACKOFF_MS=5
+}
+
+teardown() {
+	stop_server
+}
+
+bstat() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/batch-stats" | jq -r "$1"; }
+TASKS=
+GRID=(-n 3 --rounds 2 --seed 5 --repeat 2)
+
+oa() { echo "openai:model=sim,url=$URL/v1"; }
+an() { echo "anthropic:model=sim,url=$URL"; }
+
+# the records without ms, one a line, sorted
+norm() { jq -c 'del(.turns[].ms)' "$1" | sort; }
+
+# interactive TEAM...: the interactive run's records into $T/inter.jsonl
+interactive() {
+	run_split ark-debate -q "$@" "${GRID[@]}" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	printf '%s\n' "$output" > "$T/inter.jsonl"
+	[ "$(wc -l < "$T/inter.jsonl")" -eq 12 ]
+}
+
+# batch_step ARGS...: one invocation of the batch run into $T/out.jsonl
+batch_step() {
+	run_split ark-debate "$@" "${GRID[@]}" --batch -o "$T/out.jsonl" "$FIX/http/tasks.jsonl"
+}
+
+# until_complete ARGS...: invocations until the output is complete (at most 40)
+until_complete() {
+	for _ in $(seq 40); do
+		batch_step "$@"
+		assert_status 0
+		case "$stderr_out" in *complete:*) return 0 ;; esac
+		sleep 0.1
+	done
+	echo "not complete: $stderr_out" >&2
+	return 1
+}
+
+# state_rounds: the rounds the state file has submitted
+state_rounds() { jq -s '.[0].rounds // 0' "$T/out.jsonl.batch" 2>/dev/null || echo 0; }
+
+# the whole story for one team: several invocations, a batch still running, a kill -9, an
+# expired batch and errored requests; the same records as the interactive run
+grid_story() {
+	interactive "$@"
+	batch_step "$@"
+	assert_status 0
+	[[ "$stderr_out" == *"submitted 36 calls"* ]]
+	[ ! -e "$T/out.jsonl" ]
+	# polled again at once: the batch is still running, nothing more is submitted
+	n=$(bstat .batches)
+	batch_step "$@"
+	assert_status 0
+	[[ "$stderr_out" == *"0 results read; submitted 0 calls"* ]]
+	[ "$(bstat .batches)" -eq "$n" ]
+	# --batch-wait in the background, killed -9 once it has submitted a later round
+	ark-debate "$@" "${GRID[@]}" --batch-wait=0.05 -o "$T/out.jsonl" "$FIX/http/tasks.jsonl" \
+		2>"$T/wait.err" &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(state_rounds)" -ge 3 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ "$(state_rounds)" -ge 3 ]
+	[ ! -e "$T/out.jsonl" ]
+	until_complete "$@"
+	[ "$(bstat .duplicates)" -eq 0 ]
+	[ "$(wc -l < "$T/out.jsonl")" -eq 12 ]
+	jq -se 'length == 12 and all(.[]; .status == "ok") and all(.[].turns[]; .ms == 0)' \
+		"$T/out.jsonl"
+	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
+	# the errored and expired requests were there, and were sent again
+	jq -se '[.[] | select(.call) | select(.tries > 0) | .error] | length > 0 and
+	        any(.[]; test("HTTP 500|Internal server error")) and any(.[]; test("expired"))' \
+		"$T/out.jsonl.batch"
+	# once complete, another invocation submits nothing and writes the same records
+	n=$(bstat .batches)
+	batch_step "$@"
+	assert_status 0
+	[[ "$stderr_out" == *complete:* ]]
+	[ "$(bstat .batches)" -eq "$n" ]
+	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
+}
+
+@test "openai team: a 2-round grid over several invocations equals the interactive run" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-error 0.15 \
+		--batch-expire 2
+	grid_story -a "$(oa)"
+	# 12 debates of 3 agents, 3 calls each: every call once, plus the retries
+	[ "$(bstat .requests)" -gt 108 ]
+	[[ "$stderr_out" == *"openai: 108 calls"* ]]
+	jq -se '[.[] | select(.batch) | .status] | index("expired") != null' "$T/out.jsonl.batch"
+}
+
+@test "anthropic team: a 2-round grid over several invocations equals the interactive run" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-error 0.15 \
+		--batch-expire 2
+	grid_story -a "$(an)"
+	[[ "$stderr_out" == *"anthropic: 108 calls"* ]]
+	jq -se '[.[] | select(.batch) | .batch] | length > 0 and all(.[]; startswith("msgbatch_"))' \
+		"$T/out.jsonl.batch"
+}
+
+@test "mixed team: one batch per provider a round, the same records" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-error 0.15 \
+		--batch-expire 3
+	grid_story -a "$(oa)" -a "$(an)" -a "$(an)"
+	[[ "$stderr_out" == *"openai: 36 calls"* ]]
+	[[ "$stderr_out" == *"anthropic: 72 calls"* ]]
+	# round 1 went out as two batches, one a provider; no round has more
+	jq -se '[.[] | select(.batch)] | group_by(.round) | length >= 3 and
+	        ([.[0][].group] | sort) == [0, 1] and
+	        all(.[]; ([.[].group] | unique | length) == length)' "$T/out.jsonl.batch"
+}
+
+@test "a cancelled and a failed batch are sent again" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-cancel 1 --batch-fail 2
+	interactive -a "$(oa)"
+	until_complete -a "$(oa)"
+	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
+	jq -se '[.[] | select(.batch) | .status][0:2] == ["cancelled", "failed"]' \
+		"$T/out.jsonl.batch"
+	[ "$(bstat .batches)" -eq 5 ]
+}
+
+@test "anthropic: a cancelled batch's requests are sent again" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-cancel 2
+	interactive -a "$(an)"
+	until_complete -a "$(an)"
+	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
+	[ "$(bstat .batches)" -eq 4 ]
+}
+
+@test "a request that fails every attempt: its debate is written with status error" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-error 1
+	until_complete -a "$(oa)" --retries 1
+	jq -se 'length == 12 and all(.[]; .status == "error")' "$T/out.jsonl"
+	jq -se 'all(.[]; .error | test("agent [A-C], round 0: HTTP 500: The server had an error.*after 2 attempts in batches"))' \
+		"$T/out.jsonl"
+	# two attempts of the 36 round-0 calls, in two batches
+	[ "$(bstat .requests)" -eq 72 ]
+	[ "$(bstat .batches)" -eq 2 ]
+	[ "$(bstat .duplicates)" -eq 0 ]
+}
+
+@test "custom ids: ark-, a 16-digit hash, the seed sent as X-Ark-Seed, the attempt" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 10000
+	batch_step -a "$(oa)"
+	assert_status 0
+	jq -se '[.[] | select(.batch) | .ids[]] | length == 36 and
+	        all(.[]; test("^ark-[0-9a-f]{16}-[0-9]+-0$")) and (unique | length) == 36' \
+		"$T/out.jsonl.batch"
+	# a member with seed=none sends no seed: "n"
+	rm -f "$T/out.jsonl.batch"
+	batch_step -a "$(oa),seed=none"
+	assert_status 0
+	jq -se '[.[] | select(.batch) | .ids[]] | length == 36 and all(.[]; test("^ark-[0-9a-f]{16}-n-0$"))' \
+		"$T/out.jsonl.batch"
+}
+
+@test "a state file of another configuration or other tasks is refused" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 10000
+	batch_step -a "$(oa)"
+	assert_status 0
+	cp "$T/out.jsonl.batch" "$T/state.before"
+	run_split ark-debate -a "$(oa)" -n 3 --rounds 2 --seed 6 --repeat 2 --batch \
+		-o "$T/out.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"out.jsonl.batch: written by another configuration (seed differs)"* ]]
+	run_split ark-debate -a "$(an)" "${GRID[@]}" --batch -o "$T/out.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"(members differ)"* ]]
+	head -3 "$FIX/http/tasks.jsonl" > "$T/fewer.jsonl"
+	run_split ark-debate -a "$(oa)" "${GRID[@]}" --batch -o "$T/out.jsonl" "$T/fewer.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"out.jsonl.batch: written for other tasks"* ]]
+	cmp "$T/out.jsonl.batch" "$T/state.before"
+	[ "$(bstat .batches)" -eq 1 ]
+}
+
+@test "usage: --batch needs -o FILE and takes no --resume; a bad --batch-wait" {
+	run_split ark-debate --batch "$FIX/http/tasks.jsonl"
+	assert_status 2
+	[[ "$stderr_out" == *"--batch needs -o FILE"* ]]
+	run_split ark-debate --batch --resume -o "$T/o.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 2
+	[[ "$stderr_out" == *"--resume"* ]]
+	run_split ark-debate --batch-wait=x -o "$T/o.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 2
+	[[ "$stderr_out" == *"--batch-wait"* ]]
+}
+
+@test "a simulated team needs no batch: complete in one invocation" {
+	run_split ark-debate -q -a sim "${GRID[@]}" "$FIX/http/tasks.jsonl"
+	printf '%s\n' "$output" > "$T/sim.jsonl"
+	batch_step -a sim
+	assert_status 0
+	[[ "$stderr_out" == *"complete: 12 records (12 ok, 0 failed)"* ]]
+	cmp "$T/out.jsonl" "$T/sim.jsonl"
+}
+
+@test "a batch API that refuses: the message names the server's error, the state is kept" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --require-key right
+	OPENAI_API_KEY=wrong batch_step -a "$(oa)"
+	assert_status 1
+	[[ "$stderr_out" == *"/v1/files: HTTP 401: Invalid authentication."* ]]
+	[[ "$stderr_out" != *wrong* ]]
+	OPENAI_API_KEY=right until_complete -a "$(oa)"
+	jq -se 'length == 12 and all(.[]; .status == "ok")' "$T/out.jsonl"
+}
+
+@test "examples/cron/batch-nightly.sh: invocations advance the grid, one grid a day" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 200
+	ex="$TOP/examples/cron/batch-nightly.sh"
+	for _ in $(seq 40); do
+		ARK_NIGHTLY_DATE=2026-12-01 run "$ex" "$FIX/http/tasks.jsonl" "$T/n" -a "$(oa)" \
+			"${GRID[@]}"
+		assert_status 0
+		[ -e "$T/n/runs/grid-2026-12-01.jsonl.gz" ] && break
+		sleep 0.1
+	done
+	[ ! -e "$T/n/runs/.current" ]
+	gzip -cd "$T/n/runs/grid-2026-12-01.jsonl.gz" > "$T/grid.jsonl"
+	jq -se 'length == 12 and all(.[]; .status == "ok")' "$T/grid.jsonl"
+	grep -q "done: 12 records" "$T/n/logs/2026-12-01.log"
+	grep -q "submitted 36 calls in 1 batches (round 3)" "$T/n/logs/2026-12-01.log"
+	# the same day again: nothing is submitted; the next day starts a new grid
+	n=$(bstat .batches)
+	ARK_NIGHTLY_DATE=2026-12-01 run "$ex" "$FIX/http/tasks.jsonl" "$T/n" -a "$(oa)" "${GRID[@]}"
+	assert_status 0
+	[ "$(bstat .batches)" -eq "$n" ]
+	ARK_NIGHTLY_DATE=2026-12-02 run "$ex" "$FIX/http/tasks.jsonl" "$T/n" -a "$(oa)" "${GRID[@]}"
+	assert_status 0
+	[ "$(cat "$T/n/runs/.current")" = "$T/n/runs/grid-2026-12-02.jsonl.gz" ]
+	[ "$(bstat .batches)" -eq $((n + 1)) ]
+}
