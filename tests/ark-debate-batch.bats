@@ -69,7 +69,7 @@ grid_story() {
 	[[ "$stderr_out" == *"0 results read; submitted 0 calls"* ]]
 	[ "$(bstat .batches)" -eq "$n" ]
 	# --batch-wait in the background, killed -9 once it has submitted a later round
-	ark-debate "$@" "${GRID[@]}" --batch-wait=0.05 -o "$T/out.jsonl" "$FIX/http/tasks.jsonl" \
+	ark-debate "$@" "${GRID[@]}" --batch-wait 0.05 -o "$T/out.jsonl" "$FIX/http/tasks.jsonl" \
 		2>"$T/wait.err" &
 	pid=$!
 	for _ in $(seq 200); do
@@ -202,7 +202,7 @@ grid_story() {
 	run_split ark-debate --batch --resume -o "$T/o.jsonl" "$FIX/http/tasks.jsonl"
 	assert_status 2
 	[[ "$stderr_out" == *"--resume"* ]]
-	run_split ark-debate --batch-wait=x -o "$T/o.jsonl" "$FIX/http/tasks.jsonl"
+	run_split ark-debate --batch-wait x -o "$T/o.jsonl" "$FIX/http/tasks.jsonl"
 	assert_status 2
 	[[ "$stderr_out" == *"--batch-wait"* ]]
 }

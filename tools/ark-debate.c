@@ -25,7 +25,7 @@ static const char help[] =
 	"                  [--final rule] [--aggregator spec] [--prompts dir] [--tasks name]...\n"
 	"                  [--resume] [--shard k/n] [--seed s] [--repeat s] [-j n] [--rpm n]\n"
 	"                  [--tpm n] [--retries n] [--timeout sec] [--insecure] [--skip-bad]\n"
-	"                  [--batch] [--batch-wait[=sec]] [-o file] [file ...]\n"
+	"                  [--batch] [--batch-wait sec] [-o file] [file ...]\n"
 	"  -p, --protocol P     debate (default), discussion or sample\n"
 	"  -n, --size N         team size (debate 5, discussion 4)\n"
 	"  -r, --rounds R       rounds after the independent round 0 (debate 3, discussion 4)\n"
@@ -46,7 +46,7 @@ static const char help[] =
 	"      --resume         keep the output's complete records, run the rest, append\n"
 	"      --batch          one round per provider batch, state in FILE.batch (-o FILE):\n"
 	"                       poll, submit the next round, exit; again until complete\n"
-	"      --batch-wait[=S] --batch, polling every S seconds (default 60) until complete\n"
+	"      --batch-wait S   --batch, polling every S seconds until complete\n"
 	"      --shard K/N      only tasks whose id hashes to K of N\n"
 	"      --seed S         base seed (default 1)\n"
 	"      --repeat S       S seeds per task: seed .. seed+S-1 (default 1)\n"
@@ -74,7 +74,7 @@ static const struct option longopts[] = {
 	ARG("repeat", O_REPEAT), ARG("jobs", 'j'), ARG("rpm", O_RPM), ARG("tpm", O_TPM),
 	ARG("retries", O_RETRIES), ARG("timeout", O_TIMEOUT), FLAG("insecure", O_INSECURE),
 	FLAG("verbose", 'v'), FLAG("batch", O_BATCH),
-	{ "batch-wait", optional_argument, NULL, O_BATCH_WAIT }, { NULL, 0, NULL, 0 },
+	ARG("batch-wait", O_BATCH_WAIT), { NULL, 0, NULL, 0 },
 };
 
 /* ---- options ----------------------------------------------------------------------------- */
@@ -127,7 +127,7 @@ static void parse_args(int argc, char **argv)
 		case O_BATCH: O.batch = 1; break;
 		case O_BATCH_WAIT:
 			O.batch = 1;
-			O.batch_wait = optarg ? cli_double("--batch-wait", optarg, 0.001, 86400) : 60;
+			O.batch_wait = cli_double("--batch-wait", optarg, 0.001, 86400);
 			break;
 		}
 	}

@@ -928,8 +928,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	enum MHD_Result bret;
-	if (srvb_handle(c, url, method, cn->body.p, cn->body.len, &bret))
+	if (srvb_handle(c, url, method, cn->body.p, cn->body.len, &bret)) {
+		pthread_mutex_lock(&mu);
+		st.requests++;
+		st.other++;
+		pthread_mutex_unlock(&mu);
 		return bret;
+	}
 	if (!strcmp(method, "GET")) {
 		if (!strcmp(url, "/stats"))
 			return answer_stats(c);
