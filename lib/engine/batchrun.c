@@ -35,7 +35,7 @@ typedef struct batch {
 	size_t nids;
 } batch;
 
-/* The members one batch can go to: one backend, base URL and key (OpenAI: and model). */
+/* The members one batch can go to (see same_group). */
 typedef struct group {
 	const ark_member *m;
 	ark_buf lines;             /* the requests collected by the replay */
@@ -78,10 +78,24 @@ static int same(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+static int same_headers(const ark_member *a, const ark_member *b)
+{
+	if (a->nheaders != b->nheaders)
+		return 0;
+	for (size_t i = 0; i < a->nheaders; i++)
+		if (strcmp(a->headers[i].name, b->headers[i].name) ||
+		    strcmp(a->headers[i].value, b->headers[i].value) ||
+		    a->headers[i].env != b->headers[i].env)
+			return 0;
+	return 1;
+}
+
+/* Members whose calls can share a batch: the same provider account (backend, base URL, key
+ * and headers); OpenAI's batches hold one model each. */
 static int same_group(const ark_member *a, const ark_member *b)
 {
 	return a->backend == b->backend && same(a->url, b->url) &&
-	       !strcmp(ark_http_key_env(a), ark_http_key_env(b)) &&
+	       !strcmp(ark_http_key_env(a), ark_http_key_env(b)) && same_headers(a, b) &&
 	       (a->backend != ARK_BACKEND_OPENAI || same(a->model, b->model));
 }
 
