@@ -37,8 +37,9 @@
  *   Adversary: argues for a wrong answer (rank: the reverse of the key when shown it, else the
  *   reverse of its own private ranking) and never moves.  Aggregator: the most common answer
  *   (ties drawn), or for rank the ranking by mean position.
- * The text: numbered steps, a faulty step when its answer is wrong (a ranking: when its error is
- * above 1/FAULTY_L1_PARTS of the largest possible), an explicit correction when it
+ * The text: numbered steps (a categorical answer worked out by llm/simsteps.c, wrong from a step
+ * anywhere in the working when its answer is wrong; a ranking with a faulty step when its error
+ * is above 1/FAULTY_L1_PARTS of the largest possible), an explicit correction when it
  * changes its mind, and the final answer in the form the grader reads (\boxed{} for math,
  * "Answer: X" for choice, number and short, a numbered "MY RANKING:" list for rank).
  *
@@ -58,6 +59,7 @@
 #include "grade/grade.h"
 #include "core/json.h"
 #include "llm/llm.h"
+#include "llm/simsteps.h"
 #include "grade/rank.h"
 #include "grade/vote.h"
 #include "core/rng.h"
@@ -300,11 +302,6 @@ static void add_excerpt(ark_buf *out, const char *q)
 		ark_buf_adds(out, ".");
 }
 
-static const char *pick(ark_rng *r, const char *const *pool, size_t n)
-{
-	return pool[ark_rng_below(r, n)];
-}
-
 /* ---- categorical answers ------------------------------------------------------------------ */
 
 typedef struct cat {
@@ -316,6 +313,8 @@ typedef struct cat {
 	const char *gold;          /* the gold answer as text (NULL when absent) */
 	char goldbuf[64];
 	uint64_t thash;            /* ark_grade_task_key */
+	double se;                 /* the chance that its own solution is right (the working's
+	                              first wrong step is drawn with it, llm/simsteps.h) */
 } cat;
 
 /* grade text through the engine's per-thread memory (ark_grade_memo: the engine graded every
@@ -510,32 +509,6 @@ static char *wrong_answer(const cat *c, ark_rng *r, const char *avoid)
 	return strdup(buf);
 }
 
-static const char *const steps_open[] = {
-	"I start by identifying what is given and what is asked.",
-	"I list the quantities involved and how they relate.",
-	"I work through the problem directly from the definitions.",
-	"I break the problem into smaller parts and solve each in turn.",
-};
-static const char *const steps_right[] = {
-	"Carrying the computation through and checking each part, the result is",
-	"Evaluating each part in turn, everything is consistent, and the result is",
-	"Working it out carefully and verifying the last step, the result is",
-};
-static const char *const steps_wrong[] = {
-	"Taking a shortcut and skipping the check of one case, the result is",
-	"Assuming the two terms cancel, the result is",
-	"Dropping what looks like a negligible term, the result is",
-	"Reusing an earlier value without recomputing it, the result is",
-};
-static const char *const choice_right[] = {
-	"Checking each option against the question, only one of them holds up:",
-	"Ruling out the options that contradict the question leaves",
-};
-static const char *const choice_wrong[] = {
-	"Going with my first impression of the options without checking the others, I choose",
-	"The wording of one option looks closest to the question, so I choose",
-};
-
 /* What a member does in its turn: the answer it gives and how it came to it. */
 typedef struct move {
 	char *belief;               /* categorical: the answer (malloc'd), NULL until decided */
@@ -674,6 +647,32 @@ static void decide_categorical(const cat *c, const ark_member *m, const situ *st
 		mv->belief = wrong_answer(c, r, NULL);
 }
 
+/* The services llm/simsteps.c asks of the simulator. */
+static char *steps_wrong(void *ctx, ark_rng *r) { return wrong_answer(ctx, r, NULL); }
+static void steps_final(void *ctx, ark_buf *out, const char *ans) { add_final(out, ctx, ans); }
+static int steps_correct(void *ctx, const char *ans) { return answer_correct(ctx, ans); }
+
+static void steps_env(const cat *c, ark_simsteps_env *env)
+{
+	*env = (ark_simsteps_env){ c->task, c->gold, (void *)c, steps_wrong, steps_final,
+	                           steps_correct };
+}
+
+/* A rollout or a step-judge request (llm/simsteps.h): 1 answered, 0 not one, -1 error. */
+static int sim_labelling(const ark_member *m, const jv *task, ark_kind kind, const ark_msg *msgs,
+                         size_t nmsg, uint64_t seed, ark_buf *out, jv **info, char *err,
+                         size_t errlen)
+{
+	ark_grade_opts go;
+	ark_grade_opts_init(&go);
+	cat c;
+	cat_init(&c, task, kind, &go);
+	ark_simsteps_env env;
+	steps_env(&c, &env);
+	return ark_simsteps_request(m, &env, skill_of(m, task), msgs, nmsg, seed, out, info, err,
+	                            errlen);
+}
+
 /* The text of a member's categorical turn, ending in the final line the grader reads. */
 static void write_categorical(ark_buf *out, const cat *c, const situ *st, const char *own,
                               move *mv, ark_rng *r)
@@ -697,7 +696,6 @@ static void write_categorical(ark_buf *out, const cat *c, const situ *st, const 
 	} else {
 		ark_sfmt(out, "Step %d: I read the question and what it asks for.\n\n", step++);
 	}
-	ark_sfmt(out, "Step %d: %s\n\n", step++, pick(r, steps_open, 4));
 	const jv *facts = jv_get(c->task, "facts");
 	int cited = 0;
 	for (size_t j = 0; j < st->nfacts && cited < CITE_CATEGORICAL; j++)
@@ -723,14 +721,9 @@ static void write_categorical(ark_buf *out, const cat *c, const situ *st, const 
 		ark_sfmt(out, "Step %d: I am certain of this, and the others should be too: the "
 		             "result is %s.\n\n", step++, belief);
 	} else {
-		if (!right)
-			mv->error_step = step;
-		const char *how;
-		if (c->kind == ARK_KIND_CHOICE)
-			how = right ? pick(r, choice_right, 2) : pick(r, choice_wrong, 2);
-		else
-			how = right ? pick(r, steps_right, 3) : pick(r, steps_wrong, 4);
-		ark_sfmt(out, "Step %d: %s %s.\n\n", step++, how, belief);
+		ark_simsteps_env env;
+		steps_env(c, &env);
+		ark_simsteps_write(out, &env, step, belief, right, c->se, r, &mv->error_step);
 	}
 	add_final(out, c, belief);
 }
@@ -761,6 +754,7 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 	double s = skill_of(m, task);
 	double f = st->nfacts ? (double)st->nheld / (double)st->nfacts : 0;
 	double se = s + (1 - s) * f;
+	c.se = se;
 
 	char *own = NULL;
 	int own_ok = -1;
@@ -1327,6 +1321,12 @@ int ark_sim_reply(const ark_member *m, const jv *task, const ark_msg *msgs, size
 		return ark_errf(err, errlen, "simulator: unknown task kind");
 	if (kind != ARK_KIND_RANK && !jv_get_str(task, "kind"))
 		return ark_errf(err, errlen, "simulator: the task needs a \"kind\"");
+	if (kind != ARK_KIND_RANK) {
+		int h = sim_labelling(m, task, (ark_kind)kind, msgs, nmsg, seed, out, info, err,
+		                      errlen);
+		if (h)
+			return h < 0 ? -1 : 0;
+	}
 	situ *st = malloc(sizeof *st);
 	if (!st)
 		return ark_errf(err, errlen, "out of memory");
