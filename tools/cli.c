@@ -16,6 +16,7 @@
 #include "engine/batchrun.h"
 #include "engine/resume.h"
 #include "llm/retry.h"
+#include "core/redact.h"
 
 const char *cli_prog = "ark";
 int cli_quiet;
@@ -38,14 +39,24 @@ void cli_init(const char *prog)
 	meter_t0 = now_s();
 }
 
+/* The secrets the option arguments hold by mistake (a spec's key=, a URL's password): every
+ * message is redacted of them (core/redact.h), so a usage error quoting a spec shows none. */
+static ark_secrets arg_secrets;
+
 static void vmsg(const char *fmt, va_list ap) ARK_FMT(1, 0);
 static void vmsg(const char *fmt, va_list ap)
 {
 	if (progress_shown)
 		cli_progress_end();
-	fprintf(stderr, "%s: ", cli_prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	ark_buf b = ARK_BUF_INIT;
+	if (ark_buf_vaddf(&b, fmt, ap) < 0 || !b.p) {
+		ark_buf_release(&b);
+		fprintf(stderr, "%s: %s\n", cli_prog, fmt);
+		return;
+	}
+	ark_redact(b.p, &arg_secrets);
+	fprintf(stderr, "%s: %s\n", cli_prog, b.p);
+	ark_buf_release(&b);
 }
 
 void cli_warn(const char *fmt, ...)
@@ -198,7 +209,11 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 		case 'V': version();
 		case ':':
 		case '?': bad_option(c, argv);
-		default: return c;
+		default:
+			if (optarg && ark_member_spec_secrets(optarg, &arg_secrets) < 0)
+				cli_usage_error("too many secrets in the options to keep them out of "
+				                "messages");
+			return c;
 		}
 	}
 }

@@ -665,6 +665,8 @@ static jv *make_turn(ark_debate *d, dcall *dc, int *correct_out, char **answer_o
 	rc |= jv_set(t, "text", jv_string(text));
 	if (empty)
 		rc |= jv_set(t, "empty", jv_bool(1));
+	if (c->nuls)     /* NUL characters the server sent, now U+FFFD in the text */
+		rc |= jv_set(t, "nul", jv_int(c->nuls));
 	if (c->reasoning)
 		rc |= jv_set(t, "reasoning", jv_string(c->reasoning));
 	rc |= jv_set(t, "answer", g.answer ? jv_string(g.answer) : jv_null());

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "core/jscan.h"
 #include "core/json.h"
+#include "core/redact.h"
 #include "llm/batchapi.h"
 #include "llm/retry.h"
 #include "llm/wire.h"
@@ -122,6 +123,14 @@ static void logf_(ark_bapi *b, const char *fmt, ...)
 	b->o.log(b->o.log_ctx, line);
 }
 
+/* The member's key and URL secrets (core/redact.h). */
+static void bapi_secrets(const ark_bapi *b, const ark_member *m, ark_secrets *sec)
+{
+	ark_secrets_init(sec);
+	ark_secrets_adds(sec, b->o.env ? b->o.env(ark_http_key_env(m)) : NULL);
+	ark_secrets_url(sec, m->url);
+}
+
 /* The message of an error body, or what curl said; the key, should a server echo it, cut out. */
 static void error_message(ark_bapi *b, const ark_member *m, long status, CURLcode cc,
                           const char *url, char *err, size_t errlen)
@@ -138,10 +147,9 @@ static void error_message(ark_bapi *b, const ark_member *m, long status, CURLcod
 	else
 		ark_errf(err, errlen, "%s: %s", url, curl_easy_strerror(cc));
 	jv_free(v);
-	const char *key = b->o.env ? b->o.env(ark_http_key_env(m)) : NULL;
-	char *p;
-	while (key && strlen(key) >= 4 && (p = strstr(err, key)))
-		memset(p, '*', strlen(key));
+	ark_secrets sec;
+	bapi_secrets(b, m, &sec);
+	ark_redact(err, &sec);
 }
 
 /* Free a header list that holds the key, its lines wiped first. */
@@ -194,6 +202,10 @@ static int call(ark_bapi *b, const ark_member *m, const char *url, const ark_buf
 			curl_easy_setopt(b->h, CURLOPT_SSL_VERIFYHOST, 0L);
 		}
 		CURLcode cc = curl_easy_perform(b->h);
+		ark_secrets sec;      /* what a server echoes of the key, out before anything reads it */
+		bapi_secrets(b, m, &sec);
+		if (b->resp.len)
+			b->resp.len = ark_redact_into(b->resp.p, b->resp.len + 1, b->resp.p, b->resp.len, &sec);
 		long status = 0;
 		curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &status);
 		wipe(hd);

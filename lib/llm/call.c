@@ -19,7 +19,7 @@ void ark_call_clear(ark_call *c)
 {
 	c->text = c->reasoning = c->finish = c->served_model = c->fingerprint = NULL;
 	c->logprobs = c->sim_info = NULL;
-	c->ok = c->fatal = c->http_status = c->attempts = 0;
+	c->ok = c->fatal = c->http_status = c->attempts = c->nuls = 0;
 	c->in_tokens = c->out_tokens = -1;
 	c->cached_tokens = c->cache_write_tokens = c->reasoning_tokens = -1;
 	c->ms = 0;

@@ -12,8 +12,9 @@
  *
  * Keys are looked up (through the environment callback the tool passed in the options) when a
  * request is built, copied only into the header list of that attempt, and wiped when the
- * attempt ends; messages that could carry a key (server error
- * texts) pass through redact() before they are stored or logged.
+ * attempt ends.  A response body is redacted (core/redact.h: the key and any 8-byte run of it,
+ * secret header values, the URL's password) before anything reads it, and messages and logs
+ * pass through redact() again before they are stored or logged.
  */
 #include <errno.h>
 #include <math.h>
@@ -28,6 +29,7 @@
 #include <curl/curl.h>
 #include "llm/llm.h"
 #include "llm/retry.h"
+#include "core/redact.h"
 #include "llm/wire.h"
 
 #define RESP_MAX        ARK_REPLY_MAX        /* largest response body accepted */
@@ -155,41 +157,50 @@ static void logf_(ark_http *h, const ark_member *m, const char *fmt, ...)
 	h->o.log(h->o.log_ctx, line);
 }
 
-/* Replace every occurrence of the member's key in s (in place, NUL-terminated) by "[redacted]"
- * when it fits, else by asterisks.  Keys shorter than 4 bytes are left alone (a one-letter "key"
- * would mangle every message). */
-static void redact_one(const char *key, char *s);
-
-static void redact(const ark_http *h, const ark_member *m, char *s, size_t size)
+/* The secrets of member m's requests, which a server's text must not carry into a message, a
+ * record or a log: its key, the values of its secret headers, and the password and query values
+ * of its URL. */
+static void member_secrets(const ark_http *h, const ark_member *m, ark_secrets *sec)
 {
+	ark_secrets_init(sec);
 	if (!m)
 		return;
-	redact_one(member_key(h, m), s);
+	ark_secrets_adds(sec, member_key(h, m));
 	for (size_t i = 0; i < m->nheaders; i++)
 		if (m->headers[i].secret)
-			redact_one(header_value(h, &m->headers[i]), s);
+			ark_secrets_adds(sec, header_value(h, &m->headers[i]));
+	ark_secrets_url(sec, m->url);
+}
+
+/* Redact member m's secrets from s (in place, NUL-terminated): see core/redact.h. */
+static void redact(const ark_http *h, const ark_member *m, char *s, size_t size)
+{
+	ark_secrets sec;
+	member_secrets(h, m, &sec);
+	ark_redact(s, &sec);
 	(void)size;
 }
 
-/* Every occurrence of key in s (in place, NUL-terminated) replaced. */
-static void redact_one(const char *key, char *s)
+/* A response body is redacted as it arrives whole, before any of it is read: every message,
+ * error field and reply field made from it is then free of the member's secrets, however it is
+ * cut later.  The reply fields are redacted once more after decoding (a secret the server wrote
+ * with JSON escapes). */
+static void redact_body(const ark_http *h, req *r)
 {
-	if (!key)
-		return;
-	size_t kl = strlen(key);
-	if (kl < 4)
-		return;
-	static const char mark[] = "[redacted]";
-	char *p;
-	while ((p = strstr(s, key))) {
-		size_t ml = sizeof mark - 1;
-		if (ml <= kl) {
-			memcpy(p, mark, ml);
-			memmove(p + ml, p + kl, strlen(p + kl) + 1);
-		} else {
-			memset(p, '*', kl);
-		}
-	}
+	ark_secrets sec;
+	member_secrets(h, r->c->m, &sec);
+	if (r->resp.p && r->resp.len)
+		r->resp.len = ark_redact_into(r->resp.p, r->resp.len + 1, r->resp.p, r->resp.len, &sec);
+}
+
+static void redact_reply(const ark_http *h, ark_call *c)
+{
+	ark_secrets sec;
+	member_secrets(h, c->m, &sec);
+	ark_redact(c->text, &sec);
+	ark_redact(c->reasoning, &sec);
+	ark_redact(c->served_model, &sec);
+	ark_redact(c->fingerprint, &sec);
 }
 
 /* ---- token buckets ------------------------------------------------------------------------- */
@@ -1040,6 +1051,29 @@ static void transport_failed(ark_http *h, req *r, CURLcode cc)
 	member_fatal(h, r, why);
 }
 
+/* An empty or null content that the finish reason does not explain (the max-tokens budget spent,
+ * a content filter) is a glitch of the server's: retried like a garbled body while retries are
+ * left.  Returns 1 when the call was scheduled again; 0 when the reply stands as it is (the
+ * engine marks an empty turn). */
+static int empty_glitch(ark_http *h, req *r)
+{
+	ark_call *c = r->c;
+	static const char *const why[] = { "length", "max_tokens", "content_filter", "refusal", NULL };
+	if ((c->text && c->text[0]) || h->no_retry)
+		return 0;
+	for (int i = 0; c->finish && why[i]; i++)
+		if (!strcmp(c->finish, why[i]))
+			return 0;
+	double delay;
+	ark_attempt a = { .status = c->http_status, .bad_body = 1, .hdr = &r->rh,
+	                  .attempt = c->attempts, .retries = h->o.retries };
+	if (ark_retry_decide(&h->retry, &a, &delay, NULL) != ARK_RETRY_WAIT)
+		return 0;
+	clear_out(c);
+	schedule_retry(h, r, delay, "empty reply content");
+	return 1;
+}
+
 /* A 2xx: the call succeeds, or its garbled body is retried. */
 static void response_ok(ark_http *h, req *r, double ms)
 {
@@ -1048,6 +1082,9 @@ static void response_ok(ark_http *h, req *r, double ms)
 	char why[512];
 	double delay;
 	if (ark_reply_parse(c, r->resp.p ? r->resp.p : "", r->resp.len, why, sizeof why) == 0) {
+		redact_reply(h, c);
+		if (empty_glitch(h, r))
+			return;
 		c->ok = 1;
 		c->ms = ms;
 		if (c->in_tokens > 0)
@@ -1150,6 +1187,7 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 	curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &status);
 	c->http_status = (int)status;
 	release_easy(h, r);
+	redact_body(h, r);
 	double ms = (now_s() - r->t_submit) * 1000;
 	if (cc != CURLE_OK) {
 		transport_failed(h, r, cc);

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 #include "llm/llm.h"
+#include "core/redact.h"
 
 #define DEFAULT_OPENAI_URL    "https://api.openai.com/v1"
 #define DEFAULT_ANTHROPIC_URL "https://api.anthropic.com"
@@ -643,6 +644,48 @@ static int header_value_public(const char *v, size_t n, ark_buf *out)
 		pv = x;
 	}
 	jv_free(pv);
+	return rc ? -1 : 0;
+}
+
+/* Whether a parameter name is one under which a secret may be given by mistake (the refused
+ * key=, token=...; "judge:openai:key" is a "key"). */
+static int secret_param(const char *k, size_t n)
+{
+	static const char *const names[] = { "key", "api-key", "api_key", "apikey", "token",
+	                                     "password", "secret", "authorization", NULL };
+	const char *last = k;
+	for (size_t i = 0; i < n; i++)
+		if (k[i] == ':')
+			last = k + i + 1;
+	n -= (size_t)(last - k);
+	for (int i = 0; names[i]; i++)
+		if (strlen(names[i]) == n && !strncasecmp(last, names[i], n))
+			return 1;
+	return 0;
+}
+
+int ark_member_spec_secrets(const char *spec, ark_secrets *sec)
+{
+	int rc = 0;
+	if (!spec)
+		return 0;
+	for (const char *p = spec; *p;) {
+		size_t n = strcspn(p, ",");
+		const char *eq = memchr(p, '=', n), *v = eq ? eq + 1 : NULL;
+		size_t vl = v ? n - (size_t)(v - p) : 0;
+		if (v && secret_param(p, (size_t)(eq - p)))
+			rc |= ark_secrets_add(sec, v, vl);
+		/* header=Name: value with a secret name: the value (not a ${NAME} reference) */
+		const char *c = v && eq - p >= 6 && !strncasecmp(eq - 6, "header", 6) ?
+		                memchr(v, ':', vl) : NULL;
+		if (c && header_secret(v, (size_t)(c - v))) {
+			const char *x = c + 1 + strspn(c + 1, " \t");
+			if (x < p + n && *x != '$')
+				rc |= ark_secrets_add(sec, x, (size_t)(p + n - x));
+		}
+		rc |= ark_secrets_urln(sec, p, n);
+		p += n + (p[n] == ',');
+	}
 	return rc ? -1 : 0;
 }
 

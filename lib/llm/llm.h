@@ -77,6 +77,11 @@ void ark_member_init(ark_member *m);                 /* defaults; backend sim */
  * URLs (OPENAI_BASE_URL, ANTHROPIC_BASE_URL) of members that name none.  0 or -1 with a
  * message. */
 int  ark_member_parse(ark_member *m, const char *spec, ark_env_fn env, char *err, size_t errlen);
+/* The secrets a spec, or any option argument, may hold by mistake, for redacting the messages
+ * that quote it (core/redact.h): the value of a key=, token=, password=... parameter and the
+ * password and query values of every URL in it.  -1 when the list is full. */
+typedef struct ark_secrets ark_secrets;
+int  ark_member_spec_secrets(const char *spec, ark_secrets *sec);
 /* Parse one element of a --team JSON list: {"backend":"openai","model":...}.  0 or -1. */
 int  ark_member_from_json(ark_member *m, const jv *obj, ark_env_fn env, char *err, size_t errlen);
 /* A spec as it may be shown (in a usage error, a log): the values of secret headers replaced by
@@ -107,7 +112,7 @@ struct ark_call {
 	int    fatal;            /* no call can succeed: the member stopped (401/403/404/quota) */
 	int    http_status;      /* last HTTP status, 0 for sim or no response */
 	int    attempts;
-	char  *text;             /* the reply text */
+	char  *text;             /* the reply text (a NUL in it replaced by U+FFFD, counted in nuls) */
 	char  *reasoning;        /* reasoning_content / thinking when the server sent it */
 	char  *finish;           /* finish_reason / stop_reason */
 	char  *served_model;     /* model the server says it used */
@@ -122,6 +127,7 @@ struct ark_call {
 	                            stay byte-identical run to run) */
 	jv    *logprobs;         /* token log-probabilities when requested and returned, else NULL */
 	jv    *sim_info;         /* simulator only: what the simulated member actually did */
+	int    nuls;             /* NUL characters the reply text held (each now U+FFFD) */
 	char   err[256];
 };
 void ark_call_release(ark_call *c);   /* frees the out fields; the call can be reused */

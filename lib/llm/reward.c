@@ -7,6 +7,7 @@
 #include "core/json.h"
 #include "llm/retry.h"
 #include "llm/reward.h"
+#include "core/redact.h"
 
 #define REWARD_BACKOFF_MAX_S 5.0     /* cap of the back-off between attempts */
 
@@ -18,6 +19,8 @@ struct ark_reward {
 	ark_retry_hdr rh;         /* the last response's retry headers */
 	ark_retry retry;
 	long requests;
+	char *key;                /* kept only to redact what the server echoes of it */
+	ark_secrets secrets;      /* the key, the URL's password and query values */
 };
 
 void ark_reward_opts_init(ark_reward_opts *o)
@@ -200,7 +203,11 @@ ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	ark_buf_init(&r->body);
-	r->o.key = NULL;          /* it lives on only in the header list */
+	r->key = r->o.key && *r->o.key ? strdup(r->o.key) : NULL;
+	r->o.key = NULL;          /* it lives on in the header list, and in r->key to redact */
+	ark_secrets_init(&r->secrets);
+	ark_secrets_adds(&r->secrets, r->key);
+	ark_secrets_url(&r->secrets, r->o.url);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ark_retry_init(&r->retry, r->o.backoff_s, REWARD_BACKOFF_MAX_S,
@@ -218,6 +225,9 @@ void ark_reward_free(ark_reward *r)
 		curl_easy_cleanup(r->h);
 	curl_slist_free_all(r->hdr);
 	ark_buf_release(&r->body);
+	if (r->key)
+		explicit_bzero(r->key, strlen(r->key));
+	free(r->key);
 	free(r);
 }
 
@@ -275,6 +285,10 @@ static long post(ark_reward *r, const ark_buf *req, CURLcode *cc)
 	curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
 	r->requests++;
 	*cc = curl_easy_perform(r->h);
+	/* redacted before anything reads it: no message made from it holds the key, however cut */
+	if (r->body.len)
+		r->body.len = ark_redact_into(r->body.p, r->body.len + 1, r->body.p, r->body.len,
+		                              &r->secrets);
 	long status = 0;
 	curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
 	return *cc == CURLE_OK ? status : -1;
@@ -341,6 +355,7 @@ static int score_request(ark_reward *r, const char *const *inputs, const size_t 
 	ark_buf_release(&req);
 	if (fatal)
 		*fatal = never;
+	ark_redact(last, &r->secrets);
 	if (never)
 		return ark_errf(err, errlen, "reward server: %s", last);
 	return ark_errf(err, errlen, "reward server: %s (after %d attempts)", last, attempt);

@@ -503,6 +503,32 @@ static void anthropic_usage(ark_call *c, const jv *usage)
 }
 
 /* Fill the call from a 2xx body.  0 ok, -1 malformed (message in why). */
+/* A NUL character in a reply (JSON's \u0000) would end the text there as a C string: each becomes
+ * U+FFFD, the replacement character, so the text after it (the answer, often) is kept.  The
+ * number replaced. */
+static int nul_out(ark_buf *b)
+{
+	const char *p = b->len ? memchr(b->p, 0, b->len) : NULL, *end = b->p + b->len;
+	if (!p)
+		return 0;
+	ark_buf t = ARK_BUF_INIT;
+	int n = 0, rc = ark_buf_add(&t, b->p, (size_t)(p - b->p));
+	while (p && !rc) {
+		const char *q = memchr(p + 1, 0, (size_t)(end - p - 1));
+		n++;
+		rc |= ark_buf_add(&t, "\xef\xbf\xbd", 3);
+		rc |= ark_buf_add(&t, p + 1, (size_t)((q ? q : end) - p - 1));
+		p = q;
+	}
+	if (rc) {       /* out of memory: the text up to the first NUL, as before */
+		ark_buf_release(&t);
+		return n;
+	}
+	ark_buf_release(b);
+	*b = t;
+	return n;
+}
+
 int ark_reply_parse(ark_call *c, const char *body, size_t len, char *why, size_t whylen)
 {
 	char e[160];
@@ -567,6 +593,8 @@ int ark_reply_parse(ark_call *c, const char *body, size_t len, char *why, size_t
 			c->logprobs = jv_dup(lc && lc->t == JV_ARRAY ? lc : lp);
 		}
 	}
+	c->nuls = nul_out(&text);
+	nul_out(&reas);
 	c->text = text.p ? ark_buf_take(&text) : strdup("");
 	if (reas.len)
 		c->reasoning = ark_buf_take(&reas);

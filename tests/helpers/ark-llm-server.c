@@ -9,7 +9,7 @@
  *   ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]
  *                  [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]
  *                  [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]
- *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...
+ *                  [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty|nul|echo-key]...
  *                  [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]
  *                  [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]
  *                  [--pool-model NAME] [--require-header 'NAME: VALUE']
@@ -61,10 +61,10 @@
 #define BODY_MAX ((size_t)32 << 20)
 
 enum { F_429, F_500, F_529, F_HANG, F_DROP, F_TRUNC, F_MALFORMED, F_QUOTA, F_401, F_400, F_408,
-       F_409, F_503, NFAULT };
+       F_409, F_503, F_EMPTY, F_NULLC, NFAULT };
 static const char *fault_names[NFAULT] = { "429", "500", "529", "hang", "drop", "truncate",
                                            "malformed", "quota", "401", "400", "408", "409",
-                                           "503" };
+                                           "503", "empty", "null" };
 
 static struct {
 	double rate[NFAULT];
@@ -74,7 +74,7 @@ static struct {
 	double retry_after_s;
 	long retry_after_ms;    /* -1: header not sent */
 	const char *key;
-	int q_parts, q_no_usage, q_reasoning, q_null, q_cache, q_empty;
+	int q_parts, q_no_usage, q_reasoning, q_null, q_cache, q_empty, q_nul, q_echo;
 	int reject_max_tokens;
 	const char *judge_marker;
 	const char *step_sep;
@@ -462,7 +462,49 @@ static enum MHD_Result context_overflow(struct MHD_Connection *c, int anthropic,
 	return send_json(c, 400, b, strlen(b), -1);
 }
 
-static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *req, long reqno)
+/* The credential a request carried (x-api-key, or Authorization less "Bearer "), or NULL. */
+static const char *sent_key(struct MHD_Connection *c, int anthropic)
+{
+	if (anthropic)
+		return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	return a && !strncmp(a, "Bearer ", 7) ? a + 7 : a;
+}
+
+/* --quirk nul: a NUL character in the middle of the text (sent as \u0000), as replies of some
+ * served models hold; --quirk echo-key: the text, the reasoning and the model name repeat the
+ * credential the request carried, as a misconfigured proxy or a model that reads its own headers
+ * may; fault empty or null: this reply's content is "" or null, a retry may do better. */
+static void reply_quirks(struct MHD_Connection *c, int anthropic, int fault, ark_buf *out,
+                         ark_buf *echo)
+{
+	if (cfg.q_nul) {
+		const char *nl = memchr(out->p, '\n', out->len);
+		size_t at = nl ? (size_t)(nl - out->p) : out->len / 2;
+		ark_buf t = ARK_BUF_INIT;
+		ark_buf_add(&t, out->p, at);
+		ark_buf_addc(&t, 0);
+		ark_buf_add(&t, out->p + at, out->len - at);
+		ark_buf_reset(out);
+		ark_buf_add(out, t.p, t.len);
+		ark_buf_release(&t);
+	}
+	const char *k = cfg.q_echo ? sent_key(c, anthropic) : NULL;
+	if (k) {
+		ark_buf_addf(echo, "%s", k);
+		ark_buf t = ARK_BUF_INIT;
+		ark_buf_addf(&t, "You sent me the header Authorization: Bearer %s, so here goes.\n\n", k);
+		ark_buf_add(&t, out->p, out->len);
+		ark_buf_reset(out);
+		ark_buf_add(out, t.p, t.len);
+		ark_buf_release(&t);
+	}
+	if (fault == F_EMPTY || fault == F_NULLC)
+		ark_buf_reset(out);
+}
+
+static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *req, long reqno,
+                                   int fault)
 {
 	const jv *msgs = jv_get(req, "messages");
 	const char *model = jv_get_str(req, "model");
@@ -557,6 +599,17 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 	}
 	if (!out.p)
 		ark_buf_adds(&out, "");
+	ark_buf echo = ARK_BUF_INIT;
+	reply_quirks(c, anthropic, fault, &out, &echo);
+	ark_buf echo_model = ARK_BUF_INIT, echo_think = ARK_BUF_INIT;
+	const char *think = cfg.q_reasoning ? "Let me think this through." : NULL;
+	if (echo.len) {
+		ark_buf_addf(&echo_model, "%s-%s", model, echo.p);
+		ark_buf_addf(&echo_think, "The key in my headers is %s.", echo.p);
+		model = echo_model.p;
+		think = echo_think.p;
+	}
+	int no_text = cfg.q_empty || fault == F_NULLC;
 	long in_tok = (long)(all.len + 3) / 4, out_tok = (long)(out.len + 3) / 4;
 
 	jv *r = jv_object();
@@ -568,14 +621,14 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		jv_set(r, "role", jv_string("assistant"));
 		jv_set(r, "model", jv_string(model));
 		jv *content = jv_array();
-		if (cfg.q_reasoning) {
+		if (think) {
 			jv *t = jv_object();
 			jv_set(t, "type", jv_string("thinking"));
-			jv_set(t, "thinking", jv_string("Let me think this through."));
+			jv_set(t, "thinking", jv_string(think));
 			jv_set(t, "signature", jv_string("loopback"));
 			jv_push(content, t);
 		}
-		if (!cfg.q_empty) {   /* --quirk empty: no text block, cut at max_tokens */
+		if (!no_text) {   /* --quirk empty: no text block, cut at max_tokens */
 			jv *t = jv_object();
 			jv_set(t, "type", jv_string("text"));
 			jv_set(t, "text", jv_stringn(out.p, out.len));
@@ -607,9 +660,10 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		jv *ch = jv_object(), *msg = jv_object();
 		jv_set(ch, "index", jv_int(0));
 		jv_set(msg, "role", jv_string("assistant"));
-		if (cfg.q_null) {
+		if (cfg.q_null || fault == F_NULLC) {
 			jv_set(msg, "content", jv_null());
-			jv_set(msg, "reasoning_content", jv_stringn(out.p, out.len));
+			if (cfg.q_null)
+				jv_set(msg, "reasoning_content", jv_stringn(out.p, out.len));
 		} else if (cfg.q_parts) {
 			/* the text as two parts, split at its middle */
 			jv *parts = jv_array();
@@ -631,8 +685,8 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 				ark_buf_adds(&pad, "I think. ");
 			jv_set(msg, "reasoning_content", jv_stringn(pad.p, (size_t)cfg.pad_reasoning));
 			ark_buf_release(&pad);
-		} else if (cfg.q_reasoning && !cfg.q_null)
-			jv_set(msg, "reasoning_content", jv_string("Let me think this through."));
+		} else if (think && !cfg.q_null)
+			jv_set(msg, "reasoning_content", jv_string(think));
 		jv_set(ch, "message", msg);
 		if (jv_truthy(jv_get(req, "logprobs"))) {
 			long long top = jv_get_ll(req, "top_logprobs", 0);
@@ -686,7 +740,11 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 	free(am);
 	ark_buf_release(&all);
 	ark_buf_release(&out);
-	return send_jv(c, 200, r, -1);
+	ark_buf_release(&echo);
+	enum MHD_Result ret = send_jv(c, 200, r, fault == F_EMPTY || fault == F_NULLC ? fault : -1);
+	ark_buf_release(&echo_model);
+	ark_buf_release(&echo_think);
+	return ret;
 }
 
 static void json_escape_into(char *dst, size_t dl, const char *s);
@@ -1018,7 +1076,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (cfg.req_header && (chat || msgs) && !required_header(c, msgs, &ret))
 		goto out;
 	/* auth first, as a real server: a bad key is a 401 whatever else happens */
-	if (cfg.key && (chat || msgs)) {
+	if (cfg.key && (chat || msgs || pool)) {
 		const char *got;
 		int good;
 		if (msgs) {
@@ -1118,7 +1176,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		ark_buf_release(&b);
 		goto out;
 	}
-	ret = pool ? answer_pooling(c, req, reqno) : answer_chat(c, msgs, req, reqno);
+	ret = pool ? answer_pooling(c, req, reqno) : answer_chat(c, msgs, req, reqno, fault);
 	pthread_mutex_lock(&mu);
 	st.ok++;
 	pthread_mutex_unlock(&mu);
@@ -1156,7 +1214,7 @@ static void usage(void)
 	fprintf(stderr, "usage: ark-llm-server [--port N] [--port-file F] [--tasks FILE] [--seed N]\n"
 	        "       [--latency MS] [--latency-dist fixed|uniform|exp|lognormal]\n"
 	        "       [--fault KIND=RATE]... [--retry-after S] [--retry-after-ms MS]\n"
-	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty]...\n"
+	        "       [--require-key KEY] [--quirk parts|no-usage|reasoning|null-content|cache-usage|empty|nul|echo-key]...\n"
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
 	        "       [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]\n"
 	        "       [--pool-model NAME] [--require-header 'NAME: VALUE'] [--tls-cert PEM --tls-key PEM]\n"
@@ -1244,6 +1302,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(v, "null-content")) cfg.q_null = 1;
 			else if (!strcmp(v, "cache-usage")) cfg.q_cache = 1;
 			else if (!strcmp(v, "empty")) cfg.q_empty = 1;
+			else if (!strcmp(v, "nul")) cfg.q_nul = 1;
+			else if (!strcmp(v, "echo-key")) cfg.q_echo = 1;
 			else usage();
 		} else if (!strcmp(a, "--reject-max-tokens")) cfg.reject_max_tokens = 1;
 		else if (!strcmp(a, "--judge-marker")) { TAKE(); cfg.judge_marker = v; }
