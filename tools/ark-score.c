@@ -71,9 +71,11 @@ static void do_train(cli_in *in, ark_writer *w)
 	ark_prm_data *d = ark_prm_data_new(opt.po.bits);
 	ark_buf b = ARK_BUF_INIT;
 	jv *rec;
-	int rc;
+	int rc, saved;
 	if (!d)
 		cli_die("out of memory");
+	if (ark_prm_save_check(opt.train, err, sizeof err) < 0)   /* before the work, not after */
+		cli_die("--train: %s", err);
 	while (cli_in_next(in, &rec) == 1) {
 		if ((rc = ark_scoring_train_add(d, rec, opt.sep, err, sizeof err)) < 0)
 			cli_die("%s", err);
@@ -85,8 +87,8 @@ static void do_train(cli_in *in, ark_writer *w)
 		cli_die("no labelled steps in the input");
 	ark_prm_report rep;
 	ark_prm *m = ark_prm_train(d, &opt.po, &rep, err, sizeof err);
-	if (!m || ark_prm_save(m, opt.train, &rep, err, sizeof err) < 0)
-		cli_die("%s", err);
+	if ((saved = m ? ark_prm_save(m, opt.train, &rep, err, sizeof err) : -1) != 0)
+		saved > 0 ? cli_warn("%s", err) : cli_die("%s", err);   /* 1: a link followed */
 	jv *o = ark_scoring_train_record(opt.train, &opt.po, &rep);
 	if (!o || ark_scoring_train_summary(&rep, opt.train, &b) < 0)
 		cli_die("out of memory");
@@ -236,10 +238,9 @@ static void parse_options(int argc, char **argv)
 		{ "model", 1, 0, O_MODEL }, { "judge", 1, 0, O_JUDGE }, { "reward", 1, 0, O_REWARD }, { "agg", 1, 0, O_AGG }, { "temp", 1, 0, O_TEMP },
 		{ "sep", 1, 0, O_SEP }, { "per-step", 0, 0, O_PERSTEP }, { "jobs", 1, 0, 'j' },
 		{ "rubric", 1, 0, O_RUBRIC }, { "coder", 1, 0, O_CODER }, { "still", 1, 0, O_STILL },
-		{ "defer", 1, 0, O_DEFER }, { "toward", 1, 0, O_TOWARD },
-		{ "no-logprobs", 0, 0, O_NOLP }, { "step-tag", 1, 0, O_TAG },
-		{ "reward-model", 1, 0, O_RMODEL }, { "key-env", 1, 0, O_KEYENV }, { "reward-chat", 0, 0, O_RCHAT },
-		{ 0, 0, 0, 0 }
+		{ "defer", 1, 0, O_DEFER }, { "toward", 1, 0, O_TOWARD }, { "no-logprobs", 0, 0, O_NOLP },
+		{ "step-tag", 1, 0, O_TAG }, { "reward-model", 1, 0, O_RMODEL },
+		{ "key-env", 1, 0, O_KEYENV }, { "reward-chat", 0, 0, O_RCHAT }, { 0, 0, 0, 0 }
 	};
 	int c, v;
 

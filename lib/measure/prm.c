@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "core/buf.h"
+#include "core/replace.h"
 #include "measure/prm.h"
 #include "core/rng.h"
 #include "core/strset.h"
@@ -721,25 +722,19 @@ int ark_prm_score(const ark_prm *m, const char *question, size_t qlen,
 
 static const char FEATURES_V1[] = "step-words step-pairs question-words position";
 
+int ark_prm_save_check(const char *path, char *err, size_t errlen)
+{
+	return ark_replace_check(path, err, errlen);
+}
+
 int ark_prm_save(const ark_prm *m, const char *path, const ark_prm_report *rep,
                  char *err, size_t errlen)
 {
-	ark_buf tmp = ARK_BUF_INIT;
-	if (ark_buf_addf(&tmp, "%s.tmpXXXXXX", path) < 0)
-		return ark_errf(err, errlen, "out of memory");
-	int fd = mkstemp(tmp.p);
-	if (fd < 0) {
-		ark_errf(err, errlen, "%s: %s", path, strerror(errno));
-		ark_buf_release(&tmp);
+	ark_replace r;
+	int linked = ark_replace_open(&r, path, err, errlen, err, errlen);
+	if (linked < 0)
 		return -1;
-	}
-	FILE *fp = fdopen(fd, "w");
-	if (!fp) {
-		close(fd);
-		unlink(tmp.p);
-		ark_buf_release(&tmp);
-		return ark_errf(err, errlen, "%s: %s", path, strerror(errno));
-	}
+	FILE *fp = r.fp;
 	size_t D = (size_t)1 << m->bits, nz = 0;
 	for (size_t j = 0; j < D; j++)
 		nz += m->w[j] != 0.0;
@@ -756,21 +751,10 @@ int ark_prm_save(const ark_prm *m, const char *path, const ark_prm_report *rep,
 		if (m->w[j] != 0.0)
 			fprintf(fp, "%zu %.17g\n", j, m->w[j]);
 	fprintf(fp, "end\n");
-	int bad = ferror(fp);
-	if (fclose(fp) != 0 || bad) {
-		int e = errno;
-		unlink(tmp.p);
-		ark_buf_release(&tmp);
-		return ark_errf(err, errlen, "%s: write error: %s", path, strerror(e ? e : EIO));
-	}
-	if (rename(tmp.p, path) < 0) {
-		int e = errno;
-		unlink(tmp.p);
-		ark_buf_release(&tmp);
-		return ark_errf(err, errlen, "%s: %s", path, strerror(e));
-	}
-	ark_buf_release(&tmp);
-	return 0;
+	char e[512];
+	if (ark_replace_commit(&r, e, sizeof e) < 0)
+		return ark_errf(err, errlen, "%s", e);
+	return linked;
 }
 
 /* Next line that is not a comment; strips the newline.  0 at end of file. */

@@ -82,10 +82,15 @@ typedef struct ark_prm ark_prm;
 /* Train on d; rep (may be NULL) gets the figures.  NULL with a message when d has no steps. */
 ark_prm *ark_prm_train(const ark_prm_data *d, const ark_prm_opts *o, ark_prm_report *rep,
                        char *err, size_t errlen);
-/* Write the model (version 1), with the report as comments when rep is non-NULL; written to
- * a temporary file and renamed, so a reader never sees half a model.  0 or -1. */
+/* Write the model (version 1), with the report as comments when rep is non-NULL, whole through
+ * core/replace.h: a regular file or a new one (0666 less the umask; an existing file keeps its
+ * mode), a symbolic link's target (1, with a note saying so in err), never a device or anything
+ * else (-1, naming what it is).  0, 1, or -1 with a message. */
 int  ark_prm_save(const ark_prm *m, const char *path, const ark_prm_report *rep,
                   char *err, size_t errlen);
+/* Whether the model may be written to path (checked before training): 0, or -1 with the message
+ * ark_prm_save would give. */
+int  ark_prm_save_check(const char *path, char *err, size_t errlen);
 ark_prm *ark_prm_load(const char *path, char *err, size_t errlen);
 void ark_prm_free(ark_prm *m);
 int  ark_prm_bits(const ark_prm *m);
