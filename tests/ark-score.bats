@@ -457,6 +457,14 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	[[ "$(jq -s -r '.[0].score_error' <<<"$output")" == *"not JSON"* ]]
 }
 
+@test "score: the summary counts only the steps given a score (none when the scorer failed)" {
+	start_server --fault 500=1 --retry-after-ms 1
+	run_split ark-score --reward "$URL/pooling" "$S/solutions.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"5 records, 0 steps scored of 9 (1 records without steps: score null)"* ]]
+	jq -e -s 'length == 5 and all(.[].step_scores[]; . == null)' <<<"$output"
+}
+
 # ---- end to end ---------------------------------------------------------------------------------
 
 @test "score: debate, filter, train, score held-out questions, sample groups, score, grpo" {

@@ -114,7 +114,7 @@ struct ark_scorer {
 	double *ev_s;               /* solutions: step scores of labelled steps, and the labels */
 	int *ev_y;
 	size_t ev_n, ev_cap;
-	long steps, nosteps;
+	long steps, allsteps, nosteps;   /* steps given a score, steps in all, records with none */
 	ark_scorer_stats st;
 	char msg[512];              /* a reason shared by many records, or why the run stops */
 };
@@ -204,7 +204,9 @@ static int scored(ark_scorer *s, item *it, const char *scorer, const char *error
 		if (isfinite(it->sc[k]) && y >= 0 && note(s, it->sc[k], y) < 0)
 			return -1;
 	}
-	s->steps += (long)so->n;
+	for (size_t k = 0; k < so->n; k++)     /* a step the scorer gave no number is not scored */
+		s->steps += isfinite(it->sc[k]);
+	s->allsteps += (long)so->n;
 	if (so->n == 0)
 		s->nosteps++;
 	s->st.unscored += error != NULL;
@@ -477,6 +479,8 @@ static int solution_summary(const ark_scorer *s, const char *prefix, ark_buf *ou
 {
 	int rc = ark_buf_addf(out, "%s: %ld records, %ld steps scored", prefix, s->st.records,
 	                      s->steps);
+	if (s->allsteps > s->steps)
+		rc |= ark_buf_addf(out, " of %ld", s->allsteps);
 	if (s->nosteps)
 		rc |= ark_buf_addf(out, " (%ld records without steps: score null)", s->nosteps);
 	if (s->ev_n) {
