@@ -660,3 +660,113 @@ with_behaviour() {
 	jq -c 'del(.run.split, .run.condition)' "$T/l1.jsonl" | ark-gap -q --boot 0 --by task |
 		jq -e -s 'map(.best) == ["oracle","member","expert"]'
 }
+
+# ---- the paper's tables ----------------------------------------------------------------------
+
+@test "--paper 1: Table 1 cells from the decomposition and the gap rows, beside the published values" {
+	[ -x "$ARK_BIN/ark-debate" ] && [ -x "$ARK_BIN/ark-l1" ] || skip "ark-debate or ark-l1 not built"
+	for s in concentrated distributed; do for c in hidden revealed; do
+		ark-debate -q --tasks moon -p discussion -n 3 -r 2 --split $s --condition $c --repeat 6 || return 1
+	done; done > "$T/deb.jsonl"
+	ark-debate -q --tasks moon -p discussion -n 3 -r 2 --split concentrated --condition solo --repeat 6 >> "$T/deb.jsonl"
+	ark-l1 -q "$T/deb.jsonl" > "$T/l1.jsonl"
+	ark-gap -q --boot 200 --by task,condition,split "$T/l1.jsonl" > "$T/plain.jsonl"
+	ark-gap -q --boot 200 --paper 1 --published p1-v4 "$T/l1.jsonl" > "$T/p1.jsonl"
+	# moon (4 cells x gap, team, expert), then sea and election from the published values only
+	jq -e -s 'length == 36 and (map(.task) | unique) == ["election","moon","sea"] and all(.table == "paper-1")' "$T/p1.jsonl"
+	# the ENM gap is the decomposition's total_rel, the Reveal gap its leveraging_rel
+	for s in conc:concentrated dist:distributed; do
+		d="$(jq -c --arg s "${s#*:}" 'select(.table == "decomposition" and .group.split == $s)' "$T/plain.jsonl")"
+		near "$(jq --arg c "${s%%:*}-enm" 'select(.column == $c and .measure == "gap") | .value' "$T/p1.jsonl")" "$(jq .total_rel <<<"$d")"
+		near "$(jq --arg c "${s%%:*}-reveal" 'select(.column == $c and .measure == "gap") | .value' "$T/p1.jsonl")" "$(jq .leveraging_rel <<<"$d")"
+		# the team's L1 is the group's team score; the expert alone the solo records'
+		near "$(jq --arg c "${s%%:*}-enm" 'select(.column == $c and .measure == "team") | .value' "$T/p1.jsonl")" \
+		     "$(jq -s --arg s "${s#*:}" '[.[] | select(.table == "gap" and .group.condition == "hidden" and .group.split == $s)][0].team_score' "$T/plain.jsonl")"
+		near "$(jq --arg c "${s%%:*}-enm" 'select(.column == $c and .measure == "expert") | .value' "$T/p1.jsonl")" \
+		     "$(jq -s '[.[] | select(.run.condition == "solo") | .l1.team] | add / length' "$T/l1.jsonl")"
+	done
+	# recomputed from the records: (hidden - solo) / solo over the moon pairs
+	want="$(jq -s '([.[] | select(.run.condition == "hidden" and .run.split == "concentrated") | .l1.team] | add / length) as $h
+	  | ([.[] | select(.run.condition == "solo") | .l1.team] | add / length) as $s | ($h - $s) / $s' "$T/l1.jsonl")"
+	near "$(jq 'select(.column == "conc-enm" and .measure == "gap") | .value' "$T/p1.jsonl")" "$want" 1e-9
+	# the published values and the verdict; every interval holds its value
+	jq -e -s '[.[] | select(.task == "moon" and .column == "conc-enm" and .measure == "gap")] | length == 1 and .[0].published == 0.787 and .[0].source == "arXiv:2602.01011v4, Table 1"' "$T/p1.jsonl"
+	jq -e -s 'all(.[] | select(.published != null and .ci != null); .inside == (.published >= .ci[0] and .published <= .ci[1]))' "$T/p1.jsonl"
+	jq -e -s 'all(.[] | select(.ci != null); .ci[0] <= .value and .value <= .ci[1])' "$T/p1.jsonl"
+	jq -e -s '[.[] | select(.task != "moon")] | all(.value == null and .inside == null) and all(select(.measure == "gap") | .published != null)' "$T/p1.jsonl"
+	# the text layout: a cell is "value [lo, hi] | published in/out"
+	run ark-gap -q --boot 200 --paper 1 --published p1-v4 --table text "$T/l1.jsonl"
+	assert_status 0
+	assert_contains "Table 1: relative gap of the team to the expert alone"
+	assert_contains "Conc-ENM"
+	[[ "$output" == *"NASA Moon Survival"*"| 78.7 "* ]]
+	[[ "$output" == *"Table 1: L1 error of the team and of the expert alone"* ]]
+	[[ "$output" == *"| 25.08 "* && "$output" == *"| 15.03 "* ]]
+	run ark-gap -q --paper 1 --table markdown "$T/l1.jsonl"
+	assert_status 0
+	assert_contains "### Table 1: relative gap"
+	assert_contains "| task "
+	[[ "$output" != *"Lost at Sea"* ]]    # without --published only the run's tasks
+}
+
+@test "--paper 2: Table 2 columns from the benchmark groups; an opt-out column only published" {
+	[ -x "$ARK_BIN/ark-debate" ] || skip "ark-debate not built"
+	team='-a sim -a sim:skill=0.8 -a sim:skill=0.4'
+	{ ark-debate -q --tasks arith -p discussion --condition none -n 3 -r 1 --repeat 3 $team &&
+	  ark-debate -q --tasks arith -p discussion --condition revealed --expert oracle -n 3 -r 1 --repeat 3 $team &&
+	  ark-debate -q --tasks arith -p debate --condition revealed --expert oracle -n 3 -r 1 --repeat 3 $team
+	} > "$T/deb.jsonl" || return 1
+	ark-gap -q --boot 100 --by task,protocol,condition "$T/deb.jsonl" > "$T/plain.jsonl"
+	ark-gap -q --boot 100 --paper 2 --published p1-v4 "$T/deb.jsonl" > "$T/p2.jsonl"
+	jq -e -s 'length == 48 and (map(.task) | unique | length) == 6 and all(.table == "paper-2")' "$T/p2.jsonl"
+	g() { jq -c -s "[.[] | select(.table == \"gap\" and $1)][0]" "$T/plain.jsonl"; }
+	v() { jq "select(.task == \"arith\" and .column == \"$1\") | .value" "$T/p2.jsonl"; }
+	enm="$(g '.group.protocol == "discussion" and .group.condition == "none" and .best == "oracle"')"
+	near "$(v team-enm)" "$(jq .team_score <<<"$enm")"
+	near "$(v oracle)" "$(jq .best_score <<<"$enm")"
+	near "$(v gap)" "$(jq .gap <<<"$enm")"
+	near "$(v cot-mv)" "$(jq .majority_score <<<"$enm")"
+	near "$(v best-individual)" "$(g '.group.protocol == "discussion" and .group.condition == "none" and .best == "member"' | jq .best_score)"
+	near "$(v team-reveal)" "$(g '.group.protocol == "discussion" and .group.condition == "revealed"' | jq .team_score)"
+	near "$(v debate-reveal)" "$(g '.group.protocol == "debate" and .group.condition == "revealed"' | jq .team_score)"
+	[ "$(v optout-reveal)" = null ]
+	# the team accuracy recomputed from the records
+	near "$(v team-enm)" "$(jq -s '[.[] | select(.run.protocol == "discussion" and .run.condition == "none") | if .final.correct then 1 else 0 end] | add / length' "$T/deb.jsonl")"
+	jq -e -s '[.[] | select(.task == "hle" and .column == "gap")] | length == 1 and .[0].published == 0.411 and .[0].value == null' "$T/p2.jsonl"
+	jq -e -s '[.[] | select(.task == "mmlu-pro" and .column == "team-enm")] | length == 1 and .[0].published == 0.86 and .[0].label == "MMLU-Pro"' "$T/p2.jsonl"
+	run ark-gap -q --paper 2 --published p1-v4 --table text "$T/deb.jsonl"
+	assert_status 0
+	assert_contains "Table 2: accuracy"
+	assert_contains "Opt-Out-Reveal"
+	[[ "$output" == *"HLE (text only)"*"- | 41.1"* ]]
+}
+
+@test "--paper and --published: usage errors, a bad published file names its line" {
+	run ark-gap --paper 3 /dev/null
+	assert_status 2
+	run ark-gap --paper 1 --by task /dev/null
+	assert_status 2
+	assert_contains "no --by with it"
+	run ark-gap --published p1-v4 /dev/null
+	assert_status 2
+	assert_contains "--published: no --paper"
+	run ark-gap --paper 1 --published no-such-name /dev/null
+	assert_status 2
+	assert_contains "no such published file"
+	pub="$TOP/share/ark/published/p1-v4.jsonl"
+	jq -e -s 'length == 70 and all(.source | test("^arXiv:2602.01011v4"))' "$pub"
+	check() {   # check JQ-EDIT MESSAGE: the second fact edited is a bad published file
+		{ head -1 "$pub"; sed -n 2p "$pub" | jq -c "$1"; } > "$T/pub.jsonl"
+		run ark-gap -q --paper 1 --published "$T/pub.jsonl" /dev/null
+		assert_status 1
+		assert_contains "ark-gap: --published: $T/pub.jsonl:2: $2"
+	}
+	check '.value = "x"' '"value" is not a number'
+	check 'del(.source)' 'missing "source"'
+	check '.column = "conc-x"' 'table 1 has no column "conc-x" with measure "gap"'
+	check '.column = "conc-enm"' 'table 1, moon, conc-enm, gap given twice'
+	check '.unit = "pts"' '"unit" is "pts", not percent, l1 or r'
+	check '.task = 4' '"task" is not a string'
+	# an empty run: only the published tasks, every value null
+	ark-gap -q --paper 1 --published p1-v4 /dev/null | jq -e -s 'length == 36 and all(.value == null)'
+}

@@ -29,6 +29,7 @@
 #include "measure/gap.h"
 #include "measure/behaviour.h"
 #include "measure/gapplot.h"
+#include "measure/gappaper.h"
 #include "measure/gaptab.h"
 
 #define MAX_BY ARK_GAP_MAX_BY
@@ -37,8 +38,8 @@ static const char help[] =
 	"usage: ark-gap [-hqVz] [--by field,...] [--best oracle|member|expert,...]\n"
 	"               [--boot n] [--seed n] [--level p] [--corr field[=value]]\n"
 	"               [--table text|markdown] [--plot file]\n"
-	"               [--figure size|parts|behaviour[=code]] [--skip-bad] [-o file]\n"
-	"               [file ...]\n"
+	"               [--figure size|parts|behaviour[=code]] [--paper 1|2]\n"
+	"               [--published file|name] [--skip-bad] [-o file] [file ...]\n"
 	"      --by F,...       grouping fields (default task,condition,split,size)\n"
 	"      --best R,...     references: oracle, member, expert (default all three)\n"
 	"      --boot N         bootstrap resamples per interval (default 1000; 0: none)\n"
@@ -47,7 +48,9 @@ static const char help[] =
 	"      --corr F[=V]     correlate a per-record count with the record's gap\n"
 	"      --table T        text or markdown tables instead of JSON rows\n"
 	"      --plot FILE      also draw a figure with gnuplot: SVG, PNG or PDF by its name\n"
-	"      --figure F       size (default), parts, behaviour or behaviour=CODE\n";
+	"      --figure F       size (default), parts, behaviour or behaviour=CODE\n"
+	"      --paper T        the paper's Table 1 or Table 2 layout instead of the tables\n"
+	"      --published F    published values beside the run's (a file, or p1-v4)\n";
 
 /* ---- options ---------------------------------------------------------------------------------- */
 static char    *by[MAX_BY];
@@ -62,6 +65,8 @@ static enum { OUT_JSON, OUT_TEXT, OUT_MD } outfmt = OUT_JSON;
 static const char *plot_file;      /* --plot */
 static int      plot_format, plot_kind = ARK_PLOT_SIZE, plot_code;
 static ark_plot_shares *shares;     /* the behaviour figure's counts */
+static int      paper;              /* --paper: 1 or 2, 0 none */
+static char    *published;          /* --published: the file */
 
 /* ---- the tables -------------------------------------------------------------------------------- */
 static void out_line(ark_writer *w, const char *s, size_t n)
@@ -98,6 +103,42 @@ static void put_table(ark_writer *w, const ark_gap_opts *o, const ark_gap_result
 			cli_die("%s", err);
 	}
 	ark_table_release(&t);
+}
+
+/* --paper: the layout, beside the published values of --published when given. */
+static void put_paper(ark_writer *w, const ark_gap_opts *o, const ark_gap_result *res)
+{
+	char err[512];
+	ark_pub *pub = ark_pub_new();
+	ark_paper pp;
+	if (!pub)
+		cli_die("out of memory");
+	if (published && ark_pub_load(pub, published, err, sizeof err) < 0)
+		cli_die("--published: %s", err);
+	if (ark_paper_build(paper, o, res, pub, &pp, err, sizeof err) < 0)
+		cli_die("--paper: %s", err);
+	for (size_t i = 0; outfmt == OUT_JSON && i < pp.ncell; i++) {
+		jv *row = ark_paper_row(&pp, i);
+		if (!row)
+			cli_die("out of memory");
+		cli_out_put(w, row);
+		jv_free(row);
+	}
+	for (int k = 0, rc; outfmt != OUT_JSON; k++) {
+		ark_table t = ARK_TABLE_INIT;
+		if ((rc = ark_paper_text(&pp, k, &t)) < 0)
+			cli_die("out of memory");
+		if (rc == 0 && k)
+			out_line(w, "", 0);
+		if (rc == 0 && ark_table_write(&t, outfmt == OUT_MD ? ARK_TABLE_MARKDOWN : ARK_TABLE_TEXT,
+		                               w, err, sizeof err) < 0)
+			cli_die("%s", err);
+		ark_table_release(&t);
+		if (rc)
+			break;
+	}
+	ark_paper_free(&pp);
+	ark_pub_free(pub);
 }
 
 /* ---- the plot ---------------------------------------------------------------------------------- */
@@ -341,10 +382,12 @@ static void parse_opts(int argc, char **argv)
 		{ "table", required_argument, NULL, 't' },
 		{ "plot", required_argument, NULL, 'p' },
 		{ "figure", required_argument, NULL, 'f' },
+		{ "paper", required_argument, NULL, 'P' },
+		{ "published", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char bylist[1024] = "task,condition,split,size", bestlist[256] = "";
-	int c;
+	int c, have_by = 0;
 	const char *figure = NULL;
 
 	while ((c = cli_getopt(argc, argv, "", lo, help)) != -1) {
@@ -353,6 +396,7 @@ static void parse_opts(int argc, char **argv)
 			if (!*optarg || strlen(optarg) >= sizeof bylist)
 				cli_usage_error("--by: expected a list of field names");
 			strcpy(bylist, optarg);
+			have_by = 1;
 			break;
 		case 'B':
 			if (!*optarg || strlen(optarg) >= sizeof bestlist)
@@ -370,8 +414,20 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'p': plot_file = optarg; break;
 		case 'f': figure = optarg; break;
+		case 'P': paper = (int)cli_long("--paper", optarg, 1, 2); break;
+		case 'u':
+			published = strchr(optarg, '/') || access(optarg, R_OK) == 0
+			            ? optarg : cli_share_file("published", "published", "--published", optarg);
+			break;
 		}
 	}
+	if (paper && have_by)
+		cli_usage_error("--paper %d sets the grouping (%s): no --by with it", paper,
+		                ark_paper_by(paper));
+	if (published && !paper)
+		cli_usage_error("--published: no --paper layout to put the values in");
+	if (paper)
+		strcpy(bylist, ark_paper_by(paper));
 	parse_by(bylist);
 	if (*bestlist)
 		parse_best(bestlist);
@@ -451,7 +507,9 @@ int main(int argc, char **argv)
 		cli_die("%s", err);
 	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
 	int first = 1;
-	for (int k = 0; k < ARK_GAP_NTABLES; k++) {
+	if (paper)
+		put_paper(w, &o, &res);
+	for (int k = 0; !paper && k < ARK_GAP_NTABLES; k++) {
 		if (!ark_gap_table_made(&o, k))
 			continue;
 		put_table(w, &o, &res, k, &first);

@@ -641,7 +641,7 @@ const char *cli_sharedir(void)
 	return dir = ARK_SHAREDIR;
 }
 
-char *cli_task_file(const char *name)
+char *cli_share_file(const char *dir, const char *what, const char *opt, const char *name)
 {
 	static const char *const suffix[] = { "", ".jsonl", ".jsonl.gz" };
 	ark_buf b = ARK_BUF_INIT;
@@ -649,12 +649,17 @@ char *cli_task_file(const char *name)
 
 	for (i = 0; i < 3; i++) {
 		ark_buf_reset(&b);
-		ark_buf_addf(&b, "%s/tasks/%s%s", cli_sharedir(), name, suffix[i]);
+		ark_buf_addf(&b, "%s/%s/%s%s", cli_sharedir(), dir, name, suffix[i]);
 		if (access(b.p, R_OK) == 0)
 			return ark_buf_take(&b);
 	}
 	ark_buf_release(&b);
-	cli_usage_error("--tasks %s: no such task file in %s/tasks", name, cli_sharedir());
+	cli_usage_error("%s %s: no such %s file in %s/%s", opt, name, what, cli_sharedir(), dir);
+}
+
+char *cli_task_file(const char *name)
+{
+	return cli_share_file("tasks", "task", "--tasks", name);
 }
 
 /* ---- progress --------------------------------------------------------------------------------- */

@@ -124,6 +124,9 @@ const char *cli_sharedir(void);
 /* A shipped task file: share/ark/tasks/NAME, NAME.jsonl or NAME.jsonl.gz, the first that can be
  * read (caller frees); a usage error when there is none. */
 char *cli_task_file(const char *name);
+/* The same for any directory of share/ark: DIR/NAME, NAME.jsonl or NAME.jsonl.gz; the usage
+ * error names the option opt and calls the file a WHAT file. */
+char *cli_share_file(const char *dir, const char *what, const char *opt, const char *name);
 
 /* Progress: one line on standard error while it is a terminal and -q is not given, drawn at
  * once and then at most four times a second (\r, the line cut to the terminal's width, clear to

@@ -1122,17 +1122,22 @@ static void fin_gap(const double *sum, size_t n, void *ctx, double *out)
 	const int *form = ctx;
 	out[0] = gapf(*form, sum[U_R] / (double)n, sum[U_T] / (double)n);
 	out[1] = sum[U_D] > 0 ? sum[U_Q0] / sum[U_D] : NAN;
+	out[2] = sum[U_T] / (double)n;
+	out[3] = sum[U_R] / (double)n;
 }
 
 /* A decomposition row resamples its (task, seed) pairs, each its identification, leveraging
- * and total parts; the statistics are their means. */
-enum { P_ID, P_LV, P_TO, P_W };
+ * and total parts and its solo score; the statistics are the parts' means, then the same
+ * divided by the mean solo score (the relative parts: a ratio of means). */
+enum { P_ID, P_LV, P_TO, P_S, P_W };
 
 static void fin_dec(const double *sum, size_t n, void *ctx, double *out)
 {
 	(void)ctx;
-	for (int j = 0; j < P_W; j++)
+	for (int j = 0; j < P_S; j++) {
 		out[j] = sum[j] / (double)n;
+		out[P_S + j] = sum[P_S] != 0 ? sum[j] / sum[P_S] : NAN;
+	}
 }
 
 /* Bootstrap intervals of k statistics of the sums of w values over resamples of n units, from
@@ -1327,14 +1332,18 @@ static int gap_row(const ark_gap *g, const group_t *gr, const uint32_t *ord, con
 	row->gap = gapf(gr->form, row->best, row->team);          /* the ratio of the means */
 	row->majority_gap = gapf(gr->form, row->best, row->majority);
 	free(M);
-	double blo[2], bhi[2];
+	double blo[4], bhi[4];
 	int form = gr->form;
-	int rc = boot(g, key, k, ns, u, U_W, fin_gap, &form, 2, blo, bhi, err, errlen);
+	int rc = boot(g, key, k, ns, u, U_W, fin_gap, &form, 4, blo, bhi, err, errlen);
 	free(u);
 	row->gap_lo = blo[0];
 	row->gap_hi = bhi[0];
 	row->gap_seeds_lo = blo[1];
 	row->gap_seeds_hi = bhi[1];
+	row->team_lo = blo[2];
+	row->team_hi = bhi[2];
+	row->best_lo = blo[3];
+	row->best_hi = bhi[3];
 	row->corr_n = 0;
 	row->count_mean = row->gap_mean = row->r = row->p = row->slope = row->intercept = NAN;
 	if (rc == 0 && g->corr_path && corr(g, gr, k, mem, row) < 0)
@@ -1438,7 +1447,7 @@ static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, si
 	o->id = ark_mean(ID, np);
 	o->lv = ark_mean(LV, np);
 	o->total = o->id + o->lv;
-	double lo[3] = { NAN, NAN, NAN }, hi[3] = { NAN, NAN, NAN };
+	double lo[6] = { NAN, NAN, NAN, NAN, NAN, NAN }, hi[6] = { NAN, NAN, NAN, NAN, NAN, NAN };
 	if (np >= 2 && g->nboot > 0) {
 		double *u = malloc(np * P_W * sizeof *u);
 		if (!u || make_key(g, key, dg->form, (const jv *const *)dg->vals, bit(g->by_cond)) < 0) {
@@ -1449,8 +1458,9 @@ static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, si
 			u[i * P_W + P_ID] = ID[i];
 			u[i * P_W + P_LV] = LV[i];
 			u[i * P_W + P_TO] = ID[i] + LV[i];
+			u[i * P_W + P_S] = S[i];
 		}
-		int rc = boot(g, key->p, ARK_GAP_NREF, np, u, P_W, fin_dec, NULL, 3, lo, hi, err,
+		int rc = boot(g, key->p, ARK_GAP_NREF, np, u, P_W, fin_dec, NULL, 6, lo, hi, err,
 		              errlen);
 		free(u);
 		if (rc < 0)
@@ -1462,6 +1472,12 @@ static int dec_row(const ark_gap *g, const dgroup_t *dg, const size_t *cells, si
 	o->lv_hi = hi[1];
 	o->total_lo = lo[2];
 	o->total_hi = hi[2];
+	o->id_rel_lo = lo[3];
+	o->id_rel_hi = hi[3];
+	o->lv_rel_lo = lo[4];
+	o->lv_rel_hi = hi[4];
+	o->total_rel_lo = lo[5];
+	o->total_rel_hi = hi[5];
 	double rel = o->solo == 0 ? NAN : 1 / o->solo;
 	o->id_rel = o->id * rel;
 	o->lv_rel = o->lv * rel;

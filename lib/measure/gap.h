@@ -92,6 +92,7 @@ typedef struct ark_gap_row {
 	size_t records, missing, seeds, undefined_seeds;
 	double team, best, majority;     /* mean per-seed scores */
 	double gap, gap_lo, gap_hi, gap_seeds, gap_seeds_lo, gap_seeds_hi, majority_gap;
+	double team_lo, team_hi, best_lo, best_hi;   /* intervals of team and best, same draws */
 	/* --corr: the count against each record's own gap, over the group's records */
 	size_t corr_n;
 	double count_mean, gap_mean, r, p, slope, intercept;
@@ -109,6 +110,8 @@ typedef struct ark_gap_dec {
 	double hidden, revealed, solo;
 	double id, id_lo, id_hi, lv, lv_lo, lv_hi, total, total_lo, total_hi;
 	double id_rel, lv_rel, total_rel;
+	/* their intervals: the parts' means over the mean solo score, from the same draws */
+	double id_rel_lo, id_rel_hi, lv_rel_lo, lv_rel_hi, total_rel_lo, total_rel_hi;
 } ark_gap_dec;
 
 /* A size row (with "size" among the grouping fields): the groups that differ only in size, for

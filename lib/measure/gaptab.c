@@ -44,6 +44,8 @@ static jv *num12(double d)
 	return jv_number_raw(b);
 }
 
+jv *ark_gap_num(double d) { return num12(d); }
+
 static void set(jv *o, const char *k, jv *v, int *bad)
 {
 	if (jv_set(o, k, v) < 0)

@@ -26,4 +26,7 @@ jv    *ark_gap_table_row(const ark_gap_opts *o, const ark_gap_result *res, int k
 /* Table k as a text table: its title, header and rows.  0, or -1 (out of memory). */
 int    ark_gap_table_text(const ark_gap_opts *o, const ark_gap_result *res, int k, ark_table *t);
 
+/* A number as the records write it (12 significant digits, null when not finite). */
+jv    *ark_gap_num(double d);
+
 #endif
