@@ -18,9 +18,13 @@ def msgs(roles): type == "array" and length == (roles | length) and
     ([.[] | type == "object" and (keys | sort) == ["content", "role"] and (.content | type) == "string"] | all) and
     ([.[].role] == roles);'
 
-# rows FILE: every row of FILE satisfies the jq condition $2 (and there is at least one)
+# all_rows FILE [--arg NAME VALUE] COND: every row of FILE satisfies the jq condition COND (and
+# there is at least one)
 all_rows() {
-	jq -se "$TRL_KEYS length > 0 and all(.[]; $2)" "$1"
+	local f="$1"; shift
+	local args=()
+	while [ "$1" = --arg ]; do args+=("$1" "$2" "$3"); shift 3; done
+	jq -se "${args[@]}" "$TRL_KEYS length > 0 and all(.[]; $1)" "$f"
 }
 
 @test "pairs: each corrected agent's correction chosen against its own last wrong answer" {
@@ -158,4 +162,72 @@ all_rows() {
 	run ark-filter -f pairs --peers maybe "$D"
 	assert_status 2
 	assert_contains "--peers"
+}
+
+# ---- the training rows of every format, as their trainers read them ---------------------------
+
+@test "sft and da: a corrected text names no other agent; --peers prompt lists them in the prompt" {
+	for f in sft da; do
+		ark-filter -q -f $f -s prompt-completion "$S" > "$T/$f.jsonl"
+		all_rows "$T/$f.jsonl" '(.completion | test("\\bAgents? [A-E]\\b") | not) and (.prompt | test("Other agents") | not)'
+		jq -se 'any(.[]; .class == "corrected" and (.completion | test("Another solver")))' "$T/$f.jsonl"
+		ark-filter -q -f $f -s openrlhf --peers prompt "$S" > "$T/$f-p.jsonl"
+		# a corrected row's prompt lists what its agent read; every agent its text names is there
+		jq -se 'map(select(.class == "corrected")) | length > 0 and all(.[];
+		  (.input | test("\nOther agents answered:\n- Agent ")) and
+		  (([.output | scan("Agent ([A-E])\\b")[0]] | unique) - [.input | scan("\n- Agent ([A-E]): ")[0]] == []))' "$T/$f-p.jsonl"
+	done
+	# a steady agent's round-0 text read no one: its prompt is the question alone
+	jq -se 'map(select(.class == "steady")) | length > 0 and all(.[]; .input | test("Other agents") | not)' "$T/da-p.jsonl"
+}
+
+@test "TRL rows: language modeling (messages), prompt-completion with a separator, stepwise" {
+	ark-filter -q -f sft "$S" > "$T/lm.jsonl"
+	all_rows "$T/lm.jsonl" 'trl_keys == ["messages"] and (.messages | msgs(["user", "assistant"]))'
+	ark-filter -q -f da -s prompt-completion "$S" > "$T/pc.jsonl"
+	# the prompt ends with a newline, so prompt + completion never runs "3.Step 1:" together
+	all_rows "$T/pc.jsonl" 'trl_keys == ["completion", "prompt"] and (.prompt | type == "string" and endswith("\n")) and
+	  (.completion | type) == "string"'
+	ark-filter -q -f sft -s prompt-completion --conversational --system "Be exact." "$S" > "$T/pcc.jsonl"
+	all_rows "$T/pcc.jsonl" 'trl_keys == ["completion", "prompt"] and (.prompt | msgs(["system", "user"])) and
+	  (.completion | msgs(["assistant"]))'
+	ark-filter -q -f sft -s prompt-completion --prompt-end $'\n\nAnswer:\n' "$S" > "$T/pce.jsonl"
+	all_rows "$T/pce.jsonl" '.prompt | endswith("\n\nAnswer:\n")'
+	# PRMTrainer: a string prompt (the first step follows it directly), string steps, one
+	# boolean label a step
+	ark-filter -q -f prm "$S" > "$T/prm.jsonl"
+	all_rows "$T/prm.jsonl" 'trl_keys == ["prompt"] and (.prompt | type == "string" and endswith("\n")) and
+	  (.completions | type == "array" and length > 0 and all(.[]; type == "string")) and
+	  (.labels | type == "array" and all(.[]; type == "boolean")) and (.labels | length) == (.completions | length)'
+}
+
+@test "OpenRLHF rows: sft input/output; prm input with one placeholder per + or - value" {
+	ark-filter -q -f sft -s openrlhf "$S" > "$T/sft.jsonl"
+	all_rows "$T/sft.jsonl" '(keys | map(select(IN("input", "output", "prompt", "messages")))) == ["input", "output"] and
+	  (.input | type == "string" and endswith("\n")) and (.output | type) == "string"'
+	ark-filter -q -f prm -s openrlhf "$S" > "$T/prm.jsonl"
+	all_rows "$T/prm.jsonl" '(.input | type) == "string" and (.value | type == "array" and all(.[]; IN("+", "-"))) and
+	  ((.input | [scan(" \u043a\u0438")] | length) == (.value | length))'
+}
+
+@test "--system: the first message, or the first paragraph, of every style that has a prompt" {
+	sys="You check arithmetic."
+	for args in "-f sft" "-f da" "-f pairs" "-f prompts" "-f sft -s openai" "-f pairs -s openai" "-f prompts -s openai"; do
+		ark-filter -q $args --system "$sys" "$S" > "$T/m.jsonl"
+		all_rows "$T/m.jsonl" --arg s "$sys" '((.messages // .prompt // .input.messages)[0]) == {"role": "system", "content": $s}' ||
+			{ echo "failed: $args"; return 1; }
+	done
+	for args in "-f sft -s prompt-completion" "-f sft -s openrlhf" "-f da -s openrlhf" "-f prm" "-f prm -s openrlhf" \
+	            "-f pairs -s prompt-completion" "-f pairs -s openrlhf" "-f pairs -s kto" "-f prompts -s prompt-completion"; do
+		ark-filter -q $args --system "$sys" "$S" > "$T/s.jsonl"
+		all_rows "$T/s.jsonl" --arg s "$sys" '(.prompt // .input) | type == "string" and startswith($s + "\n\n")' ||
+			{ echo "failed: $args"; return 1; }
+	done
+}
+
+@test "OpenAI rows: the weight 0/1 of sft messages, on assistant messages only" {
+	ark-filter -q -f sft -s openai "$S" > "$T/oa.jsonl"
+	all_rows "$T/oa.jsonl" '(.messages | all(.[]; if .role == "assistant" then (.weight | IN(0, 1)) else has("weight") | not end)) and
+	  (.messages[-1].weight == 1) and
+	  (if .class == "corrected" then ([.messages[] | select(.weight == 0)] | length) == 1 else true end)'
 }

@@ -23,26 +23,48 @@ void ark_rows_opts_init(ark_rows_opts *o)
 static int set(jv *o, const char *k, jv *v) { return jv_set(o, k, v) < 0; }
 static int push(jv *a, jv *v) { return jv_push(a, v) < 0; }
 
-/* The "messages" of a training row: system, question, (openai, corrected: the wrong turn with
- * weight 0 and what it read), then the kept turn.  Sets *bad. */
-static jv *messages(const ark_traj *t, const ark_path *p, const char *prompt,
-                    const ark_rows_opts *o, int *bad)
+/* The "messages" of an openai row: system, question, (corrected: the wrong turn with weight 0
+ * and what it read), then the kept turn with weight 1.  Sets *bad. */
+static jv *openai_messages(const ark_traj *t, const ark_path *p, const char *prompt,
+                           const ark_rows_opts *o, int *bad)
 {
 	const ark_turn *u = &t->turns[p->t[p->streak]];
-	int w = o->style == ARK_STYLE_OPENAI ? 1 : -1;
-	jv *m = jv_array();
-	if (o->system)
-		*bad |= push(m, ark_row_msg("system", o->system, strlen(o->system), -1));
-	*bad |= push(m, ark_row_msg("user", prompt, strlen(prompt), -1));
-	if (o->style == ARK_STYLE_OPENAI && p->cls == ARK_TRAJ_CORRECTED && p->streak > 0) {
+	jv *m = ark_row_prompt(o->system, prompt, NULL, 1);
+	*bad |= !m;
+	if (p->cls == ARK_TRAJ_CORRECTED && p->streak > 0) {
 		const ark_turn *wr = &t->turns[p->t[p->streak - 1]];
 		*bad |= push(m, ark_row_msg("assistant", wr->text, wr->tlen, 0));
 		char *peers = ark_row_peers(t, p, wr->round, 0);
 		*bad |= !peers || push(m, ark_row_msg("user", peers, strlen(peers), -1));
 		free(peers);
 	}
-	*bad |= push(m, ark_row_msg("assistant", u->text, u->tlen, w));
+	*bad |= push(m, ark_row_msg("assistant", u->text, u->tlen, 1));
 	return m;
+}
+
+/* The prompt and completion fields of a messages, prompt-completion or openrlhf row: the kept
+ * turn as o->peers shows it.  Sets *bad. */
+static void train_fields(jv *r, const ark_traj *t, const ark_path *p, const char *prompt,
+                         const ark_rows_opts *o, int *bad)
+{
+	char *user, *text;
+	size_t tlen;
+	if (ark_row_view(t, p, p->streak, prompt, o->peers, &user, &text, &tlen) < 0) {
+		*bad = 1;
+		return;
+	}
+	if (o->style == ARK_STYLE_MESSAGES) {
+		jv *m = ark_row_prompt(o->system, user, NULL, 1);
+		*bad |= !m || push(m, ark_row_msg("assistant", text, tlen, -1));
+		*bad |= set(r, "messages", m);
+	} else {
+		int pc = o->style == ARK_STYLE_PC;
+		*bad |= set(r, pc ? "prompt" : "input",
+		            ark_row_prompt(o->system, user, o->prompt_end, o->conversational));
+		*bad |= set(r, pc ? "completion" : "output", ark_row_reply(text, tlen, o->conversational));
+	}
+	free(user);
+	free(text);
 }
 
 /* One training row from path p (its kept turn: the first of its final right answers); NULL out
@@ -55,21 +77,10 @@ static jv *train_row(const ark_traj *t, const ark_path *p, const char *prompt,
 	jv *r = ark_row_new(t, p->agent, (long)p->n, &bad);
 	bad |= set(r, "round", jv_int(u->round));
 	bad |= set(r, "class", jv_string(ark_traj_class_name(p->cls)));
-	switch (o->style) {
-	case ARK_STYLE_PC:
-		bad |= set(r, "prompt", jv_string(prompt));
-		bad |= set(r, "completion", jv_stringn(u->text, u->tlen));
-		break;
-	case ARK_STYLE_OPENRLHF:
-		bad |= set(r, "input", jv_string(prompt));
-		bad |= set(r, "output", jv_stringn(u->text, u->tlen));
-		break;
-	default: {
-		jv *m = messages(t, p, prompt, o, &bad);
-		bad |= set(r, "messages", m);
-		break;
-	}
-	}
+	if (o->style == ARK_STYLE_OPENAI)
+		bad |= set(r, "messages", openai_messages(t, p, prompt, o, &bad));
+	else
+		train_fields(r, t, p, prompt, o, &bad);
 	if (bad) {
 		jv_free(r);
 		return NULL;
@@ -129,8 +140,9 @@ static int rows_da(const ark_traj *t, const char *prompt, const ark_rows_opts *o
 	return rc;
 }
 
-/* A prm row's steps: openrlhf "input" (the prompt, then each step on its own line followed by
- * the placeholder) and "value"; else TRL stepwise "prompt", "completions", "labels".  Every step
+/* A prm row's steps: openrlhf "input" (the system paragraph, the prompt, then each step on its
+ * own line followed by the placeholder) and "value"; else TRL stepwise "prompt" (a string prompt,
+ * rowbase.h: PRMTrainer puts the first step right after it), "completions", "labels".  Every step
  * carries the turn's outcome: did it reach the verified answer?  0 or -1. */
 static int prm_steps(jv *r, const ark_turn *u, const ark_step *st, size_t ns, const char *prompt,
                      const ark_rows_opts *o)
@@ -138,6 +150,8 @@ static int prm_steps(jv *r, const ark_turn *u, const ark_step *st, size_t ns, co
 	int label = u->correct == 1, bad = 0;
 	if (o->style == ARK_STYLE_OPENRLHF) {
 		ark_buf b = ARK_BUF_INIT;
+		if (o->system)
+			bad |= ark_buf_adds(&b, o->system) < 0 || ark_buf_adds(&b, "\n\n") < 0;
 		bad |= ark_buf_adds(&b, prompt) < 0;
 		jv *vals = jv_array();
 		for (size_t i = 0; i < ns; i++) {
@@ -156,7 +170,7 @@ static int prm_steps(jv *r, const ark_turn *u, const ark_step *st, size_t ns, co
 		bad |= push(cs, jv_stringn(u->text + st[i].off, st[i].len));
 		bad |= push(ls, jv_bool(label));
 	}
-	bad |= set(r, "prompt", jv_string(prompt));
+	bad |= set(r, "prompt", ark_row_prompt(o->system, prompt, o->prompt_end, 0));
 	bad |= set(r, "completions", cs);
 	bad |= set(r, "labels", ls);
 	return bad ? -1 : 0;

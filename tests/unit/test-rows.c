@@ -70,10 +70,27 @@ static void test_sft(void)
 	          "\"content\":\"" PROMPT "\"},{\"role\":\"assistant\",\"content\":"
 	          "\"Blue, on reflection.\\n\\nAnswer: B\"}]}");
 	CHECK(make(ARK_ROWS_SFT, ARK_STYLE_PC, NULL, 2) == 1);
-	CHECK_STR(row(0), HEAD0 "\"round\":1,\"class\":\"corrected\",\"prompt\":\"" PROMPT "\","
+	CHECK_STR(row(0), HEAD0 "\"round\":1,\"class\":\"corrected\",\"prompt\":\"" PROMPT "\\n\","
 	          "\"completion\":\"Blue, on reflection.\\n\\nAnswer: B\"}");
+	/* the system text as the prompt's first paragraph; conversational prompt and completion */
+	CHECK(make(ARK_ROWS_SFT, ARK_STYLE_PC, "Be brief.", 2) == 1);
+	CHECK(strstr(row(0), "\"prompt\":\"Be brief.\\n\\n" PROMPT "\\n\","));
+	RO.conversational = 1;
+	CHECK(make(ARK_ROWS_SFT, ARK_STYLE_PC, "Be brief.", 2) == 1);
+	CHECK(strstr(row(0), "\"prompt\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+	             "{\"role\":\"user\",\"content\":\"" PROMPT "\"}],\"completion\":[{\"role\":"
+	             "\"assistant\",\"content\":\"Blue, on reflection.\\n\\nAnswer: B\"}]}"));
+	/* --peers prompt: what the corrected agent read before its correction */
+	RO.conversational = 0;
+	RO.peers = ARK_PEERS_PROMPT;
+	RO.prompt_end = "\n\nAnswer:\n";
 	CHECK(make(ARK_ROWS_SFT, ARK_STYLE_OPENRLHF, NULL, 2) == 1);
-	CHECK_STR(row(0), HEAD0 "\"round\":1,\"class\":\"corrected\",\"input\":\"" PROMPT "\","
+	CHECK(strstr(row(0), "\"input\":\"" PROMPT "\\n\\nYour previous answer: A\\nOther agents "
+	             "answered:\\n- Agent Bo: B\\nReview your solution in the light of theirs and "
+	             "answer again.\\n\\nAnswer:\\n\",\"output\":\"Blue, on reflection."));
+	ark_rows_opts_init(&RO);
+	CHECK(make(ARK_ROWS_SFT, ARK_STYLE_OPENRLHF, NULL, 2) == 1);
+	CHECK_STR(row(0), HEAD0 "\"round\":1,\"class\":\"corrected\",\"input\":\"" PROMPT "\\n\","
 	          "\"output\":\"Blue, on reflection.\\n\\nAnswer: B\"}");
 	/* openai: the wrong turn with weight 0, what the peers answered, the correction weight 1 */
 	CHECK(make(ARK_ROWS_SFT, ARK_STYLE_OPENAI, "Be brief.", 2) == 1);
@@ -102,13 +119,18 @@ static void test_prm(void)
 {
 	/* a row for each turn with steps, every step labelled with the turn's outcome */
 	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_MESSAGES, NULL, 2) == 4);
-	CHECK_STR(row(0), HEAD0 "\"round\":0,\"prompt\":\"" PROMPT "\",\"completions\":["
+	CHECK_STR(row(0), HEAD0 "\"round\":0,\"prompt\":\"" PROMPT "\\n\",\"completions\":["
 	          "\"I think red.\",\"Answer: A\"],\"labels\":[false,false]}");
 	CHECK(strstr(row(1), "\"round\":1,") && strstr(row(1), "\"labels\":[true,true]}"));
 	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_OPENRLHF, NULL, 2) == 4);
 	CHECK_STR(row(0), HEAD0 "\"round\":0,\"input\":\"" PROMPT "\\nI think red. \xd0\xba\xd0\xb8"
 	          "\\nAnswer: A \xd0\xba\xd0\xb8\",\"value\":[\"-\",\"-\"]}");
 	CHECK(strstr(row(3), "\"agent\":1,") && strstr(row(3), "\"value\":[\"+\"]}"));
+	/* the system text first in both styles */
+	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_OPENRLHF, "Check each step.", 2) == 4);
+	CHECK(strstr(row(0), "\"input\":\"Check each step.\\n\\n" PROMPT "\\nI think red."));
+	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_MESSAGES, "Check each step.", 2) == 4);
+	CHECK(strstr(row(0), "\"prompt\":\"Check each step.\\n\\n" PROMPT "\\n\","));
 }
 
 /* ark_row_rewrite on the record's agents Ann and Bo: the rewritten text, in a static buffer */
