@@ -55,11 +55,20 @@ jq -r '.class' "$d/trajectories.jsonl" | sort | uniq -c | awk '{printf "%s%s %s"
 printf '  %-28s %6s reasoning-enhanced SFT rows\n' sft.jsonl "$(n "$d/sft.jsonl")"
 printf '  %-28s %6s diverse-trajectory (DA) rows\n' da.jsonl "$(n "$d/da.jsonl")"
 printf '  %-28s %6s stepwise PRM rows\n' prm.jsonl "$(n "$d/prm.jsonl")"
+printf '  %-28s %6s preference pairs (' pairs.jsonl "$(n "$d/pairs.jsonl")"
+jq -r '.pair' "$d/pairs.jsonl" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "} END {print ")"}'
+printf '  %-28s %6s prompts with their gold answers, for GRPO\n' prompts.jsonl "$(n "$d/prompts.jsonl")"
 printf '  %-28s        built-in PRM, held-out AUC %s\n' prm.model "$(jq -r '.test_auc | . * 1000 | round / 1000' "$d/prm-train.json")"
 printf '  %-28s %6s samples (G per task)\n' samples.jsonl.gz "$(n "$d/samples.jsonl.gz")"
 printf '  %-28s %6s samples with step scores\n' scored.jsonl "$(n "$d/scored.jsonl")"
 printf '  %-28s %6s samples with GRPO advantages\n' advantages.jsonl "$(n "$d/advantages.jsonl")"
 sed 's/^/  /' "$d/grpo-summary.txt"
+echo
+echo "-- a preference pair: an agent's correction chosen, its own wrong answer rejected (last lines):"
+jq -rn 'def last_step: split("\n") | map(select(length > 0 and (startswith("\\boxed") | not))) | .[-1];
+	first(inputs | select(.pair == "corrected")) |
+	"  \(.id): \(.prompt[-1].content | last_step)\n    chosen:   \(.chosen[0].content | last_step)\n    rejected: \(.rejected[0].content | last_step)"' \
+	"$d/pairs.jsonl"
 
 echo
 echo "== files written"

@@ -153,8 +153,8 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 @test "distill recipe: every stage's file, rows of the documented shapes" {
 	run make -s -f "$EX/distill/Makefile" OUT="$T/d" SEEDS=1 G=4
 	assert_status 0
-	for f in debates.jsonl.gz trajectories.jsonl sft.jsonl da.jsonl prm.jsonl prm.model \
-		samples.jsonl.gz scored.jsonl advantages.jsonl; do
+	for f in debates.jsonl.gz trajectories.jsonl sft.jsonl da.jsonl prm.jsonl pairs.jsonl \
+		prompts.jsonl prm.model samples.jsonl.gz scored.jsonl advantages.jsonl; do
 		[ -s "$T/d/$f" ] || { echo "missing $f" >&2; return 1; }
 	done
 	for f in debates samples; do
@@ -163,4 +163,7 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 	jq -se 'length > 0 and all(.[]; has("messages") and has("id"))' "$T/d/sft.jsonl" >/dev/null
 	jq -se 'length > 0 and all(.[]; (.completions|length) == (.labels|length))' "$T/d/prm.jsonl" >/dev/null
 	jq -se 'length > 0 and all(.[]; has("advantage") and has("group"))' "$T/d/advantages.jsonl" >/dev/null
+	jq -se 'length > 0 and all(.[]; (.chosen | type) == "array" and (.rejected | type) == "array" and
+	  IN(.pair; "corrected", "across"))' "$T/d/pairs.jsonl" >/dev/null
+	jq -se 'length > 0 and all(.[]; has("prompt") and has("answer"))' "$T/d/prompts.jsonl" >/dev/null
 }
