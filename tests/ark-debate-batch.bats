@@ -58,6 +58,7 @@ state_rounds() { jq -s '.[0].rounds // 0' "$T/out.jsonl.batch" 2>/dev/null || ec
 # expired batch and errored requests; the same records as the interactive run
 grid_story() {
 	interactive "$@"
+	touch "$T/hold"
 	batch_step "$@"
 	assert_status 0
 	[[ "$stderr_out" == *"submitted 36 calls"* ]]
@@ -68,6 +69,7 @@ grid_story() {
 	assert_status 0
 	[[ "$stderr_out" == *"0 results read; submitted 0 calls"* ]]
 	[ "$(bstat .batches)" -eq "$n" ]
+	rm "$T/hold"
 	# --batch-wait in the background, killed -9 once it has submitted a later round
 	ark-debate "$@" "${GRID[@]}" --batch-wait 0.05 -o "$T/out.jsonl" "$FIX/http/tasks.jsonl" \
 		2>"$T/wait.err" &
@@ -100,7 +102,7 @@ grid_story() {
 }
 
 @test "openai team: a 2-round grid over several invocations equals the interactive run" {
-	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-error 0.15 \
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-hold "$T/hold" --batch-error 0.15 \
 		--batch-expire 2
 	grid_story -a "$(oa)"
 	# 12 debates of 3 agents, 3 calls each: every call once, plus the retries
@@ -110,7 +112,7 @@ grid_story() {
 }
 
 @test "anthropic team: a 2-round grid over several invocations equals the interactive run" {
-	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-error 0.15 \
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-hold "$T/hold" --batch-error 0.15 \
 		--batch-expire 2
 	grid_story -a "$(an)"
 	[[ "$stderr_out" == *"anthropic: 108 calls"* ]]
@@ -119,7 +121,7 @@ grid_story() {
 }
 
 @test "mixed team: one batch per provider a round, the same records" {
-	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-error 0.15 \
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-delay 500 --batch-hold "$T/hold" --batch-error 0.15 \
 		--batch-expire 3
 	grid_story -a "$(oa)" -a "$(an)" -a "$(an)"
 	[[ "$stderr_out" == *"openai: 36 calls"* ]]
@@ -250,4 +252,99 @@ grid_story() {
 	assert_status 0
 	[ "$(cat "$T/n/runs/.current")" = "$T/n/runs/grid-2026-12-02.jsonl.gz" ]
 	[ "$(bstat .batches)" -eq $((n + 1)) ]
+}
+
+@test "discussions (a speaker a batch) and samples with log-probabilities: the same records" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	for proto in "-p discussion -n 3 -r 1" "-p sample -g 3"; do
+		# shellcheck disable=SC2086
+		run_split ark-debate -q -a "$(oa),logprobs=2" $proto --seed 3 "$FIX/http/tasks.jsonl"
+		assert_status 0
+		printf '%s\n' "$output" > "$T/inter.jsonl"
+		rm -f "$T/out.jsonl" "$T/out.jsonl.batch"
+		for _ in $(seq 40); do
+			# shellcheck disable=SC2086
+			run_split ark-debate -a "$(oa),logprobs=2" $proto --seed 3 --batch -o "$T/out.jsonl" \
+				"$FIX/http/tasks.jsonl"
+			assert_status 0
+			[[ "$stderr_out" == *complete:* ]] && break
+		done
+		[ -s "$T/out.jsonl" ]
+		[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
+		# a discussion of 3 agents and 1 round: round 0 in one batch, then a speaker a batch;
+		# the samples in one
+		n=$(jq -s '[.[] | select(.batch)] | length' "$T/out.jsonl.batch")
+		[ "$n" -eq "$([[ $proto == *discussion* ]] && echo 4 || echo 1)" ]
+	done
+	# the samples carry their log-probabilities, read from the stored replies
+	jq -se 'length == 18 and all(.[]; .turns[0].logp | type == "number")' "$T/out.jsonl"
+}
+
+@test "SIGTERM ends a --batch-wait at once; the state is kept and the next run goes on" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-hold "$T/hold"
+	touch "$T/hold"
+	ark-debate -a "$(oa)" "${GRID[@]}" --batch-wait 0.05 -o "$T/out.jsonl" \
+		"$FIX/http/tasks.jsonl" 2>"$T/err" &
+	pid=$!
+	for _ in $(seq 200); do
+		[ -s "$T/out.jsonl.batch" ] && break
+		sleep 0.05
+	done
+	[ -s "$T/out.jsonl.batch" ]
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 1 ]
+	grep -q "36 calls in 1 running batches" "$T/err"
+	rm "$T/hold"
+	interactive -a "$(oa)"
+	until_complete -a "$(oa)"
+	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
+	[ "$(bstat .duplicates)" -eq 0 ]
+}
+
+# killed between making a batch and writing it down: the state names it "submitting"
+as_killed_at_submit() {
+	jq -c 'if .batch then {submitting: .tag, tag, group, round, status: "", ended, ids}
+	       elif .ark_batch then .rounds = 0 else . end' "$T/out.jsonl.batch" > "$T/killed"
+	mv "$T/killed" "$T/out.jsonl.batch"
+	jq -se 'map(select(.batch)) | length == 0' "$T/out.jsonl.batch"
+	jq -se 'map(select(.submitting)) | length == 1' "$T/out.jsonl.batch"
+}
+
+@test "a kill between making a batch and recording it: OpenAI's batch is found by its metadata" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-hold "$T/hold"
+	touch "$T/hold"
+	batch_step -a "$(oa)"
+	assert_status 0
+	id=$(jq -rs 'map(select(.batch))[0].batch' "$T/out.jsonl.batch")
+	as_killed_at_submit
+	batch_step -a "$(oa)"
+	assert_status 0
+	[[ "$stderr_out" == *"submitted 0 calls in 0 batches"* ]]
+	[ "$(bstat .batches)" -eq 1 ]
+	jq -se --arg id "$id" 'map(select(.batch)) | length == 1 and .[0].batch == $id and
+	                       .[0].round == 1' "$T/out.jsonl.batch"
+	jq -se 'map(select(.submitting)) | length == 0' "$T/out.jsonl.batch"
+	rm "$T/hold"
+	interactive -a "$(oa)"
+	until_complete -a "$(oa)"
+	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
+	[ "$(bstat .duplicates)" -eq 0 ]
+}
+
+@test "the same kill with Anthropic (no metadata): the batch is made again, the records are right" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-hold "$T/hold"
+	touch "$T/hold"
+	batch_step -a "$(an)"
+	assert_status 0
+	as_killed_at_submit
+	batch_step -a "$(an)"
+	assert_status 0
+	[[ "$stderr_out" == *"submitted 36 calls in 1 batches (round 1)"* ]]
+	[ "$(bstat .duplicates)" -eq 36 ]
+	rm "$T/hold"
+	interactive -a "$(an)"
+	until_complete -a "$(an)"
+	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
 }

@@ -33,6 +33,7 @@ typedef struct batch {
 	char status[32];
 	char **ids;                /* the custom ids of its calls */
 	size_t nids;
+	char tag[24];              /* "ark-" and a hash of its ids: OpenAI's metadata ark_batch */
 } batch;
 
 /* The members one batch can go to (see same_group). */
@@ -66,6 +67,8 @@ typedef struct br {
 	ark_buf body, scratch;
 	ark_bapi *api;
 	char *state, *tmp, *out_tmp;
+	batch intent;              /* a batch being made (id NULL), named in the state first */
+	int intending;
 } br;
 
 static int nomem(char *err, size_t errlen)
@@ -372,32 +375,47 @@ static int config_check(const br *b, const jv *saved, char *err, size_t errlen)
 	return rc;
 }
 
-static int load_batch(br *b, const jv *v, char *err, size_t errlen)
+/* Room for one more batch: 0 or -1. */
+static int bat_room(br *b)
 {
-	const jv *ids = jv_get(v, "ids");
-	const char *id = jv_get_str(v, "batch"), *status = jv_get_str(v, "status");
-	long long g = jv_get_ll(v, "group", -1);
-	if (!id || !ids || ids->t != JV_ARRAY || g < 0 || g >= b->ng)
-		return ark_errf(err, errlen, "%s: a batch line is garbled", b->state);
 	if (b->nbat == b->capbat) {
 		size_t nc = b->capbat ? 2 * b->capbat : 16;
 		batch *nb = realloc(b->bat, nc * sizeof *nb);
 		if (!nb)
-			return nomem(err, errlen);
+			return -1;
 		b->bat = nb;
 		b->capbat = nc;
 	}
-	batch *t = &b->bat[b->nbat];
+	return 0;
+}
+
+/* A batch line, or the line of a batch being made when a kill came ("submitting"). */
+static int load_batch(br *b, const jv *v, char *err, size_t errlen)
+{
+	const jv *ids = jv_get(v, "ids");
+	const char *id = jv_get_str(v, "batch"), *status = jv_get_str(v, "status");
+	const char *tag = jv_get_str(v, "tag");
+	long long g = jv_get_ll(v, "group", -1);
+	int intent = !id && jv_get_str(v, "submitting");
+	if ((!id && !intent) || !ids || ids->t != JV_ARRAY || g < 0 || g >= b->ng)
+		return ark_errf(err, errlen, "%s: a batch line is garbled", b->state);
+	if (!intent && bat_room(b))
+		return nomem(err, errlen);
+	batch *t = intent ? &b->intent : &b->bat[b->nbat];
 	memset(t, 0, sizeof *t);
-	t->id = strdup(id);
+	snprintf(t->tag, sizeof t->tag, "%s", tag ? tag : "");
+	if (intent)
+		b->intending = 1;
+	else
+		b->nbat++;
+	t->id = id ? strdup(id) : NULL;
 	t->group = (int)g;
 	t->round = (long)jv_get_ll(v, "round", 0);
 	t->ended = jv_truthy(jv_get(v, "ended"));
 	snprintf(t->status, sizeof t->status, "%s", status ? status : "");
 	t->ids = calloc(jv_len(ids) + 1, sizeof *t->ids);
-	if (!t->id || !t->ids)
+	if ((id && !t->id) || !t->ids)
 		return nomem(err, errlen);
-	b->nbat++;
 	for (size_t i = 0; i < jv_len(ids); i++) {
 		const char *s = jv_str(jv_at(ids, i));
 		if (!s || !(t->ids[t->nids++] = strdup(s)))
@@ -447,7 +465,7 @@ static int load_state(br *b, char *err, size_t errlen)
 				snprintf(b->tasks, sizeof b->tasks, "%s", t ? t : "");
 				b->rounds = (long)jv_get_ll(v, "rounds", 0);
 			}
-		} else if (jv_get(v, "batch"))
+		} else if (jv_get(v, "batch") || jv_get(v, "submitting"))
 			rc = load_batch(b, v, err, errlen);
 		else
 			rc = load_result(b, v, err, errlen);
@@ -473,7 +491,8 @@ static jv *batch_line(const batch *t)
 	int rc = !v || !ids;
 	for (size_t i = 0; !rc && i < t->nids; i++)
 		rc |= jv_push(ids, jv_string(t->ids[i]));
-	if (rc || jv_set(v, "batch", jv_string(t->id)) || jv_set(v, "group", jv_int(t->group)) ||
+	if (rc || jv_set(v, t->id ? "batch" : "submitting", jv_string(t->id ? t->id : t->tag)) ||
+	    jv_set(v, "tag", jv_string(t->tag)) || jv_set(v, "group", jv_int(t->group)) ||
 	    jv_set(v, "round", jv_int(t->round)) || jv_set(v, "status", jv_string(t->status)) ||
 	    jv_set(v, "ended", jv_bool(t->ended)) || jv_set(v, "ids", ids)) {
 		jv_free(v);
@@ -513,6 +532,8 @@ static int save_state(br *b, char *err, size_t errlen)
 	rc = rc ? (jv_free(h), nomem(err, errlen)) : put(w, h, err, errlen);
 	for (size_t i = 0; rc == 0 && i < b->nbat; i++)
 		rc = put(w, batch_line(&b->bat[i]), err, errlen);
+	if (rc == 0 && b->intending)
+		rc = put(w, batch_line(&b->intent), err, errlen);
 	size_t pos = 0, ix;
 	const char *key;
 	while (rc == 0 && (key = ark_strset_next(&b->resix, &pos, &ix)))
@@ -648,6 +669,35 @@ static int poll_all(br *b, char *err, size_t errlen)
 
 /* ---- submitting ---------------------------------------------------------------------------------- */
 
+/* The tag of a batch: "ark-" and a hash of its custom ids. */
+static void batch_tag(char **ids, size_t n, char *tag, size_t len)
+{
+	uint64_t h = 0;
+	for (size_t i = 0; i < n; i++)
+		h = ark_mix64(h ^ ark_hash(ids[i], strlen(ids[i])));
+	snprintf(tag, len, "ark-%016llx", (unsigned long long)h);
+}
+
+/* Add the batch id made of the intent; the state saved. */
+static int intent_made(br *b, char *id, char *err, size_t errlen)
+{
+	if (bat_room(b)) {
+		free(id);
+		return nomem(err, errlen);
+	}
+	batch *t = &b->bat[b->nbat++];
+	*t = b->intent;
+	t->id = id;
+	snprintf(t->status, sizeof t->status, "submitted");
+	b->intending = 0;
+	memset(&b->intent, 0, sizeof b->intent);
+	if (t->round > b->rounds)
+		b->rounds = t->round;
+	return save_state(b, err, errlen);
+}
+
+/* Each group's requests as a batch.  The batch is named in the state (by its tag) before it is
+ * made, so that a kill between its making and the state's next rewrite can find it again. */
 static int submit_all(br *b, char *err, size_t errlen)
 {
 	long round = b->rounds + 1;
@@ -657,33 +707,48 @@ static int submit_all(br *b, char *err, size_t errlen)
 			continue;
 		if (b->o->stop && *b->o->stop)
 			break;
-		char *id;
-		if (ark_bapi_submit(b->api, g->m, &g->lines, &id, err, errlen) != 0)
-			return -1;
-		if (b->nbat == b->capbat) {
-			size_t nc = b->capbat ? 2 * b->capbat : 16;
-			batch *nb = realloc(b->bat, nc * sizeof *nb);
-			if (!nb) {
-				free(id);
-				return nomem(err, errlen);
-			}
-			b->bat = nb;
-			b->capbat = nc;
-		}
-		batch *t = &b->bat[b->nbat++];
+		batch *t = &b->intent;
 		memset(t, 0, sizeof *t);
-		*t = (batch){ id, i, round, 0, "submitted", g->ids, g->n };
-		b->st->submitted += (long)g->n;
-		b->st->new_batches++;
-		b->st->running++;
-		b->st->waiting += (long)g->n;
+		t->group = i;
+		t->round = round;
+		t->ids = g->ids;
+		t->nids = g->n;
+		batch_tag(g->ids, g->n, t->tag, sizeof t->tag);
 		g->ids = NULL;
 		g->n = 0;
-		b->rounds = round;
-		if (save_state(b, err, errlen) != 0)
+		b->intending = 1;
+		char *id;
+		if (save_state(b, err, errlen) != 0 ||
+		    ark_bapi_submit(b->api, g->m, &g->lines, t->tag, &id, err, errlen) != 0)
+			return -1;
+		b->st->submitted += (long)t->nids;
+		b->st->new_batches++;
+		b->st->running++;
+		b->st->waiting += (long)t->nids;
+		if (intent_made(b, id, err, errlen) != 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* A batch the last run was making when it was killed: found at the provider by its tag
+ * (OpenAI's metadata) and kept, or forgotten, its calls collected again by the replay. */
+static int recover(br *b, char *err, size_t errlen)
+{
+	if (!b->intending)
+		return 0;
+	char *id = NULL;
+	const ark_member *m = b->g[b->intent.group].m;
+	if (ark_bapi_find(b->api, m, b->intent.tag, &id, err, errlen) < 0)
+		return -1;
+	if (id)
+		return intent_made(b, id, err, errlen);
+	for (size_t k = 0; k < b->intent.nids; k++)
+		free(b->intent.ids[k]);
+	free(b->intent.ids);
+	memset(&b->intent, 0, sizeof b->intent);
+	b->intending = 0;
+	return save_state(b, err, errlen);
 }
 
 /* ---- a step ------------------------------------------------------------------------------------ */
@@ -692,11 +757,12 @@ static int step(br *b, char *err, size_t errlen)
 {
 	ark_batchrun_stats *st = b->st;
 	st->submitted = st->new_batches = st->results = 0;
-	if (poll_all(b, err, errlen) != 0 || replay(b, err, errlen) != 0)
+	if (recover(b, err, errlen) != 0 || poll_all(b, err, errlen) != 0 ||
+	    replay(b, err, errlen) != 0)
 		return -1;
 	char fp[17];
 	snprintf(fp, sizeof fp, "%016llx", (unsigned long long)b->taskfp);
-	if (b->tasks[0] && strcmp(b->tasks, fp))
+	if (b->tasks[0] && strcmp(b->tasks, fp) && (unlink(b->out_tmp) || 1))
 		return ark_errf(err, errlen, "%s: written for other tasks; run the command that wrote "
 		                "it, or remove it to start again", b->state);
 	int fresh = !b->tasks[0];
@@ -748,6 +814,9 @@ static void br_free(br *b)
 		free(b->bat[i].ids);
 		free(b->bat[i].id);
 	}
+	for (size_t k = 0; k < b->intent.nids; k++)
+		free(b->intent.ids[k]);
+	free(b->intent.ids);
 	for (size_t i = 0; i < b->ncache; i++)
 		jv_free(b->cache[i]);
 	free(b->cache);

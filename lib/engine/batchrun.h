@@ -19,7 +19,10 @@
  * "ark-K-S-A": K 16 hex digits of a hash of the task id, the call's seed (from seed, id, agent
  * and round) and its request body, S the seed the HTTP client sends in X-Ark-Seed ("n" for
  * none), A the attempt (0 first); a result is taken only for the attempt the state expects, so
- * a call is in one batch at a time and a stale or repeated result is ignored.  A request that
+ * a call is in one batch at a time and a stale or repeated result is ignored.  A batch is named
+ * in the state ("submitting", with a tag hashed from its custom ids) before it is made: after a
+ * kill in between, OpenAI's batch is found by the tag in its metadata; Anthropic's, which have
+ * none, is made again.  A request that
  * errors, expires or is cancelled is sent again in the next batch while attempts remain
  * (--retries), then its debate fails with the last error, written as a status "error" record.
  * A batch that ends without a result for some of its calls (failed, expired, cancelled) counts

@@ -241,8 +241,8 @@ static char *resp_str(ark_bapi *b, const char *field, const char *url, char *err
 	return r;
 }
 
-static int submit_openai(ark_bapi *b, const ark_member *m, const ark_buf *reqs, char **id,
-                         char *err, size_t errlen)
+static int submit_openai(ark_bapi *b, const ark_member *m, const ark_buf *reqs, const char *tag,
+                         char **id, char *err, size_t errlen)
 {
 	char *url = endpoint(m, "/files");
 	curl_mime *mime = curl_mime_init(b->h);
@@ -262,10 +262,14 @@ static int submit_openai(ark_bapi *b, const ark_member *m, const ark_buf *reqs, 
 		return -1;
 	url = endpoint(m, "/batches");
 	ark_buf body = ARK_BUF_INIT;
-	jv *o = jv_object();
-	rc = !o || jv_set(o, "input_file_id", jv_string(file)) ||
+	jv *o = jv_object(), *meta = jv_object();
+	rc = !o || !meta || jv_set(meta, "ark_batch", jv_string(tag)) ||
+	     jv_set(o, "input_file_id", jv_string(file)) ||
 	     jv_set(o, "endpoint", jv_string("/v1/chat/completions")) ||
-	     jv_set(o, "completion_window", jv_string("24h")) || jv_dump(o, &body);
+	     jv_set(o, "completion_window", jv_string("24h")) || jv_set(o, "metadata", meta) ||
+	     jv_dump(o, &body);
+	if (rc && !jv_get(o, "metadata"))
+		jv_free(meta);
 	jv_free(o);
 	free(file);
 	if (rc || !url)
@@ -277,12 +281,12 @@ static int submit_openai(ark_bapi *b, const ark_member *m, const ark_buf *reqs, 
 	return rc;
 }
 
-int ark_bapi_submit(ark_bapi *b, const ark_member *m, const ark_buf *reqs, char **id,
-                    char *err, size_t errlen)
+int ark_bapi_submit(ark_bapi *b, const ark_member *m, const ark_buf *reqs, const char *tag,
+                    char **id, char *err, size_t errlen)
 {
 	*id = NULL;
 	if (m->backend == ARK_BACKEND_OPENAI)
-		return submit_openai(b, m, reqs, id, err, errlen);
+		return submit_openai(b, m, reqs, tag, id, err, errlen);
 	/* Anthropic: the lines become the elements of "requests" */
 	ark_buf body = ARK_BUF_INIT;
 	int rc = ark_buf_adds(&body, "{\"requests\":[");
@@ -301,6 +305,31 @@ int ark_bapi_submit(ark_bapi *b, const ark_member *m, const ark_buf *reqs, char 
 	ark_buf_release(&body);
 	free(url);
 	return rc;
+}
+
+int ark_bapi_find(ark_bapi *b, const ark_member *m, const char *tag, char **id, char *err,
+                  size_t errlen)
+{
+	*id = NULL;
+	if (m->backend != ARK_BACKEND_OPENAI)
+		return 0;
+	char *url = endpoint(m, "/batches?limit=100");
+	int rc = url ? call(b, m, url, NULL, NULL, err, errlen) : ark_errf(err, errlen, "out of memory");
+	jv *v = rc == 0 ? jv_parse(b->resp.p ? b->resp.p : "", b->resp.len, NULL, 0) : NULL;
+	const jv *data = jv_get(v, "data");
+	for (size_t i = 0; rc == 0 && i < jv_len(data); i++) {
+		const jv *x = jv_at(data, i);
+		const char *t = jv_get_str(jv_get(x, "metadata"), "ark_batch");
+		const char *s = jv_get_str(x, "id");
+		if (t && s && !strcmp(t, tag)) {
+			if (!(*id = strdup(s)))
+				rc = ark_errf(err, errlen, "out of memory");
+			break;
+		}
+	}
+	jv_free(v);
+	free(url);
+	return rc < 0 ? -1 : *id != NULL;
 }
 
 /* ---- polls and results ------------------------------------------------------------------------ */

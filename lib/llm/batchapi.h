@@ -36,10 +36,15 @@ void      ark_bapi_free(ark_bapi *b);
 int ark_bapi_request(const ark_call *c, const char *custom_id, ark_buf *reqs);
 
 /* Make a batch of the requests in reqs (lines from ark_bapi_request, all for members that share
- * m's backend, url and key) at m's provider.  *id (the caller frees it) names the batch.
- * 0, or -1 with a message. */
-int ark_bapi_submit(ark_bapi *b, const ark_member *m, const ark_buf *reqs, char **id,
-                    char *err, size_t errlen);
+ * m's backend, url and key) at m's provider, tagged tag (OpenAI: metadata "ark_batch"; Anthropic
+ * batches have no metadata).  *id (the caller frees it) names the batch.  0, or -1 with a
+ * message. */
+int ark_bapi_submit(ark_bapi *b, const ark_member *m, const ark_buf *reqs, const char *tag,
+                    char **id, char *err, size_t errlen);
+/* The batch tagged tag among the provider's latest 100 (OpenAI; Anthropic: none can be found):
+ * 1 with *id (the caller frees it), 0 none, -1 with a message. */
+int ark_bapi_find(ark_bapi *b, const ark_member *m, const char *tag, char **id, char *err,
+                  size_t errlen);
 
 typedef struct ark_bapi_status {
 	int  ended;             /* no more results will come */

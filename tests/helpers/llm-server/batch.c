@@ -20,6 +20,7 @@
  *   --batch-cancel K     the K-th batch is cancelled before any request is done
  *   --batch-fail K       the K-th batch fails validation (OpenAI "failed", no files;
  *                        Anthropic: answered as cancelled)
+ *   --batch-hold FILE    while FILE exists no batch ends (a test holds its batches running)
  * GET /batch-stats: {"batches", "requests", "duplicates" (custom ids submitted before), "polls"}.
  */
 #include <curl/curl.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/rng.h"
@@ -36,7 +38,7 @@
 
 const char srvb_usage[] =
 	"       [--batch-delay MS] [--batch-error RATE] [--batch-expire K] [--batch-cancel K]\n"
-	"       [--batch-fail K]\n";
+	"       [--batch-fail K] [--batch-hold FILE]\n";
 
 typedef struct sfile { char id[40]; char *text; size_t len; } sfile;
 
@@ -52,6 +54,7 @@ typedef struct sbatch {
 	char out[40], errf[40];    /* OpenAI: the output and error files ("" none) */
 	char *results;             /* Anthropic: the results lines */
 	long total, done, failed, canceled, expired;
+	char tag[64];              /* OpenAI: metadata.ark_batch */
 } sbatch;
 
 static struct {
@@ -60,6 +63,7 @@ static struct {
 	unsigned port;
 	int tls;
 	const char *key;
+	const char *hold;
 } bc;
 
 static pthread_mutex_t bmu = PTHREAD_MUTEX_INITIALIZER;
@@ -101,6 +105,8 @@ int srvb_option(const char *a, const char *v)
 		bc.cancel = (long)num(a, v, 1, 1e9);
 	else if (!strcmp(a, "--batch-fail"))
 		bc.fail = (long)num(a, v, 1, 1e9);
+	else if (!strcmp(a, "--batch-hold") && v)
+		bc.hold = v;
 	else
 		return 0;
 	return 1;
@@ -425,6 +431,10 @@ static jv *batch_object(const sbatch *b)
 		jv_set(rc, "completed", jv_int(b->done));
 		jv_set(rc, "failed", jv_int(b->failed + b->expired));
 		jv_set(o, "request_counts", rc);
+		jv *meta = jv_object();
+		if (b->tag[0])
+			jv_set(meta, "ark_batch", jv_string(b->tag));
+		jv_set(o, "metadata", meta);
 	}
 	return o;
 }
@@ -504,11 +514,14 @@ static enum MHD_Result post(struct MHD_Connection *c, const char *url, const cha
 			b = new_batch(1, body, len);
 	} else {
 		const char *fid = jv_get_str(v, "input_file_id");
+		const char *tag = jv_get_str(jv_get(v, "metadata"), "ark_batch");
 		for (size_t i = 0; fid && i < nfiles; i++)
 			if (!strcmp(files[i].id, fid) &&
 			    !strcmp(jv_get_str(v, "completion_window") ? jv_get_str(v, "completion_window")
 			                                               : "", "24h"))
 				b = new_batch(0, files[i].text, files[i].len);
+		if (b && tag)
+			snprintf(b->tag, sizeof b->tag, "%s", tag);
 	}
 	jv_free(v);
 	if (!b)
@@ -527,6 +540,16 @@ static enum MHD_Result get(struct MHD_Connection *c, const char *url, int anth)
 		         nbatches, n_requests, n_dups, n_polls);
 		return reply(c, 200, s, strlen(s), "application/json");
 	}
+	if (!anth && !strcmp(url, "/v1/batches")) {    /* the list, newest first */
+		jv *o = jv_object(), *data = jv_array();
+		for (size_t i = nbatches; i-- > 0;)
+			if (!batches[i]->anth)
+				jv_push(data, batch_object(batches[i]));
+		jv_set(o, "object", jv_string("list"));
+		jv_set(o, "data", data);
+		jv_set(o, "has_more", jv_bool(0));
+		return reply_jv(c, 200, o);
+	}
 	if (!strncmp(url, "/v1/files/", 10)) {
 		const char *id = url + 10, *sl = strchr(id, '/');
 		for (size_t i = 0; sl && !strcmp(sl, "/content") && i < nfiles; i++)
@@ -544,7 +567,7 @@ static enum MHD_Result get(struct MHD_Connection *c, const char *url, int anth)
 		return reply(c, 200, b->results, strlen(b->results), "application/binary");
 	}
 	n_polls++;
-	if (!b->ended && now_ms() >= b->t_end) {
+	if (!b->ended && now_ms() >= b->t_end && !(bc.hold && access(bc.hold, F_OK) == 0)) {
 		pthread_mutex_unlock(&bmu);
 		pthread_mutex_lock(&compute_mu);
 		if (!b->ended)
