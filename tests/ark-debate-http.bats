@@ -467,6 +467,68 @@ fault_case() {
 	[[ "$stderr_out" == *"api-key has no value"* ]]
 }
 
+@test "reasoning models: reasoning-effort and thinking go in the body; thinking comes back as reasoning" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	run_split "$PROBE" -a "openai:model=o4-mini,url=$URL/v1,reasoning-effort=high,max-tokens=2000" -n 1
+	assert_status 0
+	b="$(last .body)"
+	jq -e '.reasoning_effort == "high" and .max_completion_tokens == 2000 and (has("max_tokens") | not)
+	       and (has("temperature") | not) and (has("logprobs") | not)' <<<"$b"
+	# a model of another family takes the effort (vLLM's gpt-oss, OpenRouter) and its temperature
+	run_split "$PROBE" -a "openai:model=gpt-oss-20b,url=$URL/v1,reasoning-effort=low,temperature=0.6" -n 1
+	assert_status 0
+	jq -e '.reasoning_effort == "low" and .temperature == 0.6 and .max_tokens == 4096' <<<"$(last .body)"
+	run_split "$PROBE" -a "anthropic:model=claude-sonnet-4-5,url=$URL,thinking=2048,max-tokens=8192" -n 1
+	assert_status 0
+	jq -e '.thinking == {"type": "enabled", "budget_tokens": 2048} and .max_tokens == 8192' <<<"$(last .body)"
+	jq -se 'length == 1 and .[0].reasoning == "Let me think this through."' <<<"$output"
+	need_debate
+	run_split ark-debate -a "anthropic:model=claude-sonnet-4-5,url=$URL,thinking=2048,max-tokens=8192" \
+		-n 2 -r 1 "$FIX/http/tasks.jsonl"
+	assert_status 0
+	jq -e -s 'length == 6 and all(.[]; .status == "ok" and all(.turns[]; .reasoning == "Let me think this through.")
+	          and all(.agents[]; .params.thinking == 2048))' <<<"$output"
+}
+
+@test "reasoning models: the rules each API sets are checked before any request, with a clear message" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	bad() {   # bad SPEC WORDS...: a usage error naming the rule, and no request
+		local spec="$1"; shift
+		run_split ark-debate -a "$spec" -n 2 -r 1 "$FIX/http/tasks.jsonl"
+		assert_status 2
+		for w in "$@"; do
+			case "$stderr_out" in *"$w"*) ;; *) echo "no '$w' in: $stderr_out" >&2; return 1 ;; esac
+		done
+	}
+	bad "openai:model=o3-mini,url=$URL/v1,temperature=0.7" "reasoning models take no temperature" "leave temperature out"
+	bad "openai:model=openai/gpt-5-mini,url=$URL/v1,top-p=0.9" "take no top-p"
+	bad "openai:model=o1,url=$URL/v1,logprobs=true" "take no logprobs"
+	bad "openai:model=gpt-4o,url=$URL/v1,reasoning-effort=extreme" "expected none, minimal, low, medium, high or xhigh"
+	bad "openai:model=gpt-4o,url=$URL/v1,thinking=2048" "thinking= is Anthropic's" "reasoning-effort=LEVEL"
+	bad "anthropic:model=c,url=$URL,reasoning-effort=high" "reasoning-effort is OpenAI's" "thinking=BUDGET"
+	bad "anthropic:model=c,url=$URL,thinking=512" "at least 1024 tokens"
+	bad "anthropic:model=c,url=$URL,thinking=4096" "below max-tokens (4096, the default)" "raise max-tokens"
+	bad "anthropic:model=c,url=$URL,thinking=2048,max-tokens=8000,temperature=0.5" "temperature must be 1 or unset"
+	bad "anthropic:model=c,url=$URL,thinking=2048,max-tokens=8000,top-p=0.5" "between 0.95 and 1"
+	[ "$(stat .requests)" -eq 0 ]
+	# what the checks spare: the server's own refusals, in the APIs' words (forced through
+	# extra=), fail the call and not the member
+	run_split "$PROBE" -a "openai:model=o3-mini,url=$URL/v1,extra={\"temperature\":0.7}" -n 2 -j 1
+	assert_status 1
+	jq -se 'length == 2 and all(.status == 400 and (.fatal | not) and (.error | test("Unsupported parameter: .temperature. is not supported with this model")))' <<<"$output"
+	run_split "$PROBE" -a "anthropic:model=c,url=$URL,extra={\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":4096}}" -n 1
+	assert_status 1
+	assert_contains 'must be greater than `thinking.budget_tokens`'
+	# a judge that would ask a reasoning model for log-probabilities: refused before it starts
+	printf '{"id":"x","question":"What is 1+1?","text":"Step 1: 1+1 = 2."}\n' >"$T/sol.jsonl"
+	run_split ark-score --judge "openai:model=o3-mini,url=$URL/v1" "$T/sol.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"take no logprobs"*"--no-logprobs"* ]]
+	run_split ark-score --no-logprobs --judge "openai:model=o3-mini,url=$URL/v1" "$T/sol.jsonl"
+	assert_status 0
+}
+
 @test "a 400 about one request fails that call, not the member" {
 	start_server
 	# an empty messages list (forced through extra=) is refused, call by call

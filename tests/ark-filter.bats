@@ -261,6 +261,45 @@ class_of() {
 	case "$stderr_out" in *"truncated gzip"*) ;; *) echo "$stderr_out"; return 1 ;; esac
 }
 
+@test "--reasoning: turns' reasoning stripped (default), inlined in <think> tags, or kept as a field" {
+	# the hand-written debates with a reasoning on every turn of agent 0
+	jq -c '.turns |= map(if .agent == 0 then .reasoning = "Thinking of agent 0, round \(.round)." else . end)' \
+		"$D" >"$T/r.jsonl"
+	# the default and strip: the rows are those of the records without reasoning
+	for fmt in trajectories sft da prm; do
+		run ark-filter -q -f "$fmt" "$T/r.jsonl"
+		assert_status 0
+		[ "$output" = "$(ark-filter -q -f "$fmt" "$D")" ]
+		[ "$output" = "$(ark-filter -q -f "$fmt" --reasoning strip "$T/r.jsonl")" ]
+		[[ "$output" != *"Thinking of agent"* ]]
+	done
+	# think: agent 0's kept turns open with their reasoning in <think> tags, the reply after
+	run ark-filter -q -f sft --reasoning think "$T/r.jsonl"
+	assert_status 0
+	[ "$(jq -s '[.[] | select(.agent == 0)] | length' <<<"$output")" -gt 0 ]
+	jq -e -s 'all(.[] | select(.agent == 0); .messages[-1].content | test("^<think>\nThinking of agent 0, round [0-9]+[.]\n</think>\n\n."))' <<<"$output"
+	jq -e -s 'all(.[] | select(.agent != 0); .messages[-1].content | test("<think>") | not)' <<<"$output"
+	# the reply after the tags is the reply without them, row by row
+	[ "$(jq -c '.messages[-1].content | sub("^<think>\n[^\n]*\n</think>\n\n"; "")' <<<"$output")" = \
+	  "$(ark-filter -q -f sft "$D" | jq -c '.messages[-1].content')" ]
+	run ark-filter -q -f sft -s prompt-completion --reasoning think "$T/r.jsonl"
+	jq -e -s 'any(.[]; .completion | startswith("<think>\nThinking of agent 0"))' <<<"$output"
+	# field: the reply as it is, the reasoning beside it
+	run ark-filter -q -f sft --reasoning field "$T/r.jsonl"
+	jq -e -s 'all(.[] | select(.agent == 0); .messages[-1].reasoning | test("^Thinking of agent 0, round [0-9]+[.]$"))
+	          and all(.[] | select(.agent != 0); .messages[-1] | has("reasoning") | not)' <<<"$output"
+	[ "$(jq -c '.messages[-1] | del(.reasoning)' <<<"$output")" = "$(ark-filter -q -f sft "$D" | jq -c '.messages[-1]')" ]
+	run ark-filter -q -f sft -s openrlhf --reasoning field "$T/r.jsonl"
+	jq -e -s 'any(.[]; .reasoning | type == "string") and all(.[]; .output | test("<think>") | not)' <<<"$output"
+	run ark-filter -q --reasoning field "$T/r.jsonl"
+	jq -e -s 'all(.[] | select(.agent == 0); all(.path[]; .reasoning | startswith("Thinking")))' <<<"$output"
+	# prm rows are the reply's steps whatever is asked
+	[ "$(ark-filter -q -f prm --reasoning think "$T/r.jsonl")" = "$(ark-filter -q -f prm "$D")" ]
+	run_split ark-filter --reasoning inline "$D"
+	assert_status 2
+	[[ "$stderr_out" == *"--reasoning: unknown value 'inline'"* ]]
+}
+
 @test "a write error is an error: /dev/full" {
 	run bash -c "ark-filter -q '$D' > /dev/full"
 	assert_status 1

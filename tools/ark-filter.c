@@ -25,7 +25,8 @@ static const char help[] =
 	"                  [--min-correct N] [--consensus | --no-consensus]\n"
 	"                  [--prefer corrected|none] [--regrade] [--tol X] [--sep TEXT]\n"
 	"                  [--system TEXT] [--prompt-end TEXT] [--placeholder TEXT]\n"
-	"                  [--judge SPEC] [--skip-bad] [-o file] [file ...]\n"
+	"                  [--reasoning strip|think|field] [--judge SPEC] [--skip-bad]\n"
+	"                  [-o file] [file ...]\n"
 	"  -f, --format F       trajectories (default), sft, da, prm, pairs or prompts\n"
 	"  -s, --style S        messages (default), prompt-completion, openrlhf, openai or kto\n"
 	"  -k N                 da: at most N rows per question, 1 to 3 (default 3)\n"
@@ -42,6 +43,8 @@ static const char help[] =
 	"      --system TEXT    a system message, or the first paragraph of a string prompt\n"
 	"      --prompt-end T   the end of a string prompt (default a newline)\n"
 	"      --placeholder T  the step tag of prm rows in the openrlhf style\n"
+	"      --reasoning R    turns' reasoning in sft, da and trajectories rows: strip\n"
+	"                       (default), think (<think> before the reply) or field\n"
 	"      --judge SPEC     ask a model about the turns the rules cannot decide\n";
 
 /* prompts: the ids written */
@@ -173,6 +176,7 @@ static const struct option longopts[] = {
 	{ "regrade", no_argument, NULL, 'r' }, { "tol", required_argument, NULL, 't' },
 	{ "sep", required_argument, NULL, 'S' }, { "system", required_argument, NULL, 'Y' },
 	{ "placeholder", required_argument, NULL, 'P' }, { "judge", required_argument, NULL, 'J' },
+	{ "reasoning", required_argument, NULL, 'R' },
 	{ "conversational", no_argument, NULL, 'v' }, { "peers", required_argument, NULL, 'e' },
 	{ "across", no_argument, NULL, 'a' }, { "prompt-end", required_argument, NULL, 'E' },
 	{ NULL, 0, NULL, 0 }
@@ -193,6 +197,7 @@ static int options(int argc, char **argv)
 	static const char *const styles[] = { "messages", "prompt-completion", "openrlhf", "openai",
 	                                      "kto" };
 	static const char *const prefers[] = { "none", "corrected" };
+	static const char *const reasonings[] = { "strip", "think", "field" };
 	static const char *const peers[] = { "rewrite", "prompt" };
 	int c, style_set = 0;
 	ark_traj_opts_init(&opt.to);
@@ -218,6 +223,7 @@ static int options(int argc, char **argv)
 		case 'Y': opt.ro.system = optarg; break;
 		case 'P': opt.ro.placeholder = nonempty("--placeholder", "placeholder", optarg); break;
 		case 'J': opt.judge = optarg; break;
+		case 'R': opt.ro.reasoning = pick("--reasoning", optarg, reasonings, 3); break;
 		}
 	}
 	int f = opt.ro.format, s = opt.ro.style;
@@ -235,6 +241,7 @@ static int options(int argc, char **argv)
 	if (f == ARK_ROWS_PROMPTS)
 		opt.ro.seen = &seen;
 	opt.to.one_label = f == ARK_ROWS_PRM;
+	opt.to.reasoning = opt.ro.reasoning != ARK_REASONING_STRIP;
 	return optind;
 }
 

@@ -1,4 +1,5 @@
-/* call.c: an LLM call's results and the default options (see llm.h); used by every backend. */
+/* call.c: an LLM call's results, the default options, and the name rule of OpenAI's
+ * reasoning models (see llm.h); used by every backend. */
 #include <stdlib.h>
 #include <string.h>
 #include "llm/llm.h"
@@ -35,3 +36,13 @@ void ark_llm_opts_init(ark_llm_opts *o)
 	o->timeout_s = 300;
 }
 
+int ark_openai_reasoning_model(const char *model)
+{
+	const char *s = model ? strrchr(model, '/') : NULL;
+	s = s ? s + 1 : model;
+	if (!s)
+		return 0;
+	if (s[0] == 'o' && s[1] >= '1' && s[1] <= '9' && (!s[2] || s[2] == '-'))
+		return 1;
+	return !strncmp(s, "gpt-5", 5);
+}

@@ -59,6 +59,7 @@ void ark_member_release(ark_member *m)
 		free(m->headers[i].value);
 	}
 	free(m->headers);
+	free(m->reasoning_effort);
 	ark_member_init(m);
 }
 
@@ -484,6 +485,19 @@ static jv *header_json_public(const jv *v)
 	return o;
 }
 
+/* reasoning-effort=LEVEL: OpenAI's levels (a provider may take others through extra=) */
+static int set_effort(ark_member *m, const char *key, pval p, char *err, size_t errlen)
+{
+	static const char *const levels[] = { "none", "minimal", "low", "medium", "high", "xhigh",
+	                                      NULL };
+	const char *s = p.text ? p.text : jv_str(p.v);
+	for (const char *const *l = levels; s && *l; l++)
+		if (!strcmp(s, *l))
+			return set_str(&m->reasoning_effort, key, p, err, errlen);
+	return ark_errf(err, errlen, "member parameter \"%s\": expected none, minimal, low, medium, "
+	                "high or xhigh", key);
+}
+
 static int set_param(ark_member *m, const char *key, pval p, char *err, size_t errlen)
 {
 	int sim = m->backend == ARK_BACKEND_SIM;
@@ -552,9 +566,21 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 		return set_extra(m, key, p, err, errlen);
 	if (key_is(key, "header") || key_is(key, "headers"))
 		return set_header(m, key, p, err, errlen);
+	if (key_is(key, "reasoning-effort"))
+		return set_effort(m, key, p, err, errlen);
+	if (key_is(key, "thinking")) {
+		/* thinking=BUDGET, or thinking=off (0) */
+		if ((p.text && !strcmp(p.text, "off")) || (p.v && p.v->t == JV_FALSE)) {
+			m->thinking = 0;
+			return 0;
+		}
+		return get_long(&m->thinking, key, p, 0, 100000000L, err, errlen);
+	}
+
 	return ark_errf(err, errlen, "unknown %s parameter \"%s\" (known: model, url, key-env, "
 	                "temperature, top-p, max-tokens, max-completion-tokens, seed, stop, logprobs, "
-	                "extra, header, cacert)", backend_name(m->backend), key);
+	                "extra, header, reasoning-effort, thinking, cacert)",
+	                backend_name(m->backend), key);
 }
 
 /* Fill what a spec left out and check what the backend needs. */
@@ -584,6 +610,45 @@ static int finish_member(ark_member *m, ark_env_fn env, char *err, size_t errlen
 	 * key-env that is unset is an error at the first call. */
 	if (m->backend == ARK_BACKEND_ANTHROPIC && m->max_completion_tokens)
 		return ark_errf(err, errlen, "max-completion-tokens is for openai members");
+	return ark_member_check(m, err, errlen);
+}
+
+int ark_member_check(const ark_member *m, char *err, size_t errlen)
+{
+	const char *who = backend_name(m->backend), *model = m->model ? m->model : "";
+	if (m->backend == ARK_BACKEND_SIM)
+		return 0;
+	if (m->backend == ARK_BACKEND_ANTHROPIC && m->reasoning_effort)
+		return ark_errf(err, errlen, "anthropic member %s: reasoning-effort is OpenAI's; "
+		                "Anthropic's thinking takes a budget: thinking=BUDGET", model);
+	if (m->backend == ARK_BACKEND_OPENAI && m->thinking)
+		return ark_errf(err, errlen, "openai member %s: thinking= is Anthropic's; an OpenAI "
+		                "reasoning model takes reasoning-effort=LEVEL", model);
+	if (m->backend == ARK_BACKEND_OPENAI && ark_openai_reasoning_model(m->model)) {
+		const char *bad = m->temperature >= 0 ? "temperature" : m->top_p >= 0 ? "top-p"
+		                : m->logprobs ? "logprobs" : NULL;
+		if (bad)
+			return ark_errf(err, errlen, "%s member %s: OpenAI's reasoning models take no %s "
+			                "(the API refuses the request); leave %s out", who, model, bad,
+			                !strcmp(bad, "logprobs") ? "logprobs (for a judge: --no-logprobs)"
+			                                         : bad);
+	}
+	if (m->backend == ARK_BACKEND_ANTHROPIC && m->thinking) {
+		long mt = m->max_tokens > 0 ? m->max_tokens : 4096;
+		if (m->thinking < 1024)
+			return ark_errf(err, errlen, "anthropic member %s: thinking=%ld: the budget must "
+			                "be at least 1024 tokens", model, m->thinking);
+		if (m->thinking >= mt)
+			return ark_errf(err, errlen, "anthropic member %s: thinking=%ld: the budget must "
+			                "be below max-tokens (%ld%s); raise max-tokens", model, m->thinking,
+			                mt, m->max_tokens > 0 ? "" : ", the default");
+		if (m->temperature >= 0 && m->temperature != 1)
+			return ark_errf(err, errlen, "anthropic member %s: with thinking the temperature "
+			                "must be 1 or unset, not %g", model, m->temperature);
+		if (m->top_p >= 0 && m->top_p < 0.95)
+			return ark_errf(err, errlen, "anthropic member %s: with thinking top-p must be "
+			                "between 0.95 and 1 or unset, not %g", model, m->top_p);
+	}
 	return 0;
 }
 
@@ -906,6 +971,10 @@ jv *ark_member_describe(const ark_member *m)
 			rc |= put(pr, "logprobs", jv_int(m->logprobs));
 		if (m->extra)
 			rc |= put(pr, "extra", jv_dup(m->extra));
+		if (m->reasoning_effort)
+			rc |= put(pr, "reasoning_effort", jv_string(m->reasoning_effort));
+		if (m->thinking)
+			rc |= put(pr, "thinking", jv_int(m->thinking));
 		if (m->nheaders) {
 			jv *h = jv_object();
 			rc |= h ? 0 : -1;

@@ -70,6 +70,9 @@ typedef struct ark_member {
 	char  *cacert;          /* HTTP: PEM file of CA certificates to verify the server with, or NULL */
 	ark_header *headers;    /* HTTP: headers added to every request, in the order given */
 	size_t nheaders;
+	char  *reasoning_effort;   /* openai: sent as "reasoning_effort" (none, minimal, low,
+	                              medium, high, xhigh), or NULL */
+	long   thinking;        /* anthropic: thinking {"type": "enabled", "budget_tokens": N}; 0 off */
 } ark_member;
 
 void ark_member_init(ark_member *m);                 /* defaults; backend sim */
@@ -82,6 +85,16 @@ int  ark_member_parse(ark_member *m, const char *spec, ark_env_fn env, char *err
  * password and query values of every URL in it.  -1 when the list is full. */
 typedef struct ark_secrets ark_secrets;
 int  ark_member_spec_secrets(const char *spec, ark_secrets *sec);
+/* The rules each API sets its members, checked before any request: an OpenAI reasoning model
+ * (o1, o3, o4-mini, gpt-5..., also behind a provider's "openai/") takes no temperature, top-p or
+ * log-probabilities, and its limit goes as max_completion_tokens; Anthropic's thinking needs a
+ * budget of at least 1024 tokens below max-tokens, and temperature 1 or none, top-p in
+ * [0.95, 1] or none.  ark_member_parse and ark_member_from_json check them; a caller that
+ * changes a member afterwards (a judge asking for log-probabilities) checks again.  0, or -1
+ * with a message naming the rule and what to change. */
+int  ark_member_check(const ark_member *m, char *err, size_t errlen);
+/* Whether model is one of OpenAI's reasoning models by its name. */
+int  ark_openai_reasoning_model(const char *model);
 /* Parse one element of a --team JSON list: {"backend":"openai","model":...}.  0 or -1. */
 int  ark_member_from_json(ark_member *m, const jv *obj, ark_env_fn env, char *err, size_t errlen);
 /* A spec as it may be shown (in a usage error, a log): the values of secret headers replaced by

@@ -51,19 +51,6 @@ long long ark_wire_seed(const ark_member *m, uint64_t seed)
 	return (long long)((seed ^ (seed >> 31) ^ (seed >> 62)) & 0x7fffffffULL);
 }
 
-/* An OpenAI reasoning model by its name (o1, o3, o4-mini, gpt-5...), with or without a
- * provider's "openai/" in front. */
-static int openai_reasoning_model(const char *model)
-{
-	const char *s = model ? strrchr(model, '/') : NULL;
-	s = s ? s + 1 : model;
-	if (!s)
-		return 0;
-	if (s[0] == 'o' && s[1] >= '1' && s[1] <= '9' && (!s[2] || s[2] == '-'))
-		return 1;
-	return !strncmp(s, "gpt-5", 5);
-}
-
 static jv *stop_list(const ark_member *m)
 {
 	jv *a = jv_array();
@@ -90,7 +77,7 @@ static jv *tree_openai(const ark_member *m, const ark_msg *msgs, size_t nmsg, ui
 	ms = NULL;
 	/* without a max-tokens the default: a local server would otherwise write until its
 	 * context is full; OpenAI's reasoning models take only max_completion_tokens */
-	int mct = m->max_completion_tokens || (m->max_tokens <= 0 && openai_reasoning_model(m->model));
+	int mct = m->max_completion_tokens || ark_openai_reasoning_model(m->model);
 	rc |= set(b, mct ? "max_completion_tokens" : "max_tokens",
 	          jv_int(m->max_tokens > 0 ? m->max_tokens : ARK_MAX_TOKENS_DEFAULT));
 	if (m->temperature >= 0)
@@ -106,6 +93,8 @@ static jv *tree_openai(const ark_member *m, const ark_msg *msgs, size_t nmsg, ui
 		rc |= set(b, "logprobs", jv_bool(1));
 		rc |= set(b, "top_logprobs", jv_int(m->logprobs > 1 ? m->logprobs : 1));
 	}
+	if (m->reasoning_effort)
+		rc |= set(b, "reasoning_effort", jv_string(m->reasoning_effort));
 	rc |= merge_extra(b, m->extra);
 	if (rc)
 		goto oom;
@@ -160,6 +149,12 @@ static jv *tree_anthropic(const ark_member *m, const ark_msg *msgs, size_t nmsg,
 		rc |= set(b, "top_p", jv_number(m->top_p));
 	if (m->nstop)
 		rc |= set(b, "stop_sequences", stop_list(m));
+	if (m->thinking) {
+		jv *t = jv_object();
+		rc |= !t || set(t, "type", jv_string("enabled")) || set(t, "budget_tokens",
+		                                                          jv_int(m->thinking));
+		rc |= set(b, "thinking", t);
+	}
 	rc |= merge_extra(b, m->extra);
 	if (rc)
 		goto oom;

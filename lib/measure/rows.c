@@ -23,6 +23,48 @@ void ark_rows_opts_init(ark_rows_opts *o)
 static int set(jv *o, const char *k, jv *v) { return jv_set(o, k, v) < 0; }
 static int push(jv *a, jv *v) { return jv_push(a, v) < 0; }
 
+/* text[0..len) with turn u's reasoning as o asks: with THINK the reasoning in <think> tags
+ * before it, else the text as it is.  The caller's; NULL out of memory. */
+static jv *with_reasoning(const ark_turn *u, const char *text, size_t len,
+                          const ark_rows_opts *o)
+{
+	if (o->reasoning != ARK_REASONING_THINK || !u->reasoning)
+		return jv_stringn(text, len);
+	ark_buf b = ARK_BUF_INIT;
+	int bad = ark_buf_adds(&b, "<think>\n") || ark_buf_add(&b, u->reasoning, u->rlen) ||
+	          ark_buf_adds(&b, "\n</think>\n\n") || ark_buf_add(&b, text, len);
+	jv *v = bad ? NULL : jv_stringn(b.p, b.len);
+	ark_buf_release(&b);
+	return v;
+}
+
+/* With FIELD, turn u's reasoning as o's "reasoning" field; nothing otherwise.  The failure
+ * flag. */
+static int put_reasoning(jv *o, const ark_turn *u, const ark_rows_opts *ro)
+{
+	if (ro->reasoning != ARK_REASONING_FIELD || !u->reasoning)
+		return 0;
+	return set(o, "reasoning", jv_stringn(u->reasoning, u->rlen));
+}
+
+/* An assistant message of turn u with text[0..len) (weight as ark_row_msg's), its reasoning as
+ * o asks; NULL out of memory. */
+static jv *turn_msg(const ark_turn *u, const char *text, size_t len, const ark_rows_opts *o,
+                    int weight)
+{
+	jv *t = with_reasoning(u, text, len, o);
+	jv *m = t ? ark_row_msg("assistant", "", 0, weight) : NULL;
+	if (!m) {
+		jv_free(t);
+		return NULL;
+	}
+	if (set(m, "content", t) || put_reasoning(m, u, o)) {
+		jv_free(m);
+		return NULL;
+	}
+	return m;
+}
+
 /* The "messages" of an openai row: system, question, (corrected: the wrong turn with weight 0
  * and what it read), then the kept turn with weight 1.  Sets *bad. */
 static jv *openai_messages(const ark_traj *t, const ark_path *p, const char *prompt,
@@ -33,12 +75,12 @@ static jv *openai_messages(const ark_traj *t, const ark_path *p, const char *pro
 	*bad |= !m;
 	if (p->cls == ARK_TRAJ_CORRECTED && p->streak > 0) {
 		const ark_turn *wr = &t->turns[p->t[p->streak - 1]];
-		*bad |= push(m, ark_row_msg("assistant", wr->text, wr->tlen, 0));
+		*bad |= push(m, turn_msg(wr, wr->text, wr->tlen, o, 0));
 		char *peers = ark_row_peers(t, p, wr->round, 0);
 		*bad |= !peers || push(m, ark_row_msg("user", peers, strlen(peers), -1));
 		free(peers);
 	}
-	*bad |= push(m, ark_row_msg("assistant", u->text, u->tlen, 1));
+	*bad |= push(m, turn_msg(u, u->text, u->tlen, o, 1));
 	return m;
 }
 
@@ -53,15 +95,21 @@ static void train_fields(jv *r, const ark_traj *t, const ark_path *p, const char
 		*bad = 1;
 		return;
 	}
+	const ark_turn *u = &t->turns[p->t[p->streak]];
 	if (o->style == ARK_STYLE_MESSAGES) {
 		jv *m = ark_row_prompt(o->system, user, NULL, 1);
-		*bad |= !m || push(m, ark_row_msg("assistant", text, tlen, -1));
+		*bad |= !m || push(m, turn_msg(u, text, tlen, o, -1));
 		*bad |= set(r, "messages", m);
 	} else {
 		int pc = o->style == ARK_STYLE_PC;
+		jv *rt = with_reasoning(u, text, tlen, o);
 		*bad |= set(r, pc ? "prompt" : "input",
 		            ark_row_prompt(o->system, user, o->prompt_end, o->conversational));
-		*bad |= set(r, pc ? "completion" : "output", ark_row_reply(text, tlen, o->conversational));
+		*bad |= !rt || set(r, pc ? "completion" : "output",
+		                   o->conversational ? ark_row_reply(jv_str(rt), rt->u.str.len, 1)
+		                                     : jv_dup(rt));
+		*bad |= put_reasoning(r, u, o);
+		jv_free(rt);
 	}
 	free(user);
 	free(text);
@@ -208,7 +256,7 @@ static int rows_prm(const ark_traj *t, const char *prompt, const ark_rows_opts *
 }
 
 /* trajectories: a row for every path, with its class, its verdicts and the question's fate. */
-static jv *traj_row(const ark_traj *t, const ark_path *p)
+static jv *traj_row(const ark_traj *t, const ark_path *p, const ark_rows_opts *o)
 {
 	int bad = 0;
 	jv *r = ark_row_new(t, p->agent, (long)p->n, &bad);
@@ -222,6 +270,8 @@ static jv *traj_row(const ark_traj *t, const ark_path *p)
 		bad |= set(e, "correct", u->correct < 0 ? jv_null() : jv_bool(u->correct));
 		if (u->judged)
 			bad |= set(e, "judged", jv_bool(1));
+		if (o->reasoning != ARK_REASONING_STRIP && u->reasoning)   /* no text here: apart */
+			bad |= set(e, "reasoning", jv_stringn(u->reasoning, u->rlen));
 		bad |= push(ps, e);
 	}
 	bad |= set(r, "path", ps);
@@ -274,7 +324,7 @@ int ark_rows_make(const ark_traj *t, const ark_rows_opts *o, ark_rows *out, char
 	int rc = 0, f = o->format;
 	if (f == ARK_ROWS_TRAJECTORIES) {
 		for (size_t i = 0; rc == 0 && i < t->npaths; i++)
-			rc = ark_rows_add(out, traj_row(t, &t->paths[i]));
+			rc = ark_rows_add(out, traj_row(t, &t->paths[i], o));
 	} else if (f == ARK_ROWS_PROMPTS ? t->drop != ARK_DROP_NOGOLD : t->drop == ARK_DROP_NONE) {
 		char *prompt = ark_row_question(t->rec);
 		if (!prompt)

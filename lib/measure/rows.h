@@ -24,6 +24,12 @@
 enum { ARK_ROWS_TRAJECTORIES, ARK_ROWS_SFT, ARK_ROWS_DA, ARK_ROWS_PRM, ARK_ROWS_PAIRS,
        ARK_ROWS_PROMPTS };
 enum { ARK_STYLE_MESSAGES, ARK_STYLE_PC, ARK_STYLE_OPENRLHF, ARK_STYLE_OPENAI, ARK_STYLE_KTO };
+/* A turn's reasoning (turn.reasoning, a reasoning model's thinking) in sft, da and trajectories
+ * rows: left out (the default), written before the reply as "<think>\nREASONING\n</think>\n\n"
+ * (the form the chat templates of DeepSeek-R1 and Qwen3 train on), or kept apart as a
+ * "reasoning" field (on the assistant message, the row, or the path entry).  A turn without one
+ * is the same in all three.  prm, pairs and prompts rows hold the replies only. */
+enum { ARK_REASONING_STRIP, ARK_REASONING_THINK, ARK_REASONING_FIELD };
 
 typedef struct ark_rows_opts {
 	int format, style;
@@ -37,6 +43,8 @@ typedef struct ark_rows_opts {
 	int peers;                   /* ARK_PEERS_REWRITE or ARK_PEERS_PROMPT (rowbase.h) */
 	int across;                  /* pairs: also right against wrong agents in round 0 */
 	ark_strset *seen;            /* prompts: the ids written (NULL: every record) */
+	int reasoning;               /* ARK_REASONING_* (the traj must be read with reasoning for
+	                                any but STRIP) */
 } ark_rows_opts;
 /* trajectories, messages, prefer, k 3, "ки", prompt end "\n", peers rewrite */
 void ark_rows_opts_init(ark_rows_opts *o);

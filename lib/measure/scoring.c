@@ -148,7 +148,8 @@ ark_scorer *ark_scorer_new(const ark_scorer_opts *o, char *err, size_t errlen)
 			m->logprobs = 5;   /* the verdict token's alternatives give p */
 		if (m->max_tokens == 0)
 			m->max_tokens = judge ? 16 + 12 * 64 : 16;
-		if (!(s->b = ark_batch_new(o->llm, m, err, errlen))) {
+		if (ark_member_check(m, err, errlen) < 0 ||
+		    !(s->b = ark_batch_new(o->llm, m, err, errlen))) {
 			free(s);
 			return NULL;
 		}

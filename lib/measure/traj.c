@@ -107,8 +107,8 @@ fail:
 	return -1;
 }
 
-static const char *const turn_fields[6] = { "round", "agent", "text", "answer", "extract_ok",
-                                            "correct" };
+static const char *const turn_fields[7] = { "round", "agent", "text", "answer", "extract_ok",
+                                            "correct", "reasoning" };
 
 /* Check turn i's fields f[] (by turn_fields) and set its round and agent.  0 or -1. */
 static int check_turn(ark_turn *u, size_t i, const jspan *f, char *err, size_t errlen)
@@ -138,18 +138,19 @@ static int check_turn(ark_turn *u, size_t i, const jspan *f, char *err, size_t e
 }
 
 /* Read turn i from span s into u: its text goes to the arena at offset *toff.  0, -1, NOMEM. */
-static int read_turn(ark_traj *t, ark_turn *u, size_t i, jspan s, int regrade, size_t *toff,
-                     char *err, size_t errlen)
+static int read_turn(ark_traj *t, ark_turn *u, size_t i, jspan s, const ark_traj_opts *o,
+                     size_t *toff, char *err, size_t errlen)
 {
+	int regrade = o->regrade;
 	memset(u, 0, sizeof *u);
 	if (s.t != JV_OBJECT)
 		return ark_errf(err, errlen, "turn %zu is not an object", i);
-	jspan f[6] = { { NULL, 0, JV_NULL } };
+	jspan f[7] = { { NULL, 0, JV_NULL } };
 	jscan_it mi;
 	jspan k, v;
 	jscan_members(&mi, s);
 	while (jscan_next_member(&mi, &k, &v))
-		for (int n = 0; n < 6; n++)
+		for (int n = 0; n < (o->reasoning ? 7 : 6); n++)
 			if (jscan_key_is(k, turn_fields[n])) {
 				f[n] = v;
 				break;
@@ -160,6 +161,14 @@ static int read_turn(ark_traj *t, ark_turn *u, size_t i, jspan s, int regrade, s
 	if (f[2].t == JV_STRING && jscan_unescape(f[2], &t->arena) < 0)
 		return nomem(err, errlen);
 	u->tlen = t->arena.len - *toff;
+	if (f[6].t == JV_STRING) {      /* the reasoning follows the text in the arena */
+		u->roff = t->arena.len;
+		if (ark_buf_addc(&t->arena, 0) < 0 || jscan_unescape(f[6], &t->arena) < 0)
+			return nomem(err, errlen);
+		u->roff++;
+		u->rlen = t->arena.len - u->roff;
+		u->reasoning = "";      /* pointed into the arena with the text */
+	}
 	if (!f[5].p || regrade) {
 		u->correct = -2;          /* graded once the texts are in place */
 		return 0;
@@ -178,6 +187,8 @@ static int grade_turns(ark_traj *t, const size_t *toff, const ark_traj_opts *o, 
 	for (size_t i = 0; i < t->nturns; i++) {
 		ark_turn *u = &t->turns[i];
 		u->text = t->arena.p ? t->arena.p + toff[i] : "";
+		if (u->reasoning)
+			u->reasoning = t->arena.p + u->roff;
 		if (u->correct != -2)
 			continue;
 		ark_grade g;
@@ -224,7 +235,7 @@ static int read_turns(ark_traj *t, const ark_traj_opts *o, char *err, size_t err
 			}
 			toff = no;
 		}
-		rc = read_turn(t, &t->turns[t->nturns], i, s, o->regrade, &toff[t->nturns], err,
+		rc = read_turn(t, &t->turns[t->nturns], i, s, o, &toff[t->nturns], err,
 		               errlen);
 		t->nturns++;
 	}

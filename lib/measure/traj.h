@@ -38,6 +38,9 @@ typedef struct ark_turn {
 	long round, agent;
 	const char *text;        /* in the record's arena ("" when null) */
 	size_t tlen;
+	const char *reasoning;   /* the turn's "reasoning", in the arena, when read (opts) and
+	                            present; else NULL */
+	size_t rlen, roff;
 	char *answer;            /* owned; NULL when none */
 	int correct;             /* 1, 0, -1 (no gold) */
 	int extract_ok;
@@ -74,6 +77,7 @@ typedef struct ark_traj_opts {
 	int min_correct;         /* the rules above */
 	int consensus;
 	int one_label;
+	int reasoning;           /* read each turn's "reasoning" too */
 } ark_traj_opts;
 void ark_traj_opts_init(ark_traj_opts *o);    /* min_correct 2, consensus on, the rest off */
 

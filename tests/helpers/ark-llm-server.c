@@ -503,6 +503,63 @@ static void reply_quirks(struct MHD_Connection *c, int anthropic, int fault, ark
 		ark_buf_reset(out);
 }
 
+/* An OpenAI reasoning model by its name, as ark tells them (o1, o3, o4-mini, gpt-5...). */
+static int reasoning_name(const char *model)
+{
+	const char *s = strrchr(model, '/');
+	s = s ? s + 1 : model;
+	return (s[0] == 'o' && s[1] >= '1' && s[1] <= '9' && (!s[2] || s[2] == '-')) ||
+	       !strncmp(s, "gpt-5", 5);
+}
+
+/* The refusals of the reasoning rules, in the APIs' own words: OpenAI's reasoning models take no
+ * temperature, top_p, logprobs (a 403) or max_tokens; Anthropic's thinking wants a budget of
+ * 1024 or more below max_tokens, and temperature 1.  1 when the request was refused (*ret set);
+ * *thinking set when Anthropic's thinking is on. */
+static int reasoning_rules(struct MHD_Connection *c, int anthropic, const jv *req,
+                           const char *model, int *thinking, enum MHD_Result *ret)
+{
+	char m[300];
+	const jv *th = jv_get(req, "thinking");
+	double t;
+	*thinking = anthropic && th && !strcmp(jv_get_str(th, "type") ? jv_get_str(th, "type") : "",
+	                                      "enabled");
+	if (*thinking) {
+		long long b = jv_get_ll(th, "budget_tokens", 0), mt = jv_get_ll(req, "max_tokens", 0);
+		const char *why = NULL;
+		if (b < 1024)
+			why = "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+		else if (mt <= b)
+			why = "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult "
+			      "our documentation at https://docs.claude.com/en/docs/build-with-claude/"
+			      "extended-thinking#max-tokens-and-context-window-size";
+		else if (jv_num(jv_get(req, "temperature"), &t) == 0 && t != 1)
+			why = "`temperature` may only be set to 1 when thinking is enabled. Please consult "
+			      "our documentation at https://docs.claude.com/en/docs/build-with-claude/"
+			      "extended-thinking#feature-compatibility";
+		if (why) {
+			*ret = send_error(c, 400, 1, "invalid_request_error", why, -1);
+			return 1;
+		}
+		return 0;
+	}
+	if (anthropic || !reasoning_name(model))
+		return 0;
+	const char *bad = jv_get(req, "temperature") ? "temperature" : jv_get(req, "top_p") ? "top_p"
+	                : jv_get(req, "max_tokens") ? "max_tokens" : NULL;
+	if (jv_truthy(jv_get(req, "logprobs"))) {
+		*ret = send_error(c, 403, 0, "invalid_request_error", "You are not allowed to request "
+		                  "logprobs from this model", -1);
+		return 1;
+	}
+	if (!bad)
+		return 0;
+	snprintf(m, sizeof m, "Unsupported parameter: '%s' is not supported with this model.%s", bad,
+	         strcmp(bad, "max_tokens") ? "" : " Use 'max_completion_tokens' instead.");
+	*ret = send_error(c, 400, 0, "unsupported_parameter", m, -1);
+	return 1;
+}
+
 static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *req, long reqno,
                                    int fault)
 {
@@ -519,6 +576,10 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		return send_error(c, 400, 0, "invalid_request_error", "Unsupported parameter: "
 		                  "'max_tokens' is not supported with this model. Use "
 		                  "'max_completion_tokens' instead.", -1);
+	enum MHD_Result refused;
+	int thinking;
+	if (reasoning_rules(c, anthropic, req, model, &thinking, &refused))
+		return refused;
 
 	/* the messages, as the simulator reads them */
 	size_t n = msgs->u.arr.n + 1;
@@ -621,10 +682,10 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		jv_set(r, "role", jv_string("assistant"));
 		jv_set(r, "model", jv_string(model));
 		jv *content = jv_array();
-		if (think) {
+		if (think || thinking) {
 			jv *t = jv_object();
 			jv_set(t, "type", jv_string("thinking"));
-			jv_set(t, "thinking", jv_string(think));
+			jv_set(t, "thinking", jv_string(think ? think : "Let me think this through."));
 			jv_set(t, "signature", jv_string("loopback"));
 			jv_push(content, t);
 		}

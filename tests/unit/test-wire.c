@@ -51,7 +51,7 @@ static jv *ref_openai(const ark_member *m, const ark_msg *msgs, size_t n, uint64
 	for (size_t i = 0; i < n; i++)
 		jv_push(ms, msg_obj(msgs[i].role, msgs[i].content));
 	set(b, "messages", ms);
-	int mct = m->max_completion_tokens || (m->max_tokens <= 0 && reasoning_model(m->model));
+	int mct = m->max_completion_tokens || reasoning_model(m->model);
 	set(b, mct ? "max_completion_tokens" : "max_tokens",
 	    jv_int(m->max_tokens > 0 ? m->max_tokens : 4096));
 	if (m->temperature >= 0)
@@ -67,6 +67,8 @@ static jv *ref_openai(const ark_member *m, const ark_msg *msgs, size_t n, uint64
 		set(b, "logprobs", jv_bool(1));
 		set(b, "top_logprobs", jv_int(m->logprobs > 1 ? m->logprobs : 1));
 	}
+	if (m->reasoning_effort)
+		set(b, "reasoning_effort", jv_string(m->reasoning_effort));
 	merge_extra(b, m->extra);
 	return b;
 }
@@ -106,6 +108,12 @@ static jv *ref_anthropic(const ark_member *m, const ark_msg *msgs, size_t n)
 		set(b, "top_p", jv_number(m->top_p));
 	if (m->nstop) {
 		set(b, "stop_sequences", stops(m));
+	}
+	if (m->thinking) {
+		jv *t = jv_object();
+		set(t, "type", jv_string("enabled"));
+		set(t, "budget_tokens", jv_int(m->thinking));
+		set(b, "thinking", t);
 	}
 	merge_extra(b, m->extra);
 	ark_buf_release(&sys);
@@ -155,7 +163,8 @@ static const char *const specs[] = {
 	"openai:model=m,url=http://x/v1",
 	"openai:model=gpt-4o,url=http://x/v1,temperature=0.7,top-p=0.95,max-tokens=512",
 	"openai:model=o3-mini,url=http://x/v1",
-	"openai:model=openai/gpt-5,url=http://x/v1,temperature=0.1,seed=none",
+	"openai:model=openai/gpt-5,url=http://x/v1,max-tokens=300,reasoning-effort=low,seed=none",
+	"openai:model=gpt-oss-20b,url=http://x/v1,temperature=0.1,reasoning-effort=high",
 	"openai:model=q,url=http://x/v1,seed=42,stop=[\"\\n\\n\",\"END \\\"x\\\"\"],logprobs=5",
 	"openai:model=q,url=http://x/v1,logprobs=true,max-completion-tokens=100",
 	"openai:model=q,url=http://x/v1,temperature=0.3333333333333333,"
@@ -168,6 +177,7 @@ static const char *const specs[] = {
 	"anthropic:model=claude,url=http://x,temperature=0,top-p=0.9,max-tokens=64,"
 	"stop=[\"Human:\"]",
 	"anthropic:model=claude,url=http://x,extra={\"system\":\"fixed\"}",
+	"anthropic:model=claude,url=http://x,thinking=2048,max-tokens=8192,temperature=1",
 	"anthropic:model=claude,url=http://x,extra={\"thinking\":{\"type\":\"enabled\","
 	"\"budget_tokens\":1024},\"max_tokens\":9000}",
 };
