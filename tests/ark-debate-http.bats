@@ -302,6 +302,17 @@ fault_case() {
 	[ "$(stat .requests)" -eq 4 ]
 }
 
+@test "libcurl's own re-sends after a reused connection died are counted (and charged to --rpm)" {
+	start_server --fault drop=0.5 --seed 3
+	run_split "$PROBE" -a "$(OA)" -n 40 -j 1 --retries 10 --rpm 6000
+	assert_status 0
+	attempts=$(jq -s 'map(.attempts) | add' <<<"$output")
+	resends=$(sed -n 's/.* resends \([0-9]*\)$/\1/p' <<<"$stderr_out")
+	[ "$resends" -gt 0 ]
+	# every request the server saw is one ark counted: its own attempts and libcurl's re-sends
+	[ "$(stat .requests)" -eq $((attempts + resends)) ]
+}
+
 @test "retry-after-ms is honoured even when the backoff would be long" {
 	start_server --fault 500=1 --retry-after-ms 10
 	export ARK_BACKOFF_MS=20000

@@ -81,6 +81,8 @@ struct req {
 	req *next;
 	req *fprev, *fnext;     /* the in-flight list */
 	char cerr[CURL_ERROR_SIZE];
+	int sends;              /* this attempt's requests: libcurl sends one again on a fresh
+	                           connection when a reused one died before any reply */
 };
 
 struct ark_http {
@@ -570,6 +572,22 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 	return len;
 }
 
+/* libcurl is about to send the request (on a new or a reused connection).  A second call in one
+ * attempt is libcurl's own re-send after a reused connection died: the server may have seen the
+ * first, so the budgets are charged for it as for any request, and it is counted. */
+static int on_send(void *ud, char *ip, char *lip, int port, int lport)
+{
+	req *r = ud;
+	if (r->sends++ > 0) {
+		if (r->ep->rpm.rate > 0)
+			r->ep->rpm.level -= 1;
+		if (r->ep->tpm.rate > 0)
+			r->ep->tpm.level -= r->cost;
+	}
+	(void)ip, (void)lip, (void)port, (void)lport;
+	return CURL_PREREQFUNC_OK;
+}
+
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
 	req *r = ud;
@@ -799,6 +817,8 @@ static void set_options(const ark_http *h, req *r, CURL *e)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_send);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->cerr);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -871,6 +891,7 @@ static int start(ark_http *h, req *r, char *err, size_t errlen)
 	ark_buf_reset(&r->resp);
 	ark_retry_hdr_init(&r->rh);
 	r->cerr[0] = 0;
+	r->sends = 0;
 	set_options(h, r, e);
 	CURLMcode mc = curl_multi_add_handle(h->multi, e);
 	if (mc != CURLM_OK) {
@@ -1187,6 +1208,8 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 	curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &status);
 	c->http_status = (int)status;
 	release_easy(h, r);
+	if (r->sends > 1)
+		h->st.resends += r->sends - 1;
 	redact_body(h, r);
 	double ms = (now_s() - r->t_submit) * 1000;
 	if (cc != CURLE_OK) {
@@ -1485,6 +1508,7 @@ void ark_http_stats_add(const ark_http *h, ark_llm_stats *s)
 	s->in_tokens += h->st.in_tokens;
 	s->out_tokens += h->st.out_tokens;
 	s->truncated += h->st.truncated;
+	s->resends += h->st.resends;
 }
 
 void ark_http_free(ark_http *h)

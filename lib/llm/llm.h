@@ -183,6 +183,8 @@ void     ark_llm_stop_retries(ark_llm *l);
 typedef struct ark_llm_stats {
 	long calls, retries, failures, in_tokens, out_tokens;
 	long truncated;     /* replies cut at max-tokens (finish "length" or "max_tokens") */
+	long resends;       /* requests libcurl sent again after a reused connection died (charged to
+	                       the --rpm and --tpm budgets like any) */
 } ark_llm_stats;
 void     ark_llm_stats_get(const ark_llm *l, ark_llm_stats *s);
 void     ark_llm_free(ark_llm *l);

@@ -217,8 +217,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	ark_llm_stats st;
 	ark_llm_stats_get(l, &st);
-	fprintf(stderr, "calls %ld retries %ld failures %ld tokens_in %ld tokens_out %ld\n",
-	        st.calls, st.retries, st.failures, st.in_tokens, st.out_tokens);
+	fprintf(stderr, "calls %ld retries %ld failures %ld tokens_in %ld tokens_out %ld resends %ld\n",
+	        st.calls, st.retries, st.failures, st.in_tokens, st.out_tokens, st.resends);
 	ark_llm_free(l);
 	for (long i = 0; i < n; i++) {
 		ark_call_release(&slots[i].c);
