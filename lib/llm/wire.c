@@ -503,7 +503,9 @@ static void anthropic_usage(ark_call *c, const jv *usage)
  * number replaced. */
 static int nul_out(ark_buf *b)
 {
-	const char *p = b->len ? memchr(b->p, 0, b->len) : NULL, *end = b->p + b->len;
+	if (!b->len)
+		return 0;
+	const char *p = memchr(b->p, 0, b->len), *end = b->p + b->len;
 	if (!p)
 		return 0;
 	ark_buf t = ARK_BUF_INIT;
