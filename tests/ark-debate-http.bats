@@ -801,6 +801,34 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	jq -e -s 'length == 70' "$T/o.jsonl"
 }
 
+@test "README's local-server example on a small context: overflows fail their debates, the run goes on, --resume finishes" {
+	need_debate
+	# llama-server's own overflow reply, past 6000 bytes of prompt (1500 tokens): round 3 of 5
+	# members overflows, the first rounds fit
+	start_server --tasks "$ARK_SHARE/tasks/arith.jsonl" --max-context 6000 --context-reply llamacpp
+	export OPENAI_BASE_URL="$URL/v1"
+	run_split ark-debate --tasks arith -p debate -n 5 -r 3 -j 4 \
+		-a 'openai:model=qwen2.5-7b,temperature=0.7,max-tokens=1024' -o "$T/debates.jsonl.gz"
+	assert_status 0
+	zcat "$T/debates.jsonl.gz" >"$T/d.jsonl"
+	[ "$(wc -l <"$T/d.jsonl")" -eq 40 ]
+	jq -e -s 'length == 40 and all(.[]; .status == "ok" or (.error | test("HTTP 400 exceed_context_size_error [(]context overflow: prompt [0-9]+ tokens, context 1500[)]")))
+	          and any(.[]; .status == "error")' "$T/d.jsonl"
+	# the member never stopped: every debate made its calls up to its own overflow
+	[[ "$stderr_out" != *"stopped"* ]]
+	n=$(jq -s '[.[].turns | length] | add' "$T/d.jsonl")
+	[ "$(stat .requests)" -ge "$n" ]
+	[ "$(jq -s '[.[] | select(.status == "error") | .turns | length] | min' "$T/d.jsonl")" -ge 10 ]
+	# a larger context: --resume runs the failed debates again, and all are whole
+	stop_server
+	start_server --tasks "$ARK_SHARE/tasks/arith.jsonl"
+	export OPENAI_BASE_URL="$URL/v1"
+	run_split ark-debate --tasks arith -p debate -n 5 -r 3 -j 4 --resume \
+		-a 'openai:model=qwen2.5-7b,temperature=0.7,max-tokens=1024' -o "$T/debates.jsonl.gz"
+	assert_status 0
+	jq -e -s 'length == 40 and all(.[]; .status == "ok")' <(zcat "$T/debates.jsonl.gz")
+}
+
 @test "debate: a reply over the reply cap fails its call only; no line past the readers' limit" {
 	need_debate
 	head -1 "$FIX/http/tasks.jsonl" > "$T/one.jsonl"

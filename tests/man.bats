@@ -379,6 +379,8 @@ readme_not_run() {
 		echo "builds with clang and fuzzes for minutes; .ci/run runs it" ;;
 	'vllm serve '*)
 		echo "needs vLLM and a GPU: the loopback server stands in for the endpoint" ;;
+	'llama-server '*)
+		echo "needs llama.cpp and a model: the loopback server stands in for the endpoint" ;;
 	'export OPENAI_BASE_URL='*)
 		echo "the test points OPENAI_BASE_URL at the loopback server instead" ;;
 	*' -S '*/*)
