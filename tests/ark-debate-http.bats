@@ -829,6 +829,27 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	jq -e -s 'length == 40 and all(.[]; .status == "ok")' <(zcat "$T/debates.jsonl.gz")
 }
 
+@test "server: the cacheable share of prompts, per conversation, for both protocols" {
+	need_debate
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	# round 0 alone: every conversation's first prompt, nothing in common with an earlier one
+	ark-debate -q -a "$(OA)" -n 2 -r 0 "$FIX/http/tasks.jsonl" >/dev/null
+	[ "$(stat .prefix.requests)" -eq 12 ]
+	[ "$(stat .prefix.common)" -eq 0 ]
+	# the debate protocol: each prompt holds the conversation's previous one whole, so the
+	# common bytes are the sum of the earlier prompts' lengths, more than a third of all
+	stop_server
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	ark-debate -q -a "$(OA)" -n 2 -r 2 "$FIX/http/tasks.jsonl" >/dev/null
+	[ "$(stat .prefix.requests)" -eq 36 ]
+	awk -v c="$(stat .prefix.common)" -v b="$(stat .prefix.bytes)" 'BEGIN { exit !(c / b > 0.33 && c < b) }'
+	# the discussion protocol: the system text, the question and the transcript so far first
+	stop_server
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	ark-debate -q -a "$(AN)" -p discussion -n 2 -r 2 "$FIX/http/tasks.jsonl" >/dev/null
+	awk -v c="$(stat .prefix.common)" -v b="$(stat .prefix.bytes)" 'BEGIN { exit !(c / b > 0.25 && c < b) }'
+}
+
 @test "debate: a reply over the reply cap fails its call only; no line past the readers' limit" {
 	need_debate
 	head -1 "$FIX/http/tasks.jsonl" > "$T/one.jsonl"

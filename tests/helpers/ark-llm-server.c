@@ -503,6 +503,49 @@ static void reply_quirks(struct MHD_Connection *c, int anthropic, int fault, ark
 		ark_buf_reset(out);
 }
 
+/* ---- the cacheable share: what a provider's prefix cache could reuse ----------------------
+ * A member's conversation is told by the protocol, the model, its first message (the system
+ * text naming the agent) and the start of its second up to the first blank line after 11 bytes
+ * ("Question:" and the question); each request's prompt (its texts in order) is compared with
+ * that conversation's previous one, and the longest common prefix counted: GET /stats
+ * "prefix": {"requests", "bytes", "common"}. */
+#define PREFIX_SLOTS 4096
+static struct { uint64_t key; char *prev; size_t len; } prefix_tab[PREFIX_SLOTS];
+static long prefix_requests, prefix_bytes, prefix_common;
+
+static void prefix_note(int anthropic, const char *model, const ark_msg *am, size_t nm,
+                        const char *all, size_t len)
+{
+	ark_buf k = ARK_BUF_INIT;
+	ark_buf_addf(&k, "%d\n%s\n%s\n", anthropic, model, nm ? am[0].content : "");
+	if (nm > 1) {
+		const char *t = am[1].content, *q = strlen(t) > 11 ? strstr(t + 11, "\n\n") : NULL;
+		size_t n = q ? (size_t)(q - t) : strlen(t);
+		ark_buf_add(&k, t, n < 300 ? n : 300);
+	}
+	uint64_t h = ark_hash(k.p, k.len) | 1;
+	ark_buf_release(&k);
+	pthread_mutex_lock(&mu);
+	size_t i = (size_t)(h % PREFIX_SLOTS);
+	for (int n = 1; n < PREFIX_SLOTS && prefix_tab[i].key && prefix_tab[i].key != h; n++)
+		i = (i + 1) % PREFIX_SLOTS;      /* a full table: the last slot probed is reused */
+	size_t lcp = 0;
+	if (prefix_tab[i].key == h)
+		while (lcp < len && lcp < prefix_tab[i].len && all[lcp] == prefix_tab[i].prev[lcp])
+			lcp++;
+	free(prefix_tab[i].prev);
+	prefix_tab[i].key = h;
+	prefix_tab[i].prev = ark_strndup(all, len);
+	prefix_tab[i].len = prefix_tab[i].prev ? len : 0;
+	prefix_requests++;
+	prefix_bytes += (long)len;
+	prefix_common += (long)lcp;
+	pthread_mutex_unlock(&mu);
+	if (cfg.verbose)
+		fprintf(stderr, "ark-llm-server: prompt %zu bytes, %zu in common with the "
+		        "conversation's previous one\n", len, lcp);
+}
+
 /* An OpenAI reasoning model by its name, as ark tells them (o1, o3, o4-mini, gpt-5...). */
 static int reasoning_name(const char *model)
 {
@@ -608,6 +651,7 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 		ark_buf_addc(&all, '\n');
 	}
 
+	prefix_note(anthropic, model, am, k, all.p ? all.p : "", all.len);
 	if (cfg.max_context > 0 && (long)all.len > cfg.max_context) {
 		long long mt = 0;
 		if (jv_ll(jv_get(req, "max_tokens"), &mt) || mt < 0)
@@ -926,7 +970,8 @@ static enum MHD_Result answer_stats(struct MHD_Connection *c)
 	             st.connections);
 	for (int i = 0; i < NFAULT; i++)
 		ark_buf_addf(&b, "%s\"%s\":%ld", i ? "," : "", fault_names[i], st.faults[i]);
-	ark_buf_adds(&b, "}}");
+	ark_buf_addf(&b, "},\"prefix\":{\"requests\":%ld,\"bytes\":%ld,\"common\":%ld}}",
+	             prefix_requests, prefix_bytes, prefix_common);
 	pthread_mutex_unlock(&mu);
 	enum MHD_Result r = send_buf(c, 200, &b, -1);
 	ark_buf_release(&b);
