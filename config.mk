@@ -26,8 +26,9 @@ endif
 # Debian packages the build and the tests need (make deps installs the missing ones)
 DEB_PKGS = gcc make pkg-config libcurl4-openssl-dev libyajl-dev zlib1g-dev libmicrohttpd-dev \
            bats jq mandoc gnuplot-nox parallel valgrind curl procps util-linux
-# make bench also needs these (GNU time for CPU and peak memory, bc for ratios)
-BENCH_PKGS = time bc
+# make bench also needs these (GNU time for CPU and peak memory, bc for ratios, python3 and
+# python3-aiohttp for the baseline clients of bench/cpu-request.sh)
+BENCH_PKGS = time bc python3 python3-aiohttp
 # make fuzz needs these only (clang with libFuzzer and the sanitizer runtimes); FUZZ_SECONDS is
 # how long make fuzz-run gives each harness
 FUZZ_PKGS = clang libclang-rt-dev
