@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/json.h"
+#include "core/jscan.h"
 #include "llm/wire.h"
 
 /* ---- the body as a JSON tree --------------------------------------------------------------
@@ -446,45 +447,92 @@ int ark_http_body(const ark_call *c, ark_buf *out)
 	return rc;
 }
 
-/* ---- replies ------------------------------------------------------------------------------ */
+/* ---- replies ------------------------------------------------------------------------------
+ *
+ * A reply is checked whole (jv_check: the grammar jv_parse accepts), then only the fields a call
+ * keeps are looked up in it by span (jscan) and decoded; no tree is built but for the
+ * log-probabilities, when asked for.  A field is looked up as jv_get finds it in the parsed
+ * tree: the first member of that name. */
+
+static const jspan none = { NULL, 0, JV_NULL };
+
+/* The first member key of object o, or none (absent, or o not an object). */
+static jspan get(jspan o, const char *key)
+{
+	jscan_it it;
+	jspan k, v;
+	if (o.t != JV_OBJECT)
+		return none;
+	jscan_members(&it, o);
+	while (jscan_next_member(&it, &k, &v))
+		if (jscan_key_is(k, key))
+			return v;
+	return none;
+}
+
+/* The first element of array a, or none. */
+static jspan first(jspan a)
+{
+	jscan_it it;
+	jspan v;
+	if (a.t != JV_ARRAY)
+		return none;
+	jscan_elements(&it, a);
+	return jscan_next_element(&it, &v) ? v : none;
+}
+
+static int is_str(jspan v, const char *s)
+{
+	return v.t == JV_STRING && jscan_key_is(v, s);
+}
+
+/* Append a string's decoded bytes; anything else adds nothing.  0 or -1. */
+static int add_str(ark_buf *out, jspan v)
+{
+	return v.t == JV_STRING ? jscan_unescape(v, out) : 0;
+}
+
+/* A string value decoded into a C string of its own, or NULL (not a string, out of memory). */
+static char *dup_str(jspan v, ark_buf *tmp)
+{
+	if (v.t != JV_STRING)
+		return NULL;
+	ark_buf_reset(tmp);
+	if (jscan_unescape(v, tmp))
+		return NULL;
+	return ark_strndup(tmp->p ? tmp->p : "", tmp->len);
+}
 
 /* Text of an OpenAI content value: a string, null, or a list of parts ({"type":"text",...}). */
-static int openai_text(const jv *content, ark_buf *out)
+static int openai_text(jspan content, ark_buf *out)
 {
-	if (!content || content->t == JV_NULL)
+	if (content.t == JV_NULL)
 		return 0;
-	if (content->t == JV_STRING)
-		return ark_buf_add(out, content->u.str.s, content->u.str.len);
-	if (content->t == JV_ARRAY) {
-		for (size_t i = 0; i < content->u.arr.n; i++) {
-			const jv *p = content->u.arr.v[i];
-			const jv *t = p->t == JV_STRING ? p : jv_get(p, "text");
-			if (t && t->t == JV_STRING && ark_buf_add(out, t->u.str.s, t->u.str.len))
+	if (content.t == JV_STRING)
+		return jscan_unescape(content, out);
+	if (content.t == JV_ARRAY) {
+		jscan_it it;
+		jspan p;
+		jscan_elements(&it, content);
+		while (jscan_next_element(&it, &p))
+			if (add_str(out, p.t == JV_STRING ? p : get(p, "text")))
 				return -1;
-		}
 		return 0;
 	}
 	return -1;
 }
 
-static char *dup_str(const jv *v)
-{
-	if (!v || v->t != JV_STRING)
-		return NULL;
-	return ark_strndup(v->u.str.s, v->u.str.len);
-}
-
-static long tokens_of(const jv *usage, const char *k)
+static long tokens_of(jspan usage, const char *k)
 {
 	long long v;
-	if (jv_ll(jv_get(usage, k), &v) == 0 && v >= 0)
+	if (jscan_ll(get(usage, k), &v) == 0 && v >= 0)
 		return (long)v;
 	return -1;
 }
 
 /* Anthropic's usage: input_tokens leaves out what was read from and written to the prompt
  * cache, so the prompt is the sum of the three; the cache's parts are kept apart as well. */
-static void anthropic_usage(ark_call *c, const jv *usage)
+static void anthropic_usage(ark_call *c, jspan usage)
 {
 	long in = tokens_of(usage, "input_tokens");
 	c->cached_tokens = tokens_of(usage, "cache_read_input_tokens");
@@ -497,7 +545,6 @@ static void anthropic_usage(ark_call *c, const jv *usage)
 	c->out_tokens = tokens_of(usage, "output_tokens");
 }
 
-/* Fill the call from a 2xx body.  0 ok, -1 malformed (message in why). */
 /* A NUL character in a reply (JSON's \u0000) would end the text there as a C string: each becomes
  * U+FFFD, the replacement character, so the text after it (the answer, often) is kept.  The
  * number replaced. */
@@ -526,70 +573,77 @@ static int nul_out(ark_buf *b)
 	return n;
 }
 
+static int parse_anthropic(ark_call *c, jspan v, ark_buf *text, ark_buf *reas, ark_buf *tmp,
+                           char *why, size_t whylen)
+{
+	jspan content = get(v, "content"), blk;
+	jscan_it it;
+	if (content.t != JV_ARRAY)
+		return ark_errf(why, whylen, "malformed response: no \"content\" list");
+	jscan_elements(&it, content);
+	while (jscan_next_element(&it, &blk)) {
+		jspan type = get(blk, "type");
+		if (is_str(type, "text"))
+			add_str(text, get(blk, "text"));
+		else if (is_str(type, "thinking"))
+			add_str(reas, get(blk, "thinking"));
+	}
+	c->finish = dup_str(get(v, "stop_reason"), tmp);
+	anthropic_usage(c, get(v, "usage"));
+	return 0;
+}
+
+static int parse_openai(ark_call *c, jspan v, ark_buf *text, ark_buf *reas, ark_buf *tmp,
+                        char *why, size_t whylen)
+{
+	jspan ch = first(get(v, "choices")), msg = get(ch, "message");
+	if (msg.t != JV_OBJECT) {
+		char *em = dup_str(get(get(v, "error"), "message"), tmp);
+		ark_errf(why, whylen, "malformed response: no choices[0].message%s%.120s",
+		         em ? ": " : "", em ? em : "");
+		free(em);
+		return -1;
+	}
+	if (openai_text(get(msg, "content"), text))
+		return ark_errf(why, whylen, "malformed response: content is neither text nor parts");
+	jspan r = get(msg, "reasoning_content");
+	if (r.t != JV_STRING)
+		r = get(msg, "reasoning");
+	add_str(reas, r);
+	c->finish = dup_str(get(ch, "finish_reason"), tmp);
+	c->fingerprint = dup_str(get(v, "system_fingerprint"), tmp);
+	jspan usage = get(v, "usage");
+	c->in_tokens = tokens_of(usage, "prompt_tokens");
+	c->out_tokens = tokens_of(usage, "completion_tokens");
+	c->cached_tokens = tokens_of(get(usage, "prompt_tokens_details"), "cached_tokens");
+	c->reasoning_tokens = tokens_of(get(usage, "completion_tokens_details"),
+	                                "reasoning_tokens");
+	jspan lp = get(ch, "logprobs");
+	if (c->m->logprobs && lp.t == JV_OBJECT) {
+		jspan lc = get(lp, "content");
+		if (lc.t == JV_ARRAY)
+			lp = lc;
+		c->logprobs = jv_parse(lp.p, lp.n, NULL, 0);
+	}
+	return 0;
+}
+
 int ark_reply_parse(ark_call *c, const char *body, size_t len, char *why, size_t whylen)
 {
 	char e[160];
-	jv *v = jv_parse(body, len, e, sizeof e);
-	if (!v)
+	if (jv_check(body, len, e, sizeof e))
 		return ark_errf(why, whylen, "malformed response: %s", e);
-	ark_buf text = ARK_BUF_INIT, reas = ARK_BUF_INIT;
+	ark_buf text = ARK_BUF_INIT, reas = ARK_BUF_INIT, tmp = ARK_BUF_INIT;
+	jspan v = jscan_value(body);
 	int rc = -1;
-	if (v->t != JV_OBJECT) {
+	if (v.t != JV_OBJECT) {
 		ark_errf(why, whylen, "malformed response: not an object");
 		goto out;
 	}
-	c->served_model = dup_str(jv_get(v, "model"));
-	const jv *usage = jv_get(v, "usage");
-	if (c->m->backend == ARK_BACKEND_ANTHROPIC) {
-		const jv *content = jv_get(v, "content");
-		if (!content || content->t != JV_ARRAY) {
-			ark_errf(why, whylen, "malformed response: no \"content\" list");
-			goto out;
-		}
-		for (size_t i = 0; i < content->u.arr.n; i++) {
-			const jv *blk = content->u.arr.v[i];
-			const char *type = jv_get_str(blk, "type");
-			const jv *t;
-			if (type && !strcmp(type, "text") && (t = jv_get(blk, "text")) && t->t == JV_STRING)
-				ark_buf_add(&text, t->u.str.s, t->u.str.len);
-			else if (type && !strcmp(type, "thinking") && (t = jv_get(blk, "thinking")) &&
-			         t->t == JV_STRING)
-				ark_buf_add(&reas, t->u.str.s, t->u.str.len);
-		}
-		c->finish = dup_str(jv_get(v, "stop_reason"));
-		anthropic_usage(c, usage);
-	} else {
-		const jv *choices = jv_get(v, "choices");
-		const jv *ch = jv_at(choices, 0);
-		const jv *msg = jv_get(ch, "message");
-		if (!ch || !msg || msg->t != JV_OBJECT) {
-			const char *em = jv_get_str(jv_get(v, "error"), "message");
-			ark_errf(why, whylen, "malformed response: no choices[0].message%s%.120s",
-			         em ? ": " : "", em ? em : "");
-			goto out;
-		}
-		if (openai_text(jv_get(msg, "content"), &text)) {
-			ark_errf(why, whylen, "malformed response: content is neither text nor parts");
-			goto out;
-		}
-		const jv *r = jv_get(msg, "reasoning_content");
-		if (!r || r->t != JV_STRING)
-			r = jv_get(msg, "reasoning");
-		if (r && r->t == JV_STRING)
-			ark_buf_add(&reas, r->u.str.s, r->u.str.len);
-		c->finish = dup_str(jv_get(ch, "finish_reason"));
-		c->fingerprint = dup_str(jv_get(v, "system_fingerprint"));
-		c->in_tokens = tokens_of(usage, "prompt_tokens");
-		c->out_tokens = tokens_of(usage, "completion_tokens");
-		c->cached_tokens = tokens_of(jv_get(usage, "prompt_tokens_details"), "cached_tokens");
-		c->reasoning_tokens = tokens_of(jv_get(usage, "completion_tokens_details"),
-		                                "reasoning_tokens");
-		const jv *lp = jv_get(ch, "logprobs");
-		if (c->m->logprobs && lp && lp->t == JV_OBJECT) {
-			const jv *lc = jv_get(lp, "content");
-			c->logprobs = jv_dup(lc && lc->t == JV_ARRAY ? lc : lp);
-		}
-	}
+	c->served_model = dup_str(get(v, "model"), &tmp);
+	if ((c->m->backend == ARK_BACKEND_ANTHROPIC ? parse_anthropic : parse_openai)
+	        (c, v, &text, &reas, &tmp, why, whylen))
+		goto out;
 	c->nuls = nul_out(&text);
 	nul_out(&reas);
 	c->text = text.p ? ark_buf_take(&text) : strdup("");
@@ -603,7 +657,6 @@ int ark_reply_parse(ark_call *c, const char *body, size_t len, char *why, size_t
 out:
 	ark_buf_release(&text);
 	ark_buf_release(&reas);
-	jv_free(v);
+	ark_buf_release(&tmp);
 	return rc;
 }
-
