@@ -10,11 +10,17 @@
  * The loop is curl's socket interface over epoll: a run touches only the connections that have
  * something to do, so its cost per request stays flat however many are in flight.
  *
+ * What every call of a member shares is made once, when its first call is submitted: the fixed
+ * parts of its bodies (llm/wire.h), its URLs, its header list.  Easy handles go back to a pool
+ * configured and keep their options; a call sets only what is its own (its body, its seed
+ * header, where the reply goes), unless the handle was last used for another member.  The
+ * sockets curl watches are registered with epoll once and changed only when their events do.
+ *
  * Keys are looked up (through the environment callback the tool passed in the options) when a
- * request is built, copied only into the header list of that attempt, and wiped when the
- * attempt ends.  A response body is redacted (core/redact.h: the key and any 8-byte run of it,
- * secret header values, the URL's password) before anything reads it, and messages and logs
- * pass through redact() again before they are stored or logged.
+ * member's header list is built, held only there, and wiped when the client is freed.  A
+ * response body is redacted (core/redact.h: the key and any 8-byte run of it, secret header
+ * values, the URL's password) before anything reads it, and messages and logs pass through
+ * redact() again before they are stored or logged.
  */
 #include <errno.h>
 #include <math.h>
@@ -64,15 +70,37 @@ typedef struct member_state {
 	char *fatal;            /* set once the member has failed fatally */
 } member_state;
 
+/* What every call of one member (an ark_member, by address) shares. */
+typedef struct member_fixed {
+	const ark_member *m;
+	ark_body *body;         /* the fixed parts of its request bodies */
+	member_state *ms;
+	endpoint *ep;
+	char *url;              /* full request URL */
+	char *pub;              /* the same without credentials or query, for logs */
+	struct curl_slist *hdr; /* content type, key, protocol version: holds the key */
+	int stale;              /* the member changed since: a newer entry serves it */
+} member_fixed;
+
+/* An idle easy handle and the member whose options it holds (NULL: none). */
+typedef struct idle_easy {
+	CURL *e;
+	const member_fixed *f;
+} idle_easy;
+
 struct req {
 	ark_call *c;
 	endpoint *ep;
 	member_state *ms;
+	const member_fixed *f;
 	int state;
 	CURL *e;
-	struct curl_slist *hdr;
-	char *url;              /* full request URL */
-	char *pub;              /* the same without credentials or query, for logs */
+	const member_fixed *e_for;  /* whose options e held when it was taken */
+	struct curl_slist *hdr;     /* seed_node in front of the member's list, or that list */
+	struct curl_slist seed_node;
+	char seed_line[48];
+	const char *url;        /* the member's full request URL */
+	const char *pub;        /* the same without credentials or query, for logs */
 	ark_buf body, resp;
 	double t_submit, t_start, not_before;
 	double cost;            /* tokens charged to the tpm bucket */
@@ -93,15 +121,17 @@ struct ark_http {
 	req **heap; size_t nheap, capheap;   /* requests waiting out a backoff, by not_before */
 	req *done_head, *done_tail;          /* finished, done() not yet run */
 	req *flight;                         /* in flight */
-	CURL **pool; size_t npool, cappool;  /* idle easy handles */
+	idle_easy *pool; size_t npool, cappool;   /* idle easy handles */
+	req **spare; size_t nspare;          /* finished requests kept for their buffers */
+	unsigned char *fdev; size_t nfdev;   /* by descriptor: the events registered with epoll,
+	                                        with bit 0x80 set; 0 not registered */
 	size_t nqueued, nflight, ndone;
 	ark_llm_stats st;
 	ark_retry retry;
 	int epfd;                            /* sockets curl asked to watch */
 	double timer;                        /* curl's next timeout (monotonic s), < 0 none */
 	int no_retry;                        /* ark_http_stop_retries was called */
-	struct member_body { const ark_member *m; ark_body *b; } *bodies;   /* by member */
-	size_t nbodies;
+	member_fixed **fixed; size_t nfixed; /* by member (stale ones kept until the end) */
 };
 
 static double now_s(void)
@@ -448,12 +478,26 @@ static void req_free(req *r)
 		return;
 	ark_buf_release(&r->body);
 	ark_buf_release(&r->resp);
-	free(r->url);
-	free(r->pub);
 	free(r);
 }
 
-/* Wipe and free an attempt's header list: it held the key. */
+/* A finished request back to the spares (its buffers serve the next call), or freed. */
+static void req_done(ark_http *h, req *r)
+{
+	if (h->nspare >= (size_t)h->o.max_inflight) {
+		req_free(r);
+		return;
+	}
+	ark_buf body = r->body, resp = r->resp;
+	memset(r, 0, sizeof *r);
+	r->body = body;
+	r->resp = resp;
+	ark_buf_reset(&r->body);
+	ark_buf_reset(&r->resp);
+	h->spare[h->nspare++] = r;
+}
+
+/* Wipe and free a member's header list: it holds the key. */
 static void wipe_headers(struct curl_slist *s)
 {
 	for (struct curl_slist *p = s; p; p = p->next)
@@ -503,11 +547,11 @@ static void release_easy(ark_http *h, req *r)
 	r->fprev = r->fnext = NULL;
 	h->nflight--;
 	curl_multi_remove_handle(h->multi, r->e);
-	wipe_headers(r->hdr);
 	r->hdr = NULL;
-	if (h->npool < h->cappool)
-		h->pool[h->npool++] = r->e;
-	else
+	if (h->npool < h->cappool) {
+		h->pool[h->npool].e = r->e;
+		h->pool[h->npool++].f = r->f;
+	} else
 		curl_easy_cleanup(r->e);
 	r->e = NULL;
 }
@@ -777,24 +821,15 @@ const char *ark_http_key_env(const ark_member *m)
 	return member_key_env(m);
 }
 
-/* An attempt's header list: the JSON content type, the key, Anthropic's version, the seed, and
- * the member's own headers.  NULL out of memory.  The list holds the key and the secret
- * headers: free it with wipe_headers. */
-static struct curl_slist *request_headers(const ark_http *h, const req *r)
+/* A member's header list: the JSON content type, then the key, Anthropic's version and the
+ * member's own headers (member_headers).  NULL out of memory.  The list holds the key and the
+ * secret headers: free it with wipe_headers. */
+static struct curl_slist *member_list(const ark_http *h, const ark_member *m)
 {
-	const ark_member *m = r->c->m;
 	struct curl_slist *hd = NULL;
-	char line[64];
-	unsigned long long sd;
 	int oom = 0;
 	hd = hd_add(hd, "Content-Type: application/json", &oom);
 	hd = hd_add(hd, "Expect:", &oom);
-	if (ark_http_seed_header(r->c, &sd)) {
-		/* the call's full seed (or the member's fixed one), in a header servers ignore: the
-		 * loopback test server answers from it exactly as the built-in simulator would */
-		snprintf(line, sizeof line, "X-Ark-Seed: %llu", sd);
-		hd = hd_add(hd, line, &oom);
-	}
 	hd = member_headers(m, member_key(h, m), h->o.env, hd, &oom);
 	if (oom) {
 		wipe_headers(hd);
@@ -803,23 +838,30 @@ static struct curl_slist *request_headers(const ark_http *h, const req *r)
 	return hd;
 }
 
-/* The transfer's options: the request, the callbacks, timeouts, TLS. */
-static void set_options(const ark_http *h, req *r, CURL *e)
+/* A request's headers: the member's list, behind the call's seed in a header servers ignore
+ * (the call's full seed or the member's fixed one: the loopback test server answers from it
+ * exactly as the built-in simulator would).  The seed's node is the request's own. */
+static void request_headers(req *r)
 {
-	const ark_member *m = r->c->m;
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdr);
+	unsigned long long seed;
+	r->hdr = r->f->hdr;
+	if (!ark_http_seed_header(r->c, &seed))
+		return;
+	snprintf(r->seed_line, sizeof r->seed_line, "X-Ark-Seed: %llu", seed);
+	r->seed_node.data = r->seed_line;
+	r->seed_node.next = r->f->hdr;
+	r->hdr = &r->seed_node;
+}
+
+/* The options a member's transfers share: the URL, callbacks, timeouts, TLS. */
+static void member_options(const ark_http *h, const member_fixed *f, CURL *e)
+{
+	const ark_member *m = f->m;
+	curl_easy_setopt(e, CURLOPT_URL, f->url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.p);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_send);
-	curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->cerr);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "ark/" ARK_VERSION);
@@ -828,7 +870,7 @@ static void set_options(const ark_http *h, req *r, CURL *e)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, tmo < 30000 ? tmo : 30000L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (!strncmp(r->url, "https:", 6)) {
+	if (!strncmp(f->url, "https:", 6)) {
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	}
@@ -840,62 +882,105 @@ static void set_options(const ark_http *h, req *r, CURL *e)
 	}
 }
 
-/* The fixed parts of member m's bodies, made when its first call starts (and again when the
- * member changed).  NULL out of memory. */
-static const ark_body *member_body(ark_http *h, const ark_member *m)
+/* A call's own options: its headers, its body, where its reply goes. */
+static void call_options(req *r, CURL *e)
 {
-	for (size_t i = h->nbodies; i-- > 0; ) {
-		if (h->bodies[i].m != m)
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdr);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.p);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->cerr);
+}
+
+static void member_fixed_free(member_fixed *f)
+{
+	if (!f)
+		return;
+	ark_body_free(f->body);
+	free(f->url);
+	free(f->pub);
+	wipe_headers(f->hdr);
+	free(f);
+}
+
+/* What every call of member m shares, made when its first call is submitted, and again when the
+ * member changed (the old entry stays until the end: requests may point into it).  NULL out of
+ * memory. */
+static const member_fixed *member_fixed_get(ark_http *h, const ark_member *m)
+{
+	for (size_t i = h->nfixed; i-- > 0; ) {
+		member_fixed *f = h->fixed[i];
+		if (f->m != m || f->stale)
 			continue;
-		if (!ark_body_fits(h->bodies[i].b, m)) {
-			ark_body *nb = ark_body_new(m);
-			if (!nb)
-				return NULL;
-			ark_body_free(h->bodies[i].b);
-			h->bodies[i].b = nb;
-		}
-		return h->bodies[i].b;
+		if (ark_body_fits(f->body, m))
+			return f;
+		f->stale = 1;
+		break;
 	}
-	struct member_body *nb = realloc(h->bodies, (h->nbodies + 1) * sizeof *nb);
-	if (!nb)
+	member_fixed **nf = realloc(h->fixed, (h->nfixed + 1) * sizeof *nf);
+	if (!nf)
 		return NULL;
-	h->bodies = nb;
-	ark_body *b = ark_body_new(m);
-	if (!b)
+	h->fixed = nf;
+	member_fixed *f = calloc(1, sizeof *f);
+	if (!f)
 		return NULL;
-	h->bodies[h->nbodies].m = m;
-	h->bodies[h->nbodies++].b = b;
-	return b;
+	f->m = m;
+	if (!(f->body = ark_body_new(m)) || !(f->ms = member_get(h, m)) ||
+	    !(f->ep = endpoint_get(h, m->url)) || !(f->url = full_url(m)) ||
+	    !(f->pub = public_url(f->url)) || !(f->hdr = member_list(h, m))) {
+		member_fixed_free(f);
+		return NULL;
+	}
+	h->fixed[h->nfixed++] = f;
+	return f;
+}
+
+/* An idle handle, one configured for r's member when one of the last few is; else a new one. */
+static CURL *take_easy(ark_http *h, req *r)
+{
+	for (size_t k = 0; k < h->npool && k < 8; k++) {
+		size_t i = h->npool - 1 - k;
+		if (h->pool[i].f != r->f)
+			continue;
+		CURL *e = h->pool[i].e;
+		h->pool[i] = h->pool[--h->npool];
+		r->e_for = r->f;
+		return e;
+	}
+	r->e_for = NULL;
+	if (h->npool) {
+		CURL *e = h->pool[--h->npool].e;
+		curl_easy_reset(e);
+		return e;
+	}
+	return curl_easy_init();
 }
 
 static int start(ark_http *h, req *r, char *err, size_t errlen)
 {
 	if (!r->body.len) {
 		const ark_call *c = r->c;
-		const ark_body *b = member_body(h, c->m);
-		if (!b || ark_body_write(b, c->msgs, c->nmsg, c->seed, &r->body))
+		if (ark_body_write(r->f->body, c->msgs, c->nmsg, c->seed, &r->body))
 			return ark_errf(err, errlen, "out of memory building a request");
 	}
-	CURL *e = h->npool ? h->pool[--h->npool] : curl_easy_init();
+	CURL *e = take_easy(h, r);
 	if (!e)
 		return ark_errf(err, errlen, "cannot create a curl handle");
-	curl_easy_reset(e);
 	const ark_member *m = r->c->m;
-	struct curl_slist *hd = request_headers(h, r);
-	if (!hd) {
-		curl_easy_cleanup(e);
-		return ark_errf(err, errlen, "out of memory");
-	}
-	r->hdr = hd;
+	request_headers(r);
 	r->e = e;
 	ark_buf_reset(&r->resp);
 	ark_retry_hdr_init(&r->rh);
 	r->cerr[0] = 0;
 	r->sends = 0;
-	set_options(h, r, e);
+	if (r->e_for != r->f)
+		member_options(h, r->f, e);
+	call_options(r, e);
 	CURLMcode mc = curl_multi_add_handle(h->multi, e);
 	if (mc != CURLM_OK) {
-		wipe_headers(hd);
 		r->hdr = NULL;
 		r->e = NULL;
 		curl_easy_cleanup(e);
@@ -1226,19 +1311,49 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 
 /* ---- curl's socket interface over epoll ---------------------------------------------------- */
 
+/* curl says what to watch on a socket: registered with epoll once (EPOLL_CTL_ADD), changed only
+ * when the events change, removed when curl is done with it.  h->fdev remembers what each
+ * descriptor is registered for. */
 static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
 {
 	ark_http *h = ud;
+	if (s < 0)
+		return 0;
+	if ((size_t)s >= h->nfdev) {
+		size_t n = h->nfdev ? h->nfdev : 64;
+		while (n <= (size_t)s)
+			n *= 2;
+		unsigned char *nf = realloc(h->fdev, n);
+		if (!nf)
+			return -1;
+		memset(nf + h->nfdev, 0, n - h->nfdev);
+		h->fdev = nf;
+		h->nfdev = n;
+	}
+	unsigned char *reg = &h->fdev[s];
 	if (what == CURL_POLL_REMOVE) {
-		epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL);
+		if (*reg)
+			epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL);
+		*reg = 0;
 		return 0;
 	}
+	unsigned char want = (unsigned char)(0x80 | (what & (CURL_POLL_IN | CURL_POLL_OUT)));
+	if (*reg == want)
+		return 0;
 	struct epoll_event ev;
 	memset(&ev, 0, sizeof ev);
 	ev.data.fd = s;
 	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
-	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-		epoll_ctl(h->epfd, EPOLL_CTL_ADD, s, &ev);
+	/* a descriptor closed without a REMOVE (and so out of epoll) may come back under its
+	 * number: then MOD finds nothing and ADD is right, and the other way round */
+	int op = *reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(h->epfd, op, s, &ev) != 0) {
+		if (errno == ENOENT)
+			epoll_ctl(h->epfd, EPOLL_CTL_ADD, s, &ev);
+		else if (errno == EEXIST)
+			epoll_ctl(h->epfd, EPOLL_CTL_MOD, s, &ev);
+	}
+	*reg = want;
 	return 0;
 }
 
@@ -1336,10 +1451,11 @@ ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
 	}
 	h->cappool = (size_t)h->o.max_inflight;
 	h->pool = malloc(h->cappool * sizeof *h->pool);
+	h->spare = malloc(h->cappool * sizeof *h->spare);
 	h->multi = curl_multi_init();
 	h->timer = -1;
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!h->pool || !h->multi || h->epfd < 0) {
+	if (!h->pool || !h->spare || !h->multi || h->epfd < 0) {
 		ark_http_free(h);
 		ark_errf(err, errlen, "cannot create the curl multi handle");
 		return NULL;
@@ -1361,19 +1477,20 @@ int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
 		return ark_errf(err, errlen, "not an http member");
 	if (!m->model || !m->url)
 		return ark_errf(err, errlen, "http member without model or url");
-	req *r = calloc(1, sizeof *r);
+	const member_fixed *f = member_fixed_get(h, m);
+	if (!f)
+		return ark_errf(err, errlen, "out of memory");
+	req *r = h->nspare ? h->spare[--h->nspare] : calloc(1, sizeof *r);
 	if (!r)
 		return ark_errf(err, errlen, "out of memory");
-	ark_buf_init(&r->body);
-	ark_buf_init(&r->resp);
 	r->resp.cap_max = RESP_MAX + 1;
 	r->c = c;
 	r->t_submit = now_s();
-	if (!(r->ms = member_get(h, m)) || !(r->ep = endpoint_get(h, m->url)) ||
-	    !(r->url = full_url(m)) || !(r->pub = public_url(r->url))) {
-		req_free(r);
-		return ark_errf(err, errlen, "out of memory");
-	}
+	r->f = f;
+	r->ms = f->ms;
+	r->ep = f->ep;
+	r->url = f->url;
+	r->pub = f->pub;
 	if (r->ms->fatal) {   /* this member has already failed for good */
 		fail(h, r, 1, "%s", r->ms->fatal);
 		return 0;
@@ -1420,7 +1537,7 @@ static void deliver(ark_http *h)
 		ark_call *c = r->c;
 		if (!c->ms)
 			c->ms = (now_s() - r->t_submit) * 1000;
-		req_free(r);
+		req_done(h, r);
 		c->done(c);
 	}
 }
@@ -1540,11 +1657,15 @@ void ark_http_free(ark_http *h)
 	for (size_t i = 0; i < h->nms; i++)
 		member_state_free(h->mss[i]);
 	free(h->mss);
-	for (size_t i = 0; i < h->nbodies; i++)
-		ark_body_free(h->bodies[i].b);
-	free(h->bodies);
+	for (size_t i = 0; i < h->nfixed; i++)
+		member_fixed_free(h->fixed[i]);
+	free(h->fixed);
+	for (size_t i = 0; i < h->nspare; i++)
+		req_free(h->spare[i]);
+	free(h->spare);
+	free(h->fdev);
 	for (size_t i = 0; i < h->npool; i++)
-		curl_easy_cleanup(h->pool[i]);
+		curl_easy_cleanup(h->pool[i].e);
 	free(h->pool);
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
