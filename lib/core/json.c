@@ -51,12 +51,24 @@ jv *jv_stringn(const char *s, size_t n) { return jv_textual(JV_STRING, s, n); }
 jv *jv_string(const char *s) { return jv_textual(JV_STRING, s, strlen(s)); }
 jv *jv_number_raw(const char *s) { return jv_textual(JV_NUMBER, s, strlen(s)); }
 
+/* i in decimal, as %lld writes it, ending at end (exclusive); returns where it starts. */
+static char *ll_text(long long i, char *end)
+{
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+	char *p = end;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	return p;
+}
+
 jv *jv_int(long long i)
 {
-	char b[32];
+	char b[24], *p = ll_text(i, b + sizeof b);
 
-	snprintf(b, sizeof b, "%lld", i);
-	return jv_number_raw(b);
+	return jv_textual(JV_NUMBER, p, (size_t)(b + sizeof b - p));
 }
 
 /* The shortest of %.15g..%.17g that reads back as the same double; non-finite becomes null
@@ -70,6 +82,38 @@ jv *jv_number(double d)
 		return jv_null();
 	if (d == 0)
 		return jv_number_raw(signbit(d) ? "-0" : "0");
+	/* A value of at most six decimals (a time to the microsecond, most scores), between 1e-4
+	 * and 1e9: the decimal digits of k / 10^6, written from the integer k.  They are what %.15g
+	 * writes (k / 10^6 has at most 15 significant digits, and d, the double nearest it, is
+	 * within a fraction of the 15-digit spacing), and they read back as d. */
+	double a = fabs(d);
+	if (a >= 1e-4 && a < 1e9) {
+		long long k = llround(d * 1e6);
+		if ((double)k / 1e6 == d) {
+			char t[40], *end = t + sizeof t, *p;
+			int frac = 6;
+			while (frac > 0 && k % 10 == 0) {
+				k /= 10;
+				frac--;
+			}
+			long long ip = k, fp = 0, pow = 1;
+			for (int f = 0; f < frac; f++)
+				pow *= 10;
+			ip = k / pow;
+			fp = k % pow;
+			if (fp < 0)
+				fp = -fp;
+			p = end;
+			for (int f = 0; f < frac; f++, fp /= 10)
+				*--p = (char)('0' + fp % 10);
+			if (frac)
+				*--p = '.';
+			p = ll_text(ip < 0 ? -ip : ip, p);
+			if (d < 0)
+				*--p = '-';
+			return jv_textual(JV_NUMBER, p, (size_t)(end - p));
+		}
+	}
 	for (prec = 15; prec <= 17; prec++) {
 		snprintf(b, sizeof b, "%.*g", prec, d);
 		if (strtod(b, NULL) == d)

@@ -1,4 +1,5 @@
 /* test-json.c: the JSON tree keeps every field, order and number text; errors are reported. */
+#include <stdint.h>
 #include <stdlib.h>
 #include "unit.h"
 #include "core/json.h"
@@ -26,6 +27,73 @@ static void check_rt(const char *in, const char *want)
 
 	CHECK_STR(out, want);
 	free(out);
+}
+
+/* jv_number's text as it was written before its fast path: the shortest of %.15g..%.17g that
+ * reads back as the same double */
+static void ref_number(double d, char *b, size_t size)
+{
+	if (d == 0) {
+		snprintf(b, size, "%s", signbit(d) ? "-0" : "0");
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(b, size, "%.*g", prec, d);
+		if (strtod(b, NULL) == d)
+			return;
+	}
+}
+
+static void check_number(double d)
+{
+	char want[40];
+	jv *v = jv_number(d);
+	ark_buf b = ARK_BUF_INIT;
+	ref_number(d, want, sizeof want);
+	CHECK(v && jv_dump(v, &b) == 0);
+	CHECK(b.p && !strcmp(b.p, want));
+	if (b.p && strcmp(b.p, want))
+		fprintf(stderr, "jv_number(%.17g) = %s, want %s\n", d, b.p, want);
+	ark_buf_release(&b);
+	jv_free(v);
+}
+
+/* numbers written by jv_number and jv_int are the texts printf gives */
+static void test_number_texts(void)
+{
+	ark_rng r;
+	ark_rng_stream(&r, 3, "numbers", 0, 0);
+	static const double fixed[] = { 1e-4, 1e-4 * (1 + 1e-15), 9.9999999e-5, 1e9, 999999999.999999,
+	                                999999999.9999995, 0.1, 0.2, 0.1 + 0.2, 1.5, -1.5, 12.14,
+	                                100, 1e15, 123456.789, 0.000123, -0.000999, 2.5e-7, 1e300 };
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+		check_number(fixed[i]);
+		check_number(-fixed[i]);
+	}
+	for (int i = 0; i < 200000; i++) {
+		uint64_t u = ark_rng_u64(&r);
+		int decimals = (int)(u % 8);
+		long long k = (long long)(ark_rng_u64(&r) % 2000000000000000ULL) >> (u >> 3 & 31);
+		double d = (double)k;
+		for (int j = 0; j < decimals; j++)
+			d /= 10;
+		check_number((u >> 9) & 1 ? -d : d);
+		/* a wall time in ms as the HTTP client takes it, rounded to the microsecond */
+		double ms = ark_rng_double(&r) * 5000;
+		check_number(ms);
+		check_number(llround(ms * 1000) / 1000.0);
+	}
+	static const long long ints[] = { 0, 1, -1, 9, 10, -10, 123456789, -9223372036854775807LL - 1,
+	                                  9223372036854775807LL };
+	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "%lld", ints[i]);
+		jv *v = jv_int(ints[i]);
+		ark_buf b = ARK_BUF_INIT;
+		CHECK(v && jv_dump(v, &b) == 0 && b.p && !strcmp(b.p, want));
+		ark_buf_release(&b);
+		jv_free(v);
+	}
 }
 
 int main(void)
@@ -247,5 +315,6 @@ int main(void)
 	CHECK_STR(jv_type_a(JV_FALSE), "a boolean");
 	CHECK_STR(jv_type_a(JV_NULL), "null");
 	ark_buf_release(&b);
+	test_number_texts();
 	return unit_done("test-json");
 }
