@@ -470,6 +470,26 @@ static jspan get(jspan o, const char *key)
 	return none;
 }
 
+/* The first members named names[0..n) of object o, in one pass, into out (none when absent). */
+static void get_all(jspan o, const char *const *names, size_t n, jspan *out)
+{
+	jscan_it it;
+	jspan k, v;
+	size_t left = n;
+	for (size_t i = 0; i < n; i++)
+		out[i] = none;
+	if (o.t != JV_OBJECT)
+		return;
+	jscan_members(&it, o);
+	while (left && jscan_next_member(&it, &k, &v))
+		for (size_t i = 0; i < n; i++)
+			if (!out[i].p && jscan_key_is(k, names[i])) {
+				out[i] = v;
+				left--;
+				break;
+			}
+}
+
 /* The first element of array a, or none. */
 static jspan first(jspan a)
 {
@@ -573,10 +593,15 @@ static int nul_out(ark_buf *b)
 	return n;
 }
 
-static int parse_anthropic(ark_call *c, jspan v, ark_buf *text, ark_buf *reas, ark_buf *tmp,
-                           char *why, size_t whylen)
+/* The members of a reply's top-level object either protocol reads. */
+enum { F_MODEL, F_CHOICES, F_FP, F_USAGE, F_ERROR, F_CONTENT, F_STOP, NTOP };
+static const char *const top_names[NTOP] = { "model", "choices", "system_fingerprint", "usage",
+                                             "error", "content", "stop_reason" };
+
+static int parse_anthropic(ark_call *c, const jspan *top, ark_buf *text, ark_buf *reas,
+                           ark_buf *tmp, char *why, size_t whylen)
 {
-	jspan content = get(v, "content"), blk;
+	jspan content = top[F_CONTENT], blk;
 	jscan_it it;
 	if (content.t != JV_ARRAY)
 		return ark_errf(why, whylen, "malformed response: no \"content\" list");
@@ -588,37 +613,40 @@ static int parse_anthropic(ark_call *c, jspan v, ark_buf *text, ark_buf *reas, a
 		else if (is_str(type, "thinking"))
 			add_str(reas, get(blk, "thinking"));
 	}
-	c->finish = dup_str(get(v, "stop_reason"), tmp);
-	anthropic_usage(c, get(v, "usage"));
+	c->finish = dup_str(top[F_STOP], tmp);
+	anthropic_usage(c, top[F_USAGE]);
 	return 0;
 }
 
-static int parse_openai(ark_call *c, jspan v, ark_buf *text, ark_buf *reas, ark_buf *tmp,
-                        char *why, size_t whylen)
+static int parse_openai(ark_call *c, const jspan *top, ark_buf *text, ark_buf *reas,
+                        ark_buf *tmp, char *why, size_t whylen)
 {
-	jspan ch = first(get(v, "choices")), msg = get(ch, "message");
-	if (msg.t != JV_OBJECT) {
-		char *em = dup_str(get(get(v, "error"), "message"), tmp);
+	static const char *const chn[] = { "message", "finish_reason", "logprobs" };
+	static const char *const msn[] = { "content", "reasoning_content", "reasoning" };
+	static const char *const usn[] = { "prompt_tokens", "completion_tokens",
+	                                   "prompt_tokens_details", "completion_tokens_details" };
+	jspan ch[3], msg[3], us[4];
+	get_all(first(top[F_CHOICES]), chn, 3, ch);
+	if (ch[0].t != JV_OBJECT) {
+		char *em = dup_str(get(top[F_ERROR], "message"), tmp);
 		ark_errf(why, whylen, "malformed response: no choices[0].message%s%.120s",
 		         em ? ": " : "", em ? em : "");
 		free(em);
 		return -1;
 	}
-	if (openai_text(get(msg, "content"), text))
+	get_all(ch[0], msn, 3, msg);
+	if (openai_text(msg[0], text))
 		return ark_errf(why, whylen, "malformed response: content is neither text nor parts");
-	jspan r = get(msg, "reasoning_content");
-	if (r.t != JV_STRING)
-		r = get(msg, "reasoning");
-	add_str(reas, r);
-	c->finish = dup_str(get(ch, "finish_reason"), tmp);
-	c->fingerprint = dup_str(get(v, "system_fingerprint"), tmp);
-	jspan usage = get(v, "usage");
-	c->in_tokens = tokens_of(usage, "prompt_tokens");
-	c->out_tokens = tokens_of(usage, "completion_tokens");
-	c->cached_tokens = tokens_of(get(usage, "prompt_tokens_details"), "cached_tokens");
-	c->reasoning_tokens = tokens_of(get(usage, "completion_tokens_details"),
-	                                "reasoning_tokens");
-	jspan lp = get(ch, "logprobs");
+	add_str(reas, msg[1].t == JV_STRING ? msg[1] : msg[2]);
+	c->finish = dup_str(ch[1], tmp);
+	c->fingerprint = dup_str(top[F_FP], tmp);
+	get_all(top[F_USAGE], usn, 4, us);
+	long long v;
+	c->in_tokens = jscan_ll(us[0], &v) == 0 && v >= 0 ? (long)v : -1;
+	c->out_tokens = jscan_ll(us[1], &v) == 0 && v >= 0 ? (long)v : -1;
+	c->cached_tokens = tokens_of(us[2], "cached_tokens");
+	c->reasoning_tokens = tokens_of(us[3], "reasoning_tokens");
+	jspan lp = ch[2];
 	if (c->m->logprobs && lp.t == JV_OBJECT) {
 		jspan lc = get(lp, "content");
 		if (lc.t == JV_ARRAY)
@@ -640,9 +668,11 @@ int ark_reply_parse(ark_call *c, const char *body, size_t len, char *why, size_t
 		ark_errf(why, whylen, "malformed response: not an object");
 		goto out;
 	}
-	c->served_model = dup_str(get(v, "model"), &tmp);
+	jspan top[NTOP];
+	get_all(v, top_names, NTOP, top);
+	c->served_model = dup_str(top[F_MODEL], &tmp);
 	if ((c->m->backend == ARK_BACKEND_ANTHROPIC ? parse_anthropic : parse_openai)
-	        (c, v, &text, &reas, &tmp, why, whylen))
+	        (c, top, &text, &reas, &tmp, why, whylen))
 		goto out;
 	c->nuls = nul_out(&text);
 	nul_out(&reas);
