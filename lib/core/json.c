@@ -1,8 +1,9 @@
-/* json.c: a mutable JSON tree parsed by yajl's event parser and written by yajl_gen.
+/* json.c: a mutable JSON tree parsed by yajl's event parser and written as yajl_gen writes it.
  *
  * Numbers are kept as the exact text of the input (yajl's number callback), so values that do not
  * fit a double or a 64-bit integer pass through a tool unchanged.  Nesting is limited to
- * JV_MAX_DEPTH levels, which keeps the recursive free/dup/dump safe and matches yajl_gen's own cap.
+ * JV_MAX_DEPTH levels, which keeps the recursive free/dup/dump safe; a built tree deeper than
+ * yajl_gen's own cap does not dump, as with yajl_gen.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -723,16 +724,6 @@ int jv_check(const char *buf, size_t len, char *err, size_t errlen)
 
 /* ---- output ------------------------------------------------------------------------------- */
 
-struct gen_out { ark_buf *b; int failed; };
-
-static void gen_print(void *ctx, const char *s, size_t n)
-{
-	struct gen_out *o = ctx;
-
-	if (!o->failed && ark_buf_add(o->b, s, n) < 0)
-		o->failed = 1;
-}
-
 /* The one JSON string escaper (json.h): byte for byte as yajl_gen_string escapes (\" \\ \b \f
  * \n \r \t, other bytes below 0x20 as \u00XX, everything else as is).  Runs of plain bytes are
  * found eight bytes at a time and copied whole; yajl's generator looks at each byte through a
@@ -803,59 +794,43 @@ int jv_put_string(const char *s, size_t n, ark_buf *out)
 	return ark_buf_addc(out, '"');
 }
 
-static int gen_value(yajl_gen g, const jv *v, ark_buf *tmp)
+/* The compact text of v, as yajl_gen writes it (no blanks, strings escaped by jv_put_string, the
+ * same bytes yajl_gen_string writes, numbers as their raw text), including its refusal of a
+ * container opened at yajl's depth cap.  Written straight into out: going through yajl_gen
+ * cost a callback a token. */
+static int dump_value(const jv *v, ark_buf *out, int depth)
 {
 	size_t i;
 
 	switch (v->t) {
-	case JV_NULL: return yajl_gen_null(g);
-	case JV_FALSE: return yajl_gen_bool(g, 0);
-	case JV_TRUE: return yajl_gen_bool(g, 1);
-	case JV_NUMBER: return yajl_gen_number(g, v->u.str.s, v->u.str.len);
-	case JV_STRING:
-		if (v->u.str.len < 32)
-			return yajl_gen_string(g, (const unsigned char *)v->u.str.s, v->u.str.len);
-		/* a long value: escaped here, then handed to the generator as a ready-made atom
-		 * (yajl_gen_number writes its bytes as given, with the separators around them) */
-		ark_buf_reset(tmp);
-		if (jv_put_string(v->u.str.s, v->u.str.len, tmp) < 0)
-			return -1;
-		return yajl_gen_number(g, tmp->p, tmp->len);
+	case JV_NULL: return ark_buf_add(out, "null", 4);
+	case JV_FALSE: return ark_buf_add(out, "false", 5);
+	case JV_TRUE: return ark_buf_add(out, "true", 4);
+	case JV_NUMBER: return ark_buf_add(out, v->u.str.s, v->u.str.len);
+	case JV_STRING: return jv_put_string(v->u.str.s, v->u.str.len, out);
 	case JV_ARRAY:
-		if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+		if (depth + 1 >= YAJL_MAX_DEPTH || ark_buf_addc(out, '[') < 0)
 			return -1;
 		for (i = 0; i < v->u.arr.n; i++)
-			if (gen_value(g, v->u.arr.v[i], tmp) != yajl_gen_status_ok)
+			if ((i && ark_buf_addc(out, ',') < 0) || dump_value(v->u.arr.v[i], out, depth + 1))
 				return -1;
-		return yajl_gen_array_close(g);
+		return ark_buf_addc(out, ']');
 	case JV_OBJECT:
-		if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+		if (depth + 1 >= YAJL_MAX_DEPTH || ark_buf_addc(out, '{') < 0)
 			return -1;
-		for (i = 0; i < v->u.obj.n; i++) {
-			if (yajl_gen_string(g, (const unsigned char *)v->u.obj.k[i], v->u.obj.klen[i])
-			    != yajl_gen_status_ok || gen_value(g, v->u.obj.v[i], tmp) != yajl_gen_status_ok)
+		for (i = 0; i < v->u.obj.n; i++)
+			if ((i && ark_buf_addc(out, ',') < 0) ||
+			    jv_put_string(v->u.obj.k[i], v->u.obj.klen[i], out) < 0 ||
+			    ark_buf_addc(out, ':') < 0 || dump_value(v->u.obj.v[i], out, depth + 1))
 				return -1;
-		}
-		return yajl_gen_map_close(g);
+		return ark_buf_addc(out, '}');
 	}
 	return -1;
 }
 
 int jv_dump(const jv *v, ark_buf *out)
 {
-	struct gen_out o = { out, 0 };
-	ark_buf tmp = ARK_BUF_INIT;
-	yajl_gen g;
-	int r;
-
 	if (!v)
 		return -1;
-	g = yajl_gen_alloc(NULL);
-	if (!g)
-		return -1;
-	yajl_gen_config(g, yajl_gen_print_callback, gen_print, &o);
-	r = gen_value(g, v, &tmp) == yajl_gen_status_ok && !o.failed ? 0 : -1;
-	yajl_gen_free(g);
-	ark_buf_release(&tmp);
-	return r;
+	return dump_value(v, out, 0) < 0 ? -1 : 0;
 }

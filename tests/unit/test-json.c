@@ -29,6 +29,102 @@ static void check_rt(const char *in, const char *want)
 	free(out);
 }
 
+/* ---- jv_dump against yajl_gen, which wrote every JSON text before ---- */
+
+static int ygen(yajl_gen g, const jv *v)
+{
+	switch (v->t) {
+	case JV_NULL: return yajl_gen_null(g);
+	case JV_FALSE: return yajl_gen_bool(g, 0);
+	case JV_TRUE: return yajl_gen_bool(g, 1);
+	case JV_NUMBER: return yajl_gen_number(g, v->u.str.s, v->u.str.len);
+	case JV_STRING: return yajl_gen_string(g, (const unsigned char *)v->u.str.s, v->u.str.len);
+	case JV_ARRAY:
+		if (yajl_gen_array_open(g))
+			return -1;
+		for (size_t i = 0; i < v->u.arr.n; i++)
+			if (ygen(g, v->u.arr.v[i]))
+				return -1;
+		return yajl_gen_array_close(g);
+	case JV_OBJECT:
+		if (yajl_gen_map_open(g))
+			return -1;
+		for (size_t i = 0; i < v->u.obj.n; i++)
+			if (yajl_gen_string(g, (const unsigned char *)v->u.obj.k[i], v->u.obj.klen[i]) ||
+			    ygen(g, v->u.obj.v[i]))
+				return -1;
+		return yajl_gen_map_close(g);
+	}
+	return -1;
+}
+
+/* both writers on v: the same status, and on success the same bytes */
+static void check_dump(const jv *v)
+{
+	ark_buf want = ARK_BUF_INIT, got = ARK_BUF_INIT;
+	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen_config(g, yajl_gen_print_callback, yprint, &want);
+	int wr = ygen(g, v) ? -1 : 0;
+	yajl_gen_free(g);
+	int gr = jv_dump(v, &got);
+	CHECK(wr == gr);
+	CHECK(gr != 0 || (got.len == want.len && !memcmp(got.p, want.p, got.len)));
+	ark_buf_release(&want);
+	ark_buf_release(&got);
+}
+
+static const char *const leaf_strs[] = { "", "a", "\"q\"", "\\", "tab\there", "\x01\x1f",
+                                         "caf\xc3\xa9", "a string long enough to be escaped apart\n\n" };
+
+static jv *draw_tree(ark_rng *r, int depth)
+{
+	int k = (int)ark_rng_below(r, depth > 4 ? 5 : 7);
+	switch (k) {
+	case 0: return jv_null();
+	case 1: return jv_bool((int)ark_rng_below(r, 2));
+	case 2: return jv_number((double)(int64_t)ark_rng_u64(r) / 1e9);
+	case 3: return jv_int((long long)ark_rng_u64(r));
+	case 4: return jv_string(leaf_strs[ark_rng_below(r, 8)]);
+	case 5: {
+		jv *a = jv_array();
+		for (uint64_t i = ark_rng_below(r, 5); i-- > 0; )
+			jv_push(a, draw_tree(r, depth + 1));
+		return a;
+	}
+	default: {
+		jv *o = jv_object();
+		for (uint64_t i = ark_rng_below(r, 5); i-- > 0; )
+			jv_set(o, leaf_strs[ark_rng_below(r, 8)], draw_tree(r, depth + 1));
+		return o;
+	}
+	}
+}
+
+static void test_dump(void)
+{
+	ark_rng r;
+	ark_rng_stream(&r, 5, "dump", 0, 0);
+	for (int i = 0; i < 3000; i++) {
+		jv *v = draw_tree(&r, 0);
+		check_dump(v);
+		jv_free(v);
+	}
+	/* around yajl_gen's depth cap: arrays and objects nested 120 to 130 deep */
+	for (int d = 120; d <= 130; d++) {
+		jv *v = jv_int(1);
+		for (int k = 0; k < d; k++) {
+			jv *c = k & 1 ? jv_object() : jv_array();
+			if (k & 1)
+				jv_set(c, "k", v);
+			else
+				jv_push(c, v);
+			v = c;
+		}
+		check_dump(v);
+		jv_free(v);
+	}
+}
+
 /* jv_number's text as it was written before its fast path: the shortest of %.15g..%.17g that
  * reads back as the same double */
 static void ref_number(double d, char *b, size_t size)
@@ -316,5 +412,6 @@ int main(void)
 	CHECK_STR(jv_type_a(JV_NULL), "null");
 	ark_buf_release(&b);
 	test_number_texts();
+	test_dump();
 	return unit_done("test-json");
 }
