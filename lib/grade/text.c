@@ -259,7 +259,9 @@ const char *ark_text_rfind(const char *s, const char *e, const char *pat, size_t
 void ark_text_find_all(const char *s, const char *e, const char *const *pats, size_t n,
                        void (*hit)(void *arg, size_t k, const char *at), void *arg)
 {
-	signed char head[256], next[64];     /* the patterns by their first byte, as chains */
+	/* the patterns by their first byte, as chains, under both cases of a letter: the scan looks
+	 * each byte of the text up as it is */
+	signed char head[256], next[64];
 	size_t len[64];
 	unsigned char second[64];
 	memset(head, -1, sizeof head);
@@ -271,8 +273,10 @@ void ark_text_find_all(const char *s, const char *e, const char *const *pats, si
 		next[k] = head[c];
 		head[c] = (signed char)k;
 	}
+	for (int c = 'a'; c <= 'z'; c++)
+		head[c - 32] = head[c];
 	for (const char *p = s; p < e; p++) {
-		int k = head[(unsigned char)a_lower((unsigned char)*p)];
+		int k = head[(unsigned char)*p];
 		if (k < 0 || p + 1 >= e)
 			continue;
 		unsigned char c1 = (unsigned char)a_lower((unsigned char)p[1]);
