@@ -16,14 +16,28 @@ echo "== ark demo: simulated teams (backend sim, no network) -> $DEMO_OUT"
 start=$(date +%s)
 
 echo
-echo "== 1. teams and experts: moon, sea, election x hidden/revealed/solo x concentrated/full"
-echo "      x sizes 2/4/8, plus an adversary variant; 10 seeds per cell"
-$mk -j2 -f "$top/examples/teams/Makefile" ARK_BIN="$ARK_BIN" OUT="$DEMO_OUT/teams" 2>/dev/null
+echo "== 1. teams and experts: moon, sea, election x hidden/revealed x concentrated/distributed"
+echo "      x sizes 2/4/8, the expert alone, an adversary with and without the key; 30 seeds"
+echo "      per cell, on the simulator calibrated to the paper (sim:profile=p1-v4)"
+$mk -j2 -f "$top/examples/teams/Makefile" ARK_BIN="$ARK_BIN" OUT="$DEMO_OUT/teams" all bench plan 2>/dev/null
+echo
+echo "-- the paper's Table 1 from the calibrated simulator, beside the published values (v4):"
+sed 's/^/  /' "$DEMO_OUT/teams/table1.txt"
+echo
+echo "-- the benchmark table (Table 2's columns) from the shipped arithmetic set, a team of four"
+echo "   simulated members of different skill, beside the paper's benchmarks:"
+sed 's/^/  /' "$DEMO_OUT/teams/table2.txt"
+echo
+echo "-- behaviour codes against the gap to the expert:"
+sed 's/^/  /' "$DEMO_OUT/teams/behaviour.txt"
+echo
+echo "-- planning: seeds per cell for the 95% interval of the gap to exclude zero, and their cost:"
+sed 's/^/  /' "$DEMO_OUT/teams/plan.txt"
 echo
 echo "-- team vs its own expert member (L1 error; gap = (team - expert) / expert, 95% bootstrap CI):"
 ark-gap -q --by task,condition,split,size,adversary --best expert --boot 500 \
 	"$DEMO_OUT/teams/l1.jsonl.gz" |
-	jq -r 'select(.group.condition != "solo" and .group.split == "concentrated" and .gap != null)
+	jq -r 'select(.group.condition != "solo" and .group.split == "concentrated" and .gap != null and .group.adversary == null)
 	  | [.group.task, .group.condition, (.group.size|tostring),
 	     (if .group.adversary == null then "-" else "yes" end),
 	     (.team_score*10|round/10|tostring), (.best_score*10|round/10|tostring),

@@ -150,6 +150,36 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 	[ -z "$(printf '%s' "$output" | grep ark-debate)" ]
 }
 
+@test "teams recipe: Table 1 beside the published values, behaviour, the plan, Table 2 from benchmarks" {
+	run make -s -f "$EX/teams/Makefile" OUT="$T/teams" TASKS="moon election" SIZES=4 SEEDS=4 \
+		ADV_TASK= all bench plan BENCH_SEEDS=2
+	assert_status 0
+	# Table 1: both tasks of the run, sea from the published values only
+	grep -q 'Table 1: relative gap of the team to the expert alone' "$T/teams/table1.txt"
+	grep -q 'NASA Moon Survival .*| 78.7 ' "$T/teams/table1.txt"
+	jq -e -s '[.[] | select(.task == "moon" and .measure == "gap")] | length == 4 and all(.value != null and .published != null)' "$T/teams/table1.jsonl"
+	jq -e -s 'all(.[] | select(.task == "sea"); .value == null)' "$T/teams/table1.jsonl"
+	# the cells are the profile's: every member of every record says so
+	gzip -cd "$T/teams/cells/moon-hidden-distributed-n4.jsonl.gz" | jq -e -s 'length == 4 and all(.[].agents[]; .params.profile == "p1-v4")'
+	[ ! -e "$T/teams/cells/moon-solo-distributed-n4.jsonl.gz" ]
+	# behaviour codes against the gap, one line a task and code
+	[ "$(grep -c $'\t' "$T/teams/behaviour.txt")" -ge 4 ]
+	# the plan: a line per Table 1 gap cell with an interval, and the grid's cost
+	grep -q 'seeds needed' "$T/teams/plan.txt"
+	grep -q 'calls' "$T/teams/plan.txt"
+	[ "$(grep -c '^moon ' "$T/teams/plan.txt")" -eq 4 ]
+	# Table 2 from the shipped arithmetic set: one row for the benchmark, its columns filled
+	grep -q 'Table 2: accuracy' "$T/teams/table2.txt"
+	jq -e -s '[.[] | select(.task == "arith")] | length == 8 and (map(select(.value != null)) | length) == 7' "$T/teams/table2.jsonl"
+	for b in enm reveal debate; do [ -s "$T/teams/bench/arith-$b.jsonl.gz" ] || return 1; done
+	# real endpoints by variables: the members given are the ones run
+	run make -n -f "$EX/teams/Makefile" OUT="$T/t2" bench BENCH_TASKS="a/gpqa.jsonl" \
+		BENCH_TEAM="openai:model=gpt-4o anthropic:model=claude-sonnet-4-5"
+	assert_status 0
+	assert_contains "-a 'openai:model=gpt-4o' -a 'anthropic:model=claude-sonnet-4-5'"
+	assert_contains "a/gpqa.jsonl"
+}
+
 @test "distill recipe: every stage's file, rows of the documented shapes" {
 	run make -s -f "$EX/distill/Makefile" OUT="$T/d" SEEDS=1 G=4
 	assert_status 0

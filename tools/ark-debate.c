@@ -175,7 +175,10 @@ static void configure(ark_debate_cfg *cfg)
 			cli_warn("no --agent, --team or OPENAI_BASE_URL: using the built-in simulator "
 			         "(backend sim)");
 	}
-	if (ark_debate_cfg_team(cfg, &team, O.n, O.rounds, err, sizeof err) < 0)
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/profiles", cli_sharedir());
+	if (ark_team_profiles(&team, dir, err, sizeof err) < 0 ||
+	    ark_debate_cfg_team(cfg, &team, O.n, O.rounds, err, sizeof err) < 0)
 		cli_usage_error("%s", err);
 	if (O.aggregator) {
 		if (cfg->final_rule != ARK_FINAL_AGGREGATE)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/setup.h"
+#include "llm/simprofile.h"
 
 /* Add m (allocated; the team owns it from now on, also when adding fails). */
 static int team_add(ark_team *t, ark_member *m, char *err, size_t errlen)
@@ -82,6 +83,31 @@ int ark_team_load(ark_team *t, const char *path, char *err, size_t errlen)
 	}
 	jv_free(v);
 	return rc;
+}
+
+int ark_team_profiles(ark_team *t, const char *dir, char *err, size_t errlen)
+{
+	char e[512], path[4096];
+	for (int i = 0; i < t->n; i++) {
+		ark_member *m = t->m[i];
+		if (!m->profile || m->simprof)
+			continue;
+		ark_buf b = ARK_BUF_INIT;
+		snprintf(path, sizeof path, "%s/%s.json", dir, m->profile);
+		if (read_all(path, &b, e, sizeof e) < 0) {
+			ark_buf_release(&b);
+			return ark_errf(err, errlen, "profile=%s: no such profile (%s)", m->profile, e);
+		}
+		jv *v = jv_parse(b.p ? b.p : "", b.len, e, sizeof e);
+		ark_buf_release(&b);
+		if (!v)
+			return ark_errf(err, errlen, "%s: %s", path, e);
+		m->simprof = ark_simprof_parse(m->profile, v, err, errlen);
+		jv_free(v);
+		if (!m->simprof)
+			return -1;
+	}
+	return 0;
 }
 
 int ark_team_default(ark_team *t, const char *base_url, const char *model, char *err,

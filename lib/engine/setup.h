@@ -31,6 +31,10 @@ int  ark_team_load(ark_team *t, const char *path, char *err, size_t errlen);
 int  ark_team_default(ark_team *t, const char *base_url, const char *model, char *err,
                       size_t errlen);
 void ark_team_release(ark_team *t);     /* releases and frees every member */
+/* Load the profile of every member that names one (sim:profile=NAME) from dir/NAME.json (dir:
+ * the caller's share/ark/profiles).  0, or -1 with a message ("profile=x: no such profile
+ * (...)", or what is wrong in the file). */
+int  ark_team_profiles(ark_team *t, const char *dir, char *err, size_t errlen);
 
 /* Set the protocol, condition, split and final rule by name (NULL keeps the value; the final
  * rule defaults to the protocol's: random-agent for discussion, majority otherwise).  0, or -1

@@ -19,6 +19,7 @@
 #include <time.h>
 #include "llm/llm.h"
 #include "core/redact.h"
+#include "llm/simprofile.h"
 
 #define DEFAULT_OPENAI_URL    "https://api.openai.com/v1"
 #define DEFAULT_ANTHROPIC_URL "https://api.anthropic.com"
@@ -51,6 +52,8 @@ void ark_member_release(ark_member *m)
 	free(m->stop);
 	jv_free(m->extra);
 	jv_free(m->skill_by_domain);
+	free(m->profile);
+	ark_simprof_free(m->simprof);
 	free(m->cacert);
 	for (size_t i = 0; i < m->nheaders; i++) {
 		free(m->headers[i].name);
@@ -252,6 +255,14 @@ static int set_sim_param(ark_member *m, const char *key, pval p, char *err, size
 		return get_num(&m->noise, key, p, 0, 1e6, err, errlen);
 	if (key_is(key, "skill-by-domain"))
 		return set_skill_by_domain(m, key, p, err, errlen);
+	if (key_is(key, "profile")) {
+		const char *v = p.text ? p.text : jv_str(p.v);
+		if (!v || !*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(v) ||
+		    *v == '.')
+			return ark_errf(err, errlen, "member parameter \"profile\": expected a profile "
+			                "name such as p1-v4");
+		return set_str(&m->profile, key, p, err, errlen);
+	}
 	/* skill@DOMAIN=0.8: one domain at a time */
 	if (!strncmp(key, "skill@", 6) && key[6]) {
 		if (get_num(&d, key, p, 0, 1, err, errlen))
@@ -264,7 +275,7 @@ static int set_sim_param(ark_member *m, const char *key, pval p, char *err, size
 		return 0;
 	}
 	return ark_errf(err, errlen, "unknown sim parameter \"%s\" (known: model, skill, "
-	                "conformity, persistence, noise, skill-by-domain, skill@DOMAIN)", key);
+	                "conformity, persistence, noise, skill-by-domain, skill@DOMAIN, profile)", key);
 }
 
 /* stop=TEXT (repeatable in a spec), or a JSON string or list of strings */
@@ -937,7 +948,10 @@ jv *ark_member_describe(const ark_member *m)
 		goto oom;
 	rc |= put(o, "backend", jv_string(backend_name(m->backend)));
 	rc |= put(o, "model", jv_string(m->model ? m->model : backend_name(m->backend)));
-	if (m->backend == ARK_BACKEND_SIM) {
+	if (m->backend == ARK_BACKEND_SIM && m->profile) {
+		/* the parameters are the profile's, per task: its name says which */
+		rc |= put(pr, "profile", jv_string(m->profile));
+	} else if (m->backend == ARK_BACKEND_SIM) {
 		rc |= put(pr, "skill", jv_number(m->skill));
 		rc |= put(pr, "conformity", jv_number(m->conformity));
 		rc |= put(pr, "persistence", jv_number(m->persistence));

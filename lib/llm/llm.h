@@ -67,6 +67,9 @@ typedef struct ark_member {
 	double persistence;     /* 0..1, how firmly a fact holder keeps its own view (default 0.5) */
 	double noise;           /* rank tasks: spread of the private ranking (default 3.0) */
 	jv    *skill_by_domain; /* object domain -> skill, or NULL */
+	char  *profile;         /* profile=NAME: a parameter profile (llm/simprofile.h), or NULL */
+	struct ark_simprof *simprof;   /* the profile, loaded by the caller (ark_team_profiles) */
+	const struct ark_simk *simk;   /* the model's constants for one call, NULL the defaults */
 	char  *cacert;          /* HTTP: PEM file of CA certificates to verify the server with, or NULL */
 	ark_header *headers;    /* HTTP: headers added to every request, in the order given */
 	size_t nheaders;

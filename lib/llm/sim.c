@@ -23,16 +23,16 @@
  *   the task's facts it holds: s + (1 - s) f.  A wrong answer is drawn from plausible neighbours
  *   (another option; the gold number off by a small amount; the gold expression plus one).  In a
  *   later round, with the peers' latest answers read: a member told who the expert is adopts the
- *   expert's differing answer with probability REVEAL_BASE + REVEAL_SLOPE c (firm wording:
- *   FIRM_BASE + FIRM_SLOPE c), where c is its conformity; otherwise it moves to the most common
+ *   expert's differing answer with probability reveal_base + reveal_slope c (firm wording:
+ *   firm_base + firm_slope c), where c is its conformity; otherwise it moves to the most common
  *   differing peer answer a (share q of the peers) with probability min(1, c q w (1 - p h)),
  *   where w = SOUND_WEIGHT when a is right and UNSOUND_WEIGHT when it is wrong (a sound argument
  *   persuades more often), p its persistence and h = 1 when it holds facts.
  *   Rank.  Its private ranking sorts the items by keypos + e, e ~ N(0, sd), sd = noise for items
- *   it holds no fact on and noise (1 - skill) HOLDER_NOISE for items it does (exact when skill
+ *   it holds no fact on and noise (1 - skill) holder_noise for items it does (exact when skill
  *   is 1).  In a later round a fact holder keeps its ranking with probability persistence and
  *   otherwise, like every member without facts, averages positions: (1 - c) own + c mean(peers)
- *   + N(0, COMPROMISE_SD^2), re-ranked (integrative compromise); a member told who the expert is
+ *   + N(0, compromise_sd^2), re-ranked (integrative compromise); a member told who the expert is
  *   first adopts the expert's ranking with the probability given above.
  *   Adversary: argues for a wrong answer (rank: the reverse of the key when shown it, else the
  *   reverse of its own private ranking) and never moves.  Aggregator: the most common answer
@@ -64,26 +64,17 @@
 #include "grade/vote.h"
 #include "core/rng.h"
 #include "core/perthread.h"
+#include "llm/simprofile.h"
 
 /* ---- the model's constants (ark-debate(1), THE SIMULATOR, points here) -------------------- */
 
-/* A member told who the expert is adopts the expert's differing answer or ranking with
- * probability REVEAL_BASE + REVEAL_SLOPE c, c its conformity. */
-#define REVEAL_BASE 0.25
-#define REVEAL_SLOPE 0.4
-/* The same probability under the firm wording of the reveal ("adopt Agent X's answer"). */
-#define FIRM_BASE 0.7
-#define FIRM_SLOPE 0.3
+/* The lower-case constants (reveal_base, reveal_slope, firm_base, firm_slope, compromise_sd,
+ * holder_noise) are an ark_simk (llm/simprofile.h): the defaults, or a profile's for the task
+ * (sim:profile=NAME), whose parameters replace the member's too (ark_simprof_member). */
 /* The weight w on the pull of the most common differing peer answer: SOUND_WEIGHT when that
  * answer is right, UNSOUND_WEIGHT when it is wrong (a sound argument persuades more often). */
 #define SOUND_WEIGHT 1.5
 #define UNSOUND_WEIGHT 0.6
-/* The standard deviation of the normal noise added to each item's averaged position when a
- * member compromises between its own ranking and the peers' mean. */
-#define COMPROMISE_SD 0.2
-/* On an item it holds a fact on, a member's private ranking noise is noise (1 - skill) times
- * HOLDER_NOISE (noise itself on the items it holds no fact on). */
-#define HOLDER_NOISE 0.5
 /* A ranking's text has a faulty step when its L1 distance from the key is above the largest
  * possible distance divided by FAULTY_L1_PARTS. */
 #define FAULTY_L1_PARTS 4
@@ -268,9 +259,11 @@ static double skill_of(const ark_member *m, const jv *task)
 
 /* The probability that a member told who the expert is adopts the expert's differing answer
  * or ranking. */
-static double p_follow_expert(const situ *st, double conf)
+static double p_follow_expert(const ark_member *m, const situ *st)
 {
-	return st->strong ? FIRM_BASE + FIRM_SLOPE * conf : REVEAL_BASE + REVEAL_SLOPE * conf;
+	const ark_simk *k = ark_simk_of(m);
+	double c = m->conformity;
+	return st->strong ? k->firm_base + k->firm_slope * c : k->reveal_base + k->reveal_slope * c;
 }
 
 static const char *role_name(const situ *st)
@@ -602,7 +595,7 @@ static void reconsider(const cat *c, const ark_member *m, const situ *st, const 
 			exi = i;
 		}
 	double u = ark_rng_double(r), v = ark_rng_double(r);
-	if (ex && peer_ans[exi] && !same(c, own, peer_ans[exi]) && u < p_follow_expert(st, conf)) {
+	if (ex && peer_ans[exi] && !same(c, own, peer_ans[exi]) && u < p_follow_expert(m, st)) {
 		adopt(mv, peer_ans[exi], holder ? "flexibility" : "deference", ex->name);
 	} else if (differ) {
 		size_t bi;
@@ -997,7 +990,8 @@ static void private_ranking(const ark_member *m, const rktask *t, double skill, 
 {
 	double score[ARK_RANK_MAX_ITEMS] = { 0 };
 	for (size_t i = 0; i < t->n; i++) {
-		double sd = t->item_fact[i] ? m->noise * (1 - skill) * HOLDER_NOISE : m->noise;
+		double sd = t->item_fact[i] ? m->noise * (1 - skill) * ark_simk_of(m)->holder_noise
+		                            : m->noise;
 		score[i] = (t->item_fact[i] ? t->keypos[i] : t->prior[i]) + sd * ark_rng_normal(r);
 	}
 	order_by(score, t->n, order);
@@ -1006,13 +1000,13 @@ static void private_ranking(const ark_member *m, const rktask *t, double skill, 
 /* Integrative compromise: each item's place in from, weighted 1 - conf, averaged with its mean
  * place among the peers, weighted conf, plus noise; then ranked again. */
 static void compromise(const rktask *t, const int *from, const double *mean, double conf,
-                       ark_rng *r, int *order)
+                       double sd, ark_rng *r, int *order)
 {
 	double score[ARK_RANK_MAX_ITEMS] = { 0 };
 	int pos[ARK_RANK_MAX_ITEMS];
 	positions(from, t->n, pos);
 	for (size_t k = 0; k < t->n; k++)
-		score[k] = (1 - conf) * pos[k] + conf * mean[k] + COMPROMISE_SD * ark_rng_normal(r);
+		score[k] = (1 - conf) * pos[k] + conf * mean[k] + sd * ark_rng_normal(r);
 	order_by(score, t->n, order);
 }
 
@@ -1133,7 +1127,7 @@ static void rerank(const ark_member *m, const situ *st, const rktask *t, const r
 		if (differ)
 			mv->behaviour = "persistence";
 	} else if (ex && l1_between(rd->own, ex, t->n) > 0 &&
-	           u < p_follow_expert(st, m->conformity)) {
+	           u < p_follow_expert(m, st)) {
 		memcpy(neworder, ex, t->n * sizeof(int));
 		mv->behaviour = holder ? "flexibility" : "deference";
 		mv->toward = exname;
@@ -1141,7 +1135,8 @@ static void rerank(const ark_member *m, const situ *st, const rktask *t, const r
 		if (holder && v < m->persistence) {
 			mv->behaviour = "persistence";
 		} else {
-			compromise(t, rd->own, rd->mean, m->conformity, r, neworder);
+			compromise(t, rd->own, rd->mean, m->conformity, ark_simk_of(m)->compromise_sd, r,
+			           neworder);
 			if (l1_between(rd->own, neworder, t->n) > 0)
 				mv->behaviour = holder ? "flexibility" : "compromise";
 			else
@@ -1170,7 +1165,8 @@ static void decide_rank(const ark_member *m, const jv *task, const situ *st, con
 		} else if (rd->npeer_ok && st->nheld == 0) {
 			/* no answer of its own yet but others to read: start from its private view and
 			 * compromise */
-			compromise(t, priv, rd->mean, m->conformity, r, neworder);
+			compromise(t, priv, rd->mean, m->conformity, ark_simk_of(m)->compromise_sd, r,
+			           neworder);
 		} else {
 			memcpy(neworder, priv, t->n * sizeof(int));
 		}
@@ -1321,6 +1317,8 @@ int ark_sim_reply(const ark_member *m, const jv *task, const ark_msg *msgs, size
 		return ark_errf(err, errlen, "simulator: unknown task kind");
 	if (kind != ARK_KIND_RANK && !jv_get_str(task, "kind"))
 		return ark_errf(err, errlen, "simulator: the task needs a \"kind\"");
+	ark_member local;
+	m = ark_simprof_member(m, task, &local);    /* a profile's parameters for the task */
 	if (kind != ARK_KIND_RANK) {
 		int h = sim_labelling(m, task, (ark_kind)kind, msgs, nmsg, seed, out, info, err,
 		                      errlen);

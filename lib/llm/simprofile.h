@@ -1,0 +1,52 @@
+/* simprofile.h: the simulator's model constants, and profiles: named sets of simulator
+ * parameters, per task family, fitted to a study (sim:profile=p1-v4; ark-members(5)).
+ *
+ * A profile is a JSON object the caller reads (share/ark/profiles/NAME.json, see
+ * ark_team_profiles) and hands over:
+ *     {"name": "p1-v4", "about": "...", "default": {PARAMS}, "tasks": {"moon": {PARAMS}, ...}}
+ * PARAMS hold any of the member parameters skill, conformity, persistence, noise and the model
+ * constants below (reveal_base, reveal_slope, firm_base, firm_slope, compromise_sd,
+ * holder_noise).  For a task, the "tasks" entry of its task field (else its id) applies over
+ * "default", which applies over the member's own parameters and the default constants.  Every
+ * value is a number in its parameter's range; an unknown key is an error.
+ */
+#ifndef ARK_SIMPROFILE_H
+#define ARK_SIMPROFILE_H
+#include <stddef.h>
+#include "core/json.h"
+
+typedef struct ark_member ark_member;
+
+/* The model's constants (sim.c's header comment describes the model). */
+typedef struct ark_simk {
+	/* a member told who the expert is adopts the expert's differing answer or ranking with
+	 * probability reveal_base + reveal_slope c, c its conformity; firm_*: under the firm
+	 * wording of the reveal ("adopt Agent X's answer") */
+	double reveal_base, reveal_slope, firm_base, firm_slope;
+	/* the standard deviation of the normal noise added to each item's averaged position when
+	 * a member compromises between its own ranking and the peers' mean */
+	double compromise_sd;
+	/* on an item it holds a fact on, a member's private ranking noise is noise (1 - skill)
+	 * times holder_noise (noise itself on the items it holds no fact on) */
+	double holder_noise;
+} ark_simk;
+
+extern const ark_simk ark_simk_default;   /* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5 */
+
+typedef struct ark_simprof ark_simprof;
+
+/* A profile from its JSON object.  NULL with a message ("profile p1-v4: tasks.moon.skill: 1.5
+ * is outside [0, 1]"). */
+ark_simprof *ark_simprof_parse(const char *name, const jv *obj, char *err, size_t errlen);
+void         ark_simprof_free(ark_simprof *p);
+const char  *ark_simprof_name(const ark_simprof *p);
+
+/* The member as it plays task: m itself without a profile, else *local, a copy of m with the
+ * profile's parameters for the task (local->simk points into the profile). */
+const ark_member *ark_simprof_member(const ark_member *m, const jv *task, ark_member *local);
+
+/* The constants a member plays by: its profile's for the task it was made for, else the
+ * defaults. */
+const ark_simk *ark_simk_of(const ark_member *m);
+
+#endif
