@@ -15,7 +15,9 @@
 #include "llm/llm.h"
 #include "grade/tally.h"
 #include "measure/answerjudge.h"
+#include "measure/prmrows.h"
 #include "measure/rows.h"
+#include "measure/steplabel.h"
 #include "measure/traj.h"
 
 static const char help[] =
@@ -25,8 +27,10 @@ static const char help[] =
 	"                  [--min-correct N] [--consensus | --no-consensus]\n"
 	"                  [--prefer corrected|none] [--regrade] [--tol X] [--sep TEXT]\n"
 	"                  [--system TEXT] [--prompt-end TEXT] [--placeholder TEXT]\n"
-	"                  [--reasoning strip|think|field] [--judge SPEC] [--skip-bad]\n"
-	"                  [-o file] [file ...]\n"
+	"                  [--reasoning strip|think|field] [--labels outcome|rollout|judge]\n"
+	"                  [--label-model SPEC] [--rollouts N] [--rollout-form prefill|user]\n"
+	"                  [--mixed-only] [--prm-unit turn|solution] [--judge SPEC]\n"
+	"                  [--skip-bad] [-o file] [file ...]\n"
 	"  -f, --format F       trajectories (default), sft, da, prm, pairs or prompts\n"
 	"  -s, --style S        messages (default), prompt-completion, openrlhf, openai or kto\n"
 	"  -k N                 da: at most N rows per question, 1 to 3 (default 3)\n"
@@ -45,7 +49,13 @@ static const char help[] =
 	"      --placeholder T  the step tag of prm rows in the openrlhf style\n"
 	"      --reasoning R    turns' reasoning in sft, da and trajectories rows: strip\n"
 	"                       (default), think (<think> before the reply) or field\n"
-	"      --judge SPEC     ask a model about the turns the rules cannot decide\n";
+	"      --judge SPEC     ask a model about the turns the rules cannot decide\n"
+	"      --labels L       prm step labels: outcome (default), rollout or judge\n"
+	"      --label-model S  the model asked for rollouts or judgements\n"
+	"      --rollouts N     continuations per step (default 8)\n"
+	"      --rollout-form F  prefill or user: how a partial solution is sent\n"
+	"      --prm-unit U     turn (default) or solution\n"
+	"      --mixed-only     prm: only rows with both labels\n";
 
 /* prompts: the ids written */
 static ark_strset seen = ARK_STRSET_INIT;
@@ -53,7 +63,8 @@ static ark_strset seen = ARK_STRSET_INIT;
 static struct {
 	ark_traj_opts to;
 	ark_rows_opts ro;
-	const char *judge;
+	const char *judge, *label_model;
+	ark_steplabel_opts so;
 } opt;
 
 /* totals for the summary */
@@ -62,18 +73,15 @@ static long n_read, n_err, n_empty, n_drop[ARK_DROP_N], n_rows, n_class[ARK_TRAJ
 /* turns without an answer, and undecided turns, per agent and model */
 static ark_tally *tally;
 
-/* the judge */
-static ark_member judge_m;
+/* the judge, and the step labeller */
+static ark_member judge_m, label_m;
 static ark_answer_judge *judge;
-
-/* the record and turn types, by the names the judge uses */
-typedef ark_traj rec_state;
-typedef ark_turn turn;
+static ark_steplabel *labeller;
 
 /* ---- the external judge ----------------------------------------------------------------------- */
 
 /* A turn as the judge sees it. */
-static ark_answer_turn as_judged(const turn *u)
+static ark_answer_turn as_judged(const ark_turn *u)
 {
 	return (ark_answer_turn){ .agent = u->agent, .round = u->round, .text = u->text,
 	                          .len = u->tlen, .correct = u->correct, .extract_ok = u->extract_ok,
@@ -82,7 +90,7 @@ static ark_answer_turn as_judged(const turn *u)
 
 /* Ask the judge about the turns the rules cannot decide (measure/answerjudge.h); its verdicts
  * replace theirs. */
-static void judge_record(rec_state *s)
+static void judge_record(ark_traj *s)
 {
 	char err[512];
 	ark_answer_turn *t = cli_xcalloc(s->nturns, sizeof *t);
@@ -106,26 +114,6 @@ static void judge_record(rec_state *s)
 
 /* ---- one record ------------------------------------------------------------------------------- */
 
-/* Count the record's turns without an answer (in a non-blank reply) and the undecided ones, by
- * agent and by the agent's "model" in "agents", for the summary. */
-static void count_turns(const rec_state *s)
-{
-	const jv *ags = jv_get(s->rec, "agents");
-	for (size_t i = 0; i < s->nturns; i++) {
-		ark_answer_turn t = as_judged(&s->turns[i]);
-		const char *m = NULL;
-		for (size_t k = 0; ags && k < jv_len(ags) && !m; k++) {
-			long long id;
-			if (jv_ll(jv_get(jv_at(ags, k), "agent"), &id) == 0 && id == t.agent)
-				m = jv_get_str(jv_at(ags, k), "model");
-		}
-		int none = !t.extract_ok && strspn(t.text, " \t\r\n") < t.len;
-		if (ark_tally_add(tally, t.agent, m, m ? strlen(m) : 0, none,
-		                  ark_answer_undecided(&t, s->kind)) < 0)
-			cli_die("out of memory");
-	}
-}
-
 static void do_record(const char *line, size_t len, cli_in *in, ark_writer *w)
 {
 	ark_traj t;
@@ -142,12 +130,18 @@ static void do_record(const char *line, size_t len, cli_in *in, ark_writer *w)
 	} else if (t.nturns == 0) {
 		n_empty++;
 	} else {
-		count_turns(&t);
+		if (ark_answer_tally(tally, &t) < 0)
+			cli_die("out of memory");
 		if (judge)
 			judge_record(&t);
+		const char *fatal = NULL;
 		if (ark_traj_decide(&t, &opt.to, err, sizeof err) < 0 ||
+		    (labeller && t.drop == ARK_DROP_NONE &&
+		     ark_steplabel_record(labeller, &t, &fatal, err, sizeof err) < 0) ||
 		    ark_rows_make(&t, &opt.ro, &rows, err, sizeof err) < 0)
 			cli_die("%s", err);
+		if (fatal)
+			cli_die("labeller: %s", fatal);
 		for (size_t i = 0; i < t.npaths; i++)
 			n_class[t.paths[i].cls]++;
 		n_drop[t.drop]++;
@@ -179,6 +173,9 @@ static const struct option longopts[] = {
 	{ "reasoning", required_argument, NULL, 'R' },
 	{ "conversational", no_argument, NULL, 'v' }, { "peers", required_argument, NULL, 'e' },
 	{ "across", no_argument, NULL, 'a' }, { "prompt-end", required_argument, NULL, 'E' },
+	{ "labels", required_argument, NULL, 'L' }, { "label-model", required_argument, NULL, 'M' },
+	{ "rollouts", required_argument, NULL, 'N' }, { "rollout-form", required_argument, NULL, 'F' },
+	{ "prm-unit", required_argument, NULL, 'U' }, { "mixed-only", no_argument, NULL, 'X' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -199,9 +196,14 @@ static int options(int argc, char **argv)
 	static const char *const prefers[] = { "none", "corrected" };
 	static const char *const reasonings[] = { "strip", "think", "field" };
 	static const char *const peers[] = { "rewrite", "prompt" };
+	static const char *const labels[] = { "outcome", "rollout", "judge" };
+	static const char *const forms[] = { "auto", "prefill", "user" };
+	static const char *const units[] = { "turn", "solution" };
 	int c, style_set = 0;
 	ark_traj_opts_init(&opt.to);
 	ark_rows_opts_init(&opt.ro);
+	ark_steplabel_opts_init(&opt.so);
+	opt.so.labels = ARK_LABELS_OUTCOME;
 	while ((c = cli_getopt(argc, argv, "f:s:k:", longopts, help)) != -1) {
 		switch (c) {
 		case 'f': opt.ro.format = pick("--format", optarg, formats, 6); break;
@@ -224,6 +226,12 @@ static int options(int argc, char **argv)
 		case 'P': opt.ro.placeholder = nonempty("--placeholder", "placeholder", optarg); break;
 		case 'J': opt.judge = optarg; break;
 		case 'R': opt.ro.reasoning = pick("--reasoning", optarg, reasonings, 3); break;
+		case 'L': opt.so.labels = pick("--labels", optarg, labels, 3); break;
+		case 'M': opt.label_model = optarg; break;
+		case 'N': opt.so.rollouts = (int)cli_long("--rollouts", optarg, 1, 1024); break;
+		case 'F': opt.so.form = pick("--rollout-form", optarg, forms, 3); break;
+		case 'U': opt.ro.prm_unit = pick("--prm-unit", optarg, units, 2); break;
+		case 'X': opt.ro.mixed_only = 1; break;
 		}
 	}
 	int f = opt.ro.format, s = opt.ro.style;
@@ -237,6 +245,14 @@ static int options(int argc, char **argv)
 		cli_usage_error("--across applies to pairs only");
 	if (opt.ro.conversational && (f == ARK_ROWS_TRAJECTORIES || f == ARK_ROWS_PRM))
 		cli_usage_error("--conversational applies to sft, da, pairs and prompts");
+	if ((opt.so.labels || opt.ro.prm_unit || opt.ro.mixed_only) && f != ARK_ROWS_PRM)
+		cli_usage_error("--labels, --prm-unit and --mixed-only apply to prm only");
+	if (!opt.so.labels != !opt.label_model)
+		cli_usage_error("--labels rollout or judge and --label-model go together");
+	if (opt.so.labels && opt.ro.prm_unit == ARK_PRM_SOLUTION)
+		cli_usage_error("--prm-unit solution labels solutions by their verdicts (no --labels)");
+	opt.ro.labels = opt.so.labels;
+	opt.so.sep = opt.ro.sep, opt.so.go = opt.to.go;
 	opt.to.need_question = f != ARK_ROWS_TRAJECTORIES;
 	if (f == ARK_ROWS_PROMPTS)
 		opt.ro.seen = &seen;
@@ -245,15 +261,22 @@ static int options(int argc, char **argv)
 	return optind;
 }
 
-static void judge_open(void)
+/* The answer judge (--judge) and the step labeller (--label-model), when asked for. */
+static void models_open(void)
 {
 	char err[512];
 	ark_llm_opts lo;
-	if (ark_member_parse(&judge_m, opt.judge, cli_env, err, sizeof err) < 0)
-		cli_usage_error("--judge: %s", err);
 	cli_llm_opts_init(&lo);
-	if (!(judge = ark_answer_judge_new(&lo, &judge_m, err, sizeof err)))
+	if (opt.judge && ark_member_parse(&judge_m, opt.judge, cli_env, err, sizeof err) < 0)
+		cli_usage_error("--judge: %s", err);
+	if (opt.judge && !(judge = ark_answer_judge_new(&lo, &judge_m, err, sizeof err)))
 		cli_die("judge: %s", err);
+	if (opt.label_model &&
+	    ark_member_parse(&label_m, opt.label_model, cli_env, err, sizeof err) < 0)
+		cli_usage_error("--label-model: %s", err);
+	if (opt.label_model &&
+	    !(labeller = ark_steplabel_new(&lo, &label_m, &opt.so, err, sizeof err)))
+		cli_die("labeller: %s", err);
 }
 
 /* The judge's totals, for the summary; the judge is freed. */
@@ -288,6 +311,12 @@ static void summary(const cli_in *in, const ark_answer_stats *js)
 	if (n_class[ARK_TRAJ_UNKNOWN])
 		fprintf(stderr, ", %ld unknown", n_class[ARK_TRAJ_UNKNOWN]);
 	fputc('\n', stderr);
+	if (labeller) {
+		const ark_steplabel_stats *ls = ark_steplabel_stats_of(labeller);
+		fprintf(stderr, "ark-filter: %s labels: %ld turns labelled, %ld could not be (%ld of "
+		        "%ld calls failed)\n", ark_labels_name(opt.so.labels), ls->labelled, ls->failed,
+		        ls->calls_failed, ls->calls);
+	}
 	if (opt.judge)
 		fprintf(stderr, "ark-filter: judge: %ld asked, %ld yes, %ld no, %ld undecided\n",
 		        js->asked, js->yes, js->no, js->failed);
@@ -310,8 +339,7 @@ int main(int argc, char **argv)
 	int first = options(argc, argv);
 	if (!(tally = ark_tally_new()))
 		cli_die("out of memory");
-	if (opt.judge)
-		judge_open();
+	models_open();
 	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
 	cli_in_init(&in, argv + first, argc - first, cli_skip_bad);
 	while (cli_in_next_raw(&in, &line, &len))
@@ -323,5 +351,7 @@ int main(int argc, char **argv)
 		summary(&in, &js);
 	ark_tally_free(tally);
 	ark_strset_release(&seen);
+	ark_steplabel_free(labeller);
+	ark_member_release(&label_m);
 	return 0;
 }

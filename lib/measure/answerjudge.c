@@ -145,3 +145,26 @@ int ark_answer_judge_record(ark_answer_judge *aj, const jv *rec, const char *id,
 	ark_batch_job_free(j);
 	return 0;
 }
+
+int ark_answer_tally(ark_tally *tally, const ark_traj *t)
+{
+	const jv *ags = jv_get(t->rec, "agents");
+	for (size_t i = 0; i < t->nturns; i++) {
+		const ark_turn *u = &t->turns[i];
+		ark_answer_turn a = { .agent = u->agent, .round = u->round, .text = u->text,
+		                      .len = u->tlen, .correct = u->correct,
+		                      .extract_ok = u->extract_ok, .f1 = u->f1, .graded = u->graded,
+		                      .undecided = u->undecided };
+		const char *m = NULL;
+		for (size_t k = 0; ags && k < jv_len(ags) && !m; k++) {
+			long long id;
+			if (jv_ll(jv_get(jv_at(ags, k), "agent"), &id) == 0 && id == a.agent)
+				m = jv_get_str(jv_at(ags, k), "model");
+		}
+		int none = !a.extract_ok && strspn(a.text, " \t\r\n") < a.len;
+		if (ark_tally_add(tally, a.agent, m, m ? strlen(m) : 0, none,
+		                  ark_answer_undecided(&a, t->kind)) < 0)
+			return -1;
+	}
+	return 0;
+}

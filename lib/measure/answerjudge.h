@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include "core/json.h"
 #include "llm/batch.h"
+#include "grade/tally.h"
+#include "measure/traj.h"
 
 /* A turn as the judge sees it. */
 typedef struct ark_answer_turn {
@@ -56,5 +58,9 @@ int  ark_answer_judge_record(ark_answer_judge *aj, const jv *rec, const char *id
                              ark_answer_turn *t, size_t n, char *err, size_t errlen);
 void ark_answer_judge_stats(const ark_answer_judge *aj, ark_answer_stats *st);
 void ark_answer_judge_free(ark_answer_judge *aj);
+
+/* Count the turns of t without an answer (in a non-blank reply) and the undecided ones, by agent
+ * and by the agent's "model" in the record's "agents" (grade/tally.h).  0, or -1 out of memory. */
+int  ark_answer_tally(ark_tally *tally, const ark_traj *t);
 
 #endif

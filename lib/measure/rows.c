@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "measure/rows.h"
+#include "measure/prmrows.h"
 #include "measure/diverse.h"
 #include "measure/pairs.h"
-#include "grade/steps.h"
 
 void ark_rows_opts_init(ark_rows_opts *o)
 {
@@ -188,73 +188,6 @@ static int rows_da(const ark_traj *t, const char *prompt, const ark_rows_opts *o
 	return rc;
 }
 
-/* A prm row's steps: openrlhf "input" (the system paragraph, the prompt, then each step on its
- * own line followed by the placeholder) and "value"; else TRL stepwise "prompt" (a string prompt,
- * rowbase.h: PRMTrainer puts the first step right after it), "completions", "labels".  Every step
- * carries the turn's outcome: did it reach the verified answer?  0 or -1. */
-static int prm_steps(jv *r, const ark_turn *u, const ark_step *st, size_t ns, const char *prompt,
-                     const ark_rows_opts *o)
-{
-	int label = u->correct == 1, bad = 0;
-	if (o->style == ARK_STYLE_OPENRLHF) {
-		ark_buf b = ARK_BUF_INIT;
-		if (o->system)
-			bad |= ark_buf_adds(&b, o->system) < 0 || ark_buf_adds(&b, "\n\n") < 0;
-		bad |= ark_buf_adds(&b, prompt) < 0;
-		jv *vals = jv_array();
-		for (size_t i = 0; i < ns; i++) {
-			bad |= ark_buf_addc(&b, '\n') < 0;
-			bad |= ark_buf_add(&b, u->text + st[i].off, st[i].len) < 0;
-			bad |= ark_buf_addf(&b, " %s", o->placeholder) < 0;
-			bad |= push(vals, jv_string(label ? "+" : "-"));
-		}
-		bad |= set(r, "input", bad ? NULL : jv_stringn(b.p, b.len));
-		bad |= set(r, "value", vals);
-		ark_buf_release(&b);
-		return bad ? -1 : 0;
-	}
-	jv *cs = jv_array(), *ls = jv_array();
-	for (size_t i = 0; i < ns; i++) {
-		bad |= push(cs, jv_stringn(u->text + st[i].off, st[i].len));
-		bad |= push(ls, jv_bool(label));
-	}
-	bad |= set(r, "prompt", ark_row_prompt(o->system, prompt, o->prompt_end, 0));
-	bad |= set(r, "completions", cs);
-	bad |= set(r, "labels", ls);
-	return bad ? -1 : 0;
-}
-
-/* prm: a row for every turn of every path that has steps. */
-static int rows_prm(const ark_traj *t, const char *prompt, const ark_rows_opts *o, ark_rows *out)
-{
-	for (size_t pi = 0; pi < t->npaths; pi++) {
-		const ark_path *p = &t->paths[pi];
-		for (size_t k = 0; k < p->n; k++) {
-			const ark_turn *u = &t->turns[p->t[k]];
-			ark_step *st;
-			size_t ns;
-			if (ark_steps_split(u->text, u->tlen, o->sep, &st, &ns) < 0)
-				return -1;
-			if (ns == 0) {
-				free(st);
-				continue;
-			}
-			int bad = 0;
-			jv *r = ark_row_new(t, p->agent, (long)p->n, &bad);
-			bad |= set(r, "round", jv_int(u->round));
-			bad |= prm_steps(r, u, st, ns, prompt, o) < 0;
-			free(st);
-			if (bad) {
-				jv_free(r);
-				return -1;
-			}
-			if (ark_rows_add(out, r) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
 /* trajectories: a row for every path, with its class, its verdicts and the question's fate. */
 static jv *traj_row(const ark_traj *t, const ark_path *p, const ark_rows_opts *o)
 {
@@ -338,7 +271,7 @@ int ark_rows_make(const ark_traj *t, const ark_rows_opts *o, ark_rows *out, char
 		else if (f == ARK_ROWS_PROMPTS)
 			rc = rows_prompts(t, prompt, o, out);
 		else
-			rc = rows_prm(t, prompt, o, out);
+			rc = ark_prmrows_make(t, o, prompt, out);
 		free(prompt);
 	}
 	return rc < 0 ? ark_errf(err, errlen, "out of memory") : 0;

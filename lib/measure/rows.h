@@ -9,7 +9,7 @@
  * prm, the steps each followed by the placeholder tag, with "+"/"-" values), openai (messages
  * with weights: a corrected agent's wrong turn is kept as context with weight 0, followed by
  * what its peers answered, then its correction with weight 1), kto (pairs only: unpaired rows).
- * A prm row is one turn's steps, each labelled with the turn's outcome.  A prompts row is one
+ * A prm row is one turn's steps, each labelled by a labeller (prmrows.h, steplabel.h).  A prompts row is one
  * question (once per id, with o->seen) and its gold "answer" and "kind", whatever the rules
  * decided.  Each row keeps "id" (and "seed", "agent", "rounds").
  */
@@ -45,6 +45,9 @@ typedef struct ark_rows_opts {
 	ark_strset *seen;            /* prompts: the ids written (NULL: every record) */
 	int reasoning;               /* ARK_REASONING_* (the traj must be read with reasoning for
 	                                any but STRIP) */
+	int prm_unit;                /* prm: ARK_PRM_TURN or ARK_PRM_SOLUTION (prmrows.h) */
+	int mixed_only;              /* prm: only rows with both a right and a wrong label */
+	int labels;                  /* prm: the labeller, ARK_LABELS_* (steplabel.h) */
 } ark_rows_opts;
 /* trajectories, messages, prefer, k 3, "ки", prompt end "\n", peers rewrite */
 void ark_rows_opts_init(ark_rows_opts *o);

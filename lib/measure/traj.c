@@ -24,8 +24,11 @@ void ark_traj_opts_init(ark_traj_opts *o)
 
 void ark_traj_free(ark_traj *t)
 {
-	for (size_t i = 0; i < t->nturns; i++)
+	for (size_t i = 0; i < t->nturns; i++) {
 		free(t->turns[i].answer);
+		free(t->turns[i].labels);
+		free(t->turns[i].soft);
+	}
 	free(t->turns);
 	for (size_t i = 0; i < t->npaths; i++)
 		free(t->paths[i].t);

@@ -47,6 +47,11 @@ typedef struct ark_turn {
 	double f1;
 	int judged;              /* the verdict came from a judge */
 	int graded, undecided;   /* graded here, and whether the grader could not decide */
+	/* step labels from a labeller (measure/steplabel.h), owned; NULL: none (outcome labels) */
+	unsigned char *labels;   /* per step, 1 right */
+	double *soft;            /* per step, the share of rollouts that reached the gold, or NULL */
+	size_t nlabels;
+	int label_failed;        /* the labeller was asked and could not label it */
 } ark_turn;
 
 typedef struct ark_path {
