@@ -68,7 +68,13 @@ printf '  %-28s %6s agent trajectories (' trajectories.jsonl "$(n "$d/trajectori
 jq -r '.class' "$d/trajectories.jsonl" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "} END {print ")"}'
 printf '  %-28s %6s reasoning-enhanced SFT rows\n' sft.jsonl "$(n "$d/sft.jsonl")"
 printf '  %-28s %6s diverse-trajectory (DA) rows\n' da.jsonl "$(n "$d/da.jsonl")"
-printf '  %-28s %6s stepwise PRM rows\n' prm.jsonl "$(n "$d/prm.jsonl")"
+printf '  %-28s %6s stepwise PRM rows, labelled by %s (%s with both labels)\n' prm.jsonl \
+	"$(n "$d/prm.jsonl")" "$(jq -r -s '.[0].labeller // "?"' "$d/prm.jsonl")" \
+	"$(jq -r -s 'if length == 0 then "none" else ([.[] | select(.labels | unique | length == 2)] | length) * 100 / length | round | tostring + "%" end' "$d/prm.jsonl")"
+jq -r -s '[.[] | select(.labels | unique | length == 2)][0] // empty | "    e.g. \(.id) agent \(.agent) round \(.round): " +
+	([.labels, (.soft // [])] | transpose | map((if .[0] then "+" else "-" end) +
+	  (if .[1] == null then "" else "(" + (.[1] | tostring) + ")" end)) | join(" ")) +
+	"  (step labels, rollout shares in brackets)"' "$d/prm.jsonl"
 printf '  %-28s %6s preference pairs (' pairs.jsonl "$(n "$d/pairs.jsonl")"
 jq -r '.pair' "$d/pairs.jsonl" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "} END {print ")"}'
 printf '  %-28s %6s prompts with their gold answers, for GRPO\n' prompts.jsonl "$(n "$d/prompts.jsonl")"
