@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include "unit.h"
 #include "measure/rows.h"
+#include "measure/prmrows.h"
 
 /* Agent 0 (Ann) is corrected, A then B; agent 1 (Bo) steady on B. */
 static const char REC[] = "{\"id\":\"q1\",\"kind\":\"choice\",\"question\":\"Pick\","
@@ -120,17 +121,27 @@ static void test_prm(void)
 	/* a row for each turn with steps, every step labelled with the turn's outcome */
 	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_MESSAGES, NULL, 2) == 4);
 	CHECK_STR(row(0), HEAD0 "\"round\":0,\"prompt\":\"" PROMPT "\\n\",\"completions\":["
-	          "\"I think red.\",\"Answer: A\"],\"labels\":[false,false]}");
-	CHECK(strstr(row(1), "\"round\":1,") && strstr(row(1), "\"labels\":[true,true]}"));
+	          "\"I think red.\",\"Answer: A\"],\"labels\":[false,false],"
+	          "\"labeller\":\"outcome\"}");
+	CHECK(strstr(row(1), "\"round\":1,") && strstr(row(1), "\"labels\":[true,true],"));
 	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_OPENRLHF, NULL, 2) == 4);
 	CHECK_STR(row(0), HEAD0 "\"round\":0,\"input\":\"" PROMPT "\\nI think red. \xd0\xba\xd0\xb8"
-	          "\\nAnswer: A \xd0\xba\xd0\xb8\",\"value\":[\"-\",\"-\"]}");
-	CHECK(strstr(row(3), "\"agent\":1,") && strstr(row(3), "\"value\":[\"+\"]}"));
+	          "\\nAnswer: A \xd0\xba\xd0\xb8\",\"value\":[\"-\",\"-\"],\"labeller\":\"outcome\"}");
+	CHECK(strstr(row(3), "\"agent\":1,") && strstr(row(3), "\"value\":[\"+\"],"));
 	/* the system text first in both styles */
 	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_OPENRLHF, "Check each step.", 2) == 4);
 	CHECK(strstr(row(0), "\"input\":\"Check each step.\\n\\n" PROMPT "\\nI think red."));
 	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_MESSAGES, "Check each step.", 2) == 4);
 	CHECK(strstr(row(0), "\"prompt\":\"Check each step.\\n\\n" PROMPT "\\n\","));
+	/* outcome labels never mix within a turn */
+	RO.mixed_only = 1;
+	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_MESSAGES, NULL, 2) == 0);
+	RO.mixed_only = 0;
+	/* the solution unit: one row, the turns' texts as its steps, their verdicts as labels */
+	RO.prm_unit = ARK_PRM_SOLUTION;
+	CHECK(make(ARK_ROWS_PRM, ARK_STYLE_MESSAGES, NULL, 2) == 1);
+	CHECK(!strstr(row(0), "\"agent\"") && strstr(row(0), "\"labels\":[false,true,"));
+	RO.prm_unit = ARK_PRM_TURN;
 }
 
 /* ark_row_rewrite on the record's agents Ann and Bo: the rewritten text, in a static buffer */
