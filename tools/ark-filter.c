@@ -251,8 +251,7 @@ static int options(int argc, char **argv)
 		cli_usage_error("--labels rollout or judge and --label-model go together");
 	if (opt.so.labels && opt.ro.prm_unit == ARK_PRM_SOLUTION)
 		cli_usage_error("--prm-unit solution labels solutions by their verdicts (no --labels)");
-	opt.ro.labels = opt.so.labels;
-	opt.so.sep = opt.ro.sep, opt.so.go = opt.to.go;
+	opt.ro.labels = opt.so.labels, opt.so.sep = opt.ro.sep, opt.so.go = opt.to.go;
 	opt.to.need_question = f != ARK_ROWS_TRAJECTORIES;
 	if (f == ARK_ROWS_PROMPTS)
 		opt.ro.seen = &seen;
@@ -313,9 +312,8 @@ static void summary(const cli_in *in, const ark_answer_stats *js)
 	fputc('\n', stderr);
 	if (labeller) {
 		const ark_steplabel_stats *ls = ark_steplabel_stats_of(labeller);
-		fprintf(stderr, "ark-filter: %s labels: %ld turns labelled, %ld could not be (%ld of "
-		        "%ld calls failed)\n", ark_labels_name(opt.so.labels), ls->labelled, ls->failed,
-		        ls->calls_failed, ls->calls);
+		fprintf(stderr, "ark-filter: %s labels: %ld turns, %ld unlabelled, %ld of %ld calls failed\n",
+		        ark_labels_name(opt.so.labels), ls->labelled, ls->failed, ls->calls_failed, ls->calls);
 	}
 	if (opt.judge)
 		fprintf(stderr, "ark-filter: judge: %ld asked, %ld yes, %ld no, %ld undecided\n",
