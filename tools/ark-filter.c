@@ -196,9 +196,8 @@ static int options(int argc, char **argv)
 	static const char *const prefers[] = { "none", "corrected" };
 	static const char *const reasonings[] = { "strip", "think", "field" };
 	static const char *const peers[] = { "rewrite", "prompt" };
-	static const char *const labels[] = { "outcome", "rollout", "judge" };
-	static const char *const forms[] = { "auto", "prefill", "user" };
-	static const char *const units[] = { "turn", "solution" };
+	static const char *const labels[] = { "outcome", "rollout", "judge" }, *const units[] = {
+		"turn", "solution" }, *const forms[] = { "auto", "prefill", "user" };
 	int c, style_set = 0;
 	ark_traj_opts_init(&opt.to);
 	ark_rows_opts_init(&opt.ro);
@@ -245,12 +244,9 @@ static int options(int argc, char **argv)
 		cli_usage_error("--across applies to pairs only");
 	if (opt.ro.conversational && (f == ARK_ROWS_TRAJECTORIES || f == ARK_ROWS_PRM))
 		cli_usage_error("--conversational applies to sft, da, pairs and prompts");
-	if ((opt.so.labels || opt.ro.prm_unit || opt.ro.mixed_only) && f != ARK_ROWS_PRM)
-		cli_usage_error("--labels, --prm-unit and --mixed-only apply to prm only");
-	if (!opt.so.labels != !opt.label_model)
-		cli_usage_error("--labels rollout or judge and --label-model go together");
-	if (opt.so.labels && opt.ro.prm_unit == ARK_PRM_SOLUTION)
-		cli_usage_error("--prm-unit solution labels solutions by their verdicts (no --labels)");
+	const char *bad = ark_steplabel_check(&opt.so, &opt.ro, opt.label_model != NULL);
+	if (bad)
+		cli_usage_error("%s", bad);
 	opt.ro.labels = opt.so.labels, opt.so.sep = opt.ro.sep, opt.so.go = opt.to.go;
 	opt.to.need_question = f != ARK_ROWS_TRAJECTORIES;
 	if (f == ARK_ROWS_PROMPTS)
@@ -270,11 +266,10 @@ static void models_open(void)
 		cli_usage_error("--judge: %s", err);
 	if (opt.judge && !(judge = ark_answer_judge_new(&lo, &judge_m, err, sizeof err)))
 		cli_die("judge: %s", err);
-	if (opt.label_model &&
-	    ark_member_parse(&label_m, opt.label_model, cli_env, err, sizeof err) < 0)
+	const char *lm = opt.label_model;
+	if (lm && ark_member_parse(&label_m, lm, cli_env, err, sizeof err) < 0)
 		cli_usage_error("--label-model: %s", err);
-	if (opt.label_model &&
-	    !(labeller = ark_steplabel_new(&lo, &label_m, &opt.so, err, sizeof err)))
+	if (lm && !(labeller = ark_steplabel_new(&lo, &label_m, &opt.so, err, sizeof err)))
 		cli_die("labeller: %s", err);
 }
 
@@ -310,11 +305,10 @@ static void summary(const cli_in *in, const ark_answer_stats *js)
 	if (n_class[ARK_TRAJ_UNKNOWN])
 		fprintf(stderr, ", %ld unknown", n_class[ARK_TRAJ_UNKNOWN]);
 	fputc('\n', stderr);
-	if (labeller) {
-		const ark_steplabel_stats *ls = ark_steplabel_stats_of(labeller);
+	const ark_steplabel_stats *ls = labeller ? ark_steplabel_stats_of(labeller) : NULL;
+	if (ls)
 		fprintf(stderr, "ark-filter: %s labels: %ld turns, %ld unlabelled, %ld of %ld calls failed\n",
 		        ark_labels_name(opt.so.labels), ls->labelled, ls->failed, ls->calls_failed, ls->calls);
-	}
 	if (opt.judge)
 		fprintf(stderr, "ark-filter: judge: %ld asked, %ld yes, %ld no, %ld undecided\n",
 		        js->asked, js->yes, js->no, js->failed);

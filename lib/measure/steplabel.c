@@ -34,6 +34,18 @@ const char *ark_labels_name(int labels)
 	                                                                           : "outcome";
 }
 
+const char *ark_steplabel_check(const ark_steplabel_opts *o, const ark_rows_opts *ro, int model)
+{
+	int unit = ro->prm_unit;
+	if ((o->labels != ARK_LABELS_OUTCOME || unit || ro->mixed_only) && ro->format != ARK_ROWS_PRM)
+		return "--labels, --prm-unit and --mixed-only apply to prm only";
+	if ((o->labels != ARK_LABELS_OUTCOME) != (model != 0))
+		return "--labels rollout or judge and --label-model go together";
+	if (o->labels != ARK_LABELS_OUTCOME && unit)
+		return "--prm-unit solution labels solutions by their verdicts (no --labels)";
+	return NULL;
+}
+
 ark_steplabel *ark_steplabel_new(const ark_llm_opts *lo, const ark_member *m,
                                  const ark_steplabel_opts *o, char *err, size_t errlen)
 {

@@ -26,6 +26,7 @@
 #define ARK_STEPLABEL_H
 #include <stddef.h>
 #include "llm/batch.h"
+#include "measure/rows.h"
 #include "measure/traj.h"
 
 enum { ARK_LABELS_OUTCOME, ARK_LABELS_ROLLOUT, ARK_LABELS_JUDGE };
@@ -41,6 +42,11 @@ typedef struct ark_steplabel_opts {
 } ark_steplabel_opts;
 void ark_steplabel_opts_init(ark_steplabel_opts *o);   /* rollout, 8, auto */
 const char *ark_labels_name(int labels);               /* "outcome", "rollout", "judge" */
+
+/* What is wrong with o (labels ARK_LABELS_OUTCOME when none is asked for) for rows ro (their
+ * format, prm_unit and mixed_only) with a labelling model or without (model): a usage message,
+ * or NULL when nothing is. */
+const char *ark_steplabel_check(const ark_steplabel_opts *o, const ark_rows_opts *ro, int model);
 
 typedef struct ark_steplabel_stats {
 	long turns, labelled, failed, calls, calls_failed;
