@@ -25,7 +25,8 @@ static const char help[] =
 	"                  [--final rule] [--aggregator spec] [--prompts dir] [--tasks name]...\n"
 	"                  [--resume] [--shard k/n] [--seed s] [--repeat s] [-j n] [--rpm n]\n"
 	"                  [--tpm n] [--retries n] [--timeout sec] [--insecure] [--skip-bad]\n"
-	"                  [--batch] [--batch-wait sec] [-o file] [file ...]\n"
+	"                  [--batch] [--batch-wait sec] [--cache file] [--cache-only]\n"
+	"                  [-o file] [file ...]\n"
 	"  -p, --protocol P     debate (default), discussion or sample\n"
 	"  -n, --size N         team size (debate 5, discussion 4)\n"
 	"  -r, --rounds R       rounds after the independent round 0 (debate 3, discussion 4)\n"
@@ -238,7 +239,7 @@ static void progress(void *ctx, const ark_sched_stats *st)
 	ark_llm_stats ls;
 	ark_llm_stats_get(so->llm, &ls);
 	cli_meter_state m = { st->written, -1, -1, (long)ark_llm_pending(so->llm), ls.retries,
-	                      ls.in_tokens + ls.out_tokens, 0 };
+	                      ls.in_tokens + ls.out_tokens, ls.cache_hits };
 	if (f > 0 && st->queued > 0)
 		m.total = (long)((double)st->tasks / f * (double)(O.repeat * per) *
 		                 (1 - (double)st->resumed / (double)st->queued) + 0.5);
@@ -314,9 +315,7 @@ int main(int argc, char **argv)
 		cli_warn("%ld records (%ld ok, %ld failed), %ld skipped; %ld calls, %ld retries, "
 		         "%ld tokens in, %ld out, %.2f s", st.written, st.ok, st.errors, st.skipped,
 		         ls.calls, ls.retries, ls.in_tokens, ls.out_tokens, st.seconds);
-	if (ls.truncated)
-		cli_warn("warning: %ld replies stopped at max-tokens (finish \"length\"); a higher "
-		         "max-tokens lets them finish", ls.truncated);
+	rc |= cli_llm_notes(&ls);
 	if (st.fatal) {
 		cli_warn("stopped: %s", st.fatal_msg);
 		rc = 1;

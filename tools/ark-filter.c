@@ -30,7 +30,7 @@ static const char help[] =
 	"                  [--reasoning strip|think|field] [--labels outcome|rollout|judge]\n"
 	"                  [--label-model SPEC] [--rollouts N] [--rollout-form prefill|user]\n"
 	"                  [--mixed-only] [--prm-unit turn|solution] [--judge SPEC]\n"
-	"                  [--skip-bad] [-o file] [file ...]\n"
+	"                  [--skip-bad] [--cache file] [--cache-only] [-o file] [file ...]\n"
 	"  -f, --format F       trajectories (default), sft, da, prm, pairs or prompts\n"
 	"  -s, --style S        messages (default), prompt-completion, openrlhf, openai or kto\n"
 	"  -k N                 da: at most N rows per question, 1 to 3 (default 3)\n"
@@ -57,8 +57,7 @@ static const char help[] =
 	"      --prm-unit U     turn (default) or solution\n"
 	"      --mixed-only     prm: only rows with both labels\n";
 
-/* prompts: the ids written */
-static ark_strset seen = ARK_STRSET_INIT;
+static ark_strset seen = ARK_STRSET_INIT;     /* prompts: the ids written */
 
 static struct {
 	ark_traj_opts to;
@@ -203,6 +202,7 @@ static int options(int argc, char **argv)
 	ark_rows_opts_init(&opt.ro);
 	ark_steplabel_opts_init(&opt.so);
 	opt.so.labels = ARK_LABELS_OUTCOME;
+	cli_llm_tool();
 	while ((c = cli_getopt(argc, argv, "f:s:k:", longopts, help)) != -1) {
 		switch (c) {
 		case 'f': opt.ro.format = pick("--format", optarg, formats, 6); break;
@@ -345,5 +345,5 @@ int main(int argc, char **argv)
 	ark_strset_release(&seen);
 	ark_steplabel_free(labeller);
 	ark_member_release(&label_m);
-	return 0;
+	return opt.judge ? cli_llm_notes(&js.llm) : 0;
 }

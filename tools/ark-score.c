@@ -18,10 +18,10 @@ static const char help[] =
 	"                 --reward URL [--agg softmin|min|mean|last|product]\n"
 	"                 [--temp X] [--sep S] [--per-step] [--no-logprobs]\n"
 	"                 [--step-tag T] [--reward-model M] [--reward-chat] [--key-env NAME] [-j N]\n"
-	"                 [--skip-bad] [-o file] [file ...]\n"
+	"                 [--cache file] [--cache-only] [--skip-bad] [-o file] [file ...]\n"
 	"       ark-score [-hqVz] --rubric behaviour [--coder rank|judge:SPEC]\n"
-	"                 [--still X] [--defer X] [--toward X] [-j N] [--skip-bad]\n"
-	"                 [-o file] [file ...]\n"
+	"                 [--still X] [--defer X] [--toward X] [-j N] [--cache file]\n"
+	"                 [--cache-only] [--skip-bad] [-o file] [file ...]\n"
 	"      --train MODEL    train the built-in PRM and write it to MODEL\n"
 	"      --bits N         2^N weights (8..26, default 18)\n"
 	"      --epochs N       passes over the training steps (default 8)\n"
@@ -51,13 +51,11 @@ static const char help[] =
 	"      --toward X       the rank coder's threshold for a move toward the others\n";
 
 static struct {
-	const char *train;
+	const char *train, *scorer, *sep, *key_env, *rubric, *coder;    /* scorer: "model:FILE"... */
 	ark_prm_opts po;
-	const char *scorer;        /* "model:FILE" ... */
 	ark_agg agg;
 	double temp;
-	const char *sep, *key_env, *rubric, *coder;
-	int per_step, no_logprobs;
+	int per_step, no_logprobs, rc;    /* rc: the exit status */
 	long jobs;
 	ark_reward_opts ro;        /* the reward scorer's options from the command line */
 	ark_beh_opts bo;
@@ -151,11 +149,12 @@ static void run_scorer(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
 }
 
 /* The summary, and what could not be scored. */
-static void report(const ark_scorer *s, ark_scorer_kind kind)
+static void report(ark_scorer *s, ark_scorer_kind kind)
 {
 	const ark_scorer_stats *st = ark_scorer_stats_get(s);
 	const char *field = kind == ARK_SCORER_JUDGE_CODER ? "behaviour" : "score";
 	ark_buf b = ARK_BUF_INIT;
+	opt.rc = cli_llm_notes(ark_scorer_llm_stats(s));
 	if (cli_quiet)
 		return;
 	if (ark_scorer_summary(s, cli_prog, &b) < 0)
@@ -181,6 +180,7 @@ static ark_reward *reward_open(const char *url, const char **tag)
 	if (opt.key_env && !(ro.key = cli_env(opt.key_env), ro.key && *ro.key))
 		cli_die("reward scorer: $%s is not set", opt.key_env);
 	ro.backoff_s = cli_backoff_s(ro.backoff_s);
+	ro.cache = &cli_cache;
 	ark_reward *r = ark_reward_new(&ro, err, sizeof err);
 	if (!r)
 		cli_die("%s", err);
@@ -324,6 +324,7 @@ static const char *check_mode(void)
 int main(int argc, char **argv)
 {
 	cli_init("ark-score");
+	cli_llm_tool();
 	parse_options(argc, argv);
 	const char *arg = check_mode();
 	cli_in in;
@@ -345,5 +346,5 @@ int main(int argc, char **argv)
 	cli_out_close(w);
 	if (!cli_quiet && in.skipped)
 		cli_warn("%ld bad records skipped", in.skipped);
-	return 0;
+	return opt.rc;
 }

@@ -107,13 +107,24 @@ static void version(void)
 
 /* ---- the common options -------------------------------------------------------------------- */
 
-enum { OPT_SKIP_BAD = 0x10000 };
+enum { OPT_SKIP_BAD = 0x10000, OPT_CACHE, OPT_CACHE_ONLY };
 static const struct option common_opts[] = {
 	{ "output", required_argument, NULL, 'o' }, { "gzip", no_argument, NULL, 'z' },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD }, { "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+	/* the tools that call LLMs only (cli_llm_tool): they come last */
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "cache-only", no_argument, NULL, OPT_CACHE_ONLY },
 };
-#define NCOMMON (sizeof common_opts / sizeof *common_opts)
+#define NLLM 2
+static int llm_tool;
+#define NCOMMON (sizeof common_opts / sizeof *common_opts - (llm_tool ? 0 : NLLM))
+static const char llm_help[] =
+	"      --cache FILE     keep replies in FILE (SQLite) and replay them (default $ARK_CACHE;\n"
+	"                       '' for none)\n"
+	"      --cache-only     replay from the cache only: a call not in it fails, none is sent\n";
+ark_cache_opts cli_cache;
+static int cache_set;
 static const char common_short[] = "o:zqhV";
 static const char common_help[] =
 	"  -o, --output FILE    write to FILE, not stdout (gzip if it ends in .gz)\n"
@@ -136,7 +147,7 @@ static void merge_opts(const char *shortopts, const struct option *lo)
 	    strlen(shortopts) + sizeof common_short + 1 > sizeof all_short)
 		cli_die("too many options");
 	memcpy(all_opts, lo, n * sizeof *lo);
-	memcpy(all_opts + n, common_opts, sizeof common_opts);
+	memcpy(all_opts + n, common_opts, NCOMMON * sizeof *common_opts);
 	memset(&all_opts[n + NCOMMON], 0, sizeof *all_opts);
 	snprintf(all_short, sizeof all_short, ":%s%s", shortopts, common_short);
 }
@@ -185,6 +196,48 @@ static void bad_option(int c, char **argv)
 	cli_usage_error("unrecognized option '-%c'", optopt);
 }
 
+/* After the options: the cache from $ARK_CACHE when --cache named none, and --cache-only
+ * checked to have one. */
+static void cache_resolve(void)
+{
+	if (!llm_tool)
+		return;
+	if (!cache_set)
+		cli_cache.path = getenv("ARK_CACHE");
+	if (cli_cache.path && !*cli_cache.path)
+		cli_cache.path = NULL;
+	if (cli_cache.only && !cli_cache.path)
+		cli_usage_error("--cache-only needs a cache: --cache FILE or ARK_CACHE");
+	long ms = 0;
+	const char *b = getenv("ARK_CACHE_BUSY_MS");
+	if (b && *b && (ms = strtol(b, NULL, 10)) > 0)
+		cli_cache.busy_ms = ms;
+}
+
+void cli_llm_tool(void)
+{
+	llm_tool = 1;
+}
+
+int cli_llm_notes(const ark_llm_stats *s)
+{
+	if (s->cache && !cli_quiet)
+		cli_warn("cache %s: %ld hits, %ld misses", cli_cache.path, s->cache_hits,
+		         s->cache_misses);
+	if (s->cache_errors)
+		cli_warn("warning: cache: %ld lookups or writes failed (those calls were asked of the "
+		         "server, their replies not kept): %s", s->cache_errors, s->cache_err);
+	if (s->truncated)
+		cli_warn("warning: %ld replies stopped at max-tokens (finish \"length\"); a higher "
+		         "max-tokens lets them finish", s->truncated);
+	if (cli_cache.only && s->cache_misses) {
+		cli_warn("--cache-only: %ld calls were not in the cache %s and failed", s->cache_misses,
+		         cli_cache.path);
+		return 1;
+	}
+	return 0;
+}
+
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
                const char *help)
 {
@@ -202,13 +255,18 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 		case 'z': cli_gzip = 1; break;
 		case OPT_SKIP_BAD: cli_skip_bad = 1; break;
 		case 'q': cli_quiet = 1; break;
+		case OPT_CACHE: cli_cache.path = optarg; cache_set = 1; break;
+		case OPT_CACHE_ONLY: cli_cache.only = 1; break;
 		case 'h':
 			fputs(help, stdout);
+			if (llm_tool)
+				fputs(llm_help, stdout);
 			fputs(common_help, stdout);
 			exit_flushed();
 		case 'V': version();
 		case ':':
 		case '?': bad_option(c, argv);
+		case -1: cache_resolve(); return c;
 		default:
 			if (optarg && ark_member_spec_secrets(optarg, &arg_secrets) < 0)
 				cli_usage_error("too many secrets in the options to keep them out of "
@@ -297,6 +355,8 @@ double cli_backoff_s(double dflt)
 void cli_llm_opts_init(ark_llm_opts *o)
 {
 	ark_llm_opts_init(o);
+	cli_llm_tool();
+	o->cache = &cli_cache;
 	o->env = cli_env;
 	o->backoff_s = cli_backoff_s(o->backoff_s);
 }

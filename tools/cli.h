@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/io.h"
+#include "llm/cache.h"
 #include "llm/llm.h"
 #include "core/strset.h"
 #include "engine/debate.h"
@@ -160,6 +161,18 @@ void cli_count_signals(volatile sig_atomic_t *count);
 const char *cli_env(const char *name);
 double cli_backoff_s(double dflt);
 void cli_llm_opts_init(ark_llm_opts *o);
+
+/* The response cache of the tools that call LLMs (llm/cache.h): --cache FILE, else $ARK_CACHE
+ * (an empty name: none), and --cache-only; ARK_CACHE_BUSY_MS (the tests' knob) is how long to
+ * wait for another process's lock.  cli_llm_tool, called before the first cli_getopt, makes
+ * cli_getopt take these options (after the tool's own, checked when they end) and --help list
+ * them; cli_llm_opts_init calls it and points the options' cache at cli_cache. */
+extern ark_cache_opts cli_cache;
+void cli_llm_tool(void);
+/* The notes of a run's summary on its calls: the cache's file, hits and misses (unless -q),
+ * its failures, the replies cut at max-tokens.  1 when --cache-only missed (the exit status is
+ * then 1: the calls not in the cache failed), else 0. */
+int  cli_llm_notes(const ark_llm_stats *s);
 
 /* Environment knob for tests: ARK_READ_BUFSIZE sets the reader's buffer size (default 0). */
 size_t cli_read_bufsize(void);

@@ -21,6 +21,11 @@
  * response body is redacted (core/redact.h: the key and any 8-byte run of it, secret header
  * values, the URL's password) before anything reads it, and messages and logs pass through
  * redact() again before they are stored or logged.
+ *
+ * With a response cache (llm/cache.h) a call's body is built when it is submitted, to find its
+ * key: a hit is delivered from the stored reply, parsed as the server's reply is, without a
+ * request, a budget or a slot in flight; a miss goes on as usual, and its reply, once a 2xx
+ * parsed, is stored (redacted as it was read).
  */
 #include <errno.h>
 #include <math.h>
@@ -33,6 +38,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <curl/curl.h>
+#include "llm/cache.h"
 #include "llm/llm.h"
 #include "llm/retry.h"
 #include "core/redact.h"
@@ -105,6 +111,8 @@ struct req {
 	double t_submit, t_start, not_before;
 	double cost;            /* tokens charged to the tpm bucket */
 	ark_retry_hdr rh;       /* what the last response's headers said about retrying */
+	ark_cache_key key;      /* its key in the response cache, when keyed */
+	int keyed;
 	size_t heap_i;
 	req *next;
 	req *fprev, *fnext;     /* the in-flight list */
@@ -132,6 +140,8 @@ struct ark_http {
 	double timer;                        /* curl's next timeout (monotonic s), < 0 none */
 	int no_retry;                        /* ark_http_stop_retries was called */
 	member_fixed **fixed; size_t nfixed; /* by member (stale ones kept until the end) */
+	ark_cache *cache;                    /* the response cache, or NULL */
+	ark_buf hit;                         /* a reply read from it */
 };
 
 static double now_s(void)
@@ -162,6 +172,11 @@ static const char *member_key(const ark_http *h, const ark_member *m)
 }
 
 static void redact(const ark_http *h, const ark_member *m, char *s, size_t size);
+
+static const char *backend_label(const ark_member *m)
+{
+	return m->backend == ARK_BACKEND_ANTHROPIC ? "anthropic" : "openai";
+}
 
 /* A member header's value: as given, or from the environment (NULL when unset). */
 static const char *header_value(const ark_http *h, const ark_header *x)
@@ -513,7 +528,8 @@ static void wipe_headers(struct curl_slist *s)
 	curl_slist_free_all(s);
 }
 
-static void finish(ark_http *h, req *r)
+/* A call settled without a request (from the cache): on the list of those done() runs for. */
+static void settle(ark_http *h, req *r)
 {
 	r->state = R_DONE;
 	r->next = NULL;
@@ -523,6 +539,11 @@ static void finish(ark_http *h, req *r)
 		h->done_head = r;
 	h->done_tail = r;
 	h->ndone++;
+}
+
+static void finish(ark_http *h, req *r)
+{
+	settle(h, r);
 	h->st.calls++;
 }
 
@@ -966,13 +987,19 @@ static CURL *take_easy(ark_http *h, req *r)
 	return curl_easy_init();
 }
 
+/* The request body, into r->body once, whatever writes it.  0, or -1 out of memory. */
+static int build_body(ark_http *h, req *r)
+{
+	if (r->body.len)
+		return 0;
+	const ark_call *c = r->c;
+	return ark_body_write(r->f->body, c->msgs, c->nmsg, c->seed, &r->body) ? -1 : 0;
+}
+
 static int start(ark_http *h, req *r, char *err, size_t errlen)
 {
-	if (!r->body.len) {
-		const ark_call *c = r->c;
-		if (ark_body_write(r->f->body, c->msgs, c->nmsg, c->seed, &r->body))
-			return ark_errf(err, errlen, "out of memory building a request");
-	}
+	if (build_body(h, r))
+		return ark_errf(err, errlen, "out of memory building a request");
 	CURL *e = take_easy(h, r);
 	if (!e)
 		return ark_errf(err, errlen, "cannot create a curl handle");
@@ -1125,10 +1152,6 @@ static int stops_member(long status, int quota, const err_info *ei)
 	return status >= 400 && status < 500 && !is_context_error(ei) && is_model_error(ei);
 }
 
-static const char *backend_label(const ark_member *m)
-{
-	return m->backend == ARK_BACKEND_ANTHROPIC ? "anthropic" : "openai";
-}
 
 /* No response: retried, or the call (or for a certificate or URL problem, the member) fails. */
 static void transport_failed(ark_http *h, req *r, CURLcode cc)
@@ -1187,6 +1210,32 @@ static int empty_glitch(ark_http *h, req *r)
 	return 1;
 }
 
+static int truncated(const ark_call *c)
+{
+	return c->finish && (!strcmp(c->finish, "length") || !strcmp(c->finish, "max_tokens"));
+}
+
+/* Keep a reply that parsed, as the server sent it, with the call's time.  A write that fails
+ * is counted by the cache (the summary names it); the call has its reply all the same. */
+static void cache_store(ark_http *h, req *r, double ms)
+{
+	char e[256];
+	ark_buf ep = ARK_BUF_INIT;
+	if (ark_buf_addf(&ep, "%s %s", backend_label(r->c->m), r->pub))
+		return;
+	const ark_member *m = r->c->m;
+	const char *never[ARK_CACHE_NEVER_MAX + 1];
+	size_t n = 0;
+	never[n++] = member_key(h, m);
+	for (size_t i = 0; i < m->nheaders && n < ARK_CACHE_NEVER_MAX; i++)
+		if (m->headers[i].secret)
+			never[n++] = header_value(h, &m->headers[i]);
+	never[n] = NULL;
+	ark_cache_put(h->cache, &r->key, ep.p, r->resp.p ? r->resp.p : "", r->resp.len, ms, never, n,
+	              e, sizeof e);
+	ark_buf_release(&ep);
+}
+
 /* A 2xx: the call succeeds, or its garbled body is retried. */
 static void response_ok(ark_http *h, req *r, double ms)
 {
@@ -1204,11 +1253,13 @@ static void response_ok(ark_http *h, req *r, double ms)
 			h->st.in_tokens += c->in_tokens;
 		if (c->out_tokens > 0)
 			h->st.out_tokens += c->out_tokens;
-		if (c->finish && (!strcmp(c->finish, "length") || !strcmp(c->finish, "max_tokens")))
+		if (truncated(c))
 			h->st.truncated++;
 		/* settle the tpm estimate against the tokens really used */
 		if (r->ep->tpm.rate > 0 && c->in_tokens >= 0 && c->out_tokens >= 0)
 			r->ep->tpm.level += r->cost - (double)(c->in_tokens + c->out_tokens);
+		if (r->keyed)
+			cache_store(h, r, ms);
 		finish(h, r);
 		return;
 	}
@@ -1412,10 +1463,11 @@ static int drive(ark_http *h, double ms, char *err, size_t errlen)
 
 static int curl_ready;
 
-ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
+ark_http *ark_http_new(const ark_llm_opts *o, ark_cache *cache, char *err, size_t errlen)
 {
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			ark_cache_close(cache);
 			ark_errf(err, errlen, "cannot initialise libcurl");
 			return NULL;
 		}
@@ -1423,9 +1475,12 @@ ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
 	}
 	ark_http *h = calloc(1, sizeof *h);
 	if (!h) {
+		ark_cache_close(cache);
 		ark_errf(err, errlen, "out of memory");
 		return NULL;
 	}
+	h->cache = cache;
+	ark_buf_init(&h->hit);
 	if (o)
 		h->o = *o;
 	else
@@ -1477,6 +1532,50 @@ ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen)
 	return h;
 }
 
+/* The response cache's answer to a call just submitted: its body is built now, for the key
+ * (the backend, the request URL without credentials or query, the seed of X-Ark-Seed and the
+ * body).  A hit is the stored reply parsed as the server's reply is, with the stored time, so
+ * the record is the one the first run wrote; a miss under --cache-only fails the call (not the
+ * member: the other calls may be there).  1 when the call is settled, 0 when it goes on to the
+ * server, -1 out of memory. */
+static int cache_lookup(ark_http *h, req *r)
+{
+	ark_call *c = r->c;
+	char seed[32], why[256];
+	unsigned long long sd;
+	double ms = 0;
+	if (build_body(h, r))
+		return -1;
+	int seeded = ark_http_seed_header(c, &sd);
+	snprintf(seed, sizeof seed, "%llu", seeded ? sd : 0ULL);
+	ark_cache_key_of(&r->key, backend_label(c->m), r->pub, seeded ? seed : NULL, r->body.p,
+	                 r->body.len);
+	r->keyed = 1;
+	int got = ark_cache_get(h->cache, &r->key, &h->hit, &ms, why, sizeof why);
+	if (got > 0 && ark_reply_parse(c, h->hit.p ? h->hit.p : "", h->hit.len, why, sizeof why) == 0) {
+		redact_reply(h, c);
+		c->ok = 1;
+		c->ms = ms;
+		c->http_status = 200;
+		if (truncated(c))
+			h->st.truncated++;
+		logf_(h, c->m, "http: cache hit for %s model=%s", r->pub, c->m->model);
+		settle(h, r);
+		return 1;
+	}
+	if (got > 0)   /* a stored reply this ark cannot read: asked again, and replaced */
+		clear_out(c);
+	if (!ark_cache_only(h->cache))
+		return 0;
+	snprintf(c->err, sizeof c->err, "%s member %s at %s: not in the cache %s (--cache-only: "
+	         "no request made)", backend_label(c->m), c->m->model, r->ms->pub,
+	         ark_cache_path(h->cache));
+	c->ok = 0;
+	h->st.failures++;
+	settle(h, r);
+	return 1;
+}
+
 int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
 {
 	const ark_member *m = c->m;
@@ -1498,9 +1597,15 @@ int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
 	r->ep = f->ep;
 	r->url = f->url;
 	r->pub = f->pub;
+	r->keyed = 0;
 	if (r->ms->fatal) {   /* this member has already failed for good */
 		fail(h, r, 1, "%s", r->ms->fatal);
 		return 0;
+	}
+	if (h->cache) {
+		int got = cache_lookup(h, r);
+		if (got)
+			return got < 0 ? ark_errf(err, errlen, "out of memory building a request") : 0;
 	}
 	if (m->key_env && !(h->o.env ? h->o.env(m->key_env) : NULL)) {
 		char msg[256];
@@ -1633,6 +1738,16 @@ void ark_http_stats_add(const ark_http *h, ark_llm_stats *s)
 	s->out_tokens += h->st.out_tokens;
 	s->truncated += h->st.truncated;
 	s->resends += h->st.resends;
+	if (h->cache) {
+		ark_cache_stats cs;
+		ark_cache_stats_get(h->cache, &cs);
+		s->cache = 1;
+		s->cache_hits += cs.hits;
+		s->cache_misses += cs.misses;
+		if (cs.errors && !s->cache_errors)
+			snprintf(s->cache_err, sizeof s->cache_err, "%s", cs.err);
+		s->cache_errors += cs.errors;
+	}
 }
 
 void ark_http_free(ark_http *h)
@@ -1678,5 +1793,7 @@ void ark_http_free(ark_http *h)
 		curl_multi_cleanup(h->multi);
 	if (h->epfd >= 0)
 		close(h->epfd);
+	ark_cache_close(h->cache);
+	ark_buf_release(&h->hit);
 	free(h);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "llm/cache.h"
 #include "llm/llm.h"
 #include "core/redact.h"
 #include "llm/simprofile.h"
@@ -1020,6 +1021,7 @@ struct ark_llm {
 	ark_call **q;           /* simulated calls waiting for the next run (FIFO ring) */
 	size_t qhead, qn, qcap;
 	ark_http *http;         /* created on the first HTTP call */
+	ark_cache *cache;       /* the response cache until the HTTP side takes it, or NULL */
 	ark_llm_stats st;       /* simulator totals; HTTP totals come from ark_http_stats_add */
 	ark_buf scratch;
 };
@@ -1042,6 +1044,12 @@ ark_llm *ark_llm_new(const ark_llm_opts *o, char *err, size_t errlen)
 	if (!(l->o.timeout_s > 0))
 		l->o.timeout_s = 300;
 	ark_buf_init(&l->scratch);
+	/* the cache is opened now, so a file that cannot serve stops the run before any call */
+	if (l->o.cache && l->o.cache->path && *l->o.cache->path &&
+	    !(l->cache = ark_cache_open(l->o.cache, err, errlen))) {
+		free(l);
+		return NULL;
+	}
 	return l;
 }
 
@@ -1089,8 +1097,12 @@ int ark_llm_submit(ark_llm *l, ark_call *c, char *err, size_t errlen)
 			return ark_errf(err, errlen, "out of memory");
 		return 0;
 	}
-	if (!l->http && !(l->http = ark_http_new(&l->o, err, errlen)))
-		return -1;
+	if (!l->http) {
+		l->http = ark_http_new(&l->o, l->cache, err, errlen);
+		l->cache = NULL;
+		if (!l->http)
+			return -1;
+	}
 	return ark_http_submit(l->http, c, err, errlen);
 }
 
@@ -1196,6 +1208,8 @@ void ark_llm_stats_get(const ark_llm *l, ark_llm_stats *s)
 	*s = l->st;
 	if (l->http)
 		ark_http_stats_add(l->http, s);
+	else if (l->cache)
+		s->cache = 1;
 }
 
 void ark_llm_free(ark_llm *l)
@@ -1203,6 +1217,7 @@ void ark_llm_free(ark_llm *l)
 	if (!l)
 		return;
 	ark_http_free(l->http);
+	ark_cache_close(l->cache);
 	free(l->q);
 	ark_buf_release(&l->scratch);
 	free(l);

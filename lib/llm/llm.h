@@ -166,6 +166,8 @@ typedef struct ark_llm_opts {
 	 * -1 refuses the call (message in err). */
 	int  (*answer)(void *ctx, ark_call *c, char *err, size_t errlen);
 	void  *answer_ctx;
+	/* the response cache (llm/cache.h), read when ark_llm_new runs: NULL or no path, none */
+	const struct ark_cache_opts *cache;
 } ark_llm_opts;
 void ark_llm_opts_init(ark_llm_opts *o);
 
@@ -188,13 +190,22 @@ typedef struct ark_llm_stats {
 	long truncated;     /* replies cut at max-tokens (finish "length" or "max_tokens") */
 	long resends;       /* requests libcurl sent again after a reused connection died (charged to
 	                       the --rpm and --tpm budgets like any) */
+	/* the response cache: replies replayed (not in calls, retries or tokens), calls not
+	 * found there (asked of the server, or under --cache-only failed), lookups and writes
+	 * that failed and the first of their messages; cache is 1 when there is one */
+	long cache_hits, cache_misses, cache_errors;
+	int  cache;
+	char cache_err[256];
 } ark_llm_stats;
 void     ark_llm_stats_get(const ark_llm *l, ark_llm_stats *s);
 void     ark_llm_free(ark_llm *l);
 
 /* ---- implemented by the HTTP side (lib/http.c) and used only by lib/llm.c ---- */
 typedef struct ark_http ark_http;
-ark_http *ark_http_new(const ark_llm_opts *o, char *err, size_t errlen);
+/* cache: the response cache its calls read and fill (llm/cache.h), or NULL; the HTTP side owns
+ * it from here, and closes it when it is freed (also when ark_http_new fails). */
+struct ark_cache;
+ark_http *ark_http_new(const ark_llm_opts *o, struct ark_cache *cache, char *err, size_t errlen);
 int       ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen);
 /* Drive transfers for up to timeout_ms; run done() of every call that finished.  Returns calls
  * still queued or in flight, -1 on error. */

@@ -1,5 +1,6 @@
 /* reward.c: the pooling-endpoint client for served process reward models (see reward.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,7 @@ struct ark_reward {
 	long requests;
 	char *key;                /* kept only to redact what the server echoes of it */
 	ark_secrets secrets;      /* the key, the URL's password and query values */
+	ark_cache *cache;
 };
 
 void ark_reward_opts_init(ark_reward_opts *o)
@@ -208,6 +210,11 @@ ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
 	ark_secrets_init(&r->secrets);
 	ark_secrets_adds(&r->secrets, r->key);
 	ark_secrets_url(&r->secrets, r->o.url);
+	if (o->cache && o->cache->path && *o->cache->path &&
+	    !(r->cache = ark_cache_open(o->cache, err, errlen))) {
+		ark_reward_free(r);
+		return NULL;
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ark_retry_init(&r->retry, r->o.backoff_s, REWARD_BACKOFF_MAX_S,
@@ -216,6 +223,21 @@ ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
 }
 
 long ark_reward_requests(const ark_reward *r) { return r->requests; }
+
+void ark_reward_stats(const ark_reward *r, ark_llm_stats *s)
+{
+	ark_cache_stats cs;
+	memset(s, 0, sizeof *s);
+	s->calls = r->requests;
+	if (!r->cache)
+		return;
+	ark_cache_stats_get(r->cache, &cs);
+	s->cache = 1;
+	s->cache_hits = cs.hits;
+	s->cache_misses = cs.misses;
+	s->cache_errors = cs.errors;
+	snprintf(s->cache_err, sizeof s->cache_err, "%s", cs.err);
+}
 
 void ark_reward_free(ark_reward *r)
 {
@@ -228,6 +250,7 @@ void ark_reward_free(ark_reward *r)
 	if (r->key)
 		explicit_bzero(r->key, strlen(r->key));
 	free(r->key);
+	ark_cache_close(r->cache);
 	free(r);
 }
 
@@ -294,6 +317,24 @@ static long post(ark_reward *r, const ark_buf *req, CURLcode *cc)
 	return *cc == CURLE_OK ? status : -1;
 }
 
+/* The cache's answer to request req: 1 the reply was there (p and errs filled from it), 0 it
+ * was not, -1 it was not and --cache-only is set (the message in err).  k: the request's key. */
+static int cached(ark_reward *r, const ark_buf *req, ark_cache_key *k, size_t m, const size_t *n,
+                  double *const *p, char (*errs)[ARK_REWARD_ERRLEN], char *err, size_t errlen)
+{
+	char why[256];
+	double ms;
+	ark_cache_key_of(k, "reward", r->o.url, NULL, req->p, req->len);
+	if (ark_cache_get(r->cache, k, &r->body, &ms, why, sizeof why) > 0 &&
+	    ark_reward_parse_many(r->body.p ? r->body.p : "", r->body.len, m, n, p, errs, why,
+	                          sizeof why) == 0)
+		return 1;
+	if (!ark_cache_only(r->cache))
+		return 0;
+	return ark_errf(err, errlen, "reward server: not in the cache %s (--cache-only: no request "
+	                "made)", ark_cache_path(r->cache));
+}
+
 /* What the server said with an error status it will say again: into msg. */
 static void final_status(const ark_reward *r, long status, char *msg, size_t msglen)
 {
@@ -317,9 +358,15 @@ static int score_request(ark_reward *r, const char *const *inputs, const size_t 
 	int attempt = 0, never = 0;
 	if (fatal)
 		*fatal = 0;
+	ark_cache_key key;
 	if (request_body(r, inputs, lens, m, &req) < 0) {
 		ark_buf_release(&req);
 		return ark_errf(err, errlen, "out of memory");
+	}
+	int got = r->cache ? cached(r, &req, &key, m, n, p, errs, err, errlen) : 0;
+	if (got) {
+		ark_buf_release(&req);
+		return got > 0 ? 0 : -1;
 	}
 	for (;;) {
 		CURLcode cc;
@@ -332,6 +379,9 @@ static int score_request(ark_reward *r, const char *const *inputs, const size_t 
 			/* a 2xx whose body is unusable is taken for a glitch on the way */
 			if (ark_reward_parse_many(r->body.p ? r->body.p : "", r->body.len, m, n, p, errs,
 			                          last, sizeof last) == 0) {
+				if (r->cache)   /* a failed write is counted there, for the summary */
+					ark_cache_put(r->cache, &key, NULL, r->body.p ? r->body.p : "",
+					              r->body.len, 0, NULL, 0, last, sizeof last);
 				ark_buf_release(&req);
 				return 0;
 			}

@@ -17,11 +17,16 @@
  * Failures are retried as every HTTP client in ark retries them (llm/retry.h): no connection,
  * timeouts, cut bodies, 408, 409, 429 and 5xx, a 2xx that is not the JSON above, after the
  * server's Retry-After or an exponential back-off with jitter; other statuses are final.
+ * With a response cache (llm/cache.h) a request whose reply is stored is not sent: the reply
+ * is read from the cache (key: "reward", the URL and the body), and a reply that was read is
+ * stored.
  */
 #ifndef ARK_REWARD_H
 #define ARK_REWARD_H
 #include <stddef.h>
 #include "core/buf.h"
+#include "llm/cache.h"
+#include "llm/llm.h"
 
 typedef struct ark_reward_opts {
 	const char *url;          /* the full endpoint, e.g. http://localhost:8000/pooling */
@@ -34,6 +39,8 @@ typedef struct ark_reward_opts {
 	double backoff_s;         /* first back-off (default 0.2 s; doubles, capped at 5 s) */
 	int chat;                 /* send "messages" (the chat template applied), one solution a
 	                             request */
+	const ark_cache_opts *cache;   /* the response cache, opened by ark_reward_new; NULL or no
+	                                  path: none */
 } ark_reward_opts;
 void ark_reward_opts_init(ark_reward_opts *o);
 typedef struct ark_reward ark_reward;
@@ -69,6 +76,8 @@ int  ark_reward_score_many(ark_reward *r, const char *const *inputs, const size_
                            const size_t *n, size_t m, double *const *p,
                            char (*errs)[ARK_REWARD_ERRLEN], int *fatal, char *err, size_t errlen);
 long ark_reward_requests(const ark_reward *r);   /* HTTP requests made, retries included */
+/* Totals for a summary: calls (requests, retries included) and the cache's counts. */
+void ark_reward_stats(const ark_reward *r, ark_llm_stats *s);
 void ark_reward_free(ark_reward *r);
 
 #endif

@@ -74,6 +74,7 @@ void ark_answer_judge_free(ark_answer_judge *aj)
 void ark_answer_judge_stats(const ark_answer_judge *aj, ark_answer_stats *st)
 {
 	*st = aj->st;
+	ark_batch_stats(aj->b, &st->llm);
 }
 
 /* The calls for the undecided turns, into aj->q.  0, or -1 out of memory. */

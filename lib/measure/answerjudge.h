@@ -40,6 +40,7 @@ typedef struct ark_answer_turn {
 
 typedef struct ark_answer_stats {
 	long asked, yes, no, failed;
+	ark_llm_stats llm;       /* the calls, retries, tokens and cache counts */
 } ark_answer_stats;
 
 /* Whether the rules leave turn t of a task of kind `kind` (ARK_KIND_*, -1 unknown) undecided. */

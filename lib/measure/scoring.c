@@ -106,6 +106,7 @@ typedef struct item {
 struct ark_scorer {
 	ark_scorer_opts o;
 	ark_batch *b;               /* the judges' calls */
+	ark_llm_stats ls;           /* their totals, for ark_scorer_llm_stats */
 	ark_batch_req q;
 	item *head, *tail;          /* in input order */
 	size_t n;
@@ -522,6 +523,16 @@ static int coder_summary(const ark_scorer *s, const char *prefix, ark_buf *out)
 				rc |= ark_buf_addf(out, " %s %ld", ark_beh_name((ark_beh)b), conf[t][b]);
 	}
 	return rc ? -1 : 0;
+}
+
+const ark_llm_stats *ark_scorer_llm_stats(ark_scorer *s)
+{
+	memset(&s->ls, 0, sizeof s->ls);
+	if (s->b)
+		ark_batch_stats(s->b, &s->ls);
+	else if (s->o.reward)
+		ark_reward_stats(s->o.reward, &s->ls);
+	return &s->ls;
 }
 
 int ark_scorer_summary(const ark_scorer *s, const char *prefix, ark_buf *out)

@@ -91,6 +91,9 @@ int  ark_scorer_next(ark_scorer *s, int eof, jv **rec, int *src, long *line, cha
                      size_t errlen);
 size_t ark_scorer_inflight(const ark_scorer *s);  /* LLM calls queued or in flight */
 const ark_scorer_stats *ark_scorer_stats_get(const ark_scorer *s);
+/* The calls of the judges or the reward scorer (calls, retries, tokens, cache counts) as they
+ * stand now; all 0 for the others.  Valid until the next call or ark_scorer_free. */
+const ark_llm_stats *ark_scorer_llm_stats(ark_scorer *s);
 /* The summary of a solution scorer ("N records, M steps scored ... step AUC ...") or of a
  * coder (its lines, each after prefix and ": "); no final newline.  0, or -1. */
 int  ark_scorer_summary(const ark_scorer *s, const char *prefix, ark_buf *out);
