@@ -245,4 +245,15 @@ serve() { start_server "$@"; export URL; }
 	! cat "$T"/c.db* | grep -aq "$key"
 	! cat "$T"/c.db* | grep -aqi 'authorization\|x-api-key\|bearer\|x-ark-seed\|anthropic-version'
 	! cat "$T"/c.db* | grep -aq "${key:3:12}"
+	# a secret header (its value from the environment) and a plain one: neither is stored
+	export ARK_TEST_TOKEN=tok-ark-cache-test-77c1e05a
+	run_split ark-debate -j 1 -n 2 -r 1 --cache "$T/h.db" -o "$T/2.jsonl" \
+		-a "$(OA ',key-env=ARK_TEST_KEY,header=X-Session-Token: ${ARK_TEST_TOKEN},header=X-Title: ark-cache-title')" \
+		"$TASKS"
+	assert_status 0
+	[ "$(stat .requests)" -eq 48 ]
+	cat "$T"/h.db* | grep -aq 'fp_loopback'
+	! cat "$T"/h.db* | grep -aq "$ARK_TEST_TOKEN"
+	! cat "$T"/h.db* | grep -aq 'ark-cache-title'
+	! cat "$T"/h.db* | grep -aq "$key"
 }
