@@ -323,8 +323,7 @@ static const char *check_mode(void)
 
 int main(int argc, char **argv)
 {
-	cli_init("ark-score");
-	cli_llm_tool();
+	cli_init("ark-score"), cli_llm_tool();     /* a tool that calls LLMs: --cache */
 	parse_options(argc, argv);
 	const char *arg = check_mode();
 	cli_in in;
