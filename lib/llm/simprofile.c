@@ -109,13 +109,14 @@ ark_simprof *ark_simprof_parse(const char *name, const jv *obj, char *err, size_
 		ark_errf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; i < n; i++, p->n++) {
+	for (size_t i = 0; i < n; i++) {
 		const char *t = tasks->u.obj.k[i];
 		snprintf(where, sizeof where, "tasks.%s", t);
 		if (!(p->task[i] = ark_strndup(t, strlen(t)))) {
 			ark_errf(err, errlen, "out of memory");
 			goto fail;
 		}
+		p->n++; /* the name is held from here: freed even if its parameters are bad */
 		if (read_pset(name, where, tasks->u.obj.v[i], &p->p[i], err, errlen) < 0)
 			goto fail;
 		make_k(&p->dflt, &p->p[i], &p->k[i]);
