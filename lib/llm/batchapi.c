@@ -22,17 +22,6 @@ struct ark_bapi {
 	ark_retry retry;
 };
 
-static size_t on_data(char *p, size_t sz, size_t n, void *ud)
-{
-	return ark_buf_add(ud, p, sz * n) < 0 ? 0 : sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-	ark_retry_hdr_line(ud, p, sz * n, time(NULL));
-	return sz * n;
-}
-
 ark_bapi *ark_bapi_new(const ark_llm_opts *o, char *err, size_t errlen)
 {
 	ark_bapi *b = calloc(1, sizeof *b);
@@ -186,9 +175,9 @@ static int call(ark_bapi *b, const ark_member *m, const char *url, const ark_buf
 			curl_easy_setopt(b->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
 		} else if (mime)
 			curl_easy_setopt(b->h, CURLOPT_MIMEPOST, mime);
-		curl_easy_setopt(b->h, CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(b->h, CURLOPT_WRITEFUNCTION, ark_retry_on_body);
 		curl_easy_setopt(b->h, CURLOPT_WRITEDATA, &b->resp);
-		curl_easy_setopt(b->h, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(b->h, CURLOPT_HEADERFUNCTION, ark_retry_on_header);
 		curl_easy_setopt(b->h, CURLOPT_HEADERDATA, &b->rh);
 		curl_easy_setopt(b->h, CURLOPT_TIMEOUT_MS, (long)(b->o.timeout_s * 1000));
 		curl_easy_setopt(b->h, CURLOPT_NOSIGNAL, 1L);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
+#include "core/buf.h"
 #include "llm/retry.h"
 
 void ark_retry_hdr_init(ark_retry_hdr *h)
@@ -161,4 +162,15 @@ int ark_retry_parse_ms(const char *text, double *s)
 		return -1;
 	*s = ms / 1000;
 	return 0;
+}
+
+size_t ark_retry_on_header(char *p, size_t sz, size_t n, void *hdr)
+{
+	ark_retry_hdr_line(hdr, p, sz * n, time(NULL));
+	return sz * n;
+}
+
+size_t ark_retry_on_body(char *p, size_t sz, size_t n, void *buf)
+{
+	return ark_buf_add(buf, p, sz * n) < 0 ? 0 : sz * n;
 }

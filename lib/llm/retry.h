@@ -38,6 +38,12 @@ void ark_retry_hdr_init(ark_retry_hdr *h);
  * line ("HTTP/...") begins a new response (after a 100 or a redirect) and clears what came
  * before.  now: the current time, against which an HTTP date is measured. */
 void ark_retry_hdr_line(ark_retry_hdr *h, const char *line, size_t len, time_t now);
+/* libcurl callbacks for a client on one easy handle (the reward scorer, the batch API client):
+ * ark_retry_on_header feeds each header line to the ark_retry_hdr it is given as user data (read
+ * at the current time); ark_retry_on_body appends the body to the ark_buf it is given, and
+ * stops the transfer when the buffer refuses more. */
+size_t ark_retry_on_header(char *p, size_t sz, size_t n, void *hdr);
+size_t ark_retry_on_body(char *p, size_t sz, size_t n, void *buf);
 
 /* A policy: its back-off and its jitter stream. */
 typedef struct ark_retry {

@@ -163,18 +163,6 @@ int ark_reward_parse(const char *body, size_t len, size_t n, double *p, char *er
 	return 0;
 }
 
-static size_t on_data(char *ptr, size_t sz, size_t nm, void *ud)
-{
-	ark_buf *b = ud;
-	return ark_buf_add(b, ptr, sz * nm) < 0 ? 0 : sz * nm;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-	ark_retry_hdr_line(ud, p, sz * n, time(NULL));
-	return sz * n;
-}
-
 ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
 {
 	ark_reward *r = calloc(1, sizeof *r);
@@ -300,9 +288,9 @@ static long post(ark_reward *r, const ark_buf *req, CURLcode *cc)
 	curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdr);
 	curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, req->p);
 	curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE, (long)req->len);
-	curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, ark_retry_on_body);
 	curl_easy_setopt(r->h, CURLOPT_WRITEDATA, &r->body);
-	curl_easy_setopt(r->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(r->h, CURLOPT_HEADERFUNCTION, ark_retry_on_header);
 	curl_easy_setopt(r->h, CURLOPT_HEADERDATA, &r->rh);
 	curl_easy_setopt(r->h, CURLOPT_TIMEOUT_MS, (long)(r->o.timeout_s * 1000));
 	curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
