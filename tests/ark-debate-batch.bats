@@ -348,3 +348,94 @@ as_killed_at_submit() {
 	until_complete -a "$(an)"
 	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
 }
+
+# ---- the response cache (--cache FILE): one key for a call sent alone or in a batch ----------
+
+# the same records byte for byte, in any order (an interactive run writes them as they finish)
+same_records() { cmp <(sort "$1") <(sort "$2"); }
+cstat() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/stats" | jq -r '.chat + .messages'; }
+
+@test "cache: an interactive run fills it; a batch rerun submits nothing and writes the same bytes" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	run_split ark-debate -a "$(oa)" -a "$(an)" -a "$(an)" "${GRID[@]}" --cache "$T/c.db" \
+		-o "$T/inter.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"cache $T/c.db: 0 hits, 108 misses"* ]] || { echo "$stderr_out"; return 1; }
+	jq -se 'length == 12 and all(.[]; .status == "ok") and all(.[].turns[]; .ms > 0)' "$T/inter.jsonl"
+	chat=$(cstat)
+	batch_step -a "$(oa)" -a "$(an)" -a "$(an)" --cache "$T/c.db"
+	assert_status 0
+	[[ "$stderr_out" == *"complete: 12 records (12 ok, 0 failed)"* ]] || { echo "$stderr_out"; return 1; }
+	[[ "$stderr_out" == *"cache $T/c.db: 108 hits, 0 misses"* ]] || { echo "$stderr_out"; return 1; }
+	# the replies from the cache cost nothing: no provider line
+	[[ "$stderr_out" != *"calls, "*"tokens in"* ]] || { echo "$stderr_out"; return 1; }
+	[ "$(bstat .batches)" -eq 0 ]
+	[ "$(bstat .requests)" -eq 0 ]
+	[ "$(cstat)" -eq "$chat" ]
+	# byte for byte, the calls' times included (kept with the replies)
+	same_records "$T/inter.jsonl" "$T/out.jsonl"
+	# once complete, again: the same, from the state file
+	batch_step -a "$(oa)" -a "$(an)" -a "$(an)" --cache "$T/c.db"
+	assert_status 0
+	same_records "$T/inter.jsonl" "$T/out.jsonl"
+	[ "$(bstat .batches)" -eq 0 ]
+	# a seed more: only its calls go into batches, round by round
+	rm "$T/out.jsonl" "$T/out.jsonl.batch"
+	run_split ark-debate -a "$(oa)" -a "$(an)" -a "$(an)" -n 3 --rounds 2 --seed 5 --repeat 3 \
+		--cache "$T/c.db" --batch -o "$T/out.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"submitted 18 calls in 2 batches (round 1)"* ]] || { echo "$stderr_out"; return 1; }
+	[[ "$stderr_out" == *"cache $T/c.db: 108 hits, 18 misses"* ]] || { echo "$stderr_out"; return 1; }
+}
+
+@test "cache: a batch run fills it; an interactive rerun makes no request and writes the same bytes" {
+	start_server --tasks "$FIX/http/tasks.jsonl" --batch-error 0.15 --batch-expire 2
+	until_complete -a "$(oa)" -a "$(an)" -a "$(an)" --cache "$T/c.db"
+	jq -se 'length == 12 and all(.[]; .status == "ok")' "$T/out.jsonl"
+	if command -v sqlite3 >/dev/null; then
+		[ "$(sqlite3 "$T/c.db" 'SELECT count(*) FROM reply')" -eq 108 ]
+	fi
+	chat=$(cstat)
+	run_split ark-debate -a "$(oa)" -a "$(an)" -a "$(an)" "${GRID[@]}" --cache "$T/c.db" \
+		-o "$T/inter.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	[[ "$stderr_out" == *"cache $T/c.db: 108 hits, 0 misses"* ]] || { echo "$stderr_out"; return 1; }
+	[ "$(cstat)" -eq "$chat" ]
+	same_records "$T/out.jsonl" "$T/inter.jsonl"
+	# so does --cache-only with no server at all
+	stop_server
+	run_split ark-debate -a "$(oa)" -a "$(an)" -a "$(an)" "${GRID[@]}" --cache "$T/c.db" \
+		--cache-only -o "$T/offline.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	same_records "$T/out.jsonl" "$T/offline.jsonl"
+}
+
+@test "cache: --cache-only --batch submits nothing; a miss fails its record, names the cache, exit 1" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	run_split ark-debate -q -a "$(oa)" -n 3 --rounds 2 --seed 5 --cache "$T/c.db" \
+		-o "$T/seed5.jsonl" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	chat=$(cstat)
+	batch_step -a "$(oa)" --cache "$T/c.db" --cache-only
+	assert_status 1
+	[ "$(bstat .batches)" -eq 0 ]
+	[ "$(bstat .requests)" -eq 0 ]
+	[ "$(cstat)" -eq "$chat" ]
+	[[ "$stderr_out" == *"cache $T/c.db: 54 hits, 18 misses"* ]] || { echo "$stderr_out"; return 1; }
+	[[ "$stderr_out" == *"--cache-only: 18 calls were not in the cache $T/c.db and failed"* ]] || { echo "$stderr_out"; return 1; }
+	jq -se 'length == 12 and all(.[]; (.run.seed == 5 and .status == "ok") or
+	        (.run.seed == 6 and .status == "error" and
+	         (.error | contains("not in the cache '"$T/c.db"' (--cache-only: no request made)"))))' \
+		"$T/out.jsonl"
+	same_records <(jq -c 'select(.run.seed == 5)' "$T/out.jsonl") "$T/seed5.jsonl"
+	# without --cache-only the same state goes on: only the missing seed is submitted
+	batch_step -a "$(oa)" --cache "$T/c.db"
+	assert_status 0
+	[[ "$stderr_out" == *"submitted 18 calls in 1 batches"* ]] || { echo "$stderr_out"; return 1; }
+	# --cache-only with a cache that does not exist: refused before anything
+	rm -f "$T/out.jsonl.batch"
+	batch_step -a "$(oa)" --cache "$T/none.db" --cache-only
+	assert_status 1
+	[[ "$stderr_out" == *"cache $T/none.db: cannot open it"* ]] || { echo "$stderr_out"; return 1; }
+	[ ! -e "$T/none.db" ]
+}

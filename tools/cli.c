@@ -888,5 +888,9 @@ int cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wa
 			         "(state in %s.batch)", st.results, st.submitted, st.new_batches,
 			         st.rounds, st.waiting, st.running, cli_output);
 	}
-	return stop && *stop && !st.complete ? 1 : 0;
+	ark_llm_stats ls = { .cache = st.cache, .cache_hits = st.cache_st.hits,
+	                     .cache_misses = st.cache_st.misses, .cache_errors = st.cache_st.errors };
+	snprintf(ls.cache_err, sizeof ls.cache_err, "%s", st.cache_st.err);
+	int rc = cli_llm_notes(&ls);
+	return rc | (stop && *stop && !st.complete ? 1 : 0);
 }

@@ -11,6 +11,7 @@
 #include "core/strset.h"
 #include "engine/batchrun.h"
 #include "llm/batchapi.h"
+#include "llm/cache.h"
 #include "llm/wire.h"
 
 #define GROUPS_MAX (ARK_TEAM_MAX + 1)
@@ -23,6 +24,11 @@ typedef struct result {
 	char *body;                /* ok: the reply as the provider wrote it */
 	size_t len;
 	char *error;               /* the last failure */
+	double ms;                 /* ok: the call's wall time (a reply from the cache: the time
+	                              it was kept with; a batch's: 0) */
+	int from_cache;            /* ok: the reply came from the response cache, not a batch
+	                              (it costs nothing: not in the provider's counts) */
+	int kept;                  /* ok: put in the response cache by this invocation */
 } result;
 
 typedef struct batch {
@@ -66,6 +72,8 @@ typedef struct br {
 	long missing;
 	ark_buf body, scratch;
 	ark_bapi *api;
+	ark_cache *rcache;         /* the response cache, or NULL */
+	int dirty;                 /* results found in the cache, not yet in the state file */
 	char *state, *tmp, *out_tmp;
 	batch intent;              /* a batch being made (id NULL), named in the state first */
 	int intending;
@@ -183,7 +191,63 @@ static int parse_id(const char *id, char *key, int *attempt)
 	return 0;
 }
 
-/* The llm's answer(): a stored reply, the last error, or collected for the next batch. */
+static const char *backend_label(const ark_member *m)
+{
+	return m->backend == ARK_BACKEND_ANTHROPIC ? "anthropic" : "openai";
+}
+
+/* A stored reply handed to c: its time, and kept in the response cache when it is not there
+ * yet (a batch's result), under the key the HTTP client finds it by; b->body holds c's body. */
+static void answered_ok(br *b, ark_call *c, result *r)
+{
+	c->ms = r->ms;
+	if (!b->rcache || r->from_cache || r->kept || ark_cache_only(b->rcache))
+		return;
+	ark_cache_key k;
+	char e[256];
+	r->kept = 1;       /* once an invocation: a write that fails is counted by the cache */
+	if (ark_http_cache_key(c, b->body.p, b->body.len, &k) == 0)
+		ark_http_cache_put(b->rcache, c, b->o->lo.env, &k, r->body, r->len, r->ms, e, sizeof e);
+}
+
+/* A call no batch has answered, looked up in the response cache: 1 when the cache answered it
+ * (its reply, or under --cache-only its failure), 0 when it goes to a batch, -1 out of memory.
+ * b->body holds c's request body. */
+static int cache_answer(br *b, ark_call *c, const char *key, char *err, size_t errlen)
+{
+	ark_cache_key k;
+	ark_buf hit = ARK_BUF_INIT;
+	char why[256];
+	double ms = 0;
+	if (ark_http_cache_key(c, b->body.p, b->body.len, &k) != 0)
+		return nomem(err, errlen);
+	int got = ark_cache_get(b->rcache, &k, &hit, &ms, why, sizeof why);
+	if (got > 0 && ark_bapi_reply(c, hit.p ? hit.p : "", hit.len, why, sizeof why) == 0) {
+		result *r = res_get(b, key, 1);
+		if (!r || !(r->body = ark_strndup(hit.p ? hit.p : "", hit.len))) {
+			ark_buf_release(&hit);
+			return nomem(err, errlen);
+		}
+		r->len = hit.len;
+		r->ok = r->from_cache = 1;
+		r->ms = c->ms = ms;
+		b->dirty = 1;
+		ark_buf_release(&hit);
+		return 1;
+	}
+	ark_buf_release(&hit);
+	if (got > 0)       /* a stored reply this ark cannot read: asked again, and replaced */
+		ark_call_clear(c);
+	if (!ark_cache_only(b->rcache))
+		return 0;
+	c->ok = 0;
+	snprintf(c->err, sizeof c->err, "%s member %s: not in the cache %s (--cache-only: no "
+	         "request made)", backend_label(c->m), c->m->model, ark_cache_path(b->rcache));
+	return 1;
+}
+
+/* The llm's answer(): a stored reply, the last error, one from the response cache, or
+ * collected for the next batch. */
 static int answer(void *ctx, ark_call *c, char *err, size_t errlen)
 {
 	br *b = ctx;
@@ -200,6 +264,9 @@ static int answer(void *ctx, ark_call *c, char *err, size_t errlen)
 			snprintf(c->err, sizeof c->err, "%s", why);
 			return 0;
 		}
+		answered_ok(b, c, r);
+		if (r->from_cache)
+			return 0;
 		p->calls++;
 		p->in_tokens += c->in_tokens > 0 ? c->in_tokens : 0;
 		p->out_tokens += c->out_tokens > 0 ? c->out_tokens : 0;
@@ -213,10 +280,17 @@ static int answer(void *ctx, ark_call *c, char *err, size_t errlen)
 		         r->error ? r->error : "failed", r->tries);
 		return 0;
 	}
+	if (ark_strset_has(&b->inflight, key) || ark_strset_has(&b->collected, key)) {
+		snprintf(c->err, sizeof c->err, WAITING);
+		b->missing++;
+		return 0;
+	}
+	/* not asked yet (a call whose attempt failed was looked up before its first) */
+	int cached = !r && b->rcache ? cache_answer(b, c, key, err, errlen) : 0;
+	if (cached)
+		return cached < 0 ? -1 : 0;
 	snprintf(c->err, sizeof c->err, WAITING);
 	b->missing++;
-	if (ark_strset_has(&b->inflight, key) || ark_strset_has(&b->collected, key))
-		return 0;
 	group *gr = &b->g[g];
 	char id[64];
 	custom_id(c, key, r ? r->tries : 0, id, sizeof id);
@@ -292,6 +366,7 @@ static int replay(br *b, char *err, size_t errlen)
 	ark_llm_opts lo = o->lo;
 	lo.answer = answer;
 	lo.answer_ctx = b;
+	lo.cache = NULL;           /* the run's own (b->rcache), not one for each replay */
 	so.next = next_task;
 	so.bad = bad_task;
 	so.ctx = b;
@@ -439,6 +514,8 @@ static int load_result(br *b, const jv *v, char *err, size_t errlen)
 	if (r->ok && !(r->body = ark_strndup(body->u.str.s, body->u.str.len)))
 		return nomem(err, errlen);
 	r->len = r->ok ? body->u.str.len : 0;
+	r->ms = r->ok ? jv_get_num(v, "ms", 0) : 0;
+	r->from_cache = r->ok && jv_truthy(jv_get(v, "cache"));
 	if (e && !(r->error = strdup(e)))
 		return nomem(err, errlen);
 	return 0;
@@ -507,6 +584,10 @@ static jv *result_line(const char *key, const result *r)
 	int rc = !v || jv_set(v, "call", jv_string(key)) || jv_set(v, "tries", jv_int(r->tries));
 	if (!rc && r->ok)
 		rc = jv_set(v, "body", jv_stringn(r->body, r->len));
+	if (!rc && r->ok && r->ms > 0)
+		rc = jv_set(v, "ms", jv_number(r->ms));
+	if (!rc && r->from_cache)
+		rc = jv_set(v, "cache", jv_bool(1));
 	if (!rc && r->error)
 		rc = jv_set(v, "error", jv_string(r->error));
 	if (!rc && r->final)
@@ -757,7 +838,9 @@ static int step(br *b, char *err, size_t errlen)
 {
 	ark_batchrun_stats *st = b->st;
 	st->submitted = st->new_batches = st->results = 0;
-	if (recover(b, err, errlen) != 0 || poll_all(b, err, errlen) != 0 ||
+	/* --cache-only asks no server anything: no batch is looked for, polled or made */
+	int offline = ark_cache_only(b->rcache);
+	if ((!offline && (recover(b, err, errlen) != 0 || poll_all(b, err, errlen) != 0)) ||
 	    replay(b, err, errlen) != 0)
 		return -1;
 	char fp[17];
@@ -770,10 +853,12 @@ static int step(br *b, char *err, size_t errlen)
 	st->complete = !b->missing;
 	if (st->complete && rename(b->out_tmp, b->o->output) != 0)
 		return ark_errf(err, errlen, "%s: %s", b->o->output, strerror(errno));
-	if (!st->complete && submit_all(b, err, errlen) != 0)
+	if (!st->complete && !offline && submit_all(b, err, errlen) != 0)
 		return -1;
-	if (fresh && !st->new_batches && save_state(b, err, errlen) != 0)
+	/* submit_all saved the replies found in the cache with its batches */
+	if ((fresh || b->dirty) && !st->new_batches && save_state(b, err, errlen) != 0)
 		return -1;
+	b->dirty = 0;
 	st->batches = (long)b->nbat;
 	st->rounds = b->rounds;
 	return 0;
@@ -827,6 +912,7 @@ static void br_free(br *b)
 	ark_buf_release(&b->body);
 	ark_buf_release(&b->scratch);
 	ark_bapi_free(b->api);
+	ark_cache_close(b->rcache);
 	jv_free(b->config);
 	free(b->state);
 	free(b->tmp);
@@ -850,6 +936,12 @@ int ark_batchrun(const ark_batchrun_opts *o, ark_batchrun_stats *st, char *err, 
 		rc = nomem(err, errlen);
 	if (rc == 0 && !(b.api = ark_bapi_new(&o->lo, err, errlen)))
 		rc = -1;
+	/* the response cache, opened now (a file that cannot serve stops the run before any
+	 * call) when a member makes calls it can keep */
+	const ark_cache_opts *co = o->lo.cache;
+	if (rc == 0 && b.ng && co && co->path && *co->path &&
+	    !(b.rcache = ark_cache_open(co, err, errlen)))
+		rc = -1;
 	if (rc == 0)
 		unlink(b.tmp);     /* what a kill during a rewrite left; the state is as it was */
 	if (rc == 0)
@@ -861,6 +953,10 @@ int ark_batchrun(const ark_batchrun_opts *o, ark_batchrun_stats *st, char *err, 
 		wait_s(o->wait_s, o->stop);
 		if (o->stop && *o->stop)
 			break;
+	}
+	if (b.rcache) {
+		st->cache = 1;
+		ark_cache_stats_get(b.rcache, &st->cache_st);
 	}
 	br_free(&b);
 	return rc;

@@ -29,6 +29,13 @@
  * as an error for each of them.  A state file of another configuration (options, members,
  * seeds, shard) or of other tasks is refused.
  *
+ * With a response cache (lo.cache, llm/cache.h) a call with no result yet, in no running batch,
+ * is looked up under the key the HTTP client gives the same call (ark_http_cache_key): a hit
+ * is its result (kept in the state, marked as the cache's: it is in no provider's counts) and
+ * is not submitted; a result read from a batch is put in the cache, with a wall time of 0.
+ * Under --cache-only nothing is polled, looked for or submitted: a call in neither the state
+ * nor the cache fails its debate, and the records are written.
+ *
  * The output is written through NAME.batch-out renamed over NAME, only when the run is
  * complete.
  */
@@ -37,6 +44,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include "engine/sched.h"
+#include "llm/cache.h"
 #include "llm/llm.h"
 
 typedef struct ark_batchrun_opts {
@@ -64,6 +72,8 @@ typedef struct ark_batchrun_stats {
 	long results;             /* results read by this invocation */
 	ark_batchrun_prov prov[3];     /* by ark_backend: [1] openai, [2] anthropic */
 	ark_sched_stats sched;    /* the last replay's (records, ok, errors) */
+	int  cache;               /* a response cache was used: its lookups and writes */
+	ark_cache_stats cache_st;
 } ark_batchrun_stats;
 
 /* One step (or, with wait_s, steps until the run is complete or a stop): poll, replay,

@@ -112,6 +112,8 @@ struct req {
 	double cost;            /* tokens charged to the tpm bucket */
 	ark_retry_hdr rh;       /* what the last response's headers said about retrying */
 	ark_cache_key key;      /* its key in the response cache, when keyed */
+	int replayed;           /* answered from the cache: its time is the one kept there (0
+	                           for a reply a batch gave), not this run's */
 	int keyed;
 	size_t heap_i;
 	req *next;
@@ -1215,25 +1217,34 @@ static int truncated(const ark_call *c)
 	return c->finish && (!strcmp(c->finish, "length") || !strcmp(c->finish, "max_tokens"));
 }
 
-/* Keep a reply that parsed, as the server sent it, with the call's time.  A write that fails
- * is counted by the cache (the summary names it); the call has its reply all the same. */
+/* Keep reply (one that parsed, as the server sent it) of a call of m to endpoint pub under key
+ * k, with its time; never with the member's key or the value of a secret header in it.  A write
+ * that fails is counted by the cache (the summary names it); the call has its reply all the
+ * same.  0, or -1 with a message. */
+static int store(ark_cache *cache, const ark_member *m, const char *pub, ark_env_fn env,
+                 const ark_cache_key *k, const char *reply, size_t len, double ms, char *err,
+                 size_t errlen)
+{
+	ark_buf ep = ARK_BUF_INIT;
+	if (ark_buf_addf(&ep, "%s %s", backend_label(m), pub))
+		return ark_errf(err, errlen, "out of memory");
+	const char *never[ARK_CACHE_NEVER_MAX + 1];
+	size_t n = 0;
+	never[n++] = env ? env(member_key_env(m)) : NULL;
+	for (size_t i = 0; i < m->nheaders && n < ARK_CACHE_NEVER_MAX; i++)
+		if (m->headers[i].secret)
+			never[n++] = !m->headers[i].env ? m->headers[i].value
+			             : env ? env(m->headers[i].value) : NULL;
+	never[n] = NULL;
+	int rc = ark_cache_put(cache, k, ep.p, reply ? reply : "", len, ms, never, n, err, errlen);
+	ark_buf_release(&ep);
+	return rc;
+}
+
 static void cache_store(ark_http *h, req *r, double ms)
 {
 	char e[256];
-	ark_buf ep = ARK_BUF_INIT;
-	if (ark_buf_addf(&ep, "%s %s", backend_label(r->c->m), r->pub))
-		return;
-	const ark_member *m = r->c->m;
-	const char *never[ARK_CACHE_NEVER_MAX + 1];
-	size_t n = 0;
-	never[n++] = member_key(h, m);
-	for (size_t i = 0; i < m->nheaders && n < ARK_CACHE_NEVER_MAX; i++)
-		if (m->headers[i].secret)
-			never[n++] = header_value(h, &m->headers[i]);
-	never[n] = NULL;
-	ark_cache_put(h->cache, &r->key, ep.p, r->resp.p ? r->resp.p : "", r->resp.len, ms, never, n,
-	              e, sizeof e);
-	ark_buf_release(&ep);
+	store(h->cache, r->c->m, r->pub, h->o.env, &r->key, r->resp.p, r->resp.len, ms, e, sizeof e);
 }
 
 /* A 2xx: the call succeeds, or its garbled body is retried. */
@@ -1532,6 +1543,48 @@ ark_http *ark_http_new(const ark_llm_opts *o, ark_cache *cache, char *err, size_
 	return h;
 }
 
+/* The key of call c to endpoint pub (its URL without credentials or query) with request body
+ * body: the backend, pub, the seed of X-Ark-Seed and the body. */
+static void key_of(const ark_call *c, const char *pub, const void *body, size_t len,
+                   ark_cache_key *k)
+{
+	char seed[32];
+	unsigned long long sd;
+	int seeded = ark_http_seed_header(c, &sd);
+	snprintf(seed, sizeof seed, "%llu", seeded ? sd : 0ULL);
+	ark_cache_key_of(k, backend_label(c->m), pub, seeded ? seed : NULL, body, len);
+}
+
+/* The public URL of m's chat endpoint, or NULL out of memory. */
+static char *public_endpoint(const ark_member *m)
+{
+	char *u = full_url(m), *pub = u ? public_url(u) : NULL;
+	free(u);
+	return pub;
+}
+
+int ark_http_cache_key(const ark_call *c, const void *body, size_t len, ark_cache_key *k)
+{
+	char *pub = public_endpoint(c->m);
+	if (!pub)
+		return -1;
+	key_of(c, pub, body, len, k);
+	free(pub);
+	return 0;
+}
+
+int ark_http_cache_put(ark_cache *cache, const ark_call *c, ark_env_fn env,
+                       const ark_cache_key *k, const char *reply, size_t len, double ms,
+                       char *err, size_t errlen)
+{
+	char *pub = public_endpoint(c->m);
+	if (!pub)
+		return ark_errf(err, errlen, "out of memory");
+	int rc = store(cache, c->m, pub, env, k, reply, len, ms, err, errlen);
+	free(pub);
+	return rc;
+}
+
 /* The response cache's answer to a call just submitted: its body is built now, for the key
  * (the backend, the request URL without credentials or query, the seed of X-Ark-Seed and the
  * body).  A hit is the stored reply parsed as the server's reply is, with the stored time, so
@@ -1541,21 +1594,18 @@ ark_http *ark_http_new(const ark_llm_opts *o, ark_cache *cache, char *err, size_
 static int cache_lookup(ark_http *h, req *r)
 {
 	ark_call *c = r->c;
-	char seed[32], why[256];
-	unsigned long long sd;
+	char why[256];
 	double ms = 0;
 	if (build_body(h, r))
 		return -1;
-	int seeded = ark_http_seed_header(c, &sd);
-	snprintf(seed, sizeof seed, "%llu", seeded ? sd : 0ULL);
-	ark_cache_key_of(&r->key, backend_label(c->m), r->pub, seeded ? seed : NULL, r->body.p,
-	                 r->body.len);
+	key_of(c, r->pub, r->body.p, r->body.len, &r->key);
 	r->keyed = 1;
 	int got = ark_cache_get(h->cache, &r->key, &h->hit, &ms, why, sizeof why);
 	if (got > 0 && ark_reply_parse(c, h->hit.p ? h->hit.p : "", h->hit.len, why, sizeof why) == 0) {
 		redact_reply(h, c);
 		c->ok = 1;
 		c->ms = ms;
+		r->replayed = 1;
 		c->http_status = 200;
 		if (truncated(c))
 			h->st.truncated++;
@@ -1597,7 +1647,7 @@ int ark_http_submit(ark_http *h, ark_call *c, char *err, size_t errlen)
 	r->ep = f->ep;
 	r->url = f->url;
 	r->pub = f->pub;
-	r->keyed = 0;
+	r->keyed = r->replayed = 0;
 	if (r->ms->fatal) {   /* this member has already failed for good */
 		fail(h, r, 1, "%s", r->ms->fatal);
 		return 0;
@@ -1647,7 +1697,7 @@ static void deliver(ark_http *h)
 		list = r->next;
 		h->ndone--;
 		ark_call *c = r->c;
-		if (!c->ms)
+		if (!c->ms && !r->replayed)
 			c->ms = ms_since(r->t_submit);
 		req_done(h, r);
 		c->done(c);

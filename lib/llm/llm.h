@@ -218,6 +218,19 @@ void      ark_http_free(ark_http *h);
 /* For the batch APIs (lib/llm/batchapi.c), which send the bodies of llm/wire.h: */
 /* The X-Ark-Seed the HTTP client sends with c: 1 with *seed, 0 none (seed=none). */
 int       ark_http_seed_header(const ark_call *c, unsigned long long *seed);
+/* The response cache of a call sent another way (a batch): the key the HTTP client finds c's
+ * reply under when body is its request body (the backend, the chat endpoint's URL without
+ * credentials or query, the seed of X-Ark-Seed and the body), so a reply kept by either way
+ * serves the other; 0, or -1 out of memory. */
+struct ark_cache_key;
+int       ark_http_cache_key(const ark_call *c, const void *body, size_t len,
+                             struct ark_cache_key *k);
+/* Keep reply (a 2xx body that parsed) of c under k as the HTTP client keeps its replies, with
+ * its wall time ms; not when it holds the member's key or a secret header's value (from env).
+ * 0, or -1 with a message (counted by the cache). */
+int       ark_http_cache_put(struct ark_cache *cache, const ark_call *c, ark_env_fn env,
+                             const struct ark_cache_key *k, const char *reply, size_t len,
+                             double ms, char *err, size_t errlen);
 /* The environment variable of m's key (its key-env, else OPENAI_API_KEY / ANTHROPIC_API_KEY). */
 const char *ark_http_key_env(const ark_member *m);
 /* Append m's key (from env), Anthropic's version and m's own headers to hd, as the HTTP client
