@@ -476,9 +476,29 @@ class_of() {
 
 @test "--judge: failed calls leave the rule's verdict and are counted" {
 	[ -x "$ARK_TESTBIN/ark-llm-server" ] || skip "loopback server not built"
-	start_server --judge-marker "Reference answer:" --fault 401=1
-	run_split ark-filter --judge "openai:model=judge,url=$URL/v1" "$F/judge.jsonl"
+	start_server --judge-marker "Reference answer:" --fault 500=1
+	ARK_BACKOFF_MS=1 run_split ark-filter --judge "openai:model=judge,url=$URL/v1" "$F/judge.jsonl"
 	assert_status 0
 	diff <(printf '%s\n' "$output") <(ark-filter -q "$F/judge.jsonl")
 	case "$stderr_out" in *"judge: 4 asked, 0 yes, 0 no, 4 undecided"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	[[ "$stderr_out" == *"HTTP 500"* ]] || { echo "$stderr_out"; return 1; }
+}
+
+@test "--judge: a refused key stops the run, exit 1, naming the server's error" {
+	[ -x "$ARK_TESTBIN/ark-llm-server" ] || skip "loopback server not built"
+	start_server --judge-marker "Reference answer:" --fault 401=1
+	run_split ark-filter --judge "openai:model=judge,url=$URL/v1" "$F/judge.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"judge: openai member judge at $URL/v1: HTTP 401 invalid_api_key: Invalid authentication."*"(stopping: retrying cannot fix this)"* ]] ||
+		{ echo "$stderr_out"; return 1; }
+	[ -z "$output" ]
+	# only the first record's calls were made: the second is not asked about
+	[ "$(curl -s "$URL/stats" | jq .chat)" -eq 3 ]
+	# the rows of the records before the failure are written
+	{ head -1 "$F/debates.jsonl"; cat "$F/judge.jsonl"; } > "$T/in.jsonl"
+	first="$(head -1 "$F/debates.jsonl" | ark-filter -q)"
+	[ -n "$first" ]
+	run_split ark-filter --judge "openai:model=judge,url=$URL/v1" "$T/in.jsonl"
+	assert_status 1
+	[ "$output" = "$first" ]
 }

@@ -75,17 +75,10 @@ static ark_tally *tally;
 /* the judge, and the step labeller */
 static ark_member judge_m, label_m;
 static ark_answer_judge *judge;
+static const char *judge_stop;   /* the judge's failure that stops the run */
 static ark_steplabel *labeller;
 
 /* ---- the external judge ----------------------------------------------------------------------- */
-
-/* A turn as the judge sees it. */
-static ark_answer_turn as_judged(const ark_turn *u)
-{
-	return (ark_answer_turn){ .agent = u->agent, .round = u->round, .text = u->text,
-	                          .len = u->tlen, .correct = u->correct, .extract_ok = u->extract_ok,
-	                          .f1 = u->f1, .graded = u->graded, .undecided = u->undecided };
-}
 
 /* Ask the judge about the turns the rules cannot decide (measure/answerjudge.h); its verdicts
  * replace theirs. */
@@ -94,7 +87,7 @@ static void judge_record(ark_traj *s)
 	char err[512];
 	ark_answer_turn *t = cli_xcalloc(s->nturns, sizeof *t);
 	for (size_t i = 0; i < s->nturns; i++)
-		t[i] = as_judged(&s->turns[i]);
+		t[i] = ark_answer_turn_of(&s->turns[i]);
 	if (ark_answer_judge_record(judge, s->rec, s->id, s->kind, t, s->nturns, err, sizeof err) < 0)
 		cli_die("judge: %s", err);
 	for (size_t i = 0; i < s->nturns; i++)
@@ -133,6 +126,10 @@ static void do_record(const char *line, size_t len, cli_in *in, ark_writer *w)
 			cli_die("out of memory");
 		if (judge)
 			judge_record(&t);
+		if (judge && (judge_stop = ark_answer_judge_fatal(judge))) {
+			ark_traj_free(&t);
+			return;
+		}
 		const char *fatal = NULL;
 		if (ark_traj_decide(&t, &opt.to, err, sizeof err) < 0 ||
 		    (labeller && t.drop == ARK_DROP_NONE &&
@@ -334,10 +331,13 @@ int main(int argc, char **argv)
 	models_open();
 	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
 	cli_in_init(&in, argv + first, argc - first, cli_skip_bad);
-	while (cli_in_next_raw(&in, &line, &len))
+	while (!judge_stop && cli_in_next_raw(&in, &line, &len))
 		do_record(line, len, &in, w);
 	cli_in_close(&in);
 	cli_out_close(w);
+	if (judge_stop)   /* the rows before this record are written; the judge's text goes first */
+		cli_warn("judge: %s (stopping: retrying cannot fix this)", judge_stop);
+	int rc = judge_stop ? 1 : 0;
 	ark_answer_stats js = judge_close();
 	if (!cli_quiet)
 		summary(&in, &js);
@@ -345,5 +345,5 @@ int main(int argc, char **argv)
 	ark_strset_release(&seen);
 	ark_steplabel_free(labeller);
 	ark_member_release(&label_m);
-	return opt.judge ? cli_llm_notes(&js.llm) : 0;
+	return (opt.judge ? cli_llm_notes(&js.llm) : 0) | rc;
 }

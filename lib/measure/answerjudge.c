@@ -71,6 +71,18 @@ void ark_answer_judge_free(ark_answer_judge *aj)
 	free(aj);
 }
 
+ark_answer_turn ark_answer_turn_of(const ark_turn *u)
+{
+	return (ark_answer_turn){ .agent = u->agent, .round = u->round, .text = u->text,
+	                          .len = u->tlen, .correct = u->correct, .extract_ok = u->extract_ok,
+	                          .f1 = u->f1, .graded = u->graded, .undecided = u->undecided };
+}
+
+const char *ark_answer_judge_fatal(const ark_answer_judge *aj)
+{
+	return ark_batch_fatal(aj->b);
+}
+
 void ark_answer_judge_stats(const ark_answer_judge *aj, ark_answer_stats *st)
 {
 	*st = aj->st;

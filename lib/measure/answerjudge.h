@@ -38,6 +38,9 @@ typedef struct ark_answer_turn {
 	char err[256];
 } ark_answer_turn;
 
+/* Turn u of a trajectory (measure/traj.h) as the judge sees it: the in fields. */
+ark_answer_turn ark_answer_turn_of(const ark_turn *u);
+
 typedef struct ark_answer_stats {
 	long asked, yes, no, failed;
 	ark_llm_stats llm;       /* the calls, retries, tokens and cache counts */
@@ -57,6 +60,9 @@ ark_answer_judge *ark_answer_judge_new(const ark_llm_opts *o, const ark_member *
  * err). */
 int  ark_answer_judge_record(ark_answer_judge *aj, const jv *rec, const char *id, int kind,
                              ark_answer_turn *t, size_t n, char *err, size_t errlen);
+/* The message of the first call that failed in a way no retry can fix (the judge's key refused,
+ * no permission, no quota, an unknown model: the judge is of no use from then on), or NULL. */
+const char *ark_answer_judge_fatal(const ark_answer_judge *aj);
 void ark_answer_judge_stats(const ark_answer_judge *aj, ark_answer_stats *st);
 void ark_answer_judge_free(ark_answer_judge *aj);
 
