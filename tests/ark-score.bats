@@ -369,6 +369,21 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	[ "$(comm -13 "$T/all.pairs" "$T/shard.pairs" | wc -l)" -eq 0 ]
 }
 
+@test "score: a reward URL that is not http:// or https:// is refused before the run" {
+	S="$FIX/score"
+	for u in ftp://127.0.0.1:1/pooling file:///etc/passwd gopher://h/x localhost:8000/pooling; do
+		run_split ark-score --scorer "reward:$u" -o "$T/out.jsonl" "$S/solutions.jsonl"
+		assert_status 2
+		[[ "$stderr_out" == *"ark-score: --scorer reward: reward url '$u' must start with http:// or https://"* ]] ||
+			{ echo "$stderr_out"; return 1; }
+		[ ! -s "$T/out.jsonl" ]
+	done
+	run_split ark-score --reward ftp://user:pw-secret-9@h/x "$S/solutions.jsonl"
+	assert_status 2
+	[[ "$stderr_out" == *"must start with http://"* && "$stderr_out" != *pw-secret-9* ]] ||
+		{ echo "$stderr_out"; return 1; }
+}
+
 @test "score: reward endpoint, step tag, faults" {
 	start_server
 	run_split ark-score --reward "$URL/pooling" "$S/solutions.jsonl"

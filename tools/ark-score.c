@@ -175,8 +175,9 @@ static ark_reward *reward_open(const char *url, const char **tag)
 {
 	char err[512];
 	ark_reward_opts ro = opt.ro;
-	ro.url = url;
-	*tag = ro.tag;
+	if (ark_reward_url_check(url, err, sizeof err) < 0)
+		cli_usage_error("--scorer reward: %s", err);
+	ro.url = url, *tag = ro.tag;
 	if (opt.key_env && !(ro.key = cli_env(opt.key_env), ro.key && *ro.key))
 		cli_die("reward scorer: $%s is not set", opt.key_env);
 	ro.backoff_s = cli_backoff_s(ro.backoff_s);

@@ -163,6 +163,15 @@ int ark_reward_parse(const char *body, size_t len, size_t n, double *p, char *er
 	return 0;
 }
 
+int ark_reward_url_check(const char *url, char *err, size_t errlen)
+{
+	if (!url || !*url)
+		return ark_errf(err, errlen, "reward scorer without a URL");
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return ark_errf(err, errlen, "reward url '%s' must start with http:// or https://", url);
+	return 0;
+}
+
 ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
 {
 	ark_reward *r = calloc(1, sizeof *r);
@@ -171,9 +180,8 @@ ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	r->o = *o;
-	if (!r->o.url || !*r->o.url) {
+	if (ark_reward_url_check(r->o.url, err, errlen) < 0) {
 		free(r);
-		ark_errf(err, errlen, "reward scorer without a URL");
 		return NULL;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -285,6 +293,7 @@ static long post(ark_reward *r, const ark_buf *req, CURLcode *cc)
 	ark_retry_hdr_init(&r->rh);
 	curl_easy_reset(r->h);
 	curl_easy_setopt(r->h, CURLOPT_URL, r->o.url);
+	curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdr);
 	curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, req->p);
 	curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE, (long)req->len);

@@ -64,6 +64,10 @@ int ark_reward_parse(const char *body, size_t len, size_t n, double *p, char *er
 int ark_reward_parse_many(const char *body, size_t len, size_t m, const size_t *n,
                           double *const *p, char (*errs)[ARK_REWARD_ERRLEN], char *err, size_t errlen);
 
+/* 0 when url can be a reward endpoint (http:// or https://), else -1 with a message: another
+ * scheme (ftp://, file://...) is refused before any request. */
+int  ark_reward_url_check(const char *url, char *err, size_t errlen);
+/* A client of o->url (checked as above).  NULL with a message. */
 ark_reward *ark_reward_new(const ark_reward_opts *o, char *err, size_t errlen);
 /* Score one request text with n steps into p[0..n).  0, or -1 with a message; *fatal (may be
  * NULL) set when retrying could not help (a 4xx other than 429). */
