@@ -152,7 +152,15 @@ grid_story() {
 
 @test "a request that fails every attempt: its debate is written with status error" {
 	start_server --tasks "$FIX/http/tasks.jsonl" --batch-error 1
-	until_complete -a "$(oa)" --retries 1
+	for _ in $(seq 40); do
+		batch_step -a "$(oa)" --retries 1
+		[[ "$stderr_out" == *complete:* ]] && break
+		assert_status 0
+		sleep 0.1
+	done
+	# complete, with no record ok: exit 1
+	assert_status 1
+	[[ "$stderr_out" == *'no record succeeded: all 12 have status "error" (exit status 1)'* ]] || { echo "$stderr_out"; return 1; }
 	jq -se 'length == 12 and all(.[]; .status == "error")' "$T/out.jsonl"
 	jq -se 'all(.[]; .error | test("agent [A-C], round 0: HTTP 500: The server had an error.*after 2 attempts in batches"))' \
 		"$T/out.jsonl"

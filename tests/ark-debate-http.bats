@@ -856,8 +856,9 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	# 5 MB of reasoning a reply: over the 4 MiB cap, the call fails, the member goes on
 	start_server --tasks "$FIX/http/tasks.jsonl" --pad-reasoning 5000000
 	run_split ark-debate -a "$(OA)" -n 2 --rounds 0 "$FIX/http/tasks.jsonl"
-	assert_status 0
+	assert_status 1     # every record failed
 	case "$stderr_out" in *"stopped:"*) echo "$stderr_out"; return 1 ;; esac
+	[[ "$stderr_out" == *'no record succeeded: all 6 have status "error" (exit status 1)'* ]] || { echo "$stderr_out"; return 1; }
 	jq -e -s 'length == 6 and all(.status == "error" and (.error | test("response too large")))' <<<"$output"
 	[ "$(stat .chat)" -eq 12 ]
 	stop_server
@@ -865,7 +866,7 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 	# written as an error record that every reader takes
 	start_server --tasks "$FIX/http/tasks.jsonl" --pad-reasoning 3500000
 	run_split ark-debate -a "$(OA)" -n 5 --rounds 3 -o "$T/o.jsonl" "$T/one.jsonl"
-	assert_status 0
+	assert_status 1     # its one record failed
 	[ "$(wc -c < "$T/o.jsonl")" -lt 100000 ]
 	jq -e -s 'length == 1 and .[0].id == "m1" and .[0].status == "error" and
 		(.[0].error | test("a record of [0-9]+ bytes is longer than the line limit of 67108864 bytes"))' "$T/o.jsonl"

@@ -83,8 +83,8 @@ no_run() {
 @test "ark-filter --judge: a 401 echoing the key leaves no run of it" {
 	start_server --require-key sk-the-right-one --judge-marker "Reference answer:"
 	run_split ark-filter --judge "openai:model=judge,url=$URL/v1,key-env=KEY" "$FIX/filter/judge.jsonl"
-	assert_status 0     # the judge's failures leave those turns undecided
-	case "$stderr_out" in *"HTTP 401"*) ;; *) echo "$stderr_out"; return 1 ;; esac
+	assert_status 1     # a refused key stops the judge
+	case "$stderr_out" in *"HTTP 401"*"(stopping: retrying cannot fix this)"*) ;; *) echo "$stderr_out"; return 1 ;; esac
 	no_run "$KEY" "$output$stderr_out"
 }
 

@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 		cli_warn("%ld records (%ld ok, %ld failed), %ld skipped; %ld calls, %ld retries, "
 		         "%ld tokens in, %ld out, %.2f s", st.written, st.ok, st.errors, st.skipped,
 		         ls.calls, ls.retries, ls.in_tokens, ls.out_tokens, st.seconds);
-	rc |= cli_llm_notes(&ls);
+	rc |= cli_llm_notes(&ls) | cli_debate_records_status(&st);
 	if (st.fatal) {
 		cli_warn("stopped: %s", st.fatal_msg);
 		rc = 1;

@@ -859,6 +859,14 @@ int cli_debate_resume(const ark_debate_cfg *cfg, ark_strset *done)
 	return r;
 }
 
+int cli_debate_records_status(const ark_sched_stats *st)
+{
+	if (!st->written || st->ok || st->resumed)
+		return 0;
+	cli_warn("no record succeeded: all %ld have status \"error\" (exit status 1)", st->written);
+	return 1;
+}
+
 int cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wait_s,
                      volatile sig_atomic_t *stop)
 {
@@ -891,6 +899,6 @@ int cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wa
 	ark_llm_stats ls = { .cache = st.cache, .cache_hits = st.cache_st.hits,
 	                     .cache_misses = st.cache_st.misses, .cache_errors = st.cache_st.errors };
 	snprintf(ls.cache_err, sizeof ls.cache_err, "%s", st.cache_st.err);
-	int rc = cli_llm_notes(&ls);
+	int rc = cli_llm_notes(&ls) | (st.complete ? cli_debate_records_status(&st.sched) : 0);
 	return rc | (stop && *stop && !st.complete ? 1 : 0);
 }

@@ -184,6 +184,10 @@ void cli_push(char ***v, int *n, char *s);
  * --resume: the keys of cli_output's complete records into done, with notes on what was cut or
  * dropped; 1 when the file exists (the output appends to it).  A refusal is fatal. */
 int  cli_debate_resume(const ark_debate_cfg *cfg, ark_strset *done);
+/* The exit status of a run's records: 1, said on standard error (also under -q), when it wrote
+ * records and none of them is ok (nor kept ok by --resume); else 0 (failed records among ok
+ * ones do not count). */
+int  cli_debate_records_status(const ark_sched_stats *st);
 /* --batch: a step of the batch run of so's tasks into cli_output (or, wait_s > 0, steps until it
  * is complete or *stop), then what it did on standard error (unless -q).  The exit status. */
 int  cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wait_s,
