@@ -36,7 +36,11 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 
 @test "usage errors exit 2 with a message" {
 	cases=(
-		"-p nonsense|--protocol 'nonsense': want debate, discussion or sample"
+		"-p nonsense|--protocol 'nonsense': want debate, discussion, sample or opt-out"
+		"-p opt-out|the opt-out protocol needs --condition revealed"
+		"-p opt-out --condition hidden|the opt-out protocol needs --condition revealed"
+		"-p opt-out --condition none --expert 1|the opt-out protocol needs --condition revealed"
+		"--final aggregate --aggregator sim:profile=nosuch|profile=nosuch: no such profile"
 		"-n 0|-n: 0 is out of range [1, 64]"
 		"--condition maybe|--condition 'maybe': want none, hidden, revealed or solo"
 		"--split halves|--split 'halves': want none, concentrated, distributed or full"
@@ -218,6 +222,48 @@ deb() { ark-debate -q "$@" > "$T/out.jsonl"; }
 	jq -e -s 'length == 6 and all(.final.rule == "majority" and .final.votes >= 1)' "$T/out.jsonl"
 	deb --final random-agent -n 4 -r 1 "$TASKS"
 	jq -e -s 'length == 6 and all(.final.rule == "random-agent" and (.final.agent | type == "number"))' "$T/out.jsonl"
+}
+
+@test "opt-out: members leave the question to the revealed expert; the team's answer is of those still in" {
+	team='-a sim:skill=0.8 -a sim:skill=0.6 -a sim:skill=0.5 -a sim:skill=0.4'
+	ark-debate -q --tasks arith -p opt-out --condition revealed --expert oracle -n 4 -r 2 \
+		--repeat 2 $team > "$T/oo.jsonl"
+	# who opted out, in which round: one turn marked for each, without an answer, none after it
+	jq -e -s 'length == 80 and all(.run.protocol == "opt-out" and (.opted_out | type == "array"))' "$T/oo.jsonl"
+	jq -e -s 'all(.[]; . as $r | .opted_out | all(.[]; .agent as $a | .round as $k | $a != $r.run.expert
+	  and $k >= 1 and ([$r.turns[] | select(.agent == $a and .opt_out == true)] | length == 1 and .[0].round == $k
+	    and .[0].answer == null and .[0].correct == null and .[0].sim.opt_out == true)
+	  and ([$r.turns[] | select(.agent == $a and .round > $k)] | length == 0)))' "$T/oo.jsonl"
+	# a turn marked opt_out belongs to a member listed, never to the expert; round 0 offers nothing
+	jq -e -s 'all(.[]; . as $r | all(.turns[] | select(.opt_out == true); .agent as $a | .round > 0
+	  and .agent != $r.run.expert and ([$r.opted_out[] | select(.agent == $a)] | length == 1)))' "$T/oo.jsonl"
+	# some members opted out, some stayed in beside the expert, and without a revealed expert
+	# (nobody right in round 0) nobody was offered
+	jq -e -s '([.[] | .opted_out | length] | (max == 3) and (min == 0)) and
+	  any(.[]; (.opted_out | length) == 1)' "$T/oo.jsonl"
+	jq -e -s 'all(.[] | select(.run.expert == null); .opted_out == [])' "$T/oo.jsonl"
+	# the majority counts the members still in: votes are theirs, and their last answers agree
+	jq -e -s 'all(.[]; . as $r | ([.opted_out[].agent]) as $out
+	  | ([range(4)] - $out) as $in | ($in | length) as $nin
+	  | ([$in[] as $a | [$r.turns[] | select(.agent == $a)] | last | .answer]) as $last
+	  | (.final.agent | IN($in[])) and
+	    (if $nin > 1 then .final.voters == $nin and .final.votes == ([$last[] | select(. == $r.final.answer)] | length)
+	     else .final.voters == null end))' "$T/oo.jsonl"
+	# the aggregator reads only the answers of those still in
+	ark-debate -q --tasks arith -p opt-out --condition revealed --expert oracle -n 4 -r 2 \
+		--final aggregate $team > "$T/agg.jsonl"
+	jq -e -s 'all(.[] | select((.opted_out | length) < 3); (4 - (.opted_out | length)) as $k
+	  | .final.text | contains("I read the \($k) members'"'"' final answers"))' "$T/agg.jsonl"
+	jq -e -s 'any(.[]; (.opted_out | length) == 1 or (.opted_out | length) == 2)' "$T/agg.jsonl"
+	# the offer is the opt-out template: without its fixed form the simulator never opts out
+	mkdir -p "$T/pr"
+	printf 'You may leave the question to Agent {{expert}}.\n' > "$T/pr/opt-out.txt"
+	ark-debate -q --tasks arith -p opt-out --condition revealed --expert oracle -n 4 -r 2 \
+		--prompts "$T/pr" $team > "$T/none.jsonl"
+	jq -e -s 'length == 40 and all(.opted_out == [])' "$T/none.jsonl"
+	# the other protocols are as they were: no opted_out, no opt-out offer
+	ark-debate -q --tasks arith -p debate --condition revealed --expert oracle -n 4 -r 2 $team > "$T/d.jsonl"
+	jq -e -s 'all(has("opted_out") | not) and all(.[].turns[]; has("opt_out") | not)' "$T/d.jsonl"
 }
 
 @test "team sizes 1, 2, 4 and 8" {

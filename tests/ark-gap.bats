@@ -709,12 +709,13 @@ with_behaviour() {
 	[[ "$output" != *"Lost at Sea"* ]]    # without --published only the run's tasks
 }
 
-@test "--paper 2: Table 2 columns from the benchmark groups; an opt-out column only published" {
+@test "--paper 2: Table 2 columns from the benchmark groups, the opt-out column from opt-out records" {
 	[ -x "$ARK_BIN/ark-debate" ] || skip "ark-debate not built"
 	team='-a sim -a sim:skill=0.8 -a sim:skill=0.4'
 	{ ark-debate -q --tasks arith -p discussion --condition none -n 3 -r 1 --repeat 3 $team &&
 	  ark-debate -q --tasks arith -p discussion --condition revealed --expert oracle -n 3 -r 1 --repeat 3 $team &&
-	  ark-debate -q --tasks arith -p debate --condition revealed --expert oracle -n 3 -r 1 --repeat 3 $team
+	  ark-debate -q --tasks arith -p debate --condition revealed --expert oracle -n 3 -r 1 --repeat 3 $team &&
+	  ark-debate -q --tasks arith -p opt-out --condition revealed --expert oracle -n 3 -r 1 --repeat 3 $team
 	} > "$T/deb.jsonl" || return 1
 	ark-gap -q --boot 100 --by task,protocol,condition "$T/deb.jsonl" > "$T/plain.jsonl"
 	ark-gap -q --boot 100 --paper 2 --published p1-v4 "$T/deb.jsonl" > "$T/p2.jsonl"
@@ -729,7 +730,16 @@ with_behaviour() {
 	near "$(v best-individual)" "$(g '.group.protocol == "discussion" and .group.condition == "none" and .best == "member"' | jq .best_score)"
 	near "$(v team-reveal)" "$(g '.group.protocol == "discussion" and .group.condition == "revealed"' | jq .team_score)"
 	near "$(v debate-reveal)" "$(g '.group.protocol == "debate" and .group.condition == "revealed"' | jq .team_score)"
-	[ "$(v optout-reveal)" = null ]
+	oo="$(g '.group.protocol == "opt-out" and .group.condition == "revealed"' | jq .team_score)"
+	near "$(v optout-reveal)" "$oo"
+	# the opt-out team's accuracy is that of its final answers (the members still in), and
+	# members did opt out in it
+	near "$(v optout-reveal)" "$(jq -s '[.[] | select(.run.protocol == "opt-out") | if .final.correct then 1 else 0 end] | add / length' "$T/deb.jsonl")"
+	jq -e -s '[.[] | select(.run.protocol == "opt-out") | .opted_out | length] | add > 0' "$T/deb.jsonl"
+	# without opt-out records the column has the published value only
+	jq -c 'select(.run.protocol != "opt-out")' "$T/deb.jsonl" | ark-gap -q --boot 100 --paper 2 --published p1-v4 > "$T/p2b.jsonl"
+	jq -e -s 'all(.[] | select(.column == "optout-reveal"); .value == null) and
+	  ([.[] | select(.column == "optout-reveal" and .published != null)] | length == 5)' "$T/p2b.jsonl"
 	# the team accuracy recomputed from the records
 	near "$(v team-enm)" "$(jq -s '[.[] | select(.run.protocol == "discussion" and .run.condition == "none") | if .final.correct then 1 else 0 end] | add / length' "$T/deb.jsonl")"
 	jq -e -s '[.[] | select(.task == "hle" and .column == "gap")] | length == 1 and .[0].published == 0.411 and .[0].value == null' "$T/p2.jsonl"
@@ -738,7 +748,7 @@ with_behaviour() {
 	assert_status 0
 	assert_contains "Table 2: accuracy"
 	assert_contains "Opt-Out-Reveal"
-	[[ "$output" == *"HLE (text only)"*"- | 41.1"* ]]
+	[[ "$output" == *"HLE (text only)"*"- | 31.0"*"- | 41.1"* ]]
 }
 
 @test "--paper and --published: usage errors, a bad published file names its line" {

@@ -170,8 +170,10 @@ canon() { gzip -cdf "$@" | jq -c 'del(.turns[]?.ms)' | sort; }
 	[ "$(grep -c '^moon ' "$T/teams/plan.txt")" -eq 4 ]
 	# Table 2 from the shipped arithmetic set: one row for the benchmark, its columns filled
 	grep -q 'Table 2: accuracy' "$T/teams/table2.txt"
-	jq -e -s '[.[] | select(.task == "arith")] | length == 8 and (map(select(.value != null)) | length) == 7' "$T/teams/table2.jsonl"
-	for b in enm reveal debate; do [ -s "$T/teams/bench/arith-$b.jsonl.gz" ] || return 1; done
+	jq -e -s '[.[] | select(.task == "arith")] | length == 8 and all(.value != null)' "$T/teams/table2.jsonl"
+	jq -e -s '[.[] | select(.task == "mmlu-pro" and .column == "optout-reveal")] | length == 1 and .[0].published == 0.88' "$T/teams/table2.jsonl"
+	gzip -cd "$T/teams/bench/arith-optout.jsonl.gz" | jq -e -s 'length > 0 and all(.run.protocol == "opt-out" and .run.condition == "revealed")'
+	for b in enm reveal debate optout; do [ -s "$T/teams/bench/arith-$b.jsonl.gz" ] || return 1; done
 	# real endpoints by variables: the members given are the ones run
 	run make -n -f "$EX/teams/Makefile" OUT="$T/t2" bench BENCH_TASKS="a/gpqa.jsonl" \
 		BENCH_TEAM="openai:model=gpt-4o anthropic:model=claude-sonnet-4-5"

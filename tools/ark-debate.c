@@ -27,7 +27,7 @@ static const char help[] =
 	"                  [--tpm n] [--retries n] [--timeout sec] [--insecure] [--skip-bad]\n"
 	"                  [--batch] [--batch-wait sec] [--cache file] [--cache-only]\n"
 	"                  [-o file] [file ...]\n"
-	"  -p, --protocol P     debate (default), discussion or sample\n"
+	"  -p, --protocol P     debate (default), discussion, sample or opt-out\n"
 	"  -n, --size N         team size (debate 5, discussion 4)\n"
 	"  -r, --rounds R       rounds after the independent round 0 (debate 3, discussion 4)\n"
 	"  -g, --samples G      sample protocol: answers per task (default 4)\n"
@@ -185,6 +185,8 @@ static void configure(ark_debate_cfg *cfg)
 		if (cfg->final_rule != ARK_FINAL_AGGREGATE)
 			cli_usage_error("--aggregator goes with --final aggregate");
 		add_spec(&aggregator, O.aggregator);
+		if (ark_team_profiles(&aggregator, dir, err, sizeof err) < 0)   /* its profile too */
+			cli_usage_error("%s", err);
 		cfg->aggregator = aggregator.m[0];
 	}
 	if (ark_debate_cfg_prompts(cfg, cli_sharedir(), O.prompts, err, sizeof err) < 0)

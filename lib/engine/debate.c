@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "engine/debate.h"
 #include "grade/vote.h"
 #include "grade/rank.h"
@@ -18,7 +19,7 @@
 
 /* ---- names ------------------------------------------------------------------------------- */
 
-static const char *const proto_names[] = { "debate", "discussion", "sample" };
+static const char *const proto_names[] = { "debate", "discussion", "sample", "opt-out" };
 static const char *const cond_names[] = { "none", "hidden", "revealed", "solo" };
 static const char *const split_names[] = { "none", "concentrated", "distributed", "full" };
 static const char *const final_names[] = { "majority", "random-agent", "aggregate" };
@@ -31,7 +32,7 @@ static int find_name(const char *const *names, int n, const char *s)
 	return -1;
 }
 
-int ark_protocol_parse(const char *s) { return find_name(proto_names, 3, s); }
+int ark_protocol_parse(const char *s) { return find_name(proto_names, 4, s); }
 const char *ark_protocol_name(ark_protocol p) { return proto_names[p]; }
 int ark_condition_parse(const char *s) { return find_name(cond_names, 4, s); }
 const char *ark_condition_name(ark_condition c) { return cond_names[c]; }
@@ -122,12 +123,17 @@ int ark_debate_cfg_check(const ark_debate_cfg *c, char *err, size_t errlen)
 		return ark_errf(err, errlen, "split concentrated needs an expert given by index");
 	if (c->condition == ARK_COND_SOLO && c->expert == ARK_EXPERT_ORACLE)
 		return ark_errf(err, errlen, "condition solo needs an expert given by index");
+	/* the members opt out in favour of an expert they were told of */
+	if (c->protocol == ARK_PROTO_OPTOUT && c->condition != ARK_COND_REVEALED)
+		return ark_errf(err, errlen, "the opt-out protocol needs --condition revealed (the "
+		                "members may leave the question to the revealed expert), not %s",
+		                ark_condition_name(c->condition));
 	return 0;
 }
 
 static const char *const templates[] = {
 	"system", "system-solo", "facts", "role-expert", "reveal", "reveal-strong",
-	"role-adversary", "role-adversary-key", "round0", "debate", "discussion",
+	"role-adversary", "role-adversary-key", "round0", "debate", "discussion", "opt-out",
 	"aggregate-system", "aggregate", "format-math", "format-choice", "format-number",
 	"format-short", "format-rank",
 };
@@ -288,6 +294,7 @@ typedef struct agent_t {
 	int last_round;
 	jv *last_turn;           /* borrowed: its latest turn object */
 	jv *held_turn;           /* a turn of a concurrent round, kept until the round is over */
+	int out_round;           /* opt-out protocol: the round it opted out in, 0 while in */
 	dcall call;
 } agent_t;
 
@@ -343,6 +350,24 @@ static void fail(ark_debate *d, int fatal, const char *fmt, ...)
 	d->failed = 1;
 	if (fatal)
 		d->fatal = 1;
+}
+
+/* debate and opt-out: each member keeps its own conversation, and a round's members answer at
+ * once */
+static int threaded(const ark_debate_cfg *c)
+{
+	return c->protocol == ARK_PROTO_DEBATE || c->protocol == ARK_PROTO_OPTOUT;
+}
+
+/* The members still in (the active ones but those who opted out), in team order, into idx: their
+ * number. */
+static int members_in(const ark_debate *d, int *idx)
+{
+	int n = 0;
+	for (int k = 0; k < d->nactive; k++)
+		if (!d->ag[d->active[k]].out_round)
+			idx[n++] = d->active[k];
+	return n;
 }
 
 /* ---- prompts ----------------------------------------------------------------------------- */
@@ -729,15 +754,48 @@ static jv *make_turn(ark_debate *d, dcall *dc, int *correct_out, char **answer_o
 static void advance(ark_debate *d);
 static void finish(ark_debate *d);
 
+/* The opt-out protocol: the offer to leave the question to the revealed expert, after the
+ * round's request, for every member but the expert.  0, or -1 (d failed). */
+static int offer_opt_out(ark_debate *d, const agent_t *a, ark_buf *out)
+{
+	if (d->cfg->protocol != ARK_PROTO_OPTOUT || d->expert < 0 || a->idx == d->expert)
+		return 0;
+	ark_pvar v[] = { { "expert", d->ag[d->expert].name }, { "name", a->name } };
+	if (ark_buf_adds(out, "\n\n")) {
+		fail(d, 1, "out of memory");
+		return -1;
+	}
+	return render(d, "opt-out", v, 2, out);
+}
+
+/* Does a reply opt out: a line that reads OPT OUT (any case, spaces and a final full stop
+ * aside)? */
+static int says_opt_out(const char *text)
+{
+	for (const char *l = text; l && *l;) {
+		const char *e = strchr(l, '\n'), *end = e ? e : l + strlen(l);
+		while (l < end && (*l == ' ' || *l == '\t' || *l == '*'))
+			l++;
+		while (end > l && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+		                   end[-1] == '.' || end[-1] == '*'))
+			end--;
+		if (end - l == 7 && !strncasecmp(l, "opt out", 7))
+			return 1;
+		l = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
 static void start_round_debate(ark_debate *d)
 {
-	/* each active agent reads the others' answers of the previous round */
-	for (int k = 0; k < d->nactive && !d->failed; k++) {
-		agent_t *a = &d->ag[d->active[k]];
+	/* each member still in reads the others' answers of the previous round */
+	int in[ARK_TEAM_MAX], nin = members_in(d, in);
+	for (int k = 0; k < nin && !d->failed; k++) {
+		agent_t *a = &d->ag[in[k]];
 		ark_buf peers = ARK_BUF_INIT, fmt = ARK_BUF_INIT, out = ARK_BUF_INIT;
 		int first = 1;
-		for (int j = 0; j < d->nactive; j++) {
-			agent_t *b = &d->ag[d->active[j]];
+		for (int j = 0; j < nin; j++) {
+			agent_t *b = &d->ag[in[j]];
 			if (b == a)
 				continue;
 			if (!first)
@@ -750,7 +808,7 @@ static void start_round_debate(ark_debate *d)
 		if (format_text(d, &fmt) == 0) {
 			ark_pvar v[] = { { "peers", peers.p ? peers.p : "" }, { "round", rb },
 			                 { "format", fmt.p }, { "name", a->name } };
-			if (render(d, "debate", v, 4, &out) == 0 &&
+			if (render(d, "debate", v, 4, &out) == 0 && offer_opt_out(d, a, &out) == 0 &&
 			    hist_push(d, a, "user", ark_buf_take(&out)) == 0)
 				submit(d, &a->call, a->m, a->hist, a->nhist, a->idx, d->round, -1);
 		}
@@ -822,7 +880,9 @@ static void pick_oracle(ark_debate *d)
 
 static void start_final(ark_debate *d)
 {
-	if (d->cfg->final_rule != ARK_FINAL_AGGREGATE || d->nactive < 2 ||
+	/* the aggregator reads the answers of the members still in */
+	int in[ARK_TEAM_MAX], nin = members_in(d, in);
+	if (d->cfg->final_rule != ARK_FINAL_AGGREGATE || nin < 2 ||
 	    d->cfg->protocol == ARK_PROTO_SAMPLE) {
 		finish(d);
 		return;
@@ -830,14 +890,14 @@ static void start_final(ark_debate *d)
 	d->state = ST_AGGREGATE;
 	ark_buf opt = ARK_BUF_INIT, fmt = ARK_BUF_INIT, out = ARK_BUF_INIT, ans = ARK_BUF_INIT,
 	        sys = ARK_BUF_INIT;
-	for (int k = 0; k < d->nactive; k++) {
-		agent_t *a = &d->ag[d->active[k]];
+	for (int k = 0; k < nin; k++) {
+		agent_t *a = &d->ag[in[k]];
 		if (k)
 			ark_buf_adds(&ans, "\n\n");
 		ark_block_add(&ans, a->name, a->last_round, a->last_text);
 	}
 	char nb[16];
-	snprintf(nb, sizeof nb, "%d", d->nactive);
+	snprintf(nb, sizeof nb, "%d", nin);
 	const ark_member *m = d->cfg->aggregator ? d->cfg->aggregator : d->ag[0].m;
 	if (question_vars(d, &opt, &fmt) == 0) {
 		ark_pvar v[] = { { "question", jv_get_str(d->task, "question") }, { "options", opt.p },
@@ -886,10 +946,12 @@ static void advance(ark_debate *d)
 		finish(d);
 		return;
 	}
-	if (c->protocol == ARK_PROTO_DEBATE) {
+	if (threaded(c)) {
+		int in[ARK_TEAM_MAX];
 		if (d->round == 0 && c->expert == ARK_EXPERT_ORACLE)
 			pick_oracle(d);
-		if (d->round < d->rounds && !d->failed) {
+		/* opt-out: no more rounds once one member is left in */
+		if (d->round < d->rounds && !d->failed && members_in(d, in) > 1) {
 			d->round++;
 			start_round_debate(d);
 		} else {
@@ -956,7 +1018,7 @@ static void on_done(ark_call *c)
 				agent_t *a = &d->ag[dc->agent];
 				/* turns of a concurrent round are written in agent order once the round is
 				 * over, whatever order they completed in; discussion turns as spoken */
-				int concurrent = d->cfg->protocol == ARK_PROTO_DEBATE || dc->round == 0;
+				int concurrent = threaded(d->cfg) || dc->round == 0;
 				if (concurrent) {
 					jv_free(a->held_turn);
 					a->held_turn = t;
@@ -969,8 +1031,17 @@ static void on_done(ark_call *c)
 					a->last_text = strdup(jv_get_str(t, "text"));
 					a->last_round = dc->round;
 				}
-				if (d->cfg->protocol == ARK_PROTO_DEBATE && a->last_text)
+				if (threaded(d->cfg) && a->last_text)
 					hist_push(d, a, "assistant", strdup(a->last_text));
+				/* a member offered to opt out who does: its turn is marked, it is out */
+				if (d->cfg->protocol == ARK_PROTO_OPTOUT && dc->round > 0 &&
+				    dc->agent != d->expert && says_opt_out(jv_get_str(t, "text"))) {
+					/* no answer of its own: whatever the grader read in it does not count */
+					a->out_round = dc->round;
+					if (jv_set(t, "opt_out", jv_bool(1)) || jv_set(t, "answer", jv_null()) ||
+					    jv_set(t, "extract_ok", jv_bool(0)) || jv_set(t, "correct", jv_null()))
+						fail(d, 1, "out of memory");
+				}
 			}
 		}
 	}
@@ -1152,8 +1223,10 @@ static jv *final_object(ark_debate *d)
 {
 	const ark_debate_cfg *c = d->cfg;
 	const char *rule = ark_final_name(c->final_rule);
-	if (d->nactive == 1) {
-		agent_t *a = &d->ag[d->active[0]];
+	/* every rule speaks for the members still in (opt-out: those who did not opt out) */
+	int in[ARK_TEAM_MAX], nin = members_in(d, in);
+	if (nin == 1) {
+		agent_t *a = &d->ag[in[0]];
 		return final_from_turn(a->last_turn, a->idx, rule);
 	}
 	if (c->final_rule == ARK_FINAL_AGGREGATE) {
@@ -1174,36 +1247,56 @@ static jv *final_object(ark_debate *d)
 	ark_rng r;
 	ark_rng_stream(&r, d->seed, d->id, -3, -1);
 	if (c->final_rule == ARK_FINAL_RANDOM_AGENT) {
-		agent_t *a = &d->ag[d->active[ark_rng_below(&r, (uint64_t)d->nactive)]];
+		agent_t *a = &d->ag[in[ark_rng_below(&r, (uint64_t)nin)]];
 		return final_from_turn(a->last_turn, a->idx, rule);
 	}
 	/* majority of the last answers; answers compared as the grader compares them; ties between
 	 * answers and between the agents that gave the winner drawn from the seed */
 	const char *ans[ARK_TEAM_MAX];
 	size_t votes[ARK_TEAM_MAX];
-	for (int k = 0; k < d->nactive; k++)
-		ans[k] = jv_get_str(d->ag[d->active[k]].last_turn, "answer");
+	for (int k = 0; k < nin; k++)
+		ans[k] = jv_get_str(d->ag[in[k]].last_turn, "answer");
 	ark_vote_grader g = { (int)d->kind, &c->gopts };
 	ark_vote_rule vr = { ARK_TIE_DRAW, ark_vote_same_answer, &g, NULL, &r };
 	ark_vote v;
-	long win = ark_vote_count(ans, (size_t)d->nactive, &vr, votes, &v);
+	long win = ark_vote_count(ans, (size_t)nin, &vr, votes, &v);
 	int best = (int)v.votes;
 	if (win < 0) {
 		/* nobody gave a readable answer: an agent drawn from the seed speaks for the team */
-		agent_t *a = &d->ag[d->active[ark_rng_below(&r, (uint64_t)d->nactive)]];
+		agent_t *a = &d->ag[in[ark_rng_below(&r, (uint64_t)nin)]];
 		return final_from_turn(a->last_turn, a->idx, rule);
 	}
 	int who[ARK_TEAM_MAX], nw = 0;
-	for (int k = 0; k < d->nactive; k++)
+	for (int k = 0; k < nin; k++)
 		if (ans[k] && ark_vote_same_answer(ans[win], ans[k], &g))
 			who[nw++] = k;
-	agent_t *a = &d->ag[d->active[who[ark_rng_below(&r, (uint64_t)nw)]]];
+	agent_t *a = &d->ag[in[who[ark_rng_below(&r, (uint64_t)nw)]]];
 	jv *f = final_from_turn(a->last_turn, a->idx, rule);
-	if (f && (jv_set(f, "votes", jv_int(best)) || jv_set(f, "voters", jv_int(d->nactive)))) {
+	if (f && (jv_set(f, "votes", jv_int(best)) || jv_set(f, "voters", jv_int(nin)))) {
 		jv_free(f);
 		return NULL;
 	}
 	return f;
+}
+
+/* The opt-out protocol's [{"agent", "round"}]: who opted out, in which round, in team order. */
+static jv *opted_out(ark_debate *d)
+{
+	jv *o = jv_array();
+	int rc = !o;
+	for (int k = 0; o && k < d->nactive; k++) {
+		const agent_t *a = &d->ag[d->active[k]];
+		if (!a->out_round)
+			continue;
+		jv *e = jv_object();
+		rc |= !e || jv_set(e, "agent", jv_int(a->idx)) || jv_set(e, "round", jv_int(a->out_round));
+		rc |= jv_push(o, e);
+	}
+	if (rc) {
+		jv_free(o);
+		return NULL;
+	}
+	return o;
 }
 
 static jv *usage_object(long calls, long tin, long tout, int tin_known, int tout_known)
@@ -1251,6 +1344,8 @@ static jv *build_record(ark_debate *d, int sample)
 	} else {
 		rc |= jv_set(rec, "turns", d->turns);
 		d->turns = NULL;
+		if (c->protocol == ARK_PROTO_OPTOUT)
+			rc |= jv_set(rec, "opted_out", opted_out(d));
 		if (!d->failed)
 			rc |= jv_set(rec, "final", final_object(d));
 		rc |= jv_set(rec, "usage", usage_object(d->calls, d->tin, d->tout, d->tin_known,
@@ -1386,7 +1481,7 @@ static int start_round0(ark_debate *d)
 		char *u = round0_text(d);
 		if (!u)
 			break;
-		if (cfg->protocol != ARK_PROTO_DEBATE) {
+		if (!threaded(cfg)) {
 			submit_oneoff(d, &a->call, a->m, a->system, u, a->idx, 0, -1);
 			continue;
 		}

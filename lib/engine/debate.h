@@ -13,6 +13,13 @@
  *   discussion  round 0 as above; then in each round 1..R every agent speaks once, in a balanced
  *               random order (a seeded permutation rotated by one place per round, so over n
  *               rounds each agent holds each place once), reading the shared transcript so far.
+ *   opt-out     the debate protocol with the expert revealed (condition revealed only), where in
+ *               each round 1..R every member but the expert is also offered to opt out: to
+ *               leave the question to the others by replying with a line "OPT OUT".  A member
+ *               who opts out takes no further part (it is not asked again, and the others no
+ *               longer see its answers); its turn is marked "opt_out": true, the record lists
+ *               {"agent", "round"} of each in "opted_out", and the final answer (any rule) is
+ *               that of the members still in.  The rounds end early when one member is left.
  *   sample      G independent single-agent answers per task, one record each, with "group" set to
  *               the task id and run.sample = 0..G-1 (rollouts for ark-grpo); log-probabilities are
  *               requested from servers that return them.
@@ -31,7 +38,8 @@
 #include "grade/memo.h"
 #include "engine/prompt.h"
 
-typedef enum { ARK_PROTO_DEBATE, ARK_PROTO_DISCUSSION, ARK_PROTO_SAMPLE } ark_protocol;
+typedef enum { ARK_PROTO_DEBATE, ARK_PROTO_DISCUSSION, ARK_PROTO_SAMPLE, ARK_PROTO_OPTOUT }
+	ark_protocol;
 typedef enum { ARK_COND_NONE, ARK_COND_HIDDEN, ARK_COND_REVEALED, ARK_COND_SOLO } ark_condition;
 typedef enum { ARK_SPLIT_NONE, ARK_SPLIT_CONCENTRATED, ARK_SPLIT_DISTRIBUTED, ARK_SPLIT_FULL }
 	ark_split;

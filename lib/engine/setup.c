@@ -158,7 +158,7 @@ int ark_debate_cfg_names(ark_debate_cfg *c, const char *protocol, const char *co
 {
 	int p = (int)c->protocol, cond = (int)c->condition, sp = (int)c->split, f;
 	if (by_name(&p, protocol, ark_protocol_parse, "--protocol",
-	            "debate, discussion or sample", err, errlen) < 0 ||
+	            "debate, discussion, sample or opt-out", err, errlen) < 0 ||
 	    by_name(&cond, condition, ark_condition_parse, "--condition",
 	            "none, hidden, revealed or solo", err, errlen) < 0 ||
 	    by_name(&sp, split, ark_split_parse, "--split",

@@ -13,6 +13,8 @@
  *     team's expert" (another member was), "adopt Agent X's answer" (the firm reveal), "steer the
  *     team toward a wrong answer" (adversary), "which you must lead the team away from" (the
  *     adversary was shown the key), "the team's aggregator" (it combines the final answers);
+ *   - whether it may opt out: "reply with the single line OPT OUT" in a user message (the
+ *     opt-out protocol);
  *   - what others said: blocks "--- Agent X, round R ---" .. "--- end of Agent X ---" in user
  *     messages, the latest block of each name counting; its own earlier answer is its last
  *     assistant message, else its own latest block.
@@ -37,6 +39,9 @@
  *   Adversary: argues for a wrong answer (rank: the reverse of the key when shown it, else the
  *   reverse of its own private ranking) and never moves.  Aggregator: the most common answer
  *   (ties drawn), or for rank the ranking by mean position.
+ *   Opting out.  Offered to opt out and told who the expert is, a member (not the expert, an
+ *   adversary or the aggregator) first opts out with probability p_follow_expert, times
+ *   1 - persistence when it holds facts; it then replies "OPT OUT" instead of answering.
  * The text: numbered steps (a categorical answer worked out by llm/simsteps.c, wrong from a step
  * anywhere in the working when its answer is wrong; a ranking with a faulty step when its error
  * is above 1/FAULTY_L1_PARTS of the largest possible), an explicit correction when it
@@ -98,6 +103,7 @@ typedef struct block {
 typedef struct situ {
 	char name[NAME_MAX_LEN];         /* its own name ("B"), "" when not found */
 	int aggregator, adversary, sees_key, self_expert, strong;
+	int offer;                       /* it was offered to opt out ("the single line OPT OUT") */
 	char expert[NAME_MAX_LEN];       /* the revealed expert when someone else, else "" */
 	unsigned char *held;             /* held[j]: it holds task fact j */
 	size_t nfacts, nheld;
@@ -228,8 +234,11 @@ static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t
 	}
 	/* blocks are read after the name is known */
 	for (size_t i = 0; i < nmsg; i++)
-		if (msgs[i].content && msgs[i].role && !strcmp(msgs[i].role, "user"))
+		if (msgs[i].content && msgs[i].role && !strcmp(msgs[i].role, "user")) {
 			scan_blocks(st, msgs[i].content, &own_block, &own_block_len);
+			if (strstr(msgs[i].content, "reply with the single line OPT OUT"))
+				st->offer = 1;
+		}
 	if (st->expert[0] && st->name[0] && !strcmp(st->expert, st->name)) {
 		st->self_expert = 1;
 		st->expert[0] = 0;
@@ -1303,6 +1312,30 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 	return 0;
 }
 
+/* ---- opting out --------------------------------------------------------------------------- */
+
+/* Offered to opt out (the opt-out protocol) and told who the expert is, a member other than the
+ * expert, an adversary or the aggregator opts out with the probability it would adopt the
+ * expert's answer (p_follow_expert), times 1 - persistence when it holds facts.  1 when it opted
+ * out (out holds the reply), 0 when it answers as usual; the draw comes first from r either way. */
+static int sim_opt_out(const ark_member *m, const situ *st, ark_rng *r, ark_buf *out, jv *info)
+{
+	if (!st->offer || !st->expert[0] || st->aggregator || st->adversary || st->self_expert)
+		return 0;
+	double p = p_follow_expert(m, st) * (1 - (st->nheld ? m->persistence : 0));
+	if (!(ark_rng_double(r) < p))
+		return 0;
+	ark_sfmt(out, "Step 1: Agent %s is the team's expert on this question, and I trust their "
+	         "answer more than mine.\n\nStep 2: I leave the question to the others.\n\nOPT OUT",
+	         st->expert);
+	if (info) {
+		jv_set(info, "behaviour", jv_string("deference"));
+		jv_set(info, "opt_out", jv_bool(1));
+		jv_set(info, "toward", jv_string(st->expert));
+	}
+	return 1;
+}
+
 /* ---- entry point -------------------------------------------------------------------------- */
 
 int ark_sim_reply(const ark_member *m, const jv *task, const ark_msg *msgs, size_t nmsg,
@@ -1346,9 +1379,10 @@ int ark_sim_reply(const ark_member *m, const jv *task, const ark_msg *msgs, size
 		jv_set(inf, "holds", h);
 		jv_set(inf, "read", jv_int((long long)st->npeers));
 	}
-	int rc = kind == ARK_KIND_RANK ? sim_rank(m, task, st, &r, out, inf, err, errlen)
-	                               : sim_categorical(m, task, (ark_kind)kind, st, &r, out, inf,
-	                                                 err, errlen);
+	int rc = sim_opt_out(m, st, &r, out, inf) ? 0
+	         : kind == ARK_KIND_RANK ? sim_rank(m, task, st, &r, out, inf, err, errlen)
+	                                 : sim_categorical(m, task, (ark_kind)kind, st, &r, out, inf,
+	                                                   err, errlen);
 	free(st->held);
 	free(st);
 	if (rc != 0 || (out->len == 0 && ark_buf_adds(out, "") != 0)) {

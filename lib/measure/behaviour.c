@@ -159,7 +159,7 @@ static int bctx_init(jv *rec, bctx *c, char *err, size_t errlen)
 	c->nt = jv_len(c->turns);
 	const jv *run = jv_get(rec, "run");
 	const char *proto = jv_get_str(run, "protocol");
-	c->discussion = !proto || strcmp(proto, "debate") != 0;
+	c->discussion = !proto || (strcmp(proto, "debate") && strcmp(proto, "opt-out"));
 	c->expert = -1;
 	const jv *ev = jv_get(run, "expert");
 	if (ev && jv_ll(ev, &c->expert) < 0)

@@ -8,10 +8,10 @@
  * of the team and of the expert alone.  The results must be grouped by task,condition,split.
  *
  * Table 2 (benchmarks): per task (benchmark), the accuracy of the members' round-0 majority
- * vote (CoT + majority vote), the debate with the expert revealed, an opt-out protocol with the
- * expert revealed (run.protocol "opt-out"; ark has none, so only a published value shows), the
- * discussion team with the expert not mentioned (condition hidden, else none), the discussion
- * team with the expert revealed, the best fixed member and the oracle (any member right) of the
+ * vote (CoT + majority vote), the debate with the expert revealed, the opt-out protocol with the
+ * expert revealed (run.protocol "opt-out": the final answer of the members that did not opt
+ * out), the discussion team with the expert not mentioned (condition hidden, else none), the
+ * discussion team with the expert revealed, the best fixed member and the oracle (any member right) of the
  * ENM team, and the ENM team's gap to the oracle.  Grouped by task,protocol,condition.
  *
  * Published values are facts read from records the caller hands over (the tool reads the file,
