@@ -867,6 +867,31 @@ int cli_debate_records_status(const ark_sched_stats *st)
 	return 1;
 }
 
+void cli_batch_report(const ark_bstate_stats *st, const char *output, int rounds)
+{
+	static const char *const names[3] = { "sim", "openai", "anthropic" };
+	for (int i = 1; i < 3; i++)
+		if (st->prov[i].calls)
+			cli_warn("%s: %ld calls, %ld tokens in, %ld out", names[i], st->prov[i].calls,
+			         st->prov[i].in_tokens, st->prov[i].out_tokens);
+	if (st->complete)
+		return;
+	char round[32] = "";
+	if (rounds)
+		snprintf(round, sizeof round, " (round %ld)", st->rounds);
+	cli_warn("%ld results read; submitted %ld calls in %ld batches%s; %ld calls in %ld running "
+	         "batches; run the same command again to go on (state in %s.batch)", st->results,
+	         st->submitted, st->new_batches, round, st->waiting, st->running, output);
+}
+
+int cli_batch_notes(const ark_bstate_stats *st)
+{
+	ark_llm_stats ls = { .cache = st->cache, .cache_hits = st->cache_st.hits,
+	                     .cache_misses = st->cache_st.misses, .cache_errors = st->cache_st.errors };
+	snprintf(ls.cache_err, sizeof ls.cache_err, "%s", st->cache_st.err);
+	return cli_llm_notes(&ls);
+}
+
 int cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wait_s,
                      volatile sig_atomic_t *stop)
 {
@@ -881,24 +906,12 @@ int cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wa
 		return 1;
 	}
 	if (!cli_quiet) {
-		static const char *const names[3] = { "sim", "openai", "anthropic" };
-		for (int i = 1; i < 3; i++)
-			if (st.prov[i].calls)
-				cli_warn("%s: %ld calls, %ld tokens in, %ld out", names[i], st.prov[i].calls,
-				         st.prov[i].in_tokens, st.prov[i].out_tokens);
-		if (st.complete)
+		cli_batch_report(&st.b, cli_output, 1);
+		if (st.b.complete)
 			cli_warn("complete: %ld records (%ld ok, %ld failed) in %s, after %ld batches "
 			         "in %ld rounds", st.sched.written, st.sched.ok, st.sched.errors,
-			         cli_output, st.batches, st.rounds);
-		else
-			cli_warn("%ld results read; submitted %ld calls in %ld batches (round %ld); %ld "
-			         "calls in %ld running batches; run the same command again to go on "
-			         "(state in %s.batch)", st.results, st.submitted, st.new_batches,
-			         st.rounds, st.waiting, st.running, cli_output);
+			         cli_output, st.b.batches, st.b.rounds);
 	}
-	ark_llm_stats ls = { .cache = st.cache, .cache_hits = st.cache_st.hits,
-	                     .cache_misses = st.cache_st.misses, .cache_errors = st.cache_st.errors };
-	snprintf(ls.cache_err, sizeof ls.cache_err, "%s", st.cache_st.err);
-	int rc = cli_llm_notes(&ls) | (st.complete ? cli_debate_records_status(&st.sched) : 0);
-	return rc | (stop && *stop && !st.complete ? 1 : 0);
+	int rc = cli_batch_notes(&st.b) | (st.b.complete ? cli_debate_records_status(&st.sched) : 0);
+	return rc | (stop && *stop && !st.b.complete ? 1 : 0);
 }

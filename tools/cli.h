@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/io.h"
+#include "llm/batchstate.h"
 #include "llm/cache.h"
 #include "llm/llm.h"
 #include "core/strset.h"
@@ -188,6 +189,11 @@ int  cli_debate_resume(const ark_debate_cfg *cfg, ark_strset *done);
  * records and none of them is ok (nor kept ok by --resume); else 0 (failed records among ok
  * ones do not count). */
 int  cli_debate_records_status(const ark_sched_stats *st);
+/* What a step of a batch run into output did (the cost per provider; unless complete, what it
+ * submitted and what runs), to stderr; rounds: name the round. */
+void cli_batch_report(const ark_bstate_stats *st, const char *output, int rounds);
+/* The response cache's notes of a batch run (cli_llm_notes): its exit status. */
+int  cli_batch_notes(const ark_bstate_stats *st);
 /* --batch: a step of the batch run of so's tasks into cli_output (or, wait_s > 0, steps until it
  * is complete or *stop), then what it did on standard error (unless -q).  The exit status. */
 int  cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wait_s,
