@@ -160,7 +160,7 @@ typedef struct ark_llm_opts {
 	int    verbose;          /* log requests and statuses (keys redacted) through the log hook */
 	void (*log)(void *ctx, const char *line);   /* verbose lines; the library never prints */
 	void  *log_ctx;
-	/* A batch run (engine/batchrun.h): when set, a call to an HTTP member goes to answer()
+	/* A batch run (llm/batchstate.h): when set, a call to an HTTP member goes to answer()
 	 * instead of the network.  answer() fills the call's out fields (a stored result, or a
 	 * failure) and returns 0; done() then runs on the next ark_llm_run, as for the simulator.
 	 * -1 refuses the call (message in err). */
