@@ -101,7 +101,7 @@ serve() { start_server "$@"; export URL; }
 	run ark-debate --cache-only "$TASKS"
 	assert_status 2
 	assert_contains "--cache-only needs a cache: --cache FILE or ARK_CACHE"
-	run ark-debate --cache "$T/none.db" --cache-only "$TASKS"
+	run debate --cache "$T/none.db" --cache-only
 	assert_status 1
 	assert_contains "cache $T/none.db: cannot open it"
 	assert_contains "--cache-only replays an existing cache"
@@ -109,14 +109,23 @@ serve() { start_server "$@"; export URL; }
 }
 
 @test "two shards running at once share one cache; the whole run then replays from it" {
-	serve --tasks "$TASKS" --latency 40
-	ark-debate -q -j 1 -n 2 -r 1 -a "$(OA)" -a "$(AN)" --cache "$T/c.db" --shard 0/2 \
-		-o "$T/s0.jsonl" "$TASKS" 2>"$T/e0" & p0=$!
-	ark-debate -q -j 1 -n 2 -r 1 -a "$(OA)" -a "$(AN)" --cache "$T/c.db" --shard 1/2 \
-		-o "$T/s1.jsonl" "$TASKS" 2>"$T/e1" & p1=$!
-	wait "$p0"; r0=$?
-	wait "$p1"; r1=$?
-	[ "$r0" -eq 0 ] && [ "$r1" -eq 0 ] || { cat "$T/e0" "$T/e1"; return 1; }
+	# Both shards must have a request in flight at one moment.  Under load one may finish
+	# before the other starts, so the pair runs again (a new server and a new cache) with
+	# slower replies, up to three times; shards that could not use the file at once (one
+	# waiting on the other's lock) would never overlap and fail every time.
+	for ms in 40 150 500; do
+		stop_server
+		rm -f "$T"/c.db*
+		serve --tasks "$TASKS" --latency "$ms"
+		ark-debate -q -j 1 -n 2 -r 1 -a "$(OA)" -a "$(AN)" --cache "$T/c.db" --shard 0/2 \
+			-o "$T/s0.jsonl" "$TASKS" 2>"$T/e0" & p0=$!
+		ark-debate -q -j 1 -n 2 -r 1 -a "$(OA)" -a "$(AN)" --cache "$T/c.db" --shard 1/2 \
+			-o "$T/s1.jsonl" "$TASKS" 2>"$T/e1" & p1=$!
+		wait "$p0"; r0=$?
+		wait "$p1"; r1=$?
+		[ "$r0" -eq 0 ] && [ "$r1" -eq 0 ] || { cat "$T/e0" "$T/e1"; return 1; }
+		[ "$(stat .max_inflight)" -eq 2 ] && break
+	done
 	# both were in flight together, each one request at a time
 	[ "$(stat .max_inflight)" -eq 2 ]
 	[ "$(stat .requests)" -eq 24 ]
@@ -179,8 +188,9 @@ serve() { start_server "$@"; export URL; }
 }
 
 @test "a file that is no database, another program's database, a lock held: refused by name" {
-	# the simulator needs no server: the cache is opened before any call all the same
-	sim() { ark-debate -q -n 2 -r 1 "$@" "$TASKS"; }
+	# the cache is opened before any call (a team of the simulator only opens none)
+	serve --tasks "$TASKS"
+	sim() { ark-debate -q -n 2 -r 1 -a "$(OA)" "$@" "$TASKS"; }
 	head -c 3000 /dev/urandom >"$T/junk.db"
 	run sim --cache "$T/junk.db"
 	assert_status 1
@@ -256,4 +266,22 @@ serve() { start_server "$@"; export URL; }
 	! cat "$T"/h.db* | grep -aq "$ARK_TEST_TOKEN"
 	! cat "$T"/h.db* | grep -aq 'ark-cache-title'
 	! cat "$T"/h.db* | grep -aq "$key"
+}
+
+@test "a simulated team makes no cache file, ARK_CACHE set or not; an HTTP member does" {
+	ARK_CACHE="$T/c.db" run_split ark-debate -a sim -n 2 -r 1 -o "$T/o.jsonl" "$TASKS"
+	assert_status 0
+	[ ! -e "$T/c.db" ]
+	[[ $stderr_out != *cache* ]] || { echo "$stderr_out"; return 1; }
+	run_split ark-debate -a sim -n 2 -r 1 --cache "$T/c.db" --batch -o "$T/b.jsonl" "$TASKS"
+	assert_status 0
+	[ ! -e "$T/c.db" ]
+	# a simulated team needs no cache under --cache-only either
+	run_split ark-debate -a sim -n 2 -r 1 --cache "$T/c.db" --cache-only -o "$T/o2.jsonl" "$TASKS"
+	assert_status 0
+	cmp "$T/o.jsonl" "$T/o2.jsonl"
+	serve --tasks "$TASKS"
+	ARK_CACHE="$T/c.db" run_split ark-debate -n 2 -r 1 -a sim -a "$(OA)" -o "$T/h.jsonl" "$TASKS"
+	assert_status 0
+	[ "$(rows "$T/c.db")" -eq 12 ]
 }

@@ -291,6 +291,8 @@ int main(int argc, char **argv)
 	ark_strset done = ARK_STRSET_INIT;
 	if (O.lo.verbose)
 		O.lo.log = cli_log_hook;
+	if (!ark_debate_cfg_http(&cfg))   /* the simulator's replies are not kept: no file made */
+		O.lo.cache = NULL;
 	if (O.batch) {
 		cli_count_signals(&got_signal);
 		rc = cli_debate_batch(&so, &O.lo, O.batch_wait, &got_signal) | rc;

@@ -85,6 +85,14 @@ void ark_debate_cfg_init(ark_debate_cfg *c)
 	ark_grade_opts_init(&c->gopts);
 }
 
+int ark_debate_cfg_http(const ark_debate_cfg *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->members[i] && c->members[i]->backend != ARK_BACKEND_SIM)
+			return 1;
+	return c->aggregator && c->aggregator->backend != ARK_BACKEND_SIM;
+}
+
 int ark_debate_cfg_check(const ark_debate_cfg *c, char *err, size_t errlen)
 {
 	if (c->n < 1 || c->n > ARK_TEAM_MAX)

@@ -79,6 +79,9 @@ typedef struct ark_debate_cfg {
 } ark_debate_cfg;
 
 void ark_debate_cfg_init(ark_debate_cfg *c);   /* debate protocol, n 5, rounds 3, majority */
+/* 1 when a member or the aggregator is an HTTP backend (its calls can go to a response cache or
+ * a batch), 0 when the simulator answers every call. */
+int  ark_debate_cfg_http(const ark_debate_cfg *c);
 /* Check the combination (indices in range, oracle without concentrated facts, ...). */
 int  ark_debate_cfg_check(const ark_debate_cfg *c, char *err, size_t errlen);
 /* The template names a configuration needs (for ark_prompts_require); *n set. */
