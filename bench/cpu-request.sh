@@ -42,7 +42,7 @@ done
 for f in "$BIN/ark-debate" "$TESTBIN/ark-llm-server" "$TESTBIN/ark-llm-probe"; do
 	[ -x "$f" ] || { echo "$0: $f is missing; run make first" >&2; exit 1; }
 done
-"$PY" -c 'import aiohttp' 2>/dev/null || { echo "$0: needs python3-aiohttp" >&2; exit 1; }
+[ "$CGONLY" = 1 ] || "$PY" -c 'import aiohttp' 2>/dev/null || { echo "$0: needs python3-aiohttp" >&2; exit 1; }
 
 W=$(mktemp -d)
 SPID=
@@ -138,7 +138,7 @@ report() {
 	echo "## CPU a request over HTTP against Python clients (bench/cpu-request.sh)"
 	echo
 	echo "Machine: $(uname -srm), $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); $(date -u '+%Y-%m-%d %H:%M UTC')."
-	echo "libcurl $(curl-config --version 2>/dev/null | sed 's/libcurl //'), $("$PY" --version), aiohttp $("$PY" -c 'import aiohttp; print(aiohttp.__version__)');"
+	echo "libcurl $(curl-config --version 2>/dev/null | sed 's/libcurl //'), $("$PY" --version), aiohttp $("$PY" -c 'import aiohttp; print(aiohttp.__version__)' 2>/dev/null || echo none);"
 	echo "server latency $LAT ms; load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)."
 	if [ "$CGONLY" = 0 ]; then
 		start_server --latency "$LAT"

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <curl/curl.h>
 #include "llm/cache.h"
@@ -134,7 +135,8 @@ struct ark_http {
 	idle_easy *pool; size_t npool, cappool;   /* idle easy handles */
 	req **spare; size_t nspare;          /* finished requests kept for their buffers */
 	unsigned char *fdev; size_t nfdev;   /* by descriptor: the events registered with epoll,
-	                                        with bit 0x80 set; 0 not registered */
+	                                        with bit 0x80 set, and 0x40 when curl no longer
+	                                        watches it (parked); 0 not registered */
 	size_t nqueued, nflight, ndone;
 	ark_llm_stats st;
 	ark_retry retry;
@@ -883,6 +885,52 @@ static void request_headers(req *r)
 	r->hdr = &r->seed_node;
 }
 
+static unsigned char *fdev_at(ark_http *h, curl_socket_t s)
+{
+	if ((size_t)s >= h->nfdev) {
+		size_t n = h->nfdev ? h->nfdev : 64;
+		while (n <= (size_t)s)
+			n *= 2;
+		unsigned char *nf = realloc(h->fdev, n);
+		if (!nf)
+			return NULL;
+		memset(nf + h->nfdev, 0, n - h->nfdev);
+		h->fdev = nf;
+		h->nfdev = n;
+	}
+	return &h->fdev[s];
+}
+
+/* bits of h->fdev beside the events: registered, parked, a connection socket that curl opened
+ * through on_open_socket (and so closes through on_close_socket); only those are parked, the
+ * others (a resolver's descriptors) are removed as curl says */
+enum { FD_REG = 0x80, FD_PARKED = 0x40, FD_CONN = 0x20 };
+
+/* curl opens a connection's socket: marked as one, so that it may be parked (on_socket) */
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)purpose;
+	curl_socket_t s = socket(a->family, a->socktype, a->protocol);
+	if (s >= 0) {
+		unsigned char *reg = fdev_at(ud, s);
+		if (!reg) {
+			close(s);
+			return CURL_SOCKET_BAD;
+		}
+		*reg = FD_CONN;
+	}
+	return s;
+}
+
+/* curl closes a connection's socket: closing takes it out of epoll, so its entry is forgotten */
+static int on_close_socket(void *ud, curl_socket_t s)
+{
+	ark_http *h = ud;
+	if (s >= 0 && (size_t)s < h->nfdev)
+		h->fdev[s] = 0;
+	return close(s);
+}
+
 /* The options a member's transfers share: the URL, callbacks, timeouts, TLS. */
 static void member_options(const ark_http *h, const member_fixed *f, CURL *e)
 {
@@ -893,6 +941,10 @@ static void member_options(const ark_http *h, const member_fixed *f, CURL *e)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_send);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)h);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)h);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "ark/" ARK_VERSION);
 	long tmo = (long)(h->o.timeout_s * 1000);
@@ -1381,41 +1433,45 @@ static void attempt_done(ark_http *h, req *r, CURLcode cc)
 /* ---- curl's socket interface over epoll ---------------------------------------------------- */
 
 /* curl says what to watch on a socket: registered with epoll once (EPOLL_CTL_ADD), changed only
- * when the events change, removed when curl is done with it.  h->fdev remembers what each
- * descriptor is registered for. */
+ * when the events change.  When curl is done with it (the connection goes back to its pool after
+ * every transfer) it stays registered, parked: the next transfer on the connection usually wants
+ * the same events, so a request costs no epoll_ctl at all.  A parked socket that becomes ready
+ * (the server closed the idle connection) is removed then (drive); one that curl closes leaves
+ * epoll with its close, and on_close_socket forgets it, so a new socket under its number is
+ * added afresh.  h->fdev remembers what each descriptor is registered for. */
+
 static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
 {
 	ark_http *h = ud;
 	if (s < 0)
 		return 0;
-	if ((size_t)s >= h->nfdev) {
-		size_t n = h->nfdev ? h->nfdev : 64;
-		while (n <= (size_t)s)
-			n *= 2;
-		unsigned char *nf = realloc(h->fdev, n);
-		if (!nf)
-			return -1;
-		memset(nf + h->nfdev, 0, n - h->nfdev);
-		h->fdev = nf;
-		h->nfdev = n;
-	}
-	unsigned char *reg = &h->fdev[s];
+	unsigned char *reg = fdev_at(h, s);
+	if (!reg)
+		return -1;
+	unsigned char conn = *reg & FD_CONN;
 	if (what == CURL_POLL_REMOVE) {
-		if (*reg)
+		if (*reg & FD_REG) {
+			if (conn) {
+				*reg |= FD_PARKED;
+				return 0;
+			}
 			epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL);
-		*reg = 0;
+		}
+		*reg = conn;
 		return 0;
 	}
-	unsigned char want = (unsigned char)(0x80 | (what & (CURL_POLL_IN | CURL_POLL_OUT)));
-	if (*reg == want)
+	unsigned char want = (unsigned char)(FD_REG | conn | (what & (CURL_POLL_IN | CURL_POLL_OUT)));
+	if ((*reg & ~FD_PARKED) == want) {
+		*reg = want;
 		return 0;
+	}
 	struct epoll_event ev;
 	memset(&ev, 0, sizeof ev);
 	ev.data.fd = s;
 	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
 	/* a descriptor closed without a REMOVE (and so out of epoll) may come back under its
 	 * number: then MOD finds nothing and ADD is right, and the other way round */
-	int op = *reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	int op = (*reg & FD_REG) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 	if (epoll_ctl(h->epfd, op, s, &ev) != 0) {
 		if (errno == ENOENT)
 			epoll_ctl(h->epfd, EPOLL_CTL_ADD, s, &ev);
@@ -1425,6 +1481,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
 	*reg = want;
 	return 0;
 }
+
 
 static int on_timer(CURLM *multi, long ms, void *ud)
 {
@@ -1454,6 +1511,14 @@ static int drive(ark_http *h, double ms, char *err, size_t errlen)
 		return ark_errf(err, errlen, "epoll: %s", strerror(errno));
 	}
 	for (int i = 0; i < n; i++) {
+		int fd = evs[i].data.fd;
+		if (fd >= 0 && (size_t)fd < h->nfdev && (h->fdev[fd] & FD_PARKED)) {
+			/* parked: curl does not watch it now; it is ready because the peer closed or
+			 * wrote, and curl finds that out when it next looks at the connection */
+			epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+			h->fdev[fd] = FD_CONN;
+			continue;
+		}
 		int f = 0;
 		if (evs[i].events & EPOLLIN)
 			f |= CURL_CSELECT_IN;
@@ -1835,12 +1900,15 @@ void ark_http_free(ark_http *h)
 	for (size_t i = 0; i < h->nspare; i++)
 		req_free(h->spare[i]);
 	free(h->spare);
-	free(h->fdev);
 	for (size_t i = 0; i < h->npool; i++)
 		curl_easy_cleanup(h->pool[i].e);
 	free(h->pool);
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
+	/* after the cleanups, whose closing of pooled connections clears their entries */
+	free(h->fdev);
+	h->fdev = NULL;
+	h->nfdev = 0;
 	if (h->epfd >= 0)
 		close(h->epfd);
 	ark_cache_close(h->cache);
