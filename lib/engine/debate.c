@@ -286,6 +286,7 @@ typedef struct dcall {
 	int sample;
 	ark_msg own[2];          /* system + user for one-off conversations */
 	char *user;              /* owned user text of own[1] */
+	size_t *cuts, capcuts;   /* the call's ark_keep cuts (discussion turns) */
 } dcall;
 
 typedef struct agent_t {
@@ -329,6 +330,7 @@ struct ark_debate {
 	int base[ARK_TEAM_MAX];
 	int turn_k;
 	ark_buf transcript;
+	size_t *tcut, ntcut, captcut;   /* where each turn of the transcript ends */
 	jv *turns;
 	/* sample */
 	dcall *sc;
@@ -392,6 +394,43 @@ static int render(ark_debate *d, const char *tname, const ark_pvar *v, size_t nv
 		fail(d, 1, "%s", e);
 		return -1;
 	}
+	return 0;
+}
+
+/* A discussion turn's prompt, and what of it stays in the speaker's next call: the text up to
+ * the end of the transcript (the discussion so far only grows), cut where each of its turns
+ * ends, so a provider's prefix cache finds the prompts of earlier turns at a block boundary.
+ * k stays zero when the template has no {{transcript}}. */
+static int render_keep(ark_debate *d, const char *tname, const ark_pvar *v, size_t nv,
+                       ark_buf *out, dcall *dc, ark_keep *k)
+{
+	char e[200];
+	const char *t = ark_prompts_get(d->cfg->prompts, tname);
+	size_t at;
+	if (!t) {
+		fail(d, 1, "prompt template '%s.txt' not found", tname);
+		return -1;
+	}
+	if (ark_prompt_render_at(tname, t, v, nv, "transcript", &at, out, e, sizeof e)) {
+		fail(d, 1, "%s", e);
+		return -1;
+	}
+	if (at == (size_t)-1 || !d->ntcut)
+		return 0;
+	if (dc->capcuts < d->ntcut) {
+		size_t *c = realloc(dc->cuts, d->ntcut * sizeof *c);
+		if (!c) {
+			fail(d, 1, "out of memory");
+			return -1;
+		}
+		dc->cuts = c;
+		dc->capcuts = d->ntcut;
+	}
+	for (size_t i = 0; i < d->ntcut; i++)
+		dc->cuts[i] = at + d->tcut[i];
+	k->msgs = 2;
+	k->cuts = dc->cuts;
+	k->ncuts = d->ntcut;
 	return 0;
 }
 
@@ -569,11 +608,14 @@ static uint64_t call_seed(ark_debate *d, int agent, int round)
 	return ark_rng_u64(&r) & 0x7fffffffULL;
 }
 
+/* keep: what of msgs stays in the member's later calls (NULL: nothing known) */
 static int submit(ark_debate *d, dcall *dc, const ark_member *m, const ark_msg *msgs,
-                  size_t nmsg, int agent, int round, int sample)
+                  size_t nmsg, const ark_keep *keep, int agent, int round, int sample)
 {
 	char e[300];
 	memset(&dc->c, 0, sizeof dc->c);
+	if (keep)
+		dc->c.keep = *keep;
 	dc->d = d;
 	dc->agent = agent;
 	dc->round = round;
@@ -619,7 +661,7 @@ static int hist_push(ark_debate *d, agent_t *a, const char *role, char *content)
 
 /* one-off conversation: system + user (takes user) */
 static int submit_oneoff(ark_debate *d, dcall *dc, const ark_member *m, const char *system,
-                         char *user, int agent, int round, int sample)
+                         char *user, const ark_keep *keep, int agent, int round, int sample)
 {
 	if (!user) {
 		fail(d, 1, "out of memory");
@@ -631,7 +673,7 @@ static int submit_oneoff(ark_debate *d, dcall *dc, const ark_member *m, const ch
 	dc->own[0].content = (char *)system;
 	dc->own[1].role = "user";
 	dc->own[1].content = user;
-	return submit(d, dc, m, dc->own, 2, agent, round, sample);
+	return submit(d, dc, m, dc->own, 2, keep, agent, round, sample);
 }
 
 /* ---- turns ------------------------------------------------------------------------------- */
@@ -816,9 +858,12 @@ static void start_round_debate(ark_debate *d)
 		if (format_text(d, &fmt) == 0) {
 			ark_pvar v[] = { { "peers", peers.p ? peers.p : "" }, { "round", rb },
 			                 { "format", fmt.p }, { "name", a->name } };
+			/* the whole conversation stays: the next round adds to it */
 			if (render(d, "debate", v, 4, &out) == 0 && offer_opt_out(d, a, &out) == 0 &&
-			    hist_push(d, a, "user", ark_buf_take(&out)) == 0)
-				submit(d, &a->call, a->m, a->hist, a->nhist, a->idx, d->round, -1);
+			    hist_push(d, a, "user", ark_buf_take(&out)) == 0) {
+				ark_keep kp = { a->nhist, NULL, 0 };
+				submit(d, &a->call, a->m, a->hist, a->nhist, &kp, a->idx, d->round, -1);
+			}
 		}
 		ark_buf_release(&peers);
 		ark_buf_release(&fmt);
@@ -843,9 +888,10 @@ static void next_speaker(ark_debate *d)
 		ark_pvar v[] = { { "question", jv_get_str(d->task, "question") }, { "options", opt.p },
 		                 { "transcript", d->transcript.p ? d->transcript.p : "" },
 		                 { "round", rb }, { "name", a->name }, { "format", fmt.p } };
-		if (render(d, "discussion", v, 6, &out) == 0)
-			submit_oneoff(d, &a->call, a->m, a->system, ark_buf_take(&out), a->idx, d->round,
-			              -1);
+		ark_keep k = { 0 };
+		if (render_keep(d, "discussion", v, 6, &out, &a->call, &k) == 0)
+			submit_oneoff(d, &a->call, a->m, a->system, ark_buf_take(&out), &k, a->idx,
+			              d->round, -1);
 	}
 	ark_buf_release(&opt);
 	ark_buf_release(&fmt);
@@ -857,6 +903,17 @@ static void transcript_add(ark_debate *d, agent_t *a, int round)
 	if (d->transcript.len)
 		ark_buf_adds(&d->transcript, "\n\n");
 	ark_block_add(&d->transcript, a->name, round, a->last_text);
+	if (d->ntcut == d->captcut) {
+		size_t nc = d->captcut ? 2 * d->captcut : 16;
+		size_t *t = realloc(d->tcut, nc * sizeof *t);
+		if (!t) {
+			fail(d, 1, "out of memory");
+			return;
+		}
+		d->tcut = t;
+		d->captcut = nc;
+	}
+	d->tcut[d->ntcut++] = d->transcript.len;
 }
 
 static void pick_oracle(ark_debate *d)
@@ -919,7 +976,8 @@ static void start_final(ark_debate *d)
 			if (!s)
 				fail(d, 1, "out of memory");
 			else
-				submit_oneoff(d, &d->agg, m, s, ark_buf_take(&out), -1, d->rounds + 1, -1);
+				submit_oneoff(d, &d->agg, m, s, ark_buf_take(&out), NULL, -1, d->rounds + 1,
+				              -1);
 			d->agg.own[0].content = s;
 		}
 	}
@@ -1481,7 +1539,8 @@ static int start_round0(ark_debate *d)
 			if (!(d->sturns[k] = jv_array()))
 				return -1;
 		for (int k = 0; k < d->nsample && !d->failed; k++)
-			submit_oneoff(d, &d->sc[k], d->ag[0].m, d->ag[0].system, round0_text(d), 0, 0, k);
+			submit_oneoff(d, &d->sc[k], d->ag[0].m, d->ag[0].system, round0_text(d), NULL, 0,
+			              0, k);
 		return 0;
 	}
 	for (int k = 0; k < d->nactive && !d->failed; k++) {
@@ -1490,7 +1549,7 @@ static int start_round0(ark_debate *d)
 		if (!u)
 			break;
 		if (!threaded(cfg)) {
-			submit_oneoff(d, &a->call, a->m, a->system, u, a->idx, 0, -1);
+			submit_oneoff(d, &a->call, a->m, a->system, u, NULL, a->idx, 0, -1);
 			continue;
 		}
 		a->nhist = 0;
@@ -1504,8 +1563,9 @@ static int start_round0(ark_debate *d)
 		a->hist[0].role = "system";
 		a->hist[0].content = a->system;
 		a->nhist = 1;
+		ark_keep kp = { 2, NULL, 0 };   /* the rounds add to it */
 		if (hist_push(d, a, "user", u) == 0)
-			submit(d, &a->call, a->m, a->hist, a->nhist, a->idx, 0, -1);
+			submit(d, &a->call, a->m, a->hist, a->nhist, &kp, a->idx, 0, -1);
 	}
 	return 0;
 }
@@ -1591,6 +1651,7 @@ void ark_debate_free(ark_debate *d)
 		free(a->system);
 		free(a->last_text);
 		free(a->call.user);
+		free(a->call.cuts);
 		jv_free(a->held_turn);
 	}
 	free(d->ag);
@@ -1609,5 +1670,6 @@ void ark_debate_free(ark_debate *d)
 	jv_free(d->turns);
 	jv_free(d->task);
 	ark_buf_release(&d->transcript);
+	free(d->tcut);
 	free(d);
 }

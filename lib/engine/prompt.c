@@ -168,7 +168,15 @@ static int namech(char c)
 int ark_prompt_render(const char *tname, const char *tmpl, const ark_pvar *vars, size_t nvars,
                       ark_buf *out, char *err, size_t errlen)
 {
+	return ark_prompt_render_at(tname, tmpl, vars, nvars, NULL, NULL, out, err, errlen);
+}
+
+int ark_prompt_render_at(const char *tname, const char *tmpl, const ark_pvar *vars, size_t nvars,
+                         const char *name, size_t *at, ark_buf *out, char *err, size_t errlen)
+{
 	const char *s = tmpl, *open;
+	if (at)
+		*at = (size_t)-1;
 
 	while ((open = strstr(s, "{{"))) {
 		/* a variable: "{{", optional spaces, a name, optional spaces, "}}" */
@@ -198,6 +206,8 @@ int ark_prompt_render(const char *tname, const char *tmpl, const ark_pvar *vars,
 		if (i == nvars || !vars[i].value)
 			return ark_errf(err, errlen, "prompt '%s': unknown variable '{{%.*s}}'",
 			                tname ? tname : "?", (int)(ne - nb), nb);
+		if (at && *at == (size_t)-1 && !strcmp(vars[i].name, name))
+			*at = out->len;
 		if (ark_buf_adds(out, vars[i].value))
 			return ark_errf(err, errlen, "out of memory");
 		s = q + 2;

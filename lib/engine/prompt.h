@@ -34,5 +34,9 @@ typedef struct ark_pvar { const char *name; const char *value; } ark_pvar;
  * variable (tname names the template in the message). */
 int ark_prompt_render(const char *tname, const char *tmpl, const ark_pvar *vars, size_t nvars,
                       ark_buf *out, char *err, size_t errlen);
+/* The same, and *at the offset in out where the value of variable name was first put (its
+ * first {{name}}), or (size_t)-1 when the template has none. */
+int ark_prompt_render_at(const char *tname, const char *tmpl, const ark_pvar *vars, size_t nvars,
+                         const char *name, size_t *at, ark_buf *out, char *err, size_t errlen);
 
 #endif

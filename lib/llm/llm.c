@@ -588,10 +588,12 @@ static int set_param(ark_member *m, const char *key, pval p, char *err, size_t e
 		}
 		return get_long(&m->thinking, key, p, 0, 100000000L, err, errlen);
 	}
+	if (key_is(key, "cache-control"))
+		return get_bool(&m->cache_control, key, p, err, errlen);
 
 	return ark_errf(err, errlen, "unknown %s parameter \"%s\" (known: model, url, key-env, "
 	                "temperature, top-p, max-tokens, max-completion-tokens, seed, stop, logprobs, "
-	                "extra, header, reasoning-effort, thinking, cacert)",
+	                "extra, header, reasoning-effort, thinking, cache-control, cacert)",
 	                backend_name(m->backend), key);
 }
 
@@ -633,6 +635,10 @@ int ark_member_check(const ark_member *m, char *err, size_t errlen)
 	if (m->backend == ARK_BACKEND_ANTHROPIC && m->reasoning_effort)
 		return ark_errf(err, errlen, "anthropic member %s: reasoning-effort is OpenAI's; "
 		                "Anthropic's thinking takes a budget: thinking=BUDGET", model);
+	if (m->backend == ARK_BACKEND_OPENAI && m->cache_control)
+		return ark_errf(err, errlen, "openai member %s: cache-control is Anthropic's; OpenAI-"
+		                "compatible servers cache prompt prefixes without breakpoints (leave "
+		                "cache-control out)", model);
 	if (m->backend == ARK_BACKEND_OPENAI && m->thinking)
 		return ark_errf(err, errlen, "openai member %s: thinking= is Anthropic's; an OpenAI "
 		                "reasoning model takes reasoning-effort=LEVEL", model);
@@ -990,6 +996,8 @@ jv *ark_member_describe(const ark_member *m)
 			rc |= put(pr, "reasoning_effort", jv_string(m->reasoning_effort));
 		if (m->thinking)
 			rc |= put(pr, "thinking", jv_int(m->thinking));
+		if (m->cache_control)
+			rc |= put(pr, "cache_control", jv_bool(1));
 		if (m->nheaders) {
 			jv *h = jv_object();
 			rc |= h ? 0 : -1;

@@ -76,6 +76,8 @@ typedef struct ark_member {
 	char  *reasoning_effort;   /* openai: sent as "reasoning_effort" (none, minimal, low,
 	                              medium, high, xhigh), or NULL */
 	long   thinking;        /* anthropic: thinking {"type": "enabled", "budget_tokens": N}; 0 off */
+	int    cache_control;   /* anthropic: cache-control=on, prompt-cache breakpoints on the system
+	                           text and the end of what a call keeps (ark_call.keep) */
 } ark_member;
 
 void ark_member_init(ark_member *m);                 /* defaults; backend sim */
@@ -113,6 +115,18 @@ typedef struct ark_msg {
 	char *content;
 } ark_msg;
 
+/* What of a call's messages stays the same in the caller's later calls, for a provider's prefix
+ * cache (Anthropic's cache_control breakpoints, with a member's cache-control=on): messages
+ * [0, msgs) stay; in the last of them, cuts[0..ncuts) are offsets into its text (increasing,
+ * within it) where it is split into blocks, the last cut ending what stays (the text after it
+ * does not).  Earlier cuts are where earlier calls' kept parts ended, so the provider finds
+ * their cached prefixes at a block boundary.  msgs 0: nothing but the system text is marked. */
+typedef struct ark_keep {
+	size_t msgs;
+	const size_t *cuts;
+	size_t ncuts;
+} ark_keep;
+
 typedef struct ark_call ark_call;
 struct ark_call {
 	/* in: set by the caller; the call does not own these */
@@ -120,6 +134,7 @@ struct ark_call {
 	const ark_msg *msgs; size_t nmsg;
 	uint64_t seed;           /* derived from (seed, id, agent, round) */
 	const jv *task;          /* the task record: the simulator's world knowledge; HTTP ignores it */
+	ark_keep keep;           /* what stays in later calls (zero: unknown) */
 	void (*done)(ark_call *c);
 	void *user;
 

@@ -21,6 +21,21 @@ static int set(jv *o, const char *k, jv *v)
 	return v ? jv_set(o, k, v) : -1;
 }
 
+static jv *ephemeral(void)
+{
+	jv *o = jv_object();
+	if (o && set(o, "type", jv_string("ephemeral"))) {
+		jv_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int put_lit(ark_buf *out, const char *s)
+{
+	return ark_buf_add(out, s, strlen(s));
+}
+
 static jv *msg_obj(const char *role, const char *content)
 {
 	jv *o = jv_object();
@@ -106,42 +121,183 @@ oom:
 	return NULL;
 }
 
+/* ---- prompt-cache breakpoints (a member's cache-control=on) -------------------------------
+ *
+ * Anthropic caches a prompt's prefix up to a block marked "cache_control": {"type":
+ * "ephemeral"}, and a later request reads it back when its own prefix up to a block boundary is
+ * the same.  ark marks at most two blocks of a request (the API takes four): the system text,
+ * sent as one text block, and the block ending what the call keeps (ark_call.keep).  The
+ * Anthropic message holding that end is sent as text blocks split at the keep's cuts, so the
+ * ends of earlier calls' kept parts are block boundaries the provider finds again. */
+
+#define CC_FIELD ",\"cache_control\":{\"type\":\"ephemeral\"}"
+
+typedef struct kplan {
+	int on;
+	size_t group;            /* the Anthropic message (runs of one role joined) to split */
+	size_t *at, n;           /* split offsets in its joined text, increasing, > 0; the last
+	                            ends the kept part and carries the breakpoint */
+} kplan;
+
+static void kplan_free(kplan *p)
+{
+	free(p->at);
+	p->at = NULL;
+	p->on = 0;
+}
+
+/* Where keep's end falls among msgs as Anthropic's messages join them.  0, or -1 out of
+ * memory; p->on 0 when nothing past the system text is marked. */
+static int kplan_make(const ark_member *m, const ark_msg *msgs, size_t nmsg, const ark_keep *kp,
+                      kplan *p)
+{
+	memset(p, 0, sizeof *p);
+	if (!m->cache_control || !kp || !kp->msgs || kp->msgs > nmsg)
+		return 0;
+	size_t k = kp->msgs - 1, g = 0, len = 0, start = 0;
+	const char *cur = NULL;
+	for (size_t i = 0; i <= k; i++) {
+		const char *role = msgs[i].role ? msgs[i].role : "user";
+		if (!strcmp(role, "system"))
+			continue;
+		if (cur && !strcmp(cur, role))
+			len += 2;
+		else {
+			g += cur != NULL;
+			len = 0;
+			cur = role;
+		}
+		start = len;
+		len += strlen(msgs[i].content ? msgs[i].content : "");
+	}
+	if (!cur || (msgs[k].role && !strcmp(msgs[k].role, "system")))
+		return 0;
+	size_t tl = len - start;
+	const unsigned char *t = (const unsigned char *)(msgs[k].content ? msgs[k].content : "");
+	if (!(p->at = malloc((kp->ncuts ? kp->ncuts : 1) * sizeof *p->at)))
+		return -1;
+	for (size_t i = 0; i < kp->ncuts; i++) {
+		size_t c = kp->cuts[i] < tl ? kp->cuts[i] : tl;
+		while (c > 0 && c < tl && (t[c] & 0xc0) == 0x80)
+			c--;             /* never inside a UTF-8 sequence */
+		size_t pos = start + c;
+		if (pos > 0 && (!p->n || pos > p->at[p->n - 1]))
+			p->at[p->n++] = pos;
+	}
+	if (!kp->ncuts && len > 0)
+		p->at[p->n++] = len;
+	p->group = g;
+	p->on = p->n > 0;
+	if (!p->on)
+		kplan_free(p);
+	return 0;
+}
+
+/* Text t[0..n) as text blocks split at p's offsets, the breakpoint on the kept part's last. */
+static int write_blocks(const char *t, size_t n, const kplan *p, ark_buf *out)
+{
+	size_t at = 0, bp = p->at[p->n - 1] < n ? p->at[p->n - 1] : n;
+	int rc = ark_buf_addc(out, '[');
+	for (size_t j = 0; j <= p->n && !rc; j++) {
+		size_t end = j < p->n && p->at[j] < n ? p->at[j] : n;
+		if (end <= at)
+			continue;
+		rc |= put_lit(out, at ? ",{\"type\":\"text\",\"text\":\"" : "{\"type\":\"text\",\"text\":\"");
+		rc |= jv_escape(t + at, end - at, out);
+		rc |= ark_buf_addc(out, '"');
+		if (end == bp)
+			rc |= put_lit(out, CC_FIELD);
+		rc |= ark_buf_addc(out, '}');
+		at = end;
+	}
+	return rc | ark_buf_addc(out, ']');
+}
+
+/* The same blocks as a tree. */
+static jv *tree_blocks(const char *t, size_t n, const kplan *p)
+{
+	size_t at = 0, bp = p->at[p->n - 1] < n ? p->at[p->n - 1] : n;
+	jv *a = jv_array();
+	int rc = !a;
+	for (size_t j = 0; j <= p->n && !rc; j++) {
+		size_t end = j < p->n && p->at[j] < n ? p->at[j] : n;
+		if (end <= at)
+			continue;
+		jv *b = jv_object();
+		rc |= !b || set(b, "type", jv_string("text")) || set(b, "text", jv_stringn(t + at,
+		                                                                      end - at));
+		if (b && end == bp)
+			rc |= set(b, "cache_control", ephemeral());
+		rc |= jv_push(a, b);
+		at = end;
+	}
+	if (rc) {
+		jv_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* The system text as one text block with the breakpoint. */
+static jv *tree_system(const char *t)
+{
+	jv *a = jv_array(), *b = jv_object();
+	if (!b || set(b, "type", jv_string("text")) || set(b, "text", jv_string(t)) ||
+	    set(b, "cache_control", ephemeral())) {
+		jv_free(a);
+		jv_free(b);
+		return NULL;
+	}
+	if (jv_push(a, b)) {
+		jv_free(a);
+		return NULL;
+	}
+	return a;
+}
+
 /* Anthropic: system messages go to the top-level "system"; consecutive messages of one role are
  * joined (the API wants user and assistant to alternate).  marks: markers. */
-static jv *tree_anthropic(const ark_member *m, const ark_msg *msgs, size_t nmsg, int marks)
+static jv *tree_anthropic(const ark_member *m, const ark_msg *msgs, size_t nmsg,
+                          const ark_keep *keep, int marks)
 {
 	jv *b = jv_object(), *ms = marks ? jv_string(MARK_MSGS) : jv_array();
 	ark_buf sys = ARK_BUF_INIT, cur = ARK_BUF_INIT;
 	const char *cur_role = NULL;
+	kplan kp = { 0 };
+	size_t g = 0;
 	int rc = 0;
-	if (!b || !ms)
+	if (!b || !ms || kplan_make(m, marks ? NULL : msgs, nmsg, marks ? NULL : keep, &kp))
 		goto oom;
 	rc |= set(b, "model", jv_string(m->model));
 	rc |= set(b, "max_tokens",
 	          jv_int(m->max_tokens > 0 ? m->max_tokens : ARK_MAX_TOKENS_DEFAULT));
-	for (size_t i = 0; !marks && i < nmsg; i++) {
-		const char *role = msgs[i].role ? msgs[i].role : "user";
-		const char *text = msgs[i].content ? msgs[i].content : "";
-		if (!strcmp(role, "system")) {
+	for (size_t i = 0; !marks && i <= nmsg; i++) {
+		const char *role = i < nmsg && msgs[i].role ? msgs[i].role : "user";
+		const char *text = i < nmsg && msgs[i].content ? msgs[i].content : "";
+		if (i < nmsg && !strcmp(role, "system")) {
 			if (sys.len)
 				rc |= ark_buf_adds(&sys, "\n\n");
 			rc |= ark_buf_adds(&sys, text);
 			continue;
 		}
-		if (cur_role && strcmp(cur_role, role)) {
-			rc |= jv_push(ms, msg_obj(cur_role, cur.p ? cur.p : ""));
+		if (cur_role && (i == nmsg || strcmp(cur_role, role))) {
+			jv *o = msg_obj(cur_role, cur.p ? cur.p : "");
+			if (o && kp.on && g == kp.group && cur.len)
+				rc |= set(o, "content", tree_blocks(cur.p, cur.len, &kp));
+			rc |= jv_push(ms, o);
 			ark_buf_reset(&cur);
+			g++;
 		} else if (cur_role)
 			rc |= ark_buf_adds(&cur, "\n\n");
+		if (i == nmsg)
+			break;
 		cur_role = role;
 		rc |= ark_buf_adds(&cur, text);
 	}
-	if (cur_role)
-		rc |= jv_push(ms, msg_obj(cur_role, cur.p ? cur.p : ""));
 	if (marks)
 		rc |= set(b, "system", jv_string(MARK_SYS));
 	else if (sys.len)
-		rc |= set(b, "system", jv_string(sys.p));
+		rc |= set(b, "system", m->cache_control ? tree_system(sys.p) : jv_string(sys.p));
 	rc |= jv_set(b, "messages", ms);
 	ms = NULL;
 	if (m->temperature >= 0)
@@ -157,12 +313,14 @@ static jv *tree_anthropic(const ark_member *m, const ark_msg *msgs, size_t nmsg,
 		rc |= set(b, "thinking", t);
 	}
 	rc |= merge_extra(b, m->extra);
+	kplan_free(&kp);
 	if (rc)
 		goto oom;
 	ark_buf_release(&sys);
 	ark_buf_release(&cur);
 	return b;
 oom:
+	kplan_free(&kp);
 	ark_buf_release(&sys);
 	ark_buf_release(&cur);
 	jv_free(b);
@@ -292,7 +450,7 @@ ark_body *ark_body_new(const ark_member *m)
 		ark_body_free(b);
 		return NULL;
 	}
-	jv *t = b->anthropic ? tree_anthropic(m, NULL, 0, 1) : tree_openai(m, NULL, 0, 0, 1);
+	jv *t = b->anthropic ? tree_anthropic(m, NULL, 0, NULL, 1) : tree_openai(m, NULL, 0, 0, 1);
 	if (!t || jv_dump(t, &b->text)) {
 		jv_free(t);
 		ark_body_free(b);
@@ -318,11 +476,6 @@ void ark_body_free(ark_body *b)
 static int put_str(ark_buf *out, const char *s)
 {
 	return jv_put_string(s, strlen(s), out);
-}
-
-static int put_lit(ark_buf *out, const char *s)
-{
-	return ark_buf_add(out, s, strlen(s));
 }
 
 static int write_msgs_openai(const ark_msg *msgs, size_t nmsg, ark_buf *out)
@@ -355,33 +508,44 @@ static int is_system(const ark_msg *mg)
 	return mg->role && !strcmp(mg->role, "system");
 }
 
-/* Anthropic's messages: the system ones left out, consecutive ones of a role joined. */
-static int write_msgs_anthropic(const ark_msg *msgs, size_t nmsg, ark_buf *out)
+/* Anthropic's messages: the system ones left out, consecutive ones of a role joined; the one p
+ * splits as text blocks. */
+static int write_msgs_anthropic(const ark_msg *msgs, size_t nmsg, const kplan *p, ark_buf *out)
 {
 	const char *cur = NULL;
-	int rc = ark_buf_addc(out, '[');
-	for (size_t i = 0; i < nmsg && !rc; i++) {
-		const char *role = msgs[i].role ? msgs[i].role : "user";
-		const char *text = msgs[i].content ? msgs[i].content : "";
-		if (is_system(&msgs[i]))
+	ark_buf joined = ARK_BUF_INIT;
+	size_t g = 0;
+	int blocks = 0, rc = ark_buf_addc(out, '[');
+	for (size_t i = 0; i <= nmsg && !rc; i++) {
+		const char *role = i < nmsg && msgs[i].role ? msgs[i].role : "user";
+		const char *text = i < nmsg && msgs[i].content ? msgs[i].content : "";
+		if (i < nmsg && is_system(&msgs[i]))
 			continue;
-		if (cur && !strcmp(cur, role)) {
-			rc |= put_lit(out, "\\n\\n");
+		if (cur && i < nmsg && !strcmp(cur, role)) {
+			rc |= blocks ? ark_buf_add(&joined, "\n\n", 2) : put_lit(out, "\\n\\n");
 		} else {
-			rc |= put_lit(out, cur ? "\"},{\"role\":" : "{\"role\":");
+			if (cur && blocks && joined.len)
+				rc |= write_blocks(joined.p, joined.len, p, out) | ark_buf_addc(out, '}');
+			else if (cur)
+				rc |= put_lit(out, blocks ? "\"\"}" : "\"}");
+			if (i == nmsg)
+				break;
+			blocks = p->on && g++ == p->group;
+			rc |= put_lit(out, cur ? ",{\"role\":" : "{\"role\":");
 			rc |= put_str(out, role);
-			rc |= put_lit(out, ",\"content\":\"");
+			rc |= put_lit(out, blocks ? ",\"content\":" : ",\"content\":\"");
 			cur = role;
 		}
-		rc |= jv_escape(text, strlen(text), out);
+		rc |= blocks ? ark_buf_add(&joined, text, strlen(text))
+		             : jv_escape(text, strlen(text), out);
 	}
-	if (cur)
-		rc |= put_lit(out, "\"}");
+	ark_buf_release(&joined);
 	return rc | ark_buf_addc(out, ']');
 }
 
-/* Anthropic's system text: the system messages joined, as a string; *any 0 when it is empty. */
-static int write_system(const ark_msg *msgs, size_t nmsg, ark_buf *out, int *any)
+/* Anthropic's system text: the system messages joined, as a string (cc: as one text block with
+ * the breakpoint); *any 0 when it is empty. */
+static int write_system(const ark_msg *msgs, size_t nmsg, int cc, ark_buf *out, int *any)
 {
 	int rc = 0;
 	*any = 0;
@@ -393,28 +557,31 @@ static int write_system(const ark_msg *msgs, size_t nmsg, ark_buf *out, int *any
 		if (!*any && !n)
 			continue;
 		if (!*any) {
-			rc |= ark_buf_addc(out, '"');
+			rc |= put_lit(out, cc ? "[{\"type\":\"text\",\"text\":\"" : "\"");
 			*any = 1;
 		} else
 			rc |= put_lit(out, "\\n\\n");
 		rc |= jv_escape(text, n, out);
 	}
 	if (*any)
-		rc |= ark_buf_addc(out, '"');
+		rc |= put_lit(out, cc ? "\"" CC_FIELD "}]" : "\"");
 	return rc;
 }
 
 int ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t seed,
-                   ark_buf *out)
+                   const ark_keep *keep, ark_buf *out)
 {
 	if (!b->nparts) {
-		jv *t = b->anthropic ? tree_anthropic(b->m, msgs, nmsg, 0)
+		jv *t = b->anthropic ? tree_anthropic(b->m, msgs, nmsg, keep, 0)
 		                     : tree_openai(b->m, msgs, nmsg, seed, 0);
 		int rc = !t || jv_dump(t, out);
 		jv_free(t);
 		return rc ? -1 : 0;
 	}
-	int rc = 0;
+	kplan kp;
+	int rc = b->anthropic && kplan_make(b->m, msgs, nmsg, keep, &kp);
+	if (!b->anthropic)
+		kp.on = 0, kp.at = NULL;
 	for (size_t i = 0; i < b->nparts && !rc; i++) {
 		const char *p = b->text.p + b->off[i];
 		size_t n = b->len[i];
@@ -422,7 +589,7 @@ int ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t
 			size_t mark = out->len;
 			int any;
 			rc |= ark_buf_add(out, p, n);
-			rc |= write_system(msgs, nmsg, out, &any);
+			rc |= write_system(msgs, nmsg, b->m->cache_control, out, &any);
 			if (!any && !rc) {      /* no system text: no "system" field */
 				out->len = mark + n - 10;
 				out->p[out->len] = 0;
@@ -431,18 +598,19 @@ int ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t
 		}
 		rc |= ark_buf_add(out, p, n);
 		if (b->slot[i] == SLOT_MSGS)
-			rc |= b->anthropic ? write_msgs_anthropic(msgs, nmsg, out)
+			rc |= b->anthropic ? write_msgs_anthropic(msgs, nmsg, &kp, out)
 			                   : write_msgs_openai(msgs, nmsg, out);
 		else if (b->slot[i] == SLOT_SEED)
 			rc |= put_ll(out, ark_wire_seed(b->m, seed));
 	}
+	kplan_free(&kp);
 	return rc ? -1 : 0;
 }
 
 int ark_http_body(const ark_call *c, ark_buf *out)
 {
 	ark_body *b = ark_body_new(c->m);
-	int rc = b ? ark_body_write(b, c->msgs, c->nmsg, c->seed, out) : -1;
+	int rc = b ? ark_body_write(b, c->msgs, c->nmsg, c->seed, &c->keep, out) : -1;
 	ark_body_free(b);
 	return rc;
 }

@@ -207,7 +207,7 @@ static void test_bodies(void)
 			char *want = ref_body(&m, ms, n, seed);
 			ark_buf got = ARK_BUF_INIT;
 			ark_buf_adds(&got, "x");          /* appended after what is there */
-			CHECK(ark_body_write(b, ms, n, seed, &got) == 0);
+			CHECK(ark_body_write(b, ms, n, seed, NULL, &got) == 0);
 			CHECK(got.p && want && !strcmp(got.p + 1, want));
 			if (got.p && want && strcmp(got.p + 1, want)) {
 				fprintf(stderr, "spec %s\n got  %s\n want %s\n", specs[s], got.p + 1, want);
@@ -249,7 +249,7 @@ static void test_cap(void)
 	for (size_t cap = 1; cap < 200; cap += 7) {
 		ark_buf out = ARK_BUF_INIT;
 		out.cap_max = cap;
-		int rc = ark_body_write(b, ms, 1, 3, &out);
+		int rc = ark_body_write(b, ms, 1, 3, NULL, &out);
 		CHECK(rc == -1 || out.len < cap);
 		ark_buf_release(&out);
 	}
@@ -587,10 +587,192 @@ static void test_replies(void)
 	ark_member_release(&m);
 }
 
+
+/* ---- prompt-cache breakpoints (cache-control=on) ---- */
+
+/* A content value's text: a string, or its text blocks joined; *marks counts the blocks
+ * carrying cache_control, *last the index of the last such block (-1 none). */
+static void content_join(const jv *c, ark_buf *out, int *marks, long *last)
+{
+	*last = -1;
+	if (c->t == JV_STRING) {
+		ark_buf_add(out, c->u.str.s, c->u.str.len);
+		return;
+	}
+	for (size_t i = 0; i < jv_len(c); i++) {
+		const jv *b = jv_at(c, i), *cc = jv_get(b, "cache_control");
+		const char *t = jv_get_str(b, "text");
+		CHECK(t && *t && !strcmp(jv_get_str(b, "type"), "text"));   /* no empty block */
+		ark_buf_adds(out, t ? t : "");
+		if (cc) {
+			CHECK(!strcmp(jv_get_str(cc, "type"), "ephemeral"));
+			++*marks;
+			*last = (long)i;
+		}
+	}
+}
+
+static const char *strrstr_(const char *s, const char *w)
+{
+	const char *last = NULL;
+	for (const char *p = s; (p = strstr(p, w)); p++)
+		last = p;
+	return last;
+}
+
+static char *body_of(const ark_member *m, const ark_msg *ms, size_t n, const ark_keep *k)
+{
+	ark_body *b = ark_body_new(m);
+	ark_buf out = ARK_BUF_INIT;
+	CHECK(b && ark_body_write(b, ms, n, 5, k, &out) == 0);
+	ark_body_free(b);
+	return ark_buf_take(&out);
+}
+
+static void test_cache_control(void)
+{
+	char e[256];
+	ark_member on, tree, off;
+	ark_member_init(&on);
+	ark_member_init(&tree);
+	ark_member_init(&off);
+	CHECK(ark_member_parse(&on, "anthropic:model=c,url=http://x,cache-control=on", NULL, e,
+	                       sizeof e) == 0);
+	/* a marker in an extra field: the body is built as a tree every call */
+	CHECK(ark_member_parse(&tree, "anthropic:model=c,url=http://x,cache_control=true,"
+	                       "extra={\"zz\":\"\\u0001ark:messages\\u0001\"}", NULL, e, sizeof e) == 0);
+	CHECK(ark_member_parse(&off, "anthropic:model=c,url=http://x,cache-control=off", NULL, e,
+	                       sizeof e) == 0);
+	CHECK(on.cache_control == 1 && tree.cache_control == 1 && off.cache_control == 0);
+
+	/* a discussion turn: the system text and the transcript's end are marked, the text split
+	 * where each turn ends */
+	const char *u = "Question: q\n\nSo far:\n\nA: one\n\nB: two\n\nYour turn.";
+	size_t cuts[] = { strlen("Question: q\n\nSo far:\n\nA: one"),
+	                  strlen("Question: q\n\nSo far:\n\nA: one\n\nB: two") };
+	ark_msg dm[2] = { { "system", "You are A." }, { "user", (char *)u } };
+	ark_keep dk = { 2, cuts, 2 };
+	char *got = body_of(&on, dm, 2, &dk);
+	const char *want = "{\"model\":\"c\",\"max_tokens\":4096,\"system\":[{\"type\":\"text\","
+	    "\"text\":\"You are A.\",\"cache_control\":{\"type\":\"ephemeral\"}}],\"messages\":[{"
+	    "\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Question: q\\n\\nSo far:"
+	    "\\n\\nA: one\"},{\"type\":\"text\",\"text\":\"\\n\\nB: two\",\"cache_control\":{"
+	    "\"type\":\"ephemeral\"}},{\"type\":\"text\",\"text\":\"\\n\\nYour turn.\"}]}]}";
+	CHECK(got && !strcmp(got, want));
+	if (got && strcmp(got, want))
+		fprintf(stderr, " got  %s\n want %s\n", got, want);
+	free(got);
+	/* off, or no keep: the body of a member without the option */
+	char *a = body_of(&off, dm, 2, &dk), *b = ref_body(&off, dm, 2, 5);
+	CHECK(a && b && !strcmp(a, b) && !strstr(a, "cache_control"));
+	free(a);
+	free(b);
+	a = body_of(&on, dm, 2, NULL);
+	/* nothing kept: the system text alone is marked */
+	CHECK(a && strstr(a, "\"system\":[{") && strstr(a, "\"content\":\"Question") &&
+	      strstr(a, "cache_control") == strrstr_(a, "cache_control"));
+	free(a);
+
+	/* drawn conversations and keeps: the direct body is the tree's; the texts are those of
+	 * the body without the option; at most two breakpoints (the API takes four), the second
+	 * on the message holding the kept end */
+	ark_rng r;
+	ark_rng_stream(&r, 12, "cache-control", 0, 0);
+	for (int it = 0; it < 2000; it++) {
+		ark_msg ms[12];
+		char *own[12];
+		size_t n = draw_msgs(&r, ms, own, 12), cv[6];
+		ark_keep k = { 0 };
+		if (n && ark_rng_below(&r, 5)) {
+			k.msgs = 1 + (size_t)ark_rng_below(&r, n);
+			const char *t = ms[k.msgs - 1].content ? ms[k.msgs - 1].content : "";
+			size_t len = strlen(t), nc = (size_t)ark_rng_below(&r, 4), at = 0;
+			for (size_t i = 0; i < nc; i++) {
+				at += (size_t)ark_rng_below(&r, len - at + 2);
+				cv[i] = at;           /* increasing; may pass the end */
+			}
+			k.cuts = cv;
+			k.ncuts = nc;
+		}
+		char *direct = body_of(&on, ms, n, &k), *tb = body_of(&tree, ms, n, &k);
+		char *plain = ref_body(&off, ms, n, 5);
+		const char *tail = ",\"zz\":\"\\u0001ark:messages\\u0001\"}";
+		size_t dl = direct ? strlen(direct) : 0, tl = tb ? strlen(tb) : 0;
+		CHECK(direct && tb && tl == dl + strlen(tail) - 1 && !memcmp(direct, tb, dl - 1));
+		jv *jd = direct ? jv_parse(direct, dl, NULL, 0) : NULL, *jp = jv_parse(plain,
+		                                                                   strlen(plain), NULL, 0);
+		CHECK(jd && jp);
+		if (!jd || !jp) {
+			char pe[200];
+			jv_free(jv_parse(direct, dl, pe, sizeof pe));
+			fprintf(stderr, "%s: %s\n", jd ? "plain" : "direct", jd ? plain : direct);
+			fprintf(stderr, "%s\n", pe);
+			it = 2000;
+		}
+		int marks = 0;
+		long last;
+		if (jd && jp) {
+			const jv *sd = jv_get(jd, "system"), *sp = jv_get(jp, "system");
+			CHECK(!sd == !sp);
+			if (sd && sp) {
+				ark_buf x = ARK_BUF_INIT;
+				content_join(sd, &x, &marks, &last);
+				CHECK(sd->t == JV_ARRAY && marks == 1 && x.p && !strcmp(x.p, jv_str(sp)));
+				ark_buf_release(&x);
+			}
+			const jv *md = jv_get(jd, "messages"), *mp = jv_get(jp, "messages");
+			CHECK(jv_len(md) == jv_len(mp));
+			for (size_t i = 0; i < jv_len(md) && i < jv_len(mp); i++) {
+				ark_buf x = ARK_BUF_INIT;
+				const jv *cd = jv_get(jv_at(md, i), "content");
+				content_join(cd, &x, &marks, &last);
+				CHECK(!strcmp(x.p ? x.p : "", jv_get_str(jv_at(mp, i), "content")));
+				ark_buf_release(&x);
+			}
+			CHECK(marks <= 2);
+		}
+		jv_free(jd);
+		jv_free(jp);
+		free(direct);
+		free(tb);
+		free(plain);
+		for (size_t i = 0; i < n; i++)
+			free(own[i]);
+	}
+
+	/* a debate round: the whole conversation kept, its last message marked */
+	ark_msg hm[4] = { { "system", "S" }, { "user", "q" }, { "assistant", "a" }, { "user", "p" } };
+	ark_keep hk = { 4, NULL, 0 };
+	got = body_of(&on, hm, 4, &hk);
+	CHECK(got && strstr(got, "{\"role\":\"assistant\",\"content\":\"a\"},{\"role\":\"user\","
+	      "\"content\":[{\"type\":\"text\",\"text\":\"p\",\"cache_control\":{\"type\":"
+	      "\"ephemeral\"}}]}]"));
+	free(got);
+
+	/* the option is Anthropic's: refused for an openai member, and for the simulator */
+	ark_member x;
+	ark_member_init(&x);
+	CHECK(ark_member_parse(&x, "openai:model=m,url=http://x/v1,cache-control=on", NULL, e,
+	                       sizeof e) == -1 && strstr(e, "cache-control is Anthropic's"));
+	ark_member_release(&x);
+	ark_member_init(&x);
+	CHECK(ark_member_parse(&x, "openai:model=m,url=http://x/v1,cache-control=off", NULL, e,
+	                       sizeof e) == 0);
+	ark_member_release(&x);
+	ark_member_init(&x);
+	CHECK(ark_member_parse(&x, "anthropic:model=c,url=http://x,cache-control=maybe", NULL, e,
+	                       sizeof e) == -1);
+	ark_member_release(&x);
+	ark_member_release(&on);
+	ark_member_release(&tree);
+	ark_member_release(&off);
+}
+
 int main(void)
 {
 	test_bodies();
 	test_cap();
+	test_cache_control();
 	test_escape();
 	test_replies();
 	return unit_done("test-wire");
