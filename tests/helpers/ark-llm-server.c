@@ -546,6 +546,130 @@ static void prefix_note(int anthropic, const char *model, const ark_msg *am, siz
 		        "conversation's previous one\n", len, lcp);
 }
 
+/* ---- Anthropic's prompt cache: cache_control breakpoints ----------------------------------
+ * A /v1/messages request whose system or messages carry "cache_control" blocks is answered as
+ * Anthropic's cache would: the request's blocks (the system's, then each message's, a string
+ * being one block) are walked in order, and at each breakpoint the longest prefix ending at a
+ * block boundary within 20 blocks before it (itself included) that an earlier breakpoint wrote
+ * is read back: usage "cache_read_input_tokens" is the longest such prefix, and
+ * "cache_creation_input_tokens" what lies between it and the last breakpoint (written now);
+ * "input_tokens" the rest.  Any prefix length is cached (Anthropic's minimum of 1024 tokens
+ * and its time to live are not modelled).  More than 4 breakpoints are refused with a 400.
+ * GET /stats "cache": {"requests", "breakpoints", "max_breakpoints", "input", "read",
+ * "write"} (tokens; input counts the whole prompts of those requests). */
+#define CC_SLOTS 65536
+#define CC_LOOKBACK 20
+static uint64_t cc_set[CC_SLOTS];
+static long cc_requests, cc_breakpoints, cc_max_bp, cc_input, cc_read, cc_write;
+
+static int cc_find(uint64_t h, int add)     /* under mu */
+{
+	size_t i = (size_t)(h % CC_SLOTS);
+	for (int n = 0; n < CC_SLOTS && cc_set[i]; n++, i = (i + 1) % CC_SLOTS)
+		if (cc_set[i] == h)
+			return 1;
+	if (add && !cc_set[i])
+		cc_set[i] = h;          /* a full table keeps what it has */
+	return 0;
+}
+
+typedef struct cblk { uint64_t h; long bytes; int bp; } cblk;
+
+static void cc_add_block(ark_buf *ser, cblk **v, size_t *n, size_t *cap, const char *role,
+                         const char *t, size_t len, int bp, long *bytes)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		*v = realloc(*v, *cap * sizeof **v);
+	}
+	ark_buf_addf(ser, "\036%s\037", role);
+	ark_buf_add(ser, t, len);
+	*bytes += (long)len;
+	(*v)[*n].h = ark_hash(ser->p, ser->len) | 1;
+	(*v)[*n].bytes = *bytes;
+	(*v)[*n].bp = bp;
+	(*n)++;
+}
+
+static int is_breakpoint(const jv *b)
+{
+	const jv *cc = b && b->t == JV_OBJECT ? jv_get(b, "cache_control") : NULL;
+	const char *t = cc ? jv_get_str(cc, "type") : NULL;
+	return t && !strcmp(t, "ephemeral");
+}
+
+static void cc_add_content(ark_buf *ser, cblk **v, size_t *n, size_t *cap, const char *role,
+                           const jv *c, long *bytes)
+{
+	if (c && c->t == JV_STRING)
+		cc_add_block(ser, v, n, cap, role, c->u.str.s, c->u.str.len, 0, bytes);
+	else if (c && c->t == JV_ARRAY)
+		for (size_t i = 0; i < c->u.arr.n; i++) {
+			const jv *t = jv_get(c->u.arr.v[i], "text");
+			cc_add_block(ser, v, n, cap, role, t && t->t == JV_STRING ? t->u.str.s : "",
+			             t && t->t == JV_STRING ? t->u.str.len : 0,
+			             is_breakpoint(c->u.arr.v[i]), bytes);
+		}
+}
+
+/* The cache's share of a request of in_tok tokens: 0 with *rd, *wr set (-1 both when the
+ * request has no breakpoint), or the number of breakpoints when there are more than 4. */
+static int cache_usage(const jv *req, const char *model, long in_tok, long *rd, long *wr)
+{
+	ark_buf ser = ARK_BUF_INIT;
+	cblk *v = NULL;
+	size_t n = 0, cap = 0;
+	long bytes = 0;
+	int nbp = 0;
+	*rd = *wr = -1;
+	ark_buf_addf(&ser, "%s", model);
+	cc_add_content(&ser, &v, &n, &cap, "system", jv_get(req, "system"), &bytes);
+	const jv *msgs = jv_get(req, "messages");
+	for (size_t i = 0; msgs && i < msgs->u.arr.n; i++) {
+		const char *role = jv_get_str(msgs->u.arr.v[i], "role");
+		cc_add_content(&ser, &v, &n, &cap, role ? role : "user",
+		               jv_get(msgs->u.arr.v[i], "content"), &bytes);
+	}
+	for (size_t i = 0; i < n; i++)
+		nbp += v[i].bp;
+	if (nbp > 4 || !nbp) {
+		free(v);
+		ark_buf_release(&ser);
+		return nbp > 4 ? nbp : 0;
+	}
+	long read = 0, last = 0;
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].bp)
+			continue;
+		for (size_t j = i + 1; j-- > 0 && i - j < CC_LOOKBACK;)
+			if (cc_find(v[j].h, 0)) {
+				if (v[j].bytes > read)
+					read = v[j].bytes;
+				break;
+			}
+		last = v[i].bytes;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].bp)
+			cc_find(v[i].h, 1);
+	*rd = read / 4;
+	*wr = last > read ? last / 4 - *rd : 0;
+	if (*rd + *wr > in_tok)
+		*wr = in_tok - *rd;
+	cc_requests++;
+	cc_breakpoints += nbp;
+	if (nbp > cc_max_bp)
+		cc_max_bp = nbp;
+	cc_input += in_tok;
+	cc_read += *rd;
+	cc_write += *wr;
+	pthread_mutex_unlock(&mu);
+	free(v);
+	ark_buf_release(&ser);
+	return 0;
+}
+
 /* An OpenAI reasoning model by its name, as ark tells them (o1, o3, o4-mini, gpt-5...). */
 static int reasoning_name(const char *model)
 {
@@ -716,6 +840,23 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 	}
 	int no_text = cfg.q_empty || fault == F_NULLC;
 	long in_tok = (long)(all.len + 3) / 4, out_tok = (long)(out.len + 3) / 4;
+	long cc_rd = -1, cc_wr = -1;
+	int nbp = anthropic ? cache_usage(req, model, in_tok, &cc_rd, &cc_wr) : 0;
+	if (nbp) {
+		char m[120];
+		snprintf(m, sizeof m, "A maximum of 4 blocks with cache_control may be provided. "
+		         "Found %d.", nbp);
+		ark_buf_release(&out);
+		ark_buf_release(&echo);
+		ark_buf_release(&echo_model);
+		ark_buf_release(&echo_think);
+		for (size_t i = 0; i < n; i++)
+			ark_buf_release(&texts[i]);
+		free(texts);
+		free(am);
+		ark_buf_release(&all);
+		return send_error(c, 400, 1, "invalid_request_error", m, -1);
+	}
 
 	jv *r = jv_object();
 	char id[48];
@@ -747,8 +888,10 @@ static enum MHD_Result answer_chat(struct MHD_Connection *c, int anthropic, jv *
 			/* --quirk cache-usage: half the prompt read from the cache, a quarter written to
 			 * it; input_tokens counts the rest, as Anthropic's usage does */
 			long rd = cfg.q_cache ? in_tok / 2 : 0, wr = cfg.q_cache ? in_tok / 4 : 0;
+			if (cc_rd >= 0)      /* breakpoints: the cache as it stands */
+				rd = cc_rd, wr = cc_wr;
 			jv_set(u, "input_tokens", jv_int(in_tok - rd - wr));
-			if (cfg.q_cache) {
+			if (cfg.q_cache || cc_rd >= 0) {
 				jv_set(u, "cache_read_input_tokens", jv_int(rd));
 				jv_set(u, "cache_creation_input_tokens", jv_int(wr));
 			}
@@ -970,8 +1113,11 @@ static enum MHD_Result answer_stats(struct MHD_Connection *c)
 	             st.connections);
 	for (int i = 0; i < NFAULT; i++)
 		ark_buf_addf(&b, "%s\"%s\":%ld", i ? "," : "", fault_names[i], st.faults[i]);
-	ark_buf_addf(&b, "},\"prefix\":{\"requests\":%ld,\"bytes\":%ld,\"common\":%ld}}",
-	             prefix_requests, prefix_bytes, prefix_common);
+	ark_buf_addf(&b, "},\"prefix\":{\"requests\":%ld,\"bytes\":%ld,\"common\":%ld},"
+	             "\"cache\":{\"requests\":%ld,\"breakpoints\":%ld,\"max_breakpoints\":%ld,"
+	             "\"input\":%ld,\"read\":%ld,\"write\":%ld}}", prefix_requests, prefix_bytes,
+	             prefix_common, cc_requests, cc_breakpoints, cc_max_bp, cc_input, cc_read,
+	             cc_write);
 	pthread_mutex_unlock(&mu);
 	enum MHD_Result r = send_buf(c, 200, &b, -1);
 	ark_buf_release(&b);
