@@ -285,3 +285,26 @@ serve() { start_server "$@"; export URL; }
 	assert_status 0
 	[ "$(rows "$T/c.db")" -eq 12 ]
 }
+
+@test "cache-control=on: Anthropic breakpoints give cache reads from round 1 on, and the records otherwise match an off run" {
+	serve --tasks "$TASKS"
+	cc() { ark-debate -j 1 -n 2 -r 2 -a "$(AN),cache-control=$1" -a "$(AN),cache-control=$1" -o "$T/$1.jsonl" "$TASKS"; }
+	export -f cc; export T
+	run_split cc off
+	assert_status 0
+	[ "$(stat '.cache.breakpoints // 0')" -eq 0 ]
+	jq -se 'all(.[]; all(.turns[]; (.tokens_cached // 0) == 0))' "$T/off.jsonl"
+	run_split cc on
+	assert_status 0
+	[ "$(stat .cache.max_breakpoints)" -le 4 ]
+	[ "$(stat .cache.read)" -gt 0 ]
+	# every call from round 1 on reads a cached prefix, and tokens_in still counts it
+	jq -se 'length == 6 and all(.[]; all(.turns[] | select(.round >= 1); .tokens_cached > 0 and .tokens_in > .tokens_cached))' "$T/on.jsonl"
+	norm='del(.turns[].ms, .turns[].tokens_cached, .turns[].tokens_cache_write, .agents[].params.cache_control)'
+	diff <(jq -Sc "$norm" "$T/on.jsonl" | sort) <(jq -Sc "$norm" "$T/off.jsonl" | sort)
+	# the same input tokens in both runs: the cached share is counted in, not left out
+	[ "$(jq -s '[.[].turns[].tokens_in] | add' "$T/on.jsonl")" -eq "$(jq -s '[.[].turns[].tokens_in] | add' "$T/off.jsonl")" ]
+	run_split ark-debate -n 1 -a "$(OA),cache-control=on" "$TASKS"
+	assert_status 2
+	[[ $stderr_out == *"cache-control"* ]] || { echo "$stderr_out"; return 1; }
+}
