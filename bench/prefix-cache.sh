@@ -29,19 +29,37 @@ cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; wait 2>/dev/null; rm -rf
 trap cleanup EXIT INT TERM
 TASKS="$TOP/share/ark/tasks/arith.jsonl"
 
-# run PROTOCOL ROUNDS BACKEND: one line of the table
-run() {
+# serve: a fresh loopback server (no prefix seen yet); sets url
+serve() {
 	rm -f "$W/port"
 	"$TESTBIN/ark-llm-server" --port-file "$W/port" --tasks "$TASKS" >/dev/null 2>&1 &
 	SPID=$!
 	for _ in $(seq 200); do [ -s "$W/port" ] && break; sleep 0.025; done
 	url="http://127.0.0.1:$(cat "$W/port")"
+}
+stop() { kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=; }
+
+# run PROTOCOL ROUNDS BACKEND: one line of the table
+run() {
+	serve
 	if [ "$3" = openai ]; then spec="openai:model=m,url=$url/v1"; else spec="anthropic:model=c,url=$url"; fi
 	"$BIN/ark-debate" -q -p "$1" -n 5 -r "$2" -j 16 -a "$spec" --tasks arith >/dev/null
 	"$TESTBIN/ark-llm-probe" --get "$url/stats" |
 		jq -r --arg p "$1" --arg r "$2" --arg b "$3" '.prefix |
 			"| \($p) | \($b) | 5 x \($r) | \(.requests) | \(.bytes / .requests | floor) | \(.common * 1000 / .bytes | round / 10)% |"'
-	kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=
+	stop
+}
+
+# cc PROTOCOL ROUNDS: an Anthropic team with cache-control=on, the input tokens the server
+# reported as read from and written to its prompt cache
+cc() {
+	serve
+	"$BIN/ark-debate" -q -p "$1" -n 5 -r "$2" -j 16 -a "anthropic:model=c,url=$url,cache-control=on" \
+		--tasks arith >/dev/null
+	"$TESTBIN/ark-llm-probe" --get "$url/stats" |
+		jq -r --arg p "$1" --arg r "$2" '.cache |
+			"| \($p) | 5 x \($r) | \(.requests) | \(.input) | \(.read * 1000 / .input | round / 10)% | \(.write * 1000 / .input | round / 10)% |"'
+	stop
 }
 
 {
@@ -58,6 +76,16 @@ run() {
 			run "$p" "$r" openai
 		done
 		run "$p" 3 anthropic
+	done
+	echo
+	echo "With cache-control=on (Anthropic members), the share of input tokens the loopback server"
+	echo "answered as read from its prompt cache and as written to it (it caches any length; the"
+	echo "real cache starts at about 1,024 tokens, so short prompts read less there):"
+	echo
+	echo "| protocol | members x rounds | requests | input tokens | read | written |"
+	echo "|---|---|---|---|---|---|"
+	for p in debate discussion; do
+		cc "$p" 3
 	done
 } >"$W/out.md"
 cat "$W/out.md"
