@@ -1,5 +1,6 @@
 /* buf.c: growable buffers with a hard cap; error formatting. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,28 @@ int ark_buf_grow(ark_buf *b, size_t extra)
 		return -1;
 	b->p = np;
 	b->cap = ncap;
+	return 0;
+}
+
+int ark_grow(void *pp, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap : (first ? first : 1);
+	while (nc <= n) {
+		if (nc > SIZE_MAX / 2)
+			return -1;
+		nc *= 2;
+	}
+	if (elem && nc > SIZE_MAX / elem)
+		return -1;
+	void *p;
+	memcpy(&p, pp, sizeof p); /* pp points at a T*, whatever T is */
+	void *q = realloc(p, nc * elem);
+	if (!q)
+		return -1;
+	memcpy(pp, &q, sizeof q);
+	*cap = nc;
 	return 0;
 }
 

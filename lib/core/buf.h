@@ -33,6 +33,13 @@ void  ark_buf_release(ark_buf *b);                       /* frees memory */
 /* Write a message into err (if non-NULL); always returns -1 so callers can `return ark_errf(..)`. */
 int ark_errf(char *err, size_t errlen, const char *fmt, ...) ARK_FMT(3, 4);
 
+/* Room for element n of the array *pp (a pointer to any element type, elem bytes each) of
+ * capacity *cap: the capacity doubles (from `first`) until it exceeds n.  0, or -1 out of memory
+ * with the array and *cap as they were.  The one growth rule for the library's arrays:
+ *     if (ark_grow(&s->v, s->n, &s->cap, sizeof *s->v, 16) != 0) return -1;
+ *     s->v[s->n++] = x;                                                                      */
+int ark_grow(void *pp, size_t n, size_t *cap, size_t elem, size_t first);
+
 /* Allocation that reports failure rather than exiting: NULL on failure. */
 char *ark_strndup(const char *s, size_t n);
 

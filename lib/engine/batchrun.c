@@ -33,14 +33,8 @@ static int next_task(void *ctx, jv **task)
 	int r = so->next(so->ctx, task);
 	if (r != 1)
 		return r;
-	if (b->ncache == b->capcache) {
-		size_t nc = b->capcache ? 2 * b->capcache : 256;
-		jv **v = realloc(b->cache, nc * sizeof *v);
-		if (!v)
+	if (ark_grow(&b->cache, b->ncache, &b->capcache, sizeof *b->cache, 256) != 0)
 			return 0;
-		b->cache = v;
-		b->capcache = nc;
-	}
 	ark_buf_reset(&b->scratch);
 	if (!(b->cache[b->ncache] = jv_dup(*task)) || jv_dump(*task, &b->scratch))
 		return 0;

@@ -642,17 +642,11 @@ static int hist_push(ark_debate *d, agent_t *a, const char *role, char *content)
 		fail(d, 1, "out of memory");
 		return -1;
 	}
-	if (a->nhist == a->caphist) {
-		size_t nc = a->caphist ? 2 * a->caphist : 8;
-		ark_msg *h = realloc(a->hist, nc * sizeof *h);
-		if (!h) {
+	if (ark_grow(&a->hist, a->nhist, &a->caphist, sizeof *a->hist, 8) != 0) {
 			free(content);
 			fail(d, 1, "out of memory");
 			return -1;
 		}
-		a->hist = h;
-		a->caphist = nc;
-	}
 	a->hist[a->nhist].role = (char *)role;
 	a->hist[a->nhist].content = content;
 	a->nhist++;
@@ -903,16 +897,10 @@ static void transcript_add(ark_debate *d, agent_t *a, int round)
 	if (d->transcript.len)
 		ark_buf_adds(&d->transcript, "\n\n");
 	ark_block_add(&d->transcript, a->name, round, a->last_text);
-	if (d->ntcut == d->captcut) {
-		size_t nc = d->captcut ? 2 * d->captcut : 16;
-		size_t *t = realloc(d->tcut, nc * sizeof *t);
-		if (!t) {
+	if (ark_grow(&d->tcut, d->ntcut, &d->captcut, sizeof *d->tcut, 16) != 0) {
 			fail(d, 1, "out of memory");
 			return;
 		}
-		d->tcut = t;
-		d->captcut = nc;
-	}
 	d->tcut[d->ntcut++] = d->transcript.len;
 }
 

@@ -141,14 +141,8 @@ static int damage(scan *sc, long a, long b, const char *msg, int end, off_t safe
 			sc->drop[sc->ndrop - 1].b = b;
 		return 0;
 	}
-	if (sc->ndrop == sc->capdrop) {
-		size_t nc = sc->capdrop ? 2 * sc->capdrop : 16;
-		range *d = realloc(sc->drop, nc * sizeof *d);
-		if (!d)
+	if (ark_grow(&sc->drop, sc->ndrop, &sc->capdrop, sizeof *sc->drop, 16) != 0)
 			return -1;
-		sc->drop = d;
-		sc->capdrop = nc;
-	}
 	sc->drop[sc->ndrop++] = (range){ a, b };
 	return 0;
 }
@@ -215,14 +209,8 @@ static int classify(scan *sc, ark_reader *r, const jv *rec, pend *p, char *e, si
 
 static int pend_push(scan *sc, const pend *p)
 {
-	if (sc->npend == sc->cappend) {
-		size_t nc = sc->cappend ? 2 * sc->cappend : 16;
-		pend *q = realloc(sc->pend, nc * sizeof *q);
-		if (!q)
+	if (ark_grow(&sc->pend, sc->npend, &sc->cappend, sizeof *sc->pend, 16) != 0)
 			return -1;
-		sc->pend = q;
-		sc->cappend = nc;
-	}
 	sc->pend[sc->npend++] = *p;
 	return 0;
 }

@@ -186,14 +186,8 @@ static int start_next(sched *s, char *err, size_t errlen)
 			return 1;
 		}
 	}
-	if (s->capfin <= (size_t)s->st->active) {
-		size_t nc = s->capfin ? 2 * s->capfin : 64;
-		ark_debate **f = realloc(s->fin, nc * sizeof *f);
-		if (!f)
-			return nomem(err, errlen);
-		s->fin = f;
-		s->capfin = nc;
-	}
+	if (ark_grow(&s->fin, (size_t)s->st->active, &s->capfin, sizeof *s->fin, 64) != 0)
+		return nomem(err, errlen);
 	ark_debate *d = ark_debate_start(o->cfg, o->llm, s->task, (uint64_t)seed, on_finished, s,
 	                                 e, sizeof e);
 	s->st->started++;

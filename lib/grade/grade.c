@@ -299,16 +299,10 @@ typedef struct cands {
 static void cand_add(cands *c, const char *at, const char *val, const char *end, int tier,
                      int type)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-		cand *v = realloc(c->v, cap * sizeof *v);
-		if (!v) {
+	if (ark_grow(&c->v, c->n, &c->cap, sizeof *c->v, 16) != 0) {
 			c->oom = 1;
 			return;
 		}
-		c->v = v;
-		c->cap = cap;
-	}
 	c->v[c->n++] = (cand){ at, val, end, tier, type, 0 };
 }
 

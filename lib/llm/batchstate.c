@@ -135,14 +135,8 @@ static result *res_get(br *b, const char *key, int create)
 		return &b->res[*ix];
 	if (!create)
 		return NULL;
-	if (b->nres == b->capres) {
-		size_t nc = b->capres ? 2 * b->capres : 256;
-		result *r = realloc(b->res, nc * sizeof *r);
-		if (!r)
+	if (ark_grow(&b->res, b->nres, &b->capres, sizeof *b->res, 256) != 0)
 			return NULL;
-		b->res = r;
-		b->capres = nc;
-	}
 	if (!(ix = ark_strset_add(&b->resix, key, NULL)))
 		return NULL;
 	*ix = b->nres;
@@ -363,14 +357,8 @@ static int config_check(const br *b, const jv *saved, char *err, size_t errlen)
 /* Room for one more batch: 0 or -1. */
 static int bat_room(br *b)
 {
-	if (b->nbat == b->capbat) {
-		size_t nc = b->capbat ? 2 * b->capbat : 16;
-		batch *nb = realloc(b->bat, nc * sizeof *nb);
-		if (!nb)
+	if (ark_grow(&b->bat, b->nbat, &b->capbat, sizeof *b->bat, 16) != 0)
 			return -1;
-		b->bat = nb;
-		b->capbat = nc;
-	}
 	return 0;
 }
 

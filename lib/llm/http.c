@@ -334,14 +334,8 @@ static void heap_down(ark_http *h, size_t i)
 
 static int heap_push(ark_http *h, req *r)
 {
-	if (h->nheap == h->capheap) {
-		size_t nc = h->capheap ? 2 * h->capheap : 64;
-		req **nh = realloc(h->heap, nc * sizeof *nh);
-		if (!nh)
+	if (ark_grow(&h->heap, h->nheap, &h->capheap, sizeof *h->heap, 64) != 0)
 			return -1;
-		h->heap = nh;
-		h->capheap = nc;
-	}
 	r->heap_i = h->nheap;
 	h->heap[h->nheap++] = r;
 	heap_up(h, r->heap_i);

@@ -32,10 +32,8 @@ static int nomem(char *err, size_t errlen)
 }
 
 /* Room for element n of p (capacity cap), or return -1 "out of memory" from the caller. */
-#define GROW(p, n, cap) do { if ((n) >= (cap)) { size_t nc_ = (cap) ? 2 * (cap) : 16; \
-	void *q_ = realloc((p), nc_ * sizeof *(p)); \
-	if (!q_) return nomem(err, errlen); \
-	(p) = q_; (cap) = nc_; } } while (0)
+#define GROW(p, n, cap) do { if (ark_grow(&(p), (n), &(cap), sizeof *(p), 16) != 0) \
+	return nomem(err, errlen); } while (0)
 
 /* ---- a string -> index hash map (open addressing, linear probing) ------------------------------ */
 typedef struct { char **k; size_t *v; size_t cap, n; } map_t;
@@ -1376,16 +1374,10 @@ static int gap_table(const ark_gap *g, const size_t *order, ark_gap_result *res,
 			long mem = k == ARK_GAP_MEMBER ? best_member(g, gr) : -1;
 			if (k == ARK_GAP_MEMBER && mem < 0)
 				continue;
-			if (res->nrows == cap) {
-				size_t nc = cap ? 2 * cap : 16;
-				ark_gap_row *p = realloc(res->rows, nc * sizeof *p);
-				if (!p) {
+			if (ark_grow(&res->rows, res->nrows, &cap, sizeof *res->rows, 16) != 0) {
 					rc = nomem(err, errlen);
 					break;
 				}
-				res->rows = p;
-				cap = nc;
-			}
 			ark_gap_row *row = &res->rows[res->nrows];
 			memset(row, 0, sizeof *row);
 			row->group = oi;
@@ -1617,17 +1609,11 @@ static int size_table(const ark_gap *g, const size_t *order, ark_gap_result *res
 				free(y);
 				continue;
 			}
-			if (res->nsize == capsize) {
-				size_t nc = capsize ? 2 * capsize : 8;
-				ark_gap_size *p = realloc(res->size, nc * sizeof *p);
-				if (!p) {
+			if (ark_grow(&res->size, res->nsize, &capsize, sizeof *res->size, 8) != 0) {
 					free(x);
 					free(y);
 					goto out;
 				}
-				res->size = p;
-				capsize = nc;
-			}
 			ark_gap_size *o = &res->size[res->nsize++];
 			o->group = s->first;
 			o->ref = k;

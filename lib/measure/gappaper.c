@@ -173,16 +173,10 @@ int ark_pub_add(ark_pub *p, const jv *rec, char *err, size_t errlen)
 		fact_free(&f);
 		return -1;
 	}
-	if (p->n == p->cap) {
-		size_t nc = p->cap ? 2 * p->cap : 32;
-		fact_t *nf = realloc(p->f, nc * sizeof *nf);
-		if (!nf) {
+	if (ark_grow(&p->f, p->n, &p->cap, sizeof *p->f, 32) != 0) {
 			fact_free(&f);
 			return ark_errf(err, errlen, "out of memory");
 		}
-		p->f = nf;
-		p->cap = nc;
-	}
 	p->f[p->n++] = f;
 	return 0;
 }

@@ -135,14 +135,8 @@ static long strlist_index(strlist *l, const char *s)
 	for (size_t i = 0; i < l->n; i++)
 		if (!strcmp(l->s[i], s))
 			return (long)i;
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? 2 * l->cap : 8;
-		char **p = realloc(l->s, nc * sizeof *p);
-		if (!p)
+	if (ark_grow(&l->s, l->n, &l->cap, sizeof *l->s, 8) != 0)
 			return -1;
-		l->s = p;
-		l->cap = nc;
-	}
 	if (!(l->s[l->n] = ark_strndup(s, strlen(s))))
 		return -1;
 	return (long)l->n++;
@@ -254,16 +248,10 @@ static size_t style_of(plot_t *p, const char *lab)
 
 static void add_series(plot_t *p, size_t panel, size_t style)
 {
-	if (p->nser == p->capser) {
-		size_t nc = p->capser ? 2 * p->capser : 16;
-		series_t *q = realloc(p->ser, nc * sizeof *q);
-		if (!q) {
+	if (ark_grow(&p->ser, p->nser, &p->capser, sizeof *p->ser, 16) != 0) {
 			p->oom = 1;
 			return;
 		}
-		p->ser = q;
-		p->capser = nc;
-	}
 	p->ser[p->nser++] = (series_t){ panel, style };
 }
 
