@@ -308,3 +308,26 @@ serve() { start_server "$@"; export URL; }
 	assert_status 2
 	[[ $stderr_out == *"cache-control"* ]] || { echo "$stderr_out"; return 1; }
 }
+
+@test "a URL scheme in capitals (HTTP://) is the same member: accepted, same records, cache hits" {
+	serve --tasks "$TASKS"
+	run_split debate --cache "$T/c.db" -o "$T/1.jsonl"
+	assert_status 0
+	[ "$(stat .requests)" -eq 24 ]
+	UP=${URL/#http:/HTTP:}
+	[ "$UP" != "$URL" ]
+	run_split ark-debate -j 1 -n 2 -r 1 -a "openai:model=gpt-loop,url=$UP/v1" \
+		-a "anthropic:model=claude-loop,url=$UP" --cache "$T/c.db" -o "$T/2.jsonl" "$TASKS"
+	assert_status 0
+	[[ $stderr_out == *"cache $T/c.db: 24 hits, 0 misses"* ]] || { echo "$stderr_out"; return 1; }
+	cmp "$T/1.jsonl" "$T/2.jsonl"
+	# without the cache the capitalised URL reaches the server and gives the same records
+	run_split ark-debate -j 1 -n 2 -r 1 -a "openai:model=gpt-loop,url=Http://${URL#http://}/v1" \
+		-a "anthropic:model=claude-loop,url=$UP" --cache '' -o "$T/3.jsonl" "$TASKS"
+	assert_status 0
+	[ "$(stat .requests)" -eq 48 ]
+	# the same but for the measured latencies
+	nolat() { jq -c 'del(.. | .ms?)' "$1"; }
+	[ "$(nolat "$T/1.jsonl")" = "$(nolat "$T/3.jsonl")" ]
+	[ "$(jq -s '[.[].turns[]] | length' "$T/3.jsonl")" -eq 24 ]
+}

@@ -946,7 +946,7 @@ static void member_options(const ark_http *h, const member_fixed *f, CURL *e)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, tmo < 30000 ? tmo : 30000L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (!strncmp(f->url, "https:", 6)) {
+	if (!strncasecmp(f->url, "https:", 6)) {
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	}

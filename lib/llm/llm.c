@@ -10,6 +10,7 @@
  * engine sees the same asynchronous shape as over HTTP) and hands HTTP calls to lib/http.c, which
  * it creates on the first HTTP call (a simulator-only run never initialises libcurl).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -613,9 +614,13 @@ static int finish_member(ark_member *m, ark_env_fn env, char *err, size_t errlen
 		return ark_errf(err, errlen, "%s member needs model=NAME", backend_name(m->backend));
 	if (!m->url && !(m->url = strdup(dflt_url)))
 		return ark_errf(err, errlen, "out of memory");
-	if (strncmp(m->url, "http://", 7) && strncmp(m->url, "https://", 8))
+	if (strncasecmp(m->url, "http://", 7) && strncasecmp(m->url, "https://", 8))
 		return ark_errf(err, errlen, "member url '%s' must start with http:// or https://",
 		                m->url);
+	/* a scheme is case-insensitive (RFC 3986 3.1): written in lower case from here on, so that
+	 * HTTP://host and http://host are one member to the cache, the batch state and the logs */
+	for (char *c = m->url; *c != ':'; c++)
+		*c = (char)tolower((unsigned char)*c);
 	/* drop trailing slashes so paths join cleanly */
 	for (size_t n = strlen(m->url); n > 8 && m->url[n - 1] == '/'; n--)
 		m->url[n - 1] = 0;

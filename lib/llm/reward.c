@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <curl/curl.h>
 #include "core/json.h"
@@ -167,7 +168,7 @@ int ark_reward_url_check(const char *url, char *err, size_t errlen)
 {
 	if (!url || !*url)
 		return ark_errf(err, errlen, "reward scorer without a URL");
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+	if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
 		return ark_errf(err, errlen, "reward url '%s' must start with http:// or https://", url);
 	return 0;
 }
