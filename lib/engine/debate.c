@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "engine/debate.h"
 #include "grade/vote.h"
+#include "grade/optout.h"
 #include "grade/rank.h"
 #include "core/rng.h"
 
@@ -812,22 +812,11 @@ static int offer_opt_out(ark_debate *d, const agent_t *a, ark_buf *out)
 	return render(d, "opt-out", v, 2, out);
 }
 
-/* Does a reply opt out: a line that reads OPT OUT (any case, spaces and a final full stop
- * aside)? */
-static int says_opt_out(const char *text)
+/* Does turn t's reply take up the offer to opt out (optout.h)?  1, 0, -1 out of memory. */
+static int opts_out(const jv *t)
 {
-	for (const char *l = text; l && *l;) {
-		const char *e = strchr(l, '\n'), *end = e ? e : l + strlen(l);
-		while (l < end && (*l == ' ' || *l == '\t' || *l == '*'))
-			l++;
-		while (end > l && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
-		                   end[-1] == '.' || end[-1] == '*'))
-			end--;
-		if (end - l == 7 && !strncasecmp(l, "opt out", 7))
-			return 1;
-		l = e ? e + 1 : NULL;
-	}
-	return 0;
+	const char *text = jv_get_str(t, "text");
+	return text ? ark_reply_opts_out(text, strlen(text)) : 0;
 }
 
 static void start_round_debate(ark_debate *d)
@@ -1088,8 +1077,11 @@ static void on_done(ark_call *c)
 				if (threaded(d->cfg) && a->last_text)
 					hist_push(d, a, "assistant", strdup(a->last_text));
 				/* a member offered to opt out who does: its turn is marked, it is out */
-				if (d->cfg->protocol == ARK_PROTO_OPTOUT && dc->round > 0 &&
-				    dc->agent != d->expert && says_opt_out(jv_get_str(t, "text"))) {
+				int oo = d->cfg->protocol == ARK_PROTO_OPTOUT && dc->round > 0 &&
+				         dc->agent != d->expert ? opts_out(t) : 0;
+				if (oo < 0) {
+					fail(d, 1, "out of memory");
+				} else if (oo) {
 					/* no answer of its own: whatever the grader read in it does not count */
 					a->out_round = dc->round;
 					if (jv_set(t, "opt_out", jv_bool(1)) || jv_set(t, "answer", jv_null()) ||

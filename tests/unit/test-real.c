@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
+#include "grade/optout.h"
 #include "grade/grade.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -158,6 +159,11 @@ static void run_file(const char *dir, const char *name, int list)
 			unit_failed++;
 			jv_free(rec);
 			continue;
+		}
+		/* none of these replies was offered an opt-out: none may read as one */
+		if (text && ark_reply_opts_out(text, strlen(text)) != 0) {
+			fprintf(stderr, "%s:%ld: reads as an opt-out\n", name, line);
+			unit_failed++;
 		}
 		int ark = g.correct == 1, src = source_verdict(rec);
 		adj *a = find_adj(name, line);
