@@ -447,3 +447,27 @@ cstat() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/stats" | jq -r '.chat + .mess
 	[[ "$stderr_out" == *"cache $T/none.db: cannot open it"* ]] || { echo "$stderr_out"; return 1; }
 	[ ! -e "$T/none.db" ]
 }
+
+@test "opt-out protocol: members who leave are not called again; the same records as interactive" {
+	start_server --tasks "$FIX/http/tasks.jsonl"
+	team=()
+	for s in 0.8 0.6 0.5 0.4; do team+=(-a "openai:model=sim:skill=$s,url=$URL/v1"); done
+	args=("${team[@]}" -p opt-out --condition revealed --expert oracle -n 4 -r 2 --repeat 3 --seed 2)
+	run_split ark-debate -q "${args[@]}" "$FIX/http/tasks.jsonl"
+	assert_status 0
+	printf '%s\n' "$output" > "$T/inter.jsonl"
+	# the run has members opting out in round 1 and in round 2, and one debate where none does
+	jq -se 'length == 18 and any(.[]; any(.opted_out[]; .round == 1)) and
+	        any(.[]; any(.opted_out[]; .round == 2)) and any(.[]; .opted_out == [])' "$T/inter.jsonl"
+	calls=$(jq -s '[.[].turns[]] | length' "$T/inter.jsonl")
+	for _ in $(seq 40); do
+		run_split ark-debate "${args[@]}" --batch -o "$T/out.jsonl" "$FIX/http/tasks.jsonl"
+		assert_status 0
+		[[ "$stderr_out" == *complete:* ]] && break
+	done
+	[ -s "$T/out.jsonl" ]
+	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
+	# the batches asked for the calls the records hold, no more: a member out is not called
+	sent=$(jq -s '[.[] | select(.batch) | .calls // (.ids | length)] | add' "$T/out.jsonl.batch")
+	[ "$sent" -eq "$calls" ] || { echo "sent $sent, records hold $calls"; jq -c . "$T/out.jsonl.batch" | head -5; return 1; }
+}
