@@ -331,3 +331,24 @@ serve() { start_server "$@"; export URL; }
 	[ "$(nolat "$T/1.jsonl")" = "$(nolat "$T/3.jsonl")" ]
 	[ "$(jq -s '[.[].turns[]] | length' "$T/3.jsonl")" -eq 24 ]
 }
+
+@test "cache-control=on in a discussion: a member reads back its own system prompt in round 1, its last transcript from round 2; records otherwise match an off run" {
+	serve --tasks "$TASKS"
+	ccd() { ark-debate -j 1 -p discussion -n 3 -r 2 -a "$(AN),cache-control=$1" -o "$T/d$1.jsonl" "$TASKS"; }
+	export -f ccd; export T
+	run_split ccd off
+	assert_status 0
+	[ "$(stat '.cache.breakpoints // 0')" -eq 0 ]
+	run_split ccd on
+	assert_status 0
+	[ "$(stat .cache.max_breakpoints)" -le 4 ]
+	[ "$(stat .cache.read)" -gt 0 ]
+	# the system prompt names the member, so a call can only reuse that member's earlier prefix:
+	# in round 1 the system prompt its round-0 call wrote, from round 2 on also the transcript
+	# up to its last turn (measured: 74 tokens in round 1; 392 to 644 in round 2)
+	jq -se 'length == 6 and all(.[]; all(.turns[] | select(.round >= 1); .tokens_cached > 0 and .tokens_in > .tokens_cached))' "$T/don.jsonl"
+	jq -se '([.[].turns[] | select(.round == 2) | .tokens_cached] | min) > ([.[].turns[] | select(.round == 0) | .tokens_cached // 0] | max)' "$T/don.jsonl"
+	norm='del(.turns[].ms, .turns[].tokens_cached, .turns[].tokens_cache_write, .agents[].params.cache_control)'
+	diff <(jq -Sc "$norm" "$T/don.jsonl" | sort) <(jq -Sc "$norm" "$T/doff.jsonl" | sort)
+	[ "$(jq -s '[.[].turns[].tokens_in] | add' "$T/don.jsonl")" -eq "$(jq -s '[.[].turns[].tokens_in] | add' "$T/doff.jsonl")" ]
+}
