@@ -58,14 +58,42 @@ void ark_agent_name(int i, char *buf, size_t len)
 	buf[j] = 0;
 }
 
-/* decimal digits of v, sign first */
-int ark_block_add(ark_buf *b, const char *name, int round, const char *text)
+/* A peer's answer as the prompts quote it: a head naming agent and round, the text, a tail. */
+static int block_head(ark_buf *b, const char *name, int round)
 {
-	int rc = ark_sfmt(b, "--- Agent %s, round %d ---\n", name, round);
-	rc |= ark_buf_adds(b, text ? text : "");
-	rc |= ark_buf_adds(b, "\n--- end of Agent ");
+	return ark_sfmt(b, "--- Agent %s, round %d ---\n", name, round);
+}
+
+static int block_tail(ark_buf *b, const char *name)
+{
+	int rc = ark_buf_adds(b, "\n--- end of Agent ");
 	rc |= ark_buf_adds(b, name);
 	rc |= ark_buf_adds(b, " ---");
+	return rc;
+}
+
+int ark_block_add(ark_buf *b, const char *name, int round, const char *text)
+{
+	int rc = block_head(b, name, round);
+	rc |= ark_buf_adds(b, text ? text : "");
+	rc |= block_tail(b, name);
+	return rc ? -1 : 0;
+}
+
+/* The same block escaped as jv_escape writes it (into e), the text's part copied from tesc
+ * (ntesc bytes, the text escaped already) or, when tesc is NULL, escaped from text. */
+static int block_add_esc(ark_buf *e, const char *name, int round, const char *text,
+                         const char *tesc, size_t ntesc)
+{
+	ark_buf hb = ARK_BUF_INIT;
+	int rc = block_head(&hb, name, round);
+	rc |= jv_escape(hb.p, hb.len, e);
+	rc |= tesc ? ark_buf_add(e, tesc, ntesc)
+	           : jv_escape(text ? text : "", text ? strlen(text) : 0, e);
+	ark_buf_reset(&hb);
+	rc |= block_tail(&hb, name);
+	rc |= jv_escape(hb.p, hb.len, e);
+	ark_buf_release(&hb);
 	return rc ? -1 : 0;
 }
 
@@ -286,6 +314,7 @@ typedef struct dcall {
 	int sample;
 	ark_msg own[2];          /* system + user for one-off conversations */
 	char *user;              /* owned user text of own[1] */
+	ark_esc oesc[2];         /* own's escaped texts (ark_call.esc): oesc[1].p owned, or NULL */
 	size_t *cuts, capcuts;   /* the call's ark_keep cuts (discussion turns) */
 } dcall;
 
@@ -298,7 +327,9 @@ typedef struct agent_t {
 	size_t nfacts;
 	char *system;
 	ark_msg *hist;           /* debate protocol: the conversation so far */
-	size_t nhist, caphist;
+	ark_esc *hesc;           /* hist's texts escaped (owned), made once for all its calls */
+	size_t nhist, caphist, caphesc;
+	size_t ians;             /* hist[ians]: its latest answer (0: none yet) */
 	char *last_text;         /* its latest answer (owned) */
 	int last_round;
 	jv *last_turn;           /* borrowed: its latest turn object */
@@ -330,6 +361,8 @@ struct ark_debate {
 	int base[ARK_TEAM_MAX];
 	int turn_k;
 	ark_buf transcript;
+	ark_buf tesc;            /* the transcript escaped (jv_escape), grown with it */
+	int tesc_bad;            /* out of memory while growing it: not used */
 	size_t *tcut, ntcut, captcut;   /* where each turn of the transcript ends */
 	jv *turns;
 	/* sample */
@@ -382,7 +415,9 @@ static int members_in(const ark_debate *d, int *idx)
 
 /* ---- prompts ----------------------------------------------------------------------------- */
 
-static int render(ark_debate *d, const char *tname, const ark_pvar *v, size_t nv, ark_buf *out)
+/* *at: where variable name's value was first put in out (ark_prompt_render_at), when name */
+static int render_at(ark_debate *d, const char *tname, const ark_pvar *v, size_t nv,
+                     const char *name, size_t *at, ark_buf *out)
 {
 	char e[200];
 	const char *t = ark_prompts_get(d->cfg->prompts, tname);
@@ -390,11 +425,30 @@ static int render(ark_debate *d, const char *tname, const ark_pvar *v, size_t nv
 		fail(d, 1, "prompt template '%s.txt' not found", tname);
 		return -1;
 	}
-	if (ark_prompt_render(tname, t, v, nv, out, e, sizeof e)) {
+	if (ark_prompt_render_at(tname, t, v, nv, name, at, out, e, sizeof e)) {
 		fail(d, 1, "%s", e);
 		return -1;
 	}
 	return 0;
+}
+
+static int render(ark_debate *d, const char *tname, const ark_pvar *v, size_t nv, ark_buf *out)
+{
+	return render_at(d, tname, v, nv, NULL, NULL, out);
+}
+
+/* Into e, the rendered prompt out escaped, where the value put at offset at (n bytes, at
+ * (size_t)-1: none) is copied from its escaped form vesc (nv bytes) rather than escaped again:
+ * the same bytes, since jv_escape escapes byte by byte. */
+static int escape_around(const ark_buf *out, size_t at, size_t n, const char *vesc, size_t nv,
+                         ark_buf *e)
+{
+	if (at == (size_t)-1 || at + n > out->len)
+		return jv_escape(out->p, out->len, e);
+	int rc = jv_escape(out->p, at, e);
+	rc |= ark_buf_add(e, vesc, nv);
+	rc |= jv_escape(out->p + at + n, out->len - at - n, e);
+	return rc ? -1 : 0;
 }
 
 /* A discussion turn's prompt, and what of it stays in the speaker's next call: the text up to
@@ -402,19 +456,12 @@ static int render(ark_debate *d, const char *tname, const ark_pvar *v, size_t nv
  * ends, so a provider's prefix cache finds the prompts of earlier turns at a block boundary.
  * k stays zero when the template has no {{transcript}}. */
 static int render_keep(ark_debate *d, const char *tname, const ark_pvar *v, size_t nv,
-                       ark_buf *out, dcall *dc, ark_keep *k)
+                       ark_buf *out, dcall *dc, ark_keep *k, size_t *tat)
 {
-	char e[200];
-	const char *t = ark_prompts_get(d->cfg->prompts, tname);
 	size_t at;
-	if (!t) {
-		fail(d, 1, "prompt template '%s.txt' not found", tname);
+	if (render_at(d, tname, v, nv, "transcript", &at, out))
 		return -1;
-	}
-	if (ark_prompt_render_at(tname, t, v, nv, "transcript", &at, out, e, sizeof e)) {
-		fail(d, 1, "%s", e);
-		return -1;
-	}
+	*tat = at;
 	if (at == (size_t)-1 || !d->ntcut)
 		return 0;
 	if (dc->capcuts < d->ntcut) {
@@ -610,7 +657,8 @@ static uint64_t call_seed(ark_debate *d, int agent, int round)
 
 /* keep: what of msgs stays in the member's later calls (NULL: nothing known) */
 static int submit(ark_debate *d, dcall *dc, const ark_member *m, const ark_msg *msgs,
-                  size_t nmsg, const ark_keep *keep, int agent, int round, int sample)
+                  const ark_esc *esc, size_t nmsg, const ark_keep *keep, int agent, int round,
+                  int sample)
 {
 	char e[300];
 	memset(&dc->c, 0, sizeof dc->c);
@@ -622,6 +670,7 @@ static int submit(ark_debate *d, dcall *dc, const ark_member *m, const ark_msg *
 	dc->sample = sample;
 	dc->c.m = m;
 	dc->c.msgs = msgs;
+	dc->c.esc = esc;
 	dc->c.nmsg = nmsg;
 	dc->c.seed = call_seed(d, sample >= 0 ? sample : agent < 0 ? ARK_TEAM_MAX : agent, round);
 	dc->c.task = d->task;
@@ -636,26 +685,57 @@ static int submit(ark_debate *d, dcall *dc, const ark_member *m, const ark_msg *
 	return 0;
 }
 
-static int hist_push(ark_debate *d, agent_t *a, const char *role, char *content)
+/* Set x to text escaped (ark_esc, owned): e's bytes when e is given (the caller wrote them from
+ * escaped pieces; e is emptied), else text escaped now.  Without memory x is none and the
+ * calls escape the text themselves. */
+static void msg_esc(ark_esc *x, const char *text, ark_buf *e)
+{
+	ark_buf own = ARK_BUF_INIT;
+	free((char *)x->p);
+	x->p = NULL;
+	x->n = 0;
+	if (!e) {
+		const char *t = text ? text : "";
+		if (jv_escape(t, strlen(t), &own)) {
+			ark_buf_release(&own);
+			return;
+		}
+		e = &own;
+	}
+	size_t n = e->len;
+	char *p = ark_buf_take(e);
+	if (p) {
+		x->p = p;
+		x->n = n;
+	}
+}
+
+/* e: the content escaped (see msg_esc), or NULL */
+static int hist_push(ark_debate *d, agent_t *a, const char *role, char *content, ark_buf *e)
 {
 	if (!content) {
 		fail(d, 1, "out of memory");
 		return -1;
 	}
-	if (ark_grow(&a->hist, a->nhist, &a->caphist, sizeof *a->hist, 8) != 0) {
-			free(content);
-			fail(d, 1, "out of memory");
-			return -1;
-		}
+	if (ark_grow(&a->hist, a->nhist, &a->caphist, sizeof *a->hist, 8) != 0 ||
+	    ark_grow(&a->hesc, a->nhist, &a->caphesc, sizeof *a->hesc, 8) != 0) {
+		free(content);
+		fail(d, 1, "out of memory");
+		return -1;
+	}
 	a->hist[a->nhist].role = (char *)role;
 	a->hist[a->nhist].content = content;
+	a->hesc[a->nhist] = (ark_esc){ NULL, 0 };
+	msg_esc(&a->hesc[a->nhist], content, e);
 	a->nhist++;
 	return 0;
 }
 
 /* one-off conversation: system + user (takes user) */
-static int submit_oneoff(ark_debate *d, dcall *dc, const ark_member *m, const char *system,
-                         char *user, const ark_keep *keep, int agent, int round, int sample)
+/* ue: the user text escaped (msg_esc), or NULL */
+static int submit_oneoff_esc(ark_debate *d, dcall *dc, const ark_member *m, const char *system,
+                             char *user, ark_buf *ue, const ark_keep *keep, int agent,
+                             int round, int sample)
 {
 	if (!user) {
 		fail(d, 1, "out of memory");
@@ -667,7 +747,20 @@ static int submit_oneoff(ark_debate *d, dcall *dc, const ark_member *m, const ch
 	dc->own[0].content = (char *)system;
 	dc->own[1].role = "user";
 	dc->own[1].content = user;
-	return submit(d, dc, m, dc->own, 2, keep, agent, round, sample);
+	if (ue)
+		msg_esc(&dc->oesc[1], user, ue);
+	else {
+		free((char *)dc->oesc[1].p);
+		dc->oesc[1] = (ark_esc){ NULL, 0 };
+	}
+	return submit(d, dc, m, dc->own, dc->oesc[1].p ? dc->oesc : NULL, 2, keep, agent, round,
+	              sample);
+}
+
+static int submit_oneoff(ark_debate *d, dcall *dc, const ark_member *m, const char *system,
+                         char *user, const ark_keep *keep, int agent, int round, int sample)
+{
+	return submit_oneoff_esc(d, dc, m, system, user, NULL, keep, agent, round, sample);
 }
 
 /* ---- turns ------------------------------------------------------------------------------- */
@@ -821,19 +914,42 @@ static int opts_out(const jv *t)
 
 static void start_round_debate(ark_debate *d)
 {
-	/* each member still in reads the others' answers of the previous round */
-	int in[ARK_TEAM_MAX], nin = members_in(d, in);
+	/* each member still in reads the others' answers of the previous round: each one's block
+	 * is written once, as it is and escaped (its answer escaped once, when it came), and
+	 * copied into the prompts of the others */
+	int in[ARK_TEAM_MAX], nin = members_in(d, in), erc = 0;
+	ark_buf blk = ARK_BUF_INIT, eblk = ARK_BUF_INIT;
+	size_t bo[ARK_TEAM_MAX + 1], eo[ARK_TEAM_MAX + 1];
+	for (int j = 0; j < nin; j++) {
+		agent_t *b = &d->ag[in[j]];
+		const ark_esc *ans = b->ians ? &b->hesc[b->ians] : NULL;
+		bo[j] = blk.len;
+		eo[j] = eblk.len;
+		erc |= ark_block_add(&blk, b->name, b->last_round, b->last_text);
+		erc |= block_add_esc(&eblk, b->name, b->last_round, b->last_text,
+		                     ans ? ans->p : NULL, ans ? ans->n : 0);
+	}
+	bo[nin] = blk.len;
+	eo[nin] = eblk.len;
+	if (erc) {
+		fail(d, 1, "out of memory");
+		nin = 0;
+	}
 	for (int k = 0; k < nin && !d->failed; k++) {
 		agent_t *a = &d->ag[in[k]];
 		ark_buf peers = ARK_BUF_INIT, fmt = ARK_BUF_INIT, out = ARK_BUF_INIT;
+		ark_buf pesc = ARK_BUF_INIT, uesc = ARK_BUF_INIT;   /* escaped peers, prompt */
 		int first = 1;
+		erc = 0;
 		for (int j = 0; j < nin; j++) {
-			agent_t *b = &d->ag[in[j]];
-			if (b == a)
+			if (j == k)
 				continue;
-			if (!first)
-				ark_buf_adds(&peers, "\n\n");
-			ark_block_add(&peers, b->name, b->last_round, b->last_text);
+			if (!first) {
+				erc |= ark_buf_adds(&peers, "\n\n");
+				erc |= ark_buf_adds(&pesc, "\\n\\n");
+			}
+			erc |= ark_buf_add(&peers, blk.p + bo[j], bo[j + 1] - bo[j]);
+			erc |= ark_buf_add(&pesc, eblk.p + eo[j], eo[j + 1] - eo[j]);
 			first = 0;
 		}
 		char rb[16];
@@ -842,16 +958,26 @@ static void start_round_debate(ark_debate *d)
 			ark_pvar v[] = { { "peers", peers.p ? peers.p : "" }, { "round", rb },
 			                 { "format", fmt.p }, { "name", a->name } };
 			/* the whole conversation stays: the next round adds to it */
-			if (render(d, "debate", v, 4, &out) == 0 && offer_opt_out(d, a, &out) == 0 &&
-			    hist_push(d, a, "user", ark_buf_take(&out)) == 0) {
-				ark_keep kp = { a->nhist, NULL, 0 };
-				submit(d, &a->call, a->m, a->hist, a->nhist, &kp, a->idx, d->round, -1);
+			size_t at;
+			if (render_at(d, "debate", v, 4, "peers", &at, &out) == 0 &&
+			    offer_opt_out(d, a, &out) == 0) {
+				if (!erc)
+					erc = escape_around(&out, at, peers.len, pesc.p, pesc.len, &uesc);
+				if (hist_push(d, a, "user", ark_buf_take(&out), erc ? NULL : &uesc) == 0) {
+					ark_keep kp = { a->nhist, NULL, 0 };
+					submit(d, &a->call, a->m, a->hist, a->hesc, a->nhist, &kp, a->idx,
+					       d->round, -1);
+				}
 			}
 		}
+		ark_buf_release(&pesc);
+		ark_buf_release(&uesc);
 		ark_buf_release(&peers);
 		ark_buf_release(&fmt);
 		ark_buf_release(&out);
 	}
+	ark_buf_release(&blk);
+	ark_buf_release(&eblk);
 }
 
 /* the speaker of turn k of the current discussion round */
@@ -872,9 +998,16 @@ static void next_speaker(ark_debate *d)
 		                 { "transcript", d->transcript.p ? d->transcript.p : "" },
 		                 { "round", rb }, { "name", a->name }, { "format", fmt.p } };
 		ark_keep k = { 0 };
-		if (render_keep(d, "discussion", v, 6, &out, &a->call, &k) == 0)
-			submit_oneoff(d, &a->call, a->m, a->system, ark_buf_take(&out), &k, a->idx,
-			              d->round, -1);
+		size_t at;
+		if (render_keep(d, "discussion", v, 6, &out, &a->call, &k, &at) == 0) {
+			/* the transcript, escaped as it grew, is copied into the prompt's escaped form */
+			ark_buf ue = ARK_BUF_INIT;
+			int erc = d->tesc_bad ||
+			          escape_around(&out, at, d->transcript.len, d->tesc.p, d->tesc.len, &ue);
+			submit_oneoff_esc(d, &a->call, a->m, a->system, ark_buf_take(&out),
+			                  erc ? NULL : &ue, &k, a->idx, d->round, -1);
+			ark_buf_release(&ue);
+		}
 	}
 	ark_buf_release(&opt);
 	ark_buf_release(&fmt);
@@ -883,13 +1016,17 @@ static void next_speaker(ark_debate *d)
 
 static void transcript_add(ark_debate *d, agent_t *a, int round)
 {
-	if (d->transcript.len)
-		ark_buf_adds(&d->transcript, "\n\n");
-	ark_block_add(&d->transcript, a->name, round, a->last_text);
+	/* tesc follows the transcript only while both grew whole */
+	if (d->transcript.len) {
+		d->tesc_bad |= ark_buf_adds(&d->transcript, "\n\n");
+		d->tesc_bad |= ark_buf_adds(&d->tesc, "\\n\\n");
+	}
+	d->tesc_bad |= ark_block_add(&d->transcript, a->name, round, a->last_text);
+	d->tesc_bad |= block_add_esc(&d->tesc, a->name, round, a->last_text, NULL, 0);
 	if (ark_grow(&d->tcut, d->ntcut, &d->captcut, sizeof *d->tcut, 16) != 0) {
-			fail(d, 1, "out of memory");
-			return;
-		}
+		fail(d, 1, "out of memory");
+		return;
+	}
 	d->tcut[d->ntcut++] = d->transcript.len;
 }
 
@@ -915,8 +1052,10 @@ static void pick_oracle(ark_debate *d)
 			agent_t *a = &d->ag[d->active[k]];
 			if (build_system(d, a))
 				return;
-			if (a->nhist)
+			if (a->nhist) {
 				a->hist[0].content = a->system;
+				msg_esc(&a->hesc[0], a->system, NULL);
+			}
 		}
 }
 
@@ -1074,8 +1213,11 @@ static void on_done(ark_call *c)
 					a->last_text = strdup(jv_get_str(t, "text"));
 					a->last_round = dc->round;
 				}
+				/* hist[ians] is last_text, escaped: the next round copies it */
+				a->ians = 0;
 				if (threaded(d->cfg) && a->last_text)
-					hist_push(d, a, "assistant", strdup(a->last_text));
+					if (hist_push(d, a, "assistant", strdup(a->last_text), NULL) == 0)
+						a->ians = a->nhist - 1;
 				/* a member offered to opt out who does: its turn is marked, it is out */
 				int oo = d->cfg->protocol == ARK_PROTO_OPTOUT && dc->round > 0 &&
 				         dc->agent != d->expert ? opts_out(t) : 0;
@@ -1533,19 +1675,22 @@ static int start_round0(ark_debate *d)
 			continue;
 		}
 		a->nhist = 0;
-		if (!a->hist && !(a->hist = calloc(8, sizeof *a->hist))) {
+		/* round 0 is where both are first made */
+		if (ark_grow(&a->hist, 0, &a->caphist, sizeof *a->hist, 8) != 0 ||
+		    ark_grow(&a->hesc, 0, &a->caphesc, sizeof *a->hesc, 8) != 0) {
 			free(u);
 			fail(d, 1, "out of memory");
 			break;
 		}
-		if (!a->caphist)
-			a->caphist = 8;
 		a->hist[0].role = "system";
 		a->hist[0].content = a->system;
+		a->hesc[0] = (ark_esc){ NULL, 0 };
+		msg_esc(&a->hesc[0], a->system, NULL);
 		a->nhist = 1;
+		a->ians = 0;
 		ark_keep kp = { 2, NULL, 0 };   /* the rounds add to it */
-		if (hist_push(d, a, "user", u) == 0)
-			submit(d, &a->call, a->m, a->hist, a->nhist, &kp, a->idx, 0, -1);
+		if (hist_push(d, a, "user", u, NULL) == 0)
+			submit(d, &a->call, a->m, a->hist, a->hesc, a->nhist, &kp, a->idx, 0, -1);
 	}
 	return 0;
 }
@@ -1566,6 +1711,7 @@ ark_debate *ark_debate_start(const ark_debate_cfg *cfg, ark_llm *l, const jv *ta
 	d->ctx = ctx;
 	d->expert = cfg->expert >= 0 ? cfg->expert : -1;
 	ark_buf_init(&d->transcript);
+	ark_buf_init(&d->tesc);
 	d->task = jv_dup(task);
 	d->n = cfg->protocol == ARK_PROTO_SAMPLE ? 1 : cfg->n;
 	d->ag = calloc((size_t)d->n, sizeof *d->ag);
@@ -1625,23 +1771,29 @@ void ark_debate_free(ark_debate *d)
 		return;
 	for (int i = 0; d->ag && i < d->n; i++) {
 		agent_t *a = &d->ag[i];
-		for (size_t h = 1; h < a->nhist; h++)
-			free(a->hist[h].content);
+		for (size_t h = 0; h < a->nhist; h++) {
+			if (h)
+				free(a->hist[h].content);
+			free((char *)a->hesc[h].p);
+		}
 		free(a->hist);
+		free(a->hesc);
 		free(a->system);
 		free(a->last_text);
 		free(a->call.user);
+		free((char *)a->call.oesc[1].p);
 		free(a->call.cuts);
 		jv_free(a->held_turn);
 	}
 	free(d->ag);
 	for (int k = 0; d->sc && k < d->nsample; k++)
-		free(d->sc[k].user);
+		free(d->sc[k].user), free((char *)d->sc[k].oesc[1].p);
 	free(d->sc);
 	for (int k = 0; d->sturns && k < d->nsample; k++)
 		jv_free(d->sturns[k]);
 	free(d->sturns);
 	free(d->agg.user);
+	free((char *)d->agg.oesc[1].p);
 	free(d->agg.own[0].content);
 	jv_free(d->final_extra);
 	for (size_t i = 0; d->records && i < d->nrec; i++)
@@ -1650,6 +1802,7 @@ void ark_debate_free(ark_debate *d)
 	jv_free(d->turns);
 	jv_free(d->task);
 	ark_buf_release(&d->transcript);
+	ark_buf_release(&d->tesc);
 	free(d->tcut);
 	free(d);
 }

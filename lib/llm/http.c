@@ -1041,7 +1041,7 @@ static int build_body(ark_http *h, req *r)
 	if (r->body.len)
 		return 0;
 	const ark_call *c = r->c;
-	return ark_body_write(r->f->body, c->msgs, c->nmsg, c->seed, &c->keep, &r->body) ? -1 : 0;
+	return ark_body_write(r->f->body, c->msgs, c->esc, c->nmsg, c->seed, &c->keep, &r->body) ? -1 : 0;
 }
 
 static int start(ark_http *h, req *r, char *err, size_t errlen)

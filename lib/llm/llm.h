@@ -115,6 +115,14 @@ typedef struct ark_msg {
 	char *content;
 } ark_msg;
 
+/* A message's content as jv_escape writes it (n bytes, no quotes), made once by a caller that
+ * sends the text again (a debate member's conversation), so that a request body copies it
+ * rather than escaping the content anew.  p NULL: none, the body escapes the content. */
+typedef struct ark_esc {
+	const char *p;
+	size_t n;
+} ark_esc;
+
 /* What of a call's messages stays the same in the caller's later calls, for a provider's prefix
  * cache (Anthropic's cache_control breakpoints, with a member's cache-control=on): messages
  * [0, msgs) stay; in the last of them, cuts[0..ncuts) are offsets into its text (increasing,
@@ -132,6 +140,7 @@ struct ark_call {
 	/* in: set by the caller; the call does not own these */
 	const ark_member *m;
 	const ark_msg *msgs; size_t nmsg;
+	const ark_esc *esc;      /* NULL, or msgs' contents escaped, nmsg of them (ark_esc) */
 	uint64_t seed;           /* derived from (seed, id, agent, round) */
 	const jv *task;          /* the task record: the simulator's world knowledge; HTTP ignores it */
 	ark_keep keep;           /* what stays in later calls (zero: unknown) */

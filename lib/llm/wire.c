@@ -478,15 +478,22 @@ static int put_str(ark_buf *out, const char *s)
 	return jv_put_string(s, strlen(s), out);
 }
 
-static int write_msgs_openai(const ark_msg *msgs, size_t nmsg, ark_buf *out)
+/* Message i's text escaped: the copy its caller made (ark_esc), or escaped now. */
+static int put_text(ark_buf *out, const ark_esc *esc, size_t i, const char *text)
+{
+	return esc && esc[i].p ? ark_buf_add(out, esc[i].p, esc[i].n)
+	                       : jv_escape(text, strlen(text), out);
+}
+
+static int write_msgs_openai(const ark_msg *msgs, const ark_esc *esc, size_t nmsg, ark_buf *out)
 {
 	int rc = ark_buf_addc(out, '[');
 	for (size_t i = 0; i < nmsg && !rc; i++) {
 		rc |= put_lit(out, i ? ",{\"role\":" : "{\"role\":");
 		rc |= put_str(out, msgs[i].role ? msgs[i].role : "user");
-		rc |= put_lit(out, ",\"content\":");
-		rc |= put_str(out, msgs[i].content ? msgs[i].content : "");
-		rc |= ark_buf_addc(out, '}');
+		rc |= put_lit(out, ",\"content\":\"");
+		rc |= put_text(out, esc, i, msgs[i].content ? msgs[i].content : "");
+		rc |= put_lit(out, "\"}");
 	}
 	return rc | ark_buf_addc(out, ']');
 }
@@ -510,7 +517,8 @@ static int is_system(const ark_msg *mg)
 
 /* Anthropic's messages: the system ones left out, consecutive ones of a role joined; the one p
  * splits as text blocks. */
-static int write_msgs_anthropic(const ark_msg *msgs, size_t nmsg, const kplan *p, ark_buf *out)
+static int write_msgs_anthropic(const ark_msg *msgs, const ark_esc *esc, size_t nmsg,
+                                const kplan *p, ark_buf *out)
 {
 	const char *cur = NULL;
 	ark_buf joined = ARK_BUF_INIT;
@@ -537,7 +545,7 @@ static int write_msgs_anthropic(const ark_msg *msgs, size_t nmsg, const kplan *p
 			cur = role;
 		}
 		rc |= blocks ? ark_buf_add(&joined, text, strlen(text))
-		             : jv_escape(text, strlen(text), out);
+		             : put_text(out, esc, i, text);
 	}
 	ark_buf_release(&joined);
 	return rc | ark_buf_addc(out, ']');
@@ -545,7 +553,8 @@ static int write_msgs_anthropic(const ark_msg *msgs, size_t nmsg, const kplan *p
 
 /* Anthropic's system text: the system messages joined, as a string (cc: as one text block with
  * the breakpoint); *any 0 when it is empty. */
-static int write_system(const ark_msg *msgs, size_t nmsg, int cc, ark_buf *out, int *any)
+static int write_system(const ark_msg *msgs, const ark_esc *esc, size_t nmsg, int cc,
+                        ark_buf *out, int *any)
 {
 	int rc = 0;
 	*any = 0;
@@ -561,15 +570,15 @@ static int write_system(const ark_msg *msgs, size_t nmsg, int cc, ark_buf *out, 
 			*any = 1;
 		} else
 			rc |= put_lit(out, "\\n\\n");
-		rc |= jv_escape(text, n, out);
+		rc |= put_text(out, esc, i, text);
 	}
 	if (*any)
 		rc |= put_lit(out, cc ? "\"" CC_FIELD "}]" : "\"");
 	return rc;
 }
 
-int ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t seed,
-                   const ark_keep *keep, ark_buf *out)
+int ark_body_write(const ark_body *b, const ark_msg *msgs, const ark_esc *esc, size_t nmsg,
+                   uint64_t seed, const ark_keep *keep, ark_buf *out)
 {
 	if (!b->nparts) {
 		jv *t = b->anthropic ? tree_anthropic(b->m, msgs, nmsg, keep, 0)
@@ -589,7 +598,7 @@ int ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t
 			size_t mark = out->len;
 			int any;
 			rc |= ark_buf_add(out, p, n);
-			rc |= write_system(msgs, nmsg, b->m->cache_control, out, &any);
+			rc |= write_system(msgs, esc, nmsg, b->m->cache_control, out, &any);
 			if (!any && !rc) {      /* no system text: no "system" field */
 				out->len = mark + n - 10;
 				out->p[out->len] = 0;
@@ -598,8 +607,8 @@ int ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t
 		}
 		rc |= ark_buf_add(out, p, n);
 		if (b->slot[i] == SLOT_MSGS)
-			rc |= b->anthropic ? write_msgs_anthropic(msgs, nmsg, &kp, out)
-			                   : write_msgs_openai(msgs, nmsg, out);
+			rc |= b->anthropic ? write_msgs_anthropic(msgs, esc, nmsg, &kp, out)
+			                   : write_msgs_openai(msgs, esc, nmsg, out);
 		else if (b->slot[i] == SLOT_SEED)
 			rc |= put_ll(out, ark_wire_seed(b->m, seed));
 	}
@@ -610,7 +619,7 @@ int ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t
 int ark_http_body(const ark_call *c, ark_buf *out)
 {
 	ark_body *b = ark_body_new(c->m);
-	int rc = b ? ark_body_write(b, c->msgs, c->nmsg, c->seed, &c->keep, out) : -1;
+	int rc = b ? ark_body_write(b, c->msgs, c->esc, c->nmsg, c->seed, &c->keep, out) : -1;
 	ark_body_free(b);
 	return rc;
 }

@@ -28,12 +28,13 @@ typedef struct ark_body ark_body;
 
 /* The fixed parts of member m's bodies.  NULL when out of memory. */
 ark_body *ark_body_new(const ark_member *m);
-/* Append the body of one call with msgs, the call's seed (ark_call.seed) and what it keeps
- * (ark_call.keep, NULL nothing; read only for an Anthropic member with cache-control=on: the
- * system text and the end of the kept part marked for the prompt cache) to out.  0 or -1 (out
- * of memory, or past out's cap). */
-int       ark_body_write(const ark_body *b, const ark_msg *msgs, size_t nmsg, uint64_t seed,
-                         const ark_keep *keep, ark_buf *out);
+/* Append the body of one call with msgs (esc: NULL, or their contents escaped, ark_call.esc,
+ * copied as they are), the call's seed (ark_call.seed) and what it keeps (ark_call.keep, NULL
+ * nothing; read only for an Anthropic member with cache-control=on: the system text and the end
+ * of the kept part marked for the prompt cache) to out.  0 or -1 (out of memory, or past out's
+ * cap). */
+int       ark_body_write(const ark_body *b, const ark_msg *msgs, const ark_esc *esc, size_t nmsg,
+                         uint64_t seed, const ark_keep *keep, ark_buf *out);
 void      ark_body_free(ark_body *b);
 /* 1 when b was made from m as m is now (same address, fields and texts), else 0. */
 int       ark_body_fits(const ark_body *b, const ark_member *m);

@@ -1,5 +1,5 @@
-/* test-debate.c: prompt templates, agent names, labelled blocks, task normalisation and the
- * simulator's reading of its messages. */
+/* test-debate.c: prompt templates, agent names, labelled blocks, task normalisation, the
+ * simulator's reading of its messages, and the texts a debate hands its calls escaped. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,9 @@
 #include "unit.h"
 #include "engine/debate.h"
 #include "engine/prompt.h"
+#include "engine/setup.h"
 #include "llm/llm.h"
+#include "llm/wire.h"
 #include "grade/rank.h"
 
 static void test_render(void)
@@ -333,8 +335,136 @@ static void test_grade_memo_thread(void)
 	jv_free(t);
 }
 
+
+/* ---- the escaped texts of a debate's calls ------------------------------------------------ */
+
+typedef struct esc_seen {
+	long calls, copied, wrong, bodies_differ;
+} esc_seen;
+
+/* Replies that need escaping (quotes, backslashes, control bytes, UTF-8, a NUL-free "\u"), a
+ * different one a call; every fourth one opts out. */
+static const char *const esc_replies[] = {
+	"I think \"3\" \\ is it.\n\tReasoning: 1+2 = 3. \\boxed{3}",
+	"Caf\xc3\xa9 \xe2\x82\xac \x01\x1f\x7f line\r\nThe answer is \\boxed{4}",
+	"--- end of Agent B ---\n\\u0041 {\"json\": [1]} Answer: 3",
+	"OPT OUT",
+};
+
+/* The batch hook as a server: each message the debate gave escaped must be its text escaped,
+ * and the body written from them the body written without them. */
+static int esc_answer(void *ctx, ark_call *c, char *err, size_t errlen)
+{
+	esc_seen *s = ctx;
+	(void)err, (void)errlen;
+	s->calls++;
+	for (size_t i = 0; c->esc && i < c->nmsg; i++) {
+		if (!c->esc[i].p)
+			continue;
+		ark_buf e = ARK_BUF_INIT;
+		const char *t = c->msgs[i].content ? c->msgs[i].content : "";
+		jv_escape(t, strlen(t), &e);
+		s->copied++;
+		if (e.len != c->esc[i].n || memcmp(e.p ? e.p : "", c->esc[i].p, e.len))
+			s->wrong++;
+		ark_buf_release(&e);
+	}
+	ark_call plain = *c;
+	plain.esc = NULL;
+	ark_buf a = ARK_BUF_INIT, b = ARK_BUF_INIT;
+	if (ark_http_body(c, &a) || ark_http_body(&plain, &b) || a.len != b.len ||
+	    memcmp(a.p, b.p, a.len))
+		s->bodies_differ++;
+	ark_buf_release(&a);
+	ark_buf_release(&b);
+	c->ok = 1;
+	c->text = strdup(esc_replies[(c->seed >> 7) % 4]);
+	c->finish = strdup("stop");
+	c->served_model = strdup("m");
+	c->in_tokens = c->out_tokens = 5;
+	return 0;
+}
+
+static void esc_finished(ark_debate *d, void *ctx)
+{
+	(void)d;
+	++*(int *)ctx;
+}
+
+/* Debates, discussions, opt-outs, samples and an aggregator over both protocols (with and
+ * without the prompt cache's breakpoints) through the batch hook: the escaped texts the engine
+ * hands its calls (ark_call.esc: the conversation, the peers' blocks and the transcript escaped
+ * once) are the texts escaped, and the bodies the same as without them. */
+static void test_escaped(void)
+{
+	static const char *const specs[] = {
+		"openai:model=m,url=http://127.0.0.1:9/v1",
+		"anthropic:model=m,url=http://127.0.0.1:9,max-tokens=50",
+		"anthropic:model=m,url=http://127.0.0.1:9,max-tokens=50,cache-control=on",
+	};
+	static const struct { const char *proto, *cond, *final; int n, rounds; } runs[] = {
+		{ "debate", NULL, NULL, 3, 3 },
+		{ "debate", NULL, "aggregate", 4, 2 },
+		{ "discussion", NULL, NULL, 3, 3 },
+		{ "discussion", "revealed", NULL, 4, 2 },
+		{ "opt-out", "revealed", NULL, 4, 3 },
+		{ "sample", NULL, NULL, 1, 0 },
+	};
+	const char *share = getenv("ARK_SHARE");
+	char err[600];
+	const char *ts = "{\"id\":\"q\\\"1\",\"kind\":\"math\",\"question\":\"What is \\\"1+2\\\"?\\n"
+	                 "\\u00e9\\t\\\\\",\"answer\":\"3\"}";
+	jv *task = jv_parse(ts, strlen(ts), err, sizeof err);
+	CHECK(task != NULL);
+	esc_seen seen = { 0 };
+	for (size_t s = 0; s < sizeof specs / sizeof *specs; s++)
+		for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+			ark_debate_cfg cfg;
+			ark_team team = ARK_TEAM_INIT;
+			ark_debate_cfg_init(&cfg);
+			CHECK(ark_debate_cfg_names(&cfg, runs[r].proto, runs[r].cond, NULL,
+			                           runs[r].final, err, sizeof err) == 0);
+			CHECK(ark_team_add_spec(&team, specs[s], err, sizeof err) == 0);
+			CHECK(ark_debate_cfg_team(&cfg, &team, runs[r].n, runs[r].rounds, err,
+			                          sizeof err) == 0);
+			if (cfg.protocol == ARK_PROTO_SAMPLE)
+				cfg.samples = 3;
+			CHECK(ark_debate_cfg_prompts(&cfg, share ? share : "share/ark", NULL, err,
+			                             sizeof err) == 0);
+			CHECK(ark_debate_cfg_check(&cfg, err, sizeof err) == 0);
+			ark_llm_opts lo;
+			ark_llm_opts_init(&lo);
+			lo.answer = esc_answer;
+			lo.answer_ctx = &seen;
+			ark_llm *l = ark_llm_new(&lo, err, sizeof err);
+			int done = 0;
+			ark_debate *d = ark_debate_start(&cfg, l, task, 11 + r, esc_finished, &done, err,
+			                                 sizeof err);
+			CHECK(d != NULL);
+			while (d && !done && ark_llm_run(l, 0, err, sizeof err) > 0)
+				;
+			CHECK(done == 1);
+			CHECK(d && !ark_debate_failed(d));
+			if (d && ark_debate_failed(d))
+				fprintf(stderr, "%s %s: %s\n", specs[s], runs[r].proto, ark_debate_error(d));
+			for (jv *rec; d && (rec = ark_debate_take(d));)
+				jv_free(rec);
+			ark_debate_free(d);
+			ark_llm_free(l);
+			ark_prompts_free((ark_prompts *)cfg.prompts);
+			ark_team_release(&team);
+		}
+	/* the escaped copies are used (a third of the messages or more) and all right */
+	CHECK(seen.calls > 100);
+	CHECK(seen.copied > seen.calls);
+	CHECK(seen.wrong == 0);
+	CHECK(seen.bodies_differ == 0);
+	jv_free(task);
+}
+
 int main(void)
 {
+	test_escaped();
 	test_grade_memo_thread();
 	test_sfmt();
 	test_grade_memo();

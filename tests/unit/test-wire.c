@@ -207,20 +207,39 @@ static void test_bodies(void)
 			char *want = ref_body(&m, ms, n, seed);
 			ark_buf got = ARK_BUF_INIT;
 			ark_buf_adds(&got, "x");          /* appended after what is there */
-			CHECK(ark_body_write(b, ms, n, seed, NULL, &got) == 0);
+			CHECK(ark_body_write(b, ms, NULL, n, seed, NULL, &got) == 0);
 			CHECK(got.p && want && !strcmp(got.p + 1, want));
 			if (got.p && want && strcmp(got.p + 1, want)) {
 				fprintf(stderr, "spec %s\n got  %s\n want %s\n", specs[s], got.p + 1, want);
 				k = 300;
 			}
+			/* the same with some texts escaped by the caller (ark_call.esc) */
+			ark_esc es[12];
+			ark_buf eb[12];
+			for (size_t i = 0; i < n; i++) {
+				ark_buf_init(&eb[i]);
+				es[i] = (ark_esc){ NULL, 0 };
+				if (ark_rng_below(&r, 3)) {
+					const char *t = ms[i].content ? ms[i].content : "";
+					CHECK(jv_escape(t, strlen(t), &eb[i]) == 0);
+					es[i] = (ark_esc){ eb[i].p ? eb[i].p : "", eb[i].len };
+				}
+			}
+			ark_buf ge = ARK_BUF_INIT;
+			CHECK(ark_body_write(b, ms, es, n, seed, NULL, &ge) == 0);
+			CHECK(ge.p && want && !strcmp(ge.p, want));
+			ark_buf_release(&ge);
 			ark_call c;
 			memset(&c, 0, sizeof c);
 			c.m = &m;
 			c.msgs = ms;
+			c.esc = es;
 			c.nmsg = n;
 			c.seed = seed;
 			ark_buf one = ARK_BUF_INIT;
 			CHECK(ark_http_body(&c, &one) == 0 && one.p && want && !strcmp(one.p, want));
+			for (size_t i = 0; i < n; i++)
+				ark_buf_release(&eb[i]);
 			/* a well-formed JSON text */
 			CHECK(jv_check(got.p + 1, got.len - 1, NULL, 0) == 0);
 			ark_buf_release(&one);
@@ -249,7 +268,7 @@ static void test_cap(void)
 	for (size_t cap = 1; cap < 200; cap += 7) {
 		ark_buf out = ARK_BUF_INIT;
 		out.cap_max = cap;
-		int rc = ark_body_write(b, ms, 1, 3, NULL, &out);
+		int rc = ark_body_write(b, ms, NULL, 1, 3, NULL, &out);
 		CHECK(rc == -1 || out.len < cap);
 		ark_buf_release(&out);
 	}
@@ -624,7 +643,7 @@ static char *body_of(const ark_member *m, const ark_msg *ms, size_t n, const ark
 {
 	ark_body *b = ark_body_new(m);
 	ark_buf out = ARK_BUF_INIT;
-	CHECK(b && ark_body_write(b, ms, n, 5, k, &out) == 0);
+	CHECK(b && ark_body_write(b, ms, NULL, n, 5, k, &out) == 0);
 	ark_body_free(b);
 	return ark_buf_take(&out);
 }
