@@ -64,7 +64,8 @@ start_server() {
 	URL="http://127.0.0.1:$(cat "$W/port")"
 }
 stop_server() { kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=; }
-requests() { "$TESTBIN/ark-llm-probe" --get "$URL/stats" | sed 's/.*"requests":\([0-9]*\).*/\1/'; }
+# the top-level count (the "prefix" and "cache" objects of /stats have their own)
+requests() { "$TESTBIN/ark-llm-probe" --get "$URL/stats" | sed 's/^{"requests":\([0-9]*\).*/\1/'; }
 
 # client NAME J DEBATES: the command line of one client
 client() {
