@@ -40,6 +40,7 @@
  * further than the next marker, and values are read at most PHRASE_MAX bytes.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,12 @@ static const char *const declines[] = {
 	"none of them is correct", "none of them are correct",
 };
 
+/* The phrase sets searched in every reply, made ready for the search once a process. */
+typedef struct phrase_sets {
+	ark_text_pats declines, named, chooses;
+} phrase_sets;
+static const phrase_sets *phrases(void);
+
 typedef struct decline_scan {
 	const char *last;
 	int skip_none;           /* an option's text is "None of the above": not a decline */
@@ -496,8 +503,7 @@ static const char *last_decline(const char *s, char *const *opt_norm, size_t nop
 	decline_scan d = { NULL, 0 };
 	for (size_t k = 0; k < nopt; k++)
 		d.skip_none |= opt_norm[k] && strstr(opt_norm[k], "none of") != NULL;
-	ark_text_find_all(s, s + strlen(s), declines, sizeof declines / sizeof declines[0],
-	                  decline_hit, &d);
+	ark_text_find_all(s, s + strlen(s), &phrases()->declines, decline_hit, &d);
 	return d.last;
 }
 
@@ -1390,6 +1396,22 @@ static const char *const chooses[] = { "correct option is", "correct option:",
 	"i would choose", "i'd choose", "i would pick", "i'd pick", "i'd say", "i would say",
 	"my choice is", "my pick is", "my choice:" };
 
+static phrase_sets the_phrases;
+static pthread_once_t phrases_once = PTHREAD_ONCE_INIT;
+
+static void phrases_init(void)
+{
+	ark_text_pats_init(&the_phrases.declines, declines, sizeof declines / sizeof declines[0]);
+	ark_text_pats_init(&the_phrases.named, named, sizeof named / sizeof named[0]);
+	ark_text_pats_init(&the_phrases.chooses, chooses, sizeof chooses / sizeof chooses[0]);
+}
+
+static const phrase_sets *phrases(void)
+{
+	pthread_once(&phrases_once, phrases_init);
+	return &the_phrases;
+}
+
 typedef struct choice_scan {
 	const char *s;
 	cands *c;
@@ -1434,8 +1456,8 @@ static void find_choice(const char *s, cands *c, const void *arg)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].type == C_BOX && !letter_at(c->v[i].val, cs.o, &le))
 			c->v[i].tier = 2;
-	ark_text_find_all(s, e, named, sizeof named / sizeof named[0], named_hit, &cs);
-	ark_text_find_all(s, e, chooses, sizeof chooses / sizeof chooses[0], choose_hit, &cs);
+	ark_text_find_all(s, e, &phrases()->named, named_hit, &cs);
+	ark_text_find_all(s, e, &phrases()->chooses, choose_hit, &cs);
 }
 
 /* Option letters in a sentence [p, e): wrapped ("(B)", "**B**"), a label ("b) ..."), after

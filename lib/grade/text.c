@@ -186,9 +186,13 @@ char *ark_text_fold(char *s)
 	int bad = ark_buf_add(&b, s, (size_t)((const char *)p - s)), in_sup = 0;
 	size_t left = strlen((const char *)p);
 	while (*p) {
-		if (*p < 0x80) {
-			bad |= ark_buf_addc(&b, (char)*p++);
-			left--;
+		if (*p < 0x80) {                            /* an ASCII run, copied whole */
+			size_t r = 1;
+			while (p[r] && p[r] < 0x80)
+				r++;
+			bad |= ark_buf_add(&b, p, r);
+			p += r;
+			left -= r;
 			in_sup = 0;
 			continue;
 		}
@@ -232,14 +236,34 @@ int ark_text_ci_eq(const char *a, const char *b, size_t n)
 	return 1;
 }
 
+/* The first c in [p, end), or NULL. */
+static const char *next_byte(const char *p, const char *end, int c)
+{
+	return p < end ? memchr(p, c, (size_t)(end - p)) : NULL;
+}
+
 const char *ark_text_find(const char *s, const char *e, const char *pat, size_t m)
 {
 	if (m == 0 || s >= e || (size_t)(e - s) < m)
 		return NULL;
-	int c0 = a_lower((unsigned char)pat[0]);
-	for (const char *p = s; p + m <= e; p++)
-		if (a_lower((unsigned char)*p) == c0 && ark_text_ci_eq(p, pat, m))
-			return p;
+	/* the first byte under each of its cases found by memchr, a stretch of at most 256 bytes
+	 * at a time, so a call costs what lies before its match (a caller going from match to
+	 * match stays linear) */
+	int lo = a_lower((unsigned char)pat[0]), up = a_upper((unsigned char)pat[0]);
+	const char *end = e - m + 1;            /* the last start, plus one */
+	for (const char *p = s; p < end;) {
+		const char *ce = (size_t)(end - p) > 256 ? p + 256 : end;
+		const char *c = next_byte(p, ce, lo);
+		const char *u = up != lo ? next_byte(p, c ? c : ce, up) : NULL;
+		if (u)
+			c = u;
+		if (!c)
+			p = ce;
+		else if (ark_text_ci_eq(c + 1, pat + 1, m - 1))
+			return c;
+		else
+			p = c + 1;
+	}
 	return NULL;
 }
 
@@ -256,34 +280,70 @@ const char *ark_text_rfind(const char *s, const char *e, const char *pat, size_t
 	}
 }
 
-void ark_text_find_all(const char *s, const char *e, const char *const *pats, size_t n,
+/* A two-byte block's bucket, the same for both cases of a letter (and shared by some other
+ * pairs: only a filter, every hit is checked whole). */
+static inline unsigned block_hash(const char *p)
+{
+	return (((unsigned char)p[0] | 0x20u) & 31u) << 5 | (((unsigned char)p[1] | 0x20u) & 31u);
+}
+
+void ark_text_pats_init(ark_text_pats *t, const char *const *pats, size_t n)
+{
+	/* Wu and Manber's tables over the first m bytes of every pattern (m the shortest length,
+	 * at least 2): shift[h], how far a block hashing to h is from the end of any pattern's
+	 * first m bytes (m - 1 when in none); bhead/bnext, the patterns whose m-th byte ends a
+	 * block hashing to h, in pattern order. */
+	t->pats = pats;
+	t->n = n > ARK_TEXT_PATS_MAX ? ARK_TEXT_PATS_MAX : n;
+	t->m = (size_t)-1;
+	for (size_t k = 0; k < t->n; k++) {
+		t->len[k] = strlen(pats[k]);
+		t->m = t->len[k] < t->m ? t->len[k] : t->m;
+	}
+	if (t->m < 2 || t->m > 255)
+		t->m = 1;           /* a byte-by-byte scan */
+	memset(t->shift, (int)(t->m - 1), sizeof t->shift);
+	memset(t->bhead, -1, sizeof t->bhead);
+	for (size_t k = t->n; t->m > 1 && k-- > 0;) {
+		for (size_t j = 0; j + 2 <= t->m; j++) {    /* the block at j ends m - j - 2 early */
+			unsigned h = block_hash(pats[k] + j);
+			if (t->shift[h] > t->m - j - 2)
+				t->shift[h] = (unsigned char)(t->m - j - 2);
+		}
+		unsigned h = block_hash(pats[k] + t->m - 2);
+		t->bnext[k] = t->bhead[h];
+		t->bhead[h] = (signed char)k;
+	}
+}
+
+void ark_text_find_all(const char *s, const char *e, const ark_text_pats *t,
                        void (*hit)(void *arg, size_t k, const char *at), void *arg)
 {
-	/* the patterns by their first byte, as chains, under both cases of a letter: the scan looks
-	 * each byte of the text up as it is */
-	signed char head[256], next[64];
-	size_t len[64];
-	unsigned char second[64];
-	memset(head, -1, sizeof head);
-	n = n > 64 ? 64 : n;
-	for (size_t k = n; k-- > 0;) {
-		unsigned char c = (unsigned char)a_lower((unsigned char)pats[k][0]);
-		len[k] = strlen(pats[k]);
-		second[k] = (unsigned char)a_lower((unsigned char)pats[k][1]);
-		next[k] = head[c];
-		head[c] = (signed char)k;
+	if (t->m == 1) {
+		for (const char *p = s; p < e; p++)
+			for (size_t k = 0; k < t->n; k++)
+				if ((size_t)(e - p) >= t->len[k] && ark_text_ci_eq(p, t->pats[k], t->len[k]))
+					hit(arg, k, p);
+		return;
 	}
-	for (int c = 'a'; c <= 'z'; c++)
-		head[c - 32] = head[c];
-	for (const char *p = s; p < e; p++) {
-		int k = head[(unsigned char)*p];
-		if (k < 0 || p + 1 >= e)
+	/* A window of m bytes moves by the shift of its last block, so most of the text is never
+	 * looked at; at shift 0 the patterns of that block are checked whole at the window's start
+	 * and the window moves on by one.  Hits come in text order, at one place in pattern
+	 * order, as a byte-by-byte scan gives them. */
+	size_t m = t->m;
+	if ((size_t)(e - s) < m)
+		return;
+	for (const char *w = s + m - 2; w + 2 <= e;) {    /* w: the window's last block */
+		unsigned h = block_hash(w);
+		if (t->shift[h]) {
+			w += t->shift[h];
 			continue;
-		unsigned char c1 = (unsigned char)a_lower((unsigned char)p[1]);
-		for (; k >= 0; k = next[k])
-			if (second[k] == c1 && (size_t)(e - p) >= len[k] &&
-			    ark_text_ci_eq(p, pats[k], len[k]))
-				hit(arg, (size_t)k, p);
+		}
+		const char *at = w + 2 - m;
+		for (int k = t->bhead[h]; k >= 0; k = t->bnext[k])
+			if ((size_t)(e - at) >= t->len[k] && ark_text_ci_eq(at, t->pats[k], t->len[k]))
+				hit(arg, (size_t)k, at);
+		w++;
 	}
 }
 

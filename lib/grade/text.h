@@ -43,10 +43,21 @@ int         ark_text_ci_eq(const char *a, const char *b, size_t n);
 const char *ark_text_find(const char *s, const char *e, const char *pat, size_t m);
 const char *ark_text_rfind(const char *s, const char *e, const char *pat, size_t m);
 
-/* Every case-insensitive occurrence in [s, e) of any of the n patterns (at most 64), in one
- * pass: hit(arg, k, at) for pattern k found at `at`, in text order. */
-void        ark_text_find_all(const char *s, const char *e, const char *const *pats, size_t n,
-                              void (*hit)(void *arg, size_t k, const char *at), void *arg);
+/* A set of at most ARK_TEXT_PATS_MAX patterns made ready for ark_text_find_all once (by
+ * ark_text_pats_init; the patterns are not copied and must outlive it), so that a search looks
+ * at a fraction of the text's bytes. */
+#define ARK_TEXT_PATS_MAX 64
+typedef struct ark_text_pats {
+	const char *const *pats;
+	size_t n, m, len[ARK_TEXT_PATS_MAX];
+	unsigned char shift[1024];
+	signed char bhead[1024], bnext[ARK_TEXT_PATS_MAX];
+} ark_text_pats;
+void ark_text_pats_init(ark_text_pats *t, const char *const *pats, size_t n);
+/* Every case-insensitive occurrence in [s, e) of any of t's patterns, in one pass: hit(arg, k,
+ * at) for pattern k found at `at`, in text order (at one place, in pattern order). */
+void ark_text_find_all(const char *s, const char *e, const ark_text_pats *t,
+                       void (*hit)(void *arg, size_t k, const char *at), void *arg);
 
 /* Rewriting helpers: each takes s (frees it) and returns the new string; NULL in, NULL out, so
  * calls chain.  repl: every occurrence of from; repl_cmd: a LaTeX command only where no letter

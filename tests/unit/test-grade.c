@@ -1,6 +1,6 @@
 /* test-grade.c: the grader against a table of hand-checked cases
  * (tests/fixtures/grade/corpus.tsv), plus direct checks of ark_answers_equiv, the kinds, the
- * tolerance option and the error paths.
+ * tolerance option and the error paths; the text searches against a byte-by-byte reference.
  *
  * corpus.tsv: one case per line, tab-separated, '#' lines are comments:
  *   kind  gold  choices  text  ok  answer  correct
@@ -18,6 +18,8 @@
 #include "grade/grade.h"
 #include "core/json.h"
 #include "core/buf.h"
+#include "core/rng.h"
+#include "grade/text.h"
 
 static char *unescape(const char *s)
 {
@@ -391,8 +393,88 @@ static void test_linear(void)
 	CHECK(big < 24 * small + 0.05);
 }
 
+
+/* ---- the text searches against a byte-by-byte reference ----------------------------------- */
+
+typedef struct hits {
+	size_t k[4096];
+	const char *at[4096];
+	size_t n;
+} hits;
+
+static void hit_add(void *arg, size_t k, const char *at)
+{
+	hits *h = arg;
+	if (h->n < 4096) {
+		h->k[h->n] = k;
+		h->at[h->n] = at;
+	}
+	h->n++;
+}
+
+/* ark_text_find_all and ark_text_find give every occurrence a byte-by-byte scan gives, in the
+ * same order, for pattern sets of every shortest length (1 to 12 bytes, a set sharing blocks
+ * and prefixes, upper case in patterns and texts, bytes past ASCII, patterns at both ends). */
+static void test_text_search(void)
+{
+	static const char alpha[] = "aAbBnNoOtT \xc3\xa9'-.";
+	static hits got, want;
+	ark_rng r;
+	ark_rng_stream(&r, 5, "text-search", 0, 0);
+	for (int round = 0; round < 600; round++) {
+		char pbuf[24][16], text[400];
+		const char *pats[24];
+		size_t np = 1 + (size_t)ark_rng_below(&r, 24), minlen = 1 + (size_t)ark_rng_below(&r, 12);
+		for (size_t k = 0; k < np; k++) {
+			size_t len = minlen + (size_t)ark_rng_below(&r, 4);
+			for (size_t i = 0; i < len; i++)
+				pbuf[k][i] = alpha[ark_rng_below(&r, sizeof alpha - 1)];
+			pbuf[k][len] = 0;
+			if (k && ark_rng_below(&r, 3) == 0)      /* a shared prefix */
+				memcpy(pbuf[k], pbuf[k - 1], minlen < len ? minlen : len);
+			pats[k] = pbuf[k];
+		}
+		size_t n = (size_t)ark_rng_below(&r, sizeof text - 1);
+		for (size_t i = 0; i < n; i++)
+			text[i] = alpha[ark_rng_below(&r, sizeof alpha - 1)];
+		for (int j = 0; j < 4 && n > 20; j++) {     /* planted copies, at the ends too */
+			const char *pt = pats[ark_rng_below(&r, np)];
+			size_t len = strlen(pt), at = j == 0 ? 0 : j == 1 ? n - len :
+			             (size_t)ark_rng_below(&r, n - len + 1);
+			for (size_t i = 0; i < len; i++)
+				text[at + i] = ark_rng_below(&r, 2) ? (char)a_upper(pt[i]) : pt[i];
+		}
+		text[n] = 0;
+		ark_text_pats t;
+		ark_text_pats_init(&t, pats, np);
+		got.n = want.n = 0;
+		ark_text_find_all(text, text + n, &t, hit_add, &got);
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < np; k++) {
+				size_t len = strlen(pats[k]);
+				if (n - i >= len && ark_text_ci_eq(text + i, pats[k], len))
+					hit_add(&want, k, text + i);
+			}
+		CHECK(got.n == want.n);
+		int same = got.n == want.n;
+		for (size_t i = 0; same && i < got.n && i < 4096; i++)
+			same = got.k[i] == want.k[i] && got.at[i] == want.at[i];
+		CHECK(same);
+		/* the first occurrence of each pattern */
+		for (size_t k = 0; k < np; k++) {
+			const char *first = NULL;
+			size_t len = strlen(pats[k]);
+			for (size_t i = 0; !first && i + len <= n; i++)
+				if (ark_text_ci_eq(text + i, pats[k], len))
+					first = text + i;
+			CHECK(ark_text_find(text, text + n, pats[k], len) == first);
+		}
+	}
+}
+
 int main(void)
 {
+	test_text_search();
 	/* the corpus sits next to this file's directory: tests/fixtures/grade/corpus.tsv */
 	const char *path = getenv("ARK_GRADE_CORPUS");
 	char buf[1024];
