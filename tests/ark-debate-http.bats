@@ -313,6 +313,21 @@ fault_case() {
 	[ "$(stat .requests)" -eq $((attempts + resends)) ]
 }
 
+@test "an idle pooled connection the server closed: the next call opens another, nothing lost" {
+	start_server --idle-timeout 1
+	# one call at a time, each 2.5 s after the one before: the server has closed the connection
+	# it came on by then (socket parked in epoll, turned ready by the close)
+	run_split "$PROBE" -a "$(OA)" -n 3 -j 1 --gap-ms 2500
+	assert_status 0
+	jq -e -s 'length == 3 and all(.ok and .attempts == 1 and .status == 200)' <<<"$output"
+	[ "$(jq -s 'map(.i) | sort | join(",")' <<<"$output")" = '"0,1,2"' ]
+	case "$stderr_out" in *"retries 0 failures 0"*) ;; *) echo "$stderr_out" >&2; return 1 ;; esac
+	# a connection a call, and the one of this look at /stats
+	[ "$(stat .connections)" -eq 4 ]
+	resends=$(sed -n 's/.* resends \([0-9]*\)$/\1/p' <<<"$stderr_out")
+	[ "$(stat .requests)" -eq $((3 + resends)) ]
+}
+
 @test "retry-after-ms is honoured even when the backoff would be long" {
 	start_server --fault 500=1 --retry-after-ms 10
 	export ARK_BACKOFF_MS=20000

@@ -2,7 +2,7 @@
  *
  *   ark-llm-probe -a SPEC [-a SPEC]... [-n CALLS] [-j N] [--retries N] [--timeout S]
  *                 [--rpm N] [--tpm N] [--insecure] [-v] [--question TEXT] [--system TEXT]
- *                 [--task JSON] [--seed N] [--quiet-records]
+ *                 [--task JSON] [--seed N] [--quiet-records] [--gap-ms MS]
  *   ark-llm-probe --get URL       (prints the body of a GET: the test server's /stats and /last,
  *                                  so the tests need no curl program)
  *
@@ -11,13 +11,16 @@
  * order they completed: {"i","member","ok","fatal","status","attempts","text","reasoning",
  * "finish","model","fingerprint","in","out","cached","cache_write","reasoning_tokens",
  * "logprobs","error"} (-1 for a count the server did not give).  The totals go to stderr as
- * "calls C retries R failures F tokens_in I tokens_out O".  Exit 0 when every call succeeded,
+ * "calls C retries R failures F tokens_in I tokens_out O".  --gap-ms: one call at a time, each
+ * submitted MS milliseconds after the one before it completed (its connection idle in the
+ * pool meanwhile).  Exit 0 when every call succeeded,
  * 1 when any failed, 2 on a usage error.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "core/buf.h"
 #include "core/json.h"
@@ -104,7 +107,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ark-llm-probe -a SPEC [-a SPEC]... [-n CALLS] [-j N] [--retries N] "
 	        "[--timeout S] [--rpm N] [--tpm N] [--insecure] [-v] [--question TEXT] "
-	        "[--system TEXT] [--task JSON] [--seed N] [--quiet-records]\n");
+	        "[--system TEXT] [--task JSON] [--seed N] [--quiet-records] [--gap-ms MS]\n");
 	exit(2);
 }
 
@@ -120,6 +123,18 @@ static double num(const char *opt, const char *s)
 	return d;
 }
 
+/* Run the calls submitted until none is pending: 0, or 1 (said why) */
+static int run_all(ark_llm *l)
+{
+	char err[512];
+	while (ark_llm_pending(l) > 0)
+		if (ark_llm_run(l, 1000, err, sizeof err) < 0) {
+			fprintf(stderr, "ark-llm-probe: %s\n", err);
+			return 1;
+		}
+	return 0;
+}
+
 static const char *env(const char *name)
 {
 	return getenv(name);
@@ -133,7 +148,7 @@ int main(int argc, char **argv)
 	ark_retry_parse_ms(getenv("ARK_BACKOFF_MS"), &o.backoff_s);
 	const char *specs[64];
 	int nspec = 0;
-	long n = 1;
+	long n = 1, gap_ms = -1;
 	const char *question = "What is 6 times 7?", *system = NULL, *task_json = NULL;
 	unsigned long long seed = 17;
 	char err[512];
@@ -154,6 +169,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--task")) { TAKE(); task_json = v; }
 		else if (!strcmp(a, "--seed")) { TAKE(); seed = (unsigned long long)num(a, v); }
 		else if (!strcmp(a, "--quiet-records")) quiet_records = 1;
+		else if (!strcmp(a, "--gap-ms")) { TAKE(); gap_ms = (long)num(a, v); }
 		else if (!strcmp(a, "--get")) { TAKE(); return get(v); }
 		else usage();
 #undef TAKE
@@ -201,19 +217,18 @@ int main(int argc, char **argv)
 		s->c.task = task;
 		s->c.done = emit;
 		s->c.user = s;
+		if (gap_ms >= 0 && i > 0) {
+			if (run_all(l))
+				return 1;
+			struct timespec ts = { gap_ms / 1000, (gap_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 		if (ark_llm_submit(l, &s->c, err, sizeof err)) {
 			fprintf(stderr, "ark-llm-probe: call %ld: %s\n", i, err);
 			return 1;
 		}
 	}
-	int rc = 0;
-	while (ark_llm_pending(l) > 0) {
-		if (ark_llm_run(l, 1000, err, sizeof err) < 0) {
-			fprintf(stderr, "ark-llm-probe: %s\n", err);
-			rc = 1;
-			break;
-		}
-	}
+	int rc = run_all(l);
 	fflush(stdout);
 	ark_llm_stats st;
 	ark_llm_stats_get(l, &st);

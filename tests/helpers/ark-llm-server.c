@@ -14,7 +14,7 @@
  *                  [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]
  *                  [--pool-model NAME] [--require-header 'NAME: VALUE']
  *                  [--tls-cert PEM --tls-key PEM]
- *                  [--should-retry true|false] [--log FILE] [-v]
+ *                  [--should-retry true|false] [--log FILE] [--idle-timeout S] [-v]
  *
  * Fault kinds: 429 (with Retry-After), 500, 529 (overloaded), hang (no answer until the client
  * gives up), drop (connection closed without an answer), truncate (a 200 whose body stops half
@@ -31,6 +31,8 @@
  * --require-header: every chat and messages request must carry that header with that value, or
  * gets a 401 echoing what it sent (the client must redact it).  /last and --log show every
  * request header under "all" (the values of authorization, x-api-key and api-key as "(sent)").
+ * --idle-timeout S closes a keep-alive connection idle for S seconds (default 120), as servers
+ * and proxies close the idle connections a client keeps in its pool.
  * --should-retry adds x-should-retry to every injected error (quota always says false).
  * GET /stats gives the counts as JSON; GET /last the last request body and what headers it had;
  * --log appends the same, one JSON line per chat or messages request, to FILE.
@@ -1470,7 +1472,7 @@ static void usage(void)
 	        "       [--reject-max-tokens] [--judge-marker TEXT] [--step-sep TEXT] [--hang-ms MS]\n"
 	        "       [--max-context BYTES] [--context-reply SERVER] [--pad-reasoning BYTES]\n"
 	        "       [--pool-model NAME] [--require-header 'NAME: VALUE'] [--tls-cert PEM --tls-key PEM]\n"
-	        "       [--should-retry true|false] [--log FILE] [-v]\n%s"
+	        "       [--should-retry true|false] [--log FILE] [--idle-timeout S] [-v]\n%s"
 	        "fault kinds: 429 500 503 529 408 409 hang drop truncate malformed quota 401 400\n",
 	        srvb_usage);
 	exit(2);
@@ -1508,6 +1510,7 @@ int main(int argc, char **argv)
 {
 	long port = 0;
 	const char *port_file = NULL, *tasks_path = NULL;
+	unsigned idle_s = 120;     /* --idle-timeout */
 	cfg.retry_after_s = 0;
 	cfg.retry_after_ms = -1;
 	cfg.hang_ms = -1;
@@ -1570,6 +1573,7 @@ int main(int argc, char **argv)
 			cfg.context_reply = v;
 		}
 		else if (!strcmp(a, "--pool-model")) { TAKE(); cfg.pool_model = v; }
+		else if (!strcmp(a, "--idle-timeout")) { TAKE(); idle_s = (unsigned)num(a, v, 1, 86400); }
 		else if (!strcmp(a, "--require-header")) {
 			TAKE();
 			if (!strchr(v, ':') || *v == ':')
@@ -1634,7 +1638,7 @@ int main(int argc, char **argv)
 		(uint16_t)port, NULL, NULL, handle, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 << 10),
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
