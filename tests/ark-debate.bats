@@ -701,6 +701,42 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	assert_contains 'member parameter "profile": expected a profile name'
 }
 
+@test "sim:profile: expert_skill, shared_sd and size_pull act only when set, and are range-checked" {
+	S="$T/share"; mkdir -p "$S/profiles"
+	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	printf '{"tasks":{"moon":{"noise":3}}}\n' > "$S/profiles/a.json"
+	printf '{"tasks":{"moon":{"noise":3,"shared_sd":0,"size_pull":0}}}\n' > "$S/profiles/b.json"
+	printf '{"tasks":{"moon":{"noise":3,"expert_skill":1}}}\n' > "$S/profiles/e.json"
+	printf '{"tasks":{"moon":{"noise":0,"shared_sd":3}}}\n' > "$S/profiles/s.json"
+	printf '{"tasks":{"moon":{"noise":0}}}\n' > "$S/profiles/z.json"
+	run_moon() { ARK_SHARE="$S" ark-debate -q --tasks moon -p discussion -n 4 -r 2 --split concentrated "$@"; }
+	# zero terms are no terms: the same turns
+	run_moon --condition hidden --repeat 3 -a sim:profile=a | jq -c .turns > "$T/a"
+	run_moon --condition hidden --repeat 3 -a sim:profile=b | jq -c .turns > "$T/b"
+	cmp "$T/a" "$T/b"
+	# expert_skill 1: the expert alone is exact though its noise is 3; without it, not
+	run_moon --condition solo --repeat 4 -a sim:profile=e | ark-l1 -q > "$T/e.jsonl"
+	jq -e -s 'length == 4 and all(.[]; .l1.team == 0)' "$T/e.jsonl"
+	run_moon --condition solo --repeat 4 -a sim:profile=a | ark-l1 -q > "$T/a.jsonl"
+	jq -e -s '[.[].l1.team] | any(. > 0)' "$T/a.jsonl"
+	# shared_sd with no noise: every member without facts starts from the same ranking, not
+	# the key (no noise and no shared error: the key), the same on every seed
+	run_moon --condition hidden --repeat 3 -a sim:profile=s | ark-l1 -q > "$T/s.jsonl"
+	jq -e -s '[.[] | .run.expert as $x | .l1.members[] | select(.agent != $x) | .round0] as $r
+	  | ($r | length) == 9 and ($r | unique | length) == 1 and $r[0] > 0' "$T/s.jsonl"
+	run_moon --condition hidden --repeat 3 -a sim:profile=z | ark-l1 -q > "$T/z.jsonl"
+	jq -e -s 'all(.[].l1.members[]; .round0 == 0)' "$T/z.jsonl"
+	# ranges
+	printf '{"tasks":{"moon":{"size_pull":11}}}\n' > "$S/profiles/bad.json"
+	ARK_SHARE="$S" run ark-debate -q --tasks moon -a sim:profile=bad
+	assert_status 2
+	assert_contains "profile bad: tasks.moon.size_pull: expected a number in [0, 10]"
+	printf '{"tasks":{"moon":{"expert_skill":-0.5}}}\n' > "$S/profiles/bad.json"
+	ARK_SHARE="$S" run ark-debate -q --tasks moon -a sim:profile=bad
+	assert_status 2
+	assert_contains "tasks.moon.expert_skill: expected a number in [0, 1]"
+}
+
 @test "sim:profile=p1-v4: the fitted parameters still give the moon's published scale (a guard, 8 seeds)" {
 	jq -e '.name == "p1-v4" and (.tasks | keys) == ["election","moon","sea"]' "$TOP/share/ark/profiles/p1-v4.json"
 	for c in hidden solo; do

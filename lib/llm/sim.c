@@ -790,6 +790,7 @@ typedef struct rk {
 	int fact_item[256];                /* the item each fact is about, -1 when none */
 	unsigned char item_fact[ARK_RANK_MAX_ITEMS];   /* the member holds a fact on item i */
 	int prior[ARK_RANK_MAX_ITEMS];     /* the place of item i in its view before any fact */
+	double shared[ARK_RANK_MAX_ITEMS]; /* the error on prior[i] every member shares (shared_sd) */
 } rktask;
 
 static int ci_find(const char *hay, const char *needle)
@@ -1001,9 +1002,47 @@ static void private_ranking(const ark_member *m, const rktask *t, double skill, 
 	for (size_t i = 0; i < t->n; i++) {
 		double sd = t->item_fact[i] ? m->noise * (1 - skill) * ark_simk_of(m)->holder_noise
 		                            : m->noise;
-		score[i] = (t->item_fact[i] ? t->keypos[i] : t->prior[i]) + sd * ark_rng_normal(r);
+		score[i] = (t->item_fact[i] ? t->keypos[i] : t->prior[i] + t->shared[i]) +
+		           sd * ark_rng_normal(r);
 	}
 	order_by(score, t->n, order);
+}
+
+/* shared_sd: one normal error per item, drawn from the item names alone, so every member of
+ * every run of the task (in-process or behind the loopback server) shares it. */
+static void shared_error(const ark_member *m, rktask *t)
+{
+	double sd = ark_simk_of(m)->shared_sd;
+	memset(t->shared, 0, sizeof t->shared);
+	if (!(sd > 0))
+		return;
+	uint64_t h = 0x5be0cd19137e2179ULL ^ t->n;
+	for (size_t i = 0; i < t->n; i++)
+		h = ark_mix64(h ^ ark_hash_str(t->items[i]));
+	ark_rng r;
+	ark_rng_seed(&r, h);
+	for (size_t i = 0; i < t->n; i++)
+		t->shared[i] = sd * ark_rng_normal(&r);
+}
+
+/* A member's conformity and persistence with k rankings read, under size_pull. */
+static void size_pulled(const ark_member *m, size_t k, double *conf, double *pers)
+{
+	double sp = ark_simk_of(m)->size_pull;
+	*conf = m->conformity;
+	*pers = m->persistence;
+	if (!(sp > 0) || !k)
+		return;
+	double f = pow((double)k / 3.0, sp);
+	*conf = fmin(1, *conf * f);
+	*pers = fmin(1, *pers / f);
+}
+
+/* The skill its private ranking uses: expert_skill when it holds every fact and that is set. */
+static double rank_skill(const ark_member *m, const jv *task, const situ *st)
+{
+	double es = ark_simk_of(m)->expert_skill;
+	return es >= 0 && st->nfacts && st->nheld == st->nfacts ? es : skill_of(m, task);
 }
 
 /* Integrative compromise: each item's place in from, weighted 1 - conf, averaged with its mean
@@ -1131,7 +1170,8 @@ static void rerank(const ark_member *m, const situ *st, const rktask *t, const r
 			ex = rd->peer[i];
 			exname = st->peers[i].name;
 		}
-	double u = ark_rng_double(r), v = ark_rng_double(r);
+	double u = ark_rng_double(r), v = ark_rng_double(r), conf, pers;
+	size_pulled(m, rd->npeer_ok, &conf, &pers);
 	if (st->adversary) {
 		if (differ)
 			mv->behaviour = "persistence";
@@ -1141,10 +1181,10 @@ static void rerank(const ark_member *m, const situ *st, const rktask *t, const r
 		mv->behaviour = holder ? "flexibility" : "deference";
 		mv->toward = exname;
 	} else if (differ) {
-		if (holder && v < m->persistence) {
+		if (holder && v < pers) {
 			mv->behaviour = "persistence";
 		} else {
-			compromise(t, rd->own, rd->mean, m->conformity, ark_simk_of(m)->compromise_sd, r,
+			compromise(t, rd->own, rd->mean, conf, ark_simk_of(m)->compromise_sd, r,
 			           neworder);
 			if (l1_between(rd->own, neworder, t->n) > 0)
 				mv->behaviour = holder ? "flexibility" : "compromise";
@@ -1166,7 +1206,9 @@ static void decide_rank(const ark_member *m, const jv *task, const situ *st, con
 		order_by(score, t->n, neworder);
 	} else if (!rd->have_own) {
 		int priv[ARK_RANK_MAX_ITEMS];
-		private_ranking(m, t, skill_of(m, task), r, priv);
+		double conf, pers;
+		size_pulled(m, rd->npeer_ok, &conf, &pers);
+		private_ranking(m, t, rank_skill(m, task, st), r, priv);
 		if (st->adversary) {
 			/* argue for the reverse of the key when shown it, else of its own belief */
 			for (size_t k = 0; k < t->n; k++)
@@ -1174,8 +1216,7 @@ static void decide_rank(const ark_member *m, const jv *task, const situ *st, con
 		} else if (rd->npeer_ok && st->nheld == 0) {
 			/* no answer of its own yet but others to read: start from its private view and
 			 * compromise */
-			compromise(t, priv, rd->mean, m->conformity, ark_simk_of(m)->compromise_sd, r,
-			           neworder);
+			compromise(t, priv, rd->mean, conf, ark_simk_of(m)->compromise_sd, r, neworder);
 		} else {
 			memcpy(neworder, priv, t->n * sizeof(int));
 		}
@@ -1290,6 +1331,7 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 	const ark_ranker *rkr = read_rank_task(task, st, &t, err, errlen);
 	if (!rkr)
 		return -1;
+	shared_error(m, &t);
 	rkread read, *rd = &read;
 	read_rankings(rkr, st, &t, rd);
 	int neworder[ARK_RANK_MAX_ITEMS];

@@ -6,7 +6,7 @@
  *     {"name": "p1-v4", "about": "...", "default": {PARAMS}, "tasks": {"moon": {PARAMS}, ...}}
  * PARAMS hold any of the member parameters skill, conformity, persistence, noise and the model
  * constants below (reveal_base, reveal_slope, firm_base, firm_slope, compromise_sd,
- * holder_noise).  For a task, the "tasks" entry of its task field (else its id) applies over
+ * holder_noise, expert_skill, shared_sd, size_pull).  For a task, the "tasks" entry of its task field (else its id) applies over
  * "default", which applies over the member's own parameters and the default constants.  Every
  * value is a number in its parameter's range; an unknown key is an error.
  */
@@ -29,9 +29,21 @@ typedef struct ark_simk {
 	/* on an item it holds a fact on, a member's private ranking noise is noise (1 - skill)
 	 * times holder_noise (noise itself on the items it holds no fact on) */
 	double holder_noise;
+	/* rank tasks: a member holding every fact of the task (the concentrated expert) ranks
+	 * with skill expert_skill instead of its own; off (its own skill) when negative */
+	double expert_skill;
+	/* rank tasks: the standard deviation of an error on each item's prior place that every
+	 * member shares (one draw per task, from its items): a view the whole team holds, which
+	 * more members cannot average out; 0 none */
+	double shared_sd;
+	/* rank tasks: how much more a larger team pulls a member toward the peers' mean: with k
+	 * rankings read, conformity c becomes min(1, c (k/3)^size_pull) and persistence p
+	 * becomes p (3/k)^size_pull (a 4-member team's unchanged); 0 none */
+	double size_pull;
 } ark_simk;
 
-extern const ark_simk ark_simk_default;   /* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5 */
+/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, and the three rank terms off (-1, 0, 0) */
+extern const ark_simk ark_simk_default;
 
 typedef struct ark_simprof ark_simprof;
 
