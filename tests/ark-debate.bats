@@ -701,11 +701,11 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	assert_contains 'member parameter "profile": expected a profile name'
 }
 
-@test "sim:profile: expert_skill, shared_sd and size_pull act only when set, and are range-checked" {
+@test "sim:profile: expert_skill, shared_sd, holder_bias and size_pull act only when set, and are range-checked" {
 	S="$T/share"; mkdir -p "$S/profiles"
 	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
 	printf '{"tasks":{"moon":{"noise":3}}}\n' > "$S/profiles/a.json"
-	printf '{"tasks":{"moon":{"noise":3,"shared_sd":0,"size_pull":0}}}\n' > "$S/profiles/b.json"
+	printf '{"tasks":{"moon":{"noise":3,"shared_sd":0,"size_pull":0,"holder_bias":0}}}\n' > "$S/profiles/b.json"
 	printf '{"tasks":{"moon":{"noise":3,"expert_skill":1}}}\n' > "$S/profiles/e.json"
 	printf '{"tasks":{"moon":{"noise":0,"shared_sd":3}}}\n' > "$S/profiles/s.json"
 	printf '{"tasks":{"moon":{"noise":0}}}\n' > "$S/profiles/z.json"
@@ -726,6 +726,13 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	  | ($r | length) == 9 and ($r | unique | length) == 1 and $r[0] > 0' "$T/s.jsonl"
 	run_moon --condition hidden --repeat 3 -a sim:profile=z | ark-l1 -q > "$T/z.jsonl"
 	jq -e -s 'all(.[].l1.members[]; .round0 == 0)' "$T/z.jsonl"
+	# holder_bias with no noise: the expert alone is off the key, by the same ranking each seed
+	printf '{"tasks":{"moon":{"noise":0,"holder_bias":3}}}\n' > "$S/profiles/h.json"
+	run_moon --condition solo --repeat 3 -a sim:profile=h | ark-l1 -q > "$T/h.jsonl"
+	jq -e -s '[.[].l1.team] | length == 3 and (unique | length) == 1 and .[0] > 0' "$T/h.jsonl"
+	run_moon --condition solo --repeat 3 -a sim:profile=z | ark-l1 -q > "$T/z.jsonl"
+	jq -e -s 'length == 3 and all(.[]; .l1.team == 0)' "$T/z.jsonl"
+	cmp <(jq -c '.turns[0].text' "$T/h.jsonl" | head -1) <(jq -c '.turns[0].text' "$T/h.jsonl" | tail -1)
 	# ranges
 	printf '{"tasks":{"moon":{"size_pull":11}}}\n' > "$S/profiles/bad.json"
 	ARK_SHARE="$S" run ark-debate -q --tasks moon -a sim:profile=bad
@@ -735,6 +742,10 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	ARK_SHARE="$S" run ark-debate -q --tasks moon -a sim:profile=bad
 	assert_status 2
 	assert_contains "tasks.moon.expert_skill: expected a number in [0, 1]"
+	printf '{"tasks":{"moon":{"holder_bias":-1}}}\n' > "$S/profiles/bad.json"
+	ARK_SHARE="$S" run ark-debate -q --tasks moon -a sim:profile=bad
+	assert_status 2
+	assert_contains "tasks.moon.holder_bias: expected a number in [0, 1e+06]"
 }
 
 @test "sim:profile=p1-v4: the fitted parameters still give the moon's published scale (a guard, 8 seeds)" {

@@ -791,6 +791,7 @@ typedef struct rk {
 	unsigned char item_fact[ARK_RANK_MAX_ITEMS];   /* the member holds a fact on item i */
 	int prior[ARK_RANK_MAX_ITEMS];     /* the place of item i in its view before any fact */
 	double shared[ARK_RANK_MAX_ITEMS]; /* the error on prior[i] every member shares (shared_sd) */
+	double hbias[ARK_RANK_MAX_ITEMS];  /* the error on keypos[i] fact holders share (holder_bias) */
 } rktask;
 
 static int ci_find(const char *hay, const char *needle)
@@ -1002,27 +1003,34 @@ static void private_ranking(const ark_member *m, const rktask *t, double skill, 
 	for (size_t i = 0; i < t->n; i++) {
 		double sd = t->item_fact[i] ? m->noise * (1 - skill) * ark_simk_of(m)->holder_noise
 		                            : m->noise;
-		score[i] = (t->item_fact[i] ? t->keypos[i] : t->prior[i] + t->shared[i]) +
-		           sd * ark_rng_normal(r);
+		double at = t->item_fact[i] ? t->keypos[i] + t->hbias[i] : t->prior[i] + t->shared[i];
+		score[i] = at + sd * ark_rng_normal(r);
 	}
 	order_by(score, t->n, order);
 }
 
-/* shared_sd: one normal error per item, drawn from the item names alone, so every member of
- * every run of the task (in-process or behind the loopback server) shares it. */
-static void shared_error(const ark_member *m, rktask *t)
+/* One normal error of standard deviation sd per item into e, drawn from the item names and
+ * salt alone, so every member of every run of the task (in-process or behind the loopback
+ * server) draws the same; all 0 when sd is 0. */
+static void task_error(const rktask *t, double sd, uint64_t salt, double *e)
 {
-	double sd = ark_simk_of(m)->shared_sd;
-	memset(t->shared, 0, sizeof t->shared);
+	memset(e, 0, ARK_RANK_MAX_ITEMS * sizeof *e);
 	if (!(sd > 0))
 		return;
-	uint64_t h = 0x5be0cd19137e2179ULL ^ t->n;
+	uint64_t h = salt ^ t->n;
 	for (size_t i = 0; i < t->n; i++)
 		h = ark_mix64(h ^ ark_hash_str(t->items[i]));
 	ark_rng r;
 	ark_rng_seed(&r, h);
 	for (size_t i = 0; i < t->n; i++)
-		t->shared[i] = sd * ark_rng_normal(&r);
+		e[i] = sd * ark_rng_normal(&r);
+}
+
+/* The task's shared errors: shared_sd on the prior places, holder_bias on the key places. */
+static void shared_error(const ark_member *m, rktask *t)
+{
+	task_error(t, ark_simk_of(m)->shared_sd, 0x5be0cd19137e2179ULL, t->shared);
+	task_error(t, ark_simk_of(m)->holder_bias, 0x1f83d9abfb41bd6bULL, t->hbias);
 }
 
 /* A member's conformity and persistence with k rankings read, under size_pull. */

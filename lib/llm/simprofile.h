@@ -6,7 +6,8 @@
  *     {"name": "p1-v4", "about": "...", "default": {PARAMS}, "tasks": {"moon": {PARAMS}, ...}}
  * PARAMS hold any of the member parameters skill, conformity, persistence, noise and the model
  * constants below (reveal_base, reveal_slope, firm_base, firm_slope, compromise_sd,
- * holder_noise, expert_skill, shared_sd, size_pull).  For a task, the "tasks" entry of its task field (else its id) applies over
+ * holder_noise, expert_skill, shared_sd, size_pull, holder_bias).  For a task, the "tasks"
+ * entry of its task field (else its id) applies over
  * "default", which applies over the member's own parameters and the default constants.  Every
  * value is a number in its parameter's range; an unknown key is an error.
  */
@@ -40,9 +41,13 @@ typedef struct ark_simk {
 	 * rankings read, conformity c becomes min(1, c (k/3)^size_pull) and persistence p
 	 * becomes p (3/k)^size_pull (a 4-member team's unchanged); 0 none */
 	double size_pull;
+	/* rank tasks: the standard deviation of an error on each item's key place that every
+	 * member holding a fact on the item shares (one draw per task, from its items, apart from
+	 * shared_sd's): what the facts leave wrong, the same on every seed; 0 none */
+	double holder_bias;
 } ark_simk;
 
-/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, and the three rank terms off (-1, 0, 0) */
+/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, and the four rank terms off (-1, 0, 0, 0) */
 extern const ark_simk ark_simk_default;
 
 typedef struct ark_simprof ark_simprof;
