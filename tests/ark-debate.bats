@@ -748,6 +748,21 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	assert_contains "tasks.moon.holder_bias: expected a number in [0, 1e+06]"
 }
 
+@test "sim:profile=p1-v4: the shipped parameters and a few of their cells are as fitted (fixtures/profile/p1-v4.golden)" {
+	G="$TOP/tests/fixtures/profile"
+	sh "$G/golden.sh" > "$T/now"
+	diff "$G/p1-v4.golden" "$T/now"
+	jq -e -s '.[1:] | length == 54 and all(.[]; .[7] == ["sim"])' "$T/now"
+	# the guard can fail: one parameter moved changes the parameter line and some cells
+	S="$T/share"; mkdir -p "$S/profiles"
+	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	jq '.tasks.moon.noise += 1' "$TOP/share/ark/profiles/p1-v4.json" > "$S/profiles/p1-v4.json"
+	ARK_SHARE="$S" sh "$G/golden.sh" > "$T/moved"
+	if cmp -s <(head -1 "$G/p1-v4.golden") <(head -1 "$T/moved"); then return 1; fi
+	if cmp -s <(grep '^\["moon"' "$G/p1-v4.golden") <(grep '^\["moon"' "$T/moved"); then return 1; fi
+	cmp <(grep '^\["sea"' "$G/p1-v4.golden") <(grep '^\["sea"' "$T/moved")
+}
+
 @test "sim:profile=p1-v4: the fitted parameters still give the moon's published scale (a guard, 8 seeds)" {
 	jq -e '.name == "p1-v4" and (.tasks | keys) == ["election","moon","sea"]' "$TOP/share/ark/profiles/p1-v4.json"
 	for c in hidden solo; do
