@@ -298,6 +298,11 @@ static int answer(void *ctx, ark_call *c, char *err, size_t errlen)
 	return 0;
 }
 
+long ark_bstate_waiting(const ark_llm_opts *lo)
+{
+	return lo && lo->answer == answer ? ((const br *)lo->answer_ctx)->missing : 0;
+}
+
 /* ---- a pass ------------------------------------------------------------------------------------ */
 
 static void pass_reset(br *b)

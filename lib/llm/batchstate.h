@@ -91,6 +91,12 @@ typedef struct ark_bstate_opts {
  * with a message (nothing submitted by the failing step is lost: the state file names it). */
 int ark_bstate_run(const ark_bstate_opts *o, ark_bstate_stats *st, char *err, size_t errlen);
 
+/* In a pass, through its lo: the calls of the pass so far that have no result yet (collected
+ * for the next batch, or held by a running one); 0 for options of no batch run.  A caller
+ * whose later calls depend on earlier replies (ark-filter's labeller, on the judge's verdicts)
+ * makes none of them on replies still to come. */
+long ark_bstate_waiting(const ark_llm_opts *lo);
+
 /* output with suffix appended ("NAME.batch" and the like; the caller frees it), or
  * NULL out of memory. */
 char *ark_bstate_path(const char *output, const char *suffix);

@@ -212,6 +212,7 @@ static int scored(ark_scorer *s, item *it, const char *scorer, const char *error
 	if (so->n == 0)
 		s->nosteps++;
 	s->st.unscored += error != NULL;
+	s->st.scored += jv_get(it->rec, "score") && jv_get(it->rec, "score")->t == JV_NUMBER;
 	it->done = 1;
 	return 0;
 }
@@ -231,6 +232,7 @@ static int coded(ark_scorer *s, item *it, const long counts[ARK_BEH_N], const ch
 		rc |= jv_set(it->rec, "behaviour_error", jv_string(error));
 	rc |= jv_set(it->rec, "behaviour_coder", jv_string(coder));
 	s->st.unscored += error != NULL;
+	s->st.scored += error == NULL;
 	it->done = 1;
 	return rc ? -1 : 0;
 }

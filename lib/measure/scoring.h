@@ -68,6 +68,7 @@ typedef struct ark_scorer_opts {
 /* What a run has seen, for its summary. */
 typedef struct ark_scorer_stats {
 	long records;               /* written */
+	long scored;                /* written with a score (a number) or behaviour codes */
 	long calls_failed;          /* judges: calls that failed */
 	long unscored;              /* records written with "score_error" / "behaviour_error" */
 	long unreadable;            /* judge coder: replies that named no code */

@@ -80,6 +80,11 @@ const ark_steplabel_stats *ark_steplabel_stats_of(const ark_steplabel *sl)
 	return &sl->st;
 }
 
+void ark_steplabel_llm_stats(const ark_steplabel *sl, ark_llm_stats *s)
+{
+	ark_batch_stats(sl->b, s);
+}
+
 long ark_steplabel_verdict(const char *reply)
 {
 	if (!reply)

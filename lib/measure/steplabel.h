@@ -62,6 +62,8 @@ ark_steplabel *ark_steplabel_new(const ark_llm_opts *lo, const ark_member *m,
 int  ark_steplabel_record(ark_steplabel *sl, ark_traj *t, const char **fatal, char *err,
                           size_t errlen);
 const ark_steplabel_stats *ark_steplabel_stats_of(const ark_steplabel *sl);
+/* Its calls' totals (calls, retries, tokens, the response cache's hits and misses). */
+void ark_steplabel_llm_stats(const ark_steplabel *sl, ark_llm_stats *s);
 void ark_steplabel_free(ark_steplabel *sl);
 
 /* The step number of a judge reply: the last \boxed{K}, 0 for none (0, -1, "none"), -1 when it
