@@ -16,7 +16,6 @@ teardown() {
 	stop_server
 }
 
-bstat() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/batch-stats" | jq -r "$1"; }
 TASKS=
 GRID=(-n 3 --rounds 2 --seed 5 --repeat 2)
 
@@ -38,21 +37,6 @@ interactive() {
 batch_step() {
 	run_split ark-debate "$@" "${GRID[@]}" --batch -o "$T/out.jsonl" "$FIX/http/tasks.jsonl"
 }
-
-# until_complete ARGS...: invocations until the output is complete (at most 40)
-until_complete() {
-	for _ in $(seq 40); do
-		batch_step "$@"
-		assert_status 0
-		case "$stderr_out" in *complete:*) return 0 ;; esac
-		sleep 0.1
-	done
-	echo "not complete: $stderr_out" >&2
-	return 1
-}
-
-# state_rounds: the rounds the state file has submitted
-state_rounds() { jq -s '.[0].rounds // 0' "$T/out.jsonl.batch" 2>/dev/null || echo 0; }
 
 # the whole story for one team: several invocations, a batch still running, a kill -9, an
 # expired batch and errored requests; the same records as the interactive run

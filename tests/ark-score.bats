@@ -401,9 +401,11 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	[ "$(stats .pooling)" -eq 5 ]
 	a=$(ark-score -q -j 3 --reward "$URL/pooling" "$S/solutions.jsonl")
 	[ "$a" = "$output" ]
-	# a tag the server does not split on: no scores, a clear error per record, exit 0
+	# a tag the server does not split on: no scores, a clear error per record; no record
+	# scored is exit 1
 	run_split ark-score --reward "$URL/pooling" --step-tag "<sep>" "$S/solutions.jsonl"
-	assert_status 0
+	assert_status 1
+	[[ "$stderr_out" == *'no record was scored: all 5 have "score": null (exit status 1)'* ]]
 	[[ "$(jq -s -r '.[0].score_error' <<<"$output")" == *"gave 0 scores for 3 steps"* ]]
 	[ "$(jq -s -r '[.[].score_error] | map(select(. != null)) | length' <<<"$output")" -eq 4 ]
 	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
@@ -414,7 +416,7 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 	start_server --fault malformed=1
 	run_split ark-score --reward "$URL/pooling" "$S/solutions.jsonl"
-	assert_status 0
+	assert_status 1
 	[[ "$(jq -s -r '.[0].score_error' <<<"$output")" == *"not JSON"*"after 5 attempts"* ]]
 	[[ "$stderr_out" == *"4 records could not be scored"* ]]
 	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
@@ -471,7 +473,7 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 	start_server --fault malformed=1
 	run_split ark-score --reward "$URL/pooling" --reward-chat "$S/solutions.jsonl"
-	assert_status 0
+	assert_status 1
 	[ "$(jq -s '[.[] | select(.score_error != null)] | length' <<<"$output")" -eq 4 ]
 	[[ "$(jq -s -r '.[0].score_error' <<<"$output")" == *"not JSON"* ]]
 }
@@ -479,9 +481,21 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 @test "score: the summary counts only the steps given a score (none when the scorer failed)" {
 	start_server --fault 500=1 --retry-after-ms 1
 	run_split ark-score --reward "$URL/pooling" "$S/solutions.jsonl"
-	assert_status 0
+	assert_status 1
 	[[ "$stderr_out" == *"5 records, 0 steps scored of 9 (1 records without steps: score null)"* ]]
 	jq -e -s 'length == 5 and all(.[].step_scores[]; . == null)' <<<"$output"
+	# no record scored is exit 1, said under -q too; one record scored among failures is 0
+	run_split ark-score -q --reward "$URL/pooling" "$S/solutions.jsonl"
+	assert_status 1
+	[ "$stderr_out" = 'ark-score: no record was scored: all 5 have "score": null (exit status 1)' ]
+	stop_server
+	start_server
+	head -1 "$S/solutions.jsonl" > "$T/mixed.jsonl"
+	printf '%s\n' '{"id":"x","question":"q","text":"  "}' >> "$T/mixed.jsonl"
+	run_split ark-score -q --reward "$URL/pooling" "$T/mixed.jsonl"
+	assert_status 0
+	[ -z "$stderr_out" ]
+	jq -se 'map(.score | type) == ["number", "null"]' <<<"$output"
 }
 
 # ---- end to end ---------------------------------------------------------------------------------

@@ -104,7 +104,8 @@ no_run() {
 	start_server --fault 500=1 --retry-after-ms 1
 	u="http://user:pw-in-url-55@127.0.0.1:$PORT/pooling?token=q-in-url-66"
 	run_split ark-score --reward "$u" "$FIX/score/solutions.jsonl"
-	assert_status 0
+	# every request failed: no record scored, exit 1
+	assert_status 1
 	case "$output$stderr_out" in *in-url-55*|*in-url-66*) return 1 ;; esac
 	case "$output" in *"HTTP 500"*) ;; *) return 1 ;; esac
 }

@@ -61,3 +61,21 @@ stop_server() {
 		SERVER_PID=
 	fi
 }
+
+# --batch runs (ark-debate-batch.bats, ark-score-batch.bats, ark-filter-batch.bats), whose file
+# defines batch_step ARGS... (one invocation into $T/out.jsonl, through run_split):
+# until_complete ARGS... runs it until it says "complete:" (at most 40 times, each exit 0);
+# state_rounds: the rounds its state file has submitted; bstat JQ: the loopback server's batch
+# counts.
+until_complete() {
+	for _ in $(seq 40); do
+		batch_step "$@"
+		assert_status 0
+		case "$stderr_out" in *complete:*) return 0 ;; esac
+		sleep 0.1
+	done
+	echo "not complete: $stderr_out" >&2
+	return 1
+}
+state_rounds() { jq -s '.[0].rounds // 0' "$T/out.jsonl.batch" 2>/dev/null || echo 0; }
+bstat() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/batch-stats" | jq -r "$1"; }

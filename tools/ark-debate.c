@@ -45,9 +45,6 @@ static const char help[] =
 	"      --prompts DIR    templates overriding share/ark/prompts\n"
 	"      --tasks NAME     a task file shipped in share/ark/tasks\n"
 	"      --resume         keep the output's complete records, run the rest, append\n"
-	"      --batch          one round per provider batch, state in FILE.batch (-o FILE):\n"
-	"                       poll, submit the next round, exit; again until complete\n"
-	"      --batch-wait S   --batch, polling every S seconds until complete\n"
 	"      --shard K/N      only tasks whose id hashes to K of N\n"
 	"      --seed S         base seed (default 1)\n"
 	"      --repeat S       S seeds per task: seed .. seed+S-1 (default 1)\n"
@@ -61,7 +58,7 @@ static const char help[] =
 
 enum { O_CONDITION = 256, O_SPLIT, O_EXPERT, O_REVEAL_STRONG, O_ADVERSARY, O_ADV_KEY, O_FINAL,
        O_AGGREGATOR, O_TEAM, O_PROMPTS, O_TASKS, O_RESUME, O_SHARD, O_SEED, O_REPEAT, O_RPM,
-       O_TPM, O_RETRIES, O_TIMEOUT, O_INSECURE, O_BATCH, O_BATCH_WAIT };
+       O_TPM, O_RETRIES, O_TIMEOUT, O_INSECURE };
 
 #define ARG(name, val)  { name, required_argument, NULL, val }
 #define FLAG(name, val) { name, no_argument, NULL, val }
@@ -74,8 +71,7 @@ static const struct option longopts[] = {
 	FLAG("resume", O_RESUME), ARG("shard", O_SHARD), ARG("seed", O_SEED),
 	ARG("repeat", O_REPEAT), ARG("jobs", 'j'), ARG("rpm", O_RPM), ARG("tpm", O_TPM),
 	ARG("retries", O_RETRIES), ARG("timeout", O_TIMEOUT), FLAG("insecure", O_INSECURE),
-	FLAG("verbose", 'v'), FLAG("batch", O_BATCH),
-	ARG("batch-wait", O_BATCH_WAIT), { NULL, 0, NULL, 0 },
+	FLAG("verbose", 'v'), { NULL, 0, NULL, 0 },
 };
 
 /* ---- options ----------------------------------------------------------------------------- */
@@ -84,9 +80,8 @@ static struct {
 	const char *protocol, *condition, *split, *expert, *final, *aggregator, *team, *prompts,
 	           *shard;
 	char **specs, **tasks;
-	int nspecs, ntasks, resume, reveal_strong, adv_key, batch;
+	int nspecs, ntasks, resume, reveal_strong, adv_key;
 	long n, rounds, samples, adversary, repeat;
-	double batch_wait;
 	long long seed;
 	ark_llm_opts lo;
 } O = { .protocol = "debate", .n = -1, .rounds = -1, .samples = 4, .adversary = -1,
@@ -125,11 +120,6 @@ static void parse_args(int argc, char **argv)
 		case O_TIMEOUT: lo->timeout_s = cli_double("--timeout", optarg, 0.001, 1e6); break;
 		case O_INSECURE: lo->insecure = 1; break;
 		case 'v': lo->verbose = 1; break;
-		case O_BATCH: O.batch = 1; break;
-		case O_BATCH_WAIT:
-			O.batch = 1;
-			O.batch_wait = cli_double("--batch-wait", optarg, 0.001, 86400);
-			break;
 		}
 	}
 }
@@ -273,7 +263,7 @@ int main(int argc, char **argv)
 		cli_usage_error("--shard: %s", err);
 	if (O.resume && (!cli_output || !strcmp(cli_output, "-")))
 		cli_usage_error("--resume needs -o FILE");
-	if (O.resume && O.batch)
+	if (O.resume && cli_batch)
 		cli_usage_error("--batch resumes by itself: give no --resume");
 
 	/* inputs: --tasks files first, then the operands */
@@ -293,9 +283,9 @@ int main(int argc, char **argv)
 		O.lo.log = cli_log_hook;
 	if (!ark_debate_cfg_http(&cfg))   /* the simulator's replies are not kept: no file made */
 		O.lo.cache = NULL;
-	if (O.batch) {
+	if (cli_batch) {
 		cli_count_signals(&got_signal);
-		rc = cli_debate_batch(&so, &O.lo, O.batch_wait, &got_signal) | rc;
+		rc = cli_debate_batch(&so, &O.lo, cli_batch_wait, &got_signal) | rc;
 		cli_in_close(&in);
 		goto out;
 	}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "llm/batchstate.h"
 #include "llm/llm.h"
 #include "grade/tally.h"
 #include "measure/answerjudge.h"
@@ -30,7 +31,8 @@ static const char help[] =
 	"                  [--reasoning strip|think|field] [--labels outcome|rollout|judge]\n"
 	"                  [--label-model SPEC] [--rollouts N] [--rollout-form prefill|user]\n"
 	"                  [--mixed-only] [--prm-unit turn|solution] [--judge SPEC]\n"
-	"                  [--skip-bad] [--cache file] [--cache-only] [-o file] [file ...]\n"
+	"                  [--skip-bad] [--cache file] [--cache-only] [--batch]\n"
+	"                  [--batch-wait sec] [-o file] [file ...]\n"
 	"  -f, --format F       trajectories (default), sft, da, prm, pairs or prompts\n"
 	"  -s, --style S        messages (default), prompt-completion, openrlhf, openai or kto\n"
 	"  -k N                 da: at most N rows per question, 1 to 3 (default 3)\n"
@@ -66,17 +68,19 @@ static struct {
 	ark_steplabel_opts so;
 } opt;
 
-/* totals for the summary */
-static long n_read, n_err, n_empty, n_drop[ARK_DROP_N], n_rows, n_class[ARK_TRAJ_NCLASS];
+/* a run's totals for the summary (a --batch pass starts them again) */
+static cli_filter_totals tot;
 
 /* turns without an answer, and undecided turns, per agent and model */
 static ark_tally *tally;
 
-/* the judge, and the step labeller */
+/* the judge, and the step labeller, making their calls through lo */
 static ark_member judge_m, label_m;
 static ark_answer_judge *judge;
-static const char *judge_stop;   /* the judge's failure that stops the run */
 static ark_steplabel *labeller;
+static const ark_llm_opts *lo;
+static char stop[600];           /* the failure no retry can fix that stops the run */
+static int run_rc;               /* a run's exit status */
 
 /* ---- the external judge ----------------------------------------------------------------------- */
 
@@ -111,53 +115,50 @@ static void do_record(const char *line, size_t len, cli_in *in, ark_writer *w)
 	ark_traj t;
 	ark_rows rows = ARK_ROWS_INIT;
 	char err[512];
-	n_read++;
+	const char *fatal = NULL;
+	tot.read++;
 	int rc = ark_traj_read(&t, line, len, &opt.to, err, sizeof err);
 	if (rc == -2) {
 		cli_die("%s", err);
 	} else if (rc < 0) {
 		cli_in_bad(in, "%s", err);
 	} else if (rc == 1) {
-		n_err++;
+		tot.err++;
 	} else if (t.nturns == 0) {
-		n_empty++;
+		tot.empty++;
 	} else {
+		long waiting = ark_bstate_waiting(lo);
 		if (ark_answer_tally(tally, &t) < 0)
 			cli_die("out of memory");
 		if (judge)
 			judge_record(&t);
-		if (judge && (judge_stop = ark_answer_judge_fatal(judge))) {
-			ark_traj_free(&t);
-			return;
-		}
-		const char *fatal = NULL;
-		if (ark_traj_decide(&t, &opt.to, err, sizeof err) < 0 ||
-		    (labeller && t.drop == ARK_DROP_NONE &&
-		     ark_steplabel_record(labeller, &t, &fatal, err, sizeof err) < 0) ||
-		    ark_rows_make(&t, &opt.ro, &rows, err, sizeof err) < 0)
+		if (judge && (fatal = ark_answer_judge_fatal(judge)))
+			goto out;
+		if (ark_traj_decide(&t, &opt.to, err, sizeof err) < 0)
 			cli_die("%s", err);
-		if (fatal)
-			cli_die("labeller: %s", fatal);
+		/* labels need the judge's verdicts: none are asked for on verdicts still to come */
+		if (labeller && t.drop == ARK_DROP_NONE && ark_bstate_waiting(lo) == waiting &&
+		    (ark_steplabel_record(labeller, &t, &fatal, err, sizeof err) < 0 || fatal)) {
+			snprintf(stop, sizeof stop, "labeller: %s", fatal ? fatal : err);
+			goto out;
+		}
+		if (ark_rows_make(&t, &opt.ro, &rows, err, sizeof err) < 0)
+			cli_die("%s", err);
 		for (size_t i = 0; i < t.npaths; i++)
-			n_class[t.paths[i].cls]++;
-		n_drop[t.drop]++;
+			tot.cls[t.paths[i].cls]++;
+		tot.drop[t.drop]++;
 		for (size_t i = 0; i < rows.n; i++)
 			cli_out_put(w, rows.v[i]);
-		n_rows += (long)rows.n;
+		tot.rows += (long)rows.n;
 		ark_rows_release(&rows);
 	}
+out:
+	if (fatal && !stop[0])
+		snprintf(stop, sizeof stop, "judge: %s", fatal);
 	ark_traj_free(&t);
 }
 
 /* ---- options and summary ---------------------------------------------------------------------- */
-
-static int pick(const char *opt_name, const char *v, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(v, names[i]))
-			return i;
-	cli_usage_error("%s: unknown value '%s'", opt_name, v);
-}
 
 static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'f' }, { "style", required_argument, NULL, 's' },
@@ -174,13 +175,6 @@ static const struct option longopts[] = {
 	{ "prm-unit", required_argument, NULL, 'U' }, { "mixed-only", no_argument, NULL, 'X' },
 	{ NULL, 0, NULL, 0 }
 };
-
-static const char *nonempty(const char *name, const char *what, const char *v)
-{
-	if (!*v)
-		cli_usage_error("%s: empty %s", name, what);
-	return v;
-}
 
 /* Parse the options into opt; returns optind. */
 static int options(int argc, char **argv)
@@ -202,10 +196,10 @@ static int options(int argc, char **argv)
 	cli_llm_tool();
 	while ((c = cli_getopt(argc, argv, "f:s:k:", longopts, help)) != -1) {
 		switch (c) {
-		case 'f': opt.ro.format = pick("--format", optarg, formats, 6); break;
-		case 's': opt.ro.style = pick("--style", optarg, styles, 5); style_set = 1; break;
+		case 'f': opt.ro.format = cli_pick("--format", optarg, formats, 6); break;
+		case 's': opt.ro.style = cli_pick("--style", optarg, styles, 5); style_set = 1; break;
 		case 'v': opt.ro.conversational = 1; break;
-		case 'e': opt.ro.peers = pick("--peers", optarg, peers, 2); break;
+		case 'e': opt.ro.peers = cli_pick("--peers", optarg, peers, 2); break;
 		case 'a': opt.ro.across = 1; break;
 		case 'E': opt.ro.prompt_end = optarg; break;
 		case 'k': opt.ro.k = (int)cli_long("-k", optarg, 1, 3); break;
@@ -214,19 +208,19 @@ static int options(int argc, char **argv)
 			break;
 		case 'C': opt.to.consensus = 0; break;
 		case 'c': opt.to.consensus = 1; break;
-		case 'p': opt.ro.prefer = pick("--prefer", optarg, prefers, 2); break;
+		case 'p': opt.ro.prefer = cli_pick("--prefer", optarg, prefers, 2); break;
 		case 'r': opt.to.regrade = 1; break;
 		case 't': opt.to.go.rel_tol = cli_double("--tol", optarg, 0, 1); break;
-		case 'S': opt.ro.sep = nonempty("--sep", "separator", optarg); break;
+		case 'S': opt.ro.sep = cli_nonempty("--sep", "separator", optarg); break;
 		case 'Y': opt.ro.system = optarg; break;
-		case 'P': opt.ro.placeholder = nonempty("--placeholder", "placeholder", optarg); break;
+		case 'P': opt.ro.placeholder = cli_nonempty("--placeholder", "placeholder", optarg); break;
 		case 'J': opt.judge = optarg; break;
-		case 'R': opt.ro.reasoning = pick("--reasoning", optarg, reasonings, 3); break;
-		case 'L': opt.so.labels = pick("--labels", optarg, labels, 3); break;
+		case 'R': opt.ro.reasoning = cli_pick("--reasoning", optarg, reasonings, 3); break;
+		case 'L': opt.so.labels = cli_pick("--labels", optarg, labels, 3); break;
 		case 'M': opt.label_model = optarg; break;
 		case 'N': opt.so.rollouts = (int)cli_long("--rollouts", optarg, 1, 1024); break;
-		case 'F': opt.so.form = pick("--rollout-form", optarg, forms, 3); break;
-		case 'U': opt.ro.prm_unit = pick("--prm-unit", optarg, units, 2); break;
+		case 'F': opt.so.form = cli_pick("--rollout-form", optarg, forms, 3); break;
+		case 'U': opt.ro.prm_unit = cli_pick("--prm-unit", optarg, units, 2); break;
 		case 'X': opt.ro.mixed_only = 1; break;
 		}
 	}
@@ -253,97 +247,102 @@ static int options(int argc, char **argv)
 	return optind;
 }
 
-/* The answer judge (--judge) and the step labeller (--label-model), when asked for. */
-static void models_open(void)
+/* The members of the answer judge (--judge) and the step labeller (--label-model): their
+ * number, in ms. */
+static size_t members_parse(const ark_member **ms)
 {
 	char err[512];
-	ark_llm_opts lo;
-	cli_llm_opts_init(&lo);
+	size_t k = 0;
 	if (opt.judge && ark_member_parse(&judge_m, opt.judge, cli_env, err, sizeof err) < 0)
 		cli_usage_error("--judge: %s", err);
-	if (opt.judge && !(judge = ark_answer_judge_new(&lo, &judge_m, err, sizeof err)))
-		cli_die("judge: %s", err);
-	const char *lm = opt.label_model;
-	if (lm && ark_member_parse(&label_m, lm, cli_env, err, sizeof err) < 0)
+	if (opt.label_model &&
+	    ark_member_parse(&label_m, opt.label_model, cli_env, err, sizeof err) < 0)
 		cli_usage_error("--label-model: %s", err);
-	if (lm && !(labeller = ark_steplabel_new(&lo, &label_m, &opt.so, err, sizeof err)))
-		cli_die("labeller: %s", err);
+	if (opt.judge)
+		ms[k++] = &judge_m;
+	if (opt.label_model)
+		ms[k++] = &label_m;
+	return k;
 }
 
-/* The judge's totals, for the summary; the judge is freed. */
-static ark_answer_stats judge_close(void)
+/* The judge's and the labeller's totals, for the summary; both freed. */
+static ark_answer_stats models_close(ark_llm_stats *ls)
 {
 	ark_answer_stats js = { 0 };
-	if (judge) {
+	if (judge)
 		ark_answer_judge_stats(judge, &js);
-		ark_answer_judge_free(judge);
-		ark_member_release(&judge_m);
-		judge = NULL;
+	*ls = js.llm;
+	if (labeller) {
+		ark_llm_stats l;
+		ark_steplabel_llm_stats(labeller, &l);
+		cli_llm_stats_add(ls, &l);
 	}
+	ark_answer_judge_free(judge);
+	judge = NULL;
 	return js;
 }
 
-static void summary(const cli_in *in, const ark_answer_stats *js)
+/* A run over in into w, the calls through llm (a --batch pass: the batch state's). */
+static void run(void *ctx, const ark_llm_opts *llm, cli_in *in, ark_writer *w)
 {
-	fprintf(stderr, "ark-filter: %ld questions read, %ld kept, %ld rows written\n", n_read,
-	        n_drop[ARK_DROP_NONE], n_rows);
-	fprintf(stderr, "ark-filter: dropped: %ld error records, %ld without turns, "
-	        "%ld without gold, %ld with fewer than %d correct, %ld consensus wrong", n_err,
-	        n_empty, n_drop[ARK_DROP_NOGOLD], n_drop[ARK_DROP_MINCORRECT], opt.to.min_correct,
-	        n_drop[ARK_DROP_CONSENSUS]);
-	if (opt.ro.format == ARK_ROWS_PRM)
-		fprintf(stderr, ", %ld with one label only", n_drop[ARK_DROP_ONELABEL]);
-	if (in->skipped)
-		fprintf(stderr, ", %ld bad records skipped", in->skipped);
-	fputc('\n', stderr);
-	fprintf(stderr, "ark-filter: trajectories: %ld corrected, %ld steady, %ld lost, %ld wrong",
-	        n_class[ARK_TRAJ_CORRECTED], n_class[ARK_TRAJ_STEADY], n_class[ARK_TRAJ_LOST],
-	        n_class[ARK_TRAJ_WRONG]);
-	if (n_class[ARK_TRAJ_UNKNOWN])
-		fprintf(stderr, ", %ld unknown", n_class[ARK_TRAJ_UNKNOWN]);
-	fputc('\n', stderr);
-	const ark_steplabel_stats *ls = labeller ? ark_steplabel_stats_of(labeller) : NULL;
-	if (ls)
-		fprintf(stderr, "ark-filter: %s labels: %ld turns, %ld unlabelled, %ld of %ld calls failed\n",
-		        ark_labels_name(opt.so.labels), ls->labelled, ls->failed, ls->calls_failed, ls->calls);
-	if (opt.judge)
-		fprintf(stderr, "ark-filter: judge: %ld asked, %ld yes, %ld no, %ld undecided\n",
-		        js->asked, js->yes, js->no, js->failed);
-	ark_buf b = ARK_BUF_INIT;
-	for (int k = 0; k < 2; k++) {
-		ark_buf_reset(&b);
-		if (ark_tally_format(tally, k, &b) > 0)
-			fprintf(stderr, "ark-filter: %s: %s\n", k ? "undecided" : "unparsable", b.p);
-	}
-	ark_buf_release(&b);
+	char err[512];
+	const char *line;
+	size_t len;
+	memset(&tot, 0, sizeof tot);
+	stop[0] = 0, lo = llm;
+	ark_tally_free(tally);
+	ark_strset_release(&seen);
+	if (!(tally = ark_tally_new()))
+		cli_die("out of memory");
+	if (opt.judge && !(judge = ark_answer_judge_new(lo, &judge_m, err, sizeof err)))
+		cli_die("judge: %s", err);
+	if (opt.label_model &&
+	    !(labeller = ark_steplabel_new(lo, &label_m, &opt.so, err, sizeof err)))
+		cli_die("labeller: %s", err);
+	while (!stop[0] && cli_in_next_raw(in, &line, &len))
+		do_record(line, len, in, w);
+	if (stop[0])   /* the rows before this record are written */
+		cli_warn("%s (stopping: retrying cannot fix this)", stop);
+	ark_llm_stats ls;
+	ark_answer_stats js = models_close(&ls);
+	tot.skipped = in->skipped, tot.min_correct = opt.to.min_correct, tot.tally = tally;
+	tot.prm = opt.ro.format == ARK_ROWS_PRM, tot.js = opt.judge ? &js : NULL;
+	tot.labels = labeller ? ark_labels_name(opt.so.labels) : NULL;
+	tot.ls = labeller ? ark_steplabel_stats_of(labeller) : NULL;
+	if (!cli_quiet)
+		cli_filter_summary(&tot);
+	ark_steplabel_free(labeller);
+	labeller = NULL;
+	run_rc = (stop[0] ? 1 : 0) | (opt.judge || opt.label_model ? cli_llm_notes(&ls) : 0);
+	(void)ctx;
 }
 
 int main(int argc, char **argv)
 {
 	cli_in in;
-	const char *line;
-	size_t len;
+	ark_llm_opts llm;
+	const ark_member *ms[2];
 
 	cli_init("ark-filter");
-	int first = options(argc, argv);
-	if (!(tally = ark_tally_new()))
-		cli_die("out of memory");
-	models_open();
-	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
-	cli_in_init(&in, argv + first, argc - first, cli_skip_bad);
-	while (!judge_stop && cli_in_next_raw(&in, &line, &len))
-		do_record(line, len, &in, w);
-	cli_in_close(&in);
-	cli_out_close(w);
-	if (judge_stop)   /* the rows before this record are written; the judge's text goes first */
-		cli_warn("judge: %s (stopping: retrying cannot fix this)", judge_stop);
-	int rc = judge_stop ? 1 : 0;
-	ark_answer_stats js = judge_close();
-	if (!cli_quiet)
-		summary(&in, &js);
+	int first = options(argc, argv), rc = 0, done = 1;
+	size_t nm = members_parse(ms);
+	cli_llm_opts_init(&llm);
+	if (cli_batch && !nm)
+		cli_usage_error("--batch goes with --judge or --label-model (nothing else asks a model)");
+	if (cli_batch) {
+		cli_batch_opts bo = { "ark-filter --batch", llm, ms, nm, argv + first, argc - first,
+		                      run, NULL };
+		rc = cli_batch_single(&bo, &done);
+	} else {
+		ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
+		cli_in_init(&in, argv + first, argc - first, cli_skip_bad);
+		run(NULL, &llm, &in, w);
+		cli_in_close(&in);
+		cli_out_close(w);
+	}
 	ark_tally_free(tally);
 	ark_strset_release(&seen);
-	ark_steplabel_free(labeller);
+	ark_member_release(&judge_m);
 	ark_member_release(&label_m);
-	return (opt.judge ? cli_llm_notes(&js.llm) : 0) | rc;
+	return rc | (done ? run_rc : 0);
 }

@@ -18,10 +18,12 @@ static const char help[] =
 	"                 --reward URL [--agg softmin|min|mean|last|product]\n"
 	"                 [--temp X] [--sep S] [--per-step] [--no-logprobs]\n"
 	"                 [--step-tag T] [--reward-model M] [--reward-chat] [--key-env NAME] [-j N]\n"
-	"                 [--cache file] [--cache-only] [--skip-bad] [-o file] [file ...]\n"
+	"                 [--cache file] [--cache-only] [--batch] [--batch-wait sec]\n"
+	"                 [--skip-bad] [-o file] [file ...]\n"
 	"       ark-score [-hqVz] --rubric behaviour [--coder rank|judge:SPEC]\n"
 	"                 [--still X] [--defer X] [--toward X] [-j N] [--cache file]\n"
-	"                 [--cache-only] [--skip-bad] [-o file] [file ...]\n"
+	"                 [--cache-only] [--batch] [--batch-wait sec] [--skip-bad]\n"
+	"                 [-o file] [file ...]\n"
 	"      --train MODEL    train the built-in PRM and write it to MODEL\n"
 	"      --bits N         2^N weights (8..26, default 18)\n"
 	"      --epochs N       passes over the training steps (default 8)\n"
@@ -101,76 +103,6 @@ static void do_train(cli_in *in, ark_writer *w)
 
 /* ---- scoring: records through one scorer, written in input order ----------------------------- */
 
-/* The progress line: the records written; for the judges, the calls in flight. */
-static void meter_judge(void *ctx, cli_meter_state *m)
-{
-	m->done = ark_scorer_stats_get(ctx)->records;
-	m->calls = (long)ark_scorer_inflight(ctx);
-}
-
-static void meter_written(void *ctx, cli_meter_state *m)
-{
-	m->done = ark_scorer_stats_get(ctx)->records;
-}
-
-static void run_scorer(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
-{
-	char err[512];
-	jv *rec;
-	long line;
-	int src;
-	in->meter = llm ? meter_judge : meter_written;
-	in->meter_ctx = s;
-	for (int eof = 0, got, rc;;) {
-		while (!eof && ark_scorer_wants(s)) {
-			if (cli_in_next(in, &rec) != 1) {
-				eof = 1;
-				break;
-			}
-			if ((rc = ark_scorer_add(s, rec, cli_in_index(in), cli_in_line(in), err,
-			                         sizeof err)) < 0)
-				cli_die("%s", err);
-			if (rc > 0)
-				cli_in_bad(in, "%s", err);
-		}
-		if ((got = ark_scorer_next(s, eof, &rec, &src, &line, err, sizeof err)) < 0 && line)
-			cli_die("%s:%ld: %s", cli_in_name_of(in, src), line, err);
-		if (got < 0)
-			cli_die("%s", err);
-		if (!got && eof)
-			break;
-		if (!got)
-			continue;
-		cli_out_put(w, rec);
-		jv_free(rec);
-		cli_in_progress(in);
-	}
-	in->meter = NULL;
-}
-
-/* The summary, and what could not be scored. */
-static void report(ark_scorer *s, ark_scorer_kind kind)
-{
-	const ark_scorer_stats *st = ark_scorer_stats_get(s);
-	const char *field = kind == ARK_SCORER_JUDGE_CODER ? "behaviour" : "score";
-	ark_buf b = ARK_BUF_INIT;
-	opt.rc = cli_llm_notes(ark_scorer_llm_stats(s));
-	if (cli_quiet)
-		return;
-	if (ark_scorer_summary(s, cli_prog, &b) < 0)
-		cli_die("out of memory");
-	fprintf(stderr, "%s\n", b.p);
-	ark_buf_release(&b);
-	if (kind == ARK_SCORER_JUDGE_CODER && st->unreadable)
-		cli_warn("%ld judge replies named no code (counted as other)", st->unreadable);
-	if ((kind == ARK_SCORER_JUDGE || kind == ARK_SCORER_JUDGE_CODER) && st->calls_failed)
-		cli_warn("%ld judge calls failed (their records have \"%s\": null and \"%s_error\")",
-		         st->calls_failed, field, field);
-	if (kind == ARK_SCORER_REWARD && st->unscored)
-		cli_warn("%ld records could not be scored (\"score\": null and \"score_error\")",
-		         st->unscored);
-}
-
 static ark_reward *reward_open(const char *url, const char **tag)
 {
 	char err[512];
@@ -188,18 +120,37 @@ static ark_reward *reward_open(const char *url, const char **tag)
 	return r;
 }
 
-static void do_score(cli_in *in, ark_writer *w, ark_scorer_kind kind, const char *arg)
+/* A run of the scorer so over the inputs into w (a --batch pass: with the calls through lo). */
+static void score_run(void *ctx, const ark_llm_opts *lo, cli_in *in, ark_writer *w)
+{
+	char err[512];
+	ark_scorer_opts so = *(const ark_scorer_opts *)ctx;
+	int llm = so.kind == ARK_SCORER_JUDGE || so.kind == ARK_SCORER_JUDGE_CODER;
+	so.llm = llm ? lo : NULL;
+	ark_scorer *s = ark_scorer_new(&so, err, sizeof err);
+	if (!s)
+		cli_die("%s", err);
+	cli_score_run(in, w, s, llm);
+	opt.rc = cli_score_report(s, so.kind);
+	ark_scorer_free(s);
+	if (!cli_quiet && in->skipped)
+		cli_warn("%ld bad records skipped", in->skipped);
+}
+
+static void do_score(char **paths, int npaths, ark_scorer_kind kind, const char *arg)
 {
 	char err[512];
 	ark_scorer_opts so = { .kind = kind, .sep = opt.sep, .agg = opt.agg, .temp = opt.temp,
 	                       .no_logprobs = opt.no_logprobs, .per_step = opt.per_step,
 	                       .window = (size_t)opt.jobs * 4, .batch = (size_t)opt.jobs,
 	                       .beh = &opt.bo, .coder = opt.coder };
-	int llm = kind == ARK_SCORER_JUDGE || kind == ARK_SCORER_JUDGE_CODER;
+	int llm = kind == ARK_SCORER_JUDGE || kind == ARK_SCORER_JUDGE_CODER, done;
 	ark_prm *model = NULL;
 	ark_reward *reward = NULL;
 	ark_member m;
 	ark_llm_opts lo;
+	if (cli_batch && !llm)
+		cli_usage_error("--batch goes with the judges: --scorer judge:SPEC or --coder judge:SPEC");
 	if (llm) {
 		if (ark_member_parse(&m, arg, cli_env, err, sizeof err) < 0)
 			cli_usage_error("%s: %s", kind == ARK_SCORER_JUDGE ? "--scorer judge" :
@@ -207,18 +158,24 @@ static void do_score(cli_in *in, ark_writer *w, ark_scorer_kind kind, const char
 		cli_llm_opts_init(&lo);
 		lo.max_inflight = (int)opt.jobs;
 		so.member = &m;
-		so.llm = &lo;
 	} else if (kind == ARK_SCORER_MODEL && !(so.model = model = ark_prm_load(arg, err, sizeof err))) {
 		cli_die("%s", err);
 	} else if (kind == ARK_SCORER_REWARD) {
 		so.reward = reward = reward_open(arg, &so.tag);
 	}
-	ark_scorer *s = ark_scorer_new(&so, err, sizeof err);
-	if (!s)
-		cli_die("%s", err);
-	run_scorer(in, w, s, llm);
-	report(s, kind);
-	ark_scorer_free(s);
+	if (cli_batch) {
+		const ark_member *ms[1] = { &m };
+		cli_batch_opts bo = { "ark-score --batch", lo, ms, 1, paths, npaths, score_run, &so };
+		int rc = cli_batch_single(&bo, &done);
+		opt.rc = rc | (done ? opt.rc : 0);
+	} else {
+		cli_in in;
+		cli_in_init(&in, paths, npaths, cli_skip_bad);
+		ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
+		score_run(&so, llm ? &lo : NULL, &in, w);
+		cli_in_close(&in);
+		cli_out_close(w);
+	}
 	ark_prm_free(model);
 	ark_reward_free(reward);
 	if (llm)
@@ -327,24 +284,28 @@ int main(int argc, char **argv)
 	cli_init("ark-score"), cli_llm_tool();     /* a tool that calls LLMs: --cache */
 	parse_options(argc, argv);
 	const char *arg = check_mode();
-	cli_in in;
-	cli_in_init(&in, argv + optind, argc - optind, cli_skip_bad);
-	ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
-	if (opt.train)
+	char **paths = argv + optind;
+	int n = argc - optind;
+	if (opt.train) {
+		cli_in in;
+		cli_in_init(&in, paths, n, cli_skip_bad);
+		ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
+		if (cli_batch)
+			cli_usage_error("--batch goes with the judges, not --train");
 		do_train(&in, w);
-	else if (opt.rubric && !strncmp(opt.coder, "judge:", 6))
-		do_score(&in, w, ARK_SCORER_JUDGE_CODER, opt.coder + 6);
+		cli_in_close(&in);
+		cli_out_close(w);
+		if (!cli_quiet && in.skipped)
+			cli_warn("%ld bad records skipped", in.skipped);
+	} else if (opt.rubric && !strncmp(opt.coder, "judge:", 6))
+		do_score(paths, n, ARK_SCORER_JUDGE_CODER, opt.coder + 6);
 	else if (opt.rubric)
-		do_score(&in, w, ARK_SCORER_RANK_CODER, NULL);
+		do_score(paths, n, ARK_SCORER_RANK_CODER, NULL);
 	else if (!strncmp(opt.scorer, "judge:", 6))
-		do_score(&in, w, ARK_SCORER_JUDGE, arg);
+		do_score(paths, n, ARK_SCORER_JUDGE, arg);
 	else if (!strncmp(opt.scorer, "reward:", 7))
-		do_score(&in, w, ARK_SCORER_REWARD, arg);
+		do_score(paths, n, ARK_SCORER_REWARD, arg);
 	else
-		do_score(&in, w, ARK_SCORER_MODEL, arg);
-	cli_in_close(&in);
-	cli_out_close(w);
-	if (!cli_quiet && in.skipped)
-		cli_warn("%ld bad records skipped", in.skipped);
+		do_score(paths, n, ARK_SCORER_MODEL, arg);
 	return opt.rc;
 }

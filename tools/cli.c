@@ -17,6 +17,7 @@
 #include "engine/resume.h"
 #include "llm/retry.h"
 #include "core/redact.h"
+#include "core/rng.h"
 
 const char *cli_prog = "ark";
 int cli_quiet;
@@ -43,20 +44,59 @@ void cli_init(const char *prog)
  * message is redacted of them (core/redact.h), so a usage error quoting a spec shows none. */
 static ark_secrets arg_secrets;
 
+/* The messages held (cli_hold), or printed when not holding. */
+static int holding;
+static ark_buf held = ARK_BUF_INIT;
+
+static void put_text(const char *s)
+{
+	if (!holding || ark_buf_adds(&held, s) < 0)
+		fputs(s, stderr);
+}
+
 static void vmsg(const char *fmt, va_list ap) ARK_FMT(1, 0);
 static void vmsg(const char *fmt, va_list ap)
 {
 	if (progress_shown)
 		cli_progress_end();
 	ark_buf b = ARK_BUF_INIT;
-	if (ark_buf_vaddf(&b, fmt, ap) < 0 || !b.p) {
+	if (ark_buf_addf(&b, "%s: ", cli_prog) < 0 || ark_buf_vaddf(&b, fmt, ap) < 0 ||
+	    ark_buf_adds(&b, "\n") < 0 || !b.p) {
 		ark_buf_release(&b);
 		fprintf(stderr, "%s: %s\n", cli_prog, fmt);
 		return;
 	}
 	ark_redact(b.p, &arg_secrets);
-	fprintf(stderr, "%s: %s\n", cli_prog, b.p);
+	put_text(b.p);
 	ark_buf_release(&b);
+}
+
+void cli_note(const char *fmt, ...)
+{
+	va_list ap;
+	ark_buf b = ARK_BUF_INIT;
+
+	va_start(ap, fmt);
+	int rc = ark_buf_vaddf(&b, fmt, ap) < 0 || ark_buf_adds(&b, "\n") < 0 || !b.p;
+	va_end(ap);
+	if (rc)
+		cli_die("out of memory");
+	ark_redact(b.p, &arg_secrets);
+	put_text(b.p);
+	ark_buf_release(&b);
+}
+
+void cli_hold(int on)
+{
+	holding = on;
+	ark_buf_reset(&held);
+}
+
+void cli_hold_flush(void)
+{
+	if (held.len)
+		fwrite(held.p, 1, held.len, stderr);
+	cli_hold(0);
 }
 
 void cli_warn(const char *fmt, ...)
@@ -72,6 +112,7 @@ void cli_die(const char *fmt, ...)
 {
 	va_list ap;
 
+	cli_hold_flush();      /* what a --batch pass said before it stopped */
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
@@ -107,7 +148,7 @@ static void version(void)
 
 /* ---- the common options -------------------------------------------------------------------- */
 
-enum { OPT_SKIP_BAD = 0x10000, OPT_CACHE, OPT_CACHE_ONLY };
+enum { OPT_SKIP_BAD = 0x10000, OPT_CACHE, OPT_CACHE_ONLY, OPT_BATCH, OPT_BATCH_WAIT };
 static const struct option common_opts[] = {
 	{ "output", required_argument, NULL, 'o' }, { "gzip", no_argument, NULL, 'z' },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD }, { "quiet", no_argument, NULL, 'q' },
@@ -115,15 +156,22 @@ static const struct option common_opts[] = {
 	/* the tools that call LLMs only (cli_llm_tool): they come last */
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "cache-only", no_argument, NULL, OPT_CACHE_ONLY },
+	{ "batch", no_argument, NULL, OPT_BATCH },
+	{ "batch-wait", required_argument, NULL, OPT_BATCH_WAIT },
 };
-#define NLLM 2
+#define NLLM 4
 static int llm_tool;
 #define NCOMMON (sizeof common_opts / sizeof *common_opts - (llm_tool ? 0 : NLLM))
 static const char llm_help[] =
 	"      --cache FILE     keep replies in FILE (SQLite) and replay them (default $ARK_CACHE;\n"
 	"                       '' for none)\n"
-	"      --cache-only     replay from the cache only: a call not in it fails, none is sent\n";
+	"      --cache-only     replay from the cache only: a call not in it fails, none is sent\n"
+	"      --batch          through the providers' batch APIs, state in FILE.batch (-o FILE):\n"
+	"                       poll, submit what is missing, exit; again until complete\n"
+	"      --batch-wait S   --batch, polling every S seconds until complete\n";
 ark_cache_opts cli_cache;
+int cli_batch;
+double cli_batch_wait;
 static int cache_set;
 static const char common_short[] = "o:zqhV";
 static const char common_help[] =
@@ -219,6 +267,18 @@ void cli_llm_tool(void)
 	llm_tool = 1;
 }
 
+void cli_llm_stats_add(ark_llm_stats *a, const ark_llm_stats *b)
+{
+	a->calls += b->calls, a->retries += b->retries, a->failures += b->failures;
+	a->in_tokens += b->in_tokens, a->out_tokens += b->out_tokens;
+	a->truncated += b->truncated, a->resends += b->resends;
+	a->cache_hits += b->cache_hits, a->cache_misses += b->cache_misses;
+	if (!a->cache_errors && b->cache_errors)
+		snprintf(a->cache_err, sizeof a->cache_err, "%s", b->cache_err);
+	a->cache_errors += b->cache_errors;
+	a->cache |= b->cache;
+}
+
 int cli_llm_notes(const ark_llm_stats *s)
 {
 	if (s->cache && !cli_quiet)
@@ -236,6 +296,43 @@ int cli_llm_notes(const ark_llm_stats *s)
 		return 1;
 	}
 	return 0;
+}
+
+/* The options given to a tool that calls LLMs, for the configuration of a --batch run: the
+ * common ones and those that only pace, time or show its calls left out. */
+static jv *opts_given;
+
+static void note_option(int c, const char *arg)
+{
+	static const char *const pacing[] = { "jobs", "rpm", "tpm", "retries", "timeout",
+	                                      "insecure", "verbose" };
+	char letter[2] = { (char)c, 0 };
+	const char *name = letter;
+	for (const struct option *o = all_opts; o->name; o++)
+		if (o->val == c && !o->flag) {
+			name = o->name;
+			break;
+		}
+	for (size_t i = 0; i < sizeof pacing / sizeof *pacing; i++)
+		if (!strcmp(name, pacing[i]))
+			return;
+	ark_buf b = ARK_BUF_INIT;
+	jv *pair = jv_array();
+	if (arg && ark_buf_adds(&b, arg) == 0 && b.p)
+		ark_redact(b.p, &arg_secrets);
+	if ((!opts_given && !(opts_given = jv_array())) || !pair || (arg && !b.p) ||
+	    jv_push(pair, jv_string(name)) || jv_push(pair, arg ? jv_string(b.p) : jv_null()) ||
+	    jv_push(opts_given, pair))
+		cli_die("out of memory");
+	ark_buf_release(&b);
+}
+
+const jv *cli_options_given(void)
+{
+	static jv *none;
+	if (!opts_given && !none && !(none = jv_array()))
+		cli_die("out of memory");
+	return opts_given ? opts_given : none;
 }
 
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
@@ -257,6 +354,11 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 		case 'q': cli_quiet = 1; break;
 		case OPT_CACHE: cli_cache.path = optarg; cache_set = 1; break;
 		case OPT_CACHE_ONLY: cli_cache.only = 1; break;
+		case OPT_BATCH: cli_batch = 1; break;
+		case OPT_BATCH_WAIT:
+			cli_batch = 1;
+			cli_batch_wait = cli_double("--batch-wait", optarg, 0.001, 86400);
+			break;
 		case 'h':
 			fputs(help, stdout);
 			if (llm_tool)
@@ -271,6 +373,8 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 			if (optarg && ark_member_spec_secrets(optarg, &arg_secrets) < 0)
 				cli_usage_error("too many secrets in the options to keep them out of "
 				                "messages");
+			if (llm_tool)
+				note_option(c, optarg);
 			return c;
 		}
 	}
@@ -310,6 +414,21 @@ char *cli_xstrdup(const char *s)
 	if (!p)
 		cli_die("out of memory");
 	return p;
+}
+
+int cli_pick(const char *opt, const char *v, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	cli_usage_error("%s: unknown value '%s'", opt, v);
+}
+
+const char *cli_nonempty(const char *opt, const char *what, const char *v)
+{
+	if (!*v)
+		cli_usage_error("%s: empty %s", opt, what);
+	return v;
 }
 
 long cli_long(const char *opt, const char *s, long lo, long hi)
@@ -548,6 +667,9 @@ int cli_in_try(cli_in *in, jv **rec, char *err, size_t errlen, int *fatal)
 		r = ark_reader_next(in->r, rec, err, errlen);
 		if (r == 1) {
 			in->records++;
+			ark_buf_reset(&in->fpbuf);
+			if (in->fp && jv_dump(*rec, &in->fpbuf) == 0)
+				*in->fp = ark_mix64(*in->fp ^ ark_hash(in->fpbuf.p, in->fpbuf.len));
 			return 1;
 		}
 		if (r < 0) {
@@ -584,6 +706,8 @@ int cli_in_next_raw(cli_in *in, const char **line, size_t *len)
 			if (blank_line(*line, *len))
 				continue;
 			in->records++;
+			if (in->fp)
+				*in->fp = ark_mix64(*in->fp ^ ark_hash(*line, *len));
 			in_tick(in);
 			return 1;
 		}
@@ -623,6 +747,7 @@ void cli_in_close(cli_in *in)
 {
 	ark_reader_close(in->r);
 	in->r = NULL;
+	ark_buf_release(&in->fpbuf);
 	cli_progress_end();
 }
 
@@ -731,7 +856,7 @@ int cli_progress_on(void)
 	static int tty = -1;
 	if (tty < 0)
 		tty = isatty(2);
-	return !cli_quiet && tty;
+	return !cli_quiet && tty && !holding;
 }
 
 /* Draw line after the program's name, cut to the terminal's width. */
@@ -914,4 +1039,189 @@ int cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wa
 	}
 	int rc = cli_batch_notes(&st.b) | (st.b.complete ? cli_debate_records_status(&st.sched) : 0);
 	return rc | (stop && *stop && !st.b.complete ? 1 : 0);
+}
+
+/* ---- ark-score's front end: records through one scorer, written in input order --------------- */
+
+/* The progress line: the records written; for the judges, the calls in flight. */
+static void meter_judge(void *ctx, cli_meter_state *m)
+{
+	m->done = ark_scorer_stats_get(ctx)->records;
+	m->calls = (long)ark_scorer_inflight(ctx);
+}
+
+static void meter_written(void *ctx, cli_meter_state *m)
+{
+	m->done = ark_scorer_stats_get(ctx)->records;
+}
+
+void cli_score_run(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
+{
+	char err[512];
+	jv *rec;
+	long line;
+	int src;
+	in->meter = llm ? meter_judge : meter_written;
+	in->meter_ctx = s;
+	for (int eof = 0, got, rc;;) {
+		while (!eof && ark_scorer_wants(s)) {
+			if (cli_in_next(in, &rec) != 1) {
+				eof = 1;
+				break;
+			}
+			if ((rc = ark_scorer_add(s, rec, cli_in_index(in), cli_in_line(in), err,
+			                         sizeof err)) < 0)
+				cli_die("%s", err);
+			if (rc > 0)
+				cli_in_bad(in, "%s", err);
+		}
+		if ((got = ark_scorer_next(s, eof, &rec, &src, &line, err, sizeof err)) < 0 && line)
+			cli_die("%s:%ld: %s", cli_in_name_of(in, src), line, err);
+		if (got < 0)
+			cli_die("%s", err);
+		if (!got && eof)
+			break;
+		if (!got)
+			continue;
+		cli_out_put(w, rec);
+		jv_free(rec);
+		cli_in_progress(in);
+	}
+	in->meter = NULL;
+}
+
+int cli_score_report(ark_scorer *s, ark_scorer_kind kind)
+{
+	const ark_scorer_stats *st = ark_scorer_stats_get(s);
+	const char *field = kind == ARK_SCORER_JUDGE_CODER ? "behaviour" : "score";
+	ark_buf b = ARK_BUF_INIT;
+	int rc = cli_llm_notes(ark_scorer_llm_stats(s));
+	if (st->records && !st->scored) {   /* said under -q too */
+		cli_warn("no record was scored: all %ld have \"%s\": null (exit status 1)",
+		         st->records, field);
+		rc = 1;
+	}
+	if (cli_quiet)
+		return rc;
+	if (ark_scorer_summary(s, cli_prog, &b) < 0)
+		cli_die("out of memory");
+	cli_note("%s", b.p);
+	ark_buf_release(&b);
+	if (kind == ARK_SCORER_JUDGE_CODER && st->unreadable)
+		cli_warn("%ld judge replies named no code (counted as other)", st->unreadable);
+	if ((kind == ARK_SCORER_JUDGE || kind == ARK_SCORER_JUDGE_CODER) && st->calls_failed)
+		cli_warn("%ld judge calls failed (their records have \"%s\": null and \"%s_error\")",
+		         st->calls_failed, field, field);
+	if (kind == ARK_SCORER_REWARD && st->unscored)
+		cli_warn("%ld records could not be scored (\"score\": null and \"score_error\")",
+		         st->unscored);
+	return rc;
+}
+
+/* ---- ark-filter's front end ----------------------------------------------------------------- */
+
+void cli_filter_summary(const cli_filter_totals *n)
+{
+	ark_buf b = ARK_BUF_INIT;
+	cli_note("ark-filter: %ld questions read, %ld kept, %ld rows written", n->read,
+	         n->drop[ARK_DROP_NONE], n->rows);
+	ark_buf_addf(&b, "ark-filter: dropped: %ld error records, %ld without turns, %ld without "
+	             "gold, %ld with fewer than %d correct, %ld consensus wrong", n->err, n->empty,
+	             n->drop[ARK_DROP_NOGOLD], n->drop[ARK_DROP_MINCORRECT], n->min_correct,
+	             n->drop[ARK_DROP_CONSENSUS]);
+	if (n->prm)
+		ark_buf_addf(&b, ", %ld with one label only", n->drop[ARK_DROP_ONELABEL]);
+	if (n->skipped)
+		ark_buf_addf(&b, ", %ld bad records skipped", n->skipped);
+	ark_buf_addf(&b, "\nark-filter: trajectories: %ld corrected, %ld steady, %ld lost, %ld "
+	             "wrong", n->cls[ARK_TRAJ_CORRECTED], n->cls[ARK_TRAJ_STEADY],
+	             n->cls[ARK_TRAJ_LOST], n->cls[ARK_TRAJ_WRONG]);
+	if (n->cls[ARK_TRAJ_UNKNOWN])
+		ark_buf_addf(&b, ", %ld unknown", n->cls[ARK_TRAJ_UNKNOWN]);
+	cli_note("%s", b.p ? b.p : "out of memory");
+	const ark_steplabel_stats *ls = n->ls;
+	if (ls)
+		cli_note("ark-filter: %s labels: %ld turns, %ld unlabelled, %ld of %ld calls failed",
+		         n->labels, ls->labelled, ls->failed, ls->calls_failed, ls->calls);
+	if (n->js)
+		cli_note("ark-filter: judge: %ld asked, %ld yes, %ld no, %ld undecided", n->js->asked,
+		         n->js->yes, n->js->no, n->js->failed);
+	for (int k = 0; k < 2; k++) {
+		ark_buf_reset(&b);
+		if (ark_tally_format(n->tally, k, &b) > 0)
+			cli_note("ark-filter: %s: %s", k ? "undecided" : "unparsable", b.p);
+	}
+	ark_buf_release(&b);
+}
+
+/* ---- --batch of the single-round tools ------------------------------------------------------- */
+
+/* A pass: the tool's run over the inputs into out, its messages held. */
+static int single_pass(void *ctx, const ark_llm_opts *lo, const char *out, uint64_t *fp,
+                       char *err, size_t errlen)
+{
+	const cli_batch_opts *o = ctx;
+	size_t n = strlen(cli_output);
+	int gz = cli_gzip || (n > 3 && !strcmp(cli_output + n - 3, ".gz"));
+	ark_writer *w = ark_writer_open(out, gz, 0, err, errlen);
+	if (!w)
+		return -1;
+	cli_hold(1);          /* said when this pass's output is the run's */
+	cli_in in;
+	cli_in_init(&in, o->paths, o->npaths, cli_skip_bad);
+	*fp = 0;
+	in.fp = fp;
+	o->pass(o->ctx, lo, &in, w);
+	cli_in_close(&in);
+	return ark_writer_close(w, err, errlen) == 0 ? 0 : -1;
+}
+
+static jv *single_config(const cli_batch_opts *o)
+{
+	jv *c = jv_object(), *ms = jv_array();
+	int rc = !c || !ms;
+	for (size_t i = 0; !rc && i < o->nmembers; i++)
+		rc = jv_push(ms, ark_member_describe(o->members[i]));
+	if (rc || jv_set(c, "members", ms) || jv_set(c, "options", jv_dup(cli_options_given()))) {
+		cli_die("out of memory");
+	}
+	return c;
+}
+
+int cli_batch_single(const cli_batch_opts *o, int *complete)
+{
+	char err[1024];
+	*complete = 0;
+	if (!cli_output || !strcmp(cli_output, "-"))
+		cli_usage_error("--batch needs -o FILE (its state is kept in FILE.batch)");
+	for (int i = 0; i <= o->npaths; i++)
+		if (i == o->npaths ? !o->npaths : !strcmp(o->paths[i], "-"))
+			cli_usage_error("--batch reads its input again at every invocation: name input "
+			                "files, not standard input");
+	static volatile sig_atomic_t stop;
+	cli_count_signals(&stop);
+	jv *config = single_config(o);
+	ark_bstate_opts bo = { .lo = o->lo, .output = cli_output, .what = o->what,
+	                       .config = config, .members = o->members, .nmembers = o->nmembers,
+	                       .pass = single_pass, .ctx = (void *)o, .wait_s = cli_batch_wait,
+	                       .stop = &stop };
+	ark_bstate_stats st;
+	int rc = ark_bstate_run(&bo, &st, err, sizeof err);
+	jv_free(config);
+	if (rc) {
+		cli_hold(0);
+		cli_warn("%s", err);
+		return 1;
+	}
+	if (st.complete)
+		cli_hold_flush();
+	else
+		cli_hold(0);
+	*complete = st.complete;
+	if (!cli_quiet) {
+		cli_batch_report(&st, cli_output, 0);
+		if (st.complete)
+			cli_warn("complete: %s written, after %ld batches", cli_output, st.batches);
+	}
+	return cli_batch_notes(&st) | (stop && !st.complete ? 1 : 0);
 }

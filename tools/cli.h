@@ -8,6 +8,7 @@
 #define ARK_CLI_H
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "core/buf.h"
 #include "core/json.h"
@@ -18,6 +19,11 @@
 #include "core/strset.h"
 #include "engine/debate.h"
 #include "engine/sched.h"
+#include "grade/tally.h"
+#include "measure/answerjudge.h"
+#include "measure/scoring.h"
+#include "measure/steplabel.h"
+#include "measure/traj.h"
 
 extern const char *cli_prog;        /* "ark-l1" */
 extern int cli_quiet;               /* -q */
@@ -30,6 +36,13 @@ void cli_warn(const char *fmt, ...) ARK_FMT(1, 2);          /* "prog: msg\n" on 
 void cli_die(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn));   /* exit 1 */
 void cli_usage_error(const char *fmt, ...) ARK_FMT(1, 2) __attribute__((noreturn)); /* exit 2,
                                                                adds "try 'prog --help'" */
+void cli_note(const char *fmt, ...) ARK_FMT(1, 2);          /* "msg\n" on stderr, no prefix */
+/* Holding messages (a --batch pass, whose output may not be the run's): from cli_hold(1) the
+ * lines of cli_warn and cli_note are kept, not printed, and the progress line is not drawn;
+ * cli_hold(0) drops them, cli_hold_flush prints them (and stops holding), and so does
+ * cli_die before its own message. */
+void cli_hold(int on);
+void cli_hold_flush(void);
 
 /* Allocation that cannot fail: out of memory is "prog: out of memory", exit 1.  A size of 0
  * is taken as 1, so the result is never NULL. */
@@ -55,6 +68,10 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 
 /* Numbers from option arguments: strtol/strtod with an end-pointer and range check; a bad value
  * is a usage error naming the option ("--boot: invalid number 'x'"). */
+/* The number of v among the n names ("--format: unknown value 'x'" otherwise); v itself,
+ * which must not be empty ("--sep: empty separator": what names it). */
+int    cli_pick(const char *opt, const char *v, const char *const *names, int n);
+const char *cli_nonempty(const char *opt, const char *what, const char *v);
 long   cli_long(const char *opt, const char *s, long lo, long hi);
 double cli_double(const char *opt, const char *s, double lo, double hi);
 
@@ -77,6 +94,9 @@ typedef struct cli_in {
 	void *meter_ctx;
 	const volatile sig_atomic_t *stop;   /* set after cli_in_init: reads a signal ends (see
 	                                        ark_reader_open_stop), or NULL */
+	uint64_t *fp;                      /* set after cli_in_init, or NULL: every record read is
+	                                      hashed into it (a --batch run's input fingerprint) */
+	ark_buf fpbuf;
 } cli_in;
 void cli_in_init(cli_in *in, char **paths, int npaths, int skip_bad);
 /* 1 record (caller frees), 0 end of all inputs.  Never returns on a fatal error.  It (and
@@ -170,10 +190,20 @@ void cli_llm_opts_init(ark_llm_opts *o);
  * them; cli_llm_opts_init calls it and points the options' cache at cli_cache. */
 extern ark_cache_opts cli_cache;
 void cli_llm_tool(void);
+/* --batch and --batch-wait SEC, options of the same tools: cli_batch is set by either,
+ * cli_batch_wait is SEC (0 without --batch-wait).  cli_options_given: the options the tool
+ * was given (an array of [name, argument or null] in order, secrets redacted), but the common
+ * ones and those that only pace, time or show its calls (-j, --rpm, --tpm, --retries,
+ * --timeout, --insecure, -v): what a --batch run's state must have been made with. */
+extern int cli_batch;
+extern double cli_batch_wait;
+const jv *cli_options_given(void);
 /* The notes of a run's summary on its calls: the cache's file, hits and misses (unless -q),
  * its failures, the replies cut at max-tokens.  1 when --cache-only missed (the exit status is
  * then 1: the calls not in the cache failed), else 0. */
 int  cli_llm_notes(const ark_llm_stats *s);
+/* b's counts added to a's (two clients of one run: ark-filter's judge and labeller). */
+void cli_llm_stats_add(ark_llm_stats *a, const ark_llm_stats *b);
 
 /* Environment knob for tests: ARK_READ_BUFSIZE sets the reader's buffer size (default 0). */
 size_t cli_read_bufsize(void);
@@ -198,5 +228,47 @@ int  cli_batch_notes(const ark_bstate_stats *st);
  * is complete or *stop), then what it did on standard error (unless -q).  The exit status. */
 int  cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double wait_s,
                       volatile sig_atomic_t *stop);
+
+/* ark-score's front end.  cli_score_run: the records of in through s, written to w in input
+ * order (the progress line counting them, and for a judge (llm) its calls in flight); a
+ * failure no retry can fix stops the program naming the record.  cli_score_report: the
+ * summary and what could not be scored; the exit status: 1 when records were written and
+ * none of them scored (said under -q too), or --cache-only missed, else 0. */
+void cli_score_run(cli_in *in, ark_writer *w, ark_scorer *s, int llm);
+int  cli_score_report(ark_scorer *s, ark_scorer_kind kind);
+
+/* ark-filter's summary (unless -q): the questions read, kept and dropped (by why), the rows,
+ * the trajectories by class, the labeller's and the judge's counts, the turns unparsable and
+ * undecided. */
+typedef struct cli_filter_totals {
+	long read, err, empty, drop[ARK_DROP_N], rows, cls[ARK_TRAJ_NCLASS], skipped;
+	int min_correct, prm;                /* prm: "with one label only" is a drop */
+	const char *labels;                  /* the labeller's name, NULL: none */
+	const ark_steplabel_stats *ls;       /* or NULL */
+	const ark_answer_stats *js;          /* the judge's, or NULL */
+	const ark_tally *tally;
+} cli_filter_totals;
+void cli_filter_summary(const cli_filter_totals *n);
+
+/* --batch of the tools whose calls need no answer of another call (ark-score's judges,
+ * ark-filter's judge and step labellers): a pass is the tool's whole run, pass(ctx, lo, in, w)
+ * over the inputs in in (read again at every pass, hashed for the state's check) with its
+ * calls made through lo and its records written to w, saying what it says (its warnings and
+ * summary, held: printed when its output is the run's, cli_hold).  The state is
+ * cli_output.batch, made with the tool's options (cli_options_given) and members.
+ * cli_batch_single: the usage errors (no -o FILE, standard input), a step (or with
+ * --batch-wait, steps until complete or a signal), what it did on standard error; the exit
+ * status, and *complete set when the output is written. */
+typedef struct cli_batch_opts {
+	const char *what;               /* "ark-score --batch" */
+	ark_llm_opts lo;
+	const ark_member *const *members;
+	size_t nmembers;
+	char **paths;                   /* the input files */
+	int npaths;
+	void (*pass)(void *ctx, const ark_llm_opts *lo, cli_in *in, ark_writer *w);
+	void *ctx;
+} cli_batch_opts;
+int  cli_batch_single(const cli_batch_opts *o, int *complete);
 
 #endif
