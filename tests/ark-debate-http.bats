@@ -551,8 +551,12 @@ fault_case() {
 	run_split ark-score --judge "openai:model=o3-mini,url=$URL/v1" "$T/sol.jsonl"
 	assert_status 1
 	[[ "$stderr_out" == *"take no logprobs"*"--no-logprobs"* ]]
+	# --no-logprobs: asked (this server's reply holds no verdict, so the one record has no score:
+	# exit 1, saying so)
 	run_split ark-score --no-logprobs --judge "openai:model=o3-mini,url=$URL/v1" "$T/sol.jsonl"
-	assert_status 0
+	assert_status 1
+	[[ "$stderr_out" == *"no record was scored"* && "$stderr_out" != *"take no logprobs"* ]]
+	jq -e '.score_error | test("no verdict")' <<<"$output"
 }
 
 @test "a 400 about one request fails that call, not the member" {
