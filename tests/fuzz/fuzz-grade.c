@@ -2,13 +2,15 @@
  * byte picks the task (kind and gold answer); the rest is the reply.  Besides the sanitizers: a
  * usable task is never refused, a grade is right, wrong or "no gold" (1, 0, -1), and an answer
  * extracted from a task with a gold answer is right or wrong.  The extracted answer is also
- * compared by ark_answers_equiv with the one from the reply's second half. */
+ * compared by ark_answers_equiv with the one from the reply's second half, and the reply is read
+ * for an opt-out (grade/optout.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/json.h"
 #include "grade/grade.h"
+#include "grade/optout.h"
 
 #define FAIL(what) do { fprintf(stderr, "fuzz-grade: %s\n", what); abort(); } while (0)
 
@@ -58,5 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ark_grade_release(&h);
 	}
 	ark_grade_release(&g);
+	/* the opt-out reading of the same reply: yes or no (no allocation fails here) */
+	int oo = ark_reply_opts_out(s, n);
+	if (oo != 0 && oo != 1)
+		FAIL("an opt-out reading that is neither yes nor no");
 	return 0;
 }
