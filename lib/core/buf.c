@@ -57,9 +57,16 @@ int ark_grow(void *pp, size_t n, size_t *cap, size_t elem, size_t first)
 	return 0;
 }
 
+/* Room for n more bytes and the NUL already, so no growing to check (a buffer with a cap of
+ * its own always checks: the cap may have been set below what it holds). */
+static inline int has_room(const ark_buf *b, size_t n)
+{
+	return !b->cap_max && n < b->cap - b->len;
+}
+
 int ark_buf_add(ark_buf *b, const void *p, size_t n)
 {
-	if (ark_buf_grow(b, n) < 0)
+	if (!has_room(b, n) && ark_buf_grow(b, n) < 0)
 		return -1;
 	if (n)
 		memcpy(b->p + b->len, p, n);
@@ -75,7 +82,11 @@ int ark_buf_adds(ark_buf *b, const char *s)
 
 int ark_buf_addc(ark_buf *b, char c)
 {
-	return ark_buf_add(b, &c, 1);
+	if (!has_room(b, 1) && ark_buf_grow(b, 1) < 0)
+		return -1;
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+	return 0;
 }
 
 int ark_buf_vaddf(ark_buf *b, const char *fmt, va_list ap)
