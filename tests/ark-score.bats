@@ -530,3 +530,18 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	[ "$(jq -s '[.[] | select(.correct == true) | .reward] | min' <<<"$output")" != null ]
 	[[ "$stderr_out" == *"15 groups, 60 samples"* ]]
 }
+
+@test "score: a judge refused for good stops the run; the records before it are in the output, gzip intact" {
+	S="$FIX/score"
+	start_server --judge-marker "Judge the reasoning step" --fault 401=1
+	# the first record has no steps (no call); the second's calls get the 401
+	{ sed -n 5p "$S/solutions.jsonl"; sed -n 1,4p "$S/solutions.jsonl"; } > "$T/in.jsonl"
+	run_split ark-score -j 1 --per-step --judge "openai:model=judge,url=$URL/v1" -o "$T/out.jsonl.gz" "$T/in.jsonl"
+	assert_status 1
+	[[ "$stderr_out" == *"HTTP 401"*"(stopping: retrying cannot fix this)"* ]] || { echo "$stderr_out"; return 1; }
+	gzip -t "$T/out.jsonl.gz"
+	[ "$(zcat "$T/out.jsonl.gz" | jq -s -c '.[0] | [.id, .step_scores]')" = '["s5",[]]' ]
+	# the run stopped: the records after the failure were not asked about
+	[ "$(zcat "$T/out.jsonl.gz" | wc -l)" -lt 5 ]
+	[ "$(stats .chat)" -le 3 ]
+}

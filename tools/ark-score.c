@@ -130,8 +130,8 @@ static void score_run(void *ctx, const ark_llm_opts *lo, cli_in *in, ark_writer 
 	ark_scorer *s = ark_scorer_new(&so, err, sizeof err);
 	if (!s)
 		cli_die("%s", err);
-	cli_score_run(in, w, s, llm);
-	opt.rc = cli_score_report(s, so.kind);
+	int stopped = cli_score_run(in, w, s, llm);
+	opt.rc = cli_score_report(s, so.kind) | stopped;
 	ark_scorer_free(s);
 	if (!cli_quiet && in->skipped)
 		cli_warn("%ld bad records skipped", in->skipped);

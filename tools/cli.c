@@ -1055,9 +1055,10 @@ static void meter_written(void *ctx, cli_meter_state *m)
 	m->done = ark_scorer_stats_get(ctx)->records;
 }
 
-void cli_score_run(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
+int cli_score_run(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
 {
 	char err[512];
+	int stopped = 0;
 	jv *rec;
 	long line;
 	int src;
@@ -1075,10 +1076,16 @@ void cli_score_run(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
 			if (rc > 0)
 				cli_in_bad(in, "%s", err);
 		}
-		if ((got = ark_scorer_next(s, eof, &rec, &src, &line, err, sizeof err)) < 0 && line)
-			cli_die("%s:%ld: %s", cli_in_name_of(in, src), line, err);
-		if (got < 0)
-			cli_die("%s", err);
+		/* a failure no retry can fix: the records before it are written, the output closed
+		 * by the caller as usual, and the run ends with exit status 1 */
+		if ((got = ark_scorer_next(s, eof, &rec, &src, &line, err, sizeof err)) < 0) {
+			if (line)
+				cli_warn("%s:%ld: %s", cli_in_name_of(in, src), line, err);
+			else
+				cli_warn("%s", err);
+			stopped = 1;
+			break;
+		}
 		if (!got && eof)
 			break;
 		if (!got)
@@ -1088,6 +1095,7 @@ void cli_score_run(cli_in *in, ark_writer *w, ark_scorer *s, int llm)
 		cli_in_progress(in);
 	}
 	in->meter = NULL;
+	return stopped;
 }
 
 int cli_score_report(ark_scorer *s, ark_scorer_kind kind)

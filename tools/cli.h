@@ -231,10 +231,11 @@ int  cli_debate_batch(const ark_sched_opts *so, const ark_llm_opts *lo, double w
 
 /* ark-score's front end.  cli_score_run: the records of in through s, written to w in input
  * order (the progress line counting them, and for a judge (llm) its calls in flight); a
- * failure no retry can fix stops the program naming the record.  cli_score_report: the
+ * failure no retry can fix stops the run naming the record, and returns 1 (else 0), the records
+ * before it written to w, which the caller closes as usual.  cli_score_report: the
  * summary and what could not be scored; the exit status: 1 when records were written and
  * none of them scored (said under -q too), or --cache-only missed, else 0. */
-void cli_score_run(cli_in *in, ark_writer *w, ark_scorer *s, int llm);
+int  cli_score_run(cli_in *in, ark_writer *w, ark_scorer *s, int llm);
 int  cli_score_report(ark_scorer *s, ark_scorer_kind kind);
 
 /* ark-filter's summary (unless -q): the questions read, kept and dropped (by why), the rows,
