@@ -53,9 +53,15 @@ batch_step() {
 	[[ "$stderr_out" != *"questions read"* && "$stderr_out" != *"waiting"* ]] || { echo "$stderr_out"; return 1; }
 	[ ! -e "$T/out.jsonl" ]
 	# --batch-wait, killed -9 while the batch is held
+	polls=$(bstat .polls)
 	ark-filter "${J[@]}" --batch-wait 0.05 -o "$T/out.jsonl" "$F/judge.jsonl" 2>"$T/wait.err" &
 	pid=$!
-	sleep 0.5
+	# killed once it has polled the held batch at least twice (not before it did anything)
+	for _ in $(seq 200); do
+		[ "$(bstat .polls)" -ge $((polls + 2)) ] && break
+		sleep 0.05
+	done
+	[ "$(bstat .polls)" -ge $((polls + 2)) ]
 	kill -9 "$pid"
 	wait "$pid" || true
 	[ ! -e "$T/out.jsonl" ]
@@ -182,6 +188,7 @@ batch_step() {
 	[ "$calls" -gt 0 ]
 	[[ "$stderr_out" == *"cache $T/c.db: 0 hits, $calls misses"* ]] || { echo "$stderr_out"; return 1; }
 	run_split ark-filter "${A[@]}" -o "$T/again.jsonl" "$T/d4.jsonl"
+	assert_status 0
 	[[ "$stderr_out" == *"cache $T/c.db: $calls hits, 0 misses"* ]] || { echo "$stderr_out"; return 1; }
 	cmp "$T/again.jsonl" "$T/inter.jsonl"
 	batch_step "$T/d4.jsonl" "${A[@]}"

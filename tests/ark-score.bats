@@ -381,7 +381,9 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	# the scheme is case-insensitive: HTTP:// is a reward URL (here nothing listens: a run error,
 	# not the usage error)
 	run_split ark-score --scorer "reward:HTTP://127.0.0.1:1/pooling" -o "$T/out.jsonl" "$S/solutions.jsonl"
+	assert_status 1
 	[[ "$stderr_out" != *"must start with"* ]] || { echo "$stderr_out"; return 1; }
+	jq -se 'length == 5 and ([.[] | select(.score_error | tostring | contains("connect"))] | length) == 4' "$T/out.jsonl"
 	run_split ark-score --reward ftp://user:pw-secret-9@h/x "$S/solutions.jsonl"
 	assert_status 2
 	[[ "$stderr_out" == *"must start with http://"* && "$stderr_out" != *pw-secret-9* ]] ||

@@ -287,11 +287,11 @@ int main(int argc, char **argv)
 	char **paths = argv + optind;
 	int n = argc - optind;
 	if (opt.train) {
+		if (cli_batch)   /* before -o FILE is opened (and emptied) */
+			cli_usage_error("--batch goes with the judges, not --train");
 		cli_in in;
 		cli_in_init(&in, paths, n, cli_skip_bad);
 		ark_writer *w = cli_out_open(cli_output, cli_gzip, 0);
-		if (cli_batch)
-			cli_usage_error("--batch goes with the judges, not --train");
 		do_train(&in, w);
 		cli_in_close(&in);
 		cli_out_close(w);

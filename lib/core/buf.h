@@ -35,7 +35,8 @@ int ark_errf(char *err, size_t errlen, const char *fmt, ...) ARK_FMT(3, 4);
 
 /* Room for element n of the array *pp (a pointer to any element type, elem bytes each) of
  * capacity *cap: the capacity doubles (from `first`) until it exceeds n.  0, or -1 out of memory
- * with the array and *cap as they were.  The one growth rule for the library's arrays:
+ * with the array and *cap as they were.  The growth rule for the library's arrays (those grown
+ * in step with others, one capacity for several, keep their own):
  *     if (ark_grow(&s->v, s->n, &s->cap, sizeof *s->v, 16) != 0) return -1;
  *     s->v[s->n++] = x;                                                                      */
 int ark_grow(void *pp, size_t n, size_t *cap, size_t elem, size_t first);

@@ -19,14 +19,8 @@ static int wordc(int c)
 
 static int add_hash(ark_shingles *sh, size_t *cap, uint64_t h)
 {
-	if (sh->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		uint64_t *nh = realloc(sh->h, nc * sizeof *nh);
-		if (!nh)
-			return -1;
-		sh->h = nh;
-		*cap = nc;
-	}
+	if (ark_grow(&sh->h, sh->n, cap, sizeof *sh->h, 64) < 0)
+		return -1;
 	sh->h[sh->n++] = h;
 	return 0;
 }

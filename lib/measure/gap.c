@@ -923,14 +923,8 @@ static int keep_record(ark_gap *g, const head_t *h, rec_t *r, int has_expert, do
 	group_t *gr = &g->groups[gi];
 	if (g->nrecs >= IDX_MAX || g->npool + s->na > IDX_MAX)
 		return nomem(err, errlen);
-	while (g->npool + s->na > g->cappool) {
-		size_t nc = g->cappool ? g->cappool * 2 : 256;
-		double *p = realloc(g->pool, nc * sizeof *p);
-		if (!p)
-			return nomem(err, errlen);
-		g->pool = p;
-		g->cappool = nc;
-	}
+	if (s->na && ark_grow(&g->pool, g->npool + s->na - 1, &g->cappool, sizeof *g->pool, 256) < 0)
+		return nomem(err, errlen);
 	GROW(g->recs, g->nrecs, g->caprecs);
 	GROW(gr->recs, gr->nrec, gr->cap);
 	if (g->corr_path) {
