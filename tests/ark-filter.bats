@@ -482,6 +482,12 @@ class_of() {
 	diff <(printf '%s\n' "$output") <(ark-filter -q "$F/judge.jsonl")
 	case "$stderr_out" in *"judge: 4 asked, 0 yes, 0 no, 4 undecided"*) ;; *) echo "$stderr_out"; return 1 ;; esac
 	[[ "$stderr_out" == *"HTTP 500"* ]] || { echo "$stderr_out"; return 1; }
+	# 4 questions asked, each call tried 7 times (6 retries); with --retries 0 once
+	[ "$(curl -s "$URL/stats" | jq .chat)" -eq 28 ]
+	ARK_BACKOFF_MS=1 run_split ark-filter --judge "openai:model=judge,url=$URL/v1" --retries 0 "$F/judge.jsonl"
+	assert_status 0
+	[ "$(curl -s "$URL/stats" | jq .chat)" -eq 32 ]
+	diff <(printf '%s\n' "$output") <(ark-filter -q "$F/judge.jsonl")
 }
 
 @test "--judge: a refused key stops the run, exit 1, naming the server's error" {

@@ -187,3 +187,20 @@ story() {
 	[ "$(bstat .batches)" -eq 0 ]
 	cmp "$T/out.jsonl" "$T/inter.jsonl"
 }
+
+@test "score --batch --retries N: a request that fails every attempt is sent N+1 times, in N+1 batches" {
+	start_server "${MARK[@]}" --batch-error 1
+	for _ in $(seq 40); do
+		batch_step --per-step --judge "$(oa)" --retries 2
+		[[ "$stderr_out" == *complete:* ]] && break
+		assert_status 0
+		sleep 0.1
+	done
+	assert_status 1
+	jq -se 'length == 30 and all(.[] | select(.steps | length > 0); .score_error |
+	            test("HTTP 500.*after 3 attempts in batches"))' "$T/out.jsonl"
+	[ "$(bstat .batches)" -eq 3 ]
+	[ "$(bstat .duplicates)" -eq 0 ]
+	# --retries paces the calls: a state of another --retries is the same run
+	jq -se '.[0] | tostring | contains("retries") | not' "$T/out.jsonl.batch"
+}

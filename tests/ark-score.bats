@@ -547,3 +547,17 @@ log_pairs() { jq -c '[.body.messages[1].content, .headers["x-ark-seed"]]' "$1" |
 	[ "$(zcat "$T/out.jsonl.gz" | wc -l)" -lt 5 ]
 	[ "$(stats .chat)" -le 3 ]
 }
+
+@test "score: --retries N: a failing reward request or judge call is tried N+1 times" {
+	start_server --fault 500=1 --retry-after-ms 1
+	run_split ark-score --reward "$URL/pooling" --retries 1 "$S/solutions.jsonl"
+	assert_status 1
+	[ "$(stats .pooling)" -eq 2 ]
+	jq -se '[.[] | .score_error // empty] | length == 4 and all(test("after 2 attempts"))' <<<"$output"
+	run_split ark-score --judge "openai:model=judge,url=$URL/v1" --retries 0 "$S/solutions.jsonl"
+	assert_status 1
+	[ "$(stats .chat)" -eq 4 ]
+	jq -se '[.[] | .score_error // empty] | length == 4 and all(test("HTTP 500"))' <<<"$output"
+	run_split ark-score --judge "openai:model=judge,url=$URL/v1" --retries -1 "$S/solutions.jsonl"
+	assert_status 2
+}

@@ -30,7 +30,7 @@ static const char help[] =
 	"                  [--system TEXT] [--prompt-end TEXT] [--placeholder TEXT]\n"
 	"                  [--reasoning strip|think|field] [--labels outcome|rollout|judge]\n"
 	"                  [--label-model SPEC] [--rollouts N] [--rollout-form prefill|user]\n"
-	"                  [--mixed-only] [--prm-unit turn|solution] [--judge SPEC]\n"
+	"                  [--mixed-only] [--prm-unit turn|solution] [--judge SPEC] [--retries N]\n"
 	"                  [--skip-bad] [--cache file] [--cache-only] [--batch]\n"
 	"                  [--batch-wait sec] [-o file] [file ...]\n"
 	"  -f, --format F       trajectories (default), sft, da, prm, pairs or prompts\n"
@@ -57,7 +57,9 @@ static const char help[] =
 	"      --rollouts N     continuations per step (default 8)\n"
 	"      --rollout-form F  prefill or user: how a partial solution is sent\n"
 	"      --prm-unit U     turn (default) or solution\n"
-	"      --mixed-only     prm: only rows with both labels\n";
+	"      --mixed-only     prm: only rows with both labels\n"
+	"      --retries N      retries a model call (default 6); --batch: submissions of a\n"
+	"                       failed request\n";
 
 static ark_strset seen = ARK_STRSET_INIT;     /* prompts: the ids written */
 
@@ -66,6 +68,7 @@ static struct {
 	ark_rows_opts ro;
 	const char *judge, *label_model;
 	ark_steplabel_opts so;
+	int retries;                  /* --retries, -1 for the default */
 } opt;
 
 /* a run's totals for the summary (a --batch pass starts them again) */
@@ -173,7 +176,7 @@ static const struct option longopts[] = {
 	{ "labels", required_argument, NULL, 'L' }, { "label-model", required_argument, NULL, 'M' },
 	{ "rollouts", required_argument, NULL, 'N' }, { "rollout-form", required_argument, NULL, 'F' },
 	{ "prm-unit", required_argument, NULL, 'U' }, { "mixed-only", no_argument, NULL, 'X' },
-	{ NULL, 0, NULL, 0 }
+	{ "retries", required_argument, NULL, 'T' }, { NULL, 0, NULL, 0 }
 };
 
 /* Parse the options into opt; returns optind. */
@@ -193,6 +196,7 @@ static int options(int argc, char **argv)
 	ark_rows_opts_init(&opt.ro);
 	ark_steplabel_opts_init(&opt.so);
 	opt.so.labels = ARK_LABELS_OUTCOME;
+	opt.retries = -1;
 	cli_llm_tool();
 	while ((c = cli_getopt(argc, argv, "f:s:k:", longopts, help)) != -1) {
 		switch (c) {
@@ -222,6 +226,7 @@ static int options(int argc, char **argv)
 		case 'F': opt.so.form = cli_pick("--rollout-form", optarg, forms, 3); break;
 		case 'U': opt.ro.prm_unit = cli_pick("--prm-unit", optarg, units, 2); break;
 		case 'X': opt.ro.mixed_only = 1; break;
+		case 'T': opt.retries = (int)cli_long("--retries", optarg, 0, 1000); break;
 		}
 	}
 	int f = opt.ro.format, s = opt.ro.style;
@@ -327,6 +332,8 @@ int main(int argc, char **argv)
 	int first = options(argc, argv), rc = 0, done = 1;
 	size_t nm = members_parse(ms);
 	cli_llm_opts_init(&llm);
+	if (opt.retries >= 0)
+		llm.retries = opt.retries;
 	if (cli_batch && !nm)
 		cli_usage_error("--batch goes with --judge or --label-model (nothing else asks a model)");
 	if (cli_batch) {

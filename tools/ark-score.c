@@ -18,6 +18,7 @@ static const char help[] =
 	"                 --reward URL [--agg softmin|min|mean|last|product]\n"
 	"                 [--temp X] [--sep S] [--per-step] [--no-logprobs]\n"
 	"                 [--step-tag T] [--reward-model M] [--reward-chat] [--key-env NAME] [-j N]\n"
+	"                 [--retries N]\n"
 	"                 [--cache file] [--cache-only] [--batch] [--batch-wait sec]\n"
 	"                 [--skip-bad] [-o file] [file ...]\n"
 	"       ark-score [-hqVz] --rubric behaviour [--coder rank|judge:SPEC]\n"
@@ -46,6 +47,8 @@ static const char help[] =
 	"      --reward-chat    reward: send messages, for the server's chat template\n"
 	"      --key-env NAME   reward: the variable holding a bearer key\n"
 	"  -j, --jobs N         judge calls in flight; reward: records a request (16)\n"
+	"      --retries N      judge and reward: retries a call (judge 6, reward 4); --batch:\n"
+	"                       submissions of a failed request\n"
 	"      --rubric R       behaviour: code discussion turns\n"
 	"      --coder C        rank (default) or judge:SPEC\n"
 	"      --still X        the rank coder's threshold for a move\n"
@@ -58,6 +61,7 @@ static struct {
 	ark_agg agg;
 	double temp;
 	int per_step, no_logprobs, rc;    /* rc: the exit status */
+	int retries;                      /* --retries, -1 for each client's default */
 	long jobs;
 	ark_reward_opts ro;        /* the reward scorer's options from the command line */
 	ark_beh_opts bo;
@@ -113,6 +117,8 @@ static ark_reward *reward_open(const char *url, const char **tag)
 	if (opt.key_env && !(ro.key = cli_env(opt.key_env), ro.key && *ro.key))
 		cli_die("reward scorer: $%s is not set", opt.key_env);
 	ro.backoff_s = cli_backoff_s(ro.backoff_s);
+	if (opt.retries >= 0)
+		ro.retries = opt.retries;
 	ro.cache = &cli_cache;
 	ark_reward *r = ark_reward_new(&ro, err, sizeof err);
 	if (!r)
@@ -157,6 +163,8 @@ static void do_score(char **paths, int npaths, ark_scorer_kind kind, const char 
 			                "--coder judge", err);
 		cli_llm_opts_init(&lo);
 		lo.max_inflight = (int)opt.jobs;
+		if (opt.retries >= 0)
+			lo.retries = opt.retries;
 		so.member = &m;
 	} else if (kind == ARK_SCORER_MODEL && !(so.model = model = ark_prm_load(arg, err, sizeof err))) {
 		cli_die("%s", err);
@@ -184,7 +192,7 @@ static void do_score(char **paths, int npaths, ark_scorer_kind kind, const char 
 
 enum { O_TRAIN = 256, O_BITS, O_EPOCHS, O_LR, O_L2, O_RANKW, O_HOLD, O_SEED, O_SCORER, O_AGG,
        O_TEMP, O_SEP, O_PERSTEP, O_MODEL, O_RUBRIC, O_CODER, O_STILL, O_DEFER, O_TOWARD,
-       O_NOLP, O_TAG, O_RMODEL, O_KEYENV, O_JUDGE, O_REWARD, O_RCHAT };
+       O_NOLP, O_TAG, O_RMODEL, O_KEYENV, O_JUDGE, O_REWARD, O_RCHAT, O_RETRIES };
 
 /* The options into opt. */
 static void parse_options(int argc, char **argv)
@@ -198,7 +206,8 @@ static void parse_options(int argc, char **argv)
 		{ "rubric", 1, 0, O_RUBRIC }, { "coder", 1, 0, O_CODER }, { "still", 1, 0, O_STILL },
 		{ "defer", 1, 0, O_DEFER }, { "toward", 1, 0, O_TOWARD }, { "no-logprobs", 0, 0, O_NOLP },
 		{ "step-tag", 1, 0, O_TAG }, { "reward-model", 1, 0, O_RMODEL },
-		{ "key-env", 1, 0, O_KEYENV }, { "reward-chat", 0, 0, O_RCHAT }, { 0, 0, 0, 0 }
+		{ "key-env", 1, 0, O_KEYENV }, { "reward-chat", 0, 0, O_RCHAT },
+		{ "retries", 1, 0, O_RETRIES }, { 0, 0, 0, 0 }
 	};
 	int c, v;
 
@@ -207,6 +216,7 @@ static void parse_options(int argc, char **argv)
 	opt.agg = ARK_AGG_SOFTMIN;
 	opt.temp = 0.1;
 	opt.jobs = 16;
+	opt.retries = -1;
 	opt.coder = "rank";
 	ark_beh_opts_init(&opt.bo);
 	while ((c = cli_getopt(argc, argv, "j:", lo, help)) != -1) {
@@ -249,6 +259,7 @@ static void parse_options(int argc, char **argv)
 		case O_TAG: opt.ro.tag = optarg; break;
 		case O_RMODEL: opt.ro.model = optarg; break;
 		case O_RCHAT: opt.ro.chat = 1; break;
+		case O_RETRIES: opt.retries = (int)cli_long("--retries", optarg, 0, 1000); break;
 		case O_KEYENV: opt.key_env = optarg; break;
 		case O_STILL: opt.bo.still = cli_double("--still", optarg, 0, 1); break;
 		case O_DEFER: opt.bo.defer = cli_double("--defer", optarg, 0, 1); break;
