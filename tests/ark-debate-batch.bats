@@ -444,14 +444,10 @@ cstat() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/stats" | jq -r '.chat + .mess
 	jq -se 'length == 18 and any(.[]; any(.opted_out[]; .round == 1)) and
 	        any(.[]; any(.opted_out[]; .round == 2)) and any(.[]; .opted_out == [])' "$T/inter.jsonl"
 	calls=$(jq -s '[.[].turns[]] | length' "$T/inter.jsonl")
-	for _ in $(seq 40); do
-		run_split ark-debate "${args[@]}" --batch -o "$T/out.jsonl" "$FIX/http/tasks.jsonl"
-		assert_status 0
-		[[ "$stderr_out" == *complete:* ]] && break
-	done
-	[ -s "$T/out.jsonl" ]
+	GRID=()          # batch_step's grid: this test's own options only
+	until_complete "${args[@]}"
 	[ "$(norm "$T/out.jsonl")" = "$(norm "$T/inter.jsonl")" ]
 	# the batches asked for the calls the records hold, no more: a member out is not called
-	sent=$(jq -s '[.[] | select(.batch) | .calls // (.ids | length)] | add' "$T/out.jsonl.batch")
+	sent=$(jq -s '[.[] | select(.batch) | .ids | length] | add' "$T/out.jsonl.batch")
 	[ "$sent" -eq "$calls" ] || { echo "sent $sent, records hold $calls"; jq -c . "$T/out.jsonl.batch" | head -5; return 1; }
 }
