@@ -748,6 +748,61 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	assert_contains "tasks.moon.holder_bias: expected a number in [0, 1e+06]"
 }
 
+@test "sim:profile: fact_uptake pools a distributed team's facts, cite_defer follows the member stating them; both off unless set" {
+	S="$T/share"; mkdir -p "$S/profiles"
+	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	printf '{"tasks":{"election":{"noise":2}}}\n' > "$S/profiles/a.json"
+	printf '{"tasks":{"election":{"noise":2,"fact_uptake":0,"uptake_nofacts":1,"cite_defer":0}}}\n' > "$S/profiles/b.json"
+	printf '{"tasks":{"election":{"noise":2,"fact_uptake":0.5}}}\n' > "$S/profiles/u.json"
+	printf '{"tasks":{"election":{"noise":2,"fact_uptake":0.5,"uptake_nofacts":0}}}\n' > "$S/profiles/h.json"
+	printf '{"tasks":{"election":{"noise":2,"cite_defer":1}}}\n' > "$S/profiles/d.json"
+	run_el() { ARK_SHARE="$S" ark-debate -q --tasks election -p discussion -n 4 -r 4 --repeat 12 "$@"; }
+	# zero terms are no terms: the same records, and no took_up in them
+	run_el --split distributed --condition hidden -a sim:profile=a > "$T/a.jsonl"
+	run_el --split distributed --condition hidden -a sim:profile=b > "$T/b.jsonl"
+	cmp <(jq -c '[.turns, .final]' "$T/a.jsonl") <(jq -c '[.turns, .final]' "$T/b.jsonl")
+	jq -e -s 'all(.[].turns[]; .sim | has("took_up") | not)' "$T/a.jsonl"
+	# with one fact a member, averaging ends near the shared prior; taking up the others'
+	# facts brings the team toward the key: mean team L1 at least 2 lower (of 8)
+	run_el --split distributed --condition hidden -a sim:profile=u > "$T/u.jsonl"
+	a=$(ark-l1 -q < "$T/a.jsonl" | jq -s 'map(.l1.team) | add / length')
+	u=$(ark-l1 -q < "$T/u.jsonl" | jq -s 'map(.l1.team) | add / length')
+	echo "mean team L1: uptake 0 $a, uptake 0.5 $u"
+	jq -n -e --argjson a "$a" --argjson u "$u" '$u <= $a - 2'
+	# a turn that takes up a fact says so, quoting it and naming the peer who stated it; every
+	# fact it quotes as learned is one it was not given
+	jq -e -s '[.[] | .facts as $f | .turns[] | select((.sim.took_up // []) | length > 0)
+	           | . as $t | .sim.took_up[] | . as $j
+	           | ($t.text | contains("says: " + $f[$j] + " I had not been told this"))
+	             and ($t.sim.holds | index($j) | not)] | length > 10 and all' "$T/u.jsonl"
+	jq -e -s 'all(.[].turns[].text; contains("I had not been told") | not)' "$T/a.jsonl"
+	# uptake_nofacts 0: in a concentrated team only the expert holds facts, and nobody takes
+	# up the facts it states; with the factor 1 the others do
+	run_el --split concentrated --condition hidden -a sim:profile=h > "$T/h.jsonl"
+	jq -e -s 'all(.[].turns[]; (.sim.took_up // []) | length == 0)' "$T/h.jsonl"
+	run_el --split concentrated --condition hidden -a sim:profile=u > "$T/c.jsonl"
+	jq -e -s '[.[].turns[] | select((.sim.took_up // []) | length > 0)] | length > 10' "$T/c.jsonl"
+	# cite_defer 1: unrevealed, a member without facts adopts the ranking of the one stating
+	# facts (the expert), says why, and the rubric codes that turn deference
+	run_el --split concentrated --condition hidden -a sim:profile=d | ark-score -q --rubric behaviour > "$T/d.jsonl"
+	jq -e -s '[.[] | (.agents[.run.expert].name) as $x | .turns[]
+	           | select(.sim.behaviour == "deference") | .sim.toward == $x
+	             and (.text | contains("knows things about this question that I was not told"))]
+	          | length > 5 and all' "$T/d.jsonl"
+	jq -e -s '[.[].turns[] | select(.sim.behaviour == "deference" and .round > 0) | .behaviour]
+	          | length > 5 and all(. == "deference")' "$T/d.jsonl"
+	jq -e -s 'all(.[].turns[].text; contains("knows things about") | not)' "$T/a.jsonl"
+	# ranges
+	printf '{"tasks":{"election":{"fact_uptake":1.5}}}\n' > "$S/profiles/bad.json"
+	ARK_SHARE="$S" run ark-debate -q --tasks election -a sim:profile=bad
+	assert_status 2
+	assert_contains "profile bad: tasks.election.fact_uptake: expected a number in [0, 1]"
+	printf '{"tasks":{"election":{"cite_defer":-0.1}}}\n' > "$S/profiles/bad.json"
+	ARK_SHARE="$S" run ark-debate -q --tasks election -a sim:profile=bad
+	assert_status 2
+	assert_contains "tasks.election.cite_defer: expected a number in [0, 1]"
+}
+
 @test "sim:profile=p1-v4: the shipped parameters and a few of their cells are as fitted (fixtures/profile/p1-v4.golden)" {
 	G="$TOP/tests/fixtures/profile"
 	sh "$G/golden.sh" > "$T/now"

@@ -35,7 +35,13 @@
  *   is 1).  In a later round a fact holder keeps its ranking with probability persistence and
  *   otherwise, like every member without facts, averages positions: (1 - c) own + c mean(peers)
  *   + N(0, compromise_sd^2), re-ranked (integrative compromise); a member told who the expert is
- *   first adopts the expert's ranking with the probability given above.
+ *   first adopts the expert's ranking with the probability given above.  Two terms a profile
+ *   may set (off by default, llm/simprofile.h): with cite_defer a member holding no facts first
+ *   adopts the ranking of the peer whose reply quotes the most facts it lacks; with fact_uptake
+ *   each fact a peer quotes that it lacks is taken up with that probability a turn (times
+ *   uptake_nofacts for a member holding none), after whatever else it did: the fact's item goes
+ *   to the place the fact gives it, the reply says so and quotes it, and a fact its own earlier
+ *   reply quotes stays taken up.
  *   Adversary: argues for a wrong answer (rank: the reverse of the key when shown it, else the
  *   reverse of its own private ranking) and never moves.  Aggregator: the most common answer
  *   (ties drawn), or for rank the ranking by mean position.
@@ -518,6 +524,8 @@ typedef struct move {
 	const char *toward;         /* the member it followed, NULL when none */
 	int changed;
 	int error_step, correction_step;   /* step numbers in the text, 0 when none */
+	int knows;                  /* rank: it followed `toward` for the facts it states
+	                               (cite_defer), not because it was told who the expert is */
 } move;
 
 static void adopt(move *mv, const char *answer, const char *behaviour, const char *toward)
@@ -766,7 +774,7 @@ static int sim_categorical(const ark_member *m, const jv *task, ark_kind kind, s
 		peer_ans[i] = grade_answer(&c, st->peers[i].text, st->peers[i].len, &peer_ok[i]);
 	if (st->own)
 		own = grade_answer(&c, st->own, st->ownlen, &own_ok);
-	move mv = { NULL, "other", NULL, 0, 0, 0 };
+	move mv = { NULL, "other", NULL, 0, 0, 0, 0 };
 	decide_categorical(&c, m, st, se, own, peer_ans, peer_ok, r, &mv);
 	write_categorical(out, &c, st, own, &mv, r);
 	if (info)
@@ -1159,11 +1167,131 @@ static void read_rankings(const ark_ranker *rkr, const situ *st, const rktask *t
 	}
 }
 
+/* What the peers' replies told a member that it was not given, for fact_uptake and cite_defer.
+ * Read only when one of them is on, so that the model without them reads and draws exactly as
+ * before.  A reply states a fact when the fact's sentence appears in it verbatim (the simulator
+ * quotes the facts it holds, and those it took up, in every reply). */
+#define TOLD_MAX 256
+typedef struct rktold {
+	int on;
+	size_t nf;                       /* the facts considered: the first TOLD_MAX */
+	int from[TOLD_MAX];              /* a fact it does not hold: the first peer stating it, -1 */
+	unsigned char had[TOLD_MAX];     /* ... its own earlier answer states it: taken up before */
+	unsigned char took[TOLD_MAX];    /* ... taken up in this turn */
+	size_t nstated[PEERS_MAX];       /* per peer: how many such facts its reply states */
+	size_t ntook, nhad;
+	int held_any;                    /* it holds facts of its own */
+	int best;                        /* the peer with a readable ranking stating the most of
+	                                    them (the first of equals), -1 when none states any */
+} rktold;
+
+static int states(const char *text, size_t len, const char *f)
+{
+	return text && f && *f && memmem(text, len, f, strlen(f)) != NULL;
+}
+
+static void read_told(const ark_member *m, const jv *task, const situ *st, const rkread *rd,
+                      rktold *tl)
+{
+	const ark_simk *k = ark_simk_of(m);
+	tl->on = k->fact_uptake > 0 || k->cite_defer > 0;
+	tl->ntook = tl->nhad = 0;
+	tl->best = -1;
+	tl->held_any = st->nheld > 0;
+	if (!tl->on || st->aggregator || st->adversary) {
+		tl->on = 0;
+		return;
+	}
+	const jv *facts = jv_get(task, "facts");
+	tl->nf = st->nfacts < TOLD_MAX ? st->nfacts : TOLD_MAX;
+	memset(tl->nstated, 0, st->npeers * sizeof *tl->nstated);
+	for (size_t j = 0; j < tl->nf; j++) {
+		tl->from[j] = -1;
+		tl->had[j] = tl->took[j] = 0;
+		const char *f = jv_str(jv_at(facts, j));
+		if (st->held[j] || !f || !*f)
+			continue;
+		if (k->fact_uptake > 0 && states(st->own, st->ownlen, f)) {
+			tl->had[j] = 1;
+			tl->nhad++;
+		}
+		for (size_t i = 0; i < st->npeers; i++)
+			if (states(st->peers[i].text, st->peers[i].len, f)) {
+				if (tl->from[j] < 0)
+					tl->from[j] = (int)i;
+				tl->nstated[i]++;
+			}
+	}
+	for (size_t i = 0; i < st->npeers; i++)
+		if (rd->peer_ok[i] && tl->nstated[i] &&
+		    (tl->best < 0 || tl->nstated[i] > tl->nstated[tl->best]))
+			tl->best = (int)i;
+}
+
+/* cite_defer: a member holding no facts adopts, with probability cite_defer, the differing
+ * ranking of the peer stating the most facts it does not hold (from, its current ranking; NULL
+ * before it has one), and once its ranking is that peer's it keeps it.  1 when it adopted or
+ * kept that ranking (neworder holds it); no draw unless there is such a peer to follow. */
+static int defer_to_knowledge(const ark_member *m, const situ *st, const rktask *t,
+                              const rkread *rd, const rktold *tl, const int *from, ark_rng *r,
+                              int *neworder, move *mv)
+{
+	double cd = ark_simk_of(m)->cite_defer;
+	if (!tl->on || !(cd > 0) || st->nheld || tl->best < 0)
+		return 0;
+	const int *to = rd->peer[tl->best];
+	if (from && l1_between(from, to, t->n) == 0) {
+		memcpy(neworder, to, t->n * sizeof(int));
+		return 1;
+	}
+	if (!(ark_rng_double(r) < cd))
+		return 0;
+	memcpy(neworder, to, t->n * sizeof(int));
+	mv->behaviour = "deference";
+	mv->toward = st->peers[tl->best].name;
+	mv->knows = 1;
+	return 1;
+}
+
+/* fact_uptake: each fact a peer states that it neither holds nor took up before is taken up with
+ * probability fact_uptake (one draw a fact); then every fact taken up, before or now, puts its
+ * item where the fact puts it (its key place, with the error the holders share), the other
+ * items keeping their order around those.  1 when that changed the ranking. */
+static int take_up(const ark_member *m, const rktask *t, rktold *tl, ark_rng *r, int *order)
+{
+	double fu = ark_simk_of(m)->fact_uptake;
+	if (!tl->on || !(fu > 0))
+		return 0;
+	if (!tl->held_any)
+		fu *= ark_simk_of(m)->uptake_nofacts;
+	for (size_t j = 0; j < tl->nf; j++)
+		if (tl->from[j] >= 0 && !tl->had[j] && ark_rng_double(r) < fu) {
+			tl->took[j] = 1;
+			tl->ntook++;
+		}
+	if (!tl->ntook && !tl->nhad)
+		return 0;
+	double score[ARK_RANK_MAX_ITEMS] = { 0 };
+	int pos[ARK_RANK_MAX_ITEMS], neworder[ARK_RANK_MAX_ITEMS];
+	positions(order, t->n, pos);
+	for (size_t i = 0; i < t->n; i++)
+		score[i] = pos[i];
+	for (size_t j = 0; j < tl->nf; j++) {
+		int i = t->fact_item[j];
+		if ((tl->had[j] || tl->took[j]) && i >= 0)
+			score[i] = t->keypos[i] + t->hbias[i] - 0.5;
+	}
+	order_by(score, t->n, neworder);
+	int changed = memcmp(neworder, order, t->n * sizeof(int)) != 0;
+	memcpy(order, neworder, t->n * sizeof(int));
+	return changed;
+}
+
 /* A later round, with a ranking of its own: an adversary stands firm; a member adopts the
  * revealed expert's differing ranking, else (a fact holder keeping its view with probability
  * persistence) compromises toward the peers' mean. */
 static void rerank(const ark_member *m, const situ *st, const rktask *t, const rkread *rd,
-                   ark_rng *r, int *neworder, move *mv)
+                   const rktold *tl, ark_rng *r, int *neworder, move *mv)
 {
 	int holder = st->nheld > 0;
 	memcpy(neworder, rd->own, t->n * sizeof(int));
@@ -1188,6 +1316,8 @@ static void rerank(const ark_member *m, const situ *st, const rktask *t, const r
 		memcpy(neworder, ex, t->n * sizeof(int));
 		mv->behaviour = holder ? "flexibility" : "deference";
 		mv->toward = exname;
+	} else if (defer_to_knowledge(m, st, t, rd, tl, rd->own, r, neworder, mv)) {
+		/* it follows the peer who states what it was not told */
 	} else if (differ) {
 		if (holder && v < pers) {
 			mv->behaviour = "persistence";
@@ -1204,7 +1334,7 @@ static void rerank(const ark_member *m, const situ *st, const rktask *t, const r
 
 /* Its ranking for the round: the aggregator's mean places, a first ranking, or a reaction. */
 static void decide_rank(const ark_member *m, const jv *task, const situ *st, const rktask *t,
-                        const rkread *rd, ark_rng *r, int *neworder, move *mv)
+                        const rkread *rd, rktold *tl, ark_rng *r, int *neworder, move *mv)
 {
 	if (st->aggregator) {
 		double score[ARK_RANK_MAX_ITEMS] = { 0 };
@@ -1223,19 +1353,27 @@ static void decide_rank(const ark_member *m, const jv *task, const situ *st, con
 				neworder[k] = st->sees_key ? t->key[t->n - 1 - k] : priv[t->n - 1 - k];
 		} else if (rd->npeer_ok && st->nheld == 0) {
 			/* no answer of its own yet but others to read: start from its private view and
-			 * compromise */
-			compromise(t, priv, rd->mean, conf, ark_simk_of(m)->compromise_sd, r, neworder);
+			 * follow one who states facts it lacks (cite_defer), else compromise */
+			if (!defer_to_knowledge(m, st, t, rd, tl, NULL, r, neworder, mv))
+				compromise(t, priv, rd->mean, conf, ark_simk_of(m)->compromise_sd, r,
+				           neworder);
 		} else {
 			memcpy(neworder, priv, t->n * sizeof(int));
 		}
 	} else {
-		rerank(m, st, t, rd, r, neworder, mv);
+		rerank(m, st, t, rd, tl, r, neworder, mv);
 	}
+	/* the facts the peers stated, taken up (fact_uptake): a move that was a keeping or
+	 * nothing becomes the holder's flexibility, or the deference of one without facts */
+	if (take_up(m, t, tl, r, neworder) && rd->have_own &&
+	    l1_between(rd->own, neworder, t->n) > 0 &&
+	    (!strcmp(mv->behaviour, "persistence") || !strcmp(mv->behaviour, "other")))
+		mv->behaviour = st->nheld ? "flexibility" : "deference";
 }
 
 /* The step saying it changed its ranking, naming the two items that moved furthest. */
 static void write_rank_change(ark_buf *out, const rktask *t, const int *pos, const int *op,
-                              const char *toward, int step)
+                              const char *toward, int knows, int step)
 {
 	int a = -1, b = -1;
 	for (size_t i = 0; i < t->n; i++) {
@@ -1247,7 +1385,10 @@ static void write_rank_change(ark_buf *out, const rktask *t, const int *pos, con
 			b = (int)i;
 		}
 	}
-	if (toward)
+	if (toward && knows)
+		ark_sfmt(out, "Step %d: Agent %s knows things about this question that I was not "
+		             "told, so I take Agent %s's ranking as mine.", step, toward, toward);
+	else if (toward)
 		ark_sfmt(out, "Step %d: Agent %s is the team's expert, so I change my "
 		             "ranking to follow Agent %s's.", step, toward, toward);
 	else
@@ -1276,7 +1417,7 @@ static void write_rank_fault(ark_buf *out, const rktask *t, const int *pos, int 
 
 /* The text of a member's rank turn, ending in the numbered list the grader reads. */
 static void write_rank(ark_buf *out, const jv *task, const situ *st, const rktask *t,
-                       const rkread *rd, const int *neworder, move *mv)
+                       const rkread *rd, const rktold *tl, const int *neworder, move *mv)
 {
 	long moved = rd->have_own ? l1_between(rd->own, neworder, t->n) : 0;
 	int pos[ARK_RANK_MAX_ITEMS], op[ARK_RANK_MAX_ITEMS];
@@ -1299,9 +1440,26 @@ static void write_rank(ark_buf *out, const jv *task, const situ *st, const rktas
 				             jv_str(jv_at(facts, j)));
 				cited++;
 			}
+		/* the facts it took up from the others, quoted so that its later turns (and the
+		 * others) read them again */
+		for (size_t j = 0; tl->on && j < tl->nf; j++)
+			if (tl->had[j])
+				ark_sfmt(out, "Step %d: I keep to what I learned from the others: %s\n\n",
+				         step++, jv_str(jv_at(facts, j)));
+		for (size_t j = 0; tl->on && j < tl->nf; j++)
+			if (tl->took[j]) {
+				int i = t->fact_item[j];
+				ark_sfmt(out, "Step %d: Agent %s says: %s I had not been told this, and I "
+				         "take it on board", step++, st->peers[tl->from[j]].name,
+				         jv_str(jv_at(facts, j)));
+				if (i >= 0)
+					ark_sfmt(out, ": it puts %s at place %d in my ranking", t->items[i],
+					         pos[i] + 1);
+				ark_buf_adds(out, ".\n\n");
+			}
 		if (rd->have_own && moved > 0) {
 			mv->correction_step = step;
-			write_rank_change(out, t, pos, op, mv->toward, step++);
+			write_rank_change(out, t, pos, op, mv->toward, mv->knows, step++);
 		} else if (rd->have_own && !strcmp(mv->behaviour, "persistence")) {
 			ark_sfmt(out, "Step %d: I have read the others' rankings, but what I know "
 			             "settles it for me, and I keep my ranking.\n\n", step++);
@@ -1343,9 +1501,11 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 	rkread read, *rd = &read;
 	read_rankings(rkr, st, &t, rd);
 	int neworder[ARK_RANK_MAX_ITEMS];
-	move mv = { NULL, "other", NULL, 0, 0, 0 };
-	decide_rank(m, task, st, &t, rd, r, neworder, &mv);
-	write_rank(out, task, st, &t, rd, neworder, &mv);
+	move mv = { NULL, "other", NULL, 0, 0, 0, 0 };
+	rktold told;
+	read_told(m, task, st, rd, &told);
+	decide_rank(m, task, st, &t, rd, &told, r, neworder, &mv);
+	write_rank(out, task, st, &t, rd, &told, neworder, &mv);
 	if (info) {
 		ark_buf b = ARK_BUF_INIT;
 		jv *previous = NULL;
@@ -1357,6 +1517,14 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 		join_ranking(&t, neworder, &b);
 		move_info(info, rd->have_own ? previous : jv_null(), jv_string(b.p), &mv,
 		          rd->have_own ? jv_int(l1_between(rd->own, neworder, t.n)) : jv_null());
+		if (told.on) {
+			/* the facts it took up in this turn (fact_uptake) */
+			jv *took = jv_array();
+			for (size_t j = 0; j < told.nf; j++)
+				if (told.took[j])
+					jv_push(took, jv_int((long long)j));
+			jv_set(info, "took_up", took);
+		}
 		ark_buf_release(&b);
 	}
 	return 0;

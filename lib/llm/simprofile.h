@@ -6,8 +6,8 @@
  *     {"name": "p1-v4", "about": "...", "default": {PARAMS}, "tasks": {"moon": {PARAMS}, ...}}
  * PARAMS hold any of the member parameters skill, conformity, persistence, noise and the model
  * constants below (reveal_base, reveal_slope, firm_base, firm_slope, compromise_sd,
- * holder_noise, expert_skill, shared_sd, size_pull, holder_bias).  For a task, the "tasks"
- * entry of its task field (else its id) applies over
+ * holder_noise, expert_skill, shared_sd, size_pull, holder_bias, fact_uptake, uptake_nofacts,
+ * cite_defer).  For a task, the "tasks" entry of its task field (else its id) applies over
  * "default", which applies over the member's own parameters and the default constants.  Every
  * value is a number in its parameter's range; an unknown key is an error.
  */
@@ -45,9 +45,21 @@ typedef struct ark_simk {
 	 * member holding a fact on the item shares (one draw per task, from its items, apart from
 	 * shared_sd's): what the facts leave wrong, the same on every seed; 0 none */
 	double holder_bias;
+	/* rank tasks: the probability, each turn, that a member takes up a fact a peer's reply
+	 * states and it does not hold (the hidden-profile case): it then places the fact's item
+	 * where the fact puts it (its key place plus holder_bias's error), says so, and keeps it
+	 * there in later turns; 0 none (today's model) */
+	double fact_uptake;
+	/* rank tasks: fact_uptake's factor for a member that holds no facts of its own (1: the
+	 * same as for a holder) */
+	double uptake_nofacts;
+	/* rank tasks: the probability, each turn, that a member holding no facts adopts the
+	 * ranking of the peer whose reply states the most facts it does not hold (deference to
+	 * the one who shows knowledge, without being told who the expert is); 0 none */
+	double cite_defer;
 } ark_simk;
 
-/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, and the four rank terms off (-1, 0, 0, 0) */
+/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, and the rank terms off (-1, 0, 0, 0, 0, 1, 0) */
 extern const ark_simk ark_simk_default;
 
 typedef struct ark_simprof ark_simprof;
