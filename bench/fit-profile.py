@@ -23,12 +23,13 @@ from the profile's current values, each candidate run on the whole target set; l
     deference; a code nobody got counts as r 0)
 so a residual at the edge of its tolerance costs 1; each term counts at most CAP (4), so a
 target out of the model's reach does not pull the others off.  Run (tools built in build/bin):
-    bench/fit-profile.py [--seeds 30] [--passes 2] [--tasks moon,sea,election] [--out FILE]
-The three tasks run in parallel; on the shared 2-core VM the shipped fit (--seeds 60
---passes 2) took 24 minutes.  It writes share/ark/profiles/p1-v4.json (or --out) and prints the residuals.
+    bench/fit-profile.py [--seeds 30] [--passes 2] [--tasks moon,sea,election] [--jobs 3] [--out FILE]
+The tasks run in parallel, --jobs at a time (default all three).  It writes share/ark/profiles/p1-v4.json (or --out) and prints the residuals.
 Check only (no fit), on other seeds, as bench/profile-check.sh does:
-    bench/fit-profile.py --check [--seed 1001] [--seeds 30] [--profile FILE]
-prints every target with its residual and "ok"/"MISS"; exits 1 on a miss.
+    bench/fit-profile.py --check [--seed 1001] [--seeds 30] [--boot 1000] [--profile FILE]
+prints every target with its residual and "ok"/"MISS" (the tolerances above), and for each
+Table 1 cell and L1 value the run's 95% interval (ark-gap's bootstrap over seeds) with "in" or
+"out" for the published value; exits 1 on a miss (the interval column does not change that).
 """
 import argparse, json, math, os, subprocess, sys, tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -44,6 +45,10 @@ SIZES = [2, 4, 8]
 R_LO, R_HI = 0.3, 0.6
 B_MARGIN = 0.25    # a behaviour r short of this (signed) costs; r 0 costs 1
 GRID = {
+    # the fact pooling terms first, so that the other terms are fitted around them in pass 1
+    "fact_uptake": [0.0, 0.05, 0.1, 0.2, 0.3, 0.5],
+    "uptake_nofacts": [0.0, 0.25, 0.5, 1.0],
+    "cite_defer": [0.0, 0.1, 0.2, 0.4],
     "skill": [0.0, 0.2, 0.4, 0.6, 0.8],
     "expert_skill": [0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
     "noise": [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0],
@@ -58,7 +63,7 @@ GRID = {
 }
 START = {"skill": 0.4, "expert_skill": 0.6, "noise": 3.0, "shared_sd": 2.0, "holder_bias": 1.0,
          "size_pull": 0.5, "conformity": 0.5, "persistence": 0.4, "reveal_base": 0.2, "reveal_slope": 0.2,
-         "compromise_sd": 0.5}
+         "compromise_sd": 0.5, "fact_uptake": 0.0, "uptake_nofacts": 1.0, "cite_defer": 0.0}
 ABOUT = ("simulator parameters per task fitted by bench/fit-profile.py to arXiv:2602.01011v4 "
          "(share/ark/published/p1-v4.jsonl: Table 1's gaps and L1 errors, the rise of the gap "
          "with team size, the signs of the behaviour correlations); residuals in "
@@ -66,7 +71,11 @@ ABOUT = ("simulator parameters per task fitted by bench/fit-profile.py to arXiv:
          "member parameters and the model's constants it uses the rank-task terms "
          "expert_skill (the skill of a member holding every fact), shared_sd (an error on "
          "each item's prior place every member shares), holder_bias (an error on each item's key place the members holding its fact share) and size_pull (how much more a larger "
-         "team pulls a member toward the peers' mean); ark-members(5)")
+         "team pulls a member toward the peers' mean), and the terms of fact pooling: fact_uptake "
+         "(the chance a turn that a member takes up a fact a peer states and it lacks), "
+         "uptake_nofacts (its factor for a member given no facts) and cite_defer (the chance a "
+         "turn that a member given no facts adopts the ranking of the peer stating the most facts "
+         "it lacks); ark-members(5)")
 
 
 def run(cmd, **kw):
@@ -85,10 +94,11 @@ def pearson(xs, ys):
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / math.sqrt(sxx * syy)
 
 
-def evaluate(task, params, seed, seeds, profile=None):
+def evaluate(task, params, seed, seeds, profile=None, boot=0):
     """Every target's run value for task: {"cells": ark-gap --paper 1 rows, "size_r": r,
     "behaviour": {"compromise": r, "deference": r}}.  params: the task's parameters (a profile
-    "fit" is written for them), or None with profile a profile file's path."""
+    "fit" is written for them), or None with profile a profile file's path.  boot: ark-gap's
+    --boot for the cells (0: no intervals, as the fit needs none)."""
     with tempfile.TemporaryDirectory() as d:
         os.makedirs(os.path.join(d, "profiles"))
         for sub in ("prompts", "tasks", "published"):
@@ -112,7 +122,7 @@ def evaluate(task, params, seed, seeds, profile=None):
                        ("distributed", "hidden"), ("distributed", "revealed"),
                        ("concentrated", "solo")])
         t1 = run([os.path.join(BIN, "ark-l1"), "-q"], input=t1)
-        rows = run([os.path.join(BIN, "ark-gap"), "-q", "--boot", "0", "--paper", "1",
+        rows = run([os.path.join(BIN, "ark-gap"), "-q", "--boot", str(boot), "--paper", "1",
                     "--published", PUB], input=t1)
         cells = [c for c in map(json.loads, rows.splitlines()) if c.get("task") == task]
         recs = [json.loads(l) for l in t1.splitlines()]
@@ -144,28 +154,36 @@ def evaluate(task, params, seed, seeds, profile=None):
 
 
 def residuals(task, ev):
-    """(target, run, published or range, residual text, loss term, ok) per target."""
+    """(target, run, published or range, residual text, loss term, ok, interval) per target;
+    interval: the cell's 95% interval (ark-gap's bootstrap over seeds, in the unit of run) and
+    whether the published value is inside it, or None (no interval: --boot 0, or not a cell)."""
     out = []
     for c in sorted(ev["cells"], key=lambda c: (c["column"], c["measure"])):
         if c.get("published") is None:
             continue
         v, p = c["value"], c["published"]
         name = f"{c['column']} {c['measure']}"
+        ci = c.get("ci")
+        scale = 100 if c["measure"] == "gap" else 1
+        iv = None
+        if ci and None not in ci:
+            iv = (ci[0] * scale, ci[1] * scale, ci[0] <= p <= ci[1])
         if v is None:
-            out.append((name, None, p, "none", 100.0, False))
+            out.append((name, None, p, "none", 100.0, False, iv))
         elif c["measure"] == "gap":
             d = (v - p) * 100
-            out.append((name, v * 100, p * 100, f"{d:+.1f} pts", (d / 15) ** 2, abs(d) <= 15))
+            out.append((name, v * 100, p * 100, f"{d:+.1f} pts", (d / 15) ** 2, abs(d) <= 15,
+                        iv))
         else:
             d = (v - p) / p
-            out.append((name, v, p, f"{d * 100:+.1f}%", (d / 0.2) ** 2, abs(d) <= 0.2))
+            out.append((name, v, p, f"{d * 100:+.1f}%", (d / 0.2) ** 2, abs(d) <= 0.2, iv))
     r = ev["size_r"]
     if r is None:
-        out.append(("size r", None, "0.3-0.6", "none", 100.0, False))
+        out.append(("size r", None, "0.3-0.6", "none", 100.0, False, None))
     else:
         d = r - 0.45
         out.append(("size r", r, "0.3-0.6", f"{d:+.3f} from 0.45", (d / 0.15) ** 2,
-                    R_LO <= r <= R_HI))
+                    R_LO <= r <= R_HI, None))
     for code, sign in (("compromise", 1), ("deference", -1)):
         r = ev["behaviour"][code]
         rs = 0.0 if r is None else sign * r
@@ -173,7 +191,7 @@ def residuals(task, ev):
         term = (max(0.0, B_MARGIN - rs) / B_MARGIN) ** 2 if fitted else 0.0
         ok = r is not None and rs > 0
         out.append((f"behaviour {code}", r, "+" if sign > 0 else "-",
-                    "none" if r is None else f"{r:+.3f}", term, ok if fitted else None))
+                    "none" if r is None else f"{r:+.3f}", term, ok if fitted else None, None))
     return out
 
 
@@ -216,17 +234,31 @@ def fmt(x):
     return f"{x:.3f}" if isinstance(x, float) else str(x)
 
 
-def check(profile, seed, seeds):
-    miss = 0
+def check(profile, seed, seeds, boot):
+    """Every target with its residual and the issue's verdict (ok within tolerance, MISS), and
+    for a cell its run's 95% interval and whether the published value is inside it ("in",
+    "out"); the verdict alone sets the exit status."""
+    miss = inside = cells = 0
     print(f"profile {profile}, seeds {seed}-{seed + seeds - 1} ({seeds} per cell)")
-    print(f"  {'task':9} {'target':22} {'run':>8} {'published':>10}  {'residual':16} verdict")
+    print(f"  {'task':9} {'target':22} {'run':>8} {'published':>10}  {'residual':16} "
+          f"{'verdict':8} {'95% interval':>18} published")
     for t in TASKS:
-        ev = evaluate(t, None, seed, seeds, profile)
-        for name, v, p, d, _, ok in residuals(t, ev):
+        ev = evaluate(t, None, seed, seeds, profile, boot)
+        for name, v, p, d, _, ok, iv in residuals(t, ev):
             verdict = "ok" if ok else "MISS" if ok is not None else "(not published)"
             miss += ok is False
-            print(f"  {t:9} {name:22} {fmt(v):>8} {fmt(p):>10}  {d:16} {verdict}")
-    print(f"{miss} targets missed")
+            if iv:
+                cells += 1
+                inside += iv[2]
+                ivs = f"[{iv[0]:.1f}, {iv[1]:.1f}]" if abs(iv[1]) >= 20 else \
+                      f"[{iv[0]:.2f}, {iv[1]:.2f}]"
+                where = "in" if iv[2] else "out"
+            else:
+                ivs, where = "", ""
+            print(f"  {t:9} {name:22} {fmt(v):>8} {fmt(p):>10}  {d:16} {verdict:8} "
+                  f"{ivs:>18} {where}".rstrip())
+    print(f"{miss} targets missed; the published value inside the run's 95% interval for "
+          f"{inside} of {cells} cells")
     return 1 if miss else 0
 
 
@@ -239,15 +271,19 @@ def main():
     ap.add_argument("--profile", default=PROFILE)
     ap.add_argument("--tasks", default=",".join(TASKS))
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--boot", type=int, default=1000,
+                    help="--check: bootstrap resamples of each cell's interval (0: none)")
+    ap.add_argument("--jobs", type=int, default=len(TASKS),
+                    help="tasks fitted at once (one process each)")
     a = ap.parse_args()
     if a.check:
-        sys.exit(check(a.profile, a.seed, a.seeds))
+        sys.exit(check(a.profile, a.seed, a.seeds, a.boot))
     old = {}
     if os.path.exists(a.out):
         old = json.load(open(a.out)).get("tasks", {})
     want = [t for t in TASKS if t in a.tasks.split(",")]
     tasks = {t: old[t] for t in TASKS if t in old}
-    with ProcessPoolExecutor(max_workers=len(want) or 1) as ex:
+    with ProcessPoolExecutor(max_workers=max(1, min(a.jobs, len(want)))) as ex:
         for t, (p, l) in ex.map(fit_one, [(t, a.seeds, a.passes, old.get(t, {})) for t in want]):
             tasks[t] = p
             print(f"{t}: loss {l:.2f} {json.dumps(p)}")

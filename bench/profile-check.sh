@@ -11,8 +11,8 @@
 #     gap to the expert positively, the deference count negatively (published for NASA and the
 #     election).
 # Prints the Table 1 layout beside the published values, then every target with its residual
-# and "ok"/"MISS" (bench/fit-profile.py --check, the same code the fit scores with); exits 1 on
-# a miss.  Usage: bench/profile-check.sh [SEEDS]  (about 5 s for 30 seeds on two cores)
+# and "ok"/"MISS" (bench/fit-profile.py --check, the same code the fit scores with), and for each
+# cell the run's 95% interval with "in"/"out" for the published value; exits 1 on a miss.  Usage: bench/profile-check.sh [SEEDS]  (about 5 s for 30 seeds on two cores)
 set -eu
 cd "$(dirname "$0")/.."
 B=${ARK_BIN:-build/bin}
