@@ -462,6 +462,29 @@ fault_case() {
 	[ "$(stat .requests)" -eq "$n" ]
 }
 
+@test "request headers: ark's user agent once, a member's own instead; compressed replies asked for only with log-probabilities" {
+	start_server
+	raw() { "$ARK_TESTBIN/ark-llm-probe" --get "$URL/last"; }
+	run_split "$PROBE" -a "$(OA)" -n 1
+	assert_status 0
+	case "$(last '.headers.all["user-agent"]')" in '"ark/'?*) ;; *) raw; return 1 ;; esac
+	[ "$(raw | grep -o '"user-agent"' | wc -l)" -eq 1 ]
+	[ "$(last '.headers.all["accept-encoding"]')" = null ]
+	# the member's own User-Agent is the only one sent, on both protocols
+	run_split "$PROBE" -a "$(OA ',header=User-Agent: lab-client/2')" -n 1
+	assert_status 0
+	[ "$(raw | grep -o '"user-agent"' | wc -l)" -eq 1 ]
+	[ "$(last '.headers.all["user-agent"]')" = '"lab-client/2"' ]
+	run_split "$PROBE" -a "$(AN ',header=user-agent: lab-client/3')" -n 1
+	assert_status 0
+	[ "$(raw | grep -o '"user-agent"' | wc -l)" -eq 1 ]
+	[ "$(last '.headers.all["user-agent"]')" = '"lab-client/3"' ]
+	# a reply with log-probabilities is large: compression is offered
+	run_split "$PROBE" -a "$(OA ',logprobs=5')" -n 1
+	assert_status 0
+	case "$(last '.headers.all["accept-encoding"]')" in *gzip*) ;; *) raw; return 1 ;; esac
+}
+
 @test "header=: a secret header (Azure api-key) is sent, and its value is nowhere else" {
 	start_server --tasks "$FIX/http/tasks.jsonl" --require-header 'api-key: azure-right-31415'
 	export AZ_KEY=azure-right-31415

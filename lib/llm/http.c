@@ -847,15 +847,18 @@ const char *ark_http_key_env(const ark_member *m)
 	return member_key_env(m);
 }
 
-/* A member's header list: the JSON content type, then the key, Anthropic's version and the
- * member's own headers (member_headers).  NULL out of memory.  The list holds the key and the
- * secret headers: free it with wipe_headers. */
+/* A member's header list: the JSON content type, ark's user agent (unless the member names
+ * one), then the key, Anthropic's version and the member's own headers (member_headers).  NULL
+ * out of memory.  The list holds the key and the secret headers: free it with wipe_headers. */
 static struct curl_slist *member_list(const ark_http *h, const ark_member *m)
 {
 	struct curl_slist *hd = NULL;
 	int oom = 0;
 	hd = hd_add(hd, "Content-Type: application/json", &oom);
 	hd = hd_add(hd, "Expect:", &oom);
+	/* in the list rather than CURLOPT_USERAGENT, which curl formats again for every request */
+	if (!member_sets(m, "User-Agent"))
+		hd = hd_add(hd, "User-Agent: ark/" ARK_VERSION, &oom);
 	hd = member_headers(m, member_key(h, m), h->o.env, hd, &oom);
 	if (oom) {
 		wipe_headers(hd);
@@ -939,8 +942,11 @@ static void member_options(const ark_http *h, const member_fixed *f, CURL *e)
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)h);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)h);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "ark/" ARK_VERSION);
+	/* compressed replies only where they are large: a reply with log-probabilities runs to
+	 * hundreds of kilobytes, a plain one to a few; curl spends about 8,000 instructions a request
+	 * on the header alone, and a decoder's state on each compressed reply */
+	if (m->logprobs)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	long tmo = (long)(h->o.timeout_s * 1000);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, tmo);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, tmo < 30000 ? tmo : 30000L);
