@@ -19,7 +19,8 @@
 # Every client runs the same debates: 5 agents, round 0 and 3 more rounds, 20 calls a debate,
 # as many debates open as requests in flight.  The system part includes the loopback TCP work
 # the kernel charges to the client.  Needs python3 and python3-aiohttp (BENCH_PKGS),
-# valgrind for the counts.
+# valgrind for the counts.  A fourth client, bench/curl-floor.c (C, libcurl alone, no ark code),
+# runs in the same rounds as the floor any libcurl client stands on.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${ARK_BIN:-$TOP/build/bin}
@@ -75,6 +76,8 @@ client() {
 	ark-before) echo "$BEFORE/ark-debate -q -a openai:model=bench,url=$URL/v1 -n 5 -r 3 -j $2 --timeout 60 $W/t.jsonl" ;;
 	threads) echo "$PY $TOP/bench/baselines/debate_threads.py $URL/v1 $W/t.jsonl $2" ;;
 	aiohttp) echo "$PY $TOP/bench/baselines/debate_aiohttp.py $URL/v1 $W/t.jsonl $2" ;;
+	# as many requests as the debates make, with bodies of their average size (4.3 kB)
+	floor) echo "$W/curl-floor $URL/v1 $2 $(($3 * 20)) 4300" ;;
 	esac
 }
 
@@ -95,6 +98,12 @@ measure() {
 CLIENTS="ark"
 [ -n "$BEFORE" ] && CLIENTS="$CLIENTS ark-before"
 CLIENTS="$CLIENTS threads aiohttp"
+# libcurl's floor: bench/curl-floor.c, built here (it needs only libcurl's headers)
+if [ "$CGONLY" = 0 ]; then
+	${CC:-cc} -O2 -o "$W/curl-floor" "$TOP/bench/curl-floor.c" $(curl-config --libs) ||
+		{ echo "$0: cannot build bench/curl-floor.c" >&2; exit 1; }
+	CLIENTS="$CLIENTS floor"
+fi
 
 table() {
 	echo "| in flight | client | runs | requests | wall s | CPU us/req | user us/req | sys us/req | CPU / ark's |"
@@ -154,6 +163,8 @@ report() {
 		echo
 		echo "$REPS rounds, each running every client at 50, 200 and 400 in flight in turn; figures summed over the rounds."
 		echo "CPU / ark's: the client's CPU a request over ark-debate's at the same number in flight."
+		echo "floor: bench/curl-floor.c, libcurl alone (handles reused, bodies of 4.3 kB, replies not parsed),"
+		echo "the least a libcurl client spends; ark's own work a request is its row less this one."
 		echo
 		table
 		echo
