@@ -47,9 +47,15 @@
 #include "grade/grade.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/perthread.h"
+#include "core/rng.h"
 #include "grade/mathnorm.h"
 #include "grade/rank.h"
 #include "grade/text.h"
+
+/* the normalisers of a task's own texts (options, gold), each text normalised once a thread */
+enum { NM_SHORT, NM_MATH };
+static char *norm_once(int fn, const char *in);
 
 #define PHRASE_MAX 1000     /* a value is read at most this far */
 #define BOX_MAX    2000     /* a box with more than this is not an answer */
@@ -902,7 +908,7 @@ static int grade_math(const reading *rd, const char *s, double tol, ark_grade *g
 		g->correct = 0;
 		return 0;
 	}
-	char *gn = ark_math_norm(gold);
+	char *gn = norm_once(NM_MATH, gold);
 	if (!gn)
 		return -1;
 	g->correct = ark_math_equiv(g->answer, gn, tol);
@@ -984,6 +990,60 @@ static char *short_norm(const char *in)
 			bad |= ark_buf_add(&b, w, n);
 	}
 	return ark_text_finish(&b, bad, s);
+}
+
+/* ---- a task's own texts, normalised once a thread ---------------------------------------- */
+
+/* A task's option texts and gold answer are the same for every reply graded against it, and
+ * normalising them again each time was a third of the grader's work over real replies (ten
+ * options an MMLU-Pro question).  Each thread keeps the last results, a slot for each hash of
+ * (normaliser, text), a hit confirmed byte for byte; texts over NM_TEXT bytes are not kept.
+ * norm_once returns a copy for the caller to free, exactly what the normaliser returns (NULL out
+ * of memory). */
+#define NM_SLOTS 512
+#define NM_TEXT 2048
+typedef struct nmemo {
+	char *in, *out;
+	size_t len;
+	int fn;
+} nmemo;
+
+static void nm_clear(void *p)
+{
+	nmemo *t = p;
+	for (size_t i = 0; i < NM_SLOTS; i++) {
+		free(t[i].in);
+		free(t[i].out);
+	}
+}
+
+static ark_perthread nm_table = ARK_PERTHREAD_INIT(NM_SLOTS * sizeof(nmemo), nm_clear);
+
+static char *norm_once(int fn, const char *in)
+{
+	char *(*norm)(const char *) = fn == NM_SHORT ? short_norm : ark_math_norm;
+	size_t len = strlen(in);
+	nmemo *t = len <= NM_TEXT ? ark_perthread_get(&nm_table) : NULL;
+	if (!t)
+		return norm(in);
+	nmemo *e = &t[ark_mix64(ark_hash(in, len) ^ (uint64_t)fn) % NM_SLOTS];
+	if (e->in && e->fn == fn && e->len == len && !memcmp(e->in, in, len))
+		return strdup(e->out);
+	char *out = norm(in);
+	if (!out)
+		return NULL;
+	/* remembered when there is memory for it; the result is returned either way */
+	char *ci = malloc(len + 1), *co = strdup(out);
+	if (!ci || !co) {
+		free(ci);
+		free(co);
+		return out;
+	}
+	memcpy(ci, in, len + 1);
+	free(e->in);
+	free(e->out);
+	*e = (nmemo){ ci, co, len, fn };
+	return out;
 }
 
 typedef struct toks {
@@ -1109,7 +1169,7 @@ static const char *last_line(const char *s, const char **le)
 static int short_match(const char *raw, const char *ans, const char *gold, double *f1,
                        int *undecided)
 {
-	char *gn = short_norm(gold);
+	char *gn = norm_once(NM_SHORT, gold);
 	if (!gn)
 		return -1;
 	toks a, g;
@@ -1631,13 +1691,13 @@ static int choice_extract(const char *s, const jv *task, const opts_t *o, double
 /* The gold option of a choice task: a letter ("B", "(b)") or an option's text. */
 static int choice_gold(const char *g, const opts_t *o)
 {
-	char *m = ark_math_norm(g);
+	char *m = norm_once(NM_MATH, g);
 	int r = 0;
 	if (m && strlen(m) == 1 && a_alpha((unsigned char)m[0]) && in_range(o, m[0]))
 		r = a_upper((unsigned char)m[0]);
 	free(m);
 	if (!r) {
-		char *n = short_norm(g);
+		char *n = norm_once(NM_SHORT, g);
 		for (size_t i = 0; n && i < o->n && !r; i++)
 			if (o->norm[i] && o->norm[i][0] && !strcmp(n, o->norm[i]))
 				r = 'A' + (int)i;
@@ -1659,7 +1719,7 @@ static int opts_load(const jv *task, opts_t *o)
 		for (size_t i = 0; i < o->n; i++) {
 			const char *t = jv_str(jv_at(ch, i));
 			o->text[i] = t;
-			if (t && !(o->norm[i] = short_norm(t)))
+			if (t && !(o->norm[i] = norm_once(NM_SHORT, t)))
 				return -1;
 		}
 		return 0;
@@ -1676,7 +1736,7 @@ static int opts_load(const jv *task, opts_t *o)
 			free(o->norm[idx]);
 			o->norm[idx] = NULL;
 			o->text[idx] = t;
-			if (t && !(o->norm[idx] = short_norm(t)))
+			if (t && !(o->norm[idx] = norm_once(NM_SHORT, t)))
 				return -1;
 		}
 		return 0;

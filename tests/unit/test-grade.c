@@ -11,6 +11,7 @@
  * answer   the expected normalised answer, "-" for none, "*" for do not check
  * correct  1, 0 or -1
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -472,6 +473,106 @@ static void test_text_search(void)
 	}
 }
 
+/* ---- the memory of a task's own normalised texts ----------------------------------------- */
+
+/* The grader keeps each thread's normalised option and gold texts.  Graded in one thread after
+ * hundreds of other tasks (slots reused), with the same texts read by other normalisers (a
+ * "\frac{1}{2}" gold of a math and of a short-answer task) and the same options in another
+ * order, every case must grade exactly as in a fresh thread, whose memory is empty. */
+typedef struct nm_case {
+	char task[512], reply[160];
+	int rc, correct, extract_ok, undecided;
+	char answer[96];
+} nm_case;
+
+static void nm_grade(nm_case *c)
+{
+	char e[200];
+	jv *t = jv_parse(c->task, strlen(c->task), e, sizeof e);
+	ark_grade g;
+	c->rc = t ? ark_grade_text(t, c->reply, strlen(c->reply), NULL, &g, e, sizeof e) : -2;
+	if (c->rc == 0) {
+		c->correct = g.correct;
+		c->extract_ok = g.extract_ok;
+		c->undecided = g.undecided;
+		snprintf(c->answer, sizeof c->answer, "%s", g.answer ? g.answer : "(none)");
+		ark_grade_release(&g);
+	}
+	jv_free(t);
+}
+
+static void *nm_cold(void *p)
+{
+	nm_grade(p);
+	return NULL;
+}
+
+static void test_norm_memory(void)
+{
+	enum { NFIX = 8, NFILL = 700 };
+	static nm_case c[NFIX + NFILL];
+	static const char *const fixed[NFIX][2] = {
+		{ "{\"kind\":\"math\",\"answer\":\"\\\\frac{1}{2}\"}", "So the answer is 0.5." },
+		{ "{\"kind\":\"short\",\"answer\":\"\\\\frac{1}{2}\"}", "So the answer is 0.5." },
+		{ "{\"kind\":\"short\",\"answer\":\"The Beatles\"}", "Answer: beatles" },
+		{ "{\"kind\":\"choice\",\"choices\":[\"Paris\",\"London\",\"Rome\",\"Berlin\"],"
+		  "\"answer\":\"London\"}", "The answer is (B)." },
+		{ "{\"kind\":\"choice\",\"choices\":[\"London\",\"Paris\",\"Rome\",\"Berlin\"],"
+		  "\"answer\":\"London\"}", "The answer is (B)." },
+		{ "{\"kind\":\"choice\",\"choices\":[\"London\",\"Paris\",\"Rome\",\"Berlin\"],"
+		  "\"answer\":\"C\"}", "I would say Rome." },
+		{ "{\"kind\":\"choice\",\"choices\":{\"A\":\"1/2\",\"B\":\"0.5\",\"C\":\"two\"},"
+		  "\"answer\":\"0.5\"}", "The answer is B" },
+		{ "{\"kind\":\"math\",\"answer\":\"0.5\"}", "\\boxed{\\frac{1}{2}}" },
+	};
+	for (int i = 0; i < NFIX; i++) {
+		snprintf(c[i].task, sizeof c[i].task, "%s", fixed[i][0]);
+		snprintf(c[i].reply, sizeof c[i].reply, "%s", fixed[i][1]);
+	}
+	for (int i = 0; i < NFILL; i++) {    /* ten options a task, all distinct: slots reused */
+		nm_case *x = &c[NFIX + i];
+		int k = snprintf(x->task, sizeof x->task, "{\"kind\":\"choice\",\"choices\":[");
+		for (int j = 0; j < 10; j++)
+			k += snprintf(x->task + k, sizeof x->task - (size_t)k, "%s\"option %d of %d\"",
+			              j ? "," : "", j, i);
+		snprintf(x->task + k, sizeof x->task - (size_t)k, "],\"answer\":\"option %d of %d\"}",
+		         i % 10, i);
+		snprintf(x->reply, sizeof x->reply, "The answer is option %d of %d.", (i * 3) % 10, i);
+	}
+	nm_case cold[NFIX + NFILL];
+	int threads_ok = 1;
+	for (int i = 0; i < NFIX + NFILL; i++) {
+		cold[i] = c[i];
+		pthread_t th;
+		if (pthread_create(&th, NULL, nm_cold, &cold[i]) != 0) {
+			threads_ok = 0;
+			break;
+		}
+		pthread_join(th, NULL);
+	}
+	CHECK(threads_ok);
+	/* warm: all in this thread, the fixed cases before and after the fill, twice */
+	int same = 1;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < NFIX + NFILL; i++) {
+			nm_case w = c[i];
+			nm_grade(&w);
+			int ok = w.rc == cold[i].rc && w.correct == cold[i].correct &&
+			         w.extract_ok == cold[i].extract_ok && w.undecided == cold[i].undecided &&
+			         !strcmp(w.answer, cold[i].answer);
+			if (!ok && same)
+				fprintf(stderr, "norm memory: case %d (pass %d) differs: %s\n", i, pass,
+				        c[i].task);
+			same &= ok;
+		}
+	CHECK(same);
+	/* the cases mean what they say */
+	CHECK(cold[0].rc == 0 && cold[0].correct == 1);   /* 0.5 = \frac{1}{2} as math */
+	CHECK(cold[3].correct == 1 && cold[4].correct == 0 && cold[5].correct == 1);
+	CHECK(cold[6].correct == 1 && cold[7].correct == 1);
+	CHECK(cold[NFIX].correct == 1 && cold[NFIX + 1].correct == 0);
+}
+
 int main(void)
 {
 	test_text_search();
@@ -493,5 +594,6 @@ int main(void)
 	test_kinds_and_errors();
 	test_rank_order();
 	test_linear();
+	test_norm_memory();
 	return unit_done("test-grade");
 }
