@@ -918,16 +918,17 @@ shape() { jq -c '[paths | map(if type == "number" then 0 else . end)] | unique';
 @test "debate: SIGTERM while calls wait out a long Retry-After ends the run at once" {
 	need_debate
 	start_server --tasks "$FIX/http/tasks.jsonl" --fault 429=1 --retry-after 1000
-	timeout -s KILL 20 ark-debate -a "$(OA)" -n 2 --rounds 1 -o "$T/o.jsonl" "$FIX/http/tasks.jsonl" 2> "$T/err" &
+	timeout -s KILL 20 ark-debate -v -a "$(OA)" -n 2 --rounds 1 -o "$T/o.jsonl" "$FIX/http/tasks.jsonl" 2> "$T/err" &
 	pid=$!
-	for _ in $(seq 500); do
-		[ "$(stat .requests)" -ge 12 ] && break
+	# the signal comes once the client has read all twelve 429s and logged each call's retry
+	# (a call still in flight at the signal would be abandoned, not written as not retried);
+	# a fixed sleep for it was too short under load
+	for _ in $(seq 1500); do
+		[ "$(grep -c 'http: retry 1 of' "$T/err")" -ge 12 ] && break
 		sleep 0.01
 	done
+	[ "$(grep -c 'http: retry 1 of' "$T/err")" -eq 12 ] || { cat "$T/err"; return 1; }
 	[ "$(stat .requests)" -eq 12 ]    # the first attempt of every call; the retries wait 300 s
-	# time for the client to read the twelve 429s (under load 0.2 s was once too short: a call
-	# still in flight at the signal is abandoned rather than written as not retried)
-	sleep 0.6
 	start=$(date +%s%N)
 	kill -TERM $pid
 	st=0; wait $pid || st=$?

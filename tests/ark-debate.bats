@@ -538,6 +538,41 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	diff "$T/want" <(jq -c 'del(.turns[].ms)' "$T/o.jsonl" | sort)
 }
 
+@test "a second signal abandons the debates in flight; the same stop delivered twice at once does not" {
+	start_server --tasks "$ARK_SHARE/tasks/moon.jsonl" --latency 3000
+	run=(-a "openai:model=sim,url=$URL/v1" -n 2 -r 1 --repeat 4 --tasks moon -j 4)
+	waitreq() {   # until the server has seen N requests in all
+		for _ in $(seq 1000); do
+			[ "$("$ARK_TESTBIN/ark-llm-probe" --get "$URL/stats" | jq .requests)" -ge "$1" ] && return 0
+			sleep 0.01
+		done
+		return 1
+	}
+	# two TERMs back to back, as timeout(1) or a scheduler sends them (to the process and to
+	# its group): one stop, the four debates in flight finish and are written
+	ark-debate "${run[@]}" -o "$T/a.jsonl" 2> "$T/err" &
+	pid=$!
+	waitreq 8
+	kill -TERM $pid; kill -TERM $pid
+	st=0; wait $pid || st=$?
+	[ "$st" -eq 1 ] || { echo "exit $st"; cat "$T/err"; return 1; }
+	grep -q 'interrupted: 0 debates abandoned' "$T/err" || { cat "$T/err"; return 1; }
+	jq -se 'length == 4 and all(.[]; .status == "ok")' "$T/a.jsonl" > /dev/null
+	# a second TERM 1.5 s after the first, the calls still in flight: abandoned, nothing written
+	ark-debate "${run[@]}" -o "$T/b.jsonl" 2> "$T/err" &
+	pid=$!
+	waitreq 16
+	kill -TERM $pid
+	sleep 1.5
+	kill -TERM $pid
+	st=0; wait $pid || st=$?
+	[ "$st" -eq 1 ] || { echo "exit $st"; cat "$T/err"; return 1; }
+	grep -q 'interrupted: 4 debates abandoned' "$T/err" || { cat "$T/err"; return 1; }
+	[ ! -s "$T/b.jsonl" ]
+	ark-debate -q "${run[@]}" --resume -o "$T/b.jsonl"
+	jq -se 'length == 4 and all(.[]; .status == "ok")' "$T/b.jsonl" > /dev/null
+}
+
 @test "SIGTERM while the tasks are awaited on stdin ends the run; the debate started is written" {
 	# (the debates started wait while the input is read: they run once it ends)
 	mkfifo "$T/in"

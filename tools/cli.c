@@ -937,10 +937,20 @@ void cli_log_hook(void *ctx, const char *line)
 }
 
 static volatile sig_atomic_t *signal_count;
+static struct timespec signal_last;
 
+/* A signal within a second of the last one counted is the same stop delivered twice (to the
+ * process and to its process group: timeout(1), a shell's job control and batch schedulers do
+ * both), not a second request; clock_gettime is async-signal-safe. */
 static void count_signal(int sig)
 {
 	(void)sig;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (*signal_count > 0 && (now.tv_sec - signal_last.tv_sec) * 1000000000L +
+	                         (now.tv_nsec - signal_last.tv_nsec) < 1000000000L)
+		return;
+	signal_last = now;
 	++*signal_count;
 }
 
@@ -952,6 +962,9 @@ void cli_count_signals(volatile sig_atomic_t *count)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = count_signal;
 	sigemptyset(&sa.sa_mask);
+	/* one handler at a time: SIGINT and SIGTERM block each other while it runs */
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
