@@ -184,7 +184,7 @@ grid_story() {
 	head -3 "$FIX/http/tasks.jsonl" > "$T/fewer.jsonl"
 	run_split ark-debate -a "$(oa)" "${GRID[@]}" --batch -o "$T/out.jsonl" "$T/fewer.jsonl"
 	assert_status 1
-	[[ "$stderr_out" == *"out.jsonl.batch: written for other tasks"* ]]
+	[[ "$stderr_out" == *"out.jsonl.batch: written for another input"* ]]
 	cmp "$T/out.jsonl.batch" "$T/state.before"
 	[ "$(bstat .batches)" -eq 1 ]
 }

@@ -137,7 +137,7 @@ batch_step() {
 	head -2 "$T/d4.jsonl" > "$T/d2.jsonl"
 	batch_step "$T/d2.jsonl" "${A[@]}" --label-model "$(oa m)"
 	assert_status 1
-	[[ "$stderr_out" == *"out.jsonl.batch: written for other tasks"* ]]
+	[[ "$stderr_out" == *"out.jsonl.batch: written for another input"* ]]
 	cmp "$T/out.jsonl.batch" "$T/state.before"
 	[ "$(bstat .batches)" -eq 1 ]
 }

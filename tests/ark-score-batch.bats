@@ -146,7 +146,7 @@ story() {
 	head -3 "$S/prm.jsonl" > "$T/in.jsonl"
 	batch_step --per-step --judge "$(oa)"
 	assert_status 1
-	[[ "$stderr_out" == *"out.jsonl.batch: written for other tasks"* ]]
+	[[ "$stderr_out" == *"out.jsonl.batch: written for another input"* ]]
 	cmp "$T/out.jsonl.batch" "$T/state.before"
 	[ "$(bstat .batches)" -eq 1 ]
 }

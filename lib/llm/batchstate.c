@@ -749,8 +749,8 @@ static int step(br *b, char *err, size_t errlen)
 	char fp[17];
 	snprintf(fp, sizeof fp, "%016llx", (unsigned long long)b->taskfp);
 	if (b->tasks[0] && strcmp(b->tasks, fp) && (unlink(b->out_tmp) || 1))
-		return ark_errf(err, errlen, "%s: written for other tasks; run the command that wrote "
-		                "it, or remove it to start again", b->state);
+		return ark_errf(err, errlen, "%s: written for another input (other tasks or records); "
+		                "run the command that wrote it, or remove it to start again", b->state);
 	int fresh = !b->tasks[0];
 	memcpy(b->tasks, fp, sizeof fp);
 	st->complete = !b->missing;
