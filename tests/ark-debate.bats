@@ -559,9 +559,11 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	grep -q 'interrupted: 0 debates abandoned' "$T/err" || { cat "$T/err"; return 1; }
 	jq -se 'length == 4 and all(.[]; .status == "ok")' "$T/a.jsonl" > /dev/null
 	# a second TERM 1.5 s after the first, the calls still in flight: abandoned, nothing written
+	# (the first run made 16 requests, both rounds of its four debates: this one's first eight
+	# are the 17th to the 24th)
 	ark-debate "${run[@]}" -o "$T/b.jsonl" 2> "$T/err" &
 	pid=$!
-	waitreq 16
+	waitreq 24
 	kill -TERM $pid
 	sleep 1.5
 	kill -TERM $pid
