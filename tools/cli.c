@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -938,20 +939,27 @@ void cli_log_hook(void *ctx, const char *line)
 
 static volatile sig_atomic_t *signal_count;
 static struct timespec signal_last;
+static atomic_flag signal_busy = ATOMIC_FLAG_INIT;
 
 /* A signal within a second of the last one counted is the same stop delivered twice (to the
  * process and to its process group: timeout(1), a shell's job control and batch schedulers do
- * both), not a second request; clock_gettime is async-signal-safe. */
+ * both), not a second request; clock_gettime is async-signal-safe.  The sa_mask below keeps a
+ * second one out of the thread running the handler, but libcurl's resolver threads do not
+ * block signals, and one may run the handler at the same time: the flag (lock-free, so
+ * async-signal-safe) lets only one count, and one arriving meanwhile is the same stop. */
 static void count_signal(int sig)
 {
 	(void)sig;
+	if (atomic_flag_test_and_set(&signal_busy))
+		return;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (*signal_count > 0 && (now.tv_sec - signal_last.tv_sec) * 1000000000L +
-	                         (now.tv_nsec - signal_last.tv_nsec) < 1000000000L)
-		return;
-	signal_last = now;
-	++*signal_count;
+	if (!(*signal_count > 0 && (now.tv_sec - signal_last.tv_sec) * 1000000000L +
+	                           (now.tv_nsec - signal_last.tv_nsec) < 1000000000L)) {
+		signal_last = now;
+		++*signal_count;
+	}
+	atomic_flag_clear(&signal_busy);
 }
 
 void cli_count_signals(volatile sig_atomic_t *count)
