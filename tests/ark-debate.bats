@@ -840,6 +840,40 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	assert_contains "tasks.election.cite_defer: expected a number in [0, 1]"
 }
 
+@test "sim:profile: cite_facts sets how many held facts a rank reply quotes, 4 unless set, and only quoted facts are taken up" {
+	S="$T/share"; mkdir -p "$S/profiles"
+	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	printf '{"tasks":{"moon":{"noise":2}}}\n' > "$S/profiles/a.json"
+	printf '{"tasks":{"moon":{"noise":2,"cite_facts":4}}}\n' > "$S/profiles/four.json"
+	printf '{"tasks":{"moon":{"noise":2,"cite_facts":15,"fact_uptake":1}}}\n' > "$S/profiles/all.json"
+	printf '{"tasks":{"moon":{"noise":2,"cite_facts":2,"fact_uptake":1}}}\n' > "$S/profiles/two.json"
+	printf '{"tasks":{"moon":{"noise":2,"cite_facts":0}}}\n' > "$S/profiles/none.json"
+	run_moon() { ARK_SHARE="$S" ark-debate -q --tasks moon -p discussion -n 4 -r 3 --split concentrated --condition hidden --repeat 3 "$@"; }
+	# 4 is the default: the same records
+	run_moon -a sim:profile=a > "$T/a.jsonl"
+	run_moon -a sim:profile=four > "$T/four.jsonl"
+	cmp <(jq -c "[.turns, .final]" "$T/a.jsonl") <(jq -c "[.turns, .final]" "$T/four.jsonl")
+	# the concentrated expert holds every fact: its replies quote 4, 15, 2 or none of them
+	quoted() { jq -c -s '[.[] | .run.expert as $x | .turns[] | select(.agent == $x)
+	                   | .text | [scan("What I know: ")] | length] | unique' "$1"; }
+	[ "$(quoted "$T/a.jsonl")" = "[4]" ]
+	run_moon -a sim:profile=all > "$T/all.jsonl"
+	run_moon -a sim:profile=two > "$T/two.jsonl"
+	run_moon -a sim:profile=none > "$T/none.jsonl"
+	[ "$(quoted "$T/all.jsonl")" = "[15]" ]
+	[ "$(quoted "$T/two.jsonl")" = "[2]" ]
+	[ "$(quoted "$T/none.jsonl")" = "[0]" ]
+	# with every fact taken up that is stated (fact_uptake 1), the others take up what the
+	# expert quotes and nothing else: 2 facts, then all 15 (the others hold none: the factor 1)
+	took() { jq -s '[.[].turns[] | (.sim.took_up // [])[]] | unique | length' "$1"; }
+	[ "$(took "$T/two.jsonl")" -eq 2 ]
+	[ "$(took "$T/all.jsonl")" -eq 15 ]
+	printf '{"tasks":{"moon":{"cite_facts":300}}}\n' > "$S/profiles/bad.json"
+	ARK_SHARE="$S" run ark-debate -q --tasks moon -a sim:profile=bad
+	assert_status 2
+	assert_contains "tasks.moon.cite_facts: expected a number in [0, 256]"
+}
+
 @test "sim:profile=p1-v4: the shipped parameters and a few of their cells are as fitted (fixtures/profile/p1-v4.golden)" {
 	G="$TOP/tests/fixtures/profile"
 	sh "$G/golden.sh" > "$T/now"

@@ -89,9 +89,9 @@
 /* A ranking's text has a faulty step when its L1 distance from the key is above the largest
  * possible distance divided by FAULTY_L1_PARTS. */
 #define FAULTY_L1_PARTS 4
-/* At most this many of the facts a member holds are quoted in its text: categorical, rank. */
+/* At most this many of the facts a member holds are quoted in its text on a categorical task
+ * (on a rank task, the constant cite_facts: 4 unless a profile says otherwise). */
 #define CITE_CATEGORICAL 3
-#define CITE_RANK 4
 /* The question's first line is quoted up to EXCERPT_MAX bytes, cut at the last space when that
  * leaves more than EXCERPT_MIN bytes. */
 #define EXCERPT_MAX 90
@@ -1416,8 +1416,9 @@ static void write_rank_fault(ark_buf *out, const rktask *t, const int *pos, int 
 }
 
 /* The text of a member's rank turn, ending in the numbered list the grader reads. */
-static void write_rank(ark_buf *out, const jv *task, const situ *st, const rktask *t,
-                       const rkread *rd, const rktold *tl, const int *neworder, move *mv)
+static void write_rank(const ark_member *m, ark_buf *out, const jv *task, const situ *st,
+                       const rktask *t, const rkread *rd, const rktold *tl, const int *neworder,
+                       move *mv)
 {
 	long moved = rd->have_own ? l1_between(rd->own, neworder, t->n) : 0;
 	int pos[ARK_RANK_MAX_ITEMS], op[ARK_RANK_MAX_ITEMS];
@@ -1433,8 +1434,8 @@ static void write_rank(ark_buf *out, const jv *task, const situ *st, const rktas
 		ark_sfmt(out, "Step %d: I weigh each item against what the situation in the "
 		             "question demands most.\n\n", step++);
 		const jv *facts = jv_get(task, "facts");
-		int cited = 0;
-		for (size_t j = 0; j < st->nfacts && cited < CITE_RANK; j++)
+		size_t cited = 0, cite_max = (size_t)ark_simk_of(m)->cite_facts;
+		for (size_t j = 0; j < st->nfacts && cited < cite_max; j++)
 			if (st->held[j]) {
 				ark_sfmt(out, "Step %d: What I know: %s\n\n", step++,
 				             jv_str(jv_at(facts, j)));
@@ -1505,7 +1506,7 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 	rktold told;
 	read_told(m, task, st, rd, &told);
 	decide_rank(m, task, st, &t, rd, &told, r, neworder, &mv);
-	write_rank(out, task, st, &t, rd, &told, neworder, &mv);
+	write_rank(m, out, task, st, &t, rd, &told, neworder, &mv);
 	if (info) {
 		ark_buf b = ARK_BUF_INIT;
 		jv *previous = NULL;

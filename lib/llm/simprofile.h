@@ -7,7 +7,7 @@
  * PARAMS hold any of the member parameters skill, conformity, persistence, noise and the model
  * constants below (reveal_base, reveal_slope, firm_base, firm_slope, compromise_sd,
  * holder_noise, expert_skill, shared_sd, size_pull, holder_bias, fact_uptake, uptake_nofacts,
- * cite_defer).  For a task, the "tasks" entry of its task field (else its id) applies over
+ * cite_defer, cite_facts).  For a task, the "tasks" entry of its task field (else its id) applies over
  * "default", which applies over the member's own parameters and the default constants.  Every
  * value is a number in its parameter's range; an unknown key is an error.
  */
@@ -57,9 +57,13 @@ typedef struct ark_simk {
 	 * ranking of the peer whose reply states the most facts it does not hold (deference to
 	 * the one who shows knowledge, without being told who the expert is); 0 none */
 	double cite_defer;
+	/* rank tasks: how many of the facts it holds a member quotes in a reply (the first ones,
+	 * in the task's order); the peers can take up (fact_uptake) or follow (cite_defer) only
+	 * what is quoted.  4 by default */
+	double cite_facts;
 } ark_simk;
 
-/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, and the rank terms off (-1, 0, 0, 0, 0, 1, 0) */
+/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, the rank terms off (-1, 0, 0, 0, 0, 1, 0), 4 facts quoted */
 extern const ark_simk ark_simk_default;
 
 typedef struct ark_simprof ark_simprof;
