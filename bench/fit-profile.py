@@ -33,6 +33,11 @@ Check only (no fit), on other seeds, as bench/profile-check.sh does:
 prints every target with its residual and "ok"/"MISS" (the tolerances above), and for each
 Table 1 cell and L1 value the run's 95% interval (ark-gap's bootstrap over seeds) with "in" or
 "out" for the published value; exits 1 on a miss (the interval column does not change that).
+How often a study of S seeds lands within the tolerances (a 30-seed cell's own spread is
+about as wide as the tolerance):
+    bench/fit-profile.py --check --sets 10 [--seed 1001] [--seeds 30] [--profile FILE]
+runs 10 disjoint sets of S seeds and prints, per target, the sets' mean, range and how many of
+them are within tolerance.
 """
 import argparse, json, math, os, random, subprocess, sys, tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -80,7 +85,7 @@ ABOUT = ("simulator parameters per task fitted by bench/fit-profile.py to arXiv:
          "(the chance a turn that a member takes up a fact a peer states and it lacks), "
          "uptake_nofacts (its factor for a member given no facts) and cite_defer (the chance a "
          "turn that a member given no facts adopts the ranking of the peer stating the most facts "
-         "it lacks); ark-members(5)")
+         "it lacks), and cite_facts (how many of its facts a member quotes); ark-members(5)")
 
 
 def run(cmd, **kw):
@@ -294,6 +299,34 @@ def check(profile, seed, seeds, boot):
     return 1 if miss else 0
 
 
+def spread(profile, seed, seeds, sets):
+    """How often a study of `seeds` seeds a cell lands within the tolerances: the profile run on
+    `sets` disjoint seed sets (seed, seed + seeds, ...), and per target the mean of the sets'
+    values, their range and the number of sets within tolerance.  Always 0 (a report)."""
+    print(f"profile {profile}, {sets} sets of {seeds} seeds from {seed}")
+    print(f"  {'task':9} {'target':22} {'published':>10} {'mean':>8} {'range':>18}  within")
+    total = hit = 0
+    for t in TASKS:
+        rows = {}
+        for i in range(sets):
+            ev = evaluate(t, None, seed + i * seeds, seeds, profile, 0)
+            for name, v, p, _, _, ok, _ in residuals(t, ev):
+                r = rows.setdefault(name, [p, [], 0, ok is not None])
+                if v is not None:
+                    r[1].append(v)
+                r[2] += ok is True
+        for name, (p, vs, k, judged) in rows.items():
+            if not judged:
+                continue
+            total += sets
+            hit += k
+            m = sum(vs) / len(vs) if vs else None
+            rng = f"[{min(vs):.2f}, {max(vs):.2f}]" if vs else "none"
+            print(f"  {t:9} {name:22} {fmt(p):>10} {fmt(m):>8} {rng:>18}  {k}/{sets}")
+    print(f"{hit} of {total} target-sets within tolerance ({100.0 * hit / max(1, total):.0f}%)")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=30)
@@ -305,11 +338,16 @@ def main():
     ap.add_argument("--profile", default=PROFILE)
     ap.add_argument("--tasks", default=",".join(TASKS))
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--sets", type=int, default=0,
+                    help="--check: run SETS disjoint sets of --seeds seeds and report how often "
+                         "each target lands within tolerance")
     ap.add_argument("--boot", type=int, default=1000,
                     help="--check: bootstrap resamples of each cell's interval (0: none)")
     ap.add_argument("--jobs", type=int, default=len(TASKS),
                     help="tasks fitted at once (one process each)")
     a = ap.parse_args()
+    if a.check and a.sets:
+        sys.exit(spread(a.profile, a.seed, a.seeds, a.sets))
     if a.check:
         sys.exit(check(a.profile, a.seed, a.seeds, a.boot))
     old = {}

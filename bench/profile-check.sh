@@ -12,7 +12,7 @@
 #     election).
 # Prints the Table 1 layout beside the published values, then every target with its residual
 # and "ok"/"MISS" (bench/fit-profile.py --check, the same code the fit scores with), and for each
-# cell the run's 95% interval with "in"/"out" for the published value; exits 1 on a miss.  Usage: bench/profile-check.sh [SEEDS]  (about 5 s for 30 seeds on two cores)
+# cell the run's 95% interval with "in"/"out" for the published value; exits 1 on a miss.  Usage: [SETS=N] [SEED=1001] bench/profile-check.sh [SEEDS]  (about 5 s for 30 seeds on two cores)
 set -eu
 cd "$(dirname "$0")/.."
 B=${ARK_BIN:-build/bin}
@@ -30,4 +30,9 @@ done | $B/ark-l1 -q > "$W/t1.jsonl"
 echo "Table 1 ($S seeds per cell): run [95% CI] | published"
 $B/ark-gap -q --paper 1 --published p1-v4 --table text "$W/t1.jsonl"
 echo
+# SETS=N: first, how often a study of S seeds lands within the tolerances (N disjoint sets)
+if [ "${SETS:-0}" -gt 0 ]; then
+	ARK_BIN=$B python3 bench/fit-profile.py --check --sets "$SETS" --seed "$SEED" --seeds "$S"
+	echo
+fi
 ARK_BIN=$B python3 bench/fit-profile.py --check --seed "$SEED" --seeds "$S"
