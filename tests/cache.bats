@@ -121,8 +121,8 @@ serve() { start_server "$@"; export URL; }
 			-o "$T/s0.jsonl" "$TASKS" 2>"$T/e0" & p0=$!
 		ark-debate -q -j 1 -n 2 -r 1 -a "$(OA)" -a "$(AN)" --cache "$T/c.db" --shard 1/2 \
 			-o "$T/s1.jsonl" "$TASKS" 2>"$T/e1" & p1=$!
-		wait "$p0"; r0=$?
-		wait "$p1"; r1=$?
+		r0=0; wait "$p0" || r0=$?
+		r1=0; wait "$p1" || r1=$?
 		[ "$r0" -eq 0 ] && [ "$r1" -eq 0 ] || { cat "$T/e0" "$T/e1"; return 1; }
 		[ "$(stat .max_inflight)" -eq 2 ] && break
 	done

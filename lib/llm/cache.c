@@ -129,6 +129,30 @@ out:
 	return rc;
 }
 
+/* The switch to WAL.  It takes an exclusive lock, and when two processes open one new file
+ * at the same moment (shards started together) SQLite answers the second with SQLITE_BUSY at
+ * once, without the busy handler (waiting could deadlock the two): so it is asked again, every
+ * 5 to 20 ms, until busy_ms have passed; by then the other has made the file WAL, and asking
+ * again finds it so. */
+static int wal_mode(ark_cache *c, long busy_ms, char *err, size_t errlen)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned i = 0;; i++) {
+		int rc = sqlite3_exec(c->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		int base = rc & 0xff;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if ((base != SQLITE_BUSY && base != SQLITE_LOCKED) || ms >= busy_ms)
+			return open_error(c, rc, "cannot open it", err, errlen);
+		/* apart, so that processes that collided once do not collide again */
+		struct timespec d = { 0, (long)(5 + (getpid() + i * 7) % 16) * 1000000L };
+		nanosleep(&d, NULL);
+	}
+}
+
 ark_cache *ark_cache_open(const ark_cache_opts *o, char *err, size_t errlen)
 {
 	if (!o || !o->path || !*o->path) {
@@ -149,10 +173,11 @@ ark_cache *ark_cache_open(const ark_cache_opts *o, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, o->busy_ms > 0 ? (int)o->busy_ms : BUSY_MS_DEFAULT);
+	long busy_ms = o->busy_ms > 0 ? o->busy_ms : BUSY_MS_DEFAULT;
+	sqlite3_busy_timeout(c->db, (int)busy_ms);
 	/* WAL first: it is what reads the file's header, so a file that is no database fails
 	 * here */
-	if (exec(c, "PRAGMA journal_mode = WAL", "cannot open it", err, errlen) ||
+	if (wal_mode(c, busy_ms, err, errlen) ||
 	    exec(c, "PRAGMA synchronous = NORMAL", "cannot open it", err, errlen) ||
 	    schema(c, err, errlen))
 		goto fail;

@@ -1,9 +1,11 @@
 /* test-cache.c: SHA-256 (core/sha256.c) against the FIPS 180-4 examples and against itself over
  * every split of its input; the response cache (llm/cache.c): keys, a reply kept and read back
- * across a reopen, --cache-only, the files it refuses, a reply holding the key not kept. */
+ * across a reopen, --cache-only, the files it refuses, a reply holding the key not kept, and
+ * processes opening one new file at the same moment (shards started together). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "unit.h"
 #include "core/sha256.h"
@@ -148,6 +150,67 @@ static void test_cache(void)
 	CHECK(strstr(err, "dir.db") != NULL);
 }
 
+/* Shards started together open one new file at the same moment: every one must open it (the
+ * switch to WAL takes an exclusive lock, and SQLite answers a second process asking for it at
+ * once with SQLITE_BUSY without calling the busy handler).  KIDS processes wait on a pipe and
+ * open the file together, ROUNDS times, each with a new file; a child's exit status says
+ * whether it opened it and put and read back a reply. */
+static void test_open_together(void)
+{
+	enum { KIDS = 6, ROUNDS = 12 };
+	int failed = 0, opened = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		char name[32];
+		snprintf(name, sizeof name, "together-%d.db", round);
+		const char *file = path(name);
+		int go[2];
+		if (pipe(go) < 0) {
+			CHECK(!"pipe");
+			return;
+		}
+		pid_t kid[KIDS];
+		for (int i = 0; i < KIDS; i++) {
+			kid[i] = fork();
+			if (kid[i] == 0) {
+				char c, err[512];
+				close(go[1]);
+				if (read(go[0], &c, 1) < 0)
+					_exit(3);
+				ark_cache_opts o = { file, 0, 0 };
+				ark_cache *cache = ark_cache_open(&o, err, sizeof err);
+				if (!cache) {
+					fprintf(stderr, "test-cache: child %d: %s\n", i, err);
+					_exit(1);
+				}
+				ark_cache_key k;
+				char body[16];
+				int n = snprintf(body, sizeof body, "{\"k\":%d}", i);
+				ark_cache_key_of(&k, "openai", "http://h", NULL, body, (size_t)n);
+				ark_buf b = ARK_BUF_INIT;
+				double ms;
+				int ok = ark_cache_put(cache, &k, NULL, body, (size_t)n, 1, NULL, 0, err,
+				                       sizeof err) == 0 &&
+				         ark_cache_get(cache, &k, &b, &ms, err, sizeof err) == 1;
+				ark_buf_release(&b);
+				ark_cache_close(cache);
+				_exit(ok ? 0 : 2);
+			}
+		}
+		close(go[0]);
+		close(go[1]);           /* every child's read returns at once: they start together */
+		for (int i = 0; i < KIDS; i++) {
+			int status = 0;
+			if (kid[i] < 0 || waitpid(kid[i], &status, 0) != kid[i] || !WIFEXITED(status) ||
+			    WEXITSTATUS(status) != 0)
+				failed++;
+			else
+				opened++;
+		}
+	}
+	printf("test-cache: %d processes opened a new file together, %d failed\n", opened, failed);
+	CHECK(failed == 0);
+}
+
 int main(void)
 {
 	test_sha256();
@@ -158,6 +221,7 @@ int main(void)
 		return 1;
 	}
 	test_cache();
+	test_open_together();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
