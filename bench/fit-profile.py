@@ -58,6 +58,7 @@ GRID = {
     "uptake_nofacts": [0.0, 0.25, 0.5, 1.0],
     "cite_defer": [0.0, 0.1, 0.2, 0.4],
     "cite_facts": [4, 6, 8, 15],
+    "team_defer_sd": [0.0, 0.2, 0.4, 0.7, 1.0],
     "skill": [0.0, 0.2, 0.4, 0.6, 0.8],
     "expert_skill": [0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
     "noise": [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0],
@@ -73,7 +74,7 @@ GRID = {
 START = {"skill": 0.4, "expert_skill": 0.6, "noise": 3.0, "shared_sd": 2.0, "holder_bias": 1.0,
          "size_pull": 0.5, "conformity": 0.5, "persistence": 0.4, "reveal_base": 0.2, "reveal_slope": 0.2,
          "compromise_sd": 0.5, "fact_uptake": 0.0, "uptake_nofacts": 0.0, "cite_defer": 0.0,
-         "cite_facts": 4}
+         "cite_facts": 4, "team_defer_sd": 0.0}
 ABOUT = ("simulator parameters per task fitted by bench/fit-profile.py to arXiv:2602.01011v4 "
          "(share/ark/published/p1-v4.jsonl: Table 1's gaps and L1 errors, the rise of the gap "
          "with team size, the signs of the behaviour correlations); residuals in "
@@ -85,7 +86,8 @@ ABOUT = ("simulator parameters per task fitted by bench/fit-profile.py to arXiv:
          "(the chance a turn that a member takes up a fact a peer states and it lacks), "
          "uptake_nofacts (its factor for a member given no facts) and cite_defer (the chance a "
          "turn that a member given no facts adopts the ranking of the peer stating the most facts "
-         "it lacks), and cite_facts (how many of its facts a member quotes); ark-members(5)")
+         "it lacks), cite_facts (how many of its facts a member quotes) and team_defer_sd (how much "
+         "teams differ in their leaning to defer); ark-members(5)")
 
 
 def run(cmd, **kw):

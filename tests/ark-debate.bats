@@ -874,6 +874,35 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	assert_contains "tasks.moon.cite_facts: expected a number in [0, 256]"
 }
 
+@test "sim:profile: team_defer_sd gives each discussion its own leaning to defer, the same for all its members, drawn from its round-0 answers" {
+	S="$T/share"; mkdir -p "$S/profiles"
+	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	printf '{"tasks":{"moon":{"noise":2}}}\n' > "$S/profiles/a.json"
+	printf '{"tasks":{"moon":{"noise":2,"team_defer_sd":0}}}\n' > "$S/profiles/z.json"
+	printf '{"tasks":{"moon":{"noise":2,"team_defer_sd":1}}}\n' > "$S/profiles/t.json"
+	run_moon() { ARK_SHARE="$S" ark-debate -q --tasks moon -p discussion -n 4 -r 4 --split concentrated --condition hidden --repeat 20 "$@"; }
+	# 0 is no term: the same records, no team_shift in them, and (cite_defer 0, nobody
+	# revealed) nobody defers
+	run_moon -a sim:profile=a > "$T/a.jsonl"
+	run_moon -a sim:profile=z > "$T/z.jsonl"
+	cmp <(jq -c '[.turns, .final]' "$T/a.jsonl") <(jq -c '[.turns, .final]' "$T/z.jsonl")
+	jq -e -s 'all(.[].turns[]; (.sim | has("team_shift") | not) and .sim.behaviour != "deference")' "$T/a.jsonl"
+	run_moon -a sim:profile=t > "$T/t.jsonl"
+	# every turn after round 0 of a discussion has the same shift; round 0 (nothing read) none
+	jq -e -s 'all(.[].turns[] | select(.round == 0); .sim | has("team_shift") | not)' "$T/t.jsonl"
+	jq -e -s 'all(.[]; [.turns[] | select(.round > 0) | .sim.team_shift] | length == 16 and (unique | length) == 1)' "$T/t.jsonl"
+	# discussions differ: at least 15 distinct shifts of 20, some up, some down
+	jq -e -s '[.[] | [.turns[] | select(.round > 0)][0].sim.team_shift] | (unique | length) >= 15 and min < 0 and max > 0' "$T/t.jsonl"
+	# a team shifted up defers (following the expert, who quotes the facts), one shifted to 0
+	# or below never does
+	jq -e -s '[.[] | [.turns[] | select(.round > 0)] | {s: .[0].sim.team_shift, d: map(select(.sim.behaviour == "deference")) | length}]
+	          | (map(select(.s <= 0) | .d) | add) == 0 and (map(select(.s > 0.5) | .d) | add) > 3' "$T/t.jsonl"
+	printf '{"tasks":{"moon":{"team_defer_sd":11}}}\n' > "$S/profiles/bad.json"
+	ARK_SHARE="$S" run ark-debate -q --tasks moon -a sim:profile=bad
+	assert_status 2
+	assert_contains "tasks.moon.team_defer_sd: expected a number in [0, 10]"
+}
+
 @test "sim:profile=p1-v4: the shipped parameters and a few of their cells are as fitted (fixtures/profile/p1-v4.golden)" {
 	G="$TOP/tests/fixtures/profile"
 	sh "$G/golden.sh" > "$T/now"

@@ -35,13 +35,15 @@
  *   is 1).  In a later round a fact holder keeps its ranking with probability persistence and
  *   otherwise, like every member without facts, averages positions: (1 - c) own + c mean(peers)
  *   + N(0, compromise_sd^2), re-ranked (integrative compromise); a member told who the expert is
- *   first adopts the expert's ranking with the probability given above.  Two terms a profile
+ *   first adopts the expert's ranking with the probability given above.  Terms a profile
  *   may set (off by default, llm/simprofile.h): with cite_defer a member holding no facts first
  *   adopts the ranking of the peer whose reply quotes the most facts it lacks; with fact_uptake
  *   each fact a peer quotes that it lacks is taken up with that probability a turn (times
  *   uptake_nofacts for a member holding none), after whatever else it did: the fact's item goes
  *   to the place the fact gives it, the reply says so and quotes it, and a fact its own earlier
- *   reply quotes stays taken up.
+ *   reply quotes stays taken up.  With team_defer_sd, a discussion's own shift of cite_defer
+ *   and of the revealed expert's pull, z team_defer_sd with z drawn from the hash of the
+ *   transcript's round-0 blocks (every member's, so one draw a discussion).
  *   Adversary: argues for a wrong answer (rank: the reverse of the key when shown it, else the
  *   reverse of its own private ranking) and never moves.  Aggregator: the most common answer
  *   (ties drawn), or for rank the ranking by mean position.
@@ -116,6 +118,11 @@ typedef struct situ {
 	const char *own; size_t ownlen;  /* its own latest earlier answer, NULL when none */
 	block peers[PEERS_MAX];          /* latest block of each other name, in order of appearance */
 	size_t npeers;
+	/* the round-0 blocks of the transcript, every member's: a hash of each name's (the
+	 * same whoever reads them, in whatever order), combined; nteam: the names seen */
+	char team_name[PEERS_MAX][NAME_MAX_LEN];
+	uint64_t team_part[PEERS_MAX];
+	size_t nteam;
 } situ;
 
 /* ---- reading the messages ---------------------------------------------------------------- */
@@ -147,6 +154,24 @@ static void set_peer(situ *st, const char *name, const char *text, size_t len)
 	b->len = len;
 }
 
+/* A round-0 block for the team's draw (team_defer_sd): the first block of each name counts. */
+static void team_block(situ *st, const char *name, const char *text, size_t len)
+{
+	for (size_t i = 0; i < st->nteam; i++)
+		if (!strcmp(st->team_name[i], name))
+			return;
+	if (st->nteam == PEERS_MAX)
+		return;
+	uint64_t h = 1469598103934665603ULL;         /* FNV-1a over the name, a 0, the text */
+	for (const char *c = name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	h *= 1099511628211ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+	snprintf(st->team_name[st->nteam], NAME_MAX_LEN, "%s", name);
+	st->team_part[st->nteam++] = h;
+}
+
 /* Scan one user message for labelled blocks. */
 static void scan_blocks(situ *st, const char *s, const char **own, size_t *ownlen)
 {
@@ -161,6 +186,7 @@ static void scan_blocks(situ *st, const char *s, const char **own, size_t *ownle
 			continue;
 		}
 		q += nl + 8;
+		int round0 = q[0] == '0' && !(q[1] >= '0' && q[1] <= '9');
 		while (*q >= '0' && *q <= '9')
 			q++;
 		if (strncmp(q, " ---\n", 5)) {
@@ -181,6 +207,8 @@ static void scan_blocks(situ *st, const char *s, const char **own, size_t *ownle
 			p = text;
 			continue;
 		}
+		if (round0)
+			team_block(st, name, text, (size_t)(e - text));
 		if (st->name[0] && !strcmp(name, st->name)) {
 			*own = text;
 			*ownlen = (size_t)(e - text);
@@ -1194,7 +1222,7 @@ static void read_told(const ark_member *m, const jv *task, const situ *st, const
                       rktold *tl)
 {
 	const ark_simk *k = ark_simk_of(m);
-	tl->on = k->fact_uptake > 0 || k->cite_defer > 0;
+	tl->on = k->fact_uptake > 0 || k->cite_defer > 0 || k->team_defer_sd > 0;
 	tl->ntook = tl->nhad = 0;
 	tl->best = -1;
 	tl->held_any = st->nheld > 0;
@@ -1228,6 +1256,28 @@ static void read_told(const ark_member *m, const jv *task, const situ *st, const
 			tl->best = (int)i;
 }
 
+/* team_defer_sd: how much more (or less) than its parameters say this team defers, z
+ * team_defer_sd with z ~ N(0, 1) drawn from the round-0 blocks of the transcript, so every
+ * member of one discussion draws the same z and another seed's discussion another; 0 when it
+ * read no round-0 block (a first turn) or the term is off. */
+static double team_shift(const ark_member *m, const situ *st)
+{
+	double sd = ark_simk_of(m)->team_defer_sd;
+	if (!(sd > 0) || !st->nteam)
+		return 0;
+	uint64_t h = 0;
+	for (size_t i = 0; i < st->nteam; i++)
+		h += st->team_part[i] ^ (st->team_part[i] >> 29);
+	ark_rng r;
+	ark_rng_seed(&r, h);
+	return sd * ark_rng_normal(&r);
+}
+
+static double clamp01(double p)
+{
+	return p < 0 ? 0 : p > 1 ? 1 : p;
+}
+
 /* cite_defer: a member holding no facts adopts, with probability cite_defer, the differing
  * ranking of the peer stating the most facts it does not hold (from, its current ranking; NULL
  * before it has one), and once its ranking is that peer's it keeps it.  1 when it adopted or
@@ -1236,7 +1286,7 @@ static int defer_to_knowledge(const ark_member *m, const situ *st, const rktask 
                               const rkread *rd, const rktold *tl, const int *from, ark_rng *r,
                               int *neworder, move *mv)
 {
-	double cd = ark_simk_of(m)->cite_defer;
+	double cd = clamp01(ark_simk_of(m)->cite_defer + team_shift(m, st));
 	if (!tl->on || !(cd > 0) || st->nheld || tl->best < 0)
 		return 0;
 	const int *to = rd->peer[tl->best];
@@ -1312,7 +1362,7 @@ static void rerank(const ark_member *m, const situ *st, const rktask *t, const r
 		if (differ)
 			mv->behaviour = "persistence";
 	} else if (ex && l1_between(rd->own, ex, t->n) > 0 &&
-	           u < p_follow_expert(m, st)) {
+	           u < clamp01(p_follow_expert(m, st) + team_shift(m, st))) {
 		memcpy(neworder, ex, t->n * sizeof(int));
 		mv->behaviour = holder ? "flexibility" : "deference";
 		mv->toward = exname;
@@ -1518,6 +1568,8 @@ static int sim_rank(const ark_member *m, const jv *task, situ *st, ark_rng *r, a
 		join_ranking(&t, neworder, &b);
 		move_info(info, rd->have_own ? previous : jv_null(), jv_string(b.p), &mv,
 		          rd->have_own ? jv_int(l1_between(rd->own, neworder, t.n)) : jv_null());
+		if (ark_simk_of(m)->team_defer_sd > 0 && st->nteam)
+			jv_set(info, "team_shift", jv_number(team_shift(m, st)));
 		if (told.on) {
 			/* the facts it took up in this turn (fact_uptake) */
 			jv *took = jv_array();

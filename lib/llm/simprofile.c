@@ -7,11 +7,11 @@
 #include "llm/llm.h"
 #include "llm/simprofile.h"
 
-const ark_simk ark_simk_default = { 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, -1, 0, 0, 0, 0, 1, 0, 4 };
+const ark_simk ark_simk_default = { 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, -1, 0, 0, 0, 0, 1, 0, 4, 0 };
 
-/* A parameter set: which of the eighteen values it sets, and the values. */
+/* A parameter set: which of the nineteen values it sets, and the values. */
 enum { P_SKILL, P_CONF, P_PERS, P_NOISE, P_RB, P_RS, P_FB, P_FS, P_CSD, P_HN, P_ES, P_SSD, P_SP,
-       P_HB, P_FU, P_UN, P_CD, P_CF, NPAR };
+       P_HB, P_FU, P_UN, P_CD, P_CF, P_TD, NPAR };
 static const struct { const char *key; double lo, hi; } par[NPAR] = {
 	{ "skill", 0, 1 }, { "conformity", 0, 1 }, { "persistence", 0, 1 }, { "noise", 0, 1e6 },
 	{ "reveal_base", 0, 1 }, { "reveal_slope", 0, 1 }, { "firm_base", 0, 1 },
@@ -19,6 +19,7 @@ static const struct { const char *key; double lo, hi; } par[NPAR] = {
 	{ "expert_skill", 0, 1 }, { "shared_sd", 0, 1e6 }, { "size_pull", 0, 10 },
 	{ "holder_bias", 0, 1e6 }, { "fact_uptake", 0, 1 },
 	{ "uptake_nofacts", 0, 1 }, { "cite_defer", 0, 1 }, { "cite_facts", 0, 256 },
+	{ "team_defer_sd", 0, 10 },
 };
 
 typedef struct { unsigned set; double v[NPAR]; } pset;
@@ -78,7 +79,8 @@ static void make_k(const pset *a, const pset *b, ark_simk *k)
 	double *f[] = { &k->reveal_base, &k->reveal_slope, &k->firm_base, &k->firm_slope,
 	                &k->compromise_sd, &k->holder_noise, &k->expert_skill, &k->shared_sd,
 	                &k->size_pull, &k->holder_bias, &k->fact_uptake,
-	                &k->uptake_nofacts, &k->cite_defer, &k->cite_facts };
+	                &k->uptake_nofacts, &k->cite_defer, &k->cite_facts,
+	                &k->team_defer_sd };
 	*k = ark_simk_default;
 	for (int j = P_RB; j < NPAR; j++) {
 		if (a->set >> j & 1)

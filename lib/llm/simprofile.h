@@ -7,8 +7,8 @@
  * PARAMS hold any of the member parameters skill, conformity, persistence, noise and the model
  * constants below (reveal_base, reveal_slope, firm_base, firm_slope, compromise_sd,
  * holder_noise, expert_skill, shared_sd, size_pull, holder_bias, fact_uptake, uptake_nofacts,
- * cite_defer, cite_facts).  For a task, the "tasks" entry of its task field (else its id) applies over
- * "default", which applies over the member's own parameters and the default constants.  Every
+ * cite_defer, cite_facts, team_defer_sd).  For a task, the "tasks" entry of its task field
+ * (else its id) applies over "default", which applies over the member's own parameters and the default constants.  Every
  * value is a number in its parameter's range; an unknown key is an error.
  */
 #ifndef ARK_SIMPROFILE_H
@@ -61,9 +61,15 @@ typedef struct ark_simk {
 	 * in the task's order); the peers can take up (fact_uptake) or follow (cite_defer) only
 	 * what is quoted.  4 by default */
 	double cite_facts;
+	/* rank tasks: the standard deviation of a team's own leaning to defer: each discussion
+	 * adds z team_defer_sd, z ~ N(0, 1) drawn from its round-0 answers (the same for every
+	 * member of it), to cite_defer and to the chance of adopting a revealed expert's
+	 * ranking, clamped to [0, 1], so that teams differ in how they treat the expert; 0 none */
+	double team_defer_sd;
 } ark_simk;
 
-/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, the rank terms off (-1, 0, 0, 0, 0, 1, 0), 4 facts quoted */
+/* 0.25, 0.4, 0.7, 0.3, 0.2, 0.5, the rank terms off (-1, 0, 0, 0, 0, 1, 0), 4 facts quoted,
+ * no team term */
 extern const ark_simk ark_simk_default;
 
 typedef struct ark_simprof ark_simprof;
