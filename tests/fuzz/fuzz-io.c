@@ -63,8 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ark_reader *r = ark_reader_fdopen(fd, "fuzz", bufs[recipe & 7], err, sizeof err);
 	if (r) {
 		/* plain: at most a line a byte; gzip data (cut or followed by other bytes, it need not
-		 * be the gzip of the input) inflates to at most 1032 bytes a byte */
-		long lines = 0, limit = recipe & 8 ? 1100 * ((long)len + 1) : (long)n + 2;
+		 * be the gzip of the input) inflates to at most 1032 bytes a byte.  The reader takes
+		 * a file by its first two bytes, so input that was not gzipped here but begins with
+		 * the gzip magic is gzip data too */
+		int gz = recipe & 8 || (len >= 2 && file[0] == 0x1f && file[1] == 0x8b);
+		long lines = 0, limit = gz ? 1100 * ((long)len + 1) : (long)n + 2;
 		int got;
 		for (;;) {
 			if (lines & 1) {
