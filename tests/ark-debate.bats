@@ -903,6 +903,18 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	assert_contains "tasks.moon.team_defer_sd: expected a number in [0, 10]"
 }
 
+@test "sim:profile: team_defer_sd in a conversation (debate, opt-out): every member of a record draws the same shift, though none reads its own round-0 answer as a block" {
+	S="$T/share"; mkdir -p "$S/profiles"
+	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	printf '{"tasks":{"moon":{"noise":2,"team_defer_sd":1}}}\n' > "$S/profiles/t.json"
+	for p in debate:hidden opt-out:revealed; do
+		ARK_SHARE="$S" ark-debate -q --tasks moon -p "${p%:*}" -n 4 -r 3 --split concentrated --condition "${p#*:}" --repeat 6 -a sim:profile=t > "$T/$p.jsonl"
+		jq -e -s 'all(.[].turns[] | select(.round == 0); .sim | has("team_shift") | not)' "$T/$p.jsonl"
+		jq -e -s 'all(.[]; [.turns[] | select(.round > 0 and .opt_out != true) | .sim.team_shift] | length > 0 and all(. != null) and (unique | length) == 1)' "$T/$p.jsonl"
+		jq -e -s '[.[] | [.turns[] | select(.round > 0 and .opt_out != true)][0].sim.team_shift] | unique | length >= 5' "$T/$p.jsonl"
+	done
+}
+
 @test "sim:profile=p1-v4: the shipped parameters and a few of their cells are as fitted (fixtures/profile/p1-v4.golden)" {
 	G="$TOP/tests/fixtures/profile"
 	sh "$G/golden.sh" > "$T/now"

@@ -226,7 +226,7 @@ static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t
 	st->nfacts = facts && facts->t == JV_ARRAY ? jv_len(facts) : 0;
 	if (st->nfacts)
 		st->held = calloc(st->nfacts, 1);
-	const char *own_block = NULL, *own_msg = NULL;
+	const char *own_block = NULL, *own_msg = NULL, *own_first = NULL;
 	size_t own_block_len = 0;
 
 	for (size_t i = 0; i < nmsg; i++) {
@@ -264,6 +264,8 @@ static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t
 			}
 		} else if (!strcmp(role, "assistant")) {
 			own_msg = s;      /* the last one counts: its length is taken after the loop */
+			if (!own_first)
+				own_first = s;    /* a conversation's first reply: its round-0 answer */
 		}
 	}
 	/* blocks are read after the name is known */
@@ -273,6 +275,11 @@ static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t
 			if (strstr(msgs[i].content, "reply with the single line OPT OUT"))
 				st->offer = 1;
 		}
+	/* in a conversation (debate, opt-out) a member's own round-0 answer is no block of the
+	 * peers' but its first reply, the same text the others read in its block: it counts for
+	 * the team's draw too, so that every member draws the same */
+	if (st->nteam && st->name[0] && own_first)
+		team_block(st, st->name, own_first, strlen(own_first));
 	if (st->expert[0] && st->name[0] && !strcmp(st->expert, st->name)) {
 		st->self_expert = 1;
 		st->expert[0] = 0;
