@@ -123,6 +123,7 @@ typedef struct situ {
 	char team_name[PEERS_MAX][NAME_MAX_LEN];
 	uint64_t team_part[PEERS_MAX];
 	size_t nteam;
+	int want_team;                   /* its profile sets team_defer_sd: read them */
 } situ;
 
 /* ---- reading the messages ---------------------------------------------------------------- */
@@ -207,7 +208,7 @@ static void scan_blocks(situ *st, const char *s, const char **own, size_t *ownle
 			p = text;
 			continue;
 		}
-		if (round0)
+		if (round0 && st->want_team)
 			team_block(st, name, text, (size_t)(e - text));
 		if (st->name[0] && !strcmp(name, st->name)) {
 			*own = text;
@@ -219,9 +220,11 @@ static void scan_blocks(situ *st, const char *s, const char **own, size_t *ownle
 	}
 }
 
-static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t nmsg)
+static void read_situation(situ *st, const jv *task, const ark_msg *msgs, size_t nmsg,
+                           int want_team)
 {
 	memset(st, 0, sizeof *st);
+	st->want_team = want_team;
 	const jv *facts = jv_get(task, "facts");
 	st->nfacts = facts && facts->t == JV_ARRAY ? jv_len(facts) : 0;
 	if (st->nfacts)
@@ -1639,7 +1642,7 @@ int ark_sim_reply(const ark_member *m, const jv *task, const ark_msg *msgs, size
 	situ *st = malloc(sizeof *st);
 	if (!st)
 		return ark_errf(err, errlen, "out of memory");
-	read_situation(st, task, msgs, nmsg);
+	read_situation(st, task, msgs, nmsg, ark_simk_of(m)->team_defer_sd > 0);
 	if (st->nfacts && !st->held) {
 		free(st);
 		return ark_errf(err, errlen, "out of memory");
