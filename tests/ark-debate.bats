@@ -706,9 +706,15 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 
 # ---- simulator profiles ---------------------------------------------------------------------------
 
-@test "sim:profile=NAME: per-task parameters from share/ark/profiles; records say the profile" {
+# S: a share directory of the shipped prompts, tasks and published values with an empty
+# profiles/ for the test's own profiles (ARK_SHARE="$S")
+profile_share() {
 	S="$T/share"; mkdir -p "$S/profiles"
 	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+}
+
+@test "sim:profile=NAME: per-task parameters from share/ark/profiles; records say the profile" {
+	profile_share
 	printf '{"name":"t","tasks":{"moon":{"noise":0,"conformity":0}}}\n' > "$S/profiles/t.json"
 	for t in moon sea; do
 		ARK_SHARE="$S" ark-debate -q --tasks $t -p discussion -n 3 -r 1 --repeat 2 -a sim:profile=t || return 1
@@ -739,8 +745,7 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 }
 
 @test "sim:profile: expert_skill, shared_sd, holder_bias and size_pull act only when set, and are range-checked" {
-	S="$T/share"; mkdir -p "$S/profiles"
-	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	profile_share
 	printf '{"tasks":{"moon":{"noise":3}}}\n' > "$S/profiles/a.json"
 	printf '{"tasks":{"moon":{"noise":3,"shared_sd":0,"size_pull":0,"holder_bias":0}}}\n' > "$S/profiles/b.json"
 	printf '{"tasks":{"moon":{"noise":3,"expert_skill":1}}}\n' > "$S/profiles/e.json"
@@ -786,8 +791,7 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 }
 
 @test "sim:profile: fact_uptake pools a distributed team's facts, cite_defer follows the member stating them; both off unless set" {
-	S="$T/share"; mkdir -p "$S/profiles"
-	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	profile_share
 	printf '{"tasks":{"election":{"noise":2}}}\n' > "$S/profiles/a.json"
 	printf '{"tasks":{"election":{"noise":2,"fact_uptake":0,"uptake_nofacts":1,"cite_defer":0}}}\n' > "$S/profiles/b.json"
 	printf '{"tasks":{"election":{"noise":2,"fact_uptake":0.5}}}\n' > "$S/profiles/u.json"
@@ -841,8 +845,7 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 }
 
 @test "sim:profile: cite_facts sets how many held facts a rank reply quotes, 4 unless set, and only quoted facts are taken up" {
-	S="$T/share"; mkdir -p "$S/profiles"
-	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	profile_share
 	printf '{"tasks":{"moon":{"noise":2}}}\n' > "$S/profiles/a.json"
 	printf '{"tasks":{"moon":{"noise":2,"cite_facts":4}}}\n' > "$S/profiles/four.json"
 	printf '{"tasks":{"moon":{"noise":2,"cite_facts":15,"fact_uptake":1}}}\n' > "$S/profiles/all.json"
@@ -875,8 +878,7 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 }
 
 @test "sim:profile: team_defer_sd gives each discussion its own leaning to defer, the same for all its members, drawn from its round-0 answers" {
-	S="$T/share"; mkdir -p "$S/profiles"
-	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	profile_share
 	printf '{"tasks":{"moon":{"noise":2}}}\n' > "$S/profiles/a.json"
 	printf '{"tasks":{"moon":{"noise":2,"team_defer_sd":0}}}\n' > "$S/profiles/z.json"
 	printf '{"tasks":{"moon":{"noise":2,"team_defer_sd":1}}}\n' > "$S/profiles/t.json"
@@ -904,8 +906,7 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 }
 
 @test "sim:profile: team_defer_sd in a conversation (debate, opt-out): every member of a record draws the same shift, though none reads its own round-0 answer as a block" {
-	S="$T/share"; mkdir -p "$S/profiles"
-	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	profile_share
 	printf '{"tasks":{"moon":{"noise":2,"team_defer_sd":1}}}\n' > "$S/profiles/t.json"
 	for p in debate:hidden opt-out:revealed; do
 		ARK_SHARE="$S" ark-debate -q --tasks moon -p "${p%:*}" -n 4 -r 3 --split concentrated --condition "${p#*:}" --repeat 6 -a sim:profile=t > "$T/$p.jsonl"
@@ -921,8 +922,7 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 	diff "$G/p1-v4.golden" "$T/now"
 	jq -e -s '.[1:] | length == 54 and all(.[]; .[7] == ["sim"])' "$T/now"
 	# the guard can fail: one parameter moved changes the parameter line and some cells
-	S="$T/share"; mkdir -p "$S/profiles"
-	for d in prompts tasks published; do ln -s "$TOP/share/ark/$d" "$S/$d"; done
+	profile_share
 	jq '.tasks.moon.noise += 1' "$TOP/share/ark/profiles/p1-v4.json" > "$S/profiles/p1-v4.json"
 	ARK_SHARE="$S" sh "$G/golden.sh" > "$T/moved"
 	if cmp -s <(head -1 "$G/p1-v4.golden") <(head -1 "$T/moved"); then return 1; fi
